@@ -1,0 +1,39 @@
+# Every dependency, found once; a missing one stops the configure step and names the Debian package.
+find_package(PkgConfig QUIET)
+if(NOT PkgConfig_FOUND)
+  message(FATAL_ERROR "pkg-config not found: apt-get install pkg-config")
+endif()
+
+find_package(Eigen3 3.4 QUIET CONFIG)
+if(NOT Eigen3_FOUND)
+  message(FATAL_ERROR "Eigen 3.4 not found: apt-get install libeigen3-dev")
+endif()
+
+# Debian ships no CMake config for FFTW: pkg-config it is.
+pkg_check_modules(FFTW3 QUIET IMPORTED_TARGET fftw3)
+pkg_check_modules(FFTW3F QUIET IMPORTED_TARGET fftw3f)
+if(NOT FFTW3_FOUND OR NOT FFTW3F_FOUND)
+  message(FATAL_ERROR "FFTW3 (double and float) not found: apt-get install libfftw3-dev")
+endif()
+
+find_package(Threads REQUIRED)
+
+set(KS_QT_COMPONENTS Core)
+if(KS_BUILD_GUI)
+  list(APPEND KS_QT_COMPONENTS Gui Widgets Charts Concurrent Svg)
+endif()
+if(KS_BUILD_TESTS)
+  list(APPEND KS_QT_COMPONENTS Test)
+endif()
+set(_ks_qt_packages
+  Core "qt6-base-dev" Gui "qt6-base-dev" Widgets "qt6-base-dev" Concurrent "qt6-base-dev" Test "qt6-base-dev"
+  Charts "qt6-charts-dev libqt6opengl6-dev" Svg "qt6-svg-dev")
+foreach(component IN LISTS KS_QT_COMPONENTS)
+  find_package(Qt6 6.4 QUIET COMPONENTS ${component})
+  if(NOT Qt6${component}_FOUND)
+    list(FIND _ks_qt_packages ${component} index)
+    math(EXPR index "${index} + 1")
+    list(GET _ks_qt_packages ${index} package)
+    message(FATAL_ERROR "Qt6 ${component} not found: apt-get install ${package}")
+  endif()
+endforeach()

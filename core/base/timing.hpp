@@ -1,0 +1,48 @@
+#pragma once
+// Benchmark timing: warm-up, then repeated runs until both a count and a time budget are met;
+// the median is the figure to quote (these machines are shared and noisy).
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+namespace ks {
+
+struct TimingOptions {
+    int warmupRuns = 2;
+    int minRepeats = 5;
+    int maxRepeats = 1000;
+    double minSeconds = 0.2;  ///< keep repeating until this much time was measured
+};
+
+struct TimingResult {
+    double medianSeconds = 0;
+    double minSeconds = 0;
+    double maxSeconds = 0;
+    int repeats = 0;
+};
+
+template <class Fn>
+TimingResult measure(Fn&& fn, const TimingOptions& options = {}) {
+    using Clock = std::chrono::steady_clock;
+    for (int i = 0; i < options.warmupRuns; ++i) fn();
+    std::vector<double> samples;
+    double total = 0;
+    while (static_cast<int>(samples.size()) < options.maxRepeats &&
+           (static_cast<int>(samples.size()) < options.minRepeats || total < options.minSeconds)) {
+        const auto start = Clock::now();
+        fn();
+        const double s = std::chrono::duration<double>(Clock::now() - start).count();
+        samples.push_back(s);
+        total += s;
+    }
+    std::sort(samples.begin(), samples.end());
+    TimingResult r;
+    r.repeats = static_cast<int>(samples.size());
+    const std::size_t n = samples.size();
+    r.medianSeconds = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+    r.minSeconds = samples.front();
+    r.maxSeconds = samples.back();
+    return r;
+}
+
+}  // namespace ks

@@ -1,0 +1,94 @@
+// GUI smoke test, offscreen: the window opens with its four pages, About shows the versions,
+// the progress area works, screenshots are written.
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "about_dialog.hpp"
+#include "main_window.hpp"
+#include "pages/investigation_page.hpp"
+#include "task_progress.hpp"
+
+using namespace ks::ui;
+
+class tst_MainWindow : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);  // settings go to a test location, not the user's
+        QCoreApplication::setOrganizationName(QStringLiteral("KernelScopeTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_mainwindow"));
+        QSettings().clear();
+    }
+
+    void hasFourPages() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QStringList titles;
+        for (auto* page : window.pages()) titles << page->title();
+        QCOMPARE(titles, (QStringList{QStringLiteral("Precision"), QStringLiteral("Low rank"), QStringLiteral("Network"),
+                                      QStringLiteral("Runtime")}));
+        window.showPage(2);
+        QCOMPARE(window.currentPage(), 2);
+    }
+
+    void aboutShowsVersions() {
+        AboutDialog dialog;
+        auto* versions = dialog.findChild<QLabel*>(QStringLiteral("versions"));
+        QVERIFY(versions);
+        const QString text = versions->text();
+        QVERIFY2(text.contains(QStringLiteral("Qt ") + QString::fromLatin1(qVersion())), qPrintable(text));
+        QVERIFY2(text.contains(QRegularExpression(QStringLiteral("Eigen 3\\.\\d+\\.\\d+"))), qPrintable(text));
+        QVERIFY2(text.contains(QRegularExpression(QStringLiteral("FFTW 3\\.\\d+\\.\\d+"))), qPrintable(text));
+    }
+
+    void progressAndCancel() {
+        MainWindow window;
+        TaskProgress* progress = window.taskProgress();
+        QVERIFY(!progress->isBusy());
+        bool cancelled = false;
+        progress->begin(QStringLiteral("Sweeping"), [&] { cancelled = true; });
+        QVERIFY(progress->isBusy());
+        progress->setProgress(0.5);
+        QCOMPARE(progress->progressBar()->value(), 500);
+        QTest::mouseClick(progress->cancelButton(), Qt::LeftButton);
+        QVERIFY(cancelled);
+        progress->finish();
+        QVERIFY(!progress->isBusy());
+    }
+
+    void geometryRemembered() {
+        {
+            MainWindow window;
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            window.resize(900, 650);
+            window.showPage(3);
+            window.close();
+        }
+        MainWindow again;
+        QCOMPARE(again.size(), QSize(900, 650));
+        QCOMPARE(again.currentPage(), 3);
+    }
+
+    void screenshotsWritten() {
+        QTemporaryDir dir;
+        MainWindow window;
+        window.resize(800, 600);
+        const QStringList files = window.saveScreenshots(dir.path());
+        QCOMPARE(files.size(), 4);
+        for (const QString& f : files) {
+            QImage image(f);
+            QVERIFY2(!image.isNull(), qPrintable(f));
+            QCOMPARE(image.size(), QSize(800, 600));
+        }
+    }
+};
+
+QTEST_MAIN(tst_MainWindow)
+#include "tst_mainwindow.moc"

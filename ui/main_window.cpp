@@ -1,0 +1,123 @@
+#include "main_window.hpp"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QHBoxLayout>
+#include <QKeySequence>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QPixmap>
+#include <QSaveFile>
+#include <QSettings>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+
+#include <stdexcept>
+
+#include "about_dialog.hpp"
+#include "pages/investigation_page.hpp"
+#include "task_progress.hpp"
+
+namespace ks::ui {
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), navigation_(new QListWidget), stack_(new QStackedWidget), progress_(new TaskProgress) {
+    setWindowTitle(QStringLiteral("KernelScope"));
+    setObjectName(QStringLiteral("MainWindow"));
+
+    auto* splitter = new QSplitter(this);
+    splitter->setObjectName(QStringLiteral("mainSplitter"));
+    navigation_->setObjectName(QStringLiteral("navigation"));
+    navigation_->setMaximumWidth(180);
+    navigation_->setToolTip(tr("The investigations (Ctrl+1 … Ctrl+4)"));
+    splitter->addWidget(navigation_);
+    splitter->addWidget(stack_);
+    splitter->setStretchFactor(1, 1);
+    setCentralWidget(splitter);
+
+    addPage(new InvestigationPage(tr("Precision"),
+                                  tr("Reconstruction error of convolution and matrix-multiply algorithms as the "
+                                     "number format narrows.")));
+    addPage(new InvestigationPage(tr("Low rank"),
+                                  tr("Error and speed-up of SVD low-rank approximations as the rank falls.")));
+    addPage(new InvestigationPage(tr("Network"),
+                                  tr("Accuracy and runtime of the digit-recognition network as its layers are "
+                                     "compressed.")));
+    addPage(new InvestigationPage(tr("Runtime"),
+                                  tr("Every algorithm timed on one shape, like cuDNN's find, and runtime vs size.")));
+    connect(navigation_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
+
+    statusBar()->addPermanentWidget(progress_);
+    buildMenus();
+    restoreSettings();
+}
+
+void MainWindow::addPage(InvestigationPage* page) {
+    page->setObjectName(QStringLiteral("page") + page->title().remove(QLatin1Char(' ')));
+    pages_.append(page);
+    stack_->addWidget(page);
+    auto* item = new QListWidgetItem(page->title(), navigation_);
+    item->setToolTip(page->summary());
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < pages_.size(); ++i) {
+        QAction* show = view->addAction(pages_[i]->title(), this, [this, i] { showPage(i); });
+        show->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
+    }
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About KernelScope"), this, &MainWindow::showAbout);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::showPage(int index) { navigation_->setCurrentRow(index); }
+int MainWindow::currentPage() const { return stack_->currentIndex(); }
+
+void MainWindow::showAbout() {
+    AboutDialog dialog(this);
+    dialog.exec();
+}
+
+void MainWindow::restoreSettings() {
+    QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) resize(1200, 800);
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    showPage(settings.value(QStringLiteral("window/page"), 0).toInt());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/page"), currentPage());
+    event->accept();
+}
+
+QStringList MainWindow::saveScreenshots(const QString& directory) {
+    if (!QDir().mkpath(directory)) throw std::runtime_error("cannot create folder " + directory.toStdString());
+    QStringList written;
+    const int previous = currentPage();
+    for (int i = 0; i < pages_.size(); ++i) {
+        showPage(i);
+        QApplication::processEvents();
+        const QPixmap image = grab();
+        const QString path = QDir(directory).filePath(QStringLiteral("page-%1.png").arg(pages_[i]->title().toLower().remove(QLatin1Char(' '))));
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || !image.save(&file, "PNG") || !file.commit())
+            throw std::runtime_error("cannot write " + path.toStdString() + ": " + file.errorString().toStdString());
+        written << path;
+    }
+    showPage(previous);
+    return written;
+}
+
+}  // namespace ks::ui

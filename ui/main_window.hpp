@@ -1,0 +1,44 @@
+#pragma once
+#include <QMainWindow>
+#include <QStringList>
+
+class QListWidget;
+class QStackedWidget;
+
+namespace ks::ui {
+
+class InvestigationPage;
+class TaskProgress;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+
+    QList<InvestigationPage*> pages() const { return pages_; }
+    TaskProgress* taskProgress() const { return progress_; }
+    void showPage(int index);
+    int currentPage() const;
+
+    /// One PNG per page into `directory` (page-<name>.png), rendered without showing the window.
+    /// Returns the files written; throws std::runtime_error naming the file that could not be written.
+    QStringList saveScreenshots(const QString& directory);
+
+public Q_SLOTS:
+    void showAbout();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void addPage(InvestigationPage* page);
+    void restoreSettings();
+
+    QListWidget* navigation_;
+    QStackedWidget* stack_;
+    TaskProgress* progress_;
+    QList<InvestigationPage*> pages_;
+};
+
+}  // namespace ks::ui

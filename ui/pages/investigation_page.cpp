@@ -1,0 +1,17 @@
+#include "pages/investigation_page.hpp"
+
+#include <QLabel>
+#include <QVBoxLayout>
+
+namespace ks::ui {
+
+InvestigationPage::InvestigationPage(QString title, QString summary, QWidget* parent)
+    : QWidget(parent), title_(std::move(title)), summary_(std::move(summary)) {
+    auto* layout = new QVBoxLayout(this);
+    auto* heading = new QLabel(QStringLiteral("<h2>%1</h2><p>%2</p>").arg(title_.toHtmlEscaped(), summary_.toHtmlEscaped()), this);
+    heading->setWordWrap(true);
+    layout->addWidget(heading);
+    layout->addStretch(1);
+}
+
+}  // namespace ks::ui

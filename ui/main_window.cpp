@@ -31,11 +31,11 @@ MainWindow::MainWindow(QWidget* parent)
     auto* splitter = new QSplitter(this);
     splitter->setObjectName(QStringLiteral("mainSplitter"));
     navigation_->setObjectName(QStringLiteral("navigation"));
-    navigation_->setMaximumWidth(180);
     navigation_->setToolTip(tr("The investigations (Ctrl+1 … Ctrl+4)"));
     splitter->addWidget(navigation_);
     splitter->addWidget(stack_);
     splitter->setStretchFactor(1, 1);
+    splitter->setSizes({150, 1050});
     setCentralWidget(splitter);
 
     addPage(new InvestigationPage(tr("Precision"),

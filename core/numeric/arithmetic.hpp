@@ -2,17 +2,30 @@
 // Arithmetic as a template parameter: algorithms are written once, generic over one of these.
 //   value_type               the type values are kept in between operations
 //   store(x)                 round a stored operand (input, transformed tile) to the storage format
-//   mul(a, b), add(a, b)     one rounding each, to the product / accumulation format
+//   mul(a, b)                one rounding, to the product format
+//   add(a, b), sub(a, b)     one rounding each, to the accumulation format
 //   fma(a, b, c)             a*b + c with a single rounding to the accumulation format
+//   div(a, b)                one rounding, to the accumulation format
+//
+// Emulation semantic: every operation is rounded ONCE from its exact result. The exact result is
+// never formed; the double result r = RN(exact) and its exact error term are (TwoSum, TwoProd with
+// an FMA, the FMA remainder for division, Boldo & Muller's ErrFma for fma), and r is turned into
+// round-to-odd before the final rounding (Rounder::roundExact). That is exactly the correctly
+// rounded result for every target of precision p <= 51 bits, and for p = 53 (fp64 itself).
+// The one format in between, p = 52 (e?m51), sees double rounding. Without the round-to-odd step,
+// rounding the double result again would be harmless only for +, -, *, / with operands already in
+// the target format and 53 >= 2p + 2, i.e. p <= 25 (fp32 and below), and never guaranteed for fma;
+// mixed specs (fp32 operands summed into fp16) break that condition, hence the error terms.
+// Error terms are exact as long as nothing underflows below 2^-969 (far outside fp32's range).
 #include <cmath>
 #include <random>
+#include <span>
+#include <stdexcept>
 
 #include "numeric/compute_spec.hpp"
+#include "numeric/round.hpp"
 
 namespace ks::numeric {
-
-/// Round x once to `format` (x is exact in double; see docs on the double-rounding limit).
-double roundTo(double x, const Format& format, Rounding rounding, std::mt19937_64* rng = nullptr);
 
 template <class T>
 struct NativeArithmetic {
@@ -23,29 +36,92 @@ struct NativeArithmetic {
     T add(T a, T b) const { return a + b; }
     T sub(T a, T b) const { return a - b; }
     T fma(T a, T b, T c) const { return std::fma(a, b, c); }
+    T div(T a, T b) const { return a / b; }
 };
+
+/// Error-free transformations: the double result and the (sign-exact) remainder exact - result.
+struct ExactResult {
+    double value;
+    double error;
+};
+
+inline ExactResult exactAdd(double a, double b) {
+    const double s = a + b;
+    const double bv = s - a;
+    const double e = (a - (s - bv)) + (b - bv);  // Knuth's TwoSum
+    return {s, std::isfinite(s) ? e : 0.0};
+}
+
+inline ExactResult exactMul(double a, double b) {
+    const double p = a * b;
+    return {p, std::isfinite(p) ? std::fma(a, b, -p) : 0.0};
+}
+
+inline ExactResult exactDiv(double a, double b) {
+    const double q = a / b;
+    if (!std::isfinite(q) || b == 0) return {q, 0.0};
+    const double r = std::fma(-q, b, a);  // a - q*b, exact
+    return {q, r / b};                    // the sign is exact, the magnitude near enough
+}
+
+inline ExactResult exactFma(double a, double b, double c) {
+    // Boldo & Muller, "Exact and approximated error of the FMA", IEEE TC 2011: a*b + c = r1 + r2 + r3.
+    const double r1 = std::fma(a, b, c);
+    if (!std::isfinite(r1)) return {r1, 0.0};
+    const double u1 = a * b;
+    const double u2 = std::fma(a, b, -u1);
+    const ExactResult alpha = exactAdd(c, u2);
+    const ExactResult beta = exactAdd(u1, alpha.value);
+    const double gamma = (beta.value - r1) + beta.error;
+    return {r1, gamma + alpha.error};  // r2 = RN(gamma + alpha2): the sign of the remainder
+}
 
 /// Values kept in double, every result rounded as the compute specification says.
 /// Not thread-safe when stochastic (owns its random stream): give each thread a copy with its own seed.
+/// A per-tensor integer storage format (int8 without a scale) cannot round a lone value: use
+/// storeTensor on whole operands; store() then throws. Integer formats without a scale are refused
+/// for products and accumulation (std::invalid_argument at construction).
 class EmulatedArithmetic {
 public:
     using value_type = double;
     static constexpr bool emulated = true;
 
-    explicit EmulatedArithmetic(const ComputeSpec& spec) : spec_(spec), rng_(spec.seed) {}
+    explicit EmulatedArithmetic(const ComputeSpec& spec)
+        : spec_(spec),
+          rng_(spec.seed),
+          storage_(spec.storage, spec.rounding),
+          product_(checkedStage(spec.product, "product"), spec.rounding),
+          accumulate_(checkedStage(spec.accumulate, "accumulation"), spec.rounding) {}
 
     const ComputeSpec& spec() const { return spec_; }
-    double store(double x) { return roundTo(x, spec_.storage, spec_.rounding, &rng_); }
-    double mul(double a, double b) { return roundTo(a * b, spec_.product, spec_.rounding, &rng_); }
-    double add(double a, double b) { return roundTo(a + b, spec_.accumulate, spec_.rounding, &rng_); }
-    double sub(double a, double b) { return roundTo(a - b, spec_.accumulate, spec_.rounding, &rng_); }
-    double fma(double a, double b, double c) {
-        return roundTo(std::fma(a, b, c), spec_.accumulate, spec_.rounding, &rng_);
+    double store(double x) { return storage_(x, &rng_); }
+    /// Round a whole operand to the storage format (per-tensor scale for scaled integers).
+    void storeTensor(std::span<double> values) {
+        roundInPlace(values, spec_.storage, spec_.rounding, &rng_);
     }
+    double mul(double a, double b) { return finish(product_, exactMul(a, b)); }
+    double add(double a, double b) { return finish(accumulate_, exactAdd(a, b)); }
+    double sub(double a, double b) { return finish(accumulate_, exactAdd(a, -b)); }
+    double fma(double a, double b, double c) { return finish(accumulate_, exactFma(a, b, c)); }
+    double div(double a, double b) { return finish(accumulate_, exactDiv(a, b)); }
 
 private:
+    static const Format& checkedStage(const Format& f, const char* stage) {
+        if (f.kind == FormatKind::ScaledInt && !(f.scale > 0))
+            throw std::invalid_argument(std::string("compute spec: ") + formatName(f) + " cannot be the " + stage +
+                                        " format (a per-tensor scale needs the whole tensor); use a float, "
+                                        "fixedW.F, or a scaled integer with a fixed scale such as " +
+                                        formatName(f) + "@0.01");
+        return f;
+    }
+    double finish(const Rounder& r, ExactResult x) {
+        if (r.identity() && r.rounding() == Rounding::NearestEven) return x.value;
+        return r.roundExact(x.value, x.error, &rng_);
+    }
+
     ComputeSpec spec_;
-    std::mt19937_64 rng_;
+    RandomEngine rng_;
+    Rounder storage_, product_, accumulate_;
 };
 
 }  // namespace ks::numeric

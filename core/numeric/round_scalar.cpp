@@ -1,63 +1,305 @@
-// Scalar rounding of a double to any format. Placeholder-free but simple: the numeric module's
-// owner replaces it with the bit-manipulation version (issue 3).
+// Scalar rounding of a double to any format. Float formats work on the double's bit pattern:
+// the grid step (quantum) 2^q is found from the exponent field, and the bits below it decide the
+// direction; the only floating-point operations are in the subnormal/flush corner.
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
-#include "numeric/arithmetic.hpp"
+#include "numeric/round.hpp"
 
 namespace ks::numeric {
 
 namespace {
 
-double roundSignificand(double scaled, Rounding rounding, std::mt19937_64* rng) {
+/// A rounding mode as it acts on the magnitude |x|.
+enum class MagnitudeMode : std::uint8_t { Nearest, Truncate, Away, Stochastic };
+
+MagnitudeMode magnitudeMode(Rounding rounding, bool negative) {
     switch (rounding) {
-    case Rounding::NearestEven: return std::nearbyint(scaled);  // default FE_TONEAREST
-    case Rounding::TowardZero: return std::trunc(scaled);
-    case Rounding::Up: return std::ceil(scaled);
-    case Rounding::Down: return std::floor(scaled);
-    case Rounding::Stochastic: {
-        const double lower = std::floor(scaled);
-        const double u = rng ? std::uniform_real_distribution<double>(0.0, 1.0)(*rng) : 0.5;
-        return (scaled - lower) > u ? lower + 1.0 : lower;
+    case Rounding::NearestEven: return MagnitudeMode::Nearest;
+    case Rounding::TowardZero: return MagnitudeMode::Truncate;
+    case Rounding::Up: return negative ? MagnitudeMode::Truncate : MagnitudeMode::Away;
+    case Rounding::Down: return negative ? MagnitudeMode::Away : MagnitudeMode::Truncate;
+    case Rounding::Stochastic: return MagnitudeMode::Stochastic;
     }
-    }
-    return scaled;
+    return MagnitudeMode::Nearest;
 }
 
-double roundFloat(double x, const Format& f, Rounding rounding, std::mt19937_64* rng) {
-    if (!std::isfinite(x) || x == 0.0) return x;
-    const int bias = (1 << (f.exponentBits - 1)) - 1;
-    const int emin = 1 - bias;
-    const int emax = f.specials == Specials::FiniteOnlyOcp ? bias + 1 : bias;
-    int e = std::ilogb(x);
-    if (e < emin) {
-        if (!f.subnormals) {
-            // flush: round at the normal grid's resolution, then flush values below the smallest normal
-            e = emin;
-        } else {
-            e = emin;
-        }
+std::uint64_t drawBits(RandomEngine* rng) {
+    if (!rng) throw std::invalid_argument("stochastic rounding needs a random generator (none was given)");
+    return (*rng)();
+}
+
+/// True with probability `fraction` (in [0, 1]), resolved to 2^-53.
+bool drawBelow(double fraction, RandomEngine* rng) {
+    return static_cast<double>(drawBits(rng) >> 11) < fraction * 0x1p53;
+}
+
+/// Round a non-negative value to an integer.
+double roundMagnitudeToInteger(double a, MagnitudeMode mode, RandomEngine* rng) {
+    const double low = std::floor(a);
+    const double frac = a - low;  // exact
+    if (frac == 0) return a;
+    bool up = false;
+    switch (mode) {
+    case MagnitudeMode::Nearest: up = frac > 0.5 || (frac == 0.5 && std::fmod(low, 2.0) != 0); break;
+    case MagnitudeMode::Truncate: up = false; break;
+    case MagnitudeMode::Away: up = true; break;
+    case MagnitudeMode::Stochastic: up = drawBelow(frac, rng); break;
     }
-    const int quantum = e - f.mantissaBits;
-    double r = std::ldexp(roundSignificand(std::ldexp(x, -quantum), rounding, rng), quantum);
-    if (!f.subnormals && std::fabs(r) < std::ldexp(1.0, emin)) r = std::copysign(0.0, x);
-    double maxFinite = std::ldexp(2.0 - std::ldexp(1.0, -f.mantissaBits), emax);
-    if (f.specials == Specials::FiniteOnlyOcp)
-        maxFinite = std::ldexp(2.0 - std::ldexp(2.0, -f.mantissaBits), emax);
-    if (std::fabs(r) > maxFinite) {
-        if (f.overflow == Overflow::Saturate) return std::copysign(maxFinite, x);
-        return std::copysign(std::numeric_limits<double>::infinity(), x);
-    }
-    return r;
+    return up ? low + 1 : low;
 }
 
 }  // namespace
 
-double roundTo(double x, const Format& format, Rounding rounding, std::mt19937_64* rng) {
-    switch (format.kind) {
-    case FormatKind::Float: return roundFloat(x, format, rounding, rng);
-    default: return x;  // TODO(issue 3): fixed, scaled int, log
+Rounding parseRounding(std::string_view name) {
+    struct Alias {
+        const char* name;
+        Rounding rounding;
+    };
+    static constexpr Alias aliases[] = {
+        {"nearest", Rounding::NearestEven},  {"rne", Rounding::NearestEven},   {"nearest-even", Rounding::NearestEven},
+        {"toward-zero", Rounding::TowardZero}, {"rz", Rounding::TowardZero},   {"trunc", Rounding::TowardZero},
+        {"up", Rounding::Up},                  {"ru", Rounding::Up},           {"down", Rounding::Down},
+        {"rd", Rounding::Down},                {"stochastic", Rounding::Stochastic}, {"sr", Rounding::Stochastic}};
+    for (const auto& a : aliases)
+        if (name == a.name) return a.rounding;
+    throw std::invalid_argument("unknown rounding mode '" + std::string(name) +
+                                "' (expected nearest, toward-zero, up, down or stochastic; or rne, rz, ru, rd, sr)");
+}
+
+std::string roundingName(Rounding rounding) {
+    switch (rounding) {
+    case Rounding::NearestEven: return "nearest";
+    case Rounding::TowardZero: return "toward-zero";
+    case Rounding::Up: return "up";
+    case Rounding::Down: return "down";
+    case Rounding::Stochastic: return "stochastic";
     }
+    return "?";
+}
+
+Rounder::Rounder(const Format& format, Rounding rounding) : format_(format), rounding_(rounding) {
+    validate(format);
+    const double inf = std::numeric_limits<double>::infinity();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    switch (format.kind) {
+    case FormatKind::Float: {
+        const bool finiteOnly = format.specials == Specials::FiniteOnlyOcp;
+        const bool saturate = format.overflow == Overflow::Saturate;
+        mantissaBits_ = format.mantissaBits;
+        emin_ = 2 - (1 << (format.exponentBits - 1));
+        maxFinite_ = maxFinite(format);
+        overflowValue_ = saturate ? maxFinite_ : (finiteOnly ? nan : inf);
+        infinityValue_ = finiteOnly ? overflowValue_ : inf;
+        identity_ = format.exponentBits == 11 && format.mantissaBits == 52 && format.subnormals && !finiteOnly &&
+                    !saturate;
+        break;
+    }
+    case FormatKind::Fixed:
+        unitScale_ = std::ldexp(1.0, format.fractionBits);
+        qmax_ = std::ldexp(1.0, format.wordBits - 1) - 1;
+        qmin_ = -std::ldexp(1.0, format.wordBits - 1);
+        break;
+    case FormatKind::ScaledInt:
+        unitScale_ = format.scale;
+        divideByScale_ = true;
+        qmax_ = std::ldexp(1.0, format.intBits - 1) - 1;
+        qmin_ = -qmax_;
+        break;
+    case FormatKind::Log:
+        codeMax_ = (1 << (format.logIntegerBits + format.logFractionBits - 1)) - 1;
+        codeUnit_ = std::ldexp(1.0, format.logFractionBits);
+        logMin_ = minNormal(format);
+        logMax_ = maxFinite(format);
+        break;
+    }
+}
+
+double Rounder::operator()(double x, RandomEngine* rng) const {
+    switch (format_.kind) {
+    case FormatKind::Float: return identity_ ? x : roundFloat(x, rng);
+    case FormatKind::Fixed:
+    case FormatKind::ScaledInt: return roundInteger(x, rng);
+    case FormatKind::Log: return roundLog(x, rng);
+    }
+    return x;
+}
+
+double Rounder::roundFloat(double x, RandomEngine* rng) const {
+    if (std::isnan(x)) return x;
+    const double a = std::fabs(x);
+    if (std::isinf(a)) return std::copysign(infinityValue_, x);
+    if (a == 0) return x;
+    const MagnitudeMode mode = magnitudeMode(rounding_, std::signbit(x));
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(a);
+    const int biased = static_cast<int>(bits >> 52);
+    const int ex = biased ? biased - 1023 : std::ilogb(a);
+    const int m = mantissaBits_;
+    // The grid step 2^q at x: relative to x's binade, fixed in the subnormal range, or the whole
+    // [0, xmin) gap when subnormals are off.
+    const int q = ex < emin_ ? (format_.subnormals ? emin_ - m : emin_) : ex - m;
+    const int ulpExp = biased ? ex - 52 : -1074;  // weight of the double's last bit
+    const int dropped = q - ulpExp;               // bits of x below the grid step
+    double r = a;
+    if (dropped > 0 && q <= ex) {
+        // On the raw bits: keep the bits above the step, round up by adding one step (a carry
+        // into the exponent field is the correct next binade).
+        const std::uint64_t unit = std::uint64_t{1} << dropped;
+        const std::uint64_t low = bits & (unit - 1);
+        const std::uint64_t base = bits - low;
+        bool up = false;
+        switch (mode) {
+        case MagnitudeMode::Nearest: {
+            const std::uint64_t half = unit >> 1;
+            up = low > half || (low == half && (base & unit) != 0);
+            break;
+        }
+        case MagnitudeMode::Truncate: up = false; break;
+        case MagnitudeMode::Away: up = low != 0; break;
+        case MagnitudeMode::Stochastic: up = (drawBits(rng) & (unit - 1)) < low; break;
+        }
+        r = std::bit_cast<double>(base + (up ? unit : 0));
+    } else if (dropped > 0) {
+        // |x| < 2^q: the neighbours are 0 and 2^q (ties go to 0, the even one).
+        const double step = std::ldexp(1.0, q);
+        const double frac = a / step;  // exact: a power-of-two scaling
+        bool up = false;
+        switch (mode) {
+        case MagnitudeMode::Nearest: up = frac > 0.5; break;
+        case MagnitudeMode::Truncate: up = false; break;
+        case MagnitudeMode::Away: up = true; break;
+        case MagnitudeMode::Stochastic: up = drawBelow(frac, rng); break;
+        }
+        r = up ? step : 0.0;
+    }
+    if (r > maxFinite_) r = mode == MagnitudeMode::Truncate ? maxFinite_ : overflowValue_;
+    return std::copysign(r, x);
+}
+
+double Rounder::roundInteger(double x, RandomEngine* rng) const {
+    if (std::isnan(x)) return x;
+    if (format_.kind == FormatKind::ScaledInt && !(unitScale_ > 0))
+        throw std::invalid_argument(formatName(format_) +
+                                    " is scaled per tensor: a single value cannot be rounded without a scale "
+                                    "(round the whole array with quantizeScaledInt/roundArray, or give one, e.g. " +
+                                    formatName(format_) + "@0.01)");
+    const double y = divideByScale_ ? x / unitScale_ : x * unitScale_;
+    double k;
+    if (y >= qmax_) k = qmax_;
+    else if (y <= qmin_) k = qmin_;
+    else {
+        k = std::copysign(roundMagnitudeToInteger(std::fabs(y), magnitudeMode(rounding_, y < 0), rng), y);
+        if (k == 0) k = 0.0;  // no negative zero in integer formats
+    }
+    return divideByScale_ ? k * unitScale_ : k / unitScale_;
+}
+
+double Rounder::roundLog(double x, RandomEngine* rng) const {
+    if (std::isnan(x) || x == 0) return x;
+    const double a = std::fabs(x);
+    const MagnitudeMode mode = magnitudeMode(rounding_, std::signbit(x));
+    double r;
+    if (a >= logMax_) {
+        r = logMax_;  // saturating range (infinities included)
+    } else if (a < logMin_) {
+        // Between the explicit zero and the smallest magnitude, on a linear grid.
+        const double frac = a / logMin_;
+        bool up = false;
+        switch (mode) {
+        case MagnitudeMode::Nearest: up = frac > 0.5; break;
+        case MagnitudeMode::Truncate: up = false; break;
+        case MagnitudeMode::Away: up = true; break;
+        case MagnitudeMode::Stochastic: up = drawBelow(frac, rng); break;
+        }
+        r = up ? logMin_ : 0.0;
+    } else {
+        auto value = [&](int code) { return std::exp2(static_cast<double>(code) / codeUnit_); };
+        int c = static_cast<int>(std::floor(std::log2(a) * codeUnit_));
+        c = std::clamp(c, -codeMax_, codeMax_ - 1);
+        double lo = value(c), hi = value(c + 1);
+        // log2 may put c one off near a code boundary: settle on lo <= a < hi by the same exp2 values
+        // the results use, so that rounding a representable value returns it unchanged.
+        while (a < lo && c > -codeMax_) {
+            --c;
+            hi = lo;
+            lo = value(c);
+        }
+        while (a >= hi && c + 1 < codeMax_) {
+            ++c;
+            lo = hi;
+            hi = value(c + 1);
+        }
+        if (a >= hi) r = hi;
+        else if (a == lo) r = lo;
+        else {
+            bool up = false;
+            switch (mode) {
+            case MagnitudeMode::Nearest: {
+                const double mid = 0.5 * (lo + hi);
+                up = a > mid || (a == mid && (c & 1) != 0);
+                break;
+            }
+            case MagnitudeMode::Truncate: up = false; break;
+            case MagnitudeMode::Away: up = true; break;
+            case MagnitudeMode::Stochastic: up = drawBelow((a - lo) / (hi - lo), rng); break;
+            }
+            r = up ? hi : lo;
+        }
+    }
+    return std::copysign(r, x);
+}
+
+namespace {
+
+/// The double nearest to (approx + error) rounded to odd: exact when error == 0, otherwise the one
+/// of the two doubles around the exact value whose last bit is 1. Rounding that once more to any
+/// precision p <= 51 equals rounding the exact value (Boldo & Melquiond, "Emulation of FMA and
+/// correctly rounded sums: proved algorithms using rounding to odd", IEEE TC 2008).
+double toOdd(double approx, double error) {
+    if (error == 0) return approx;
+    if (approx == 0) return std::copysign(std::numeric_limits<double>::denorm_min(), error);
+    const bool exactSmallerInMagnitude = (approx > 0) != (error > 0);
+    std::uint64_t mag = std::bit_cast<std::uint64_t>(std::fabs(approx));
+    if (exactSmallerInMagnitude) --mag;  // truncation toward zero
+    mag |= 1;                            // if even, the odd neighbour is one step away from zero
+    return std::copysign(std::bit_cast<double>(mag), approx);
+}
+
+}  // namespace
+
+double Rounder::roundExact(double approx, double error, RandomEngine* rng) const {
+    if (error == 0 || !std::isfinite(approx) || !std::isfinite(error)) return (*this)(approx, rng);
+    if (format_.kind == FormatKind::Float && mantissaBits_ == 52) {
+        // 53-bit target: approx already is the nearest double; adjust it for the other modes.
+        const double inf = std::numeric_limits<double>::infinity();
+        double v = approx;
+        switch (rounding_) {
+        case Rounding::NearestEven: break;
+        case Rounding::TowardZero:
+            if ((approx > 0) != (error > 0)) v = std::nextafter(approx, 0.0);
+            break;
+        case Rounding::Up:
+            if (error > 0) v = std::nextafter(approx, inf);
+            break;
+        case Rounding::Down:
+            if (error < 0) v = std::nextafter(approx, -inf);
+            break;
+        case Rounding::Stochastic: {
+            const double other = std::nextafter(approx, error > 0 ? inf : -inf);
+            if (drawBelow(std::fabs(error) / std::fabs(other - approx), rng)) v = other;
+            break;
+        }
+        }
+        return (*this)(v, rng);
+    }
+    return (*this)(toOdd(approx, error), rng);
+}
+
+double roundTo(double x, const Format& format, Rounding rounding, RandomEngine* rng) {
+    return Rounder(format, rounding)(x, rng);
 }
 
 }  // namespace ks::numeric

@@ -1,0 +1,96 @@
+#include "numeric/compute_spec.hpp"
+
+#include <charconv>
+#include <stdexcept>
+#include <vector>
+
+namespace ks::numeric {
+
+ComputeSpec ComputeSpec::uniform(const Format& f, Rounding r) {
+    return mixed(f, f, r);
+}
+
+ComputeSpec ComputeSpec::mixed(const Format& storage, const Format& accumulate, Rounding r) {
+    ComputeSpec s;
+    s.storage = storage;
+    // Products of per-tensor scaled integers are exact integers times the product of the scales.
+    s.product = storage.kind == FormatKind::ScaledInt && !(storage.scale > 0) ? Format::fp64() : storage;
+    s.accumulate = accumulate;
+    s.rounding = r;
+    s.native = false;
+    return s;
+}
+
+namespace {
+
+std::vector<std::string> split(std::string_view text, char sep) {
+    std::vector<std::string> parts;
+    for (std::size_t start = 0;;) {
+        const auto pos = text.find(sep, start);
+        parts.emplace_back(text.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+        if (pos == std::string_view::npos) return parts;
+        start = pos + 1;
+    }
+}
+
+}  // namespace
+
+ComputeSpec parseComputeSpec(std::string_view text) {
+    const std::string quoted = "compute spec '" + std::string(text) + "'";
+    if (text == "native" || text == "fp32-native") return ComputeSpec::nativeFloat32();
+    const auto parts = split(text, ':');
+    const auto formats = split(parts[0], '/');
+    if (parts[0].empty() || formats.size() > 3)
+        throw std::invalid_argument(quoted + ": expected native, F, S/A or S/P/A (formats), then optional :MODE "
+                                             "and :seed=N");
+    std::vector<Format> f;
+    for (const auto& name : formats) {
+        try {
+            f.push_back(parseFormat(name));
+        } catch (const FormatError& e) {
+            throw FormatError(quoted + ": " + e.what());
+        }
+    }
+    ComputeSpec spec = formats.size() == 1 ? ComputeSpec::uniform(f[0])
+                       : formats.size() == 2 ? ComputeSpec::mixed(f[0], f[1])
+                                             : ComputeSpec::mixed(f[0], f[2]);
+    if (formats.size() == 3) spec.product = f[1];
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+        const std::string& p = parts[i];
+        if (p.rfind("seed=", 0) == 0) {
+            const char* first = p.data() + 5;
+            const char* last = p.data() + p.size();
+            auto [end, ec] = std::from_chars(first, last, spec.seed);
+            if (ec != std::errc() || end != last || first == last)
+                throw std::invalid_argument(quoted + ": seed must be a non-negative integer, got '" + p.substr(5) + "'");
+            continue;
+        }
+        try {
+            spec.rounding = parseRounding(p);
+        } catch (const std::invalid_argument& e) {
+            throw std::invalid_argument(quoted + ": " + e.what());
+        }
+    }
+    const Format* stages[] = {&spec.product, &spec.accumulate};
+    for (const Format* s : stages)
+        if (s->kind == FormatKind::ScaledInt && !(s->scale > 0))
+            throw std::invalid_argument(quoted + ": " + formatName(*s) +
+                                        " is scaled per tensor and can only be the storage format");
+    return spec;
+}
+
+std::string computeSpecName(const ComputeSpec& spec) {
+    if (spec.native) return "native";
+    const ComputeSpec twoStage = ComputeSpec::mixed(spec.storage, spec.accumulate, spec.rounding);
+    std::string name = formatName(spec.storage);
+    if (twoStage.product == spec.product) {
+        if (!(spec.accumulate == spec.storage)) name += "/" + formatName(spec.accumulate);
+    } else {
+        name += "/" + formatName(spec.product) + "/" + formatName(spec.accumulate);
+    }
+    if (spec.rounding != Rounding::NearestEven) name += ":" + roundingName(spec.rounding);
+    if (spec.seed != 0) name += ":seed=" + std::to_string(spec.seed);
+    return name;
+}
+
+}  // namespace ks::numeric

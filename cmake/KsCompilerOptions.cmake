@@ -1,6 +1,10 @@
 # One interface target carries the project's warnings, optimisation and sanitizer flags.
 add_library(ks_options INTERFACE)
 target_compile_options(ks_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  # GCC 12 reports std::string concatenation at -O3 as overlapping memcpy (GCC bug 105651).
+  target_compile_options(ks_options INTERFACE -Wno-restrict)
+endif()
 if(KS_NATIVE)
   target_compile_options(ks_options INTERFACE -march=native)
 endif()

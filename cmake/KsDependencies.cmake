@@ -18,6 +18,12 @@ endif()
 
 find_package(Threads REQUIRED)
 
+# zlib: DEFLATE entries of .npz and PyTorch zip archives, gzip'ed MNIST IDX files.
+find_package(ZLIB QUIET)
+if(NOT ZLIB_FOUND)
+  message(FATAL_ERROR "zlib not found: apt-get install zlib1g-dev")
+endif()
+
 set(KS_QT_COMPONENTS Core)
 if(KS_BUILD_GUI)
   list(APPEND KS_QT_COMPONENTS Gui Widgets Charts Concurrent Svg)

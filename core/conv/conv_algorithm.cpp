@@ -1,0 +1,35 @@
+#include "conv/conv_algorithm.hpp"
+
+#include <stdexcept>
+
+namespace ks::conv {
+
+void ConvAlgorithm::check(const ConvProblem& problem) const {
+    problem.validate();
+    if (auto reason = supports(problem))
+        throw std::invalid_argument(name() + " cannot compute " + problem.toString() + ": " + *reason);
+}
+
+std::unique_ptr<ConvPlan> ConvAlgorithm::plan(const ConvProblem& problem, const float* weight) const {
+    check(problem);
+    return doPlan(problem, weight);
+}
+
+void ConvAlgorithm::run(const ConvProblem& problem, const float* input, const float* weight, const float* bias,
+                        float* output) const {
+    plan(problem, weight)->execute(input, bias, output);
+}
+
+void ConvAlgorithm::run(const ConvProblem& problem, const double* input, const double* weight,
+                        const double* bias, double* output) const {
+    check(problem);
+    doRun(problem, input, weight, bias, output);
+}
+
+void ConvAlgorithm::run(const ConvProblem& problem, const double* input, const double* weight,
+                        const double* bias, double* output, numeric::EmulatedArithmetic& arithmetic) const {
+    check(problem);
+    doRun(problem, input, weight, bias, output, arithmetic);
+}
+
+}  // namespace ks::conv

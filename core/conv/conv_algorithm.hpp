@@ -1,0 +1,74 @@
+#pragma once
+// One interface for every convolution algorithm. An algorithm has three entry points:
+//   plan(problem, weight) -> ConvPlan   float32 on the hardware, the fast path (Eigen GEMM, FFTW,
+//                                      threads); the weight-side work (Winograd's filter transform,
+//                                      the filters' spectra) is done once here, as inference would.
+//   run(problem, ..., double)          double precision, the same algorithm in NativeArithmetic<double>.
+//   run(problem, ..., EmulatedArithmetic&)  every intermediate (stored operands, transformed tiles,
+//                                      products, partial sums, butterflies) rounded as the compute
+//                                      specification says: the algorithm as a kernel in that format.
+// The public functions check the problem (valid, supported) and throw std::invalid_argument with
+// the reason; implementations override the protected do*() functions.
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conv/conv_problem.hpp"
+#include "numeric/arithmetic.hpp"
+
+namespace ks::conv {
+
+/// A float32 convolution with its weights prepared; execute() may be called many times, from
+/// one thread at a time (it owns its workspace).
+class ConvPlan {
+public:
+    virtual ~ConvPlan() = default;
+    /// x: N·C·H·W, bias: K values or nullptr, y: N·K·P·Q (overwritten).
+    virtual void execute(const float* input, const float* bias, float* output) = 0;
+};
+
+class ConvAlgorithm {
+public:
+    virtual ~ConvAlgorithm() = default;
+
+    virtual std::string name() const = 0;
+    /// Other names the registry accepts ("naive" for direct, "winograd" for winograd-2x2).
+    virtual std::vector<std::string> aliases() const { return {}; }
+    virtual std::string description() const = 0;
+
+    /// Empty when the algorithm can compute `problem`; otherwise the reason it cannot.
+    /// (Call validate() on the problem first: supports() assumes a well-formed problem.)
+    virtual std::optional<std::string> supports(const ConvProblem& problem) const = 0;
+    /// Scratch memory of the float32 path: patch matrices, transformed tiles, spectra (including
+    /// the prepared weights when they differ from the given ones).
+    virtual std::size_t workspaceBytes(const ConvProblem& problem) const = 0;
+    /// The direct-definition FLOP count every algorithm is rated against.
+    double flops(const ConvProblem& problem) const { return problem.flops(); }
+
+    /// The float32 fast path with the weights prepared once.
+    std::unique_ptr<ConvPlan> plan(const ConvProblem& problem, const float* weight) const;
+    /// plan() + execute() in one call.
+    void run(const ConvProblem& problem, const float* input, const float* weight, const float* bias,
+             float* output) const;
+    /// Double precision, the same algorithm (reference quality for tests).
+    void run(const ConvProblem& problem, const double* input, const double* weight, const double* bias,
+             double* output) const;
+    /// Faithful emulation: every intermediate rounded through `arithmetic`. Single-threaded.
+    void run(const ConvProblem& problem, const double* input, const double* weight, const double* bias,
+             double* output, numeric::EmulatedArithmetic& arithmetic) const;
+
+    /// Throws std::invalid_argument if the problem is malformed or not supported.
+    void check(const ConvProblem& problem) const;
+
+protected:
+    virtual std::unique_ptr<ConvPlan> doPlan(const ConvProblem& problem, const float* weight) const = 0;
+    virtual void doRun(const ConvProblem& problem, const double* input, const double* weight,
+                       const double* bias, double* output) const = 0;
+    virtual void doRun(const ConvProblem& problem, const double* input, const double* weight,
+                       const double* bias, double* output, numeric::EmulatedArithmetic& arithmetic) const = 0;
+};
+
+}  // namespace ks::conv

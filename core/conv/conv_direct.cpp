@@ -1,0 +1,111 @@
+// direct: the reference. Straight from the definition, each output accumulated over (c, r, s) in
+// that order in the given arithmetic. The loops run along output rows in blocks so that the
+// accumulators stay in registers and the innermost loop vectorises over q (stride 1).
+#include <algorithm>
+
+#include "conv/conv_kernel_util.hpp"
+#include "conv/conv_registry.hpp"
+#include "conv/parallel.hpp"
+
+namespace ks::conv {
+
+namespace {
+
+constexpr std::int64_t kRowBlock = 64;
+
+/// Output rows [rowBegin, rowEnd) of the flattened (n, k, p) index space.
+template <class Arith, class V>
+void directRows(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith,
+                std::int64_t rowBegin, std::int64_t rowEnd) {
+    const std::int64_t P = pr.P(), Q = pr.Q();
+    V acc[kRowBlock];
+    for (std::int64_t row = rowBegin; row < rowEnd; ++row) {
+        const std::int64_t oh = row % P;
+        const std::int64_t k = (row / P) % pr.K;
+        const std::int64_t n = row / (P * pr.K);
+        V* yRow = y + row * Q;
+        for (std::int64_t q0 = 0; q0 < Q; q0 += kRowBlock) {
+            const std::int64_t qn = std::min(kRowBlock, Q - q0);
+            std::fill(acc, acc + qn, V(0));
+            for (std::int64_t c = 0; c < pr.C; ++c) {
+                const V* xPlane = x + (n * pr.C + c) * pr.H * pr.W;
+                const V* wPlane = w + (k * pr.C + c) * pr.R * pr.S;
+                for (std::int64_t r = 0; r < pr.R; ++r) {
+                    const std::int64_t ih = oh * pr.strideH + r - pr.padH;
+                    if (ih < 0 || ih >= pr.H) continue;
+                    const V* xRow = xPlane + ih * pr.W;
+                    for (std::int64_t s = 0; s < pr.S; ++s) {
+                        const V wv = wPlane[r * pr.S + s];
+                        // q range whose input column iw = q*stride + s - pad lies inside the image
+                        const std::int64_t offset = s - pr.padW;
+                        std::int64_t qLo = offset >= 0 ? 0 : detail::ceilDiv(-offset, pr.strideW);
+                        std::int64_t qHi = (pr.W - 1 - offset) >= 0 ? (pr.W - 1 - offset) / pr.strideW + 1 : 0;
+                        qLo = std::max(qLo, q0);
+                        qHi = std::min(qHi, q0 + qn);
+                        if (pr.strideW == 1) {
+                            const V* xs = xRow + offset;
+                            for (std::int64_t q = qLo; q < qHi; ++q)
+                                acc[q - q0] = detail::multiplyAdd(arith, wv, xs[q], acc[q - q0]);
+                        } else {
+                            for (std::int64_t q = qLo; q < qHi; ++q)
+                                acc[q - q0] = detail::multiplyAdd(arith, wv, xRow[q * pr.strideW + offset], acc[q - q0]);
+                        }
+                    }
+                }
+            }
+            for (std::int64_t j = 0; j < qn; ++j) yRow[q0 + j] = bias ? arith.add(acc[j], bias[k]) : acc[j];
+        }
+    }
+}
+
+template <class Arith, class V>
+void directConv(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith) {
+    std::vector<V> xs, ws, bs;
+    x = detail::storeOperands(arith, x, pr.inputCount(), xs);
+    w = detail::storeOperands(arith, w, pr.weightCount(), ws);
+    bias = detail::storeOperands(arith, bias, pr.K, bs);
+    const std::int64_t rows = pr.N * pr.K * pr.P();
+    if constexpr (Arith::emulated) {
+        directRows(pr, x, w, bias, y, arith, 0, rows);
+    } else {
+        parallelFor(rows, [&](std::int64_t begin, std::int64_t end) {
+            Arith local = arith;
+            directRows(pr, x, w, bias, y, local, begin, end);
+        });
+    }
+}
+
+class DirectConv final : public ConvAlgorithm {
+public:
+    std::string name() const override { return "direct"; }
+    std::vector<std::string> aliases() const override { return {"naive"}; }
+    std::string description() const override {
+        return "Direct loops over the definition (the reference): any kernel, stride and padding; "
+               "each output accumulated over channels and kernel taps in order.";
+    }
+    std::optional<std::string> supports(const ConvProblem&) const override { return std::nullopt; }
+    std::size_t workspaceBytes(const ConvProblem&) const override { return 0; }
+
+protected:
+    std::unique_ptr<ConvPlan> doPlan(const ConvProblem& problem, const float* weight) const override {
+        auto kernel = [](const ConvProblem& p, const float* x, const float* w, const float* b, float* y) {
+            numeric::NativeArithmetic<float> arith;
+            directConv(p, x, w, b, y, arith);
+        };
+        return std::make_unique<detail::CopiedWeightsPlan<decltype(kernel)>>(problem, weight, kernel);
+    }
+    void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y) const override {
+        numeric::NativeArithmetic<double> arith;
+        directConv(p, x, w, b, y, arith);
+    }
+    void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
+               numeric::EmulatedArithmetic& arith) const override {
+        directConv(p, x, w, b, y, arith);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<ConvAlgorithm> makeDirectConv() { return std::make_unique<DirectConv>(); }
+
+}  // namespace ks::conv

@@ -1,0 +1,142 @@
+// im2col: unfold the input into a patch matrix (rows c·r·s, one column per output pixel) and
+// multiply the K×(C·R·S) weight matrix by it. Columns are processed in blocks so the patch matrix
+// stays in cache and memory stays bounded for large kernels; float32 uses Eigen's GEMM, other
+// arithmetics the same product as explicit dot products in (c, r, s) order.
+#include <Eigen/Core>
+#include <algorithm>
+
+#include "conv/conv_kernel_util.hpp"
+#include "conv/conv_registry.hpp"
+#include "conv/parallel.hpp"
+
+namespace ks::conv {
+
+namespace {
+
+constexpr std::int64_t kColumnBlock = 512;
+
+std::int64_t columnBlock(const ConvProblem& p) { return std::min(kColumnBlock, p.P() * p.Q()); }
+
+/// patch[(c·R + r)·S + s][j] = padded input under output pixel col0 + j of image n.
+template <class V>
+void unfold(const ConvProblem& pr, const V* x, std::int64_t n, std::int64_t col0, std::int64_t cols, V* patch) {
+    const std::int64_t Q = pr.Q();
+    for (std::int64_t c = 0; c < pr.C; ++c) {
+        const V* plane = x + (n * pr.C + c) * pr.H * pr.W;
+        for (std::int64_t r = 0; r < pr.R; ++r)
+            for (std::int64_t s = 0; s < pr.S; ++s) {
+                V* dst = patch + ((c * pr.R + r) * pr.S + s) * cols;
+                // walk the block one output row segment at a time (no division per element)
+                std::int64_t j = 0;
+                while (j < cols) {
+                    const std::int64_t oh = (col0 + j) / Q, ow0 = (col0 + j) % Q;
+                    const std::int64_t len = std::min(cols - j, Q - ow0);
+                    const std::int64_t ih = oh * pr.strideH + r - pr.padH;
+                    if (ih < 0 || ih >= pr.H) {
+                        std::fill(dst + j, dst + j + len, V(0));
+                    } else {
+                        const V* src = plane + ih * pr.W;
+                        for (std::int64_t t = 0; t < len; ++t) {
+                            const std::int64_t iw = (ow0 + t) * pr.strideW + s - pr.padW;
+                            dst[j + t] = (iw >= 0 && iw < pr.W) ? src[iw] : V(0);
+                        }
+                    }
+                    j += len;
+                }
+            }
+    }
+}
+
+/// Output blocks [blockBegin, blockEnd) of the flattened (n, column block) space.
+template <class Arith, class V>
+void im2colBlocks(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith,
+                  std::int64_t blockBegin, std::int64_t blockEnd) {
+    const std::int64_t PQ = pr.P() * pr.Q();
+    const std::int64_t CRS = pr.C * pr.R * pr.S;
+    const std::int64_t bw = columnBlock(pr);
+    const std::int64_t blocksPerImage = detail::ceilDiv(PQ, bw);
+    std::vector<V> patch(static_cast<std::size_t>(CRS * bw));
+    for (std::int64_t block = blockBegin; block < blockEnd; ++block) {
+        const std::int64_t n = block / blocksPerImage;
+        const std::int64_t col0 = (block % blocksPerImage) * bw;
+        const std::int64_t cols = std::min(bw, PQ - col0);
+        unfold(pr, x, n, col0, cols, patch.data());
+        V* yImage = y + n * pr.K * PQ;
+        if constexpr (std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
+            using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+            Eigen::Map<const RowMajor> weights(w, pr.K, CRS);
+            Eigen::Map<const RowMajor> patches(patch.data(), CRS, cols);
+            Eigen::Map<RowMajor, 0, Eigen::OuterStride<>> out(yImage + col0, pr.K, cols, Eigen::OuterStride<>(PQ));
+            out.noalias() = weights * patches;
+            if (bias)
+                for (std::int64_t k = 0; k < pr.K; ++k) out.row(k).array() += bias[k];
+        } else {
+            for (std::int64_t k = 0; k < pr.K; ++k) {
+                V* out = yImage + k * PQ + col0;
+                std::fill(out, out + cols, V(0));
+                for (std::int64_t i = 0; i < CRS; ++i) {
+                    const V wv = w[k * CRS + i];
+                    const V* row = patch.data() + i * cols;
+                    for (std::int64_t j = 0; j < cols; ++j) out[j] = detail::multiplyAdd(arith, wv, row[j], out[j]);
+                }
+                if (bias)
+                    for (std::int64_t j = 0; j < cols; ++j) out[j] = arith.add(out[j], bias[k]);
+            }
+        }
+    }
+}
+
+template <class Arith, class V>
+void im2colConv(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith) {
+    std::vector<V> xs, ws, bs;
+    x = detail::storeOperands(arith, x, pr.inputCount(), xs);
+    w = detail::storeOperands(arith, w, pr.weightCount(), ws);
+    bias = detail::storeOperands(arith, bias, pr.K, bs);
+    const std::int64_t blocks = pr.N * detail::ceilDiv(pr.P() * pr.Q(), columnBlock(pr));
+    if constexpr (Arith::emulated) {
+        im2colBlocks(pr, x, w, bias, y, arith, 0, blocks);
+    } else {
+        parallelFor(blocks, [&](std::int64_t begin, std::int64_t end) {
+            Arith local = arith;
+            im2colBlocks(pr, x, w, bias, y, local, begin, end);
+        });
+    }
+}
+
+class Im2colConv final : public ConvAlgorithm {
+public:
+    std::string name() const override { return "im2col"; }
+    std::string description() const override {
+        return "Patch matrix (C·R·S rows, one column per output pixel, in blocks of 512) times the "
+               "K×C·R·S weight matrix with Eigen's GEMM: any kernel, stride and padding.";
+    }
+    std::optional<std::string> supports(const ConvProblem&) const override { return std::nullopt; }
+    std::size_t workspaceBytes(const ConvProblem& p) const override {
+        const auto blocks = static_cast<std::size_t>(std::min<std::int64_t>(
+            convThreads(), p.N * detail::ceilDiv(p.P() * p.Q(), columnBlock(p))));
+        return blocks * static_cast<std::size_t>(p.C * p.R * p.S * columnBlock(p)) * sizeof(float);
+    }
+
+protected:
+    std::unique_ptr<ConvPlan> doPlan(const ConvProblem& problem, const float* weight) const override {
+        auto kernel = [](const ConvProblem& p, const float* x, const float* w, const float* b, float* y) {
+            numeric::NativeArithmetic<float> arith;
+            im2colConv(p, x, w, b, y, arith);
+        };
+        return std::make_unique<detail::CopiedWeightsPlan<decltype(kernel)>>(problem, weight, kernel);
+    }
+    void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y) const override {
+        numeric::NativeArithmetic<double> arith;
+        im2colConv(p, x, w, b, y, arith);
+    }
+    void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
+               numeric::EmulatedArithmetic& arith) const override {
+        im2colConv(p, x, w, b, y, arith);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<ConvAlgorithm> makeIm2colConv() { return std::make_unique<Im2colConv>(); }
+
+}  // namespace ks::conv

@@ -1,0 +1,332 @@
+// winograd-MxM: F(m×m, 3×3) minimal filtering with Cook–Toom transforms generated from the
+// interpolation points (winograd_transform.hpp). Batched-GEMM formulation (Lavin & Gray):
+//   U[ξ][k][c] = (G g_kc Gᵀ)[ξ]           filter transform, once per weight (in the plan)
+//   V[ξ][c][t] = (Bᵀ d_ct B)[ξ]           input transform of every α×α tile t
+//   M[ξ]       = U[ξ] · V[ξ]              α² GEMMs of K×C by C×T (the reduction over channels)
+//   y tile     = Aᵀ M[·][k][t] A          output transform
+// Tiles are handled 8 at a time (one vector lane per tile) so the transforms vectorise in float32;
+// the transforms skip the zero entries of the generated matrices. Partial tiles at the right and
+// bottom edges read zeros and write only the outputs that exist, so any H and W work.
+#include <Eigen/Core>
+#include <algorithm>
+#include <type_traits>
+
+#include "conv/conv_kernel_util.hpp"
+#include "conv/conv_registry.hpp"
+#include "conv/parallel.hpp"
+#include "conv/winograd_transform.hpp"
+
+namespace ks::conv {
+
+namespace {
+
+constexpr int kLanes = 8;
+
+/// A small dense matrix kept as its non-zero entries, row by row.
+template <class V>
+struct SparseRows {
+    int rows = 0, cols = 0;
+    std::vector<int> start;  ///< rows + 1 offsets into col / coef
+    std::vector<int> col;
+    std::vector<V> coef;
+};
+
+template <class V, class Arith>
+SparseRows<V> sparseRows(const std::vector<double>& dense, int rows, int cols, Arith& arith) {
+    SparseRows<V> s;
+    s.rows = rows;
+    s.cols = cols;
+    s.start.push_back(0);
+    for (int i = 0; i < rows; ++i) {
+        for (int j = 0; j < cols; ++j) {
+            const double v = dense[static_cast<std::size_t>(i * cols + j)];
+            if (v == 0.0) continue;
+            s.col.push_back(j);
+            s.coef.push_back(arith.store(static_cast<V>(v)));  // the matrices live in the storage format
+        }
+        s.start.push_back(static_cast<int>(s.col.size()));
+    }
+    return s;
+}
+
+/// out = Left · in · Rightᵀ for kLanes independent tiles at once.
+/// in: [Left.cols][Right.cols][L], tmp: [Left.rows][Right.cols][L], out: [Left.rows][Right.rows][L].
+template <int L, class Arith, class V>
+void sandwich(const SparseRows<V>& left, const SparseRows<V>& right, const V* in, V* tmp, V* out, Arith& arith) {
+    const int inner = right.cols;
+    for (int i = 0; i < left.rows; ++i)
+        for (int b = 0; b < inner; ++b) {
+            V acc[L] = {};
+            for (int e = left.start[i]; e < left.start[i + 1]; ++e) {
+                const V c = left.coef[e];
+                const V* src = in + (left.col[e] * inner + b) * L;
+                for (int l = 0; l < L; ++l) acc[l] = detail::multiplyAdd(arith, c, src[l], acc[l]);
+            }
+            std::copy(acc, acc + L, tmp + (i * inner + b) * L);
+        }
+    for (int i = 0; i < left.rows; ++i)
+        for (int j = 0; j < right.rows; ++j) {
+            V acc[L] = {};
+            for (int e = right.start[j]; e < right.start[j + 1]; ++e) {
+                const V c = right.coef[e];
+                const V* src = tmp + (i * inner + right.col[e]) * L;
+                for (int l = 0; l < L; ++l) acc[l] = detail::multiplyAdd(arith, c, src[l], acc[l]);
+            }
+            std::copy(acc, acc + L, out + (i * right.rows + j) * L);
+        }
+}
+
+template <class V>
+struct WinogradMatrices {
+    int m = 0, alpha = 0;
+    SparseRows<V> AT, G, BT;
+};
+
+template <class V, class Arith>
+WinogradMatrices<V> matricesFor(const WinogradTransforms& t, Arith& arith) {
+    WinogradMatrices<V> w;
+    w.m = t.m;
+    w.alpha = t.alpha;
+    w.AT = sparseRows<V>(t.AT, t.m, t.alpha, arith);
+    w.G = sparseRows<V>(t.G, t.alpha, t.r, arith);
+    w.BT = sparseRows<V>(t.BT, t.alpha, t.alpha, arith);
+    return w;
+}
+
+/// U[ξ][k][c] for every filter; U has α²·K·C elements.
+template <class Arith, class V>
+void transformFilters(const ConvProblem& pr, const WinogradMatrices<V>& mat, const V* w, V* U, Arith& arith) {
+    const int a = mat.alpha;
+    const std::int64_t KC = pr.K * pr.C;
+    std::vector<V> tmp(static_cast<std::size_t>(a * 3)), out(static_cast<std::size_t>(a * a));
+    for (std::int64_t kc = 0; kc < KC; ++kc) {
+        sandwich<1>(mat.G, mat.G, w + kc * 9, tmp.data(), out.data(), arith);
+        for (int xi = 0; xi < a * a; ++xi) U[xi * KC + kc] = arith.store(out[static_cast<std::size_t>(xi)]);
+    }
+}
+
+struct TileGeometry {
+    std::int64_t tilesH, tilesW, tilesPerImage, T;
+    TileGeometry(const ConvProblem& p, int m)
+        : tilesH(detail::ceilDiv(p.P(), m)), tilesW(detail::ceilDiv(p.Q(), m)),
+          tilesPerImage(tilesH * tilesW), T(p.N * tilesPerImage) {}
+};
+
+/// Input transform of the tile rows [begin, end) of the flattened (n, c, tile row) space.
+template <class Arith, class V>
+void transformInputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, const TileGeometry& g, const V* x,
+                     V* Vt, Arith& arith, std::int64_t begin, std::int64_t end) {
+    const int a = mat.alpha, m = mat.m;
+    const std::int64_t CT = pr.C * g.T;
+    std::vector<V> d(static_cast<std::size_t>(a * a * kLanes)), tmp(d.size()), out(d.size());
+    for (std::int64_t unit = begin; unit < end; ++unit) {
+        const std::int64_t ty = unit % g.tilesH;
+        const std::int64_t c = (unit / g.tilesH) % pr.C;
+        const std::int64_t n = unit / (g.tilesH * pr.C);
+        const V* plane = x + (n * pr.C + c) * pr.H * pr.W;
+        const std::int64_t ih0 = ty * m - pr.padH;
+        for (std::int64_t tx0 = 0; tx0 < g.tilesW; tx0 += kLanes) {
+            const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, g.tilesW - tx0));
+            for (int i = 0; i < a; ++i) {
+                const std::int64_t ih = ih0 + i;
+                const bool rowInside = ih >= 0 && ih < pr.H;
+                for (int j = 0; j < a; ++j) {
+                    V* dst = d.data() + (i * a + j) * kLanes;
+                    for (int l = 0; l < kLanes; ++l) {
+                        const std::int64_t iw = (tx0 + l) * m + j - pr.padW;
+                        dst[l] = (rowInside && l < lanes && iw >= 0 && iw < pr.W) ? plane[ih * pr.W + iw] : V(0);
+                    }
+                }
+            }
+            sandwich<kLanes>(mat.BT, mat.BT, d.data(), tmp.data(), out.data(), arith);
+            const std::int64_t t0 = n * g.tilesPerImage + ty * g.tilesW + tx0;
+            for (int xi = 0; xi < a * a; ++xi) {
+                V* dst = Vt + xi * CT + c * g.T + t0;
+                const V* src = out.data() + xi * kLanes;
+                for (int l = 0; l < lanes; ++l) dst[l] = arith.store(src[l]);
+            }
+        }
+    }
+}
+
+/// M[ξ] = U[ξ] · V[ξ] for ξ in [begin, end).
+template <class Arith, class V>
+void multiplyTiles(const ConvProblem& pr, const TileGeometry& g, const V* U, const V* Vt, V* M, Arith& arith,
+                   std::int64_t begin, std::int64_t end) {
+    const std::int64_t K = pr.K, C = pr.C, T = g.T;
+    for (std::int64_t xi = begin; xi < end; ++xi) {
+        const V* u = U + xi * K * C;
+        const V* v = Vt + xi * C * T;
+        V* out = M + xi * K * T;
+        if constexpr (std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
+            using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+            Eigen::Map<RowMajor>(out, K, T).noalias() =
+                Eigen::Map<const RowMajor>(u, K, C) * Eigen::Map<const RowMajor>(v, C, T);
+        } else {
+            for (std::int64_t k = 0; k < K; ++k) {
+                V* row = out + k * T;
+                std::fill(row, row + T, V(0));
+                for (std::int64_t c = 0; c < C; ++c) {
+                    const V uv = u[k * C + c];
+                    const V* vr = v + c * T;
+                    for (std::int64_t t = 0; t < T; ++t) row[t] = detail::multiplyAdd(arith, uv, vr[t], row[t]);
+                }
+            }
+        }
+    }
+}
+
+/// Output transform of the tile rows [begin, end) of the flattened (n, k, tile row) space.
+template <class Arith, class V>
+void transformOutputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, const TileGeometry& g, const V* M,
+                      const V* bias, V* y, Arith& arith, std::int64_t begin, std::int64_t end) {
+    const int a = mat.alpha, m = mat.m;
+    const std::int64_t KT = pr.K * g.T, P = pr.P(), Q = pr.Q();
+    std::vector<V> in(static_cast<std::size_t>(a * a * kLanes)), tmp(in.size()), out(in.size());
+    for (std::int64_t unit = begin; unit < end; ++unit) {
+        const std::int64_t ty = unit % g.tilesH;
+        const std::int64_t k = (unit / g.tilesH) % pr.K;
+        const std::int64_t n = unit / (g.tilesH * pr.K);
+        V* plane = y + (n * pr.K + k) * P * Q;
+        for (std::int64_t tx0 = 0; tx0 < g.tilesW; tx0 += kLanes) {
+            const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, g.tilesW - tx0));
+            const std::int64_t t0 = n * g.tilesPerImage + ty * g.tilesW + tx0;
+            for (int xi = 0; xi < a * a; ++xi) {
+                const V* src = M + xi * KT + k * g.T + t0;
+                V* dst = in.data() + xi * kLanes;
+                for (int l = 0; l < kLanes; ++l) dst[l] = l < lanes ? src[l] : V(0);
+            }
+            sandwich<kLanes>(mat.AT, mat.AT, in.data(), tmp.data(), out.data(), arith);
+            for (int i = 0; i < m; ++i) {
+                const std::int64_t oh = ty * m + i;
+                if (oh >= P) break;
+                for (int l = 0; l < lanes; ++l)
+                    for (int j = 0; j < m; ++j) {
+                        const std::int64_t ow = (tx0 + l) * m + j;
+                        if (ow >= Q) break;
+                        const V v = out[static_cast<std::size_t>((i * m + j) * kLanes + l)];
+                        plane[oh * Q + ow] = bias ? arith.add(v, bias[k]) : v;
+                    }
+            }
+        }
+    }
+}
+
+/// The whole convolution with the filters already transformed (U).
+template <class Arith, class V>
+void winogradExecute(const ConvProblem& pr, const WinogradMatrices<V>& mat, const V* U, const V* x, const V* bias,
+                     V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M) {
+    const TileGeometry g(pr, mat.m);
+    const std::int64_t a2 = mat.alpha * mat.alpha;
+    Vt.resize(static_cast<std::size_t>(a2 * pr.C * g.T));
+    M.resize(static_cast<std::size_t>(a2 * pr.K * g.T));
+    if constexpr (Arith::emulated) {
+        transformInputs(pr, mat, g, x, Vt.data(), arith, 0, pr.N * pr.C * g.tilesH);
+        multiplyTiles(pr, g, U, Vt.data(), M.data(), arith, 0, a2);
+        transformOutputs(pr, mat, g, M.data(), bias, y, arith, 0, pr.N * pr.K * g.tilesH);
+    } else {
+        parallelFor(pr.N * pr.C * g.tilesH, [&](std::int64_t b, std::int64_t e) {
+            Arith local = arith;
+            transformInputs(pr, mat, g, x, Vt.data(), local, b, e);
+        });
+        parallelFor(a2, [&](std::int64_t b, std::int64_t e) {
+            Arith local = arith;
+            multiplyTiles(pr, g, U, Vt.data(), M.data(), local, b, e);
+        });
+        parallelFor(pr.N * pr.K * g.tilesH, [&](std::int64_t b, std::int64_t e) {
+            Arith local = arith;
+            transformOutputs(pr, mat, g, M.data(), bias, y, local, b, e);
+        });
+    }
+}
+
+template <class Arith, class V>
+void winogradConv(const ConvProblem& pr, const WinogradTransforms& t, const V* x, const V* w, const V* bias, V* y,
+                  Arith& arith) {
+    std::vector<V> xs, ws, bs;
+    x = detail::storeOperands(arith, x, pr.inputCount(), xs);
+    w = detail::storeOperands(arith, w, pr.weightCount(), ws);
+    bias = detail::storeOperands(arith, bias, pr.K, bs);
+    const auto mat = matricesFor<V>(t, arith);
+    std::vector<V> U(static_cast<std::size_t>(t.alpha * t.alpha * pr.K * pr.C)), Vt, M;
+    transformFilters(pr, mat, w, U.data(), arith);
+    winogradExecute(pr, mat, U.data(), x, bias, y, arith, Vt, M);
+}
+
+class WinogradPlan final : public ConvPlan {
+public:
+    WinogradPlan(const ConvProblem& problem, const WinogradTransforms& t, const float* weight) : problem_(problem) {
+        numeric::NativeArithmetic<float> arith;
+        mat_ = matricesFor<float>(t, arith);
+        U_.resize(static_cast<std::size_t>(t.alpha * t.alpha * problem.K * problem.C));
+        transformFilters(problem_, mat_, weight, U_.data(), arith);
+    }
+    void execute(const float* input, const float* bias, float* output) override {
+        numeric::NativeArithmetic<float> arith;
+        winogradExecute(problem_, mat_, U_.data(), input, bias, output, arith, V_, M_);
+    }
+
+private:
+    ConvProblem problem_;
+    WinogradMatrices<float> mat_;
+    std::vector<float> U_, V_, M_;
+};
+
+class WinogradConv final : public ConvAlgorithm {
+public:
+    WinogradConv(int m, std::vector<double> points) : transforms_(cookToom(m, 3, std::move(points))) {}
+
+    std::string name() const override {
+        return "winograd-" + std::to_string(transforms_.m) + "x" + std::to_string(transforms_.m);
+    }
+    std::vector<std::string> aliases() const override {
+        if (transforms_.m == 2) return {"winograd"};
+        return {};
+    }
+    std::string description() const override {
+        const std::string m = std::to_string(transforms_.m);
+        return "Winograd F(" + m + "x" + m + ", 3x3), " + std::to_string(transforms_.alpha) + "x" +
+               std::to_string(transforms_.alpha) + " tiles, Cook-Toom transforms from the points " +
+               describePoints(transforms_.points) + ", inf; " + std::to_string(transforms_.alpha * transforms_.alpha) +
+               " GEMMs over channels; 3x3 kernels, stride 1, any size and padding.";
+    }
+    std::optional<std::string> supports(const ConvProblem& p) const override {
+        if (p.R != 3 || p.S != 3)
+            return "Winograd F(m x m, 3x3) is derived for 3x3 kernels, this kernel is " + std::to_string(p.R) + "x" +
+                   std::to_string(p.S);
+        if (p.strideH != 1 || p.strideW != 1)
+            return "Winograd tiles assume stride 1, the stride is " + std::to_string(p.strideH) + "x" +
+                   std::to_string(p.strideW);
+        return std::nullopt;
+    }
+    std::size_t workspaceBytes(const ConvProblem& p) const override {
+        const TileGeometry g(p, transforms_.m);
+        const auto a2 = static_cast<std::size_t>(transforms_.alpha * transforms_.alpha);
+        return a2 * static_cast<std::size_t>(p.K * p.C + p.C * g.T + p.K * g.T) * sizeof(float);
+    }
+    const WinogradTransforms& transforms() const { return transforms_; }
+
+protected:
+    std::unique_ptr<ConvPlan> doPlan(const ConvProblem& problem, const float* weight) const override {
+        return std::make_unique<WinogradPlan>(problem, transforms_, weight);
+    }
+    void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y) const override {
+        numeric::NativeArithmetic<double> arith;
+        winogradConv(p, transforms_, x, w, b, y, arith);
+    }
+    void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
+               numeric::EmulatedArithmetic& arith) const override {
+        winogradConv(p, transforms_, x, w, b, y, arith);
+    }
+
+private:
+    WinogradTransforms transforms_;
+};
+
+}  // namespace
+
+std::unique_ptr<ConvAlgorithm> makeWinogradConv(int outputTile, std::vector<double> finitePoints) {
+    return std::make_unique<WinogradConv>(outputTile, std::move(finitePoints));
+}
+
+}  // namespace ks::conv

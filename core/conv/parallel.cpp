@@ -1,0 +1,123 @@
+#include "conv/parallel.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ks::conv {
+
+namespace {
+
+thread_local bool insideParallelRegion = false;
+
+class ThreadPool {
+public:
+    explicit ThreadPool(int threads) { resize(threads); }
+    ~ThreadPool() { stopAll(); }
+
+    int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+    void resize(int threads) {
+        std::lock_guard dispatch(dispatchMutex_);
+        stopAll();
+        stop_ = false;
+        generation_ = 0;
+        for (int i = 1; i < std::max(threads, 1); ++i) workers_.emplace_back([this, i] { workerLoop(i); });
+    }
+
+    /// False if the pool is busy (another caller): the caller then runs serially.
+    bool tryRun(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& body) {
+        std::unique_lock dispatch(dispatchMutex_, std::try_to_lock);
+        if (!dispatch.owns_lock()) return false;
+        const int parts = static_cast<int>(std::min<std::int64_t>(size(), count));
+        {
+            std::lock_guard lock(mutex_);
+            body_ = &body;
+            count_ = count;
+            parts_ = parts;
+            pending_ = parts - 1;
+            error_ = nullptr;
+            ++generation_;
+        }
+        wake_.notify_all();
+        runPart(0);
+        std::unique_lock lock(mutex_);
+        done_.wait(lock, [this] { return pending_ == 0; });
+        body_ = nullptr;
+        if (error_) std::rethrow_exception(error_);
+        return true;
+    }
+
+private:
+    void runPart(int part) {
+        const std::int64_t begin = count_ * part / parts_;
+        const std::int64_t end = count_ * (part + 1) / parts_;
+        insideParallelRegion = true;
+        try {
+            if (begin < end) (*body_)(begin, end);
+        } catch (...) {
+            std::lock_guard lock(mutex_);
+            if (!error_) error_ = std::current_exception();
+        }
+        insideParallelRegion = false;
+    }
+
+    void workerLoop(int index) {
+        std::uint64_t seen = 0;
+        for (;;) {
+            {
+                std::unique_lock lock(mutex_);
+                wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+                if (stop_) return;
+                seen = generation_;
+                if (index >= parts_) continue;
+            }
+            runPart(index);
+            std::lock_guard lock(mutex_);
+            if (--pending_ == 0) done_.notify_one();
+        }
+    }
+
+    void stopAll() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        for (auto& t : workers_) t.join();
+        workers_.clear();
+    }
+
+    std::mutex dispatchMutex_;
+    std::mutex mutex_;
+    std::condition_variable wake_, done_;
+    std::vector<std::thread> workers_;
+    bool stop_ = false;
+    std::uint64_t generation_ = 0;
+    const std::function<void(std::int64_t, std::int64_t)>* body_ = nullptr;
+    std::int64_t count_ = 0;
+    int parts_ = 1;
+    int pending_ = 0;
+    std::exception_ptr error_;
+};
+
+ThreadPool& pool() {
+    static ThreadPool instance(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    return instance;
+}
+
+}  // namespace
+
+int convThreads() { return pool().size(); }
+
+void setConvThreads(int threads) { pool().resize(threads); }
+
+void parallelFor(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& body) {
+    if (count <= 0) return;
+    if (count == 1 || insideParallelRegion || pool().size() == 1 || !pool().tryRun(count, body)) body(0, count);
+}
+
+}  // namespace ks::conv

@@ -1,0 +1,148 @@
+// The one translation unit that instantiates Eigen's SVD (BDCSVD<MatrixXd>: ≈ 20 s to compile).
+#include "matmul/low_rank_factor.hpp"
+
+#include <Eigen/Dense>
+#include <Eigen/SVD>
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+namespace ks::matmul {
+
+namespace {
+
+using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using RowMajorD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+void checkInput(std::span<const float> a, std::int64_t rows, std::int64_t cols) {
+    if (rows <= 0 || cols <= 0)
+        throw std::invalid_argument("low-rank factor: dimensions must be positive, got " + std::to_string(rows) +
+                                    "×" + std::to_string(cols));
+    if (static_cast<std::int64_t>(a.size()) != rows * cols)
+        throw std::invalid_argument("low-rank factor: matrix has " + std::to_string(a.size()) + " elements, " +
+                                    std::to_string(rows) + "×" + std::to_string(cols) + " needs " +
+                                    std::to_string(rows * cols));
+    for (float v : a)
+        if (!std::isfinite(v)) throw std::invalid_argument("low-rank factor: the matrix holds a NaN or infinity");
+}
+
+Eigen::MatrixXd toDouble(std::span<const float> a, std::int64_t rows, std::int64_t cols) {
+    return Eigen::Map<const RowMajorF>(a.data(), rows, cols).cast<double>();
+}
+
+/// Orthonormal basis of the columns of y (thin Householder QR).
+Eigen::MatrixXd orthonormalBasis(const Eigen::MatrixXd& y) {
+    Eigen::HouseholderQR<Eigen::MatrixXd> qr(y);
+    return qr.householderQ() * Eigen::MatrixXd::Identity(y.rows(), y.cols());
+}
+
+}  // namespace
+
+LowRankFactor LowRankFactor::truncatedSvd(std::span<const float> a, std::int64_t rows, std::int64_t cols,
+                                          std::optional<std::int64_t> rank) {
+    checkInput(a, rows, cols);
+    if (rank && *rank <= 0) throw std::invalid_argument("low-rank factor: rank must be positive");
+    const std::int64_t full = std::min(rows, cols);
+    const std::int64_t r = rank ? std::min(*rank, full) : full;
+
+    Eigen::BDCSVD<Eigen::MatrixXd> svd(toDouble(a, rows, cols), Eigen::ComputeThinU | Eigen::ComputeThinV);
+    LowRankFactor f;
+    f.rows_ = rows;
+    f.cols_ = cols;
+    f.rank_ = r;
+    f.exact_ = true;
+    const Eigen::VectorXd& sigma = svd.singularValues();
+    f.singularValues_.assign(sigma.data(), sigma.data() + sigma.size());
+    const RowMajorD left = svd.matrixU().leftCols(r) * sigma.head(r).asDiagonal();
+    const RowMajorD right = svd.matrixV().leftCols(r).transpose();
+    f.left_.assign(left.data(), left.data() + left.size());
+    f.right_.assign(right.data(), right.data() + right.size());
+    return f;
+}
+
+LowRankFactor LowRankFactor::randomizedSvd(std::span<const float> a, std::int64_t rows, std::int64_t cols,
+                                           std::int64_t rank, int oversampling, int powerIterations,
+                                           std::uint64_t seed) {
+    checkInput(a, rows, cols);
+    if (rank <= 0) throw std::invalid_argument("randomized SVD: rank must be positive");
+    if (oversampling < 0 || powerIterations < 0)
+        throw std::invalid_argument("randomized SVD: oversampling and power iterations must be ≥ 0");
+    const std::int64_t full = std::min(rows, cols);
+    const std::int64_t r = std::min(rank, full);
+    const std::int64_t sketch = std::min<std::int64_t>(r + oversampling, full);
+
+    const Eigen::MatrixXd A = toDouble(a, rows, cols);
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> normal;
+    Eigen::MatrixXd omega(cols, sketch);
+    for (Eigen::Index j = 0; j < omega.cols(); ++j)
+        for (Eigen::Index i = 0; i < omega.rows(); ++i) omega(i, j) = normal(rng);
+
+    Eigen::MatrixXd q = orthonormalBasis(A * omega);
+    // Power iterations sharpen the decay of the spectrum (σ_i^(2q+1)); re-orthonormalising after each
+    // product keeps the small singular directions from being lost to rounding.
+    for (int it = 0; it < powerIterations; ++it) {
+        const Eigen::MatrixXd z = orthonormalBasis(A.transpose() * q);
+        q = orthonormalBasis(A * z);
+    }
+    const Eigen::MatrixXd small = q.transpose() * A;  // sketch×cols
+    Eigen::BDCSVD<Eigen::MatrixXd> svd(small, Eigen::ComputeThinU | Eigen::ComputeThinV);
+
+    LowRankFactor f;
+    f.rows_ = rows;
+    f.cols_ = cols;
+    f.rank_ = r;
+    f.exact_ = false;
+    const Eigen::VectorXd sigma = svd.singularValues().head(r);
+    f.singularValues_.assign(sigma.data(), sigma.data() + sigma.size());
+    const RowMajorD left = (q * svd.matrixU().leftCols(r)) * sigma.asDiagonal();
+    const RowMajorD right = svd.matrixV().leftCols(r).transpose();
+    f.left_.assign(left.data(), left.data() + left.size());
+    f.right_.assign(right.data(), right.data() + right.size());
+    return f;
+}
+
+double LowRankFactor::predictedFrobeniusError() const {
+    if (!exact_) throw std::logic_error("predicted error needs the exact singular values (truncatedSvd)");
+    double tail = 0;
+    for (std::size_t i = static_cast<std::size_t>(rank_); i < singularValues_.size(); ++i)
+        tail += singularValues_[i] * singularValues_[i];
+    return std::sqrt(tail);
+}
+
+std::vector<float> LowRankFactor::reconstruct() const {
+    std::vector<float> out(static_cast<std::size_t>(rows_ * cols_));
+    Eigen::Map<RowMajorF>(out.data(), rows_, cols_).noalias() =
+        Eigen::Map<const RowMajorF>(left_.data(), rows_, rank_) * Eigen::Map<const RowMajorF>(right_.data(), rank_, cols_);
+    return out;
+}
+
+void LowRankFactor::multiplyFromLeft(const float* x, std::int64_t xRows, float* out, std::span<float> workspace) const {
+    std::vector<float> own;
+    if (workspace.empty()) {
+        own.resize(static_cast<std::size_t>(xRows * rank_));
+        workspace = own;
+    }
+    if (static_cast<std::int64_t>(workspace.size()) < xRows * rank_)
+        throw std::invalid_argument("low-rank product: workspace too small");
+    Eigen::Map<RowMajorF> t(workspace.data(), xRows, rank_);
+    t.noalias() = Eigen::Map<const RowMajorF>(x, xRows, rows_) * Eigen::Map<const RowMajorF>(left_.data(), rows_, rank_);
+    Eigen::Map<RowMajorF>(out, xRows, cols_).noalias() = t * Eigen::Map<const RowMajorF>(right_.data(), rank_, cols_);
+}
+
+void LowRankFactor::multiplyFromRight(const float* y, std::int64_t yCols, float* out, std::span<float> workspace) const {
+    std::vector<float> own;
+    if (workspace.empty()) {
+        own.resize(static_cast<std::size_t>(rank_ * yCols));
+        workspace = own;
+    }
+    if (static_cast<std::int64_t>(workspace.size()) < rank_ * yCols)
+        throw std::invalid_argument("low-rank product: workspace too small");
+    Eigen::Map<RowMajorF> t(workspace.data(), rank_, yCols);
+    t.noalias() = Eigen::Map<const RowMajorF>(right_.data(), rank_, cols_) * Eigen::Map<const RowMajorF>(y, cols_, yCols);
+    Eigen::Map<RowMajorF>(out, rows_, yCols).noalias() = Eigen::Map<const RowMajorF>(left_.data(), rows_, rank_) * t;
+}
+
+}  // namespace ks::matmul

@@ -1,0 +1,95 @@
+#pragma once
+// One interface for every way of multiplying two matrices (the descriptor is MatmulProblem).
+// Operands and result are float32, row-major; the arithmetic inside is chosen by MatmulOptions.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "matmul/matmul_problem.hpp"
+#include "numeric/compute_spec.hpp"
+#include "numeric/format.hpp"
+
+namespace ks::matmul {
+
+enum class GaussianLogPolicy : std::uint8_t {
+    Exact,     ///< sb/db in double, the result rounded to the format
+    Table,     ///< a table indexed by the difference rounded to `tableIndexBits` fraction bits
+    Mitchell,  ///< log2(1 + x) ≈ x and 2^x ≈ 1 + x on each octave
+};
+
+enum class ConvertBack : std::uint8_t {
+    None,      ///< report the linear sum Σ_r PS_r · c_r
+    Nearest,   ///< leading one gives q; r by comparing with midpoints of neighbouring table values
+    Truncate,  ///< leading one gives q; r is the largest with c_r ≤ normalised mantissa
+};
+
+struct LnsSequentialOptions {
+    GaussianLogPolicy policy = GaussianLogPolicy::Exact;
+    /// Table policy: the difference d is rounded to this many fraction bits before the lookup;
+    /// negative means the format's own fraction bits (then the table equals the exact policy).
+    int tableIndexBits = -1;
+};
+
+struct LnsBinnedOptions {
+    int accumulatorLsb = -32;   ///< log2 of the value of an accumulator's least significant bit
+    int accumulatorBits = 62;   ///< accumulator width (≤ 62); sums above it saturate (counted)
+    int constantBits = 0;       ///< fraction bits of the table constants 2^(r/n); 0 = exact (double)
+    int binBits = -1;           ///< hybrid: remainder bits that choose the accumulator; −1 = all
+    ConvertBack convertBack = ConvertBack::None;
+};
+
+enum class SvdAlgorithm : std::uint8_t { Exact, Randomized };
+
+struct SvdOptions {
+    SvdAlgorithm algorithm = SvdAlgorithm::Exact;
+    int oversampling = 10;
+    int powerIterations = 2;
+    std::uint64_t seed = 1;
+};
+
+struct MatmulOptions {
+    /// Native: float32 hardware arithmetic. Otherwise the emulated formats of each stage.
+    numeric::ComputeSpec compute = numeric::ComputeSpec::nativeFloat32();
+    /// The log-domain methods: the LNS format the operands are quantised to (kind Log).
+    /// `log` without it keeps unquantised float logs; the lns-* methods require it.
+    std::optional<numeric::Format> logFormat;
+    LnsSequentialOptions sequential;
+    LnsBinnedOptions binned;
+    SvdOptions svd;
+};
+
+/// What happened during a run that the numbers alone do not show.
+struct MatmulReport {
+    std::int64_t inputOverflows = 0;         ///< operands saturated when quantised
+    std::int64_t inputUnderflows = 0;        ///< operands flushed to zero when quantised
+    std::int64_t accumulatorOverflows = 0;   ///< products or sums above the accumulator's top bit
+    std::int64_t accumulatorUnderflows = 0;  ///< products (or their low bits) below its LSB
+    std::int64_t outputOverflows = 0;        ///< convert-back results saturated
+    std::int64_t outputUnderflows = 0;       ///< convert-back results flushed to zero
+    std::string note;                        ///< e.g. the ranks actually used
+};
+
+class MatmulMethod {
+public:
+    virtual ~MatmulMethod() = default;
+    virtual std::string name() const = 0;
+    virtual std::string description() const = 0;
+    /// Empty if the method can run this problem with these options, otherwise the reason it cannot.
+    virtual std::string supports(const MatmulProblem& problem, const MatmulOptions& options) const = 0;
+    /// Temporary memory beyond the operands and result.
+    virtual std::int64_t workspaceBytes(const MatmulProblem& problem, const MatmulOptions& options) const = 0;
+    /// Arithmetic operations of the product (a factorisation done beforehand is not counted).
+    virtual double flops(const MatmulProblem& problem) const { return problem.denseFlops(); }
+    /// C = A·B. A is M×K, B is K×N, C is M×N, all row-major. Throws std::invalid_argument if the
+    /// spans do not match the problem or supports() gives a reason.
+    virtual MatmulReport run(const MatmulProblem& problem, std::span<const float> a, std::span<const float> b,
+                             std::span<float> c, const MatmulOptions& options) const = 0;
+
+protected:
+    /// Checks sizes and supports(); every run() starts with it.
+    void checkRun(const MatmulProblem& problem, std::span<const float> a, std::span<const float> b,
+                  std::span<float> c, const MatmulOptions& options) const;
+};
+
+}  // namespace ks::matmul

@@ -1,0 +1,93 @@
+// svd: the assignment's low-rank product. The run() here factorises and multiplies; for timing the
+// product alone, make LowRankFactor once and call factoredProduct (what `bench matmul` does).
+#include "matmul/svd_matmul.hpp"
+
+#include <Eigen/Core>
+#include <stdexcept>
+
+#include "matmul/dense_matmul.hpp"
+#include "matmul/methods.hpp"
+
+namespace ks::matmul {
+
+using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+void factoredProduct(std::int64_t m, std::int64_t k, std::int64_t n, const float* a, const LowRankFactor* factorA,
+                     const float* b, const LowRankFactor* factorB, float* c) {
+    if (factorA && (factorA->rows() != m || factorA->cols() != k))
+        throw std::invalid_argument("factored product: A's factor does not have the shape of A");
+    if (factorB && (factorB->rows() != k || factorB->cols() != n))
+        throw std::invalid_argument("factored product: B's factor does not have the shape of B");
+    if (!factorA && !factorB) return denseGemm(m, k, n, a, b, c);
+    if (!factorA) return factorB->multiplyFromLeft(a, m, c);
+    if (!factorB) return factorA->multiplyFromRight(b, n, c);
+
+    // La (m×ra) · [Ra (ra×k) · Lb (k×rb)] · Rb (rb×n), the small middle first, then the cheaper side.
+    const std::int64_t ra = factorA->rank(), rb = factorB->rank();
+    Eigen::Map<const RowMajorF> La(factorA->left().data(), m, ra), Ra(factorA->right().data(), ra, k);
+    Eigen::Map<const RowMajorF> Lb(factorB->left().data(), k, rb), Rb(factorB->right().data(), rb, n);
+    Eigen::Map<RowMajorF> C(c, m, n);
+    const RowMajorF middle = Ra * Lb;
+    if (m * ra * rb + m * rb * n <= ra * rb * n + m * ra * n) {
+        const RowMajorF t = La * middle;
+        C.noalias() = t * Rb;
+    } else {
+        const RowMajorF t = middle * Rb;
+        C.noalias() = La * t;
+    }
+}
+
+namespace {
+
+class SvdMethod final : public MatmulMethod {
+public:
+    std::string name() const override { return "svd"; }
+    std::string description() const override {
+        return "low-rank product: A and/or B replaced by its rank-r truncated SVD (U_r·Σ_r)·V_rᵀ "
+               "(no rank: the matrix exactly; rank ≥ min(dims): reproduced); float32 products";
+    }
+    std::string supports(const MatmulProblem&, const MatmulOptions& options) const override {
+        if (!options.compute.native)
+            return "the low-rank product is a float32 method (the study is of rank, not precision); use "
+                   "naive or dense for emulated arithmetic";
+        if (options.logFormat) return "a log format is for the log-domain methods (log, lns-*)";
+        return {};
+    }
+    std::int64_t workspaceBytes(const MatmulProblem& p, const MatmulOptions&) const override {
+        // Factors (double during the SVD dominates): the matrix and its thin U, V in double.
+        auto bytes = [](std::int64_t r, std::int64_t c) { return 8 * (r * c + r * std::min(r, c) + c * std::min(r, c)); };
+        return (p.rankA ? bytes(p.m, p.k) : 0) + (p.rankB ? bytes(p.k, p.n) : 0);
+    }
+    double flops(const MatmulProblem& p) const override { return p.factoredFlops(); }
+    MatmulReport run(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
+                     const MatmulOptions& options) const override {
+        checkRun(p, a, b, c, options);
+        auto factor = [&](std::span<const float> x, std::int64_t rows, std::int64_t cols, std::int64_t rank) {
+            if (options.svd.algorithm == SvdAlgorithm::Randomized)
+                return LowRankFactor::randomizedSvd(x, rows, cols, rank, options.svd.oversampling,
+                                                    options.svd.powerIterations, options.svd.seed);
+            return LowRankFactor::truncatedSvd(x, rows, cols, rank);
+        };
+        std::optional<LowRankFactor> fa, fb;
+        MatmulReport report;
+        if (p.rankA) {
+            fa = factor(a, p.m, p.k, *p.rankA);
+            report.note += "A at rank " + std::to_string(fa->rank()) + " ";
+        }
+        if (p.rankB) {
+            fb = factor(b, p.k, p.n, *p.rankB);
+            report.note += "B at rank " + std::to_string(fb->rank()) + " ";
+        }
+        factoredProduct(p.m, p.k, p.n, a.data(), fa ? &*fa : nullptr, b.data(), fb ? &*fb : nullptr, c.data());
+        return report;
+    }
+};
+
+}  // namespace
+
+const MatmulMethod& svdMethod() {
+    static const SvdMethod method;
+    return method;
+}
+
+}  // namespace ks::matmul

@@ -58,6 +58,13 @@ Format Format::logarithmic(int integerBits, int fractionBits) {
 
 namespace {
 
+/// "eXmY" (snprintf: GCC 12 warns falsely, -Wrestrict, on short literal + std::string chains).
+std::string floatBaseName(int exponentBits, int mantissaBits) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "e%dm%d", exponentBits, mantissaBits);
+    return buf;
+}
+
 std::string fmtNumber(double v, int digits = 6) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.*g", digits, v);
@@ -81,7 +88,7 @@ int floatEmax(const Format& f) {
 void validate(const Format& f) {
     switch (f.kind) {
     case FormatKind::Float: {
-        const std::string name = "e" + std::to_string(f.exponentBits) + "m" + std::to_string(f.mantissaBits);
+        const std::string name = floatBaseName(f.exponentBits, f.mantissaBits);
         requireRange("exponent width", f.exponentBits, 2, 11, name);
         requireRange("mantissa width", f.mantissaBits, 0, 52, name);
         if (f.specials == Specials::FiniteOnlyOcp) {
@@ -388,7 +395,10 @@ std::string formatName(const Format& f) {
     case FormatKind::Fixed: return "fixed" + std::to_string(f.wordBits) + "." + std::to_string(f.fractionBits);
     case FormatKind::ScaledInt: {
         std::string name = "int" + std::to_string(f.intBits);
-        if (f.scale > 0) name += "@" + fmtNumber(f.scale, 17);
+        if (f.scale > 0) {
+            name += '@';
+            name += fmtNumber(f.scale, 17);
+        }
         return name;
     }
     case FormatKind::Log:
@@ -397,7 +407,7 @@ std::string formatName(const Format& f) {
     case FormatKind::Float: break;
     }
     const bool finiteOnly = f.specials == Specials::FiniteOnlyOcp;
-    std::string name = "e" + std::to_string(f.exponentBits) + "m" + std::to_string(f.mantissaBits);
+    std::string name = floatBaseName(f.exponentBits, f.mantissaBits);
     if (finiteOnly) {
         if (!(f.exponentBits == 4 && f.mantissaBits == 3)) name += "-fn";
     } else {

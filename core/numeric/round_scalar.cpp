@@ -147,21 +147,18 @@ double Rounder::roundFloat(double x, RandomEngine* rng) const {
     if (dropped > 0 && q <= ex) {
         // On the raw bits: keep the bits above the step, round up by adding one step (a carry
         // into the exponent field is the correct next binade).
+        // Each mode adds a mode-specific amount below the step and clears the dropped bits
+        // (no data-dependent branch: random data would mispredict it half the time).
         const std::uint64_t unit = std::uint64_t{1} << dropped;
-        const std::uint64_t low = bits & (unit - 1);
-        const std::uint64_t base = bits - low;
-        bool up = false;
+        const std::uint64_t lowMask = unit - 1;
+        std::uint64_t increment = 0;
         switch (mode) {
-        case MagnitudeMode::Nearest: {
-            const std::uint64_t half = unit >> 1;
-            up = low > half || (low == half && (base & unit) != 0);
-            break;
+        case MagnitudeMode::Nearest: increment = (unit >> 1) - 1 + ((bits >> dropped) & 1); break;  // ties to even
+        case MagnitudeMode::Truncate: increment = 0; break;
+        case MagnitudeMode::Away: increment = lowMask; break;
+        case MagnitudeMode::Stochastic: increment = drawBits(rng) & lowMask; break;  // up with P = low / unit
         }
-        case MagnitudeMode::Truncate: up = false; break;
-        case MagnitudeMode::Away: up = low != 0; break;
-        case MagnitudeMode::Stochastic: up = (drawBits(rng) & (unit - 1)) < low; break;
-        }
-        r = std::bit_cast<double>(base + (up ? unit : 0));
+        r = std::bit_cast<double>((bits + increment) & ~lowMask);
     } else if (dropped > 0) {
         // |x| < 2^q: the neighbours are 0 and 2^q (ties go to 0, the even one).
         const double step = std::ldexp(1.0, q);

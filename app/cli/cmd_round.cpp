@@ -1,0 +1,119 @@
+// `kernelscope-cli round`: round an .npy array to a number format; `kernelscope-cli formats`: list them.
+#include <iostream>
+#include <limits>
+#include <random>
+
+#include "command.hpp"
+#include "io/npy.hpp"
+#include "numeric/error_metrics.hpp"
+#include "numeric/format_family.hpp"
+#include "numeric/round.hpp"
+
+namespace {
+
+namespace kn = ks::numeric;
+
+kn::Format formatOption(const ks::cli::Args& args) {
+    try {
+        return kn::parseFormat(args.get("format"));
+    } catch (const kn::FormatError& e) {
+        throw ks::cli::UsageError(std::string("--format: ") + e.what());
+    }
+}
+
+kn::Rounding roundingOption(const ks::cli::Args& args) {
+    try {
+        return kn::parseRounding(args.get("rounding"));
+    } catch (const std::invalid_argument& e) {
+        throw ks::cli::UsageError(std::string("--rounding: ") + e.what());
+    }
+}
+
+template <class T>
+kn::ErrorMetrics roundTensor(ks::Tensor<T>& tensor, const kn::Format& format, kn::Rounding rounding,
+                             kn::RandomEngine& rng, double& scale) {
+    const std::vector<double> original(tensor.storage().begin(), tensor.storage().end());
+    if (format.kind == kn::FormatKind::ScaledInt && !(format.scale > 0))
+        scale = kn::scaledIntScale(std::span<const T>(tensor.span()), format.intBits);
+    kn::roundInPlace(tensor.span(), format, rounding, &rng);
+    return kn::errorMetrics(std::span<const T>(tensor.span()), std::span<const double>(original));
+}
+
+}  // namespace
+
+KS_CLI_COMMAND(roundCommand) {
+    ks::cli::Command c;
+    c.name = "round";
+    c.summary = "Round an .npy array (float32 or float64) to a number format";
+    c.details =
+        "The output keeps the input's dtype and shape; every element is the input rounded once to the format\n"
+        "(an intN format without @scale is quantised per tensor, scale = max|x| / (2^(N-1) - 1)).\n"
+        "Formats: fp64 fp32 tf32 fp16 bf16 e4m3 e5m2 fp8, eXmY[-fn|-ieee][-nosub][-sat|-inf], fixedW.F,\n"
+        "intN[@scale], lnsW.F (see `kernelscope-cli formats`). Prints the rounding error against the input.";
+    c.options = {{"format", "F", "target format, e.g. fp16, e4m3, e5m10-nosub, fixed16.8, int8, lns8.3", true, ""},
+                 {"in", "X.npy", "input array", true, ""},
+                 {"out", "Y.npy", "output array (written atomically)", true, ""},
+                 {"rounding", "MODE", "nearest, toward-zero, up, down or stochastic", false, "nearest"},
+                 {"seed", "S", "seed of the stochastic rounding's random stream", false, "0"}};
+    c.run = [](const ks::cli::Args& args) {
+        const kn::Format format = formatOption(args);
+        const kn::Rounding rounding = roundingOption(args);
+        const long long seed = args.getInt("seed", 0, std::numeric_limits<long long>::max());
+        kn::RandomEngine rng(static_cast<std::uint64_t>(seed));
+        ks::io::NpyArray array = ks::io::readNpy(args.get("in"));
+        double scale = 0;
+        kn::ErrorMetrics metrics;
+        const char* dtype = "float64";
+        if (auto* f = std::get_if<ks::TensorF>(&array.tensor)) {
+            metrics = roundTensor(*f, format, rounding, rng, scale);
+            ks::io::writeNpy(args.get("out"), *f);
+            dtype = "float32";
+        } else {
+            auto& d = std::get<ks::TensorD>(array.tensor);
+            metrics = roundTensor(d, format, rounding, rng, scale);
+            ks::io::writeNpy(args.get("out"), d);
+        }
+        std::cout << "rounded " << (metrics.count + metrics.nonFinite + metrics.referenceNonFinite) << ' ' << dtype
+                  << " values to " << kn::formatName(format) << " (" << kn::roundingName(rounding) << ")";
+        if (scale > 0) std::cout << ", per-tensor scale " << scale;
+        std::cout << "\nerror vs input: " << kn::toString(metrics) << '\n';
+        return 0;
+    };
+    return c;
+}
+
+KS_CLI_COMMAND(formatsCommand) {
+    ks::cli::Command c;
+    c.name = "formats";
+    c.summary = "List the number formats (presets with range, smallest subnormal, epsilon) and slider families";
+    c.options = {{"describe", "F", "describe one format name instead of listing", false, ""}};
+    c.run = [](const ks::cli::Args& args) {
+        if (args.has("describe")) {
+            try {
+                std::cout << kn::describe(kn::parseFormat(args.get("describe"))) << '\n';
+            } catch (const kn::FormatError& e) {
+                throw ks::cli::UsageError(std::string("--describe: ") + e.what());
+            }
+            return 0;
+        }
+        std::cout << "Presets:\n";
+        for (const char* name : {"fp64", "fp32", "tf32", "fp16", "bf16", "e5m2", "e4m3", "e4m3-ieee", "fixed16.8",
+                                 "fixed8.4", "int8", "int4", "lns8.3", "lns16.10"})
+            std::cout << "  " << kn::describe(kn::parseFormat(name)) << '\n';
+        std::cout << "\nSlider families:\n";
+        for (const auto& family : kn::standardFamilies()) {
+            std::cout << "  " << family.id() << ": " << family.label() << " (" << kn::formatName(family.at(family.first()))
+                      << " … " << kn::formatName(family.at(family.last())) << ")";
+            const auto presets = family.presets();
+            if (!presets.empty()) {
+                std::cout << "; presets";
+                for (const auto& p : presets) std::cout << ' ' << p.name << '@' << p.position;
+            }
+            std::cout << '\n';
+        }
+        std::cout << "\nGrammar: eXmY (X 2…11, Y 0…52) with suffixes -fn (OCP finite-only), -ieee, -nosub, -sat, -inf;\n"
+                     "fixedW.F (W 2…53), intN[@scale] (N 2…32), lnsW.F (sign + (W-1)-bit log2|x|, F fraction bits).\n";
+        return 0;
+    };
+    return c;
+}

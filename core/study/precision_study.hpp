@@ -1,0 +1,76 @@
+#pragma once
+// Part 3 of the assignment, done properly: the reconstruction error of each convolution or
+// matrix-multiply method as the number format narrows, every intermediate rounded as a kernel in
+// that format would (not merely the inputs cast), against a double-precision direct reference.
+//
+// Table columns (stable; documented in README.md):
+//   operation, method, family, format, status         labels
+//   position      the slider's value in the family (mantissa bits, word bits, LNS fraction bits)
+//   bits          the format's total width in bits
+//   rel_error_median, rel_error_p10, rel_error_p90    relative Frobenius error over the trials
+//   max_abs_error_median, mean_abs_error_median
+//   nonfinite     outputs that were inf/NaN, summed over the trials
+//   trials
+// A method that cannot run a point has status = the reason and NaN errors; others have "ok".
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/progress.hpp"
+#include "base/tensor.hpp"
+#include "conv/conv_problem.hpp"
+#include "numeric/compute_spec.hpp"
+#include "numeric/format.hpp"
+#include "study/inputs.hpp"
+#include "study/table.hpp"
+
+namespace ks::study {
+
+enum class Operation { Conv, Matmul };
+
+enum class Accumulation {
+    InFormat,  ///< every stage in the swept format ("everything in bf16")
+    Fp32,      ///< storage and products in the format, accumulation in fp32 (tensor-core style)
+};
+
+struct PrecisionSweep {
+    Operation operation = Operation::Conv;
+    std::vector<std::string> methods;  ///< registry names; empty: every method of the operation
+    std::string family = "e5";         ///< numeric::standardFamily id
+    int firstPosition = -1;            ///< -1: the family's first
+    int lastPosition = -1;             ///< -1: the family's last
+    Accumulation accumulation = Accumulation::InFormat;
+    numeric::Rounding rounding = numeric::Rounding::NearestEven;
+    Distribution distribution = Distribution::Uniform;
+    int trials = 3;
+    std::uint64_t seed = 1;
+    conv::ConvProblem conv = conv::ConvProblem::layer(1, 16, 20, 20, 4, 3);
+    std::int64_t m = 32, k = 64, n = 32;  ///< matmul: (m×k)·(k×n)
+    int threads = 0;                      ///< 0: every core
+
+    /// The compute specification the sweep uses for a format.
+    numeric::ComputeSpec specFor(const numeric::Format& format) const;
+    /// A key that identifies the sweep's results (for caches).
+    std::string key() const;
+};
+
+/// Run the sweep; progress in (method × position) steps, Cancelled when asked to stop.
+/// Throws std::invalid_argument for an unknown method, family or impossible shape.
+Table runPrecisionSweep(const PrecisionSweep& sweep, const Progress& progress = {});
+
+/// The total width in bits of a format (sign included).
+int formatBits(const numeric::Format& format);
+
+/// One point of a sweep in detail, for pictures: the first trial's input, the method's output at
+/// the format, the reference output, and the element-wise error. For conv: first image, first
+/// channel / output channel; for matmul: the matrices.
+struct PrecisionSnapshot {
+    TensorD input;      ///< H×W (conv) or m×k (matmul)
+    TensorD output;     ///< P×Q or m×n
+    TensorD reference;  ///< same shape as output
+    TensorD error;      ///< output − reference
+    std::string status = "ok";
+};
+PrecisionSnapshot precisionSnapshot(const PrecisionSweep& sweep, const std::string& method, int position);
+
+}  // namespace ks::study

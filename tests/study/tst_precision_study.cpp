@@ -1,0 +1,126 @@
+// The precision study must show what the numbers really do: error falls with mantissa bits until
+// the fp32 floor, Winograd's error grows with its tile, unsupported points say why.
+#include <QtTest>
+
+#include <cmath>
+
+#include "study/precision_study.hpp"
+
+using namespace ks;
+using study::PrecisionSweep;
+
+namespace {
+
+double errorAt(const study::Table& t, const std::string& method, int position) {
+    const auto& methods = t.labels("method");
+    const auto& positions = t.numbers("position");
+    for (std::size_t r = 0; r < t.rowCount(); ++r)
+        if (methods[r] == method && positions[r] == position) return t.numbers("rel_error_median")[r];
+    return std::nan("");
+}
+
+}  // namespace
+
+class tst_PrecisionStudy : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void errorFallsWithMantissaBits_data() {
+        QTest::addColumn<int>("operation");
+        QTest::addColumn<QString>("method");
+        QTest::newRow("conv direct") << int(study::Operation::Conv) << QStringLiteral("direct");
+        QTest::newRow("conv winograd-4x4") << int(study::Operation::Conv) << QStringLiteral("winograd-4x4");
+        QTest::newRow("conv fft") << int(study::Operation::Conv) << QStringLiteral("fft");
+        QTest::newRow("matmul naive") << int(study::Operation::Matmul) << QStringLiteral("naive");
+    }
+    void errorFallsWithMantissaBits() {
+        QFETCH(int, operation);
+        QFETCH(QString, method);
+        PrecisionSweep s;
+        s.operation = static_cast<study::Operation>(operation);
+        s.methods = {method.toStdString()};
+        s.family = "e8";
+        s.conv = conv::ConvProblem::layer(1, 4, 12, 12, 2, 3);
+        s.m = 8, s.k = 32, s.n = 8;
+        s.trials = 2;
+        const study::Table t = study::runPrecisionSweep(s);
+        QCOMPARE(t.rowCount(), std::size_t{23});
+        // Each extra mantissa bit halves the unit roundoff: over 4 bits the error falls by > 4×.
+        for (int p = 1; p + 4 <= 19; p += 3) {
+            const double coarse = errorAt(t, method.toStdString(), p), fine = errorAt(t, method.toStdString(), p + 4);
+            QVERIFY2(fine < coarse / 4, qPrintable(QStringLiteral("%1 bits: %2, %3 bits: %4").arg(p).arg(coarse).arg(p + 4).arg(fine)));
+        }
+        // fp32 (23 bits) lands near float32's unit roundoff, not at zero and not above 1e-5.
+        const double fp32 = errorAt(t, method.toStdString(), 23);
+        QVERIFY2(fp32 > 1e-9 && fp32 < 1e-5, qPrintable(QString::number(fp32)));
+    }
+
+    // Published ordering (emulation with every operation rounded, fp16, C = 64, uniform data):
+    // F(2×2) ≤ direct < F(4×4) < F(6×6).
+    void winogradOrderingAtFp16() {
+        PrecisionSweep s;
+        s.operation = study::Operation::Conv;
+        s.methods = {"direct", "winograd-2x2", "winograd-4x4", "winograd-6x6"};
+        s.family = "e5";
+        s.firstPosition = s.lastPosition = 10;  // e5m10 = fp16
+        s.distribution = study::Distribution::Uniform;
+        s.conv = conv::ConvProblem::layer(1, 64, 14, 14, 2, 3);
+        s.trials = 3;
+        const study::Table t = study::runPrecisionSweep(s);
+        const double direct = errorAt(t, "direct", 10), f2 = errorAt(t, "winograd-2x2", 10),
+                     f4 = errorAt(t, "winograd-4x4", 10), f6 = errorAt(t, "winograd-6x6", 10);
+        qInfo("fp16 rel. error: direct %.2e  F2 %.2e  F4 %.2e  F6 %.2e", direct, f2, f4, f6);
+        QVERIFY(f2 <= direct * 1.1);
+        QVERIFY(direct < f4);
+        QVERIFY(f4 < f6);
+    }
+
+    void unsupportedPointsSayWhy() {
+        PrecisionSweep s;
+        s.operation = study::Operation::Conv;
+        s.methods = {"winograd-2x2"};
+        s.conv = conv::ConvProblem::layer(1, 1, 10, 10, 1, 5);  // 5×5 kernel
+        s.family = "e5";
+        s.firstPosition = s.lastPosition = 10;
+        s.trials = 1;
+        const study::Table t = study::runPrecisionSweep(s);
+        QCOMPARE(t.rowCount(), std::size_t{1});
+        QVERIFY(t.labels("status")[0] != "ok");
+        QVERIFY(std::isnan(t.numbers("rel_error_median")[0]));
+    }
+
+    void unknownMethodIsAnError() {
+        PrecisionSweep s;
+        s.methods = {"karatsuba"};
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, study::runPrecisionSweep(s));
+    }
+
+    void cancellationStops() {
+        PrecisionSweep s;
+        s.family = "e8";
+        std::atomic<bool> cancel{true};
+        const Progress progress(nullptr, &cancel);
+        QVERIFY_THROWS_EXCEPTION(Cancelled, study::runPrecisionSweep(s, progress));
+    }
+
+    void snapshotMatchesSweep() {
+        PrecisionSweep s;
+        s.operation = study::Operation::Conv;
+        s.family = "e5";
+        s.conv = conv::ConvProblem::layer(1, 1, 16, 16, 1, 3);
+        s.trials = 1;
+        s.methods = {"direct"};
+        s.firstPosition = s.lastPosition = 10;
+        const study::Table t = study::runPrecisionSweep(s);
+        const study::PrecisionSnapshot snap = study::precisionSnapshot(s, "direct", 10);
+        QCOMPARE(snap.output.shape(), (Shape{14, 14}));
+        double num = 0, den = 0;
+        for (std::size_t i = 0; i < snap.error.size(); ++i) {
+            num += snap.error[i] * snap.error[i];
+            den += snap.reference[i] * snap.reference[i];
+        }
+        QCOMPARE(std::sqrt(num / den), t.numbers("rel_error_median")[0]);
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_PrecisionStudy)
+#include "tst_precision_study.moc"

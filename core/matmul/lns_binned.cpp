@@ -88,7 +88,7 @@ double BinnedAccumulator::sum() const {
         const auto net = static_cast<std::int64_t>(positive_[bin]) - static_cast<std::int64_t>(negative_[bin]);
         s += double(net) * constants_[bin];
     }
-    return std::ldexp(s, lsb_ - (lowBits_ > 0 ? fractionBits_ : 0));
+    return std::ldexp(s, lsb_);  // hybrid increments carry their F fraction bits inside the shift
 }
 
 LogCode BinnedAccumulator::convertBack(double s, ConvertBack how) const {

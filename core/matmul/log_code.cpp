@@ -1,5 +1,6 @@
 #include "matmul/log_code.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -13,8 +14,8 @@ LogCodec::LogCodec(int integerBits, int fractionBits) : integerBits_(integerBits
         throw std::invalid_argument("log format: fraction bits must be in 0…20, got " +
                                     std::to_string(fractionBits));
     const int bits = integerBits + fractionBits;
-    minE_ = -(std::int32_t{1} << (bits - 1));
     maxE_ = (std::int32_t{1} << (bits - 1)) - 1;
+    minE_ = -maxE_;  // the most negative code is the zero
 }
 
 LogCodec LogCodec::fromFormat(const numeric::Format& format) {
@@ -31,27 +32,34 @@ LogCode LogCodec::encode(double x, RangeCounts* counts) const {
         if (counts) ++counts->overflows;
         return LogCode::of(negative, maxE_);
     }
-    // log2 of a finite double is within [−1075, 1024]: the scaled value fits comfortably in double.
-    const double scaled = std::log2(std::fabs(x)) * double(steps());
-    const double rounded = std::nearbyint(scaled);
-    if (rounded < double(minE_)) {
+    const double a = std::fabs(x);
+    auto value = [&](std::int32_t e) { return std::exp2(double(e) / double(steps())); };
+    const double largest = value(maxE_), smallest = value(minE_);
+    if (a >= largest) {
+        if (a > largest && counts) ++counts->overflows;
+        return LogCode::of(negative, maxE_);
+    }
+    if (a < smallest) {
+        // Between zero and the smallest magnitude the neighbours are 0 and `smallest` (linear midpoint).
+        if (a > 0.5 * smallest) return LogCode::of(negative, minE_);
         if (counts) ++counts->underflows;
         return LogCode::ofZero();
     }
-    if (rounded > double(maxE_)) {
-        if (counts) ++counts->overflows;
-        return LogCode::of(negative, maxE_);
-    }
-    return LogCode::of(negative, static_cast<std::int32_t>(rounded));
+    // log2 may land one code off near a boundary: settle lo ≤ a < hi with the decoded values themselves.
+    auto e = static_cast<std::int32_t>(std::floor(std::log2(a) * double(steps())));
+    e = std::clamp(e, minE_, maxE_ - 1);
+    while (a < value(e) && e > minE_) --e;
+    while (a >= value(e + 1) && e + 1 < maxE_) ++e;
+    if (a >= value(e + 1)) return LogCode::of(negative, e + 1);
+    const double lo = value(e), hi = value(e + 1), mid = 0.5 * (lo + hi);
+    const bool up = a > mid || (a == mid && (e & 1) != 0);
+    return LogCode::of(negative, up ? e + 1 : e);
 }
 
 double decodeLog(LogCode c, int fractionBits) {
     if (c.zero) return 0.0;
-    const std::int32_t n = std::int32_t{1} << fractionBits;
-    // Split so that exp2 only sees the fraction: the quotient is applied exactly by ldexp.
-    const std::int32_t q = c.e >> fractionBits;  // floor (arithmetic shift)
-    const std::int32_t r = c.e & (n - 1);
-    const double magnitude = std::ldexp(std::exp2(double(r) / double(n)), q);
+    // e / n is exact; the same expression as numeric::roundTo uses, so the two agree bit for bit.
+    const double magnitude = std::exp2(std::ldexp(double(c.e), -fractionBits));
     return c.negative ? -magnitude : magnitude;
 }
 

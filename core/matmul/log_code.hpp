@@ -3,11 +3,12 @@
 // This is the encoding the log-domain matmul methods compute with (numeric/ rounds to the same grid,
 // but the methods need the integer e itself: products add e, the binned accumulator splits it).
 //
-// Range, consistent with Format::logarithmic(integerBits, fractionBits): e is an
-// (integerBits + fractionBits)-bit two's-complement integer, so log2|v| ∈ [−2^(I−1), 2^(I−1) − 2^−F].
-// Encoding rounds log2|x| to the nearest multiple of 1/n (relative step ≤ 2^(1/(2n)) − 1);
-// magnitudes below the smallest code flush to zero (an underflow), above the largest saturate
-// (an overflow); both are counted, never hidden.
+// Consistent with Format::logarithmic(integerBits, fractionBits) and numeric::roundTo: e is an
+// (I + F)-bit two's-complement integer whose most negative value stands for zero, so
+// e ∈ [−(2^(I+F−1) − 1), 2^(I+F−1) − 1]. Encoding rounds to the nearest representable value in the
+// linear domain (midpoint between neighbouring codes, ties to the even code), as roundTo does, so
+// decode(encode(x)) == roundTo(x, format). Magnitudes below the smallest code round to it or to zero
+// (a flush to zero is an underflow), above the largest saturate (an overflow); both counted.
 #include <cstdint>
 
 #include "numeric/format.hpp"

@@ -2,6 +2,8 @@
 #include "matmul/dense_matmul.hpp"
 
 #include <Eigen/Core>
+#include <stdexcept>
+#include <string>
 
 #include "matmul/methods.hpp"
 #include "matmul/naive_matmul.hpp"
@@ -19,6 +21,11 @@ void denseGemm(std::int64_t m, std::int64_t k, std::int64_t n, const float* a, c
 }
 
 int denseThreads() { return Eigen::nbThreads(); }
+
+void setDenseThreads(int threads) {
+    if (threads < 1) throw std::invalid_argument("dense: threads must be ≥ 1, got " + std::to_string(threads));
+    Eigen::setNbThreads(threads);
+}
 
 namespace {
 

@@ -9,5 +9,7 @@ void denseGemm(std::int64_t m, std::int64_t k, std::int64_t n, const float* a, c
 
 /// Threads Eigen's GEMM uses (OpenMP's maximum unless set).
 int denseThreads();
+/// Set the threads of every Eigen product (dense, and the factored products of svd); ≥ 1.
+void setDenseThreads(int threads);
 
 }  // namespace ks::matmul

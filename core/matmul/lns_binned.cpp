@@ -128,7 +128,7 @@ public:
     }
     std::string supports(const MatmulProblem&, const MatmulOptions& options) const override {
         if (!options.logFormat || options.logFormat->kind != numeric::FormatKind::Log)
-            return "needs a logarithmic --format (e.g. log4.3: 4 integer, 3 fraction bits)";
+            return "needs a logarithmic --format (e.g. lns8.3: sign, 4 integer and 3 fraction bits of log2|x|)";
         if (!options.compute.native) return "accumulates in integer bins; --compute does not apply";
         if (options.logFormat->logFractionBits > 16) return "more than 16 fraction bits (65536 bins) is not supported";
         return {};

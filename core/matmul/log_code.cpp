@@ -20,7 +20,7 @@ LogCodec::LogCodec(int integerBits, int fractionBits) : integerBits_(integerBits
 
 LogCodec LogCodec::fromFormat(const numeric::Format& format) {
     if (format.kind != numeric::FormatKind::Log)
-        throw std::invalid_argument("expected a logarithmic format (e.g. log4.3) for the log-domain methods");
+        throw std::invalid_argument("expected a logarithmic format (e.g. lns8.3) for the log-domain methods");
     return LogCodec(format.logIntegerBits, format.logFractionBits);
 }
 

@@ -65,7 +65,7 @@ public:
     }
     std::string supports(const MatmulProblem&, const MatmulOptions& options) const override {
         if (options.logFormat && options.logFormat->kind != numeric::FormatKind::Log)
-            return "--format must be logarithmic (e.g. log4.3) for the log method";
+            return "--format must be logarithmic (e.g. lns8.3) for the log method";
         return {};
     }
     std::int64_t workspaceBytes(const MatmulProblem& p, const MatmulOptions& options) const override {

@@ -1,0 +1,150 @@
+// `kernelscope-cli bench matmul`: the methods on one shape, dense measured in the same run as the
+// baseline; the low-rank rows time the factored product alone (B's SVD made once, beforehand).
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "base/timing.hpp"
+#include "cli_io.hpp"
+#include "cmd_matmul.hpp"
+#include "command.hpp"
+#include "matmul/dense_matmul.hpp"
+#include "matmul/low_rank_factor.hpp"
+#include "matmul/matmul_registry.hpp"
+#include "matmul/svd_matmul.hpp"
+
+namespace {
+
+std::string format(const char* fmt, double v) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, fmt, v);
+    return buffer;
+}
+
+ks::TensorF uniformMatrix(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
+    // A small LCG: deterministic data without pulling <random>'s distributions into the timing picture.
+    ks::TensorF t({rows, cols});
+    std::uint32_t state = seed * 2654435761u + 1;
+    for (auto& v : t.storage()) {
+        state = state * 1664525u + 1013904223u;
+        v = static_cast<float>(state >> 8) * (2.0f / 16777216.0f) - 1.0f;
+    }
+    return t;
+}
+
+std::vector<std::string> splitList(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+}  // namespace
+
+KS_CLI_COMMAND(benchMatmulCommand) {
+    ks::cli::Command c;
+    c.name = "bench matmul";
+    c.summary = "Time matmul methods on a shape against dense (median of repeats, GFLOP/s, speed-ups)";
+    c.details =
+        "--shape M,K,N: C (M×N) = A (M×K) · B (K×N), data uniform[-1, 1]. `dense` (Eigen GEMM, float32) is\n"
+        "always measured first, in the same run, as the baseline. `svd` rows factor B once at each --rank\n"
+        "(truncated SVD, not timed: as for a layer's weights, offline) and time the factored product\n"
+        "(A·L)·R alone: 2·M·r·(K + N) FLOPs. Other methods (naive, log, lns-*) time the whole method.\n"
+        "CSV columns: method,rank,median_ms,gflops,flop_model_speedup,measured_speedup where gflops counts\n"
+        "the method's own FLOPs, flop_model_speedup = dense FLOPs / method FLOPs and measured_speedup =\n"
+        "dense time / method time. A method that cannot run the shape is reported with its reason.";
+    c.options = {{"shape", "M,K,N", "the product", true, ""},
+                 {"rank", "R[,R...]", "ranks of B's factorisation for the svd rows", false, "8,16,32,64"},
+                 {"methods", "LIST", "methods besides dense (comma-separated)", false, "svd"},
+                 {"threads", "T", "threads of the Eigen products (default: OpenMP's, all cores)", false, ""},
+                 {"min-seconds", "S", "measure each method at least this long", false, "0.5"},
+                 {"csv", "FILE", "write method,rank,median_ms,gflops,flop_model_speedup,measured_speedup", false, ""}};
+    for (auto& o : ks::cli::matmulMethodOptions()) c.options.push_back(o);
+    c.run = [](const ks::cli::Args& args) {
+        const auto shape = args.getIntList("shape");
+        if (shape.size() != 3) throw ks::cli::UsageError("--shape needs M,K,N (" + std::to_string(shape.size()) + " numbers given)");
+        for (auto d : shape)
+            if (d <= 0 || d > (1 << 16)) throw ks::cli::UsageError("--shape: dimensions must be in 1…65536");
+        const std::int64_t m = shape[0], k = shape[1], n = shape[2];
+        std::vector<std::int64_t> ranks;
+        for (const auto& r : splitList(args.get("rank"))) {
+            try {
+                ranks.push_back(std::stoll(r));
+            } catch (const std::exception&) {
+                throw ks::cli::UsageError("--rank: expected comma-separated integers, got '" + args.get("rank") + "'");
+            }
+            if (ranks.back() <= 0) throw ks::cli::UsageError("--rank: ranks must be positive");
+        }
+        const std::vector<std::string> methods = splitList(args.get("methods"));
+        for (const auto& name : methods) {
+            try {
+                (void)ks::matmul::matmulMethod(name);
+            } catch (const std::invalid_argument& e) {
+                throw ks::cli::UsageError(std::string("--methods: ") + e.what());
+            }
+        }
+        if (args.has("threads")) ks::matmul::setDenseThreads(static_cast<int>(args.getInt("threads", 1, 256)));
+        ks::matmul::MatmulOptions options = ks::cli::matmulOptionsFromArgs(args);
+        ks::TimingOptions timing;
+        timing.minSeconds = args.getDouble("min-seconds");
+
+        const ks::TensorF a = uniformMatrix(m, k, 1), b = uniformMatrix(k, n, 2);
+        ks::TensorF out({m, n});
+        const ks::matmul::MatmulProblem dense{m, k, n, std::nullopt, std::nullopt};
+
+        ks::cli::Table table{{"method", "rank", "median ms", "GFLOP/s", "FLOP-model speed-up", "measured speed-up",
+                              "of model"},
+                             {}};
+        ks::cli::Table csv{{"method", "rank", "median_ms", "gflops", "flop_model_speedup", "measured_speedup"}, {}};
+        auto addRow = [&](const std::string& method, const std::string& rank, double seconds, double flops,
+                          double modelSpeedup, double measuredSpeedup) {
+            table.rows.push_back({method, rank, format("%.4f", seconds * 1e3), format("%.1f", flops / seconds * 1e-9),
+                                  format("%.2f", modelSpeedup), format("%.2f", measuredSpeedup),
+                                  format("%.0f %%", 100 * measuredSpeedup / modelSpeedup)});
+            csv.rows.push_back({method, rank, format("%.6f", seconds * 1e3), format("%.3f", flops / seconds * 1e-9),
+                                format("%.4f", modelSpeedup), format("%.4f", measuredSpeedup)});
+        };
+
+        const double denseSeconds =
+            ks::measure([&] { ks::matmul::denseGemm(m, k, n, a.data(), b.data(), out.data()); }, timing).medianSeconds;
+        addRow("dense", "none", denseSeconds, dense.denseFlops(), 1.0, 1.0);
+
+        for (const auto& name : methods) {
+            if (name == "dense") continue;
+            const ks::matmul::MatmulMethod& method = ks::matmul::matmulMethod(name);
+            if (name == "svd") {
+                for (std::int64_t r : ranks) {
+                    const ks::matmul::LowRankFactor factor =
+                        options.svd.algorithm == ks::matmul::SvdAlgorithm::Randomized
+                            ? ks::matmul::LowRankFactor::randomizedSvd(b.span(), k, n, r, options.svd.oversampling,
+                                                                       options.svd.powerIterations, options.svd.seed)
+                            : ks::matmul::LowRankFactor::truncatedSvd(b.span(), k, n, r);
+                    std::vector<float> workspace(static_cast<std::size_t>(m * factor.rank()));
+                    const double s = ks::measure([&] { factor.multiplyFromLeft(a.data(), m, out.data(), workspace); },
+                                                 timing).medianSeconds;
+                    const double flops = factor.flopsFromLeft(m);
+                    addRow("svd", std::to_string(factor.rank()), s, flops, dense.denseFlops() / flops, denseSeconds / s);
+                }
+                continue;
+            }
+            if (const std::string reason = method.supports(dense, options); !reason.empty()) {
+                table.rows.push_back({name, "none", "unsupported: " + reason, "", "", "", ""});
+                continue;
+            }
+            const double s = ks::measure([&] { method.run(dense, a.span(), b.span(), out.span(), options); }, timing)
+                                 .medianSeconds;
+            addRow(name, "none", s, method.flops(dense), dense.denseFlops() / method.flops(dense), denseSeconds / s);
+        }
+
+        std::cout << "matmul (" << m << "×" << k << ")·(" << k << "×" << n << ")  " << format("%.3f", dense.denseFlops() * 1e-9)
+                  << " GFLOP dense  threads " << ks::matmul::denseThreads() << "  (svd: B factored once, not timed)\n"
+                  << table.toText();
+        if (args.has("csv")) ks::cli::writeText(args.get("csv"), csv.toCsv());
+        return 0;
+    };
+    return c;
+}

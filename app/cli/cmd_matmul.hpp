@@ -1,0 +1,13 @@
+#pragma once
+// Method options shared by `matmul` and `bench matmul` (defined in cmd_matmul.cpp).
+#include <vector>
+
+#include "command.hpp"
+#include "matmul/matmul_method.hpp"
+
+namespace ks::cli {
+
+std::vector<Option> matmulMethodOptions();
+matmul::MatmulOptions matmulOptionsFromArgs(const Args& args);
+
+}  // namespace ks::cli

@@ -31,12 +31,12 @@ KS_CLI_COMMAND(benchConvCommand) {
         "the direct definition's 2·N·K·C·P·Q·R·S FLOPs for every algorithm. The error is the max abs\n"
         "difference to direct convolution in double precision. Unsupported algorithms are listed with the\n"
         "reason in the table and left out of the CSV.";
-    c.options = {{"shape", "N,C,H,W,K,R[,stride,pad]", "the convolution", true},
+    c.options = {{"shape", "N,C,H,W,K,R[,stride,pad]", "the convolution", true, ""},
                  {"algo", "NAME|all", "one algorithm (or alias), or all", false, "all"},
                  {"threads", "T", "threads (default: all cores)", false, ""},
                  {"min-seconds", "S", "measure each algorithm at least this long", false, "0.3"},
-                 {"include-plan", "", "time plan creation (weight transforms) with every run", false},
-                 {"csv", "FILE", "write algorithm,median_ms,gflops,workspace_bytes,max_abs_error", false}};
+                 {"include-plan", "", "time plan creation (weight transforms) with every run", false, ""},
+                 {"csv", "FILE", "write algorithm,median_ms,gflops,workspace_bytes,max_abs_error", false, ""}};
     c.run = [](const ks::cli::Args& args) {
         const auto shape = args.getIntList("shape");
         if (shape.size() != 6 && shape.size() != 8)

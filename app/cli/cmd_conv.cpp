@@ -17,14 +17,14 @@ KS_CLI_COMMAND(convCommand) {
         "--compute native runs the float32 fast path; any other specification (e.g. fp16, bf16,\n"
         "fp16/fp32) runs the same algorithm with every intermediate rounded, in double, written as\n"
         "float64. Algorithms: " + ks::conv::convAlgorithmNames() + ".";
-    c.options = {{"input", "X.npy", "input array (H×W or N×C×H×W)", true},
-                 {"weight", "W.npy", "weights (R×S or K×C×R×S)", true},
-                 {"bias", "B.npy", "bias (one value, or K values)", false},
+    c.options = {{"input", "X.npy", "input array (H×W or N×C×H×W)", true, ""},
+                 {"weight", "W.npy", "weights (R×S or K×C×R×S)", true, ""},
+                 {"bias", "B.npy", "bias (one value, or K values)", false, ""},
                  {"algo", "NAME", "algorithm or alias", false, "direct"},
                  {"stride", "S", "stride (both directions)", false, "1"},
                  {"padding", "P", "zero padding (both directions)", false, "0"},
                  {"compute", "SPEC", "compute specification (native, fp16, bf16, fp16/fp32, ...)", false, "native"},
-                 {"out", "Y.npy", "output array", true}};
+                 {"out", "Y.npy", "output array", true, ""}};
     c.run = [](const ks::cli::Args& args) {
         const std::string algo = args.get("algo");
         try {

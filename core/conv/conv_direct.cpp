@@ -68,7 +68,7 @@ void directConv(const ConvProblem& pr, const V* x, const V* w, const V* bias, V*
     if constexpr (Arith::emulated) {
         directRows(pr, x, w, bias, y, arith, 0, rows);
     } else {
-        parallelFor(rows, [&](std::int64_t begin, std::int64_t end) {
+        parallelFor(rows, pr.flops(), [&](std::int64_t begin, std::int64_t end) {
             Arith local = arith;
             directRows(pr, x, w, bias, y, local, begin, end);
         });

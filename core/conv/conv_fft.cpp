@@ -9,6 +9,7 @@
 #include <fftw3.h>
 
 #include <algorithm>
+#include <cmath>
 #include <complex>
 #include <map>
 #include <mutex>
@@ -95,6 +96,11 @@ struct FftGeometry {
         Fw = powerOfTwo ? static_cast<std::int64_t>(nextPowerOfTwo(static_cast<std::size_t>(Wp))) : fastFftSize(Wp);
         bins = Fh * (Fw / 2 + 1);
     }
+    /// ~2.5·n·log2(n) for a real transform of n points
+    double transformFlops() const {
+        const double n = double(Fh * Fw);
+        return 2.5 * n * std::log2(std::max(n, 2.0));
+    }
     std::size_t realStride() const { return alignedCount(static_cast<std::size_t>(Fh * Fw)); }
     std::size_t specStride() const { return alignedCount(static_cast<std::size_t>(bins * 2)); }
 };
@@ -113,7 +119,7 @@ public:
         const ConvProblem& p = problem_;
         weightSpectra_ = FloatBuffer(static_cast<std::size_t>(p.K * p.C) * g_.specStride());
         const float scale = 1.0f / static_cast<float>(g_.Fh * g_.Fw);
-        parallelFor(p.K * p.C, [&](std::int64_t begin, std::int64_t end) {
+        parallelFor(p.K * p.C, double(p.K * p.C) * g_.transformFlops(), [&](std::int64_t begin, std::int64_t end) {
             FloatBuffer real(g_.realStride());
             for (std::int64_t kc = begin; kc < end; ++kc) {
                 padPlane(weight + kc * p.R * p.S, p.R, p.S, 0, 0, g_, real.data);
@@ -133,7 +139,7 @@ public:
         const std::int64_t P = p.P(), Q = p.Q();
         const std::size_t specStride = g_.specStride();
         for (std::int64_t n = 0; n < p.N; ++n) {
-            parallelFor(p.C, [&](std::int64_t begin, std::int64_t end) {
+            parallelFor(p.C, double(p.C) * g_.transformFlops(), [&](std::int64_t begin, std::int64_t end) {
                 FloatBuffer real(g_.realStride());
                 for (std::int64_t c = begin; c < end; ++c) {
                     padPlane(input + (n * p.C + c) * p.H * p.W, p.H, p.W, p.padH, p.padW, g_, real.data);
@@ -141,7 +147,7 @@ public:
                                           reinterpret_cast<fftwf_complex*>(inputSpectra_.data + c * specStride));
                 }
             });
-            parallelFor(p.K, [&](std::int64_t begin, std::int64_t end) {
+            parallelFor(p.K, double(p.K) * (g_.transformFlops() + 8.0 * double(p.C * g_.bins)), [&](std::int64_t begin, std::int64_t end) {
                 FloatBuffer real(g_.realStride()), acc(specStride);
                 for (std::int64_t k = begin; k < end; ++k) {
                     accumulateProducts(k, acc.data);

@@ -2,9 +2,10 @@
 // multiply the K×(C·R·S) weight matrix by it. Columns are processed in blocks so the patch matrix
 // stays in cache and memory stays bounded for large kernels; float32 uses Eigen's GEMM, other
 // arithmetics the same product as explicit dot products in (c, r, s) order.
-#include <Eigen/Core>
 #include <algorithm>
+#include <type_traits>
 
+#include "conv/conv_gemm.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
 #include "conv/parallel.hpp"
@@ -63,13 +64,12 @@ void im2colBlocks(const ConvProblem& pr, const V* x, const V* w, const V* bias, 
         unfold(pr, x, n, col0, cols, patch.data());
         V* yImage = y + n * pr.K * PQ;
         if constexpr (std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
-            using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-            Eigen::Map<const RowMajor> weights(w, pr.K, CRS);
-            Eigen::Map<const RowMajor> patches(patch.data(), CRS, cols);
-            Eigen::Map<RowMajor, 0, Eigen::OuterStride<>> out(yImage + col0, pr.K, cols, Eigen::OuterStride<>(PQ));
-            out.noalias() = weights * patches;
+            detail::gemmSerial(pr.K, cols, CRS, w, CRS, patch.data(), cols, yImage + col0, PQ);
             if (bias)
-                for (std::int64_t k = 0; k < pr.K; ++k) out.row(k).array() += bias[k];
+                for (std::int64_t k = 0; k < pr.K; ++k) {
+                    float* out = yImage + k * PQ + col0;
+                    for (std::int64_t j = 0; j < cols; ++j) out[j] += bias[k];
+                }
         } else {
             for (std::int64_t k = 0; k < pr.K; ++k) {
                 V* out = yImage + k * PQ + col0;
@@ -96,7 +96,7 @@ void im2colConv(const ConvProblem& pr, const V* x, const V* w, const V* bias, V*
     if constexpr (Arith::emulated) {
         im2colBlocks(pr, x, w, bias, y, arith, 0, blocks);
     } else {
-        parallelFor(blocks, [&](std::int64_t begin, std::int64_t end) {
+        parallelFor(blocks, pr.flops(), [&](std::int64_t begin, std::int64_t end) {
             Arith local = arith;
             im2colBlocks(pr, x, w, bias, y, local, begin, end);
         });

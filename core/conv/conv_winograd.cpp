@@ -7,10 +7,10 @@
 // Tiles are handled 8 at a time (one vector lane per tile) so the transforms vectorise in float32;
 // the transforms skip the zero entries of the generated matrices. Partial tiles at the right and
 // bottom edges read zeros and write only the outputs that exist, so any H and W work.
-#include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
 
+#include "conv/conv_gemm.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
 #include "conv/parallel.hpp"
@@ -112,37 +112,55 @@ struct TileGeometry {
           tilesPerImage(tilesH * tilesW), T(p.N * tilesPerImage) {}
 };
 
-/// Input transform of the tile rows [begin, end) of the flattened (n, c, tile row) space.
+/// Input transform of the tile blocks [begin, end) of the flattened (n, c, block of kLanes tiles) space;
+/// a block takes kLanes consecutive tiles of one image plane in row-major tile order (across tile
+/// rows, so no lane is wasted at the end of a row).
 template <class Arith, class V>
 void transformInputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, const TileGeometry& g, const V* x,
                      V* Vt, Arith& arith, std::int64_t begin, std::int64_t end) {
     const int a = mat.alpha, m = mat.m;
     const std::int64_t CT = pr.C * g.T;
+    const std::int64_t blocks = detail::ceilDiv(g.tilesPerImage, kLanes);
     std::vector<V> d(static_cast<std::size_t>(a * a * kLanes)), tmp(d.size()), out(d.size());
     for (std::int64_t unit = begin; unit < end; ++unit) {
-        const std::int64_t ty = unit % g.tilesH;
-        const std::int64_t c = (unit / g.tilesH) % pr.C;
-        const std::int64_t n = unit / (g.tilesH * pr.C);
+        const std::int64_t block = unit % blocks;
+        const std::int64_t c = (unit / blocks) % pr.C;
+        const std::int64_t n = unit / (blocks * pr.C);
         const V* plane = x + (n * pr.C + c) * pr.H * pr.W;
-        const std::int64_t ih0 = ty * m - pr.padH;
-        for (std::int64_t tx0 = 0; tx0 < g.tilesW; tx0 += kLanes) {
-            const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, g.tilesW - tx0));
-            for (int i = 0; i < a; ++i) {
-                const std::int64_t ih = ih0 + i;
-                const bool rowInside = ih >= 0 && ih < pr.H;
-                for (int j = 0; j < a; ++j) {
-                    V* dst = d.data() + (i * a + j) * kLanes;
-                    for (int l = 0; l < kLanes; ++l) {
-                        const std::int64_t iw = (tx0 + l) * m + j - pr.padW;
-                        dst[l] = (rowInside && l < lanes && iw >= 0 && iw < pr.W) ? plane[ih * pr.W + iw] : V(0);
+        const std::int64_t t0 = block * kLanes;
+        const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, g.tilesPerImage - t0));
+        for (int l = 0; l < kLanes; ++l) {
+            V* lane = d.data() + l;
+            if (l >= lanes) {
+                for (int e = 0; e < a * a; ++e) lane[e * kLanes] = V(0);
+                continue;
+            }
+            const std::int64_t ih0 = (t0 + l) / g.tilesW * m - pr.padH;
+            const std::int64_t iw0 = (t0 + l) % g.tilesW * m - pr.padW;
+            if (ih0 >= 0 && ih0 + a <= pr.H && iw0 >= 0 && iw0 + a <= pr.W) {  // interior: no checks
+                const V* src = plane + ih0 * pr.W + iw0;
+                for (int i = 0; i < a; ++i)
+                    for (int j = 0; j < a; ++j) lane[(i * a + j) * kLanes] = src[i * pr.W + j];
+            } else {
+                for (int i = 0; i < a; ++i) {
+                    const std::int64_t ih = ih0 + i;
+                    const bool rowInside = ih >= 0 && ih < pr.H;
+                    for (int j = 0; j < a; ++j) {
+                        const std::int64_t iw = iw0 + j;
+                        lane[(i * a + j) * kLanes] =
+                            (rowInside && iw >= 0 && iw < pr.W) ? plane[ih * pr.W + iw] : V(0);
                     }
                 }
             }
-            sandwich<kLanes>(mat.BT, mat.BT, d.data(), tmp.data(), out.data(), arith);
-            const std::int64_t t0 = n * g.tilesPerImage + ty * g.tilesW + tx0;
-            for (int xi = 0; xi < a * a; ++xi) {
-                V* dst = Vt + xi * CT + c * g.T + t0;
-                const V* src = out.data() + xi * kLanes;
+        }
+        sandwich<kLanes>(mat.BT, mat.BT, d.data(), tmp.data(), out.data(), arith);
+        const std::int64_t tg = n * g.tilesPerImage + t0;
+        for (int xi = 0; xi < a * a; ++xi) {
+            V* dst = Vt + xi * CT + c * g.T + tg;
+            const V* src = out.data() + xi * kLanes;
+            if (lanes == kLanes) {
+                for (int l = 0; l < kLanes; ++l) dst[l] = arith.store(src[l]);
+            } else {
                 for (int l = 0; l < lanes; ++l) dst[l] = arith.store(src[l]);
             }
         }
@@ -159,9 +177,7 @@ void multiplyTiles(const ConvProblem& pr, const TileGeometry& g, const V* U, con
         const V* v = Vt + xi * C * T;
         V* out = M + xi * K * T;
         if constexpr (std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
-            using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-            Eigen::Map<RowMajor>(out, K, T).noalias() =
-                Eigen::Map<const RowMajor>(u, K, C) * Eigen::Map<const RowMajor>(v, C, T);
+            detail::gemmSerial(K, T, C, u, C, v, T, out, T);
         } else {
             for (std::int64_t k = 0; k < K; ++k) {
                 V* row = out + k * T;
@@ -176,37 +192,41 @@ void multiplyTiles(const ConvProblem& pr, const TileGeometry& g, const V* U, con
     }
 }
 
-/// Output transform of the tile rows [begin, end) of the flattened (n, k, tile row) space.
+/// Output transform of the tile blocks [begin, end) of the flattened (n, k, block of kLanes tiles) space.
 template <class Arith, class V>
 void transformOutputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, const TileGeometry& g, const V* M,
                       const V* bias, V* y, Arith& arith, std::int64_t begin, std::int64_t end) {
     const int a = mat.alpha, m = mat.m;
     const std::int64_t KT = pr.K * g.T, P = pr.P(), Q = pr.Q();
+    const std::int64_t blocks = detail::ceilDiv(g.tilesPerImage, kLanes);
     std::vector<V> in(static_cast<std::size_t>(a * a * kLanes)), tmp(in.size()), out(in.size());
     for (std::int64_t unit = begin; unit < end; ++unit) {
-        const std::int64_t ty = unit % g.tilesH;
-        const std::int64_t k = (unit / g.tilesH) % pr.K;
-        const std::int64_t n = unit / (g.tilesH * pr.K);
+        const std::int64_t block = unit % blocks;
+        const std::int64_t k = (unit / blocks) % pr.K;
+        const std::int64_t n = unit / (blocks * pr.K);
         V* plane = y + (n * pr.K + k) * P * Q;
-        for (std::int64_t tx0 = 0; tx0 < g.tilesW; tx0 += kLanes) {
-            const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, g.tilesW - tx0));
-            const std::int64_t t0 = n * g.tilesPerImage + ty * g.tilesW + tx0;
-            for (int xi = 0; xi < a * a; ++xi) {
-                const V* src = M + xi * KT + k * g.T + t0;
-                V* dst = in.data() + xi * kLanes;
+        const std::int64_t t0 = block * kLanes;
+        const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, g.tilesPerImage - t0));
+        const std::int64_t tg = n * g.tilesPerImage + t0;
+        for (int xi = 0; xi < a * a; ++xi) {
+            const V* src = M + xi * KT + k * g.T + tg;
+            V* dst = in.data() + xi * kLanes;
+            if (lanes == kLanes) {
+                for (int l = 0; l < kLanes; ++l) dst[l] = src[l];
+            } else {
                 for (int l = 0; l < kLanes; ++l) dst[l] = l < lanes ? src[l] : V(0);
             }
-            sandwich<kLanes>(mat.AT, mat.AT, in.data(), tmp.data(), out.data(), arith);
-            for (int i = 0; i < m; ++i) {
-                const std::int64_t oh = ty * m + i;
-                if (oh >= P) break;
-                for (int l = 0; l < lanes; ++l)
-                    for (int j = 0; j < m; ++j) {
-                        const std::int64_t ow = (tx0 + l) * m + j;
-                        if (ow >= Q) break;
-                        const V v = out[static_cast<std::size_t>((i * m + j) * kLanes + l)];
-                        plane[oh * Q + ow] = bias ? arith.add(v, bias[k]) : v;
-                    }
+        }
+        sandwich<kLanes>(mat.AT, mat.AT, in.data(), tmp.data(), out.data(), arith);
+        const V b = bias ? bias[k] : V(0);
+        for (int l = 0; l < lanes; ++l) {
+            const std::int64_t oh0 = (t0 + l) / g.tilesW * m, ow0 = (t0 + l) % g.tilesW * m;
+            const int rows = static_cast<int>(std::min<std::int64_t>(m, P - oh0));
+            const int cols = static_cast<int>(std::min<std::int64_t>(m, Q - ow0));
+            for (int i = 0; i < rows; ++i) {
+                V* dst = plane + (oh0 + i) * Q + ow0;
+                const V* src = out.data() + i * m * kLanes + l;
+                for (int j = 0; j < cols; ++j) dst[j] = bias ? arith.add(src[j * kLanes], b) : src[j * kLanes];
             }
         }
     }
@@ -218,22 +238,23 @@ void winogradExecute(const ConvProblem& pr, const WinogradMatrices<V>& mat, cons
                      V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M) {
     const TileGeometry g(pr, mat.m);
     const std::int64_t a2 = mat.alpha * mat.alpha;
+    const std::int64_t blocks = detail::ceilDiv(g.tilesPerImage, kLanes);
     Vt.resize(static_cast<std::size_t>(a2 * pr.C * g.T));
     M.resize(static_cast<std::size_t>(a2 * pr.K * g.T));
     if constexpr (Arith::emulated) {
-        transformInputs(pr, mat, g, x, Vt.data(), arith, 0, pr.N * pr.C * g.tilesH);
+        transformInputs(pr, mat, g, x, Vt.data(), arith, 0, pr.N * pr.C * blocks);
         multiplyTiles(pr, g, U, Vt.data(), M.data(), arith, 0, a2);
-        transformOutputs(pr, mat, g, M.data(), bias, y, arith, 0, pr.N * pr.K * g.tilesH);
+        transformOutputs(pr, mat, g, M.data(), bias, y, arith, 0, pr.N * pr.K * blocks);
     } else {
-        parallelFor(pr.N * pr.C * g.tilesH, [&](std::int64_t b, std::int64_t e) {
+        parallelFor(pr.N * pr.C * blocks, 4.0 * double(pr.C * g.T) * a2 * mat.alpha, [&](std::int64_t b, std::int64_t e) {
             Arith local = arith;
             transformInputs(pr, mat, g, x, Vt.data(), local, b, e);
         });
-        parallelFor(a2, [&](std::int64_t b, std::int64_t e) {
+        parallelFor(a2, 2.0 * double(a2) * double(pr.K * pr.C) * double(g.T), [&](std::int64_t b, std::int64_t e) {
             Arith local = arith;
             multiplyTiles(pr, g, U, Vt.data(), M.data(), local, b, e);
         });
-        parallelFor(pr.N * pr.K * g.tilesH, [&](std::int64_t b, std::int64_t e) {
+        parallelFor(pr.N * pr.K * blocks, 4.0 * double(pr.K * g.T) * a2 * mat.m, [&](std::int64_t b, std::int64_t e) {
             Arith local = arith;
             transformOutputs(pr, mat, g, M.data(), bias, y, local, b, e);
         });

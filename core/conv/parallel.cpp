@@ -9,6 +9,11 @@
 
 namespace ks::conv {
 
+// A persistent pool of std::threads woken through a condition variable, even though kscore links
+// OpenMP (for the matmul module): libgomp's idle workers spin after every region, which would burn
+// the second core during the serial parts of a kernel and between calls. The kernels' GEMMs are
+// called single-threaded (conv_gemm.hpp), so nothing here starts OpenMP teams.
+
 namespace {
 
 thread_local bool insideParallelRegion = false;
@@ -115,9 +120,10 @@ int convThreads() { return pool().size(); }
 
 void setConvThreads(int threads) { pool().resize(threads); }
 
-void parallelFor(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& body) {
+void parallelFor(std::int64_t count, double work, const std::function<void(std::int64_t, std::int64_t)>& body) {
     if (count <= 0) return;
-    if (count == 1 || insideParallelRegion || pool().size() == 1 || !pool().tryRun(count, body)) body(0, count);
+    if (count == 1 || work < kMinParallelWork || insideParallelRegion || pool().size() == 1 || !pool().tryRun(count, body)) body(0, count);
 }
+
 
 }  // namespace ks::conv

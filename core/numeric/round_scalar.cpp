@@ -153,7 +153,13 @@ double Rounder::roundFloat(double x, RandomEngine* rng) const {
         const std::uint64_t lowMask = unit - 1;
         std::uint64_t increment = 0;
         switch (mode) {
-        case MagnitudeMode::Nearest: increment = (unit >> 1) - 1 + ((bits >> dropped) & 1); break;  // ties to even
+        case MagnitudeMode::Nearest: {
+            // Ties to the even code: the lowest kept bit, except when the step is x's leading bit in
+            // the subnormal range (the kept multiple is then 1, odd; bit 52 would be exponent parity).
+            const std::uint64_t keptLast = ex < emin_ && dropped == 52 ? 1 : (bits >> dropped) & 1;
+            increment = (unit >> 1) - 1 + keptLast;
+            break;
+        }
         case MagnitudeMode::Truncate: increment = 0; break;
         case MagnitudeMode::Away: increment = lowMask; break;
         case MagnitudeMode::Stochastic: increment = drawBits(rng) & lowMask; break;  // up with P = low / unit

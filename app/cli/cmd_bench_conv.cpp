@@ -63,16 +63,16 @@ KS_CLI_COMMAND(benchConvCommand) {
         std::cout << "conv " << p.toString() << "  output " << ks::shapeToString(p.outputShape()) << "  "
                   << format("%.3f", p.flops() * 1e-9) << " GFLOP  threads " << ks::conv::convThreads()
                   << (options.includePlan ? "  (plan creation timed)" : "  (weights prepared once)") << "\n";
-        ks::cli::Table table{{"algorithm", "median ms", "GFLOP/s", "workspace", "max abs error"}, {}};
+        ks::cli::Table table{{"algorithm", "median ms", "GFLOP/s", "workspace", "max abs error", "note"}, {}};
         ks::cli::Table csv{{"algorithm", "median_ms", "gflops", "workspace_bytes", "max_abs_error"}, {}};
         for (const auto& r : results) {
             if (r.unsupported) {
-                table.rows.push_back({r.algorithm, "unsupported: " + *r.unsupported, "", "", ""});
+                table.rows.push_back({r.algorithm, "-", "-", "-", "-", "unsupported: " + *r.unsupported});
                 continue;
             }
             table.rows.push_back({r.algorithm, format("%.4f", r.medianSeconds * 1e3), format("%.1f", r.gflops),
                                   format("%.0f", static_cast<double>(r.workspaceBytes)),
-                                  format("%.2e", r.maxAbsError)});
+                                  format("%.2e", r.maxAbsError), ""});
             csv.rows.push_back({r.algorithm, format("%.6f", r.medianSeconds * 1e3), format("%.3f", r.gflops),
                                 std::to_string(r.workspaceBytes), format("%.6e", r.maxAbsError)});
         }

@@ -29,7 +29,8 @@ KS_CLI_COMMAND(benchConvCommand) {
         "kernel size, optional stride and zero padding. Data uniform[-1, 1], float32 fast paths, weights\n"
         "prepared once (filter transforms and spectra are not timed unless --include-plan). GFLOP/s counts\n"
         "the direct definition's 2·N·K·C·P·Q·R·S FLOPs for every algorithm. The error is the max abs\n"
-        "difference to direct convolution in double precision. Unsupported algorithms are listed with the\n"
+        "difference to direct convolution in double precision. cpu ms/call: process CPU time per call over\n"
+        "all threads (the work, when a busy machine inflates wall time). Unsupported algorithms are listed with the\n"
         "reason in the table and left out of the CSV.";
     c.options = {{"shape", "N,C,H,W,K,R[,stride,pad]", "the convolution", true, ""},
                  {"algo", "NAME|all", "one algorithm (or alias), or all", false, "all"},
@@ -63,15 +64,15 @@ KS_CLI_COMMAND(benchConvCommand) {
         std::cout << "conv " << p.toString() << "  output " << ks::shapeToString(p.outputShape()) << "  "
                   << format("%.3f", p.flops() * 1e-9) << " GFLOP  threads " << ks::conv::convThreads()
                   << (options.includePlan ? "  (plan creation timed)" : "  (weights prepared once)") << "\n";
-        ks::cli::Table table{{"algorithm", "median ms", "GFLOP/s", "workspace", "max abs error", "note"}, {}};
+        ks::cli::Table table{{"algorithm", "median ms", "GFLOP/s", "cpu ms/call", "workspace", "max abs error", "note"}, {}};
         ks::cli::Table csv{{"algorithm", "median_ms", "gflops", "workspace_bytes", "max_abs_error"}, {}};
         for (const auto& r : results) {
             if (r.unsupported) {
-                table.rows.push_back({r.algorithm, "-", "-", "-", "-", "unsupported: " + *r.unsupported});
+                table.rows.push_back({r.algorithm, "-", "-", "-", "-", "-", "unsupported: " + *r.unsupported});
                 continue;
             }
             table.rows.push_back({r.algorithm, format("%.4f", r.medianSeconds * 1e3), format("%.1f", r.gflops),
-                                  format("%.0f", static_cast<double>(r.workspaceBytes)),
+                                  format("%.4f", r.cpuSecondsPerCall * 1e3), format("%.0f", static_cast<double>(r.workspaceBytes)),
                                   format("%.2e", r.maxAbsError), ""});
             csv.rows.push_back({r.algorithm, format("%.6f", r.medianSeconds * 1e3), format("%.3f", r.gflops),
                                 std::to_string(r.workspaceBytes), format("%.6e", r.maxAbsError)});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <random>
 
 #include "conv/conv_registry.hpp"
@@ -65,12 +66,15 @@ std::vector<ConvFindResult> timeAll(const ConvProblem& problem, const ConvFindOp
         }
         r.workspaceBytes = algo->workspaceBytes(problem);
         TimingResult t;
+        const std::clock_t cpuStart = std::clock();
         if (options.includePlan) {
             t = measure([&] { algo->run(problem, d.xf.data(), d.wf.data(), d.bf.data(), y.data()); }, options.timing);
         } else {
             auto plan = algo->plan(problem, d.wf.data());
             t = measure([&] { plan->execute(d.xf.data(), d.bf.data(), y.data()); }, options.timing);
         }
+        r.cpuSecondsPerCall = double(std::clock() - cpuStart) / CLOCKS_PER_SEC /
+                              double(t.repeats + options.timing.warmupRuns);
         r.medianSeconds = t.medianSeconds;
         r.gflops = problem.flops() / t.medianSeconds * 1e-9;
         r.maxAbsError = maxAbsDifference(y, d.reference);

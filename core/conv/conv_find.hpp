@@ -28,6 +28,9 @@ struct ConvFindResult {
     std::string algorithm;
     std::optional<std::string> unsupported;  ///< the reason, when the algorithm cannot run the shape
     double medianSeconds = 0;
+    /// Process CPU time per call (all threads, averaged over warm-up and repeats): on a shared,
+    /// oversubscribed machine this shows the work when wall times are inflated by waiting for a core.
+    double cpuSecondsPerCall = 0;
     double gflops = 0;  ///< direct-definition FLOPs / median time ("effective" for Winograd and FFT)
     std::size_t workspaceBytes = 0;
     double maxAbsError = 0;  ///< float32 result against double-precision direct

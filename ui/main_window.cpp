@@ -19,6 +19,7 @@
 
 #include "about_dialog.hpp"
 #include "pages/investigation_page.hpp"
+#include "pages/precision_page.hpp"
 #include "task_progress.hpp"
 
 namespace ks::ui {
@@ -38,15 +39,13 @@ MainWindow::MainWindow(QWidget* parent)
     splitter->setSizes({150, 1050});
     setCentralWidget(splitter);
 
-    addPage(new InvestigationPage(tr("Precision"),
-                                  tr("Reconstruction error of convolution and matrix-multiply algorithms as the "
-                                     "number format narrows.")));
-    addPage(new InvestigationPage(tr("Low rank"),
+    addPage(new PrecisionPage);
+    addPage(new DescriptionPage(tr("Low rank"),
                                   tr("Error and speed-up of SVD low-rank approximations as the rank falls.")));
-    addPage(new InvestigationPage(tr("Network"),
+    addPage(new DescriptionPage(tr("Network"),
                                   tr("Accuracy and runtime of the digit-recognition network as its layers are "
                                      "compressed.")));
-    addPage(new InvestigationPage(tr("Runtime"),
+    addPage(new DescriptionPage(tr("Runtime"),
                                   tr("Every algorithm timed on one shape, like cuDNN's find, and runtime vs size.")));
     connect(navigation_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
 
@@ -58,6 +57,8 @@ MainWindow::MainWindow(QWidget* parent)
 void MainWindow::addPage(InvestigationPage* page) {
     page->setObjectName(QStringLiteral("page") + page->title().remove(QLatin1Char(' ')));
     pages_.append(page);
+    page->setTaskProgress(progress_);
+    connect(page, &InvestigationPage::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
     stack_->addWidget(page);
     auto* item = new QListWidgetItem(page->title(), navigation_);
     item->setToolTip(page->summary());
@@ -108,6 +109,7 @@ QStringList MainWindow::saveScreenshots(const QString& directory) {
     const int previous = currentPage();
     for (int i = 0; i < pages_.size(); ++i) {
         showPage(i);
+        pages_[i]->waitForIdle();
         QApplication::processEvents();
         const QPixmap image = grab();
         const QString path = QDir(directory).filePath(QStringLiteral("page-%1.png").arg(pages_[i]->title().toLower().remove(QLatin1Char(' '))));

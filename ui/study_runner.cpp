@@ -16,7 +16,7 @@ namespace {
 /// What a job ended with; exceptions are caught on the worker thread (QtConcurrent would replace
 /// them with an opaque QUnhandledException).
 struct Outcome {
-    std::optional<study::Table> table;
+    std::optional<std::any> table;
     QString error;
     bool cancelled = false;
 };

@@ -1,18 +1,19 @@
 #pragma once
 // Runs study computations in the background for a page: the newest request wins (an older one still
 // running is cancelled and its result dropped), results are cached by their parameter key, and
-// progress reaches the window's TaskProgress. Nothing here knows any numerics: a job is a function.
+// progress reaches the window's TaskProgress. Nothing here knows any numerics: a job is a function
+// returning whatever the page shows (a study::Table, a snapshot, ...), carried as std::any.
 #include <QFutureWatcher>
 #include <QHash>
 #include <QObject>
 #include <QPointer>
 
+#include <any>
 #include <atomic>
 #include <functional>
 #include <memory>
 
 #include "base/progress.hpp"
-#include "study/table.hpp"
 
 namespace ks::ui {
 
@@ -21,7 +22,7 @@ class TaskProgress;
 class StudyRunner : public QObject {
     Q_OBJECT
 public:
-    using Job = std::function<study::Table(const Progress&)>;
+    using Job = std::function<std::any(const Progress&)>;
 
     explicit StudyRunner(QObject* parent = nullptr);
     ~StudyRunner() override;
@@ -38,7 +39,7 @@ public:
     void waitForFinished();
 
 Q_SIGNALS:
-    void finished(const QString& key, const ks::study::Table& table);
+    void finished(const QString& key, const std::any& result);
     void failed(const QString& key, const QString& message);
     void cancelled(const QString& key);
     void progressChanged(double fraction);
@@ -54,7 +55,7 @@ private:
         Job job;
     };
     std::unique_ptr<Pending> pending_;
-    QHash<QString, study::Table> cache_;
+    QHash<QString, std::any> cache_;
     QList<QString> cacheOrder_;
     int cacheLimit_ = 64;
 };

@@ -211,6 +211,29 @@ Table runPrecisionSweep(const PrecisionSweep& s, const Progress& progress) {
     return table;
 }
 
+ChartSpec precisionChart(const PrecisionSweep& s, std::optional<int> currentPosition) {
+    const numeric::FormatFamily& family = numeric::standardFamily(s.family);
+    const bool isConv = s.operation == Operation::Conv;
+    ChartSpec spec;
+    spec.id = std::string("precision-") + (isConv ? "conv" : "matmul") + "-" + s.family;
+    spec.title = std::string(isConv ? "Convolution" : "Matrix multiply") + ": error vs precision (" + family.label() + ")";
+    spec.xColumn = "position";
+    spec.yColumn = "rel_error_median";
+    spec.seriesColumn = "method";
+    switch (family.varies()) {
+    case numeric::FormatFamily::Varies::MantissaBits: spec.xLabel = "mantissa bits"; break;
+    case numeric::FormatFamily::Varies::FixedWordBits: spec.xLabel = "word bits"; break;
+    case numeric::FormatFamily::Varies::LogFractionBits: spec.xLabel = "log fraction bits"; break;
+    case numeric::FormatFamily::Varies::IntBits: spec.xLabel = "integer bits"; break;
+    }
+    spec.yLabel = "relative error";
+    spec.yLog = true;
+    spec.highlightSeries = isConv ? "direct" : "naive";
+    for (const auto& p : family.presets()) spec.xMarkers.push_back({double(p.position), p.name});
+    if (currentPosition) spec.currentX = double(*currentPosition);
+    return spec;
+}
+
 PrecisionSnapshot precisionSnapshot(const PrecisionSweep& s, const std::string& method, int position) {
     const numeric::FormatFamily& family = numeric::standardFamily(s.family);
     const Format format = family.at(position);

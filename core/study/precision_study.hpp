@@ -13,6 +13,7 @@
 //   trials
 // A method that cannot run a point has status = the reason and NaN errors; others have "ok".
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "conv/conv_problem.hpp"
 #include "numeric/compute_spec.hpp"
 #include "numeric/format.hpp"
+#include "study/chart_spec.hpp"
 #include "study/inputs.hpp"
 #include "study/table.hpp"
 
@@ -57,6 +59,10 @@ struct PrecisionSweep {
 /// Run the sweep; progress in (method × position) steps, Cancelled when asked to stop.
 /// Throws std::invalid_argument for an unknown method, family or impossible shape.
 Table runPrecisionSweep(const PrecisionSweep& sweep, const Progress& progress = {});
+
+/// The chart of a sweep's table: error vs position per method, presets marked, the reference
+/// method highlighted. The GUI and the CLI draw the same spec.
+ChartSpec precisionChart(const PrecisionSweep& sweep, std::optional<int> currentPosition = std::nullopt);
 
 /// The total width in bits of a format (sign included).
 int formatBits(const numeric::Format& format);

@@ -135,6 +135,9 @@ private Q_SLOTS:
         ui::ChartPanel::renderToPng(sampleTable(), sampleSpec(), png, QSize(500, 300));
         const QImage image(png);
         QCOMPARE(image.size(), QSize(500, 300));
+        ui::ChartPanel reference;  // the same series colours as any panel's first series
+        reference.setData(sampleTable(), sampleSpec());
+        QVERIFY(containsColor(image, qobject_cast<QLineSeries*>(reference.chart()->series().front())->color()));
     }
 };
 

@@ -10,11 +10,7 @@ using namespace ks;
 
 namespace {
 
-study::Table oneValue(double v) {
-    study::Table t({"v"});
-    t.addRow({v});
-    return t;
-}
+std::any oneValue(double v) { return v; }
 
 /// A job that works in small steps until told to stop, and counts how often it ran.
 ui::StudyRunner::Job slowJob(double value, std::atomic<int>* runs, int steps = 200) {
@@ -52,6 +48,7 @@ private Q_SLOTS:
         runner.request(QStringLiteral("third"), QStringLiteral("3"), slowJob(3.0, &runs, 5));
         QTRY_COMPARE_WITH_TIMEOUT(done.size(), 1, 5000);
         QCOMPARE(done.at(0).at(0).toString(), QStringLiteral("third"));
+        QCOMPARE(std::any_cast<double>(done.at(0).at(1).value<std::any>()), 3.0);
         QCOMPARE(cancelled.size(), 1);  // "first" stopped early; "second" never started
         QCOMPARE(runs.load(), 2);
     }
@@ -89,7 +86,7 @@ private Q_SLOTS:
         ui::StudyRunner runner;
         QSignalSpy failed(&runner, &ui::StudyRunner::failed);
         runner.request(QStringLiteral("bad"), QStringLiteral("B"),
-                       [](const Progress&) -> study::Table { throw std::runtime_error("shape (3, 4) is impossible"); });
+                       [](const Progress&) -> std::any { throw std::runtime_error("shape (3, 4) is impossible"); });
         QVERIFY(failed.wait(5000));
         QCOMPARE(failed.at(0).at(1).toString(), QStringLiteral("shape (3, 4) is impossible"));
     }

@@ -55,7 +55,8 @@ QAbstractAxis* makeAxis(bool logScale, const QString& title, double lo, double h
     }
     auto* axis = new QValueAxis;
     if (lo <= hi) {
-        const double pad = lo == hi ? std::max(1.0, std::fabs(lo) * 0.1) : 0.0;
+        // A little room at both ends so points and markers at the extremes stay visible.
+        const double pad = lo == hi ? std::max(1.0, std::fabs(lo) * 0.1) : 0.03 * (hi - lo);
         axis->setRange(lo - pad, hi + pad);
         axis->applyNiceNumbers();
     }
@@ -310,14 +311,15 @@ void ChartPanel::renderToPng(const study::Table& table, const study::ChartSpec& 
                              const QSize& size, qreal scale) {
     ChartPanel panel;
     panel.toolBar()->hide();
+    panel.setAttribute(Qt::WA_DontShowOnScreen);  // laid out and painted like a window, never shown
     panel.resize(size);
-    panel.view_->resize(size);
     panel.setData(table, spec);
-    panel.chart()->resize(size);
+    panel.show();
+    QCoreApplication::processEvents();
     QByteArray bytes;
     QBuffer buffer(&bytes);
     buffer.open(QIODevice::WriteOnly);
-    if (!panel.renderImage(size, scale).save(&buffer, "PNG")) throw std::runtime_error("cannot encode the chart as PNG");
+    if (!panel.renderImage(panel.view_->size(), scale).save(&buffer, "PNG")) throw std::runtime_error("cannot encode the chart as PNG");
     saveAtomically(path, bytes);
 }
 

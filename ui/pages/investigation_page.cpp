@@ -6,9 +6,12 @@
 namespace ks::ui {
 
 InvestigationPage::InvestigationPage(QString title, QString summary, QWidget* parent)
-    : QWidget(parent), title_(std::move(title)), summary_(std::move(summary)) {
+    : QWidget(parent), title_(std::move(title)), summary_(std::move(summary)) {}
+
+DescriptionPage::DescriptionPage(QString title, QString summary, QWidget* parent)
+    : InvestigationPage(std::move(title), std::move(summary), parent) {
     auto* layout = new QVBoxLayout(this);
-    auto* heading = new QLabel(QStringLiteral("<h2>%1</h2><p>%2</p>").arg(title_.toHtmlEscaped(), summary_.toHtmlEscaped()), this);
+    auto* heading = new QLabel(QStringLiteral("<h2>%1</h2><p>%2</p>").arg(this->title().toHtmlEscaped(), this->summary().toHtmlEscaped()), this);
     heading->setWordWrap(true);
     layout->addWidget(heading);
     layout->addStretch(1);

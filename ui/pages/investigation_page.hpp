@@ -1,8 +1,12 @@
 #pragma once
 // One page of the main window per investigation of the assignment.
+#include <QList>
 #include <QWidget>
 
 namespace ks::ui {
+
+class ChartPanel;
+class TaskProgress;
 
 class InvestigationPage : public QWidget {
     Q_OBJECT
@@ -11,9 +15,27 @@ public:
     QString title() const { return title_; }
     QString summary() const { return summary_; }
 
+    /// The page's charts, for File ▸ Export all charts.
+    virtual QList<ChartPanel*> charts() const { return {}; }
+    /// Where the page's long work shows its progress and can be cancelled.
+    virtual void setTaskProgress(TaskProgress*) {}
+    /// Blocks until the page's background work is done (screenshots, tests).
+    virtual void waitForIdle() {}
+
+Q_SIGNALS:
+    /// A message for the status bar (errors are also shown on the page itself).
+    void statusMessage(const QString& message);
+
 private:
     QString title_;
     QString summary_;
+};
+
+/// A page whose investigation is described but not interactive yet.
+class DescriptionPage : public InvestigationPage {
+    Q_OBJECT
+public:
+    DescriptionPage(QString title, QString summary, QWidget* parent = nullptr);
 };
 
 }  // namespace ks::ui

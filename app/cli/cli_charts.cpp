@@ -1,0 +1,82 @@
+#include "cli_charts.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+
+#include <unistd.h>
+
+#ifdef KS_HAVE_CHARTS
+#include <QApplication>
+
+#include "charts/chart_panel.hpp"
+#endif
+
+namespace ks::cli {
+
+bool chartsAvailable() {
+#ifdef KS_HAVE_CHARTS
+    return true;
+#else
+    return false;
+#endif
+}
+
+void writeChartPng(const study::Table& table, const study::ChartSpec& spec, const std::string& path) {
+#ifdef KS_HAVE_CHARTS
+    // Headless: charts need a GUI application object, never a display. It lives for this call only,
+    // so nothing of Qt outlives main().
+    std::unique_ptr<QApplication> app;
+    if (!QApplication::instance()) {
+        if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+        if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
+            const std::filesystem::path runtime = std::filesystem::temp_directory_path() / ("runtime-" + std::to_string(getuid()));
+            std::error_code ec;
+            std::filesystem::create_directories(runtime, ec);
+            std::filesystem::permissions(runtime, std::filesystem::perms::owner_all, ec);
+            qputenv("XDG_RUNTIME_DIR", QByteArray::fromStdString(runtime.string()));
+        }
+        // The offscreen platform's notes about window hints are noise on a terminal; keep the rest.
+        static const QtMessageHandler previous = qInstallMessageHandler(
+            [](QtMsgType type, const QMessageLogContext& context, const QString& message) {
+                if (message.contains(QLatin1String("propagateSizeHints")) || message.startsWith(QLatin1String("QStandardPaths:")))
+                    return;
+                if (previous) previous(type, context, message);
+            });
+        static int argc = 1;
+        static char name[] = "kernelscope-cli";
+        static char* argv[] = {name, nullptr};
+        app = std::make_unique<QApplication>(argc, argv);
+    }
+    ui::ChartPanel::renderToPng(table, spec, QString::fromStdString(path));
+#else
+    (void)table, (void)spec;
+    throw std::runtime_error("cannot draw " + path + ": this kernelscope-cli was built without the GUI library (KS_BUILD_GUI=OFF)");
+#endif
+}
+
+void ensureDirectory(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir)) throw std::runtime_error("cannot create folder '" + dir + "': " + ec.message());
+}
+
+TerminalProgress::TerminalProgress(std::string label) : label_(std::move(label)), enabled_(isatty(fileno(stderr))) {}
+
+TerminalProgress::~TerminalProgress() {
+    if (enabled_ && last_ >= 0) std::cerr << '\n';
+}
+
+void TerminalProgress::operator()(double fraction) {
+    if (!enabled_) return;
+    const int percent = static_cast<int>(fraction * 100);
+    if (percent == last_) return;
+    last_ = percent;
+    const int width = 30, filled = percent * width / 100;
+    std::cerr << '\r' << label_ << " [" << std::string(filled, '#') << std::string(width - filled, ' ') << "] " << percent << "%"
+              << std::flush;
+}
+
+}  // namespace ks::cli

@@ -1,0 +1,99 @@
+// `kernelscope-cli precision`: the precision study headless — a CSV and the GUI's chart as PNG.
+#include <iostream>
+#include <sstream>
+
+#include "cli_charts.hpp"
+#include "cli_io.hpp"
+#include "command.hpp"
+#include "numeric/format_family.hpp"
+#include "numeric/rounding.hpp"
+#include "study/precision_study.hpp"
+
+namespace {
+
+std::vector<std::string> splitList(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+}  // namespace
+
+KS_CLI_COMMAND(precisionCommand) {
+    ks::cli::Command c;
+    c.name = "precision";
+    c.summary = "Error vs number format for conv or matmul methods (CSV + PNG)";
+    c.details =
+        "Every intermediate is rounded to the format (or, with --accumulate fp32, operands and products\n"
+        "are, while sums stay in fp32), against a double-precision direct reference. Writes\n"
+        "DIR/precision-<operation>-<family>.csv and .png.";
+    c.options = {
+        {"out", "DIR", "folder for the CSV and PNG", true, ""},
+        {"operation", "conv|matmul", "which primitive", false, "conv"},
+        {"methods", "A,B,...", "methods to compare (default: all of the operation)", false, ""},
+        {"family", "ID", "format family: e8 e5 e4 e11 fixed lns int", false, "e5"},
+        {"from", "N", "first position in the family (default: the family's first)", false, ""},
+        {"to", "N", "last position (default: the family's last)", false, ""},
+        {"accumulate", "format|fp32", "where sums are kept", false, "format"},
+        {"rounding", "MODE", "nearest, toward-zero, up, down, stochastic", false, "nearest"},
+        {"distribution", "D", "normal, uniform or image", false, "uniform"},
+        {"trials", "N", "random inputs per point", false, "3"},
+        {"seed", "S", "random seed", false, "1"},
+        {"shape", "DIMS", "conv: N,C,H,W,K,R[,stride,pad]; matmul: M,K,N (default 1,16,20,20,4,3 / 32,64,32)", false, ""},
+    };
+    c.run = [](const ks::cli::Args& args) {
+        using namespace ks;
+        study::PrecisionSweep s;
+        const std::string operation = args.get("operation");
+        if (operation == "conv") s.operation = study::Operation::Conv;
+        else if (operation == "matmul") s.operation = study::Operation::Matmul;
+        else throw cli::UsageError("--operation: expected conv or matmul, got '" + operation + "'");
+        if (args.has("methods")) s.methods = splitList(args.get("methods"));
+        s.family = args.get("family");
+        try {
+            (void)numeric::standardFamily(s.family);
+            s.rounding = numeric::parseRounding(args.get("rounding"));
+            s.distribution = study::parseDistribution(args.get("distribution"));
+        } catch (const std::invalid_argument& e) {
+            throw cli::UsageError(e.what());
+        }
+        if (args.has("from")) s.firstPosition = int(args.getInt("from", 0, 64));
+        if (args.has("to")) s.lastPosition = int(args.getInt("to", 0, 64));
+        const std::string accumulate = args.get("accumulate");
+        if (accumulate == "format") s.accumulation = study::Accumulation::InFormat;
+        else if (accumulate == "fp32") s.accumulation = study::Accumulation::Fp32;
+        else throw cli::UsageError("--accumulate: expected format or fp32, got '" + accumulate + "'");
+        s.trials = int(args.getInt("trials", 1, 10000));
+        s.seed = static_cast<std::uint64_t>(args.getInt("seed", 0, (1ll << 62)));
+        if (args.has("shape")) {
+            const auto d = args.getIntList("shape");
+            if (s.operation == study::Operation::Conv) {
+                if (d.size() != 6 && d.size() != 8) throw cli::UsageError("--shape: conv needs N,C,H,W,K,R[,stride,pad]");
+                s.conv = conv::ConvProblem::layer(d[0], d[1], d[2], d[3], d[4], d[5], d.size() == 8 ? d[6] : 1, d.size() == 8 ? d[7] : 0);
+                if (auto e = s.conv.validationError()) throw cli::UsageError("--shape: " + *e);
+            } else {
+                if (d.size() != 3) throw cli::UsageError("--shape: matmul needs M,K,N");
+                s.m = d[0], s.k = d[1], s.n = d[2];
+            }
+        }
+        const std::string dir = args.get("out");
+        cli::ensureDirectory(dir);
+        cli::TerminalProgress bar("precision");
+        const study::Table table = study::runPrecisionSweep(s, Progress([&](double f) { bar(f); }, nullptr));
+        const study::ChartSpec spec = study::precisionChart(s);
+        const std::string stem = dir + "/" + spec.id;
+        cli::writeText(stem + ".csv", table.toCsv());
+        std::cout << stem << ".csv\n";
+        if (cli::chartsAvailable()) {
+            cli::writeChartPng(table, spec, stem + ".png");
+            std::cout << stem << ".png\n";
+        } else {
+            std::cerr << "kernelscope-cli: built without the GUI library, no PNG written\n";
+        }
+        return 0;
+    };
+    return c;
+}

@@ -1,0 +1,365 @@
+#include "pages/precision_page.hpp"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSlider>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "charts/chart_panel.hpp"
+#include "conv/conv_registry.hpp"
+#include "matmul/matmul_registry.hpp"
+#include "numeric/format_family.hpp"
+#include "study_runner.hpp"
+#include "widgets/tensor_image.hpp"
+
+namespace ks::ui {
+
+namespace {
+
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+const char* kSettingsGroup = "precision";
+
+/// Methods shown checked when the page first opens.
+bool checkedByDefault(const std::string& name) {
+    return name == "direct" || name == "winograd-2x2" || name == "winograd-4x4" || name == "winograd-6x6" ||
+           name == "fft" || name == "naive" || name == "log";
+}
+
+QString methodTip(const std::string& name) {
+    if (name == "direct" || name == "naive") return QObject::tr("The reference: the definition computed term by term, accumulating in the chosen format.");
+    if (name == "im2col") return QObject::tr("Patches of the input unrolled into a matrix, then one matrix product (GEMM).");
+    if (name.rfind("winograd", 0) == 0)
+        return QObject::tr("Winograd F(m×m, 3×3): tiles of m×m outputs from (m+2)×(m+2) inputs with fewer multiplications, "
+                           "at the price of transforms whose constants grow with m — and so does the rounding error.");
+    if (name == "fft") return QObject::tr("Convolution theorem: transform, multiply pointwise in the frequency domain, transform back.");
+    if (name == "log") return QObject::tr("Products as sums of logarithms (sign + log2|x|), converted back and added linearly.");
+    if (name.rfind("lns", 0) == 0) return QObject::tr("Logarithmic number system: sums stay in the log domain.");
+    return {};
+}
+
+/// Start on the widest familiar member of a family (fp16, fp32, int8, ...) rather than an arbitrary width.
+int defaultPosition(const numeric::FormatFamily& family) {
+    int best = family.last();
+    bool found = false;
+    for (const auto& p : family.presets())
+        if (!found || p.position > best) best = p.position, found = true;
+    return best;
+}
+
+}  // namespace
+
+PrecisionPage::PrecisionPage(QWidget* parent)
+    : InvestigationPage(tr("Precision"),
+                        tr("Reconstruction error of convolution and matrix-multiply algorithms as the number format narrows."),
+                        parent),
+      operation_(new QComboBox), methodsBox_(new QGroupBox(tr("Methods"))), methodsLayout_(new QVBoxLayout(methodsBox_)),
+      family_(new QComboBox), slider_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox),
+      rounding_(new QComboBox), distribution_(new QComboBox), size_(new QSpinBox), kernel_(new QSpinBox),
+      channels_(new QSpinBox), trials_(new QSpinBox), pictureMethod_(new QComboBox), message_(new QLabel),
+      chart_(new ChartPanel), inputImage_(new TensorImage(tr("Input"))), outputImage_(new TensorImage(tr("Output"))),
+      errorImage_(new TensorImage(tr("Error (output − exact)"))), sweepRunner_(new StudyRunner(this)),
+      snapshotRunner_(new StudyRunner(this)) {
+    operation_->addItem(tr("Convolution"), int(study::Operation::Conv));
+    operation_->addItem(tr("Matrix multiply"), int(study::Operation::Matmul));
+    operation_->setToolTip(tr("Which primitive to study: a 2-D convolution layer or a matrix product."));
+
+    for (const auto& f : numeric::standardFamilies()) family_->addItem(q(f.label()), q(f.id()));
+    family_->setToolTip(tr("The formats the slider walks through: one parameter varies (mantissa bits, word length, "
+                           "log fraction bits), the rest stays fixed."));
+
+    slider_->setTickPosition(QSlider::TicksBelow);
+    slider_->setPageStep(1);
+    slider_->setToolTip(tr("Bit width. For floating point this is the stored mantissa: each bit halves the spacing "
+                           "between neighbouring numbers (the unit roundoff 2^−(m+1)), so errors should halve too. "
+                           "Arrow keys move one bit; the chart's red line follows."));
+    formatLabel_->setWordWrap(true);
+    formatLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    accumulation_->addItem(tr("Everything in the format"), int(study::Accumulation::InFormat));
+    accumulation_->addItem(tr("Accumulate in fp32 (tensor-core style)"), int(study::Accumulation::Fp32));
+    accumulation_->setToolTip(tr("Where sums are kept: in the swept format, or in fp32 while operands, transformed "
+                                 "tiles and products are rounded to the format (like fp16 tensor cores)."));
+    const std::pair<const char*, numeric::Rounding> roundings[] = {
+        {"nearest, ties to even", numeric::Rounding::NearestEven}, {"toward zero", numeric::Rounding::TowardZero},
+        {"up (toward +∞)", numeric::Rounding::Up},                 {"down (toward −∞)", numeric::Rounding::Down},
+        {"stochastic", numeric::Rounding::Stochastic}};
+    for (const auto& [label, mode] : roundings) rounding_->addItem(tr(label), int(mode));
+    rounding_->setToolTip(tr("How a result between two representable numbers is rounded. Stochastic rounding picks "
+                             "up or down with probabilities that make the error zero on average."));
+    for (const auto& d : study::distributionNames()) distribution_->addItem(q(d), q(d));
+    distribution_->setToolTip(tr("The input data: randn like the assignment, uniform [−1, 1] like Lavin & Gray, or "
+                                 "smooth non-negative images."));
+    size_->setRange(4, 128);
+    size_->setValue(20);
+    size_->setToolTip(tr("Input height and width (convolution) or the matrices' inner size (matrix multiply)."));
+    kernel_->setRange(1, 15);
+    kernel_->setValue(3);
+    kernel_->setToolTip(tr("Kernel height and width. Winograd here supports 3×3 only, and says so."));
+    channels_->setRange(1, 256);
+    channels_->setValue(16);
+    channels_->setToolTip(tr("Input channels: the length of each output's sum grows with them (C·R·S terms)."));
+    trials_->setRange(1, 50);
+    trials_->setValue(3);
+    trials_->setToolTip(tr("Random inputs per point; the chart shows the median."));
+    pictureMethod_->setToolTip(tr("Whose output and error the pictures show."));
+    message_->setWordWrap(true);
+    message_->setStyleSheet(QStringLiteral("color: #b00020"));
+
+    for (QComboBox* box : {operation_, family_, accumulation_, rounding_, distribution_, pictureMethod_}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(14);
+    }
+    auto* form = new QFormLayout;
+    form->addRow(tr("Operation"), operation_);
+    form->addRow(methodsBox_);
+    form->addRow(tr("Family"), family_);
+    form->addRow(tr("Bits"), slider_);
+    form->addRow(formatLabel_);
+    form->addRow(tr("Arithmetic"), accumulation_);
+    form->addRow(tr("Rounding"), rounding_);
+    form->addRow(tr("Inputs"), distribution_);
+    form->addRow(tr("Size"), size_);
+    form->addRow(tr("Kernel"), kernel_);
+    form->addRow(tr("Channels"), channels_);
+    form->addRow(tr("Trials"), trials_);
+    form->addRow(tr("Pictures of"), pictureMethod_);
+    form->addRow(message_);
+    auto* controls = new QWidget;
+    controls->setLayout(form);
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(controls);
+    scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(300);
+    scroll->setMaximumWidth(380);
+
+    auto* pictures = new QWidget;
+    auto* pictureRow = new QHBoxLayout(pictures);
+    pictureRow->addWidget(inputImage_);
+    pictureRow->addWidget(outputImage_);
+    pictureRow->addWidget(errorImage_);
+    auto* right = new QSplitter(Qt::Vertical);
+    right->addWidget(chart_);
+    right->addWidget(pictures);
+    right->setStretchFactor(0, 3);
+    right->setStretchFactor(1, 2);
+
+    auto* layout = new QHBoxLayout(this);
+    layout->addWidget(scroll);
+    layout->addWidget(right, 1);
+
+    restoreSettings();
+
+    connect(operation_, &QComboBox::currentIndexChanged, this, [this] {
+        rebuildMethodList();
+        requestSweep();
+    });
+    connect(family_, &QComboBox::currentIndexChanged, this, &PrecisionPage::familyChanged);
+    connect(slider_, &QSlider::valueChanged, this, &PrecisionPage::sliderMoved);
+    for (QComboBox* box : {accumulation_, rounding_, distribution_})
+        connect(box, &QComboBox::currentIndexChanged, this, &PrecisionPage::requestSweep);
+    for (QSpinBox* box : {size_, kernel_, channels_, trials_})
+        connect(box, &QSpinBox::valueChanged, this, &PrecisionPage::requestSweep);
+    connect(pictureMethod_, &QComboBox::currentIndexChanged, this, &PrecisionPage::requestSnapshot);
+    connect(sweepRunner_, &StudyRunner::finished, this, [this](const QString& key, const std::any& result) {
+        showSweep(key, std::any_cast<const study::Table&>(result));
+    });
+    connect(snapshotRunner_, &StudyRunner::finished, this, [this](const QString& key, const std::any& result) {
+        const auto& snap = std::any_cast<const study::PrecisionSnapshot&>(result);
+        (void)key;
+        if (snap.status != "ok") {
+            outputImage_->clear(q(snap.status));
+            errorImage_->clear();
+            return;
+        }
+        inputImage_->setTensor(snap.input, ImageStyle::Grey);
+        outputImage_->setTensor(snap.output, ImageStyle::Grey);
+        double maxError = 0;
+        for (double e : snap.error.storage()) maxError = std::max(maxError, std::fabs(e));
+        errorImage_->setTensor(snap.error, ImageStyle::Diverging, tr("max |error| %1").arg(maxError, 0, 'g', 3));
+    });
+    for (StudyRunner* runner : {sweepRunner_, snapshotRunner_})
+        connect(runner, &StudyRunner::failed, this, [this](const QString&, const QString& message) {
+            message_->setText(message);
+            Q_EMIT statusMessage(message);
+        });
+
+    requestSweep();
+}
+
+PrecisionPage::~PrecisionPage() { saveSettings(); }
+
+QList<ChartPanel*> PrecisionPage::charts() const { return {chart_}; }
+
+void PrecisionPage::setTaskProgress(TaskProgress* progress) { sweepRunner_->setProgressWidget(progress); }
+
+void PrecisionPage::waitForIdle() {
+    sweepRunner_->waitForFinished();
+    snapshotRunner_->waitForFinished();
+}
+
+void PrecisionPage::rebuildMethodList() {
+    QStringList wasChecked;
+    for (QCheckBox* c : methodChecks_)
+        if (c->isChecked()) wasChecked << c->text();
+    const bool firstTime = methodChecks_.isEmpty();
+    qDeleteAll(methodChecks_);
+    methodChecks_.clear();
+    std::vector<std::string> names;
+    if (operation_->currentData().toInt() == int(study::Operation::Conv))
+        for (const auto* a : conv::convAlgorithms()) names.push_back(a->name());
+    else
+        names = matmul::matmulMethodNames();
+    const QString previousPicture = pictureMethod_->currentText();
+    QSignalBlocker block(pictureMethod_);
+    pictureMethod_->clear();
+    for (const auto& name : names) {
+        auto* check = new QCheckBox(q(name), methodsBox_);
+        check->setToolTip(methodTip(name));
+        check->setChecked(firstTime || !wasChecked.contains(q(name)) ? checkedByDefault(name) : true);
+        if (!firstTime && wasChecked.contains(q(name))) check->setChecked(true);
+        connect(check, &QCheckBox::toggled, this, &PrecisionPage::requestSweep);
+        methodsLayout_->addWidget(check);
+        methodChecks_.append(check);
+        pictureMethod_->addItem(q(name));
+    }
+    const int keep = pictureMethod_->findText(previousPicture);
+    pictureMethod_->setCurrentIndex(keep >= 0 ? keep : 0);
+}
+
+void PrecisionPage::familyChanged() {
+    const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
+    QSignalBlocker block(slider_);
+    const int previous = slider_->value();
+    slider_->setRange(family.first(), family.last());
+    if (!restoring_) slider_->setValue(defaultPosition(family));
+    else slider_->setValue(previous);
+    sliderMoved(slider_->value());
+    requestSweep();
+}
+
+void PrecisionPage::sliderMoved(int position) {
+    const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
+    const numeric::Format format = family.at(position);
+    QString presetName;
+    for (const auto& p : family.presets())
+        if (p.position == position && q(p.name) != q(numeric::formatName(format))) presetName = q(p.name);
+    formatLabel_->setText(QStringLiteral("<b>%1%2</b><br>%3")
+                              .arg(q(numeric::formatName(format)), presetName.isEmpty() ? QString() : QStringLiteral(" = ") + presetName,
+                                   q(numeric::describe(format)).toHtmlEscaped()));
+    chart_->setCurrentX(double(position));
+    requestSnapshot();
+}
+
+study::PrecisionSweep PrecisionPage::sweep() const {
+    study::PrecisionSweep s;
+    s.operation = static_cast<study::Operation>(operation_->currentData().toInt());
+    for (QCheckBox* c : methodChecks_)
+        if (c->isChecked()) s.methods.push_back(c->text().toStdString());
+    s.family = family_->currentData().toString().toStdString();
+    s.accumulation = static_cast<study::Accumulation>(accumulation_->currentData().toInt());
+    s.rounding = static_cast<numeric::Rounding>(rounding_->currentData().toInt());
+    s.distribution = study::parseDistribution(distribution_->currentData().toString().toStdString());
+    s.trials = trials_->value();
+    const int n = size_->value(), r = std::min(kernel_->value(), n);
+    s.conv = conv::ConvProblem::layer(1, channels_->value(), n, n, 4, r);
+    s.m = 16, s.k = n * channels_->value() / 4 + 1, s.n = 16;
+    return s;
+}
+
+void PrecisionPage::requestSweep() {
+    if (restoring_ || methodChecks_.isEmpty()) return;
+    const study::PrecisionSweep s = sweep();
+    message_->clear();
+    if (s.methods.empty()) {
+        message_->setText(tr("Choose at least one method."));
+        return;
+    }
+    sweepRunner_->request(q(s.key()), tr("Precision sweep"), [s](const Progress& progress) -> std::any {
+        return study::runPrecisionSweep(s, progress);
+    });
+    saveSettings();
+}
+
+void PrecisionPage::requestSnapshot() {
+    if (restoring_ || pictureMethod_->count() == 0) return;
+    const study::PrecisionSweep s = sweep();
+    const std::string method = pictureMethod_->currentText().toStdString();
+    const int position = slider_->value();
+    snapshotRunner_->request(q(s.key() + "|" + method + "|" + std::to_string(position)), tr("Pictures"),
+                             [s, method, position](const Progress&) -> std::any {
+                                 return study::precisionSnapshot(s, method, position);
+                             });
+}
+
+void PrecisionPage::showSweep(const QString& key, const study::Table& table) {
+    shownKey_ = key;
+    const study::ChartSpec spec = study::precisionChart(sweep(), slider_->value());
+    chart_->setData(table, spec);
+    QStringList unsupported;
+    for (std::size_t r = 0; r < table.rowCount(); ++r)
+        if (table.labels("status")[r] != "ok") {
+            const QString line = q(table.labels("method")[r]) + QStringLiteral(": ") + q(table.labels("status")[r]);
+            if (!unsupported.contains(line)) unsupported << line;
+        }
+    message_->setText(unsupported.join(QLatin1Char('\n')));
+}
+
+void PrecisionPage::saveSettings() const {
+    QSettings settings;
+    settings.beginGroup(QLatin1String(kSettingsGroup));
+    settings.setValue(QStringLiteral("operation"), operation_->currentIndex());
+    settings.setValue(QStringLiteral("family"), family_->currentData());
+    settings.setValue(QStringLiteral("position"), slider_->value());
+    settings.setValue(QStringLiteral("accumulation"), accumulation_->currentIndex());
+    settings.setValue(QStringLiteral("rounding"), rounding_->currentIndex());
+    settings.setValue(QStringLiteral("distribution"), distribution_->currentIndex());
+    settings.setValue(QStringLiteral("size"), size_->value());
+    settings.setValue(QStringLiteral("kernel"), kernel_->value());
+    settings.setValue(QStringLiteral("channels"), channels_->value());
+    settings.setValue(QStringLiteral("trials"), trials_->value());
+    QStringList methods;
+    for (QCheckBox* c : methodChecks_)
+        if (c->isChecked()) methods << c->text();
+    settings.setValue(QStringLiteral("methods"), methods);
+}
+
+void PrecisionPage::restoreSettings() {
+    restoring_ = true;
+    QSettings settings;
+    settings.beginGroup(QLatin1String(kSettingsGroup));
+    operation_->setCurrentIndex(settings.value(QStringLiteral("operation"), 0).toInt());
+    rebuildMethodList();
+    if (settings.contains(QStringLiteral("methods"))) {
+        const QStringList methods = settings.value(QStringLiteral("methods")).toStringList();
+        for (QCheckBox* c : methodChecks_) c->setChecked(methods.contains(c->text()));
+    }
+    const int familyIndex = family_->findData(settings.value(QStringLiteral("family"), QStringLiteral("e5")));
+    family_->setCurrentIndex(familyIndex >= 0 ? familyIndex : 0);
+    const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
+    slider_->setRange(family.first(), family.last());
+    slider_->setValue(settings.value(QStringLiteral("position"), defaultPosition(family)).toInt());
+    accumulation_->setCurrentIndex(settings.value(QStringLiteral("accumulation"), 0).toInt());
+    rounding_->setCurrentIndex(settings.value(QStringLiteral("rounding"), 0).toInt());
+    distribution_->setCurrentIndex(settings.value(QStringLiteral("distribution"), 1).toInt());
+    size_->setValue(settings.value(QStringLiteral("size"), 20).toInt());
+    kernel_->setValue(settings.value(QStringLiteral("kernel"), 3).toInt());
+    channels_->setValue(settings.value(QStringLiteral("channels"), 16).toInt());
+    trials_->setValue(settings.value(QStringLiteral("trials"), 3).toInt());
+    restoring_ = false;
+    sliderMoved(slider_->value());
+}
+
+}  // namespace ks::ui

@@ -1,0 +1,76 @@
+#pragma once
+// Precision: error vs bit width for each chosen method, the slider walking a format family;
+// pictures of the current point (input, output, error heat map) below the chart.
+#include "pages/investigation_page.hpp"
+#include "study/precision_study.hpp"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QSlider;
+class QSpinBox;
+class QGroupBox;
+class QVBoxLayout;
+
+namespace ks::ui {
+
+class StudyRunner;
+class TensorImage;
+
+class PrecisionPage : public InvestigationPage {
+    Q_OBJECT
+public:
+    explicit PrecisionPage(QWidget* parent = nullptr);
+    ~PrecisionPage() override;
+
+    QList<ChartPanel*> charts() const override;
+    void setTaskProgress(TaskProgress* progress) override;
+    void waitForIdle() override;
+
+    /// The sweep the controls describe now.
+    study::PrecisionSweep sweep() const;
+    QSlider* bitSlider() const { return slider_; }
+    ChartPanel* errorChart() const { return chart_; }
+    QComboBox* familyBox() const { return family_; }
+    QComboBox* operationBox() const { return operation_; }
+    QLabel* formatLabel() const { return formatLabel_; }
+    TensorImage* errorImage() const { return errorImage_; }
+
+private:
+    void rebuildMethodList();
+    void familyChanged();
+    void sliderMoved(int position);
+    void requestSweep();
+    void requestSnapshot();
+    void showSweep(const QString& key, const study::Table& table);
+    void showSnapshot(const QString& key, const study::Table& table);
+    void saveSettings() const;
+    void restoreSettings();
+
+    QComboBox* operation_;
+    QGroupBox* methodsBox_;
+    QVBoxLayout* methodsLayout_;
+    QList<QCheckBox*> methodChecks_;
+    QComboBox* family_;
+    QSlider* slider_;
+    QLabel* formatLabel_;
+    QComboBox* accumulation_;
+    QComboBox* rounding_;
+    QComboBox* distribution_;
+    QSpinBox* size_;
+    QSpinBox* kernel_;
+    QSpinBox* channels_;
+    QSpinBox* trials_;
+    QComboBox* pictureMethod_;
+    QLabel* message_;
+    ChartPanel* chart_;
+    TensorImage* inputImage_;
+    TensorImage* outputImage_;
+    TensorImage* errorImage_;
+    StudyRunner* sweepRunner_;
+    StudyRunner* snapshotRunner_;
+    QString shownKey_;
+    bool restoring_ = false;
+};
+
+}  // namespace ks::ui

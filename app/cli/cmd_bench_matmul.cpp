@@ -61,6 +61,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
                  {"rank", "R[,R...]", "ranks of B's factorisation for the svd rows", false, "8,16,32,64"},
                  {"methods", "LIST", "methods besides dense (comma-separated)", false, "svd"},
                  {"threads", "T", "threads of the Eigen products (default: OpenMP's, all cores)", false, ""},
+                 {"dense-threading", "split|eigen", "split: one block of C per thread; eigen: Eigen's OpenMP GEMM", false, "split"},
                  {"min-seconds", "S", "measure each method at least this long", false, "0.5"},
                  {"csv", "FILE", "write method,rank,median_ms,gflops,flop_model_speedup,measured_speedup", false, ""}};
     for (auto& o : ks::cli::matmulMethodOptions()) c.options.push_back(o);
@@ -88,6 +89,9 @@ KS_CLI_COMMAND(benchMatmulCommand) {
             }
         }
         if (args.has("threads")) ks::matmul::setDenseThreads(static_cast<int>(args.getInt("threads", 1, 256)));
+        const std::string threading = args.get("dense-threading");
+        if (threading == "eigen") ks::matmul::setDenseThreading(ks::matmul::DenseThreading::Eigen);
+        else if (threading != "split") throw ks::cli::UsageError("--dense-threading: split or eigen, got '" + threading + "'");
         ks::matmul::MatmulOptions options = ks::cli::matmulOptionsFromArgs(args);
         ks::TimingOptions timing;
         timing.minSeconds = args.getDouble("min-seconds");
@@ -141,7 +145,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
         }
 
         std::cout << "matmul (" << m << "×" << k << ")·(" << k << "×" << n << ")  " << format("%.3f", dense.denseFlops() * 1e-9)
-                  << " GFLOP dense  threads " << ks::matmul::denseThreads() << "  (svd: B factored once, not timed)\n"
+                  << " GFLOP dense  threads " << ks::matmul::denseThreads() << " (" << threading << ")  (svd: B factored once, not timed)\n"
                   << table.toText();
         if (args.has("csv")) ks::cli::writeText(args.get("csv"), csv.toCsv());
         return 0;

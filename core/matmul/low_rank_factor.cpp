@@ -1,6 +1,8 @@
 // The one translation unit that instantiates Eigen's SVD (BDCSVD<MatrixXd>: ≈ 20 s to compile).
 #include "matmul/low_rank_factor.hpp"
 
+#include "matmul/dense_matmul.hpp"
+
 #include <Eigen/Dense>
 #include <Eigen/SVD>
 #include <algorithm>
@@ -114,8 +116,7 @@ double LowRankFactor::predictedFrobeniusError() const {
 
 std::vector<float> LowRankFactor::reconstruct() const {
     std::vector<float> out(static_cast<std::size_t>(rows_ * cols_));
-    Eigen::Map<RowMajorF>(out.data(), rows_, cols_).noalias() =
-        Eigen::Map<const RowMajorF>(left_.data(), rows_, rank_) * Eigen::Map<const RowMajorF>(right_.data(), rank_, cols_);
+    denseGemm(rows_, rank_, cols_, left_.data(), right_.data(), out.data());
     return out;
 }
 
@@ -127,9 +128,13 @@ void LowRankFactor::multiplyFromLeft(const float* x, std::int64_t xRows, float* 
     }
     if (static_cast<std::int64_t>(workspace.size()) < xRows * rank_)
         throw std::invalid_argument("low-rank product: workspace too small");
-    Eigen::Map<RowMajorF> t(workspace.data(), xRows, rank_);
-    t.noalias() = Eigen::Map<const RowMajorF>(x, xRows, rows_) * Eigen::Map<const RowMajorF>(left_.data(), rows_, rank_);
-    Eigen::Map<RowMajorF>(out, xRows, cols_).noalias() = t * Eigen::Map<const RowMajorF>(right_.data(), rank_, cols_);
+    // Each thread takes a block of rows through both products: no synchronisation between them.
+    const bool serial = flopsFromLeft(xRows) < 2.0e6;
+    float* t = workspace.data();
+    parallelBlocks(xRows, serial ? xRows : 8, [&](std::int64_t r0, std::int64_t r1) {
+        serialGemm(r1 - r0, rows_, rank_, x + r0 * rows_, rows_, left_.data(), rank_, t + r0 * rank_, rank_);
+        serialGemm(r1 - r0, rank_, cols_, t + r0 * rank_, rank_, right_.data(), cols_, out + r0 * cols_, cols_);
+    });
 }
 
 void LowRankFactor::multiplyFromRight(const float* y, std::int64_t yCols, float* out, std::span<float> workspace) const {
@@ -140,9 +145,8 @@ void LowRankFactor::multiplyFromRight(const float* y, std::int64_t yCols, float*
     }
     if (static_cast<std::int64_t>(workspace.size()) < rank_ * yCols)
         throw std::invalid_argument("low-rank product: workspace too small");
-    Eigen::Map<RowMajorF> t(workspace.data(), rank_, yCols);
-    t.noalias() = Eigen::Map<const RowMajorF>(right_.data(), rank_, cols_) * Eigen::Map<const RowMajorF>(y, cols_, yCols);
-    Eigen::Map<RowMajorF>(out, rows_, yCols).noalias() = Eigen::Map<const RowMajorF>(left_.data(), rows_, rank_) * t;
+    denseGemm(rank_, cols_, yCols, right_.data(), y, workspace.data());
+    denseGemm(rows_, rank_, yCols, left_.data(), workspace.data(), out);
 }
 
 }  // namespace ks::matmul

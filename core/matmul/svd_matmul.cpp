@@ -2,15 +2,14 @@
 // product alone, make LowRankFactor once and call factoredProduct (what `bench matmul` does).
 #include "matmul/svd_matmul.hpp"
 
-#include <Eigen/Core>
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include "matmul/dense_matmul.hpp"
 #include "matmul/methods.hpp"
 
 namespace ks::matmul {
-
-using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 void factoredProduct(std::int64_t m, std::int64_t k, std::int64_t n, const float* a, const LowRankFactor* factorA,
                      const float* b, const LowRankFactor* factorB, float* c) {
@@ -24,16 +23,16 @@ void factoredProduct(std::int64_t m, std::int64_t k, std::int64_t n, const float
 
     // La (m×ra) · [Ra (ra×k) · Lb (k×rb)] · Rb (rb×n), the small middle first, then the cheaper side.
     const std::int64_t ra = factorA->rank(), rb = factorB->rank();
-    Eigen::Map<const RowMajorF> La(factorA->left().data(), m, ra), Ra(factorA->right().data(), ra, k);
-    Eigen::Map<const RowMajorF> Lb(factorB->left().data(), k, rb), Rb(factorB->right().data(), rb, n);
-    Eigen::Map<RowMajorF> C(c, m, n);
-    const RowMajorF middle = Ra * Lb;
+    std::vector<float> middle(static_cast<std::size_t>(ra * rb));
+    denseGemm(ra, k, rb, factorA->right().data(), factorB->left().data(), middle.data());
     if (m * ra * rb + m * rb * n <= ra * rb * n + m * ra * n) {
-        const RowMajorF t = La * middle;
-        C.noalias() = t * Rb;
+        std::vector<float> t(static_cast<std::size_t>(m * rb));
+        denseGemm(m, ra, rb, factorA->left().data(), middle.data(), t.data());
+        denseGemm(m, rb, n, t.data(), factorB->right().data(), c);
     } else {
-        const RowMajorF t = middle * Rb;
-        C.noalias() = La * t;
+        std::vector<float> t(static_cast<std::size_t>(ra * n));
+        denseGemm(ra, rb, n, middle.data(), factorB->right().data(), t.data());
+        denseGemm(m, ra, n, factorA->left().data(), t.data(), c);
     }
 }
 

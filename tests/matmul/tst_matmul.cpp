@@ -70,7 +70,8 @@ private slots:
         QTest::addColumn<int>("m");
         QTest::addColumn<int>("k");
         QTest::addColumn<int>("n");
-        const int shapes[][3] = {{1, 1, 1}, {1, 7, 1}, {3, 5, 7}, {17, 31, 9}, {64, 64, 64}, {5, 200, 3}};
+        // The last two are big enough for the threaded split (by rows, then by columns).
+        const int shapes[][3] = {{1, 1, 1}, {1, 7, 1}, {3, 5, 7}, {17, 31, 9}, {64, 64, 64}, {5, 200, 3}, {150, 100, 130}, {20, 300, 400}};
         for (const char* method : {"naive", "dense", "svd", "log"})
             for (const auto& s : shapes)
                 QTest::addRow("%s %dx%dx%d", method, s[0], s[1], s[2]) << QString(method) << s[0] << s[1] << s[2];
@@ -248,6 +249,15 @@ private slots:
         factoredProduct(40, 30, 20, a.data(), &fa, b.data(), &fb, c.data());
         const TensorF viaMethod = ks::matmul::matmul(a, b, "svd", {}, 7, 5);
         QVERIFY(meanAbsDifference(c, viaMethod) < 1e-5);
+        // The threaded row split of (X·L)·R, against the reconstruction multiplied in double.
+        {
+            const TensorF x = randomMatrix(300, 200, 43), w = randomMatrix(200, 100, 44);
+            const LowRankFactor fw = LowRankFactor::truncatedSvd(w.span(), 200, 100, 20);
+            TensorF y({300, 100});
+            fw.multiplyFromLeft(x.data(), 300, y.data());
+            const Reference ref = referenceProduct(x, TensorF({200, 100}, fw.reconstruct()));
+            for (std::size_t i = 0; i < y.size(); ++i) QVERIFY(std::fabs(y[i] - ref.c[i]) <= 1e-5 * (1 + ref.absSum[i]));
+        }
         // Independent: the product of the two reconstructions in double.
         const TensorF ra({40, 30}, fa.reconstruct()), rb({30, 20}, fb.reconstruct());
         const Reference ref = referenceProduct(ra, rb);

@@ -24,9 +24,10 @@ struct Stream {
     }
 };
 
-/// Inflate all of `in` into `out` (pre-sized to the most it may hold); returns bytes produced.
-std::size_t run(Stream& s, std::span<const std::byte> in, std::string& out, bool allowConcatenated,
-                const std::string& what) {
+/// Inflate all of `in` into `out`, growing it as needed up to `limit` + 1 bytes (one more than
+/// allowed, to detect a stream that is too long); returns the bytes produced.
+std::size_t run(Stream& s, std::span<const std::byte> in, std::string& out, std::uint64_t limit,
+                bool allowConcatenated, const std::string& what) {
     std::size_t inPos = 0;
     std::size_t outPos = 0;
     for (;;) {
@@ -50,10 +51,12 @@ std::size_t run(Stream& s, std::span<const std::byte> in, std::string& out, bool
         if (rc != Z_OK && rc != Z_BUF_ERROR)
             throw InflateError(what + ": corrupt compressed data (" +
                                (s.z.msg ? std::string(s.z.msg) : "zlib error " + std::to_string(rc)) + ")");
-        // The output buffer holds one byte more than allowed, so full means too long.
-        if (outPos == out.size())
-            throw InflateError(what + ": decompresses to more than the " + std::to_string(out.size() - 1) +
-                               " bytes allowed");
+        if (outPos == out.size()) {
+            if (out.size() > limit)
+                throw InflateError(what + ": decompresses to more than the " + std::to_string(limit) + " bytes allowed");
+            out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(limit + 1, 2 * std::uint64_t{out.size()} + 4096)));
+            continue;
+        }
         if (inPos == in.size()) throw InflateError(what + ": compressed data is truncated");
     }
 }
@@ -69,7 +72,7 @@ std::string inflateRaw(std::span<const std::byte> compressed, std::uint64_t expe
     s.open = true;
     // One spare byte detects a stream longer than announced.
     std::string out(static_cast<std::size_t>(expectedSize) + 1, '\0');
-    const std::size_t produced = run(s, compressed, out, false, what);
+    const std::size_t produced = run(s, compressed, out, expectedSize, false, what);
     if (produced != expectedSize)
         throw InflateError(what + ": decompressed to " + std::to_string(produced) + " bytes, expected " +
                            std::to_string(expectedSize));
@@ -83,8 +86,12 @@ std::string gunzip(std::span<const std::byte> compressed, std::uint64_t maxSize,
     Stream s;
     if (inflateInit2(&s.z, MAX_WBITS + 16) != Z_OK) throw InflateError(what + ": zlib initialisation failed");
     s.open = true;
-    std::string out(static_cast<std::size_t>(bound) + 1, '\0');
-    const std::size_t produced = run(s, compressed, out, true, what);
+    // Start from the size the trailer announces (mod 2^32, so only a hint), never above the bound.
+    std::uint64_t hint = 0;
+    for (std::size_t i = 0; i < 4 && compressed.size() >= 4; ++i)
+        hint |= std::uint64_t{std::to_integer<std::uint8_t>(compressed[compressed.size() - 4 + i])} << (8 * i);
+    std::string out(static_cast<std::size_t>(std::min(bound, hint) + 1), '\0');
+    const std::size_t produced = run(s, compressed, out, bound, true, what);
     if (produced > bound) throw InflateError(what + ": decompresses to more than " + std::to_string(bound) + " bytes");
     out.resize(produced);
     return out;

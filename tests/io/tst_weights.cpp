@@ -1,0 +1,293 @@
+// Weight files: fixtures written by the real torch.save / numpy.savez give the logits PyTorch
+// computed; every malformed or hostile file is a clear WeightFileError, never a crash, a huge
+// allocation or code execution.
+#include <QtTest>
+
+#include <cmath>
+#include <filesystem>
+
+#include "io/file_util.hpp"
+#include "io/inflate.hpp"
+#include "io/npy.hpp"
+#include "io/weights.hpp"
+#include "io/zip_archive.hpp"
+#include "nn/model.hpp"
+
+using namespace ks;
+using namespace std::string_literals;
+
+namespace {
+
+const std::filesystem::path kData = std::filesystem::path(KS_TEST_SOURCE_DIR) / "data" / "weights";
+
+std::span<const std::byte> bytesOf(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+/// A zip of stored entries (enough to wrap hand-made pickles the way torch.save does).
+std::string storedZip(const std::vector<std::pair<std::string, std::string>>& entries) {
+    auto le = [](std::string& out, std::uint64_t v, int bytes) {
+        for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xFF);
+    };
+    std::string out, directory;
+    for (const auto& [name, data] : entries) {
+        const std::uint32_t crc = io::crc32(bytesOf(data));
+        const std::size_t offset = out.size();
+        le(out, 0x04034b50, 4); le(out, 20, 2); le(out, 0, 2); le(out, 0, 2); le(out, 0, 4);
+        le(out, crc, 4); le(out, data.size(), 4); le(out, data.size(), 4); le(out, name.size(), 2); le(out, 0, 2);
+        out += name + data;
+        le(directory, 0x02014b50, 4); le(directory, 20, 2); le(directory, 20, 2); le(directory, 0, 2);
+        le(directory, 0, 2); le(directory, 0, 4); le(directory, crc, 4); le(directory, data.size(), 4);
+        le(directory, data.size(), 4); le(directory, name.size(), 2); le(directory, 0, 2); le(directory, 0, 2);
+        le(directory, 0, 2); le(directory, 0, 2); le(directory, 0, 4); le(directory, offset, 4);
+        directory += name;
+    }
+    const std::size_t directoryOffset = out.size();
+    out += directory;
+    le(out, 0x06054b50, 4); le(out, 0, 2); le(out, 0, 2); le(out, entries.size(), 2); le(out, entries.size(), 2);
+    le(out, directory.size(), 4); le(out, directoryOffset, 4); le(out, 0, 2);
+    return out;
+}
+
+/// A torch.save-like archive around a hand-made pickle, with one float32 storage "0" of `floats` values.
+std::string checkpointWith(const std::string& pickle, std::size_t floats = 4) {
+    return storedZip({{"ckpt/data.pkl", pickle}, {"ckpt/data/0", std::string(floats * 4, '\0')}, {"ckpt/version", "3\n"}});
+}
+
+/// Protocol-2 pickle of OrderedDict{"w": tensor(storage "0" of `numel`, offset, size, stride)}.
+std::string tensorPickle(std::int32_t numel, std::int32_t offset, std::int32_t size, std::int32_t stride) {
+    auto binint = [](std::int32_t v) {
+        std::string s = "J";
+        for (int i = 0; i < 4; ++i) s += static_cast<char>((static_cast<std::uint32_t>(v) >> (8 * i)) & 0xFF);
+        return s;
+    };
+    auto str = [](const std::string& s) {
+        std::string out = "X";
+        for (int i = 0; i < 4; ++i) out += static_cast<char>((s.size() >> (8 * i)) & 0xFF);
+        return out + s;
+    };
+    return std::string("\x80\x02") + "ccollections\nOrderedDict\n)R" + str("w") + "ctorch._utils\n_rebuild_tensor_v2\n(" +
+           "(" + str("storage") + "ctorch\nFloatStorage\n" + str("0") + str("cpu") + binint(numel) + "tQ" +
+           binint(offset) + "(" + binint(size) + "t(" + binint(stride) + "t\x89" + "ccollections\nOrderedDict\n)R" +
+           "tR" + "s.";
+}
+
+void expectNear(const nn::MatrixF& got, const TensorF& expected, float tolerance) {
+    QCOMPARE(got.rows(), expected.dim(0));
+    QCOMPARE(got.cols(), expected.dim(1));
+    for (Eigen::Index r = 0; r < got.rows(); ++r)
+        for (Eigen::Index c = 0; c < got.cols(); ++c) {
+            const float e = expected[static_cast<std::size_t>(r * got.cols() + c)];
+            if (std::abs(got(r, c) - e) > tolerance)
+                QFAIL(qPrintable(QString("(%1, %2): %3 vs PyTorch's %4").arg(r).arg(c).arg(got(r, c)).arg(e)));
+        }
+}
+
+template <class Fn>
+QString errorOf(Fn&& fn) {
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+}  // namespace
+
+class tst_Weights : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void fixturesGivePyTorchsLogits_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("expected");
+        QTest::addColumn<int>("format");
+        QTest::addColumn<QString>("dtype");
+        const int pt = int(io::WeightFormat::TorchCheckpoint);
+        QTest::newRow("pt float32") << "tiny_mlp.pt" << "tiny_logp.npy" << pt << "float32";
+        QTest::newRow("pt float64") << "tiny_mlp_f64.pt" << "tiny_logp.npy" << pt << "float64";
+        QTest::newRow("pt float16") << "tiny_mlp_f16.pt" << "tiny_logp_f16.npy" << pt << "float16";
+        QTest::newRow("pt module. prefix") << "tiny_mlp_module.pt" << "tiny_logp.npy" << pt << "float32";
+        QTest::newRow("pt training checkpoint") << "tiny_mlp_checkpoint.pt" << "tiny_logp.npy" << pt << "float32";
+        QTest::newRow("pt strided view") << "tiny_mlp_strided.pt" << "tiny_logp.npy" << pt << "float32";
+        QTest::newRow("pt low-rank layer") << "tiny_mlp_lowrank.pt" << "tiny_lowrank_logp.npy" << pt << "float32";
+        QTest::newRow("npz stored") << "tiny_mlp.npz" << "tiny_logp.npy" << int(io::WeightFormat::Npz) << "float32";
+        QTest::newRow("npz deflate") << "tiny_mlp_compressed.npz" << "tiny_logp.npy" << int(io::WeightFormat::Npz)
+                                     << "float32";
+        QTest::newRow("safetensors") << "tiny_mlp.safetensors" << "tiny_logp.npy" << int(io::WeightFormat::Safetensors)
+                                     << "float32";
+    }
+    void fixturesGivePyTorchsLogits() {
+        QFETCH(QString, file);
+        QFETCH(QString, expected);
+        QFETCH(int, format);
+        QFETCH(QString, dtype);
+        const io::WeightSet set = io::readWeights(kData / file.toStdString());
+        QCOMPARE(int(set.format), format);
+        QCOMPARE(QString::fromStdString(set.tensors.front().storedDtype), dtype);
+        const nn::Model model = nn::Model::fromWeights(set);
+        QCOMPARE(model.inputFeatures(), 6);
+        QCOMPARE(model.outputFeatures(), 3);
+        const nn::MatrixF x = nn::toMatrix(io::readNpyFloat(kData / "tiny_inputs.npy"));
+        expectNear(model.forward(x), io::readNpyFloat(kData / expected.toStdString()), 2e-6f);
+    }
+
+    void allFormatsHoldTheSameTensors() {
+        const io::WeightSet pt = io::readWeights(kData / "tiny_mlp.pt");
+        for (const char* other : {"tiny_mlp.npz", "tiny_mlp_compressed.npz", "tiny_mlp.safetensors", "tiny_mlp_f64.pt",
+                                  "tiny_mlp_strided.pt", "tiny_mlp_module.pt"}) {
+            const io::WeightSet set = io::readWeights(kData / other);
+            QCOMPARE(set.tensors.size(), pt.tensors.size());
+            for (std::size_t i = 0; i < pt.tensors.size(); ++i) {
+                QCOMPARE(set.tensors[i].name, pt.tensors[i].name);
+                QCOMPARE(set.tensors[i].tensor.shape(), pt.tensors[i].tensor.shape());
+                QVERIFY(set.tensors[i].tensor.storage() == pt.tensors[i].tensor.storage());
+            }
+        }
+    }
+
+    void safetensorsRoundTrip() {
+        const io::WeightSet pt = io::readWeights(kData / "tiny_mlp.pt");
+        const std::string bytes = io::serializeSafetensors(pt.tensors, {{"note", "a \"quoted\" value"}});
+        QCOMPARE(bytes.substr(0, 8).size(), std::size_t{8});
+        const io::WeightSet back = io::parseWeights(bytesOf(bytes), "round trip");
+        QCOMPARE(int(back.format), int(io::WeightFormat::Safetensors));
+        QCOMPARE(back.tensors.size(), pt.tensors.size());
+        for (std::size_t i = 0; i < pt.tensors.size(); ++i) {
+            QCOMPARE(back.tensors[i].name, pt.tensors[i].name);
+            QVERIFY(back.tensors[i].tensor.storage() == pt.tensors[i].tensor.storage());
+        }
+        // The data starts 8-byte aligned, as the format recommends.
+        std::uint64_t header = 0;
+        for (int i = 0; i < 8; ++i) header |= std::uint64_t(static_cast<unsigned char>(bytes[std::size_t(i)])) << (8 * i);
+        QCOMPARE((8 + header) % 8, std::uint64_t{0});
+    }
+
+    void halfConversionIsExact() {
+        QCOMPARE(io::halfToFloat(0x3C00), 1.0f);
+        QCOMPARE(io::halfToFloat(0xC000), -2.0f);
+        QCOMPARE(io::halfToFloat(0x7BFF), 65504.0f);
+        QCOMPARE(io::halfToFloat(0x0001), std::ldexp(1.0f, -24));
+        QVERIFY(std::isinf(io::halfToFloat(0x7C00)));
+        QVERIFY(std::isnan(io::halfToFloat(0x7E00)));
+        QCOMPARE(io::bfloat16ToFloat(0x3F80), 1.0f);
+        QCOMPARE(io::bfloat16ToFloat(0xC0A0), -5.0f);
+    }
+
+    void refusesGlobalsAndNeverRunsThem() {
+        std::filesystem::remove("/tmp/kernelscope-pwned");
+        const QString error = errorOf([] { io::readWeights(kData / "evil_global.pt"); });
+        QVERIFY2(error.contains("refuses to load global") && error.contains("system"), qPrintable(error));
+        QVERIFY(!std::filesystem::exists("/tmp/kernelscope-pwned"));
+    }
+
+    void unsupportedNetworkListsTheTensors() {
+        const QString error = errorOf([] { nn::Model::fromWeights(io::readWeights(kData / "conv_net.pt")); });
+        QVERIFY2(error.contains("conv1.weight") && error.contains("(2, 1, 3, 3)") && error.contains("fc1.bias"),
+                 qPrintable(error));
+    }
+
+    void hostileFiles_data() {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("expected");
+        auto row = [](const char* name, const std::string& bytes, const char* expected) {
+            QTest::newRow(name) << QByteArray(bytes.data(), qsizetype(bytes.size())) << QString(expected);
+        };
+        row("empty", "", "not a recognised");
+        row("text", "hello world, not weights", "not a recognised");
+        row("legacy pickle", "\x80\x02}q\x00."s, "legacy");
+        // Pickles inside a torch.save-like zip.
+        row("unknown opcode", checkpointWith("\x80\x02}\xff."), "unsupported pickle opcode 0xff");
+        row("no STOP", checkpointWith("\x80\x02}"), "truncated");
+        row("lying string length", checkpointWith(std::string("\x80\x02X\xff\xff\xff\x7f" "abc.", 10)), "runs past the end");
+        row("stack underflow", checkpointWith("\x80\x02t."), "no MARK");
+        row("tuple underflow", checkpointWith("\x80\x02\x86."), "underflow");
+        row("deep nesting", checkpointWith("\x80\x02" + std::string(100000, '(') + "."), "too many marks");
+        row("huge memo index", checkpointWith(std::string("\x80\x02}r\xff\xff\xff\x7f.", 9)), "memo index");
+        row("memo never stored", checkpointWith("\x80\x02h\x05."), "never stored");
+        row("self-referencing list", checkpointWith("\x80\x02]q\x00h\x00" "a."s), "not a state_dict");
+        row("exec global", checkpointWith("\x80\x02" "cbuiltins\nexec\n."), "refuses to load global 'builtins.exec'");
+        row("stack global", checkpointWith("\x80\x02X\x02\x00\x00\x00osX\x06\x00\x00\x00system\x93."s), "'os.system'");
+        row("reduce on a non-callable", checkpointWith("\x80\x02})R."), "REDUCE calls a dict");
+        row("storage larger than its entry", checkpointWith(tensorPickle(1000000, 0, 4, 1), 4), "claims 1000000 elements");
+        row("offset outside storage", checkpointWith(tensorPickle(4, 9, 1, 1), 4), "outside its storage");
+        row("view outside storage", checkpointWith(tensorPickle(4, 0, 4, 2), 4), "reaches outside");
+        row("huge tensor", checkpointWith(tensorPickle(4, 0, 0x7fffffff, 0), 4), "too large");
+        row("missing storage", storedZip({{"c/data.pkl", tensorPickle(4, 0, 4, 1)}}), "missing from the archive");
+        row("no data.pkl", storedZip({{"c/other.pkl", "x"}}), "not an .npy");
+        // safetensors headers.
+        auto st = [](const std::string& header, std::size_t dataBytes) {
+            std::string out;
+            for (int i = 0; i < 8; ++i) out += static_cast<char>((header.size() >> (8 * i)) & 0xFF);
+            return out + header + std::string(dataBytes, '\0');
+        };
+        row("safetensors offsets outside", st(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,800]}})", 8), "outside");
+        row("safetensors size mismatch", st(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "needs 12");
+        row("safetensors dtype", st(R"({"w":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", 8), "dtype I64");
+        row("safetensors deep json", st("{\"w\":" + std::string(5000, '[') + std::string(5000, ']') + "}", 0), "nested too deeply");
+        row("safetensors huge shape", st(R"({"w":{"dtype":"F32","shape":[100000,100000],"data_offsets":[0,8]}})", 8), "too large");
+        row("safetensors bad json", st(R"({"w":{"dtype":"F32",)", 8), "not valid JSON");
+        std::string lying = st(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4);
+        lying[6] = '\x7f';  // header length ~ 2^55
+        row("safetensors lying header length", lying, "not a recognised");
+    }
+    void hostileFiles() {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, expected);
+        const std::string data(bytes.constData(), std::size_t(bytes.size()));
+        const QString error = errorOf([&] { io::parseWeights(bytesOf(data), "hostile"); });
+        QVERIFY2(error.contains(expected), qPrintable("got: " + error));
+    }
+
+    void deflateBombIsRefusedBeforeAllocating() {
+        std::string npz = io::readFile(kData / "tiny_mlp_compressed.npz");
+        // Find the first central directory entry and make it claim 4 GB uncompressed.
+        const auto at = npz.find("PK\x01\x02");
+        QVERIFY(at != std::string::npos);
+        for (int i = 0; i < 4; ++i) npz[at + 24 + std::size_t(i)] = '\xfe';
+        const QString error = errorOf([&] { io::parseWeights(bytesOf(npz), "bomb.npz"); });
+        QVERIFY2(error.contains("more than DEFLATE can encode"), qPrintable(error));
+    }
+
+    /// Every prefix of every fixture is an error (a truncated zip loses its directory, a truncated
+    /// safetensors its data), never a crash: run under the sanitizer build this is the real check.
+    void truncatedFilesAreErrors() {
+        for (const char* file : {"tiny_mlp.pt", "tiny_mlp_compressed.npz", "tiny_mlp.safetensors", "tiny_mlp_f16.pt"}) {
+            const std::string full = io::readFile(kData / file);
+            for (std::size_t length = 0; length < full.size(); ++length) {
+                const std::string part = full.substr(0, length);
+                bool failed = false;
+                try {
+                    io::parseWeights(bytesOf(part), file);
+                } catch (const io::WeightFileError&) {
+                    failed = true;
+                }
+                if (!failed) QFAIL(qPrintable(QString("%1 truncated to %2 bytes loaded").arg(file).arg(length)));
+            }
+        }
+    }
+
+    /// Flipping any single byte: an error or a load, never a crash; flips inside tensor data are
+    /// caught by the zip CRC.
+    void corruptedBytes() {
+        const std::string original = io::readFile(kData / "tiny_mlp.pt");
+        const io::ZipArchive zip(bytesOf(original), "tiny_mlp.pt");
+        const io::ZipEntry* data = zip.find("tiny_mlp/data/0");
+        QVERIFY(data);
+        int errors = 0;
+        for (std::size_t i = 0; i < original.size(); ++i) {
+            std::string bad = original;
+            bad[i] = static_cast<char>(bad[i] ^ 0x5A);
+            try {
+                nn::Model::fromWeights(io::parseWeights(bytesOf(bad), "flipped"));
+            } catch (const std::exception&) {
+                ++errors;
+                continue;
+            }
+            if (i >= data->dataOffset && i < data->dataOffset + data->compressedSize)
+                QFAIL(qPrintable(QString("flipped tensor byte %1 not detected").arg(i)));
+        }
+        QVERIFY(errors > 0);
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_Weights)
+#include "tst_weights.moc"

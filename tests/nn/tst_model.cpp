@@ -1,0 +1,209 @@
+// The network: inference against a hand-computed network, low-rank truncation (Eckart–Young and
+// the parameter count), emulated arithmetic against a double reference, building from weight sets.
+#include <QtTest>
+
+#include <cmath>
+
+#include "io/weights.hpp"
+#include "nn/low_rank.hpp"
+#include "nn/model.hpp"
+#include "numeric/compute_spec.hpp"
+
+using namespace ks;
+
+namespace {
+
+io::NamedTensor named(const std::string& name, Shape shape, std::vector<float> values) {
+    return {name, TensorF(std::move(shape), std::move(values)), "float32"};
+}
+
+/// 3 → 2 → 2 with small integer weights: every value below is worked out by hand.
+io::WeightSet handNetwork() {
+    io::WeightSet set;
+    set.tensors = {named("fc1.weight", {2, 3}, {1, -1, 2, 0.5f, 0, -1}), named("fc1.bias", {2}, {0.5f, -1}),
+                   named("fc2.weight", {2, 2}, {2, 0, -1, 1}), named("fc2.bias", {2}, {0, 1})};
+    return set;
+}
+
+/// Log-softmax of two logits in double.
+std::pair<double, double> logSoftmax2(double a, double b) {
+    const double m = std::max(a, b), lse = m + std::log(std::exp(a - m) + std::exp(b - m));
+    return {a - lse, b - lse};
+}
+
+nn::MatrixF randomMatrix(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
+    std::srand(seed);
+    return nn::MatrixF::Random(rows, cols);
+}
+
+template <class Fn>
+QString errorOf(Fn&& fn) {
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+}  // namespace
+
+class tst_Model : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void handComputedNetwork() {
+        const nn::Model model = nn::Model::fromWeights(handNetwork());
+        QCOMPARE(model.layers().size(), std::size_t{4});  // Linear, ReLU, Linear, LogSoftmax
+        QCOMPARE(model.parameterCount(), 6 + 2 + 4 + 2);
+        nn::MatrixF x(2, 3);
+        x << 1, 2, 3,   //
+            -1, 0, 1;
+        // Sample 1: fc1 = (1-2+6+0.5, 0.5-3-1) = (5.5, -3.5) → ReLU (5.5, 0) → fc2 = (11, -5.5+1) = (11, -4.5)
+        // Sample 2: fc1 = (-1+2+0.5, -0.5-1-1) = (1.5, -2.5) → (1.5, 0) → fc2 = (3, -1.5+1) = (3, -0.5)
+        const nn::MatrixF y = model.forward(x);
+        const auto [a1, b1] = logSoftmax2(11, -4.5);
+        const auto [a2, b2] = logSoftmax2(3, -0.5);
+        QVERIFY(std::abs(y(0, 0) - a1) < 1e-6 && std::abs(y(0, 1) - b1) < 1e-6);
+        QVERIFY(std::abs(y(1, 0) - a2) < 1e-6 && std::abs(y(1, 1) - b2) < 1e-6);
+        const std::vector<std::uint8_t> labels{0, 1};
+        QCOMPARE(nn::accuracy(y, labels), 0.5);
+        QVERIFY(std::abs(nn::meanNll(y, labels) - (-a1 - b2) / 2) < 1e-6);
+    }
+
+    void threadsGiveTheSameResult() {
+        const nn::Model model = nn::Model::mlp({50, 40, 30, 10}, 7);
+        const nn::MatrixF x = randomMatrix(103, 50, 1);
+        const nn::MatrixF one = model.forward(x, nn::InferenceOptions{1});
+        const nn::MatrixF two = model.forward(x, nn::InferenceOptions{2});
+        const nn::MatrixF seven = model.forward(x, nn::InferenceOptions{7});
+        QVERIFY((one - two).cwiseAbs().maxCoeff() < 1e-6f);
+        QVERIFY((one - seven).cwiseAbs().maxCoeff() < 1e-6f);
+    }
+
+    void emulatedArithmetic_data() {
+        QTest::addColumn<QString>("spec");
+        QTest::addColumn<double>("tolerance");
+        QTest::newRow("fp64") << "fp64" << 1e-6;   // float32 reference vs double: float rounding only
+        QTest::newRow("fp32") << "fp32" << 2e-5;
+        QTest::newRow("bf16") << "bf16" << 0.5;     // 8 bits of precision: visibly different, still close
+    }
+    void emulatedArithmetic() {
+        QFETCH(QString, spec);
+        QFETCH(double, tolerance);
+        const nn::Model model = nn::Model::mlp({20, 16, 5}, 3);
+        const nn::MatrixF x = randomMatrix(9, 20, 2);
+        // Independent reference: the same network in plain double.
+        const auto& l1 = model.layers()[0];
+        const auto& l2 = model.layers()[2];
+        Eigen::MatrixXd h = (x.cast<double>() * l1.weight.cast<double>().transpose()).rowwise() +
+                            l1.bias.cast<double>().transpose();
+        h = h.cwiseMax(0.0);
+        Eigen::MatrixXd z = (h * l2.weight.cast<double>().transpose()).rowwise() + l2.bias.cast<double>().transpose();
+        for (Eigen::Index r = 0; r < z.rows(); ++r) {
+            const double m = z.row(r).maxCoeff();
+            z.row(r).array() -= m + std::log((z.row(r).array() - m).exp().sum());
+        }
+        const nn::MatrixF y = model.forward(x, numeric::parseComputeSpec(spec.toStdString()), nn::InferenceOptions{2});
+        const double error = (y.cast<double>() - z).cwiseAbs().maxCoeff();
+        QVERIFY2(error < tolerance, qPrintable(QString::number(error)));
+        if (spec == "bf16") QVERIFY2(error > 1e-4, "bf16 should differ from double");
+        // Deterministic, whatever the thread count.
+        const nn::MatrixF again = model.forward(x, numeric::parseComputeSpec(spec.toStdString()), nn::InferenceOptions{1});
+        QVERIFY(again == y);
+    }
+
+    void lowRankTruncation() {
+        const nn::Model dense = nn::Model::mlp({60, 40, 10}, 11);
+        const nn::ModelFactorisation factors(dense);
+        const auto& w = dense.layers()[0].weight;
+        const std::vector<double>& sigma = factors.singularValues("fc1");
+        QCOMPARE(sigma.size(), std::size_t{40});
+        for (const std::int64_t r : {1, 5, 20, 39}) {
+            const nn::Model low = factors.withRanks({{"fc1", r}});
+            const nn::Layer& l = low.layers()[0];
+            QVERIFY(l.kind == nn::LayerKind::LowRankLinear);
+            QCOMPARE(l.rank(), r);
+            // Eckart–Young: ‖W − W_r‖_F² = Σ_{i ≥ r} σ_i².
+            double tail = 0;
+            for (std::size_t i = std::size_t(r); i < sigma.size(); ++i) tail += sigma[i] * sigma[i];
+            const double error = (w.cast<double>() - l.up.cast<double>() * l.down.cast<double>()).squaredNorm();
+            QVERIFY2(std::abs(error - tail) < 1e-4 * (1 + tail), qPrintable(QString("%1 vs %2").arg(error).arg(tail)));
+            // Kept parameters: r·(in + out) + bias, against in·out + bias.
+            QCOMPARE(low.parameterCount(), r * (60 + 40) + 40 + 40 * 10 + 10);
+            QCOMPARE(low.denseParameterCount(), dense.parameterCount());
+            QCOMPARE(low.compressionRatio(), double(low.parameterCount()) / double(dense.parameterCount()));
+        }
+        // A rank ≥ min(in, out) keeps the layer dense, exactly.
+        const nn::Model full = factors.withSharedRank(1000);
+        QVERIFY(full.layers()[0].kind == nn::LayerKind::Linear);
+        QVERIFY(full.layers()[0].weight == w);
+        // A full-rank factorisation reproduces the outputs.
+        const nn::MatrixF x = randomMatrix(7, 60, 4);
+        const nn::Model exact = factors.withRanks({{"fc1", 39}});
+        QVERIFY((exact.forward(x) - dense.forward(x)).cwiseAbs().maxCoeff() < 0.05f);
+        QVERIFY(errorOf([&] { factors.withRanks({{"fc9", 3}}); }).contains("no Linear layer named 'fc9'"));
+        QVERIFY(errorOf([&] { factors.withRanks({{"fc1", 0}}); }).contains("at least 1"));
+    }
+
+    void seedMlpCompression() {
+        // The seed's MLP: 468,874 parameters; with fc1 and fc2 at rank 32 (fc3 stays dense):
+        // 32·(784+512) + 512 + 32·(512+128) + 128 + 1290 = 63,882.
+        const nn::Model dense = nn::Model::mlp({784, 512, 128, 10}, 1);
+        QCOMPARE(dense.parameterCount(), 468874);
+        const nn::Model low = nn::ModelFactorisation(dense).withSharedRank(32);
+        QCOMPARE(low.parameterCount(), 63882);
+        QCOMPARE(low.flopsPerSample(), 2.0 * (32 * (784 + 512) + 32 * (512 + 128) + 1280));
+    }
+
+    void savedAndLoadedLowRankModel() {
+        const nn::Model low = nn::ModelFactorisation(nn::Model::mlp({12, 8, 4}, 5)).withRanks({{"fc1", 3}});
+        io::WeightSet set;
+        set.tensors = low.toNamedTensors();
+        QCOMPARE(QString::fromStdString(set.tensors[0].name), QString("fc1.0.weight"));
+        const std::string bytes = io::serializeSafetensors(set.tensors);
+        const nn::Model back = nn::Model::fromWeights(io::parseWeights(std::as_bytes(std::span(bytes)), "saved"));
+        QVERIFY(back.layers()[0].kind == nn::LayerKind::LowRankLinear);
+        const nn::MatrixF x = randomMatrix(5, 12, 9);
+        QVERIFY(back.forward(x) == low.forward(x));
+    }
+
+    void layerOrderFromShapes() {
+        // Stored out of order (fc2 first, as an alphabetical writer with "fc10" would): reordered by name.
+        io::WeightSet set;
+        set.tensors = {named("fc2.weight", {2, 3}, std::vector<float>(6, 1)), named("fc1.weight", {3, 4}, std::vector<float>(12, 1))};
+        const nn::Model model = nn::Model::fromWeights(set);
+        QCOMPARE(model.inputFeatures(), 4);
+        QCOMPARE(model.outputFeatures(), 2);
+    }
+
+    void unsupportedWeights_data() {
+        QTest::addColumn<int>("which");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("no chain") << 0 << "do not chain";
+        QTest::newRow("stray tensor") << 1 << "not part of a stack of Linear layers: running_mean";
+        QTest::newRow("bias shape") << 2 << "fc1.bias' (3,) does not fit";
+        QTest::newRow("empty") << 3 << "no Linear layer";
+    }
+    void unsupportedWeights() {
+        QFETCH(int, which);
+        QFETCH(QString, expected);
+        io::WeightSet set;
+        if (which == 0) set.tensors = {named("a.weight", {2, 3}, std::vector<float>(6)), named("b.weight", {2, 5}, std::vector<float>(10))};
+        if (which == 1) set.tensors = {named("fc1.weight", {2, 3}, std::vector<float>(6)), named("running_mean", {2}, {0, 0})};
+        if (which == 2) set.tensors = {named("fc1.weight", {2, 3}, std::vector<float>(6)), named("fc1.bias", {3}, {0, 0, 0})};
+        const QString error = errorOf([&] { nn::Model::fromWeights(set); });
+        QVERIFY2(error.contains(expected), qPrintable(error));
+        if (which != 3) QVERIFY2(error.contains("the file holds: "), qPrintable(error));
+    }
+
+    void parseRanks() {
+        const auto r = nn::parseRanks("fc1=16,fc2=32");
+        QCOMPARE(r.at("fc1"), 16);
+        QCOMPARE(r.at("fc2"), 32);
+        for (const char* bad : {"", "fc1", "fc1=", "fc1=x", "fc1=0", "=3", "fc1=2,fc1=3"})
+            QVERIFY2(!errorOf([&] { nn::parseRanks(bad); }).isEmpty(), bad);
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_Model)
+#include "tst_model.moc"

@@ -37,6 +37,12 @@ bool drawBelow(double fraction, RandomEngine* rng) {
     return static_cast<double>(drawBits(rng) >> 11) < fraction * 0x1p53;
 }
 
+/// 2^q for q in [-1074, 1023], from the bits (ldexp is a library call, and this is a hot path).
+double powerOfTwo(int q) {
+    return q >= -1022 ? std::bit_cast<double>(static_cast<std::uint64_t>(q + 1023) << 52)
+                      : std::bit_cast<double>(std::uint64_t{1} << (q + 1074));
+}
+
 /// Round a non-negative value to an integer.
 double roundMagnitudeToInteger(double a, MagnitudeMode mode, RandomEngine* rng) {
     const double low = std::floor(a);
@@ -167,14 +173,13 @@ double Rounder::roundFloat(double x, RandomEngine* rng) const {
         r = std::bit_cast<double>((bits + increment) & ~lowMask);
     } else if (dropped > 0) {
         // |x| < 2^q: the neighbours are 0 and 2^q (ties go to 0, the even one).
-        const double step = std::ldexp(1.0, q);
-        const double frac = a / step;  // exact: a power-of-two scaling
+        const double step = powerOfTwo(q);
         bool up = false;
         switch (mode) {
-        case MagnitudeMode::Nearest: up = frac > 0.5; break;
+        case MagnitudeMode::Nearest: up = a > 0.5 * step; break;
         case MagnitudeMode::Truncate: up = false; break;
         case MagnitudeMode::Away: up = true; break;
-        case MagnitudeMode::Stochastic: up = drawBelow(frac, rng); break;
+        case MagnitudeMode::Stochastic: up = drawBelow(a / step, rng); break;  // exact: a power-of-two scaling
         }
         r = up ? step : 0.0;
     }

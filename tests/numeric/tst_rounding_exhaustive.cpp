@@ -80,11 +80,11 @@ struct Failure {
     const char* path = "";
 };
 
-/// Run `check(first code, chunk index)` over the chunks on all threads; returns mismatches.
+/// Run `check(first code, ...)` over the chunks [firstChunk, lastChunk) on all threads; returns mismatches.
 template <class Check>
-std::uint64_t runChunks(Check check, Failure& firstFailure) {
+std::uint64_t runChunks(Check check, std::uint32_t firstChunk, std::uint32_t lastChunk, Failure& firstFailure) {
     const unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-    std::atomic<std::uint32_t> next{0};
+    std::atomic<std::uint32_t> next{firstChunk};
     std::atomic<std::uint64_t> mismatches{0};
     std::mutex failureMutex;
     bool haveFailure = false;
@@ -96,7 +96,7 @@ std::uint64_t runChunks(Check check, Failure& firstFailure) {
             std::vector<float> expected(kChunkSize), scalar(kChunkSize), bulk(kChunkSize), bulkWide(kChunkSize);
             for (;;) {
                 const std::uint32_t chunk = next.fetch_add(kChunkStride);
-                if (chunk >= kChunks) return;
+                if (chunk >= lastChunk) return;
                 Failure f;
                 const std::uint64_t bad = check(chunk << kChunkBits, in, wide, wideOut, expected, scalar, bulk,
                                                 bulkWide, f);
@@ -112,6 +112,16 @@ std::uint64_t runChunks(Check check, Failure& firstFailure) {
         });
     for (auto& t : pool) t.join();
     return mismatches;
+}
+
+/// The pattern space in 8 slices (one data row each: progress is visible, and QtTest's per-row
+/// watchdog stays far away on a loaded machine).
+void addSlices() {
+    QTest::addColumn<quint32>("firstChunk");
+    for (std::uint32_t s = 0; s < 8; ++s) {
+        const std::uint32_t first = s * (kChunks / 8);
+        QTest::newRow(qPrintable(QString("0x%1xxxxxxx").arg(first >> (28 - kChunkBits), 1, 16))) << quint32(first);
+    }
 }
 
 template <class Reference>
@@ -165,27 +175,32 @@ QString describeFailure(const Failure& f, std::uint64_t count) {
 class tst_RoundingExhaustive : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void fp16MatchesF16c_data() { addSlices(); }
     void fp16MatchesF16c() {
         if (!__builtin_cpu_supports("f16c") || !__builtin_cpu_supports("avx"))
             QSKIP("this CPU has no F16C: the hardware fp16 reference is unavailable");
+        QFETCH(quint32, firstChunk);
         const Format fp16 = Format::fp16();
         Failure failure;
         const auto bad = runChunks(
             [&](std::uint32_t first, auto&... buffers) { return checkChunk(fp16, hardwareFp16, true, first, buffers...); },
-            failure);
+            firstChunk, firstChunk + kChunks / 8, failure);
         QVERIFY2(bad == 0, qPrintable(describeFailure(failure, bad)));
     }
 
+    void bf16MatchesExactFormula_data() { addSlices(); }
     void bf16MatchesExactFormula() {
+        QFETCH(quint32, firstChunk);
         const Format bf16 = Format::bf16();
         auto reference = [](const float* in, float* out, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) out[i] = exactBf16(in[i]);
         };
         Failure failure;
         const auto bad = runChunks(
-            [&](std::uint32_t first, auto&... buffers) { return checkChunk(bf16, reference, (first >> kChunkBits) % kBf16ScalarStride == 0, first, buffers...);
+            [&](std::uint32_t first, auto&... buffers) {
+                return checkChunk(bf16, reference, (first >> kChunkBits) % kBf16ScalarStride == 0, first, buffers...);
             },
-            failure);
+            firstChunk, firstChunk + kChunks / 8, failure);
         QVERIFY2(bad == 0, qPrintable(describeFailure(failure, bad)));
     }
 

@@ -1,6 +1,12 @@
 #include "main_window.hpp"
 
 #include <QAction>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMessageBox>
+#include <QMimeData>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
@@ -18,6 +24,7 @@
 #include <stdexcept>
 
 #include "about_dialog.hpp"
+#include "charts/chart_panel.hpp"
 #include "pages/investigation_page.hpp"
 #include "pages/precision_page.hpp"
 #include "task_progress.hpp"
@@ -28,6 +35,7 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), navigation_(new QListWidget), stack_(new QStackedWidget), progress_(new TaskProgress) {
     setWindowTitle(QStringLiteral("KernelScope"));
     setObjectName(QStringLiteral("MainWindow"));
+    setAcceptDrops(true);
 
     auto* splitter = new QSplitter(this);
     splitter->setObjectName(QStringLiteral("mainSplitter"));
@@ -66,6 +74,12 @@ void MainWindow::addPage(InvestigationPage* page) {
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(tr("&Open…"), this, &MainWindow::openFileDialog);
+    open->setShortcut(QKeySequence::Open);
+    open->setToolTip(tr("Open weights (.pt, .pth, .safetensors, .npz), digits (MNIST IDX) or an image/matrix (.png, .jpg, .npy)"));
+    QAction* exportAll = file->addAction(tr("&Export all charts…"), this, &MainWindow::exportAllChartsDialog);
+    exportAll->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
@@ -78,6 +92,88 @@ void MainWindow::buildMenus() {
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About KernelScope"), this, &MainWindow::showAbout);
     help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+InvestigationPage* MainWindow::pageForFile(const QString& path) const {
+    const QString name = QFileInfo(path).fileName().toLower();
+    // Longest matching suffix wins ("idx3-ubyte.gz" before "gz").
+    InvestigationPage* best = nullptr;
+    qsizetype bestLength = 0;
+    for (InvestigationPage* page : pages_)
+        for (const QString& suffix : page->openableSuffixes())
+            if (name.endsWith(QLatin1Char('.') + suffix) || name.endsWith(suffix)) {
+                if (suffix.size() > bestLength) best = page, bestLength = suffix.size();
+            }
+    return best;
+}
+
+bool MainWindow::openFile(const QString& path, QString* error) {
+    InvestigationPage* page = pageForFile(path);
+    if (!page) {
+        QStringList known;
+        for (InvestigationPage* p : pages_) known << p->openableSuffixes();
+        if (error)
+            *error = known.isEmpty() ? tr("%1: no page opens files yet").arg(QFileInfo(path).fileName())
+                                     : tr("%1: unknown file type (KernelScope opens %2)").arg(QFileInfo(path).fileName(), known.join(QStringLiteral(", ")));
+        return false;
+    }
+    showPage(int(pages_.indexOf(page)));
+    return page->openFile(path, error);
+}
+
+void MainWindow::openFileDialog() {
+    QStringList patterns;
+    for (InvestigationPage* p : pages_)
+        for (const QString& s : p->openableSuffixes()) patterns << QStringLiteral("*") + (s.contains(QLatin1Char('.')) || s.contains(QLatin1Char('-')) ? s : QStringLiteral(".") + s);
+    QSettings settings;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open"), settings.value(QStringLiteral("paths/open")).toString(),
+                                                      tr("Files KernelScope opens (%1);;All files (*)").arg(patterns.join(QLatin1Char(' '))));
+    if (path.isEmpty()) return;
+    settings.setValue(QStringLiteral("paths/open"), QFileInfo(path).absolutePath());
+    QString error;
+    if (!openFile(path, &error)) QMessageBox::warning(this, tr("Cannot open file"), error);
+}
+
+QStringList MainWindow::exportAllCharts(const QString& directory) {
+    if (!QDir().mkpath(directory)) throw std::runtime_error("cannot create folder " + directory.toStdString());
+    QStringList written;
+    for (InvestigationPage* page : pages_) {
+        page->waitForIdle();
+        for (ChartPanel* chart : page->charts()) {
+            QString stem = QString::fromStdString(chart->spec().id);
+            if (stem.isEmpty()) stem = page->title().toLower().remove(QLatin1Char(' '));
+            const QString base = QDir(directory).filePath(stem);
+            chart->exportPng(base + QStringLiteral(".png"));
+            chart->exportCsv(base + QStringLiteral(".csv"));
+            written << base + QStringLiteral(".png") << base + QStringLiteral(".csv");
+        }
+    }
+    return written;
+}
+
+void MainWindow::exportAllChartsDialog() {
+    QSettings settings;
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export all charts into"), settings.value(QStringLiteral("paths/export")).toString());
+    if (dir.isEmpty()) return;
+    settings.setValue(QStringLiteral("paths/export"), dir);
+    try {
+        const QStringList files = exportAllCharts(dir);
+        statusBar()->showMessage(tr("Exported %1 files into %2").arg(files.size()).arg(dir), 8000);
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Export failed"), QString::fromUtf8(e.what()));
+    }
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.size() == 1 && urls.front().isLocalFile() && pageForFile(urls.front().toLocalFile())) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QString path = event->mimeData()->urls().front().toLocalFile();
+    QString error;
+    if (!openFile(path, &error)) QMessageBox::warning(this, tr("Cannot open file"), error);
+    event->acceptProposedAction();
 }
 
 void MainWindow::showPage(int index) { navigation_->setCurrentRow(index); }

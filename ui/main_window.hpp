@@ -24,16 +24,27 @@ public:
     /// Returns the files written; throws std::runtime_error naming the file that could not be written.
     QStringList saveScreenshots(const QString& directory);
 
+    /// Every chart of every page as PNG (and its data as CSV) into `directory`; returns the files.
+    /// Throws std::runtime_error naming the file that could not be written.
+    QStringList exportAllCharts(const QString& directory);
+    /// Open a file on the page that accepts its suffix (switching to it). False with *error otherwise.
+    bool openFile(const QString& path, QString* error);
+
 public Q_SLOTS:
     void showAbout();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     void buildMenus();
     void addPage(InvestigationPage* page);
     void restoreSettings();
+    void openFileDialog();
+    void exportAllChartsDialog();
+    InvestigationPage* pageForFile(const QString& path) const;
 
     QListWidget* navigation_;
     QStackedWidget* stack_;

@@ -76,6 +76,22 @@ private Q_SLOTS:
         QCOMPARE(again.currentPage(), 3);
     }
 
+    void exportAllCharts() {
+        QTemporaryDir dir;
+        MainWindow window;
+        const QStringList files = window.exportAllCharts(dir.filePath(QStringLiteral("charts")));
+        QVERIFY(files.size() >= 2);
+        for (const QString& f : files) QVERIFY2(QFileInfo(f).size() > 100, qPrintable(f));
+        QVERIFY(files.contains(dir.filePath(QStringLiteral("charts/precision-conv-e5.png"))));
+    }
+
+    void unknownFileTypeIsAClearError() {
+        MainWindow window;
+        QString error;
+        QVERIFY(!window.openFile(QStringLiteral("/tmp/notes.txt"), &error));
+        QVERIFY2(error.contains(QStringLiteral("notes.txt")), qPrintable(error));
+    }
+
     void screenshotsWritten() {
         QTemporaryDir dir;
         MainWindow window;

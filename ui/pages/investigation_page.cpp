@@ -8,6 +8,11 @@ namespace ks::ui {
 InvestigationPage::InvestigationPage(QString title, QString summary, QWidget* parent)
     : QWidget(parent), title_(std::move(title)), summary_(std::move(summary)) {}
 
+bool InvestigationPage::openFile(const QString& path, QString* error) {
+    if (error) *error = tr("%1 opens no files (%2)").arg(title(), path);
+    return false;
+}
+
 DescriptionPage::DescriptionPage(QString title, QString summary, QWidget* parent)
     : InvestigationPage(std::move(title), std::move(summary), parent) {
     auto* layout = new QVBoxLayout(this);

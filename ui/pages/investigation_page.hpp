@@ -22,6 +22,11 @@ public:
     /// Blocks until the page's background work is done (screenshots, tests).
     virtual void waitForIdle() {}
 
+    /// File suffixes (lower case, no dot) this page opens; File ▸ Open and drag-and-drop dispatch by them.
+    virtual QStringList openableSuffixes() const { return {}; }
+    /// Open a file. On failure: false, *error names the problem, and the page keeps its previous state.
+    virtual bool openFile(const QString& path, QString* error);
+
 Q_SIGNALS:
     /// A message for the status bar (errors are also shown on the page itself).
     void statusMessage(const QString& message);

@@ -5,9 +5,11 @@
 
 #include "base/timing.hpp"
 #include "command.hpp"
+#include "matmul/matmul_registry.hpp"
 #include "nn/low_rank.hpp"
 #include "nn/model_io.hpp"
 #include "numeric/compute_spec.hpp"
+#include "numeric/format.hpp"
 
 namespace {
 
@@ -34,6 +36,8 @@ KS_CLI_COMMAND(evalCommand) {
         {"data", "SOURCE", "'embedded' (2,000 test digits) or an MNIST IDX directory (t10k-* files)", false, "embedded"},
         {"rank", "LIST", "low-rank layers, e.g. fc1=32,fc2=16 (or all=R for every layer)", false, ""},
         {"compute", "SPEC", "arithmetic, e.g. native, bf16, fp16/fp32, e4m3/fp32", false, "native"},
+        {"matmul", "METHOD", "run every layer's product through this matmul method (naive, log, lns-binned, ...)", false, ""},
+        {"log-format", "F", "with --matmul log / lns-*: the LNS format of the operands, e.g. log5.3", false, ""},
         {"limit", "N", "evaluate a stratified subset of N test digits", false, ""},
         {"threads", "T", "threads (default: all cores)", false, ""},
     };
@@ -50,6 +54,8 @@ KS_CLI_COMMAND(evalCommand) {
                     model = factors.withRanks(ks::nn::parseRanks(text));
                 }
             } catch (const std::invalid_argument& e) {
+                throw ks::cli::UsageError(std::string("--rank: ") + e.what());
+            } catch (const ks::nn::ModelError& e) {
                 throw ks::cli::UsageError(std::string("--rank: ") + e.what());
             }
         }
@@ -75,11 +81,36 @@ KS_CLI_COMMAND(evalCommand) {
         ks::nn::MatrixF logp;
         ks::TimingOptions timing;
         if (!spec.native) timing = {0, 1, 1, 0.0};  // emulation is slow and deterministic: one run
-        const ks::TimingResult t = ks::measure([&] { logp = model.forward(images, spec, options); }, timing);
+        ks::TimingResult t;
+        std::string method = "float32 Eigen GEMM";
+        if (args.has("matmul")) {
+            const ks::matmul::MatmulMethod* m = nullptr;
+            try {
+                m = &ks::matmul::matmulMethod(args.get("matmul"));
+            } catch (const std::invalid_argument& e) {
+                throw ks::cli::UsageError(std::string("--matmul: ") + e.what());
+            }
+            ks::matmul::MatmulOptions matmulOptions;
+            matmulOptions.compute = spec;
+            if (args.has("log-format")) {
+                try {
+                    matmulOptions.logFormat = ks::numeric::parseFormat(args.get("log-format"));
+                } catch (const std::exception& e) {
+                    throw ks::cli::UsageError(std::string("--log-format: ") + e.what());
+                }
+            }
+            method = "matmul method " + m->name();
+            const bool slow = !spec.native || m->name() != "dense";
+            if (slow) timing = {0, 1, 1, 0.0};
+            t = ks::measure([&] { logp = model.forward(images, *m, matmulOptions); }, timing);
+        } else {
+            if (!spec.native) method = "emulated";
+            t = ks::measure([&] { logp = model.forward(images, spec, options); }, timing);
+        }
         const double accuracy = ks::nn::accuracy(logp, test.labels);
         const double n = static_cast<double>(test.count());
         std::cout << "model: " << model.describe() << "\n"
-                  << "compute: " << ks::numeric::computeSpecName(spec) << "\n"
+                  << "compute: " << ks::numeric::computeSpecName(spec) << " (" << method << ")\n"
                   << "accuracy: " << printf1("%.4f", accuracy) << "\n"
                   << "time per image: " << printf1("%.3f", t.medianSeconds / n * 1e6) << " µs ("
                   << test.count() << " images in " << printf1("%.3f", t.medianSeconds * 1e3) << " ms, median of "

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "io/weights.hpp"
+#include "matmul/matmul_method.hpp"
 #include "numeric/compute_spec.hpp"
 
 namespace ks::nn {
@@ -90,6 +91,12 @@ public:
     /// accumulation (starting from the bias) rounded as `spec` says. The log-softmax is computed in
     /// double from the rounded logits. A native spec runs the float32 path.
     MatrixF forward(const MatrixF& input, const numeric::ComputeSpec& spec, const InferenceOptions& options = {}) const;
+
+    /// Every layer's product through a method of core/matmul's registry (naive, dense, log, lns-*,
+    /// ...) with its options (compute spec, log format); a low-rank layer is two products. Bias,
+    /// ReLU and log-softmax in float32. The method's reports (overflows, ...) are summed into `report`.
+    MatrixF forward(const MatrixF& input, const matmul::MatmulMethod& method, const matmul::MatmulOptions& options,
+                    matmul::MatmulReport* report = nullptr) const;
 
 private:
     void validate() const;

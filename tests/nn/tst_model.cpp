@@ -6,6 +6,7 @@
 
 #include "io/weights.hpp"
 #include "nn/low_rank.hpp"
+#include "matmul/matmul_registry.hpp"
 #include "nn/model.hpp"
 #include "numeric/compute_spec.hpp"
 
@@ -110,6 +111,24 @@ private Q_SLOTS:
         // Deterministic, whatever the thread count.
         const nn::MatrixF again = model.forward(x, numeric::parseComputeSpec(spec.toStdString()), nn::InferenceOptions{1});
         QVERIFY(again == y);
+    }
+
+    void matmulMethods_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<double>("tolerance");
+        QTest::newRow("naive") << "naive" << 1e-5;
+        QTest::newRow("dense") << "dense" << 1e-5;
+        QTest::newRow("log") << "log" << 1e-4;  // exact log/exp round trip in float32
+    }
+    void matmulMethods() {
+        QFETCH(QString, method);
+        QFETCH(double, tolerance);
+        // A low-rank layer too: two products through the method.
+        const nn::Model model = nn::ModelFactorisation(nn::Model::mlp({30, 20, 6}, 8)).withRanks({{"fc1", 5}});
+        const nn::MatrixF x = randomMatrix(11, 30, 6);
+        const nn::MatrixF y = model.forward(x, matmul::matmulMethod(method.toStdString()), matmul::MatmulOptions{});
+        const double error = (y - model.forward(x)).cwiseAbs().maxCoeff();
+        QVERIFY2(error < tolerance, qPrintable(QString::number(error)));
     }
 
     void lowRankTruncation() {

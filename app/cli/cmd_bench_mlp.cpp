@@ -1,0 +1,89 @@
+// `kernelscope-cli bench mlp`: inference time of the digit MLP at full rank and with low-rank
+// layers, against the FLOP model's speed-up, with the accuracy each network keeps.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "base/timing.hpp"
+#include "cli_io.hpp"
+#include "command.hpp"
+#include "nn/low_rank.hpp"
+#include "nn/model_io.hpp"
+
+namespace {
+
+std::string fmt(const char* format, double value) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, format, value);
+    return buffer;
+}
+
+}  // namespace
+
+KS_CLI_COMMAND(benchMlpCommand) {
+    ks::cli::Command c;
+    c.name = "bench mlp";
+    c.summary = "Time the digit MLP at full rank and at shared ranks (low-rank layers, SVD done offline)";
+    c.details =
+        "Every network runs the whole batch of test digits (float32, Eigen GEMMs, the batch split over\n"
+        "the threads). A rank r applies to every Linear layer (capped at min(in, out): fc3 stays dense\n"
+        "from r = 10). model_speedup is the FLOP ratio dense / factored; efficiency is measured speed-up\n"
+        "/ model speed-up. Times are medians of repeated runs, dense and factored measured alternately.";
+    c.options = {
+        {"weights", "FILE", "weight file, or 'embedded'", false, "embedded"},
+        {"data", "SOURCE", "'embedded' or an MNIST IDX directory", false, "embedded"},
+        {"ranks", "LIST", "shared ranks", false, "8,16,32,64,128,256"},
+        {"threads", "T", "threads (default: all cores)", false, ""},
+        {"rounds", "N", "alternating rounds of measurement (the median of each network's rounds is kept)", false, "3"},
+        {"csv", "FILE", "also write the table as CSV", false, ""},
+    };
+    c.run = [](const ks::cli::Args& args) {
+        const ks::nn::Model dense = ks::nn::loadModel(args.get("weights"));
+        const ks::io::DigitSet test = ks::nn::loadDigits(args.get("data")).test;
+        const ks::nn::MatrixF images = ks::nn::toMatrix(test.normalisedImages());
+        ks::nn::InferenceOptions options;
+        if (args.has("threads")) options.threads = static_cast<int>(args.getInt("threads", 1, 256));
+        const int rounds = static_cast<int>(args.getInt("rounds", 1, 100));
+        const ks::nn::ModelFactorisation factors(dense);
+
+        std::vector<ks::nn::Model> models{dense};
+        std::vector<std::string> names{"dense"};
+        for (const long long r : args.getIntList("ranks")) {
+            if (r < 1) throw ks::cli::UsageError("--ranks: ranks must be positive");
+            models.push_back(factors.withSharedRank(r));
+            names.push_back(std::to_string(r));
+        }
+        std::vector<std::vector<double>> seconds(models.size());
+        for (int round = 0; round < rounds; ++round)
+            for (std::size_t m = 0; m < models.size(); ++m) {
+                ks::nn::MatrixF out;
+                seconds[m].push_back(ks::measure([&] { out = models[m].forward(images, options); }).medianSeconds);
+            }
+        auto median = [](std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+        };
+        ks::cli::Table table;
+        table.columns = {"rank", "parameters", "compression", "accuracy", "gflop", "median_ms", "gflops",
+                         "model_speedup", "measured_speedup", "efficiency"};
+        const double n = static_cast<double>(test.count());
+        const double denseSeconds = median(seconds[0]);
+        for (std::size_t m = 0; m < models.size(); ++m) {
+            const ks::nn::Model& model = models[m];
+            const double s = median(seconds[m]);
+            const double accuracy = ks::nn::accuracy(model.forward(images, options), test.labels);
+            const double modelSpeedup = dense.flopsPerSample() / model.flopsPerSample();
+            table.rows.push_back({names[m], std::to_string(model.parameterCount()), fmt("%.4f", model.compressionRatio()),
+                                  fmt("%.4f", accuracy), fmt("%.3f", model.flopsPerSample() * n * 1e-9),
+                                  fmt("%.3f", s * 1e3), fmt("%.1f", model.flopsPerSample() * n / s * 1e-9),
+                                  fmt("%.2f", modelSpeedup), fmt("%.2f", denseSeconds / s),
+                                  fmt("%.2f", denseSeconds / s / modelSpeedup)});
+        }
+        std::cout << test.count() << " test digits, " << (options.threads ? options.threads : 0)
+                  << " threads (0 = all)\n"
+                  << table.toText();
+        if (args.has("csv")) ks::cli::writeText(args.get("csv"), table.toCsv());
+        return 0;
+    };
+    return c;
+}

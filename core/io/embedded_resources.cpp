@@ -15,6 +15,7 @@
 
 KS_INCBIN(ks_mnist_images, KS_MNIST_IMAGES_PATH)
 KS_INCBIN(ks_mnist_labels, KS_MNIST_LABELS_PATH)
+KS_INCBIN(ks_photo_ppm, KS_PHOTO_PPM_PATH)
 #ifdef KS_DEFAULT_WEIGHTS_PATH
 KS_INCBIN(ks_default_weights, KS_DEFAULT_WEIGHTS_PATH)
 #endif
@@ -29,6 +30,7 @@ std::span<const std::byte> between(const unsigned char* begin, const unsigned ch
 
 std::span<const std::byte> embeddedMnistImagesGz() { return between(ks_mnist_images_begin, ks_mnist_images_end); }
 std::span<const std::byte> embeddedMnistLabelsGz() { return between(ks_mnist_labels_begin, ks_mnist_labels_end); }
+std::span<const std::byte> embeddedPhotoPpm() { return between(ks_photo_ppm_begin, ks_photo_ppm_end); }
 std::span<const std::byte> embeddedDefaultWeights() {
 #ifdef KS_DEFAULT_WEIGHTS_PATH
     return between(ks_default_weights_begin, ks_default_weights_end);

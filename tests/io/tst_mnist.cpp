@@ -1,11 +1,13 @@
 // The embedded digits and the IDX reader: counts, the fixed stratified split, normalisation, and
 // malformed IDX files.
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
 #include <numeric>
 
 #include "io/embedded_resources.hpp"
+#include "io/file_util.hpp"
 #include "io/inflate.hpp"
 #include "io/mnist.hpp"
 
@@ -88,6 +90,33 @@ private Q_SLOTS:
         const io::DigitSet plain = io::parseIdx(bytesOf(images), bytesOf(labels), "plain");
         QCOMPARE(plain.pixels, io::embeddedDigits().pixels);
         QCOMPARE(plain.labels, io::embeddedDigits().labels);
+    }
+
+    /// A directory as MNIST's site distributes it: training files gzip'ed, test files plain here.
+    void mnistDirectory() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::filesystem::path root = dir.path().toStdString();
+        auto write = [&](const char* name, std::span<const std::byte> bytes) {
+            io::writeFileAtomically(root / name, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+        };
+        write("train-images-idx3-ubyte.gz", io::embeddedMnistImagesGz());
+        write("train-labels-idx1-ubyte.gz", io::embeddedMnistLabelsGz());
+        const std::string images = io::gunzip(io::embeddedMnistImagesGz(), 1 << 24, "images");
+        const std::string labels = io::gunzip(io::embeddedMnistLabelsGz(), 1 << 24, "labels");
+        write("t10k-images-idx3-ubyte", bytesOf(images));
+        write("t10k-labels-idx1-ubyte", bytesOf(labels));
+        const io::DigitSplit split = io::readMnistDirectory(root);
+        QCOMPARE(split.train.count(), std::size_t{10000});
+        QCOMPARE(split.test.pixels, split.train.pixels);
+        std::filesystem::remove(root / "t10k-labels-idx1-ubyte");
+        QString error;
+        try {
+            io::readMnistDirectory(root);
+        } catch (const io::DigitDataError& e) {
+            error = e.what();
+        }
+        QVERIFY2(error.contains("no t10k-labels-idx1-ubyte"), qPrintable(error));
     }
 
     void malformedIdx_data() {

@@ -14,6 +14,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "numeric/round.hpp"
@@ -85,6 +86,7 @@ template <class Float>
 void roundNearestEvenKernel(const Float* __restrict in, Float* __restrict out, std::size_t n,
                             const RneParams<Float>& p) {
     using Int = typename BitsOf<Float>::Int;
+    using UInt = std::make_unsigned_t<Int>;
     constexpr Int signMask = std::numeric_limits<Int>::min();
     const Int lowMask = p.lowMask, halfMinusOne = p.halfMinusOne, keptLastBit = p.keptLastBit;
     const Int minNormal = p.minNormal, maxFinite = p.maxFinite, overflow = p.overflow;
@@ -95,7 +97,10 @@ void roundNearestEvenKernel(const Float* __restrict in, Float* __restrict out, s
         const Int bits = std::bit_cast<Int>(in[i]);
         const Int sign = bits & signMask;
         const Int a = bits & ~signMask;
-        const Int normal = (a + halfMinusOne + ((a >> shift) & keptLastBit)) & ~lowMask;
+        // Unsigned: NaN payloads near the top would overflow a signed add (the NaN lane is replaced below).
+        const Int normal = static_cast<Int>((static_cast<UInt>(a) + static_cast<UInt>(halfMinusOne) +
+                                             static_cast<UInt>((a >> shift) & keptLastBit)) &
+                                            ~static_cast<UInt>(lowMask));
         const Float small = (std::bit_cast<Float>(a) + magic) - magic;
         // Selects as masks (all ones / zero) keep the loop free of branches, hence vectorisable.
         const Int isSmall = -static_cast<Int>(a < minNormal);

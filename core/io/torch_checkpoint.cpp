@@ -416,6 +416,10 @@ TensorF materialise(const Value* t, const ZipArchive& zip, const std::string& pr
             throw WeightFileError(where + " is too large");
         count *= size;
     }
+    // A view may repeat elements (stride 0), but a small file must not become a huge tensor.
+    if (count > 64 * s->numel + 4096)
+        throw WeightFileError(where + ": its view has " + std::to_string(count) + " elements from a storage of " +
+                              std::to_string(s->numel) + " (save a .contiguous() copy)");
     if (count > 0) {
         for (std::size_t d = 0; d < t->sizes.size(); ++d) {
             const std::int64_t extent = t->sizes[d] - 1;

@@ -211,6 +211,7 @@ private Q_SLOTS:
         row("offset outside storage", checkpointWith(tensorPickle(4, 9, 1, 1), 4), "outside its storage");
         row("view outside storage", checkpointWith(tensorPickle(4, 0, 4, 2), 4), "reaches outside");
         row("huge tensor", checkpointWith(tensorPickle(4, 0, 0x7fffffff, 0), 4), "too large");
+        row("broadcast view of a tiny storage", checkpointWith(tensorPickle(4, 0, 1000000, 0), 4), "elements from a storage of 4");
         row("missing storage", storedZip({{"c/data.pkl", tensorPickle(4, 0, 4, 1)}}), "missing from the archive");
         row("no data.pkl", storedZip({{"c/other.pkl", "x"}}), "not an .npy");
         // safetensors headers.

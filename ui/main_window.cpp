@@ -26,6 +26,7 @@
 #include "about_dialog.hpp"
 #include "charts/chart_panel.hpp"
 #include "pages/investigation_page.hpp"
+#include "pages/low_rank_page.hpp"
 #include "pages/precision_page.hpp"
 #include "task_progress.hpp"
 
@@ -48,8 +49,7 @@ MainWindow::MainWindow(QWidget* parent)
     setCentralWidget(splitter);
 
     addPage(new PrecisionPage);
-    addPage(new DescriptionPage(tr("Low rank"),
-                                  tr("Error and speed-up of SVD low-rank approximations as the rank falls.")));
+    addPage(new LowRankPage);
     addPage(new DescriptionPage(tr("Network"),
                                   tr("Accuracy and runtime of the digit-recognition network as its layers are "
                                      "compressed.")));

@@ -1,0 +1,141 @@
+// The low-rank page draws what core/study computes; the rank slider moves the marker and the
+// picture; a file that cannot be used changes nothing and says why.
+#include <QComboBox>
+#include <QLabel>
+#include <QSettings>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "charts/chart_panel.hpp"
+#include "io/npy.hpp"
+#include "pages/low_rank_page.hpp"
+#include "widgets/tensor_image.hpp"
+
+using namespace ks;
+
+namespace {
+
+void selectInput(ui::LowRankPage& page, const QString& name) {
+    const int index = page.inputBox()->findData(name);
+    QVERIFY(index >= 0);
+    page.inputBox()->setCurrentIndex(index);
+    page.waitForIdle();
+    QVERIFY(page.analysis());
+    QCOMPARE(QString::fromStdString(page.analysis()->input().name), name);
+}
+
+}  // namespace
+
+class tst_LowRankPage : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(QStringLiteral("KernelScopeTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_lowrankpage"));
+        QSettings().clear();
+    }
+
+    void chartMatchesStudy() {
+        ui::LowRankPage page;
+        selectInput(page, QStringLiteral("weights"));
+        const study::RankAnalysis expected(study::makeRankInput(study::RankInputKind::Weights));
+        const auto points = page.errorChart()->seriesPoints(QStringLiteral("weights"));
+        QCOMPARE(points.size(), qsizetype(128));
+        for (std::int64_t r : {1, 10, 64, 128})
+            QCOMPARE(points[qsizetype(r - 1)].y(), expected.relativeError(r));
+        QCOMPARE(page.rankSlider()->maximum(), 128);
+        QCOMPARE(page.spectrumChart()->seriesPoints(QStringLiteral("weights")).first().y(), expected.singularValues().front());
+        // The speed-up chart has both estimates.
+        const QStringList estimates = page.speedupChart()->seriesNames();
+        QVERIFY(estimates.contains(QStringLiteral("FLOP model")) && estimates.contains(QStringLiteral("measured")));
+    }
+
+    void sliderMovesMarkerAndReconstruction() {
+        ui::LowRankPage page;
+        selectInput(page, QStringLiteral("photo"));
+        QSlider* slider = page.rankSlider();
+        QCOMPARE(slider->maximum(), 3);
+        slider->setValue(1);
+        page.waitForIdle();
+        QCOMPARE(page.errorChart()->spec().currentX.value(), 1.0);
+        const QImage rank1 = page.reconstructionImage()->image();
+        QCOMPARE(rank1.size(), QSize(451, 300));
+        slider->setFocus();
+        QTest::keyClick(slider, Qt::Key_Right);  // keyboard-operable
+        QCOMPARE(slider->value(), 2);
+        QCOMPARE(page.errorChart()->spec().currentX.value(), 2.0);
+        page.waitForIdle();
+        const QImage rank2 = page.reconstructionImage()->image();
+        QVERIFY(rank2 != rank1);
+        QVERIFY(page.rankLabel()->text().contains(QStringLiteral("rank 2")));
+        // Rank 3 is the photo itself.
+        slider->setValue(3);
+        page.waitForIdle();
+        QCOMPARE(page.reconstructionImage()->image().convertToFormat(QImage::Format_RGB32),
+                 page.originalImage()->image().convertToFormat(QImage::Format_RGB32));
+    }
+
+    void unusableFileChangesNothing_data() {
+        QTest::addColumn<QString>("fileName");
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("corrupt npy") << QStringLiteral("bad.npy") << QByteArray("\x93NUMPY\x01\x00garbage", 15) << QStringLiteral("bad.npy");
+        QTest::newRow("corrupt png") << QStringLiteral("bad.png") << QByteArray("\x89PNG\r\n\x1a\nnot really") << QStringLiteral("bad.png");
+        QTest::newRow("4-d npy") << QStringLiteral("cube.npy") << QByteArray() << QStringLiteral("cannot be studied");
+    }
+    void unusableFileChangesNothing() {
+        QFETCH(QString, fileName);
+        QFETCH(QByteArray, content);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(fileName);
+        if (content.isEmpty()) {
+            io::writeNpy(path.toStdString(), TensorF({2, 2, 2, 2}, 1.0f));
+        } else {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(content);
+        }
+        ui::LowRankPage page;
+        selectInput(page, QStringLiteral("weights"));
+        page.rankSlider()->setValue(17);
+        page.waitForIdle();
+        const int inputs = page.inputBox()->count(), current = page.inputBox()->currentIndex();
+        const auto analysis = page.analysis();
+        const QString csv = QString::fromStdString(page.errorChart()->table().toCsv());
+
+        QString error;
+        QVERIFY(!page.openFile(path, &error));
+        QVERIFY2(error.contains(expected), qPrintable(error));
+        QCOMPARE(page.messageLabel()->text(), error);
+        page.waitForIdle();
+        QCOMPARE(page.inputBox()->count(), inputs);
+        QCOMPARE(page.inputBox()->currentIndex(), current);
+        QCOMPARE(page.analysis(), analysis);
+        QCOMPARE(page.rankSlider()->value(), 17);
+        QCOMPARE(QString::fromStdString(page.errorChart()->table().toCsv()), csv);
+    }
+
+    void validNpyIsStudied() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("mine.npy"));
+        TensorD m({30, 12});
+        for (std::size_t i = 0; i < m.size(); ++i) m[i] = std::sin(double(i) * 0.37) + double(i % 5);
+        io::writeNpy(path.toStdString(), m);
+        ui::LowRankPage page;
+        page.waitForIdle();
+        QString error;
+        QVERIFY2(page.openFile(path, &error), qPrintable(error));
+        page.waitForIdle();
+        QVERIFY(page.analysis());
+        QCOMPARE(page.analysis()->rows(), std::int64_t{30});
+        QCOMPARE(page.rankSlider()->maximum(), 12);
+        QCOMPARE(page.errorChart()->seriesPoints(QStringLiteral("mine.npy")).size(), qsizetype(12));
+    }
+};
+
+QTEST_MAIN(tst_LowRankPage)
+#include "tst_lowrankpage.moc"

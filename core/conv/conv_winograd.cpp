@@ -88,28 +88,34 @@ void sandwich(const SparseRows<V>& left, const SparseRows<V>& right, const V* __
 
 /// The same for the float32 fast path with every size fixed at compile time: dense matrices, the
 /// loops fully unrolled into a straight run of vector FMAs (multiplying by the zeros costs less
-/// than the sparse version's loop overhead at these sizes).
+/// than the sparse version's loop overhead at these sizes). Not unrolled in sanitizer builds, where
+/// the instrumented unrolled code takes minutes to compile and speed does not matter.
+#ifdef __SANITIZE_ADDRESS__
+#define KS_WINOGRAD_UNROLL
+#else
+#define KS_WINOGRAD_UNROLL _Pragma("GCC unroll 8")
+#endif
 template <int L, int LR, int IN, int RR, class V>
 void sandwichDense(const V* __restrict left, const V* __restrict right, const V* __restrict in, V* __restrict tmp,
                    V* __restrict out) {
-#pragma GCC unroll 8
+KS_WINOGRAD_UNROLL
     for (int i = 0; i < LR; ++i)
-#pragma GCC unroll 8
+KS_WINOGRAD_UNROLL
         for (int b = 0; b < IN; ++b) {
             V acc[L] = {};
-#pragma GCC unroll 8
+KS_WINOGRAD_UNROLL
             for (int a = 0; a < IN; ++a) {
                 const V c = left[i * IN + a];
                 for (int l = 0; l < L; ++l) acc[l] = std::fma(c, in[(a * IN + b) * L + l], acc[l]);
             }
             for (int l = 0; l < L; ++l) tmp[(i * IN + b) * L + l] = acc[l];
         }
-#pragma GCC unroll 8
+KS_WINOGRAD_UNROLL
     for (int i = 0; i < LR; ++i)
-#pragma GCC unroll 8
+KS_WINOGRAD_UNROLL
         for (int j = 0; j < RR; ++j) {
             V acc[L] = {};
-#pragma GCC unroll 8
+KS_WINOGRAD_UNROLL
             for (int b = 0; b < IN; ++b) {
                 const V c = right[j * IN + b];
                 for (int l = 0; l < L; ++l) acc[l] = std::fma(c, tmp[(i * IN + b) * L + l], acc[l]);

@@ -27,6 +27,7 @@
 #include "charts/chart_panel.hpp"
 #include "pages/investigation_page.hpp"
 #include "pages/low_rank_page.hpp"
+#include "pages/network_page.hpp"
 #include "pages/precision_page.hpp"
 #include "task_progress.hpp"
 
@@ -50,9 +51,7 @@ MainWindow::MainWindow(QWidget* parent)
 
     addPage(new PrecisionPage);
     addPage(new LowRankPage);
-    addPage(new DescriptionPage(tr("Network"),
-                                  tr("Accuracy and runtime of the digit-recognition network as its layers are "
-                                     "compressed.")));
+    addPage(new NetworkPage);
     addPage(new DescriptionPage(tr("Runtime"),
                                   tr("Every algorithm timed on one shape, like cuDNN's find, and runtime vs size.")));
     connect(navigation_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);

@@ -1,0 +1,179 @@
+// The network page shows what core/study computes: a corrupt weight file changes nothing and says
+// why, a valid one changes the accuracy shown (checked against a direct evaluation), and the rank
+// slider moves the current point on all three charts.
+#include <QFileInfo>
+#include <QLabel>
+#include <QSettings>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+
+#include "charts/chart_panel.hpp"
+#include "io/mnist.hpp"
+#include "nn/low_rank.hpp"
+#include "nn/model_io.hpp"
+#include "pages/network_page.hpp"
+#include "widgets/digit_grid.hpp"
+
+using namespace ks;
+
+namespace {
+
+void writeBytes(const QString& path, const std::string& bytes) {
+    std::ofstream out(path.toStdString(), std::ios::binary);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+/// The embedded network with every layer replaced by its rank-r approximation, stored dense.
+nn::Model lowRankDense(std::int64_t rank) {
+    const nn::ModelFactorisation factors(nn::loadModel("embedded"));
+    std::vector<nn::Layer> layers = factors.withSharedRank(rank).layers();
+    for (auto& l : layers)
+        if (l.kind == nn::LayerKind::LowRankLinear) {
+            l.weight = l.up * l.down;
+            l.kind = nn::LayerKind::Linear;
+            l.up.resize(0, 0);
+            l.down.resize(0, 0);
+        }
+    return nn::Model(std::move(layers));
+}
+
+double accuracyOnEmbeddedTest(const nn::Model& model) {
+    const io::DigitSet test = io::embeddedSplit().test;
+    return nn::accuracy(model.forward(nn::toMatrix(test.normalisedImages())), test.labels);
+}
+
+}  // namespace
+
+class tst_NetworkPage : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(QStringLiteral("KernelScopeTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_networkpage"));
+        QSettings().clear();
+        QVERIFY(dir_.isValid());
+    }
+
+    void chartsMatchTheStudy() {
+        ui::NetworkPage page;
+        page.waitForIdle();
+        QVERIFY(page.messageLabel()->text().isEmpty());
+        const auto study = study::CompressionStudy::embedded();
+        study::CompressSweep sweep = page.sweep();
+        sweep.measureTime = false;
+        const study::Table expected = study->run(sweep);
+        const auto points = page.ratioAccuracyChart()->seriesPoints(QStringLiteral("accuracy"));
+        QCOMPARE(points.size(), qsizetype(expected.rowCount()));
+        for (qsizetype i = 0; i < points.size(); ++i) {
+            QCOMPARE(points[i].x(), expected.numbers("compression_ratio")[std::size_t(i)]);
+            QCOMPARE(points[i].y(), expected.numbers("accuracy")[std::size_t(i)]);
+        }
+        QVERIFY(page.runtimeAccuracyChart()->seriesNames().contains(QStringLiteral("pareto front")));
+        QCOMPARE(page.digitGrid()->digits().size(), 40);
+    }
+
+    void sliderMovesTheCurrentPoint() {
+        ui::NetworkPage page;
+        QSlider* slider = page.rankSlider();
+        slider->setValue(8);
+        page.waitForIdle();
+        // The ratio charts' marker follows at once, at the closed-form ratio.
+        const double ratio8 = (8.0 * (784 + 512) + 512 + 8.0 * (512 + 128) + 128 + 8.0 * (128 + 10) + 10) / 468874.0;
+        QCOMPARE(page.ratioAccuracyChart()->spec().currentX.value(), ratio8);
+        QCOMPARE(page.ratioRuntimeChart()->spec().currentX.value(), ratio8);
+        QVERIFY(page.currentPoint().has_value());
+        const double accuracy8 = page.currentPoint()->accuracy;
+        auto current = page.runtimeAccuracyChart()->seriesPoints(QStringLiteral("current"));
+        QCOMPARE(current.size(), qsizetype(1));
+        QCOMPARE(current[0].y(), accuracy8);
+        QCOMPARE(current[0].x(), page.currentPoint()->medianMs);
+        // The value is core's, for the same ranks (a few digits may flip with the thread split).
+        const auto study = study::CompressionStudy::embedded();
+        study::CompressSweep quiet;
+        quiet.measureTime = false;
+        QVERIFY(std::abs(study->evaluate("r8", study->sharedRanks(8), quiet).accuracy - accuracy8) <= 2.0 / 2000);
+
+        slider->setFocus();
+        QTest::keyClick(slider, Qt::Key_PageUp);  // keyboard-operable: +8
+        QCOMPARE(slider->value(), 16);
+        slider->setValue(64);
+        page.waitForIdle();
+        QVERIFY(page.ratioAccuracyChart()->spec().currentX.value() > ratio8);
+        current = page.runtimeAccuracyChart()->seriesPoints(QStringLiteral("current"));
+        QCOMPARE(current.size(), qsizetype(1));
+        QCOMPARE(current[0].y(), page.currentPoint()->accuracy);
+        QVERIFY(page.currentPoint()->accuracy > accuracy8 + 0.05);  // rank 8 loses much more than 64
+        QVERIFY(page.accuracyLabel()->text().contains(QString::number(100 * page.currentPoint()->accuracy, 'f', 2)));
+    }
+
+    void unusableFilesKeepTheModel() {
+        // One page for every case (each page runs a sweep: keep the test quick under the sanitizers).
+        ui::NetworkPage page;
+        page.rankSlider()->setValue(32);
+        page.waitForIdle();
+        const QString description = page.modelDescription();
+        const double accuracy = page.currentPoint()->accuracy;
+
+        // A header that claims far more data than the file holds.
+        const std::string lying = "{\"fc1.weight\":{\"dtype\":\"F32\",\"shape\":[512,784],\"data_offsets\":[0,1605632]}}";
+        std::string truncated(8, '\0');
+        for (int i = 0; i < 8; ++i) truncated[std::size_t(i)] = char((std::uint64_t(lying.size()) >> (8 * i)) & 0xff);
+        truncated += lying + std::string(16, '\0');
+        const QString wrongNetwork = dir_.filePath(QStringLiteral("seven-classes.safetensors"));
+        nn::saveModel(wrongNetwork.toStdString(), nn::Model::mlp({784, 7}, 1));  // valid file, not a digit classifier
+        const std::vector<std::pair<QString, std::string>> files = {
+            {QStringLiteral("garbage.safetensors"), "this is not a weight file"},
+            {QStringLiteral("truncated.safetensors"), truncated},
+            {QStringLiteral("empty.pt"), ""},
+        };
+        for (const auto& [name, bytes] : files) writeBytes(dir_.filePath(name), bytes);
+        QStringList paths = {wrongNetwork};
+        for (const auto& f : files) paths << dir_.filePath(f.first);
+        for (const QString& path : paths) {
+            QString error;
+            QVERIFY(!page.openWeights(path, &error));
+            QVERIFY2(error.contains(QFileInfo(path).fileName()), qPrintable(error));
+            QCOMPARE(page.messageLabel()->text(), error);
+            page.waitForIdle();
+            QCOMPARE(page.modelDescription(), description);
+            QCOMPARE(page.currentPoint()->accuracy, accuracy);
+        }
+    }
+
+    void validFileChangesTheAccuracy() {
+        ui::NetworkPage page;
+        page.rankSlider()->setValue(64);
+        page.waitForIdle();
+        const double before = page.currentPoint()->accuracy;
+        const QString labelBefore = page.accuracyLabel()->text();
+
+        const nn::Model rank6 = lowRankDense(6);
+        const QString path = dir_.filePath(QStringLiteral("rank6.safetensors"));
+        nn::saveModel(path.toStdString(), rank6);
+        QString error;
+        QVERIFY2(page.openWeights(path, &error), qPrintable(error));
+        QVERIFY(page.messageLabel()->text().isEmpty());
+        QVERIFY(page.modelDescription().startsWith(QStringLiteral("rank6.safetensors")));
+        page.waitForIdle();
+        // Rank 64 of a rank-6 matrix is that matrix: the page shows the rank-6 network's accuracy.
+        const double expected = accuracyOnEmbeddedTest(rank6);
+        QVERIFY2(std::abs(page.currentPoint()->accuracy - expected) <= 2.0 / 2000,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(page.currentPoint()->accuracy).arg(expected)));
+        QVERIFY(std::abs(page.currentPoint()->accuracy - before) > 0.05);
+        QVERIFY(page.accuracyLabel()->text() != labelBefore);
+
+        page.openEmbedded();
+        page.waitForIdle();
+        QCOMPARE(page.currentPoint()->accuracy, before);
+    }
+};
+
+QTEST_MAIN(tst_NetworkPage)
+#include "tst_networkpage.moc"

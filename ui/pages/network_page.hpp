@@ -1,0 +1,104 @@
+#pragma once
+// Network: the digit classifier compressed by low-rank factorisation of its layers. The model (the
+// embedded pretrained MLP or the user's weight file), a shared-rank slider and per-layer ranks, the
+// inference arithmetic; charts of compression ratio vs accuracy and vs runtime, and runtime vs
+// accuracy with the Pareto front and the current setting; a grid of test digits with predictions.
+//
+// The sweep (every rank of the study) runs once per model / arithmetic / fine-tuning in the
+// background; a slider step only evaluates the current setting (truncation + one timed inference
+// of the 2,000 test digits: tens of milliseconds) and moves the markers.
+#include <any>
+#include <memory>
+#include <optional>
+
+#include "pages/investigation_page.hpp"
+#include "study/compress_study.hpp"
+
+class QComboBox;
+class QLabel;
+class QSlider;
+class QSpinBox;
+class QFormLayout;
+class QPushButton;
+
+namespace ks::ui {
+
+class StudyRunner;
+class DigitGrid;
+
+class NetworkPage : public InvestigationPage {
+    Q_OBJECT
+public:
+    explicit NetworkPage(QWidget* parent = nullptr);
+    ~NetworkPage() override;
+
+    QList<ChartPanel*> charts() const override;
+    void setTaskProgress(TaskProgress* progress) override;
+    void waitForIdle() override;
+
+    /// Load a weight file (.pt/.pth/.safetensors/.npz). On failure: false, *error names the file and
+    /// the problem, and the page keeps its previous model.
+    bool openWeights(const QString& path, QString* error);
+    /// Back to the embedded pretrained weights.
+    void openEmbedded();
+
+    /// The sweep the controls describe now, and the current setting's ranks.
+    study::CompressSweep sweep() const;
+    study::LayerRanks currentRanks() const;
+    /// The last evaluated current setting (after waitForIdle()).
+    std::optional<study::CompressionPoint> currentPoint() const { return current_; }
+    QString modelDescription() const;
+
+    QSlider* rankSlider() const { return slider_; }
+    QComboBox* computeBox() const { return compute_; }
+    QLabel* accuracyLabel() const { return accuracy_; }
+    QLabel* messageLabel() const { return message_; }
+    ChartPanel* ratioAccuracyChart() const { return ratioAccuracy_; }
+    ChartPanel* ratioRuntimeChart() const { return ratioRuntime_; }
+    ChartPanel* runtimeAccuracyChart() const { return runtimeAccuracy_; }
+    DigitGrid* digitGrid() const { return grid_; }
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    struct ModelSource;
+    void setModel(std::shared_ptr<ModelSource> source);
+    void rebuildLayerControls();
+    void sliderMoved(int rank);
+    void layerRankChanged();
+    void requestSweep();
+    void requestCurrent();
+    void showSweep(const study::Table& table);
+    void showCurrent(const std::any& result);
+    void updateMarkers();
+    void saveSettings() const;
+    void restoreSettings();
+
+    std::shared_ptr<ModelSource> source_;
+    int generation_ = 0;
+    QLabel* modelLabel_;
+    QPushButton* openButton_;
+    QPushButton* embeddedButton_;
+    QSlider* slider_;
+    QLabel* rankLabel_;
+    QFormLayout* layerForm_;
+    QList<QSpinBox*> layerRanks_;
+    QComboBox* sweepMode_;
+    QComboBox* compute_;
+    QSpinBox* fineTune_;
+    QLabel* accuracy_;
+    QLabel* message_;
+    ChartPanel* ratioAccuracy_;
+    ChartPanel* ratioRuntime_;
+    ChartPanel* runtimeAccuracy_;
+    DigitGrid* grid_;
+    StudyRunner* sweepRunner_;
+    StudyRunner* currentRunner_;
+    study::Table sweepTable_;
+    std::optional<study::CompressionPoint> current_;
+    bool restoring_ = false;
+};
+
+}  // namespace ks::ui

@@ -29,6 +29,7 @@
 #include "pages/low_rank_page.hpp"
 #include "pages/network_page.hpp"
 #include "pages/precision_page.hpp"
+#include "pages/runtime_page.hpp"
 #include "task_progress.hpp"
 
 namespace ks::ui {
@@ -52,8 +53,7 @@ MainWindow::MainWindow(QWidget* parent)
     addPage(new PrecisionPage);
     addPage(new LowRankPage);
     addPage(new NetworkPage);
-    addPage(new DescriptionPage(tr("Runtime"),
-                                  tr("Every algorithm timed on one shape, like cuDNN's find, and runtime vs size.")));
+    addPage(new RuntimePage);
     connect(navigation_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
 
     statusBar()->addPermanentWidget(progress_);

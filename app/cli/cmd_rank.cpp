@@ -10,6 +10,7 @@
 #include "cli_io.hpp"
 #include "command.hpp"
 #include "io/npy.hpp"
+#include "matmul/dense_matmul.hpp"
 #include "study/rank_study.hpp"
 
 namespace {
@@ -55,6 +56,7 @@ KS_CLI_COMMAND(rankCommand) {
         {"seed", "S", "seed of the Gaussian input and the speed-up operands", false, "1"},
         {"shape", "M,K,N", "the product timed for the speed-up", false, "512,512,128"},
         {"speedup-ranks", "R,R,...", "ranks timed (default: 1 … min(K, N) in steps)", false, ""},
+        {"threads", "N", "threads of the timed products (default: every core; 1 is steadier on a busy machine)", false, ""},
         {"no-speedup", "", "skip the timing", false, ""},
     };
     c.run = [](const ks::cli::Args& args) {
@@ -117,6 +119,7 @@ KS_CLI_COMMAND(rankCommand) {
             if (shape.size() != 3) throw cli::UsageError("--shape: expected M,K,N");
             sweep.m = shape[0], sweep.k = shape[1], sweep.n = shape[2];
             sweep.seed = seed;
+            if (args.has("threads")) matmul::setDenseThreads(int(args.getInt("threads", 1, 1024)));
             if (args.has("speedup-ranks"))
                 for (auto r : args.getIntList("speedup-ranks")) sweep.ranks.push_back(r);
             study::SpeedupResult result;

@@ -177,7 +177,12 @@ QList<ChartPanel*> RuntimePage::charts() const { return {findChart_, scalingChar
 
 void RuntimePage::setTaskProgress(TaskProgress* progress) { runner_->setProgressWidget(progress); }
 
-void RuntimePage::waitForIdle() { runner_->waitForFinished(); }
+void RuntimePage::waitForIdle() {
+    // Screenshots and "Export all charts" wait for the page's result: a page never shown has not
+    // measured anything yet, so its first Find runs now.
+    if (!shownOnce_) runFind();
+    runner_->waitForFinished();
+}
 
 bool RuntimePage::isRunning() const { return runner_->isRunning(); }
 
@@ -185,10 +190,7 @@ void RuntimePage::showEvent(QShowEvent* event) {
     InvestigationPage::showEvent(event);
     // Benchmarks are deliberate: the first one runs when the page is first looked at, not at start-up
     // (where it would compete with the other pages' work for the cores and measure that).
-    if (!shownOnce_) {
-        shownOnce_ = true;
-        runFind();
-    }
+    if (!shownOnce_) runFind();
 }
 
 study::RuntimeFind RuntimePage::find() const {
@@ -216,6 +218,7 @@ study::RuntimeScaling RuntimePage::scaling() const {
 }
 
 void RuntimePage::runFind() {
+    shownOnce_ = true;  // any run counts as the first one
     const study::RuntimeFind f = find();
     const study::RuntimeScaling s = scaling();
     if (s.sizes.empty()) {

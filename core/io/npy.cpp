@@ -86,7 +86,7 @@ template <class T>
 std::variant<TensorF, TensorD> readElements(const Shape& shape, const std::byte* data) {
     std::vector<T> values(static_cast<std::size_t>(elementCount(shape)));
     static_assert(std::endian::native == std::endian::little, "big-endian hosts need a byte swap here");
-    std::memcpy(values.data(), data, values.size() * sizeof(T));
+    if (!values.empty()) std::memcpy(values.data(), data, values.size() * sizeof(T));  // empty: data() may be null
     return Tensor<T>(shape, std::move(values));
 }
 
@@ -110,7 +110,7 @@ std::string serialize(const Tensor<T>& tensor, const char* descr) {
     out += header;
     const std::size_t offset = out.size();
     out.resize(offset + tensor.size() * sizeof(T));
-    std::memcpy(out.data() + offset, tensor.data(), tensor.size() * sizeof(T));
+    if (!tensor.empty()) std::memcpy(out.data() + offset, tensor.data(), tensor.size() * sizeof(T));
     return out;
 }
 

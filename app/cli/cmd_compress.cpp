@@ -41,6 +41,7 @@ KS_CLI_COMMAND(compressCommand) {
         {"layer-ranks", "L=R,..;...", "per-layer settings instead, e.g. 'fc1=44,fc2=20;fc1=16,fc2=8'", false, ""},
         {"energies", "E,E,...", "kept-energy thresholds in (0, 1] instead, e.g. 0.8,0.9,0.99", false, ""},
         {"fine-tune-epochs", "E", "fine-tune each setting's factors for E epochs (slow)", false, "0"},
+        {"fine-tune-lr", "LR", "initial Adadelta learning rate of the fine-tuning", false, "1.0"},
         {"compute", "SPEC", "inference arithmetic: native, bf16, fp16, fp16/fp32, e4m3/fp32, ...", false, "native"},
         {"limit", "N", "classify a stratified subset of N test digits (for emulated arithmetic)", false, ""},
         {"threads", "T", "inference threads (default: all cores)", false, ""},
@@ -79,6 +80,8 @@ KS_CLI_COMMAND(compressCommand) {
             throw cli::UsageError(e.what());
         }
         s.fineTuneEpochs = int(args.getInt("fine-tune-epochs", 0, 100));
+        s.fineTuneLearningRate = args.getDouble("fine-tune-lr");
+        if (!(s.fineTuneLearningRate > 0)) throw cli::UsageError("--fine-tune-lr: must be positive");
         if (args.has("limit")) s.maxTestDigits = static_cast<std::size_t>(args.getInt("limit", 1, 1000000));
         if (args.has("threads")) s.threads = int(args.getInt("threads", 1, 256));
         s.includeDense = !args.flag("no-dense");

@@ -26,7 +26,7 @@ std::string CompressSweep::key() const {
     }
     out << '|';
     for (double e : energies) out << e << ',';
-    out << '|' << includeDense << '|' << fineTuneEpochs << '|' << fineTuneSeed << '|' << numeric::computeSpecName(compute)
+    out << '|' << includeDense << '|' << fineTuneEpochs << '|' << fineTuneSeed << '|' << fineTuneLearningRate << '|' << numeric::computeSpecName(compute)
         << '|' << threads << '|' << measureTime << '|' << maxTestDigits;
     return out.str();
 }
@@ -195,6 +195,7 @@ nn::Model CompressionStudy::prepare(const LayerRanks& ranks, const CompressSweep
         nn::TrainOptions t;
         t.epochs = options.fineTuneEpochs;
         t.seed = options.fineTuneSeed;
+        t.learningRate = options.fineTuneLearningRate;
         t.progressEvery = 10;
         t.cancel = &stop;
         t.progress = [&](const nn::TrainProgress&) {

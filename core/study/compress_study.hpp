@@ -56,6 +56,9 @@ struct CompressSweep {
     bool includeDense = true;  ///< add the uncompressed network as the row "dense"
     int fineTuneEpochs = 0;    ///< fine-tune the factors of each setting on the training digits
     std::uint64_t fineTuneSeed = 1;
+    /// Adadelta's initial learning rate for fine-tuning (the seed's recipe trains from scratch at 1.0;
+    /// from pretrained factors that large a step can undo them at the higher ranks).
+    double fineTuneLearningRate = 1.0;
     numeric::ComputeSpec compute;  ///< inference arithmetic (native float32 by default)
     int threads = 0;               ///< inference threads (0: every core)
     TimingOptions timing{1, 3, 50, 0.05};

@@ -69,10 +69,21 @@ std::mutex& plannerMutex() {
     return m;
 }
 
-/// Plans for one transform size, created once (FFTW_MEASURE) and kept for the program's life.
+/// Plans for one transform size, created once (FFTW_MEASURE) and kept until the program exits.
 FftwPlans plansFor(std::int64_t fh, std::int64_t fw) {
     std::lock_guard lock(plannerMutex());
-    static std::map<std::pair<std::int64_t, std::int64_t>, FftwPlans> cache;
+    // destroyed at exit (after the mutex, which was constructed first), so no plan outlives the program
+    struct PlanCache {
+        std::map<std::pair<std::int64_t, std::int64_t>, FftwPlans> plans;
+        ~PlanCache() {
+            for (auto& [size, p] : plans) {
+                fftwf_destroy_plan(p.forward);
+                fftwf_destroy_plan(p.backward);
+            }
+        }
+    };
+    static PlanCache instance;
+    auto& cache = instance.plans;
     auto it = cache.find({fh, fw});
     if (it != cache.end()) return it->second;
     const std::size_t realCount = static_cast<std::size_t>(fh * fw);

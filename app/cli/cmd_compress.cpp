@@ -41,7 +41,7 @@ KS_CLI_COMMAND(compressCommand) {
         {"layer-ranks", "L=R,..;...", "per-layer settings instead, e.g. 'fc1=44,fc2=20;fc1=16,fc2=8'", false, ""},
         {"energies", "E,E,...", "kept-energy thresholds in (0, 1] instead, e.g. 0.8,0.9,0.99", false, ""},
         {"fine-tune-epochs", "E", "fine-tune each setting's factors for E epochs (slow)", false, "0"},
-        {"fine-tune-lr", "LR", "initial Adadelta learning rate of the fine-tuning", false, "1.0"},
+        {"fine-tune-lr", "LR", "initial Adadelta learning rate of the fine-tuning (1.0 trains from scratch)", false, "0.1"},
         {"compute", "SPEC", "inference arithmetic: native, bf16, fp16, fp16/fp32, e4m3/fp32, ...", false, "native"},
         {"limit", "N", "classify a stratified subset of N test digits (for emulated arithmetic)", false, ""},
         {"threads", "T", "inference threads (default: all cores)", false, ""},

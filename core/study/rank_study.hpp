@@ -11,7 +11,8 @@
 //                   energy_kept (Σ_{i≤r} σ_i² / Σ σ_i², in [0, 1])
 //   spectrum        input (label), index (1-based), singular_value, energy_kept (cumulative up to index)
 //   speed-up        rank, flop_model_speedup, measured_speedup, dense_median_ms, factored_median_ms,
-//                   decomposition_ms   — (m×k)·(k×n) with B factored offline as (A·L_r)·R_r;
+//                   decomposition_ms   — (m×k)·(k×n) with B factored offline as (A·L_r)·R_r; the dense
+//                   product is timed again beside each rank (dense_median_ms per row);
 //                   the decomposition (one exact SVD of B, one run) is excluded from factored_median_ms.
 #include <cmath>
 #include <cstdint>
@@ -116,7 +117,7 @@ struct SpeedupResult {
     Table table;                                 ///< columns in the header comment
     double flopBreakEvenRank = 0;                ///< k·n / (k + n): 102.4 for 512×128
     std::optional<double> measuredBreakEvenRank; ///< interpolated where measured_speedup crosses 1
-    double denseMedianMs = 0;
+    double denseMedianMs = 0;                    ///< median over the ranks of dense_median_ms
 };
 
 /// 2·m·k·n / (2·m·r·(k + n)) = k·n / (r·(k + n)).

@@ -112,6 +112,9 @@ LowRankPage::LowRankPage(QWidget* parent)
     auto* bottom = new QSplitter(Qt::Horizontal);
     bottom->addWidget(speedupChart_);
     bottom->addWidget(pictures);
+    bottom->setStretchFactor(0, 1);
+    bottom->setStretchFactor(1, 1);
+    bottom->setSizes({500, 500});
     auto* right = new QSplitter(Qt::Vertical);
     right->addWidget(top);
     right->addWidget(bottom);

@@ -160,6 +160,10 @@ NetworkPage::NetworkPage(QWidget* parent)
     grid->addWidget(ratioRuntime_, 0, 1);
     grid->addWidget(runtimeAccuracy_, 1, 0);
     grid->addWidget(grid_, 1, 1);
+    grid->setColumnStretch(0, 1);
+    grid->setColumnStretch(1, 1);
+    grid->setRowStretch(0, 1);
+    grid->setRowStretch(1, 1);
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(scroll);
     layout->addWidget(right, 1);

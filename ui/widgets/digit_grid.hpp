@@ -27,8 +27,8 @@ public:
 
 protected:
     void paintEvent(QPaintEvent* event) override;
-    QSize sizeHint() const override { return {520, 320}; }
-    QSize minimumSizeHint() const override { return {260, 160}; }
+    QSize sizeHint() const override { return {360, 300}; }
+    QSize minimumSizeHint() const override { return {200, 150}; }
 
 private:
     QList<Digit> digits_;

@@ -123,6 +123,9 @@ LowRankPage::LowRankPage(QWidget* parent)
     layout->addWidget(scroll);
     layout->addWidget(right, 1);
 
+    // A user's image can hold millions of pixels: keep few analyses and pictures in memory.
+    analysisRunner_->setCacheLimit(8);
+    pictureRunner_->setCacheLimit(16);
     // The speed-up does not depend on the input: time it once (lightly: it runs beside the UI).
     speedupSweep_.timing.minRepeats = 5;
     speedupSweep_.timing.minSeconds = 0.05;

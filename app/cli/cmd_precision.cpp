@@ -1,6 +1,5 @@
 // `kernelscope-cli precision`: the precision study headless — a CSV and the GUI's chart as PNG.
 #include <iostream>
-#include <sstream>
 
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
@@ -8,19 +7,6 @@
 #include "numeric/format_family.hpp"
 #include "numeric/rounding.hpp"
 #include "study/precision_study.hpp"
-
-namespace {
-
-std::vector<std::string> splitList(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ','))
-        if (!item.empty()) out.push_back(item);
-    return out;
-}
-
-}  // namespace
 
 KS_CLI_COMMAND(precisionCommand) {
     ks::cli::Command c;
@@ -51,7 +37,7 @@ KS_CLI_COMMAND(precisionCommand) {
         if (operation == "conv") s.operation = study::Operation::Conv;
         else if (operation == "matmul") s.operation = study::Operation::Matmul;
         else throw cli::UsageError("--operation: expected conv or matmul, got '" + operation + "'");
-        if (args.has("methods")) s.methods = splitList(args.get("methods"));
+        if (args.has("methods")) s.methods = args.getList("methods");
         s.family = args.get("family");
         try {
             (void)numeric::standardFamily(s.family);

@@ -200,8 +200,7 @@ KS_CLI_COMMAND(reportCommand) {
         const std::string dir = args.get("out");
         const int trials = int(args.getInt("trials", 1, 1000));
         const std::string sections = "," + args.get("sections") + ",";
-        std::stringstream list(args.get("sections"));
-        for (std::string item; std::getline(list, item, ',');)
+        for (const std::string& item : args.getList("sections"))
             if (item != "precision" && item != "rank" && item != "compress" && item != "lns")
                 throw ks::cli::UsageError("--sections: unknown section '" + item + "' (precision, rank, compress, lns)");
         ks::cli::ensureDirectory(dir);

@@ -83,6 +83,14 @@ std::vector<long long> Args::getIntList(const std::string& name) const {
     return out;
 }
 
+std::vector<std::string> Args::getList(const std::string& name) const {
+    std::vector<std::string> out;
+    std::stringstream ss(get(name));
+    for (std::string item; std::getline(ss, item, ',');)
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
 Args parseArgs(const Command& command, const std::vector<std::string>& arguments) {
     Args args;
     for (const auto& o : command.options)

@@ -45,6 +45,8 @@ public:
     double getDouble(const std::string& name) const;
     /// A comma-separated list of integers, e.g. --shape 1,64,56,56,64,3
     std::vector<long long> getIntList(const std::string& name) const;
+    /// A comma-separated list of words, e.g. --methods direct,fft (empty items dropped)
+    std::vector<std::string> getList(const std::string& name) const;
     const std::vector<std::string>& positional() const { return positional_; }
 
 private:

@@ -21,16 +21,6 @@ using numeric::ComputeSpec;
 using numeric::Format;
 using numeric::FormatKind;
 
-int formatBits(const Format& f) {
-    switch (f.kind) {
-    case FormatKind::Float: return 1 + f.exponentBits + f.mantissaBits;
-    case FormatKind::Fixed: return f.wordBits;
-    case FormatKind::ScaledInt: return f.intBits;
-    case FormatKind::Log: return 1 + f.logIntegerBits + f.logFractionBits;
-    }
-    return 0;
-}
-
 ComputeSpec PrecisionSweep::specFor(const Format& format) const {
     return accumulation == Accumulation::InFormat ? ComputeSpec::uniform(format, rounding)
                                                   : ComputeSpec::mixed(format, Format::fp32(), rounding);
@@ -204,7 +194,7 @@ Table runPrecisionSweep(const PrecisionSweep& s, const Progress& progress) {
             meanAbs.push_back(any ? m.meanAbs : std::nan(""));
             nonFinite += double(m.nonFinite);
         }
-        table.addRow({point.position, formatBits(format), quantile(rel, 0.5), quantile(rel, 0.1), quantile(rel, 0.9),
+        table.addRow({point.position, numeric::bitWidth(format), quantile(rel, 0.5), quantile(rel, 0.1), quantile(rel, 0.9),
                       quantile(maxAbs, 0.5), quantile(meanAbs, 0.5), nonFinite, int(point.metrics.size()), operation,
                       methods[point.method], s.family, numeric::formatName(format), point.status});
     }

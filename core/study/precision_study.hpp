@@ -64,9 +64,6 @@ Table runPrecisionSweep(const PrecisionSweep& sweep, const Progress& progress = 
 /// method highlighted. The GUI and the CLI draw the same spec.
 ChartSpec precisionChart(const PrecisionSweep& sweep, std::optional<int> currentPosition = std::nullopt);
 
-/// The total width in bits of a format (sign included).
-int formatBits(const numeric::Format& format);
-
 /// One point of a sweep in detail, for pictures: the first trial's input, the method's output at
 /// the format, the reference output, and the element-wise error. For conv: first image, first
 /// channel / output channel; for matmul: the matrices.

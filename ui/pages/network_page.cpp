@@ -207,9 +207,13 @@ NetworkPage::NetworkPage(QWidget* parent)
 
 NetworkPage::~NetworkPage() {
     saveSettings();
-    sweepRunner_->cancel();
-    currentRunner_->cancel();
-    waitForIdle();
+    // Stop the background work before any member goes away. The runners' destructors wait for their
+    // threads without dispatching events, so no result is delivered into this half-destroyed page.
+    for (StudyRunner* runner : {sweepRunner_, currentRunner_}) {
+        disconnect(runner, nullptr, this, nullptr);
+        runner->cancel();
+        delete runner;
+    }
 }
 
 QList<ChartPanel*> NetworkPage::charts() const { return {ratioAccuracy_, ratioRuntime_, runtimeAccuracy_}; }

@@ -92,6 +92,20 @@ private Q_SLOTS:
         QVERIFY2(error.contains(QStringLiteral("notes.txt")), qPrintable(error));
     }
 
+    void openDispatchesBySuffix() {
+        MainWindow window;
+        QTemporaryDir dir;
+        const QString corrupt = dir.filePath(QStringLiteral("broken.safetensors"));
+        QFile file(corrupt);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("not a safetensors file");
+        file.close();
+        QString error;
+        QVERIFY(!window.openFile(corrupt, &error));
+        QCOMPARE(window.currentPage(), 2);  // the Network page took it
+        QVERIFY2(error.contains(QStringLiteral("broken.safetensors")), qPrintable(error));
+    }
+
     void screenshotsWritten() {
         QTemporaryDir dir;
         MainWindow window;

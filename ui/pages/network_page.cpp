@@ -216,6 +216,10 @@ NetworkPage::~NetworkPage() {
     }
 }
 
+QStringList NetworkPage::openableSuffixes() const {
+    return {QStringLiteral("pt"), QStringLiteral("pth"), QStringLiteral("safetensors"), QStringLiteral("npz")};
+}
+
 QList<ChartPanel*> NetworkPage::charts() const { return {ratioAccuracy_, ratioRuntime_, runtimeAccuracy_}; }
 
 void NetworkPage::setTaskProgress(TaskProgress* progress) { sweepRunner_->setProgressWidget(progress); }

@@ -39,6 +39,9 @@ public:
     /// Load a weight file (.pt/.pth/.safetensors/.npz). On failure: false, *error names the file and
     /// the problem, and the page keeps its previous model.
     bool openWeights(const QString& path, QString* error);
+    /// Weight files: File ▸ Open… and drag-and-drop onto the window land here.
+    QStringList openableSuffixes() const override;
+    bool openFile(const QString& path, QString* error) override { return openWeights(path, error); }
     /// Back to the embedded pretrained weights.
     void openEmbedded();
 

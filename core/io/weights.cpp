@@ -127,16 +127,17 @@ WeightSet parseWeights(std::span<const std::byte> bytes, const std::string& what
         }
         return torch ? parseTorchCheckpoint(bytes, what) : parseNpz(bytes, what);
     }
-    if (bytes.size() >= 2 && bytes[0] == std::byte{0x80} && std::to_integer<int>(bytes[1]) <= 5)
-        throw WeightFileError(what + ": a bare pickle (PyTorch's legacy, pre-1.6 format) is not supported; "
-                                     "re-save it with a current torch.save (zip format)");
     if (bytes.size() >= 9) {
-        // safetensors: 8-byte little-endian header length, then a JSON object.
+        // safetensors (checked before the pickle magic: a header length whose low byte is 0x80 looks
+        // like one): 8-byte little-endian header length, then a JSON object.
         std::uint64_t headerLength = 0;
         for (int i = 0; i < 8; ++i) headerLength |= std::uint64_t{std::to_integer<std::uint8_t>(bytes[i])} << (8 * i);
         if (headerLength > 0 && headerLength <= bytes.size() - 8 && bytes[8] == std::byte{'{'})
             return parseSafetensors(bytes, what);
     }
+    if (bytes.size() >= 2 && bytes[0] == std::byte{0x80} && std::to_integer<int>(bytes[1]) <= 5)
+        throw WeightFileError(what + ": a bare pickle (PyTorch's legacy, pre-1.6 format) is not supported; "
+                                     "re-save it with a current torch.save (zip format)");
     throw WeightFileError(what + ": not a recognised weight file (expected a PyTorch checkpoint, .safetensors, "
                                  ".npz or .npy)");
 }

@@ -144,6 +144,21 @@ private Q_SLOTS:
         }
     }
 
+    // A header of 0x180 bytes starts the file with 0x80, the pickle protocol opcode.
+    void safetensorsWhoseLengthLooksLikePickle() {
+        std::string header = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+        header.resize(0x180, ' ');
+        std::string file(8, '\0');
+        file[0] = '\x80';
+        file[1] = '\x01';
+        file += header;
+        const float one = 1.0f;
+        file.append(reinterpret_cast<const char*>(&one), 4);
+        const io::WeightSet set = io::parseWeights(std::as_bytes(std::span(file.data(), file.size())), "x.safetensors");
+        QCOMPARE(set.tensors.size(), std::size_t{1});
+        QVERIFY(set.format == io::WeightFormat::Safetensors);
+    }
+
     void safetensorsRoundTrip() {
         const io::WeightSet pt = io::readWeights(kData / "tiny_mlp.pt");
         const std::string bytes = io::serializeSafetensors(pt.tensors, {{"note", "a \"quoted\" value"}});

@@ -25,7 +25,7 @@ KS_CLI_COMMAND(precisionCommand) {
         {"to", "N", "last position (default: the family's last)", false, ""},
         {"accumulate", "format|fp32", "where sums are kept", false, "format"},
         {"rounding", "MODE", "nearest, toward-zero, up, down, stochastic", false, "nearest"},
-        {"distribution", "D", "normal, uniform or image", false, "uniform"},
+        {"distribution", "D", "normal, uniform, image or activations", false, "uniform"},
         {"trials", "N", "random inputs per point", false, "3"},
         {"seed", "S", "random seed", false, "1"},
         {"shape", "DIMS", "conv: N,C,H,W,K,R[,stride,pad]; matmul: M,K,N (default 1,16,20,20,4,3 / 32,64,32)", false, ""},

@@ -4,6 +4,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "study/rank_study.hpp"
+
 namespace ks::study {
 
 std::string distributionName(Distribution d) {
@@ -11,16 +13,18 @@ std::string distributionName(Distribution d) {
     case Distribution::Normal: return "normal";
     case Distribution::Uniform: return "uniform";
     case Distribution::ImageLike: return "image";
+    case Distribution::Activations: return "activations";
     }
     return "?";
 }
 
-std::vector<std::string> distributionNames() { return {"normal", "uniform", "image"}; }
+std::vector<std::string> distributionNames() { return {"normal", "uniform", "image", "activations"}; }
 
 Distribution parseDistribution(std::string_view name) {
-    for (auto d : {Distribution::Normal, Distribution::Uniform, Distribution::ImageLike})
+    for (auto d : {Distribution::Normal, Distribution::Uniform, Distribution::ImageLike, Distribution::Activations})
         if (name == distributionName(d)) return d;
-    throw std::invalid_argument("unknown distribution '" + std::string(name) + "' (choose normal, uniform or image)");
+    throw std::invalid_argument("unknown distribution '" + std::string(name) +
+                                "' (choose normal, uniform, image or activations)");
 }
 
 TensorD makeInput(Distribution d, const Shape& shape, std::uint64_t seed) {
@@ -35,6 +39,17 @@ TensorD makeInput(Distribution d, const Shape& shape, std::uint64_t seed) {
     case Distribution::Uniform: {
         std::uniform_real_distribution<double> uniform(-1.0, 1.0);
         for (auto& v : t.storage()) v = uniform(rng);
+        break;
+    }
+    case Distribution::Activations: {
+        // One matrix of real activations (computed once), read from a seeded offset, wrapping around.
+        static const TensorD activations = makeRankInput(RankInputKind::Activation).matrix;
+        const std::size_t n = activations.size();
+        std::size_t at = static_cast<std::size_t>(rng() % n);
+        for (auto& v : t.storage()) {
+            v = activations[at];
+            at = (at + 1) % n;
+        }
         break;
     }
     case Distribution::ImageLike: {

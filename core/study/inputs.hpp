@@ -13,10 +13,12 @@ enum class Distribution {
     Normal,     ///< N(0, 1), the assignment's randn
     Uniform,    ///< U[-1, 1], as in Lavin & Gray's accuracy table
     ImageLike,  ///< smooth, non-negative, in [0, 1]: a sum of random Gaussian blobs (pixels of a photo)
+    Activations,  ///< real activations: relu(fc1) of the embedded MLP on test digits (sparse, skewed),
+                  ///< read in order from a seeded offset (needs the embedded weights)
 };
 
 std::string distributionName(Distribution d);
-/// "normal", "uniform", "image"; std::invalid_argument listing them otherwise.
+/// "normal", "uniform", "image", "activations"; std::invalid_argument listing them otherwise.
 Distribution parseDistribution(std::string_view name);
 std::vector<std::string> distributionNames();
 

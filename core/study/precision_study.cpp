@@ -57,8 +57,9 @@ struct Trial {
 Trial makeTrial(const PrecisionSweep& s, int t) {
     Trial trial;
     const std::uint64_t seed = s.seed * 1000003ull + static_cast<std::uint64_t>(t) * 2;
-    // Weights are never "image-like": a filter or a weight matrix is signed.
-    const Distribution weightDistribution = s.distribution == Distribution::ImageLike ? Distribution::Uniform : s.distribution;
+    // Weights are signed whatever the data: images and activations get uniform [-1, 1] filters.
+    const bool signedData = s.distribution == Distribution::Normal || s.distribution == Distribution::Uniform;
+    const Distribution weightDistribution = signedData ? s.distribution : Distribution::Uniform;
     if (s.operation == Operation::Conv) {
         trial.a = makeInput(s.distribution, s.conv.inputShape(), seed);
         trial.b = makeInput(weightDistribution, s.conv.weightShape(), seed + 1);

@@ -74,6 +74,28 @@ private Q_SLOTS:
         QVERIFY(f4 < f6);
     }
 
+    // Real activations are non-negative and sparse (ReLU), unlike the synthetic distributions.
+    void activationsAreReal() {
+        const TensorD a = study::makeInput(study::Distribution::Activations, {64, 64}, 3);
+        std::size_t zeros = 0;
+        for (double v : a.storage()) {
+            QVERIFY(v >= 0);
+            zeros += v == 0;
+        }
+        QVERIFY(zeros > a.size() / 10);
+        QVERIFY(zeros < a.size());
+        PrecisionSweep s;
+        s.operation = study::Operation::Matmul;
+        s.methods = {"naive"};
+        s.family = "e5";
+        s.firstPosition = s.lastPosition = 10;
+        s.distribution = study::Distribution::Activations;
+        s.trials = 2;
+        const study::Table t = study::runPrecisionSweep(s);
+        const double e = errorAt(t, "naive", 10);
+        QVERIFY2(e > 1e-5 && e < 1e-2, qPrintable(QString::number(e)));
+    }
+
     void unsupportedPointsSayWhy() {
         PrecisionSweep s;
         s.operation = study::Operation::Conv;

@@ -19,6 +19,21 @@ private Q_SLOTS:
         QTest::newRow("unknown option") << QStringList{QStringLiteral("info"), QStringLiteral("--bogus")} << 2
                                         << QStringLiteral("unknown option '--bogus'");
         QTest::newRow("info") << QStringList{QStringLiteral("info")} << 0 << QStringLiteral("Eigen");
+        QTest::newRow("bad format name") << QStringList{QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("fp17x"),
+                                                       QStringLiteral("--in"), QStringLiteral("a.npy"), QStringLiteral("--out"), QStringLiteral("b.npy")}
+                                         << 2 << QStringLiteral("unknown number format 'fp17x'");
+        QTest::newRow("bad family") << QStringList{QStringLiteral("precision"), QStringLiteral("--out"), QStringLiteral("x"),
+                                                   QStringLiteral("--family"), QStringLiteral("e99")}
+                                    << 2 << QStringLiteral("unknown format family 'e99'");
+        QTest::newRow("bad shape") << QStringList{QStringLiteral("bench"), QStringLiteral("conv"), QStringLiteral("--shape"), QStringLiteral("1,2,3")}
+                                   << 2 << QStringLiteral("--shape");
+        QTest::newRow("not an integer") << QStringList{QStringLiteral("precision"), QStringLiteral("--out"), QStringLiteral("x"),
+                                                       QStringLiteral("--trials"), QStringLiteral("many")}
+                                        << 2 << QStringLiteral("--trials: expected an integer, got 'many'");
+        QTest::newRow("missing input file") << QStringList{QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("fp16"),
+                                                          QStringLiteral("--in"), QStringLiteral("/nonexistent/a.npy"), QStringLiteral("--out"),
+                                                          QStringLiteral("/tmp/b.npy")}
+                                            << 1 << QStringLiteral("/nonexistent/a.npy");
     }
     void exitStatusAndMessages() {
         QFETCH(QStringList, arguments);

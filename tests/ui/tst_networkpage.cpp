@@ -46,6 +46,20 @@ double accuracyOnEmbeddedTest(const nn::Model& model) {
     return nn::accuracy(model.forward(nn::toMatrix(test.normalisedImages())), test.labels);
 }
 
+/// IDX files (big-endian header, then bytes) of the first `count` embedded test digits.
+void writeIdx(const QString& images, const QString& labels, std::size_t count) {
+    const io::DigitSet test = io::embeddedSplit().test;
+    auto be32 = [](std::uint32_t v) {
+        return std::string{char(v >> 24), char((v >> 16) & 0xff), char((v >> 8) & 0xff), char(v & 0xff)};
+    };
+    std::string img = be32(0x803) + be32(std::uint32_t(count)) + be32(28) + be32(28);
+    img.append(reinterpret_cast<const char*>(test.pixels.data()), count * 784);
+    std::string lab = be32(0x801) + be32(std::uint32_t(count));
+    lab.append(reinterpret_cast<const char*>(test.labels.data()), count);
+    writeBytes(images, img);
+    writeBytes(labels, lab);
+}
+
 }  // namespace
 
 class tst_NetworkPage : public QObject {
@@ -172,6 +186,30 @@ private Q_SLOTS:
         page.openEmbedded();
         page.waitForIdle();
         QCOMPARE(page.currentPoint()->accuracy, before);
+    }
+
+    void idxDigitsReplaceTheTestSet() {
+        ui::NetworkPage page;
+        page.waitForIdle();
+        const QString images = dir_.filePath(QStringLiteral("t10k-images-idx3-ubyte"));
+        writeIdx(images, dir_.filePath(QStringLiteral("t10k-labels-idx1-ubyte")), 60);
+        QString error;
+        QVERIFY2(page.openFile(images, &error), qPrintable(error));  // the window's Open… lands here
+        page.waitForIdle();
+        QCOMPARE(page.currentPoint()->testDigits, std::size_t{60});
+        QVERIFY(page.modelDescription().contains(QStringLiteral("60 digits")));
+
+        // An images file without its labels file beside it: an error, and the 60 digits stay.
+        const QString lonely = dir_.filePath(QStringLiteral("lonely-images-idx3-ubyte"));
+        writeBytes(lonely, "\0\0\x08\x03");
+        QVERIFY(!page.openFile(lonely, &error));
+        QVERIFY2(error.contains(QStringLiteral("lonely-labels-idx1-ubyte")), qPrintable(error));
+        page.waitForIdle();
+        QCOMPARE(page.currentPoint()->testDigits, std::size_t{60});
+
+        page.openEmbedded();
+        page.waitForIdle();
+        QCOMPARE(page.currentPoint()->testDigits, std::size_t{2000});
     }
 };
 

@@ -4,6 +4,7 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
+#include <QDir>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -80,7 +81,7 @@ private:
 NetworkPage::NetworkPage(QWidget* parent)
     : InvestigationPage(tr("Network"),
                         tr("Accuracy and runtime of the digit-recognition network as its layers are compressed."), parent),
-      modelLabel_(new QLabel), openButton_(new QPushButton(tr("Open weights…"))),
+      modelLabel_(new QLabel), openButton_(new QPushButton(tr("Open weights or digits…"))),
       embeddedButton_(new QPushButton(tr("Embedded"))), slider_(new QSlider(Qt::Horizontal)), rankLabel_(new QLabel),
       layerForm_(new QFormLayout), sweepMode_(new QComboBox), compute_(new QComboBox), fineTune_(new QSpinBox),
       accuracy_(new QLabel), message_(new QLabel), ratioAccuracy_(new ChartPanel), ratioRuntime_(new ChartPanel),
@@ -171,12 +172,12 @@ NetworkPage::NetworkPage(QWidget* parent)
     connect(openButton_, &QPushButton::clicked, this, [this] {
         QSettings settings;
         const QString path = QFileDialog::getOpenFileName(
-            this, tr("Open weights"), settings.value(QStringLiteral("paths/weights")).toString(),
-            tr("Weight files (*.pt *.pth *.safetensors *.npz);;All files (*)"));
+            this, tr("Open weights or digits"), settings.value(QStringLiteral("paths/weights")).toString(),
+            tr("Weight files (*.pt *.pth *.safetensors *.npz);;MNIST test digits (*idx3-ubyte *idx3-ubyte.gz);;All files (*)"));
         if (path.isEmpty()) return;
         settings.setValue(QStringLiteral("paths/weights"), QFileInfo(path).absolutePath());
         QString error;
-        openWeights(path, &error);
+        openFile(path, &error);
     });
     connect(embeddedButton_, &QPushButton::clicked, this, &NetworkPage::openEmbedded);
     connect(slider_, &QSlider::valueChanged, this, &NetworkPage::sliderMoved);
@@ -217,7 +218,8 @@ NetworkPage::~NetworkPage() {
 }
 
 QStringList NetworkPage::openableSuffixes() const {
-    return {QStringLiteral("pt"), QStringLiteral("pth"), QStringLiteral("safetensors"), QStringLiteral("npz")};
+    return {QStringLiteral("pt"),  QStringLiteral("pth"),         QStringLiteral("safetensors"),
+            QStringLiteral("npz"), QStringLiteral("idx3-ubyte"), QStringLiteral("idx3-ubyte.gz")};
 }
 
 QList<ChartPanel*> NetworkPage::charts() const { return {ratioAccuracy_, ratioRuntime_, runtimeAccuracy_}; }
@@ -241,10 +243,65 @@ void NetworkPage::openEmbedded() {
         message_->setText(tr("No embedded model: %1").arg(QString::fromUtf8(e.what())));
         return;
     }
+    digits_.reset();  // "Embedded" means the embedded model and the embedded digits
+    digitsName_.clear();
     source->name = tr("Embedded pretrained MLP");
     source->key = QStringLiteral("embedded");
     source->make = [] { return study::CompressionStudy::embedded(); };
     setModel(std::move(source));
+}
+
+std::shared_ptr<NetworkPage::ModelSource> NetworkPage::sourceFor(nn::Model dense, QString name, QString key) const {
+    auto source = std::make_shared<ModelSource>();
+    source->dense = std::move(dense);
+    source->name = digits_ ? tr("%1 on %2").arg(name, digitsName_) : name;
+    source->key = key;
+    const nn::Model model = source->dense;
+    const std::string studyKey = key.toStdString();
+    source->make = [model, studyKey, digits = digits_] {
+        io::DigitSplit split = digits ? *digits : io::embeddedSplit();
+        return std::make_shared<const study::CompressionStudy>(model, std::move(split.test), std::move(split.train), studyKey);
+    };
+    return source;
+}
+
+bool NetworkPage::openFile(const QString& path, QString* error) {
+    return QFileInfo(path).fileName().contains(QLatin1String("idx3-ubyte")) ? openDigits(path, error)
+                                                                            : openWeights(path, error);
+}
+
+bool NetworkPage::openDigits(const QString& path, QString* error) {
+    const QFileInfo images(path);
+    auto fail = [&](const QString& why) {
+        const QString text = images.fileName() + QStringLiteral(": ") + why;
+        message_->setText(text);
+        Q_EMIT statusMessage(text);
+        if (error) *error = text;
+        return false;
+    };
+    QString labelsName = images.fileName();
+    labelsName.replace(QLatin1String("images-idx3-ubyte"), QLatin1String("labels-idx1-ubyte"));
+    labelsName.replace(QLatin1String("images.idx3-ubyte"), QLatin1String("labels.idx1-ubyte"));
+    if (labelsName == images.fileName())
+        return fail(tr("not an MNIST images file (expected a name like t10k-images-idx3-ubyte)"));
+    const QString labels = images.dir().filePath(labelsName);
+    if (!QFileInfo::exists(labels)) return fail(tr("its labels file %1 is not beside it").arg(labelsName));
+    auto split = std::make_shared<io::DigitSplit>();
+    try {
+        split->test = io::readIdx(path.toStdString(), labels.toStdString());
+    } catch (const std::exception& e) {
+        return fail(QString::fromUtf8(e.what()));
+    }
+    if (split->test.rows != 28 || split->test.cols != 28)
+        return fail(tr("the digits are %1×%2 pixels; the network reads 28×28").arg(split->test.rows).arg(split->test.cols));
+    if (split->test.count() == 0) return fail(tr("it holds no digits"));
+    digits_ = std::move(split);
+    digitsName_ = tr("%1 digits of %2").arg(digits_->test.count()).arg(images.fileName());
+    const QString modelName = source_ ? source_->name.section(tr(" on "), 0, 0) : tr("Embedded pretrained MLP");
+    setModel(sourceFor(source_ ? source_->dense : nn::loadModel("embedded"), modelName,
+                       QStringLiteral("digits:%1#%2").arg(images.absoluteFilePath()).arg(++generation_)));
+    Q_EMIT statusMessage(tr("Opened %1").arg(digitsName_));
+    return true;
 }
 
 bool NetworkPage::openWeights(const QString& path, QString* error) {
@@ -268,15 +325,8 @@ bool NetworkPage::openWeights(const QString& path, QString* error) {
                         .arg(source->dense.inputFeatures())
                         .arg(source->dense.outputFeatures())
                         .arg(pixels));
-    source->name = file;
-    source->key = QStringLiteral("file:%1#%2").arg(QFileInfo(path).absoluteFilePath()).arg(++generation_);
-    const nn::Model dense = source->dense;
-    const std::string key = source->key.toStdString();
-    source->make = [dense, key] {
-        io::DigitSplit digits = io::embeddedSplit();
-        return std::make_shared<const study::CompressionStudy>(dense, std::move(digits.test), std::move(digits.train), key);
-    };
-    setModel(std::move(source));
+    setModel(sourceFor(std::move(source->dense), file,
+                       QStringLiteral("file:%1#%2").arg(QFileInfo(path).absoluteFilePath()).arg(++generation_)));
     Q_EMIT statusMessage(tr("Opened %1").arg(file));
     return true;
 }

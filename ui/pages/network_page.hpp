@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "pages/investigation_page.hpp"
+#include "io/mnist.hpp"
 #include "study/compress_study.hpp"
 
 class QComboBox;
@@ -39,9 +40,13 @@ public:
     /// Load a weight file (.pt/.pth/.safetensors/.npz). On failure: false, *error names the file and
     /// the problem, and the page keeps its previous model.
     bool openWeights(const QString& path, QString* error);
-    /// Weight files: File ▸ Open… and drag-and-drop onto the window land here.
+    /// Test digits from MNIST IDX files: an images file (…images-idx3-ubyte[.gz]) with its labels
+    /// file beside it (…labels-idx1-ubyte[.gz]). They replace the embedded 2,000 test digits until
+    /// "Embedded" is chosen again. On failure: false, *error names the problem, nothing changes.
+    bool openDigits(const QString& path, QString* error);
+    /// Weight files and IDX digit files: File ▸ Open… and drag-and-drop onto the window land here.
     QStringList openableSuffixes() const override;
-    bool openFile(const QString& path, QString* error) override { return openWeights(path, error); }
+    bool openFile(const QString& path, QString* error) override;
     /// Back to the embedded pretrained weights.
     void openEmbedded();
 
@@ -79,7 +84,12 @@ private:
     void saveSettings() const;
     void restoreSettings();
 
+    /// The source for `dense` with the current digits (the user's, else the embedded split).
+    std::shared_ptr<ModelSource> sourceFor(nn::Model dense, QString name, QString key) const;
+
     std::shared_ptr<ModelSource> source_;
+    std::shared_ptr<const io::DigitSplit> digits_;  ///< the user's digits; null: the embedded split
+    QString digitsName_;
     int generation_ = 0;
     QLabel* modelLabel_;
     QPushButton* openButton_;

@@ -129,6 +129,19 @@ private Q_SLOTS:
         QVERIFY(QDir(dir.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).isEmpty());
     }
 
+    void followsDarkPalette() {
+        ui::ChartPanel panel;
+        panel.setData(sampleTable(), sampleSpec());
+        QCOMPARE(panel.chart()->theme(), QChart::ChartThemeLight);
+        QPalette dark = panel.palette();
+        dark.setColor(QPalette::Window, QColor(40, 40, 40));
+        dark.setColor(QPalette::WindowText, Qt::white);
+        panel.setPalette(dark);
+        QCOMPARE(panel.chart()->theme(), QChart::ChartThemeDark);
+        QCOMPARE(panel.seriesNames().size(), 2);  // series redrawn after the theme change
+        QVERIFY(panel.chart()->backgroundBrush().color().lightness() < 128);
+    }
+
     void headlessRender() {
         QTemporaryDir dir;
         const QString png = dir.filePath(QStringLiteral("h.png"));

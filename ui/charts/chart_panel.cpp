@@ -77,6 +77,7 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent), view_(new QChartView(
     layout->addWidget(view_, 1);
     view_->setRenderHint(QPainter::Antialiasing);
     view_->setChart(new QChart);
+    applyPaletteTheme();
     view_->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(view_, &QWidget::customContextMenuRequested, this, &ChartPanel::contextMenu);
 
@@ -110,6 +111,21 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent), view_(new QChartView(
 ChartPanel::~ChartPanel() = default;
 
 QChart* ChartPanel::chart() const { return view_->chart(); }
+
+void ChartPanel::applyPaletteTheme() {
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    const QChart::ChartTheme theme = dark ? QChart::ChartThemeDark : QChart::ChartThemeLight;
+    if (chart()->theme() != theme) chart()->setTheme(theme);
+}
+
+void ChartPanel::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange) {
+        const QChart::ChartTheme before = chart()->theme();
+        applyPaletteTheme();
+        if (chart()->theme() != before) rebuild();  // a theme resets series pens: draw them again
+    }
+}
 
 void ChartPanel::setData(const study::Table& table, const study::ChartSpec& spec) {
     table_ = table;
@@ -240,7 +256,7 @@ QList<QPointF> ChartPanel::seriesPoints(const QString& name) const {
 QImage ChartPanel::renderImage(const QSize& logicalSize, qreal scale) const {
     QImage image(logicalSize * scale, QImage::Format_ARGB32_Premultiplied);
     image.setDevicePixelRatio(scale);
-    image.fill(Qt::white);
+    image.fill(chart()->backgroundBrush().color());
     QPainter painter(&image);
     painter.setRenderHint(QPainter::Antialiasing);
     // An explicit target rect in logical coordinates: the device pixel ratio does the scaling once.

@@ -48,7 +48,12 @@ Q_SIGNALS:
     void exported(const QString& path);
     void exportFailed(const QString& message);
 
+protected:
+    void changeEvent(QEvent* event) override;
+
 private:
+    /// Light or dark chart theme, following the widget's palette (readable in both).
+    void applyPaletteTheme();
     void rebuild();
     void updateCurrentMarker();
     void askAndExport(const QString& kind);

@@ -18,6 +18,7 @@
 #include "charts/chart_panel.hpp"
 #include "io/npy.hpp"
 #include "study_runner.hpp"
+#include "widgets/control_panel.hpp"
 #include "widgets/tensor_image.hpp"
 
 namespace ks::ui {
@@ -93,14 +94,7 @@ LowRankPage::LowRankPage(QWidget* parent)
     form->addRow(tr("Rank"), slider_);
     form->addRow(rankLabel_);
     form->addRow(message_);
-    auto* controls = new QWidget;
-    controls->setLayout(form);
-    auto* scroll = new QScrollArea;
-    scroll->setWidget(controls);
-    scroll->setWidgetResizable(true);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(300);
-    scroll->setMaximumWidth(380);
+    QScrollArea* scroll = makeControlPanel(form);
 
     auto* top = new QSplitter(Qt::Horizontal);
     top->addWidget(errorChart_);

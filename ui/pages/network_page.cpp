@@ -26,6 +26,7 @@
 #include "io/mnist.hpp"
 #include "nn/model_io.hpp"
 #include "study_runner.hpp"
+#include "widgets/control_panel.hpp"
 #include "widgets/digit_grid.hpp"
 
 namespace ks::ui {
@@ -146,14 +147,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     form->addRow(tr("Fine-tune"), fineTune_);
     form->addRow(accuracy_);
     form->addRow(message_);
-    auto* controls = new QWidget;
-    controls->setLayout(form);
-    auto* scroll = new QScrollArea;
-    scroll->setWidget(controls);
-    scroll->setWidgetResizable(true);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(300);
-    scroll->setMaximumWidth(380);
+    QScrollArea* scroll = makeControlPanel(form);
 
     auto* right = new QWidget;
     auto* grid = new QGridLayout(right);

@@ -21,6 +21,7 @@
 #include "matmul/matmul_registry.hpp"
 #include "numeric/format_family.hpp"
 #include "study_runner.hpp"
+#include "widgets/control_panel.hpp"
 #include "widgets/tensor_image.hpp"
 
 namespace ks::ui {
@@ -136,14 +137,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     form->addRow(tr("Trials"), trials_);
     form->addRow(tr("Pictures of"), pictureMethod_);
     form->addRow(message_);
-    auto* controls = new QWidget;
-    controls->setLayout(form);
-    auto* scroll = new QScrollArea;
-    scroll->setWidget(controls);
-    scroll->setWidgetResizable(true);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(300);
-    scroll->setMaximumWidth(380);
+    QScrollArea* scroll = makeControlPanel(form);
 
     auto* pictures = new QWidget;
     auto* pictureRow = new QHBoxLayout(pictures);

@@ -19,6 +19,7 @@
 
 #include "charts/chart_panel.hpp"
 #include "study_runner.hpp"
+#include "widgets/control_panel.hpp"
 
 namespace ks::ui {
 
@@ -111,14 +112,7 @@ RuntimePage::RuntimePage(QWidget* parent)
     form->addRow(tr("Sizes"), sizes_);
     form->addRow(buttons);
     form->addRow(message_);
-    auto* controls = new QWidget;
-    controls->setLayout(form);
-    auto* scroll = new QScrollArea;
-    scroll->setWidget(controls);
-    scroll->setWidgetResizable(true);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(280);
-    scroll->setMaximumWidth(360);
+    QScrollArea* scroll = makeControlPanel(form);
 
     const QStringList headers = {tr("Algorithm"), tr("Time (ms)"), tr("GFLOP/s"), tr("Workspace"), tr("Max |error|"),
                                  tr("Note")};

@@ -3,6 +3,8 @@
 // allocation or code execution.
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include <cmath>
 #include <filesystem>
 
@@ -81,15 +83,7 @@ void expectNear(const nn::MatrixF& got, const TensorF& expected, float tolerance
         }
 }
 
-template <class Fn>
-QString errorOf(Fn&& fn) {
-    try {
-        fn();
-    } catch (const std::exception& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
+using ks::test::errorOf;
 
 }  // namespace
 

@@ -2,6 +2,8 @@
 // the parameter count), emulated arithmetic against a double reference, building from weight sets.
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include <cmath>
 
 #include "io/weights.hpp"
@@ -37,15 +39,7 @@ nn::MatrixF randomMatrix(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
     return nn::MatrixF::Random(rows, cols);
 }
 
-template <class Fn>
-QString errorOf(Fn&& fn) {
-    try {
-        fn();
-    } catch (const std::exception& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
+using ks::test::errorOf;
 
 }  // namespace
 

@@ -114,6 +114,23 @@ void roundNearestEvenKernel(const Float* __restrict in, Float* __restrict out, s
     }
 }
 
+/// The kernel over whole arrays. In place (in == out) goes through an 8 KiB buffer: the kernel's
+/// __restrict promises that input and output do not alias.
+template <class Float>
+void roundNearestEvenArray(std::span<const Float> in, std::span<Float> out, const RneParams<Float>& p) {
+    if (in.data() != out.data()) {
+        roundNearestEvenKernel(in.data(), out.data(), in.size(), p);
+        return;
+    }
+    constexpr std::size_t chunk = 8192 / sizeof(Float);
+    Float buffer[chunk];
+    for (std::size_t i = 0; i < in.size(); i += chunk) {
+        const std::size_t n = std::min(chunk, in.size() - i);
+        roundNearestEvenKernel(in.data() + i, buffer, n, p);
+        std::copy(buffer, buffer + n, out.data() + i);
+    }
+}
+
 bool isIdentityFor(const Format& f, bool sourceIsFloat) {
     if (f.kind != FormatKind::Float || f.specials != Specials::Ieee || f.overflow != Overflow::Infinity) return false;
     if (sourceIsFloat) return f.exponentBits >= 8 && f.mantissaBits >= 23 && (f.subnormals || f.exponentBits > 8);
@@ -169,18 +186,7 @@ void roundArray(std::span<const double> in, std::span<double> out, const Format&
         return;
     }
     if (rounding == Rounding::NearestEven && kernelApplies<double>(format)) {
-        const auto params = rneParams<double>(format);
-        if (in.data() == out.data()) {
-            // Same array: __restrict would be a lie, so go through a small buffer.
-            double buffer[1024];
-            for (std::size_t i = 0; i < in.size(); i += 1024) {
-                const std::size_t n = std::min<std::size_t>(1024, in.size() - i);
-                roundNearestEvenKernel(in.data() + i, buffer, n, params);
-                std::copy(buffer, buffer + n, out.data() + i);
-            }
-        } else {
-            roundNearestEvenKernel(in.data(), out.data(), in.size(), params);
-        }
+        roundNearestEvenArray(in, out, rneParams<double>(format));
         return;
     }
     const Rounder r(format, rounding);
@@ -200,17 +206,7 @@ void roundArray(std::span<const float> in, std::span<float> out, const Format& f
         return;
     }
     if (rounding == Rounding::NearestEven && kernelApplies<float>(format)) {
-        const auto params = rneParams<float>(format);
-        if (in.data() == out.data()) {
-            float buffer[2048];
-            for (std::size_t i = 0; i < in.size(); i += 2048) {
-                const std::size_t n = std::min<std::size_t>(2048, in.size() - i);
-                roundNearestEvenKernel(in.data() + i, buffer, n, params);
-                std::copy(buffer, buffer + n, out.data() + i);
-            }
-        } else {
-            roundNearestEvenKernel(in.data(), out.data(), in.size(), params);
-        }
+        roundNearestEvenArray(in, out, rneParams<float>(format));
         return;
     }
     // Through double: every rounded result that lies in float's range is a float (its significand is

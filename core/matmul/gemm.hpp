@@ -1,0 +1,21 @@
+#pragma once
+// The float32 GEMM that every fast path runs on: dense and factored matmul, im2col and Winograd
+// convolution, the network's layers. Row-major, BLAS-like: transposes and leading dimensions are
+// free (handled while packing), so callers never copy an operand to change its layout.
+#include <cstdint>
+
+namespace ks::matmul {
+
+enum class Trans : std::uint8_t { No, Yes };
+
+/// C (m×n) = op(A)·op(B), or C += op(A)·op(B) when `accumulate`. Row-major storage:
+///  op(A) is m×k: A is stored m×k (lda ≥ k) when transA is No, k×m (lda ≥ m) when Yes;
+///  op(B) is k×n: B is stored k×n (ldb ≥ n) when transB is No, n×k (ldb ≥ k) when Yes;
+///  C is m×n with ldc ≥ n. k = 0 gives C = 0 (or leaves C unchanged when accumulating).
+/// threads: 1 runs on the calling thread only (for callers that parallelise themselves),
+/// 0 uses denseThreads(), n > 1 at most n threads (fewer when the product is small).
+void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+           std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate = false,
+           int threads = 0);
+
+}  // namespace ks::matmul

@@ -1,18 +1,8 @@
-// libFuzzer target: the IDX / gzip digit reader. The input is split at its first byte's position
-// into an image file and a label file. See fuzz_weights.cpp for how to build and run.
-#include <cstddef>
-#include <cstdint>
-#include <exception>
-
-#include "io/mnist.hpp"
+// libFuzzer target: the IDX / gzip digit reader (fuzz_inputs.hpp). See fuzz_weights.cpp for how to
+// build and run.
+#include "fuzz_inputs.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    if (size == 0) return 0;
-    const std::size_t cut = 1 + (size - 1) * data[0] / 255;
-    const auto* bytes = reinterpret_cast<const std::byte*>(data);
-    try {
-        (void)ks::io::parseIdx({bytes + 1, cut - 1}, {bytes + cut, size - cut}, "fuzz");
-    } catch (const std::exception&) {
-    }
+    ks::fuzz::idxInput({reinterpret_cast<const std::byte*>(data), size});
     return 0;
 }

@@ -1,13 +1,11 @@
 // direct: the reference. Straight from the definition, each output accumulated over (c, r, s) in
-// that order in the given arithmetic. The loops run along output rows in blocks so that the
-// accumulators stay in registers and the innermost loop vectorises over q (stride 1).
+// that order in the given arithmetic (double, emulated, and float32 when the column stride is not 1).
+// The loops run along output rows in blocks so that the accumulators stay in registers and the
+// innermost loop vectorises over q (stride 1). The float32 plan for unit column stride runs the
+// register-tiled kernel of conv_direct_f32.cpp instead: the same sums, tested against this one.
 #include <algorithm>
-#include <type_traits>
 
-#ifdef __AVX2__
-#include <immintrin.h>
-#endif
-
+#include "conv/conv_direct_f32.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
 #include "conv/parallel.hpp"
@@ -31,33 +29,6 @@ void directRows(const ConvProblem& pr, const V* x, const V* w, const V* bias, V*
         V* yRow = y + row * Q;
         for (std::int64_t q0 = 0; q0 < Q; q0 += kRowBlock) {
             const std::int64_t qn = std::min(kRowBlock, Q - q0);
-#ifdef __AVX2__
-            // float32, stride 1, a full block whose inputs lie inside the row for every tap: 64
-            // outputs in eight registers, one broadcast weight and eight FMAs per tap.
-            if constexpr (std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
-                if (pr.strideW == 1 && qn == kRowBlock && q0 >= pr.padW && q0 + kRowBlock + pr.S - 1 - pr.padW <= pr.W) {
-                    __m256 a[8];
-                    for (auto& v : a) v = _mm256_setzero_ps();
-                    for (std::int64_t c = 0; c < pr.C; ++c) {
-                        const V* xPlane = x + (n * pr.C + c) * pr.H * pr.W;
-                        const V* wPlane = w + (k * pr.C + c) * pr.R * pr.S;
-                        for (std::int64_t r = 0; r < pr.R; ++r) {
-                            const std::int64_t ih = oh * pr.strideH + r - pr.padH;
-                            if (ih < 0 || ih >= pr.H) continue;
-                            const float* xs = xPlane + ih * pr.W + q0 - pr.padW;
-                            for (std::int64_t s = 0; s < pr.S; ++s) {
-                                const __m256 wv = _mm256_set1_ps(wPlane[r * pr.S + s]);
-                                for (int v = 0; v < 8; ++v)
-                                    a[v] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xs + s + 8 * v), a[v]);
-                            }
-                        }
-                    }
-                    const __m256 b = _mm256_set1_ps(bias ? bias[k] : 0.0f);
-                    for (int v = 0; v < 8; ++v) _mm256_storeu_ps(yRow + q0 + 8 * v, _mm256_add_ps(a[v], b));
-                    continue;
-                }
-            }
-#endif
             std::fill(acc, acc + qn, V(0));
             for (std::int64_t c = 0; c < pr.C; ++c) {
                 const V* xPlane = x + (n * pr.C + c) * pr.H * pr.W;
@@ -120,6 +91,7 @@ public:
 
 protected:
     std::unique_ptr<ConvPlan> doPlan(const ConvProblem& problem, const float* weight) const override {
+        if (!detail::directFloatUnsupported(problem)) return detail::makeDirectFloatPlan(problem, weight);
         auto kernel = [](const ConvProblem& p, const float* x, const float* w, const float* b, float* y) {
             numeric::NativeArithmetic<float> arith;
             directConv(p, x, w, b, y, arith);

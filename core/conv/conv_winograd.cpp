@@ -4,22 +4,25 @@
 //   V[ξ][c][t] = (Bᵀ d_ct B)[ξ]           input transform of every α×α tile t
 //   M[ξ]       = U[ξ] · V[ξ]              α² GEMMs of K×C by C×T (the reduction over channels)
 //   y tile     = Aᵀ M[·][k][t] A          output transform
-// Tiles are handled 8 at a time (one vector lane per tile) so the transforms vectorise in float32;
-// the transforms skip the zero entries of the generated matrices. Partial tiles at the right and
+// This file is the generic definition (double, emulated arithmetic, and float32 where the AVX2 path
+// does not apply): tiles 8 at a time, the transforms skipping the zero entries of the generated
+// matrices. The float32 plan runs winograd_avx2.hpp for α = 4, 6, 8. Partial tiles at the right and
 // bottom edges read zeros and write only the outputs that exist, so any H and W work.
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
 
-#ifdef __AVX2__
-#include <immintrin.h>
-#endif
 
 #include "conv/conv_gemm.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
 #include "conv/parallel.hpp"
 #include "conv/winograd_transform.hpp"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#define KS_WINOGRAD_AVX2 1
+#include "conv/winograd_avx2.hpp"
+#endif
 
 namespace ks::conv {
 
@@ -86,106 +89,11 @@ void sandwich(const SparseRows<V>& left, const SparseRows<V>& right, const V* __
         }
 }
 
-/// The same for the float32 fast path with every size fixed at compile time: dense matrices, the
-/// loops fully unrolled into a straight run of vector FMAs (multiplying by the zeros costs less
-/// than the sparse version's loop overhead at these sizes). Not unrolled in sanitizer builds, where
-/// the instrumented unrolled code takes minutes to compile and speed does not matter.
-#ifdef __SANITIZE_ADDRESS__
-#define KS_WINOGRAD_UNROLL
-#else
-#define KS_WINOGRAD_UNROLL _Pragma("GCC unroll 8")
-#endif
-template <int L, int LR, int IN, int RR, class V>
-void sandwichDense(const V* __restrict left, const V* __restrict right, const V* __restrict in, V* __restrict tmp,
-                   V* __restrict out) {
-KS_WINOGRAD_UNROLL
-    for (int i = 0; i < LR; ++i)
-KS_WINOGRAD_UNROLL
-        for (int b = 0; b < IN; ++b) {
-            V acc[L] = {};
-KS_WINOGRAD_UNROLL
-            for (int a = 0; a < IN; ++a) {
-                const V c = left[i * IN + a];
-                for (int l = 0; l < L; ++l) acc[l] = std::fma(c, in[(a * IN + b) * L + l], acc[l]);
-            }
-            for (int l = 0; l < L; ++l) tmp[(i * IN + b) * L + l] = acc[l];
-        }
-KS_WINOGRAD_UNROLL
-    for (int i = 0; i < LR; ++i)
-KS_WINOGRAD_UNROLL
-        for (int j = 0; j < RR; ++j) {
-            V acc[L] = {};
-KS_WINOGRAD_UNROLL
-            for (int b = 0; b < IN; ++b) {
-                const V c = right[j * IN + b];
-                for (int l = 0; l < L; ++l) acc[l] = std::fma(c, tmp[(i * IN + b) * L + l], acc[l]);
-            }
-            for (int l = 0; l < L; ++l) out[(i * RR + j) * L + l] = acc[l];
-        }
-}
-
-#ifdef __AVX2__
-/// In-register 8×8 transpose (rows r[0..7] become columns).
-inline void transpose8x8(__m256 r[8]) {
-    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
-    const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-    const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
-    const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-    const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
-    const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-    const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
-    const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
-/// Gather 8 A×A tiles into d[(i·A + j)·8 + lane] by transposes; rows[i][lane] points at 8 readable
-/// floats whose first A are row i of the tile.
-template <int A>
-inline void gatherTiles8(const float* const rows[][8], float* d) {
-    static_assert(A <= 8);
-    for (int i = 0; i < A; ++i) {
-        __m256 r[8];
-        for (int l = 0; l < 8; ++l) r[l] = _mm256_loadu_ps(rows[i][l]);
-        transpose8x8(r);
-        for (int j = 0; j < A; ++j) _mm256_storeu_ps(d + (i * A + j) * 8, r[j]);
-    }
-}
-
-/// Scatter 8 m×m output tiles from out[(i·m + j)·8 + lane], adding the bias: row i of lane l's
-/// tile goes to rows[i][l] (m floats written).
-template <int Mt>
-inline void scatterTiles8(const float* out, float bias, float* const rows[][8]) {
-    static_assert(Mt <= 8);
-    alignas(32) std::int32_t maskBits[8];
-    for (int j = 0; j < 8; ++j) maskBits[j] = j < Mt ? -1 : 0;
-    const __m256i mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(maskBits));
-    const __m256 b = _mm256_set1_ps(bias);
-    for (int i = 0; i < Mt; ++i) {
-        __m256 r[8];
-        for (int j = 0; j < 8; ++j)
-            r[j] = j < Mt ? _mm256_add_ps(_mm256_loadu_ps(out + (i * Mt + j) * 8), b) : _mm256_setzero_ps();
-        transpose8x8(r);
-        for (int l = 0; l < 8; ++l) _mm256_maskstore_ps(rows[i][l], mask, r[l]);
-    }
-}
-#endif
 
 template <class V>
 struct WinogradMatrices {
     int m = 0, alpha = 0;
     SparseRows<V> AT, G, BT;
-    std::vector<V> denseAT, denseBT;  ///< row-major, for sandwichDense
 };
 
 template <class V, class Arith>
@@ -196,8 +104,6 @@ WinogradMatrices<V> matricesFor(const WinogradTransforms& t, Arith& arith) {
     w.AT = sparseRows<V>(t.AT, t.m, t.alpha, arith);
     w.G = sparseRows<V>(t.G, t.alpha, t.r, arith);
     w.BT = sparseRows<V>(t.BT, t.alpha, t.alpha, arith);
-    for (double v : t.AT) w.denseAT.push_back(arith.store(static_cast<V>(v)));
-    for (double v : t.BT) w.denseBT.push_back(arith.store(static_cast<V>(v)));
     return w;
 }
 
@@ -237,38 +143,7 @@ void transformInputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, cons
         const V* plane = x + (n * pr.C + c) * pr.H * pr.W;
         const std::int64_t t0 = block * kLanes;
         const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, g.tilesPerImage - t0));
-        bool gathered = false;
-#ifdef __AVX2__
-        if constexpr (A != 0 && kLanes == 8 && std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
-            // interior tiles are read in place; edge tiles (padding, partial, missing lanes) from a
-            // zero-padded copy, so that every block goes through the transposes
-            const float* rows[A][8];
-            alignas(32) float edge[8][A][8];
-            for (int l = 0; l < 8; ++l) {
-                const std::int64_t ih0 = (t0 + l) / g.tilesW * m - pr.padH;
-                const std::int64_t iw0 = (t0 + l) % g.tilesW * m - pr.padW;
-                const bool interior = l < lanes && ih0 >= 0 && ih0 + a <= pr.H && iw0 >= 0 && iw0 + a <= pr.W &&
-                                      (iw0 + 8 <= pr.W || ih0 + a < pr.H);  // 8 floats readable per row
-                for (int i = 0; i < A; ++i) {
-                    if (interior) {
-                        rows[i][l] = plane + (ih0 + i) * pr.W + iw0;
-                        continue;
-                    }
-                    const std::int64_t ih = ih0 + i;
-                    for (int j = 0; j < 8; ++j) {
-                        const std::int64_t iw = iw0 + j;
-                        edge[l][i][j] = (l < lanes && j < A && ih >= 0 && ih < pr.H && iw >= 0 && iw < pr.W)
-                                            ? plane[ih * pr.W + iw]
-                                            : 0.0f;
-                    }
-                    rows[i][l] = edge[l][i];
-                }
-            }
-            gatherTiles8<A>(rows, d.data());
-            gathered = true;
-        }
-#endif
-        for (int l = 0; l < kLanes && !gathered; ++l) {
+        for (int l = 0; l < kLanes; ++l) {
             V* lane = d.data() + l;
             if (l >= lanes) {
                 for (int e = 0; e < a * a; ++e) lane[e * kLanes] = V(0);
@@ -292,10 +167,7 @@ void transformInputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, cons
                 }
             }
         }
-        if constexpr (A != 0 && std::is_same_v<Arith, numeric::NativeArithmetic<float>>)
-            sandwichDense<kLanes, A, A, A>(mat.denseBT.data(), mat.denseBT.data(), d.data(), tmp.data(), out.data());
-        else
-            sandwich<kLanes, A, A, A>(mat.BT, mat.BT, d.data(), tmp.data(), out.data(), arith);
+        sandwich<kLanes, A, A, A>(mat.BT, mat.BT, d.data(), tmp.data(), out.data(), arith);
         const std::int64_t tg = n * g.tilesPerImage + t0;
         for (int xi = 0; xi < a * a; ++xi) {
             V* dst = Vt + xi * CT + c * g.T + tg;
@@ -359,35 +231,9 @@ void transformOutputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, con
                 for (int l = 0; l < kLanes; ++l) dst[l] = l < lanes ? src[l] : V(0);
             }
         }
-        if constexpr (A != 0 && std::is_same_v<Arith, numeric::NativeArithmetic<float>>)
-            sandwichDense<kLanes, A - 2, A, A - 2>(mat.denseAT.data(), mat.denseAT.data(), in.data(), tmp.data(),
-                                                   out.data());
-        else
             sandwich<kLanes, (A ? A - 2 : 0), A, (A ? A - 2 : 0)>(mat.AT, mat.AT, in.data(), tmp.data(), out.data(),
                                                                   arith);
         const V b = bias ? bias[k] : V(0);
-#ifdef __AVX2__
-        if constexpr (A != 0 && kLanes == 8 && std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
-            // complete tiles are written in place; partial ones through a scratch tile, then clipped
-            constexpr int Mt = A - 2;
-            float* rows[Mt][8];
-            alignas(32) float edge[8][Mt][8];
-            for (int l = 0; l < 8; ++l) {
-                const std::int64_t oh0 = (t0 + l) / g.tilesW * m, ow0 = (t0 + l) % g.tilesW * m;
-                const bool complete = l < lanes && oh0 + m <= P && ow0 + m <= Q;
-                for (int i = 0; i < Mt; ++i) rows[i][l] = complete ? plane + (oh0 + i) * Q + ow0 : edge[l][i];
-            }
-            scatterTiles8<Mt>(out.data(), b, rows);
-            for (int l = 0; l < lanes; ++l) {
-                if (rows[0][l] != edge[l][0]) continue;
-                const std::int64_t oh0 = (t0 + l) / g.tilesW * m, ow0 = (t0 + l) % g.tilesW * m;
-                const int rowsLeft = static_cast<int>(std::min<std::int64_t>(m, P - oh0));
-                const int cols = static_cast<int>(std::min<std::int64_t>(m, Q - ow0));
-                for (int i = 0; i < rowsLeft; ++i) std::copy(edge[l][i], edge[l][i] + cols, plane + (oh0 + i) * Q + ow0);
-            }
-            continue;
-        }
-#endif
         for (int l = 0; l < lanes; ++l) {
             const std::int64_t oh0 = (t0 + l) / g.tilesW * m, ow0 = (t0 + l) % g.tilesW * m;
             const int rows = static_cast<int>(std::min<std::int64_t>(m, P - oh0));
@@ -461,8 +307,14 @@ public:
         mat_ = matricesFor<float>(t, arith);
         U_.resize(static_cast<std::size_t>(t.alpha * t.alpha * problem.K * problem.C));
         transformFilters(problem_, mat_, weight, U_.data(), arith);
+#ifdef KS_WINOGRAD_AVX2
+        if (detail::WinogradAvx2::handles(t.alpha)) fast_ = std::make_unique<detail::WinogradAvx2>(problem, t);
+#endif
     }
     void execute(const float* input, const float* bias, float* output) override {
+#ifdef KS_WINOGRAD_AVX2
+        if (fast_) return fast_->execute(U_.data(), input, bias, output);
+#endif
         numeric::NativeArithmetic<float> arith;
         winogradExecute(problem_, mat_, U_.data(), input, bias, output, arith, V_, M_);
     }
@@ -471,6 +323,9 @@ private:
     ConvProblem problem_;
     WinogradMatrices<float> mat_;
     std::vector<float> U_, V_, M_;
+#ifdef KS_WINOGRAD_AVX2
+    std::unique_ptr<detail::WinogradAvx2> fast_;
+#endif
 };
 
 class WinogradConv final : public ConvAlgorithm {

@@ -1,39 +1,195 @@
-// sgemm, first version: Eigen's blocked kernel called without its parallel dispatcher, split over
-// rows of C by OpenMP. (To be replaced by our own packed AVX2 kernel.)
+// sgemm: a packed, cache-blocked float32 GEMM in the GotoBLAS/BLIS design (Goto & van de Geijn,
+// "Anatomy of high-performance matrix multiplication", 2008; Van Zee & van de Geijn, BLIS, 2015).
+//
+//   for jc (NC columns of C):            B panel KC×NC packed in slivers of nr columns (L3)
+//     for pc (KC of the k dimension):
+//       for ic (MC rows of C):           A block MC×KC packed in slivers of mr rows (L2)
+//         for jr (nr columns):           B sliver KC×nr stays in L1 across the ir loop
+//           for ir (mr rows):            micro-kernel: one mr×nr tile of C in registers
+//
+// Packing resolves the transposes and zero-pads the edges, so one micro-kernel (gemm_kernel.hpp)
+// serves every case. Narrow products (n ≤ kDirectMaxColumns) read A in place instead of packing it:
+// each element of A is then used by only a few column slivers, and copying it would cost about as
+// much as the multiply-adds it feeds (the factored layers' X·L with rank 8–64).
+// Threads: C is split into one block of rows (or of columns, when wider than tall) per thread; each
+// thread packs its own panels, so nothing writable is shared and nobody waits until the end.
 #include "matmul/gemm.hpp"
 
-#include <Eigen/Core>
+#include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <new>
+#include <stdexcept>
+#include <string>
 
 #include "matmul/dense_matmul.hpp"
+#include "matmul/gemm_kernel.hpp"
 
 namespace ks::matmul {
 
 namespace {
 
-template <int LhsOrder, int RhsOrder>
-void eigenSerial(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda, const float* b,
-                 std::int64_t ldb, float* c, std::int64_t ldc) {
-    using Index = Eigen::Index;
-    Eigen::internal::gemm_blocking_space<Eigen::RowMajor, float, float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic,
-                                         1, false>
-        blocking(m, n, k, 1, true);
-    Eigen::internal::general_matrix_matrix_product<Index, float, LhsOrder, false, float, RhsOrder, false,
-                                                   Eigen::RowMajor, 1>::run(m, n, k, a, lda, b, ldb, c, 1, ldc, 1.0f,
-                                                                            blocking, nullptr);
+using kernel::GemmKernel;
+
+// Cache blocking for Zen 3 (L1d 32 KiB, L2 512 KiB per core, L3 32 MiB shared): a B sliver
+// KC×16 floats is 16 KiB (half of L1, the A sliver 6 KiB beside it), an A block MC×KC is 144 KiB
+// (under a third of L2), a B panel KC×NC 4 MiB per thread (L3). MC is a multiple of every mr (4, 6)
+// and NC of every nr (8, 16), so only the last block of each loop has an edge.
+constexpr std::int64_t kKc = 256;
+constexpr std::int64_t kMc = 144;
+constexpr std::int64_t kNc = 4096;
+/// Products with at most this many columns read A in place (see the top comment).
+constexpr std::int64_t kDirectMaxColumns = 32;
+/// Below this much work one thread is faster than waking a second one.
+constexpr double kMinParallelFlops = 2.0e6;
+
+/// A growable 64-byte aligned scratch buffer; one per thread, kept between calls so that a product
+/// does not pay for fresh pages every time.
+class Scratch {
+public:
+    ~Scratch() { std::free(data_); }
+    float* get(std::int64_t count) {
+        if (count > capacity_) {
+            std::free(data_);
+            const std::size_t bytes = (static_cast<std::size_t>(count) * sizeof(float) + 63) / 64 * 64;
+            data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+            if (!data_) throw std::bad_alloc();
+            capacity_ = count;
+        }
+        return data_;
+    }
+
+private:
+    float* data_ = nullptr;
+    std::int64_t capacity_ = 0;
+};
+
+thread_local Scratch t_packedA, t_packedB, t_edgeA;
+
+struct Operands {
+    Trans transA, transB;
+    const float* a;
+    std::int64_t lda;
+    const float* b;
+    std::int64_t ldb;
+    float* c;
+    std::int64_t ldc;
+    bool accumulate;
+};
+
+/// Slivers of nr columns of op(B)(p0 … p0+kc, j0 … j0+nc): sliver s holds B(p, s·nr + j) at
+/// out[s·kc·nr + p·nr + j], zero beyond column nc.
+void packB(const Operands& o, std::int64_t p0, std::int64_t kc, std::int64_t j0, std::int64_t nc, int nr, float* out) {
+    for (std::int64_t s = 0; s < nc; s += nr) {
+        const std::int64_t width = std::min<std::int64_t>(nr, nc - s);
+        float* dst = out + s * kc;
+        if (o.transB == Trans::No) {  // B stored k×n: rows of the sliver are contiguous
+            const float* src = o.b + p0 * o.ldb + j0 + s;
+            for (std::int64_t p = 0; p < kc; ++p, src += o.ldb, dst += nr) {
+                std::copy(src, src + width, dst);
+                std::fill(dst + width, dst + nr, 0.0f);
+            }
+        } else {  // B stored n×k: each column of op(B) is a contiguous row of B
+            for (std::int64_t j = 0; j < width; ++j) {
+                const float* src = o.b + (j0 + s + j) * o.ldb + p0;
+                for (std::int64_t p = 0; p < kc; ++p) dst[p * nr + j] = src[p];
+            }
+            for (std::int64_t j = width; j < nr; ++j)
+                for (std::int64_t p = 0; p < kc; ++p) dst[p * nr + j] = 0.0f;
+        }
+    }
 }
 
-void serial(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-            const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate) {
-    if (!accumulate)
-        for (std::int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
-    if (m == 0 || n == 0 || k == 0) return;
-    constexpr int R = Eigen::RowMajor, C = Eigen::ColMajor;
-    if (ta == Trans::No && tb == Trans::No) eigenSerial<R, R>(m, n, k, a, lda, b, ldb, c, ldc);
-    if (ta == Trans::No && tb == Trans::Yes) eigenSerial<R, C>(m, n, k, a, lda, b, ldb, c, ldc);
-    if (ta == Trans::Yes && tb == Trans::No) eigenSerial<C, R>(m, n, k, a, lda, b, ldb, c, ldc);
-    if (ta == Trans::Yes && tb == Trans::Yes) eigenSerial<C, C>(m, n, k, a, lda, b, ldb, c, ldc);
+/// Slivers of mr rows of op(A)(i0 … i0+mc, p0 … p0+kc): sliver s holds A(s·mr + i, p) at
+/// out[s·mr·kc + p·mr + i], zero beyond row mc.
+void packA(const Operands& o, std::int64_t i0, std::int64_t mc, std::int64_t p0, std::int64_t kc, int mr, float* out) {
+    for (std::int64_t s = 0; s < mc; s += mr) {
+        const std::int64_t height = std::min<std::int64_t>(mr, mc - s);
+        float* dst = out + s * kc;
+        if (o.transA == Trans::No) {  // A stored m×k: read the sliver's rows side by side
+            const float* src = o.a + (i0 + s) * o.lda + p0;
+            for (std::int64_t p = 0; p < kc; ++p, dst += mr) {
+                for (std::int64_t i = 0; i < height; ++i) dst[i] = src[i * o.lda + p];
+                for (std::int64_t i = height; i < mr; ++i) dst[i] = 0.0f;
+            }
+        } else {  // A stored k×m: each column of the sliver is contiguous
+            const float* src = o.a + p0 * o.lda + i0 + s;
+            for (std::int64_t p = 0; p < kc; ++p, src += o.lda, dst += mr) {
+                std::copy(src, src + height, dst);
+                std::fill(dst + height, dst + mr, 0.0f);
+            }
+        }
+    }
+}
+
+void zeroRows(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n) {
+    for (std::int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+}
+
+/// The whole product on the calling thread.
+void serialGemm(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t k) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        if (!o.accumulate) zeroRows(o.c, o.ldc, m, n);
+        return;
+    }
+    const GemmKernel& micro = n <= 8 ? kernel::narrowKernel() : kernel::wideKernel();
+    const int mr = micro.mr, nr = micro.nr;
+    const bool directA = n <= kDirectMaxColumns;
+    // A(i, p) of op(A) in place: its address and the strides between rows and between columns.
+    const std::int64_t aRowStride = o.transA == Trans::No ? o.lda : 1;
+    const std::int64_t aColStride = o.transA == Trans::No ? 1 : o.lda;
+
+    const std::int64_t kcMax = std::min(kKc, k);
+    const std::int64_t ncMax = (std::min(kNc, n) + nr - 1) / nr * nr;
+    float* packedB = t_packedB.get(kcMax * ncMax);
+    float* packedA = directA ? t_edgeA.get(kcMax * mr) : t_packedA.get(kcMax * std::min(kMc, (m + mr - 1) / mr * mr));
+    alignas(64) float tile[16 * 16];  // the edge tiles (mr, nr ≤ 16)
+
+    for (std::int64_t jc = 0; jc < n; jc += kNc) {
+        const std::int64_t nc = std::min(kNc, n - jc);
+        for (std::int64_t pc = 0; pc < k; pc += kKc) {
+            const std::int64_t kc = std::min(kKc, k - pc);
+            const bool accumulate = o.accumulate || pc > 0;
+            packB(o, pc, kc, jc, nc, nr, packedB);
+            for (std::int64_t ic = 0; ic < m; ic += kMc) {
+                const std::int64_t mc = std::min(kMc, m - ic);
+                const std::int64_t fullRows = mc / mr * mr;
+                if (!directA) packA(o, ic, mc, pc, kc, mr, packedA);
+                else if (fullRows < mc) packA(o, ic + fullRows, mc - fullRows, pc, kc, mr, packedA);
+                for (std::int64_t jr = 0; jr < nc; jr += nr) {
+                    const std::int64_t width = std::min<std::int64_t>(nr, nc - jr);
+                    const float* bSliver = packedB + jr * kc;
+                    for (std::int64_t ir = 0; ir < mc; ir += mr) {
+                        const std::int64_t height = std::min<std::int64_t>(mr, mc - ir);
+                        const float* aSliver = packedA + ir * kc;
+                        std::int64_t rowStride = 1, colStride = mr;
+                        if (directA && height == mr) {
+                            aSliver = o.a + (ic + ir) * aRowStride + pc * aColStride;
+                            rowStride = aRowStride;
+                            colStride = aColStride;
+                        } else if (directA) {
+                            aSliver = packedA;  // the edge sliver, packed and zero-padded
+                        }
+                        float* cTile = o.c + (ic + ir) * o.ldc + jc + jr;
+                        if (height == mr && width == nr) {
+                            micro.run(kc, aSliver, rowStride, colStride, bSliver, cTile, o.ldc, accumulate);
+                            continue;
+                        }
+                        micro.run(kc, aSliver, rowStride, colStride, bSliver, tile, nr, false);
+                        for (std::int64_t i = 0; i < height; ++i)
+                            for (std::int64_t j = 0; j < width; ++j)
+                                cTile[i * o.ldc + j] = accumulate ? cTile[i * o.ldc + j] + tile[i * nr + j] : tile[i * nr + j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void check(bool ok, const std::string& what) {
+    if (!ok) throw std::invalid_argument("sgemm: " + what);
 }
 
 }  // namespace
@@ -41,14 +197,41 @@ void serial(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, 
 void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
            std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate,
            int threads) {
-    if (threads == 1 || 2.0 * double(m) * double(n) * double(k) < 2.0e6) {
-        serial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-        return;
+    check(m >= 0 && n >= 0 && k >= 0,
+          "negative size m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k));
+    check(threads >= 0, "threads must be ≥ 0 (0: denseThreads()), got " + std::to_string(threads));
+    const std::int64_t aWidth = transA == Trans::No ? k : m, bWidth = transB == Trans::No ? n : k;
+    check(lda >= aWidth, "lda=" + std::to_string(lda) + " is less than the width of stored A (" + std::to_string(aWidth) + ")");
+    check(ldb >= bWidth, "ldb=" + std::to_string(ldb) + " is less than the width of stored B (" + std::to_string(bWidth) + ")");
+    check(ldc >= n, "ldc=" + std::to_string(ldc) + " is less than n=" + std::to_string(n));
+    check((a || m * k == 0) && (b || k * n == 0) && (c || m * n == 0), "null pointer for a non-empty matrix");
+
+    const Operands o{transA, transB, a, lda, b, ldb, c, ldc, accumulate};
+    int team = threads == 0 ? denseThreads() : threads;
+    if (2.0 * double(m) * double(n) * double(k) < kMinParallelFlops) team = 1;
+    // Split the larger side of C, in whole slivers: each thread re-packs the operand it shares
+    // (B when splitting rows), and that costs the least when it is the smaller one.
+    const bool splitRows = m >= n;
+    const std::int64_t unit = splitRows ? kernel::wideKernel().mr : kernel::wideKernel().nr;
+    const std::int64_t units = ((splitRows ? m : n) + unit - 1) / unit;
+    team = static_cast<int>(std::min<std::int64_t>(team, units));
+    if (team <= 1 || omp_in_parallel()) return serialGemm(o, m, n, k);
+
+#pragma omp parallel for num_threads(team) schedule(static, 1)
+    for (int t = 0; t < team; ++t) {
+        const std::int64_t begin = std::min(units * t / team * unit, splitRows ? m : n);
+        const std::int64_t end = std::min(units * (t + 1) / team * unit, splitRows ? m : n);
+        Operands part = o;
+        if (splitRows) {
+            part.a = transA == Trans::No ? a + begin * lda : a + begin;
+            part.c = c + begin * ldc;
+            serialGemm(part, end - begin, n, k);
+        } else {
+            part.b = transB == Trans::No ? b + begin : b + begin * ldb;
+            part.c = c + begin;
+            serialGemm(part, m, end - begin, k);
+        }
     }
-    parallelBlocks(m, 8, [&](std::int64_t r0, std::int64_t r1) {
-        const float* aBlock = transA == Trans::No ? a + r0 * lda : a + r0;
-        serial(transA, transB, r1 - r0, n, k, aBlock, lda, b, ldb, c + r0 * ldc, ldc, accumulate);
-    });
 }
 
 }  // namespace ks::matmul

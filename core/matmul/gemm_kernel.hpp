@@ -1,0 +1,37 @@
+#pragma once
+// The micro-kernel contract of sgemm (core/matmul/gemm.cpp). A micro-kernel computes one full
+// mr×nr tile of C from a sliver of A (mr rows × k) and a packed sliver of B (k × nr columns):
+//
+//   C(i, j) [+]= Σ_p A(i, p) · B(p, j)     for i < mr, j < nr, p < k
+//
+//  - A(i, p) is read at a[i·rowStride + p·colStride]: a packed sliver has rowStride 1 and
+//    colStride mr; a row-major A read in place has rowStride lda and colStride 1 (and a transposed
+//    one rowStride 1, colStride lda). All mr rows must be readable (the driver packs a short edge
+//    sliver, zero-padded).
+//  - B is packed: B(p, j) at b[p·nr + j], zero-padded beyond the matrix edge.
+//  - C is row-major with leading dimension ldc; the whole mr×nr tile is written (the driver passes
+//    a temporary tile at the edges). accumulate: C += product, otherwise C = product.
+//  - k ≥ 0 (k = 0 writes zeros, or leaves C as it is when accumulating).
+//
+// Two shapes, so that narrow products (n ≤ 8: the factored layers' X·L at rank 8) do not spend half
+// the work on padding: `wide` (e.g. 6×16) for everything else, `narrow` (nr = 8).
+// Exactly one implementation file defines them: gemm_kernel_avx2.cpp when the compiler targets
+// AVX2 + FMA, gemm_kernel_generic.cpp (portable C++) otherwise.
+#include <cstdint>
+
+namespace ks::matmul::kernel {
+
+using MicroKernel = void (*)(std::int64_t k, const float* a, std::int64_t rowStride, std::int64_t colStride,
+                             const float* b, float* c, std::int64_t ldc, bool accumulate);
+
+struct GemmKernel {
+    const char* name;  ///< e.g. "avx2-fma 6x16"
+    int mr;            ///< rows of the C tile
+    int nr;            ///< columns of the C tile
+    MicroKernel run;
+};
+
+const GemmKernel& wideKernel();
+const GemmKernel& narrowKernel();
+
+}  // namespace ks::matmul::kernel

@@ -1,0 +1,158 @@
+// sgemm against a double-precision triple loop: the four transpose combinations, sizes on both sides
+// of every blocking edge (the micro-tile mr×nr, KC, MC, NC, the narrow kernel and the in-place-A
+// path), leading dimensions wider than the matrices, accumulate on and off, one and two threads.
+// Padding of A and B holds NaN (reading it would poison C), C's padding a sentinel that must survive,
+// and C starts as NaN when not accumulating (every element must be written).
+#include <QtTest>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "matmul/gemm.hpp"
+#include "test_support.hpp"
+
+using namespace ks::matmul;
+
+namespace {
+
+constexpr float kSentinel = 12345.0f;
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+struct Case {
+    std::int64_t m, n, k;
+};
+
+// Shapes chosen around the blocking of gemm.cpp: mr = 6 (generic 4), nr = 16 / 8 (narrow kernel
+// when n ≤ 8), A read in place when n ≤ 32, KC = 256, MC = 144, NC = 4096; odd primes; empty sizes.
+// The ones of ≥ 2 MFLOP are split over the threads (by rows when m ≥ n, by columns otherwise).
+std::vector<Case> cases() {
+    std::vector<Case> list = {
+        {0, 5, 3},    {5, 0, 3},    {5, 3, 0},    {0, 0, 0},     {1, 1, 1},     {6, 16, 1},    {5, 15, 7},
+        {7, 17, 9},   {6, 8, 4},    {13, 8, 11},  {11, 7, 30},   {12, 9, 5},    {4, 33, 6},    {3, 31, 2},
+        {97, 101, 103}, {31, 33, 255}, {19, 18, 257}, {143, 40, 17}, {145, 47, 13}, {150, 5, 260},
+        {289, 24, 300}, {120, 290, 61}, {2, 4100, 3}, {600, 24, 150}, {60, 900, 41}, {400, 8, 513},
+    };
+#ifndef KS_SANITIZE
+    // Larger ones: several KC and MC blocks, both splits (skipped under the sanitizers: ~20x slower).
+    list.push_back({300, 200, 530});
+    list.push_back({130, 520, 270});
+#endif
+    return list;
+}
+
+const char* transName(Trans t) { return t == Trans::No ? "N" : "T"; }
+
+}  // namespace
+
+class TestSgemm : public QObject {
+    Q_OBJECT
+
+private slots:
+    void matchesDoubleReference_data() {
+        QTest::addColumn<int>("transA");
+        QTest::addColumn<int>("transB");
+        QTest::addColumn<qint64>("m");
+        QTest::addColumn<qint64>("n");
+        QTest::addColumn<qint64>("k");
+        QTest::addColumn<bool>("accumulate");
+        QTest::addColumn<int>("threads");
+        for (const Case& s : cases())
+            for (Trans ta : {Trans::No, Trans::Yes})
+                for (Trans tb : {Trans::No, Trans::Yes})
+                    for (bool accumulate : {false, true})
+                        for (int threads : {1, 2}) {
+                            const QByteArray name = QByteArray(transName(ta)) + transName(tb) + " " +
+                                                    QByteArray::number(s.m) + "x" + QByteArray::number(s.n) + "x" +
+                                                    QByteArray::number(s.k) + (accumulate ? " acc" : "") + " t" +
+                                                    QByteArray::number(threads);
+                            QTest::newRow(name.constData()) << int(ta) << int(tb) << qint64(s.m) << qint64(s.n)
+                                                            << qint64(s.k) << accumulate << threads;
+                        }
+    }
+
+    void matchesDoubleReference() {
+        QFETCH(int, transA);
+        QFETCH(int, transB);
+        QFETCH(qint64, m);
+        QFETCH(qint64, n);
+        QFETCH(qint64, k);
+        QFETCH(bool, accumulate);
+        QFETCH(int, threads);
+        const Trans ta = Trans(transA), tb = Trans(transB);
+        // Stored shapes and leading dimensions wider than the rows (by a few, not by a multiple of 8).
+        const std::int64_t aRows = ta == Trans::No ? m : k, aCols = ta == Trans::No ? k : m;
+        const std::int64_t bRows = tb == Trans::No ? k : n, bCols = tb == Trans::No ? n : k;
+        const std::int64_t lda = aCols + 3, ldb = bCols + 5, ldc = n + 2;
+
+        std::mt19937_64 rng(static_cast<std::uint64_t>(m * 1000003 + n * 1009 + k * 7 + transA * 2 + transB));
+        std::normal_distribution<float> normal;
+        auto fill = [&](std::int64_t rows, std::int64_t cols, std::int64_t ld, float pad) {
+            std::vector<float> v(static_cast<std::size_t>(std::max<std::int64_t>(rows * ld, 1)), pad);
+            for (std::int64_t i = 0; i < rows; ++i)
+                for (std::int64_t j = 0; j < cols; ++j) v[static_cast<std::size_t>(i * ld + j)] = normal(rng);
+            return v;
+        };
+        const std::vector<float> a = fill(aRows, aCols, lda, kNaN), b = fill(bRows, bCols, ldb, kNaN);
+        std::vector<float> c = accumulate ? fill(m, n, ldc, kSentinel) : std::vector<float>(std::max<std::size_t>(1, m * ldc), kNaN);
+        for (std::int64_t i = 0; i < m; ++i)
+            for (std::int64_t j = n; j < ldc; ++j) c[static_cast<std::size_t>(i * ldc + j)] = kSentinel;
+        const std::vector<float> c0 = c;
+
+        auto opA = [&](std::int64_t i, std::int64_t p) {
+            return double(ta == Trans::No ? a[static_cast<std::size_t>(i * lda + p)] : a[static_cast<std::size_t>(p * lda + i)]);
+        };
+        auto opB = [&](std::int64_t p, std::int64_t j) {
+            return double(tb == Trans::No ? b[static_cast<std::size_t>(p * ldb + j)] : b[static_cast<std::size_t>(j * ldb + p)]);
+        };
+
+        sgemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc, accumulate, threads);
+
+        constexpr double u = 1.0 / (1 << 24);  // float's unit roundoff
+        for (std::int64_t i = 0; i < m; ++i) {
+            for (std::int64_t j = 0; j < n; ++j) {
+                const double start = accumulate ? double(c0[static_cast<std::size_t>(i * ldc + j)]) : 0.0;
+                double exact = start, magnitude = std::fabs(start);
+                for (std::int64_t p = 0; p < k; ++p) {
+                    exact += opA(i, p) * opB(p, j);
+                    magnitude += std::fabs(opA(i, p) * opB(p, j));
+                }
+                // Any summation order of k + 1 terms in float: |error| ≤ γ_{k+1} Σ|terms|.
+                const double bound = double(k + 2) * u * magnitude;
+                const double got = c[static_cast<std::size_t>(i * ldc + j)];
+                if (!(std::fabs(got - exact) <= bound))
+                    QFAIL(qPrintable(QString("C(%1,%2) = %3, expected %4 ± %5").arg(i).arg(j).arg(got, 0, 'g', 9).arg(exact, 0, 'g', 9).arg(bound)));
+            }
+            for (std::int64_t j = n; j < ldc; ++j)
+                QCOMPARE(c[static_cast<std::size_t>(i * ldc + j)], kSentinel);
+        }
+    }
+
+    void threadsZeroUsesTheDefaultTeam() {
+        // 2·64·64·300 FLOPs: large enough to be split. Same result as one thread, bit for bit
+        // (each element is computed by one thread in the same order either way).
+        const std::int64_t m = 64, n = 64, k = 300;
+        std::vector<float> a(m * k), b(k * n), c1(m * n), c0(m * n);
+        for (std::size_t i = 0; i < a.size(); ++i) a[i] = float(int(i * 37 % 101) - 50) / 16;
+        for (std::size_t i = 0; i < b.size(); ++i) b[i] = float(int(i * 53 % 97) - 48) / 16;
+        sgemm(Trans::No, Trans::No, m, n, k, a.data(), k, b.data(), n, c1.data(), n, false, 1);
+        sgemm(Trans::No, Trans::No, m, n, k, a.data(), k, b.data(), n, c0.data(), n, false, 0);
+        QVERIFY(c0 == c1);
+    }
+
+    void badArgumentsAreNamed() {
+        std::vector<float> x(64, 1.0f);
+        using ks::test::errorOf;
+        QVERIFY(errorOf([&] { sgemm(Trans::No, Trans::No, -1, 2, 2, x.data(), 2, x.data(), 2, x.data(), 2); }).contains("negative size"));
+        QVERIFY(errorOf([&] { sgemm(Trans::No, Trans::No, 2, 2, 3, x.data(), 2, x.data(), 2, x.data(), 2); }).contains("lda=2"));
+        QVERIFY(errorOf([&] { sgemm(Trans::No, Trans::Yes, 2, 4, 3, x.data(), 3, x.data(), 2, x.data(), 4); }).contains("ldb=2"));
+        QVERIFY(errorOf([&] { sgemm(Trans::No, Trans::No, 2, 4, 3, x.data(), 3, x.data(), 4, x.data(), 3); }).contains("ldc=3"));
+        QVERIFY(errorOf([&] { sgemm(Trans::No, Trans::No, 2, 2, 2, nullptr, 2, x.data(), 2, x.data(), 2); }).contains("null"));
+        QVERIFY(errorOf([&] { sgemm(Trans::No, Trans::No, 2, 2, 2, x.data(), 2, x.data(), 2, x.data(), 2, false, -1); }).contains("threads"));
+        QVERIFY(errorOf([&] { sgemm(Trans::Yes, Trans::Yes, 2, 3, 4, x.data(), 2, x.data(), 4, x.data(), 3); }).isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSgemm)
+#include "tst_sgemm.moc"

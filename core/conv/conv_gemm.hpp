@@ -1,7 +1,6 @@
 #pragma once
-// Single-threaded float32 GEMM through Eigen's blocked kernel. The convolution algorithms run many
-// independent GEMMs on their own threads; Eigen's product expression would instead start an
-// OpenMP team inside each (kscore links OpenMP for the matmul module), oversubscribing the cores.
+// Single-threaded float32 GEMM for the convolution algorithms: they run many independent GEMMs on
+// their own threads, so each is matmul::sgemm on the calling thread only (threads = 1).
 #include <cstdint>
 
 namespace ks::conv::detail {

@@ -1,4 +1,4 @@
-// dense: Eigen's GEMM for native float32; under emulation, fused multiply-adds in the accumulation format.
+// dense: sgemm (our packed AVX2 GEMM, gemm.cpp) for native float32; under emulation, fused multiply-adds in the accumulation format.
 #include "matmul/dense_matmul.hpp"
 
 #include <Eigen/Core>
@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "matmul/gemm.hpp"
 #include "matmul/methods.hpp"
 #include "matmul/naive_matmul.hpp"
 #include "numeric/arithmetic.hpp"
@@ -20,9 +21,6 @@ namespace {
 
 int g_threads = 0;  // 0: not set, OpenMP's maximum
 DenseThreading g_threading = DenseThreading::Split;
-
-/// Below this much work a single thread is faster than waking a second one.
-constexpr double kMinParallelFlops = 2.0e6;
 
 }  // namespace
 
@@ -47,34 +45,12 @@ void parallelBlocks(std::int64_t count, std::int64_t grain, const std::function<
     }
 }
 
-void serialGemm(std::int64_t m, std::int64_t k, std::int64_t n, const float* a, std::int64_t lda, const float* b,
-                std::int64_t ldb, float* c, std::int64_t ldc) {
-    for (std::int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
-    if (m == 0 || n == 0 || k == 0) return;
-    using Index = Eigen::Index;
-    Eigen::internal::gemm_blocking_space<Eigen::RowMajor, float, float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic, 1,
-                                         false>
-        blocking(m, n, k, 1, true);
-    Eigen::internal::general_matrix_matrix_product<Index, float, Eigen::RowMajor, false, float, Eigen::RowMajor, false,
-                                                   Eigen::RowMajor, 1>::run(m, n, k, a, lda, b, ldb, c, 1, ldc, 1.0f,
-                                                                            blocking, nullptr);
-}
-
 void denseGemm(std::int64_t m, std::int64_t k, std::int64_t n, const float* a, const float* b, float* c) {
     if (g_threading == DenseThreading::Eigen) {
         Eigen::Map<RowMajorF>(c, m, n).noalias() = Eigen::Map<const RowMajorF>(a, m, k) * Eigen::Map<const RowMajorF>(b, k, n);
         return;
     }
-    const bool serial = 2.0 * double(m) * double(k) * double(n) < kMinParallelFlops;
-    if (m >= n) {  // rows of A and C per thread; every thread reads all of B
-        parallelBlocks(m, serial ? m : 8, [&](std::int64_t r0, std::int64_t r1) {
-            serialGemm(r1 - r0, k, n, a + r0 * k, k, b, n, c + r0 * n, n);
-        });
-    } else {  // columns of B and C per thread
-        parallelBlocks(n, serial ? n : 8, [&](std::int64_t c0, std::int64_t c1) {
-            serialGemm(m, k, c1 - c0, a, k, b + c0, n, c + c0, n);
-        });
-    }
+    sgemm(Trans::No, Trans::No, m, n, k, a, k, b, n, c, n, false, 0);
 }
 
 namespace {
@@ -83,8 +59,8 @@ class DenseMethod final : public MatmulMethod {
 public:
     std::string name() const override { return "dense"; }
     std::string description() const override {
-        return "Eigen's blocked, vectorised GEMM in float32 on " + std::to_string(denseThreads()) +
-               " thread(s) (C split in one block of rows per thread); with an emulated compute spec, a fused multiply-add per term rounded to the "
+        return "packed, cache-blocked float32 GEMM (sgemm: AVX2+FMA micro-kernel when built for it) on " +
+               std::to_string(denseThreads()) + " thread(s) (C split in one block of rows per thread); with an emulated compute spec, a fused multiply-add per term rounded to the "
                "accumulation format (operands rounded to storage)";
     }
     std::string supports(const MatmulProblem&, const MatmulOptions& options) const override {
@@ -92,7 +68,7 @@ public:
         return {};
     }
     std::int64_t workspaceBytes(const MatmulProblem&, const MatmulOptions&) const override {
-        return 0;  // Eigen's packing buffers are its own (bounded by its cache-blocking sizes)
+        return 0;  // sgemm's packing buffers are its own, per thread (bounded by its cache blocking)
     }
     MatmulReport run(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
                      const MatmulOptions& options) const override {

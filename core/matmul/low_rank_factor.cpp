@@ -2,6 +2,7 @@
 #include "matmul/low_rank_factor.hpp"
 
 #include "matmul/dense_matmul.hpp"
+#include "matmul/gemm.hpp"
 
 #include <Eigen/Dense>
 #include <Eigen/SVD>
@@ -132,8 +133,10 @@ void LowRankFactor::multiplyFromLeft(const float* x, std::int64_t xRows, float* 
     const bool serial = flopsFromLeft(xRows) < 2.0e6;
     float* t = workspace.data();
     parallelBlocks(xRows, serial ? xRows : 8, [&](std::int64_t r0, std::int64_t r1) {
-        serialGemm(r1 - r0, rows_, rank_, x + r0 * rows_, rows_, left_.data(), rank_, t + r0 * rank_, rank_);
-        serialGemm(r1 - r0, rank_, cols_, t + r0 * rank_, rank_, right_.data(), cols_, out + r0 * cols_, cols_);
+        sgemm(Trans::No, Trans::No, r1 - r0, rank_, rows_, x + r0 * rows_, rows_, left_.data(), rank_, t + r0 * rank_,
+              rank_, false, 1);
+        sgemm(Trans::No, Trans::No, r1 - r0, cols_, rank_, t + r0 * rank_, rank_, right_.data(), cols_,
+              out + r0 * cols_, cols_, false, 1);
     });
 }
 

@@ -1,18 +1,34 @@
 // fft: convolution theorem. The correlation y = x ⋆ w equals the circular correlation of the
 // zero-padded input with the zero-padded kernel when the transform size F ≥ the padded input
-// (outputs p ≤ Hp − R never wrap), so F = padded input size rounded up to a fast size:
+// (outputs p ≤ Hp − R never wrap), so F = padded input size rounded up to a fast size (2^a3^b5^c7^d):
+// for a valid correlation that is the input itself, not input + kernel − 1.
 //   Y[n][k] = IFFT( Σ_c FFT(x[n][c]) · conj(FFT(w[k][c])) )      (sum over channels in frequency)
-// then subsampled for stride. float32: FFTW real-to-complex / complex-to-real with measured plans,
-// cached per size behind a mutex (FFTW's planner is not thread-safe; execution is), the filters'
-// spectra (conjugated, with the 1/F² scale folded in) computed once in the plan. Double and emulated:
-// our radix-2 FFT (fft_radix2.hpp) with every butterfly operation in the arithmetic.
+// then subsampled for stride. Double and emulated: our radix-2 FFT (fft_radix2.hpp) with every
+// butterfly operation in the arithmetic.
+//
+// float32: FFTW, the 2-D transforms done as row and column passes of our own so that both threads
+// work on every transform and the frequency-domain work happens between the column passes:
+//   1. rows (split over threads): copy each input row into the zero-padded plane, real-to-complex
+//      transform of the rows;
+//   2. columns (split over threads): forward column transforms of every input channel, then per
+//      output channel the products Σ_c X·W' over those columns and the inverse column transforms;
+//   3. rows (split over threads): complex-to-real transforms of only the rows the output needs, then
+//      subsample + bias into the output.
+// Plans (FFTW_MEASURE, one per pass and thread chunk) are made with the plan's own buffers, under
+// a mutex (FFTW's planner is not thread-safe; execution is); FFTW keeps its measurements (wisdom)
+// for the process, so planning a size again is quick. The filters' spectra (conjugated, the 1/F²
+// scale folded in) are computed once, in the plan.
 #include <fftw3.h>
 
 #include <algorithm>
 #include <cmath>
 #include <complex>
-#include <map>
 #include <mutex>
+#include <vector>
+
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
@@ -59,44 +75,9 @@ struct FloatBuffer {
 /// (FFTW's new-array execute functions require the alignment the plan was made with).
 std::size_t alignedCount(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
-struct FftwPlans {
-    fftwf_plan forward = nullptr;   ///< r2c, Fh×Fw real → Fh×(Fw/2+1) complex
-    fftwf_plan backward = nullptr;  ///< c2r
-};
-
 std::mutex& plannerMutex() {
     static std::mutex m;
     return m;
-}
-
-/// Plans for one transform size, created once (FFTW_MEASURE) and kept until the program exits.
-FftwPlans plansFor(std::int64_t fh, std::int64_t fw) {
-    std::lock_guard lock(plannerMutex());
-    // destroyed at exit (after the mutex, which was constructed first), so no plan outlives the program
-    struct PlanCache {
-        std::map<std::pair<std::int64_t, std::int64_t>, FftwPlans> plans;
-        ~PlanCache() {
-            for (auto& [size, p] : plans) {
-                fftwf_destroy_plan(p.forward);
-                fftwf_destroy_plan(p.backward);
-            }
-        }
-    };
-    static PlanCache instance;
-    auto& cache = instance.plans;
-    auto it = cache.find({fh, fw});
-    if (it != cache.end()) return it->second;
-    const std::size_t realCount = static_cast<std::size_t>(fh * fw);
-    const std::size_t specCount = static_cast<std::size_t>(fh * (fw / 2 + 1) * 2);
-    FloatBuffer real(realCount), spec(specCount);
-    FftwPlans p;
-    const int h = static_cast<int>(fh), w = static_cast<int>(fw);
-    p.forward = fftwf_plan_dft_r2c_2d(h, w, real.data, reinterpret_cast<fftwf_complex*>(spec.data), FFTW_MEASURE);
-    p.backward = fftwf_plan_dft_c2r_2d(h, w, reinterpret_cast<fftwf_complex*>(spec.data), real.data, FFTW_MEASURE);
-    if (!p.forward || !p.backward) throw std::runtime_error("FFTW could not plan a " + std::to_string(fh) + "x" +
-                                                            std::to_string(fw) + " transform");
-    cache[{fh, fw}] = p;
-    return p;
 }
 
 struct FftGeometry {
@@ -106,6 +87,7 @@ struct FftGeometry {
         Fw = powerOfTwo ? static_cast<std::int64_t>(nextPowerOfTwo(static_cast<std::size_t>(Wp))) : fastFftSize(Wp);
         bins = Fh * (Fw / 2 + 1);
     }
+    std::int64_t rowBins() const { return Fw / 2 + 1; }
     /// ~2.5·n·log2(n) for a real transform of n points
     double transformFlops() const {
         const double n = double(Fh * Fw);
@@ -115,58 +97,112 @@ struct FftGeometry {
     std::size_t specStride() const { return alignedCount(static_cast<std::size_t>(bins * 2)); }
 };
 
-/// Copies plane (h×w) into the top-left of real (Fh×Fw) at offset (padH, padW); the rest zero.
-void padPlane(const float* plane, std::int64_t h, std::int64_t w, std::int64_t padH, std::int64_t padW,
-              const FftGeometry& g, float* real) {
-    std::fill(real, real + g.Fh * g.Fw, 0.0f);
-    for (std::int64_t i = 0; i < h; ++i) std::copy(plane + i * w, plane + (i + 1) * w, real + (i + padH) * g.Fw + padW);
+/// acc (+)= x · w over `count` complex numbers (interleaved re, im); assign instead of add when !accumulate.
+void multiplyComplex(const float* __restrict x, const float* __restrict w, float* __restrict acc, std::int64_t count,
+                     bool accumulate) {
+    std::int64_t i = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    for (; i + 4 <= count; i += 4) {
+        const __m256 xv = _mm256_loadu_ps(x + 2 * i), wv = _mm256_loadu_ps(w + 2 * i);
+        const __m256 xSwapped = _mm256_permute_ps(xv, 0xB1);  // (im, re) pairs
+        // even lanes xr·wr − xi·wi, odd lanes xi·wr + xr·wi
+        __m256 prod = _mm256_fmaddsub_ps(xv, _mm256_moveldup_ps(wv), _mm256_mul_ps(xSwapped, _mm256_movehdup_ps(wv)));
+        if (accumulate) prod = _mm256_add_ps(prod, _mm256_loadu_ps(acc + 2 * i));
+        _mm256_storeu_ps(acc + 2 * i, prod);
+    }
+#endif
+    for (; i < count; ++i) {
+        const float xr = x[2 * i], xi = x[2 * i + 1], wr = w[2 * i], wi = w[2 * i + 1];
+        const float re = xr * wr - xi * wi, im = xr * wi + xi * wr;
+        acc[2 * i] = accumulate ? acc[2 * i] + re : re;
+        acc[2 * i + 1] = accumulate ? acc[2 * i + 1] + im : im;
+    }
+}
+
+/// [begin, end) of part `part` of `parts` equal parts of `count`.
+std::pair<std::int64_t, std::int64_t> chunkOf(std::int64_t count, std::int64_t part, std::int64_t parts) {
+    return {count * part / parts, count * (part + 1) / parts};
 }
 
 class FftPlan final : public ConvPlan {
 public:
-    FftPlan(const ConvProblem& problem, const float* weight) : problem_(problem), g_(problem, false) {
-        plans_ = plansFor(g_.Fh, g_.Fw);
-        const ConvProblem& p = problem_;
-        weightSpectra_ = FloatBuffer(static_cast<std::size_t>(p.K * p.C) * g_.specStride());
+    FftPlan(const ConvProblem& problem, const float* weight)
+        : p_(problem), g_(problem, false), chunks_(std::max(1, convThreads())) {
+        const ConvProblem& p = p_;
+        const std::size_t specStride = g_.specStride();
+        inputReal_ = FloatBuffer(g_.realStride());
+        outputReal_ = FloatBuffer(g_.realStride());
+        inputSpectra_ = FloatBuffer(static_cast<std::size_t>(p.C) * specStride);
+        accSpectra_ = FloatBuffer(static_cast<std::size_t>(p.K) * specStride);
+        weightSpectra_ = FloatBuffer(static_cast<std::size_t>(p.K * p.C) * specStride);
+        // rows of the inverse transform the output reads: 0, strideH, ..., (P − 1)·strideH
+        inverseRows_ = (p.P() - 1) * p.strideH + 1;
+        makePlans();
+
+        // the filters' spectra through the same passes, conjugated (correlation) and scaled
         const float scale = 1.0f / static_cast<float>(g_.Fh * g_.Fw);
-        parallelFor(p.K * p.C, double(p.K * p.C) * g_.transformFlops(), [&](std::int64_t begin, std::int64_t end) {
-            FloatBuffer real(g_.realStride());
-            for (std::int64_t kc = begin; kc < end; ++kc) {
-                padPlane(weight + kc * p.R * p.S, p.R, p.S, 0, 0, g_, real.data);
-                float* spec = weightSpectra_.data + static_cast<std::size_t>(kc) * g_.specStride();
-                fftwf_execute_dft_r2c(plans_.forward, real.data, reinterpret_cast<fftwf_complex*>(spec));
-                for (std::int64_t b = 0; b < g_.bins; ++b) {  // conjugate (correlation) and scale
-                    spec[2 * b] *= scale;
-                    spec[2 * b + 1] *= -scale;
-                }
+        for (std::int64_t kc = 0; kc < p.K * p.C; ++kc) {
+            float* spec = weightSpectra_.data + static_cast<std::size_t>(kc) * specStride;
+            parallelFor(chunks_, 2.0 * g_.transformFlops(), [&](std::int64_t begin, std::int64_t end) {
+                for (std::int64_t t = begin; t < end; ++t) forwardRows(t, weight + kc * p.R * p.S, p.R, p.S, 0, 0, spec);
+            });
+            parallelFor(chunks_, 2.0 * g_.transformFlops(), [&](std::int64_t begin, std::int64_t end) {
+                for (std::int64_t t = begin; t < end; ++t)
+                    if (columnForward_[t]) {
+                        fftwf_complex* columns = asComplex(spec + 2 * columns_[t].first);
+                        fftwf_execute_dft(columnForward_[t], columns, columns);
+                    }
+            });
+            for (std::int64_t b = 0; b < g_.bins; ++b) {
+                spec[2 * b] *= scale;
+                spec[2 * b + 1] *= -scale;
             }
-        });
-        inputSpectra_ = FloatBuffer(static_cast<std::size_t>(p.C) * g_.specStride());
+        }
+    }
+
+    ~FftPlan() override {
+        std::lock_guard lock(plannerMutex());
+        for (auto* plans : {&rowForward_, &columnForward_, &columnBackward_, &rowBackward_})
+            for (fftwf_plan plan : *plans)
+                if (plan) fftwf_destroy_plan(plan);
     }
 
     void execute(const float* input, const float* bias, float* output) override {
-        const ConvProblem& p = problem_;
+        const ConvProblem& p = p_;
         const std::int64_t P = p.P(), Q = p.Q();
         const std::size_t specStride = g_.specStride();
+        // FLOP estimates of the three passes, for parallelFor's is-it-worth-waking-a-thread test
+        const double halfTransform = 0.5 * g_.transformFlops();
+        const double rowWork = double(p.C) * halfTransform, columnWork = double(p.C + p.K) * halfTransform + 8.0 * double(p.K * p.C * g_.bins);
         for (std::int64_t n = 0; n < p.N; ++n) {
-            parallelFor(p.C, double(p.C) * g_.transformFlops(), [&](std::int64_t begin, std::int64_t end) {
-                FloatBuffer real(g_.realStride());
-                for (std::int64_t c = begin; c < end; ++c) {
-                    padPlane(input + (n * p.C + c) * p.H * p.W, p.H, p.W, p.padH, p.padW, g_, real.data);
-                    fftwf_execute_dft_r2c(plans_.forward, real.data,
-                                          reinterpret_cast<fftwf_complex*>(inputSpectra_.data + c * specStride));
-                }
+            parallelFor(chunks_, rowWork, [&](std::int64_t begin, std::int64_t end) {
+                for (std::int64_t t = begin; t < end; ++t)
+                    for (std::int64_t c = 0; c < p.C; ++c)
+                        forwardRows(t, input + (n * p.C + c) * p.H * p.W, p.H, p.W, p.padH, p.padW,
+                                    inputSpectra_.data + static_cast<std::size_t>(c) * specStride);
             });
-            parallelFor(p.K, double(p.K) * (g_.transformFlops() + 8.0 * double(p.C * g_.bins)), [&](std::int64_t begin, std::int64_t end) {
-                FloatBuffer real(g_.realStride()), acc(specStride);
-                for (std::int64_t k = begin; k < end; ++k) {
-                    accumulateProducts(k, acc.data);
-                    fftwf_execute_dft_c2r(plans_.backward, reinterpret_cast<fftwf_complex*>(acc.data), real.data);
-                    float* out = output + (n * p.K + k) * P * Q;
-                    const float b = bias ? bias[k] : 0.0f;
-                    for (std::int64_t i = 0; i < P; ++i) {
-                        const float* row = real.data + i * p.strideH * g_.Fw;
-                        for (std::int64_t j = 0; j < Q; ++j) out[i * Q + j] = row[j * p.strideW] + b;
+            parallelFor(chunks_, columnWork, [&](std::int64_t begin, std::int64_t end) {
+                for (std::int64_t t = begin; t < end; ++t) frequencyColumns(t);
+            });
+            parallelFor(chunks_, double(p.K) * halfTransform, [&](std::int64_t begin, std::int64_t end) {
+                for (std::int64_t t = begin; t < end; ++t) {
+                    const auto [r0, r1] = rows_[t];
+                    if (r0 == r1) continue;
+                    // output rows i whose inverse row i·strideH lies in [r0, r1)
+                    const std::int64_t i0 = detail::ceilDiv(r0, p.strideH), i1 = detail::ceilDiv(r1, p.strideH);
+                    for (std::int64_t k = 0; k < p.K; ++k) {
+                        float* acc = accSpectra_.data + static_cast<std::size_t>(k) * specStride;
+                        fftwf_execute_dft_c2r(rowBackward_[t], asComplex(acc + 2 * r0 * g_.rowBins()), outputReal_.data + r0 * g_.Fw);
+                        float* out = output + (n * p.K + k) * P * Q;
+                        const float b = bias ? bias[k] : 0.0f;
+                        for (std::int64_t i = i0; i < i1; ++i) {
+                            const float* row = outputReal_.data + i * p.strideH * g_.Fw;
+                            float* outRow = out + i * Q;
+                            if (p.strideW == 1)
+                                for (std::int64_t j = 0; j < Q; ++j) outRow[j] = row[j] + b;
+                            else
+                                for (std::int64_t j = 0; j < Q; ++j) outRow[j] = row[j * p.strideW] + b;
+                        }
                     }
                 }
             });
@@ -174,26 +210,97 @@ public:
     }
 
 private:
-    /// acc = Σ_c X[c] · W'[k][c] over the spectrum bins (complex, interleaved).
-    void accumulateProducts(std::int64_t k, float* __restrict acc) const {
-        const std::size_t stride = g_.specStride();
-        const std::int64_t count = g_.bins * 2;
-        std::fill(acc, acc + count, 0.0f);
-        for (std::int64_t c = 0; c < problem_.C; ++c) {
-            const float* __restrict x = inputSpectra_.data + c * stride;
-            const float* __restrict w = weightSpectra_.data + static_cast<std::size_t>(k * problem_.C + c) * stride;
-            for (std::int64_t i = 0; i < count; i += 2) {
-                const float xr = x[i], xi = x[i + 1], wr = w[i], wi = w[i + 1];
-                acc[i] += xr * wr - xi * wi;
-                acc[i + 1] += xr * wi + xi * wr;
-            }
+    static fftwf_complex* asComplex(float* p) { return reinterpret_cast<fftwf_complex*>(p); }
+
+    /// One plan per pass and chunk, each made on the very buffers (and offsets) it will run on, so
+    /// the new-array executes for other channels (planes 64-byte aligned) keep the planned alignment.
+    void makePlans() {
+        std::lock_guard lock(plannerMutex());
+        const int fh = static_cast<int>(g_.Fh), fw = static_cast<int>(g_.Fw);
+        const int rowBins = static_cast<int>(g_.rowBins());
+        for (std::int64_t t = 0; t < chunks_; ++t) {
+            rows_.push_back(chunkOf(inverseRows_, t, chunks_));
+            inputRows_.push_back(chunkOf(g_.Fh, t, chunks_));
+            columns_.push_back(chunkOf(g_.rowBins(), t, chunks_));
+            const auto [in0, in1] = inputRows_[t];
+            const auto [c0, c1] = columns_[t];
+            const auto [r0, r1] = rows_[t];
+            const auto check = [&](fftwf_plan plan) {
+                if (!plan) throw std::runtime_error("FFTW could not plan a " + std::to_string(fh) + "x" + std::to_string(fw) + " transform");
+                return plan;
+            };
+            rowForward_.push_back(in1 > in0 ? check(fftwf_plan_many_dft_r2c(1, &fw, static_cast<int>(in1 - in0),
+                                      inputReal_.data + in0 * g_.Fw, nullptr, 1, fw,
+                                      asComplex(inputSpectra_.data + 2 * in0 * g_.rowBins()), nullptr, 1, rowBins, FFTW_MEASURE))
+                                            : nullptr);
+            columnForward_.push_back(c1 > c0 ? check(fftwf_plan_many_dft(1, &fh, static_cast<int>(c1 - c0),
+                                         asComplex(inputSpectra_.data + 2 * c0), nullptr, rowBins, 1,
+                                         asComplex(inputSpectra_.data + 2 * c0), nullptr, rowBins, 1, FFTW_FORWARD, FFTW_MEASURE))
+                                             : nullptr);
+            columnBackward_.push_back(c1 > c0 ? check(fftwf_plan_many_dft(1, &fh, static_cast<int>(c1 - c0),
+                                          asComplex(accSpectra_.data + 2 * c0), nullptr, rowBins, 1,
+                                          asComplex(accSpectra_.data + 2 * c0), nullptr, rowBins, 1, FFTW_BACKWARD, FFTW_MEASURE))
+                                              : nullptr);
+            rowBackward_.push_back(r1 > r0 ? check(fftwf_plan_many_dft_c2r(1, &fw, static_cast<int>(r1 - r0),
+                                       asComplex(accSpectra_.data + 2 * r0 * g_.rowBins()), nullptr, 1, rowBins,
+                                       outputReal_.data + r0 * g_.Fw, nullptr, 1, fw, FFTW_MEASURE))
+                                           : nullptr);
         }
     }
 
-    ConvProblem problem_;
+    /// Pass 1 for chunk t: rows [in0, in1) of the zero-padded plane (plane h×w placed at (padH, padW))
+    /// transformed into the same rows of spec.
+    void forwardRows(std::int64_t t, const float* plane, std::int64_t h, std::int64_t w, std::int64_t padH,
+                     std::int64_t padW, float* spec) {
+        const auto [in0, in1] = inputRows_[t];
+        if (in0 == in1) return;
+        for (std::int64_t i = in0; i < in1; ++i) {
+            float* row = inputReal_.data + i * g_.Fw;
+            const std::int64_t src = i - padH;
+            if (src < 0 || src >= h) {
+                std::fill(row, row + g_.Fw, 0.0f);
+                continue;
+            }
+            std::fill(row, row + padW, 0.0f);
+            std::copy(plane + src * w, plane + (src + 1) * w, row + padW);
+            std::fill(row + padW + w, row + g_.Fw, 0.0f);
+        }
+        fftwf_execute_dft_r2c(rowForward_[t], inputReal_.data + in0 * g_.Fw, asComplex(spec + 2 * in0 * g_.rowBins()));
+    }
+
+    /// Pass 2 for chunk t: columns [c0, c1) of every spectrum.
+    void frequencyColumns(std::int64_t t) {
+        const auto [c0, c1] = columns_[t];
+        if (c0 == c1) return;
+        const ConvProblem& p = p_;
+        const std::size_t specStride = g_.specStride();
+        const std::int64_t rowBins = g_.rowBins();
+        for (std::int64_t c = 0; c < p.C; ++c) {
+            float* x = inputSpectra_.data + c * specStride + 2 * c0;
+            fftwf_execute_dft(columnForward_[t], asComplex(x), asComplex(x));
+        }
+        for (std::int64_t k = 0; k < p.K; ++k) {
+            float* acc = accSpectra_.data + k * specStride + 2 * c0;
+            for (std::int64_t c = 0; c < p.C; ++c) {
+                const float* x = inputSpectra_.data + c * specStride + 2 * c0;
+                const float* w = weightSpectra_.data + static_cast<std::size_t>(k * p.C + c) * specStride + 2 * c0;
+                for (std::int64_t row = 0; row < g_.Fh; ++row)
+                    multiplyComplex(x + 2 * row * rowBins, w + 2 * row * rowBins, acc + 2 * row * rowBins, c1 - c0, c > 0);
+            }
+            fftwf_execute_dft(columnBackward_[t], asComplex(acc), asComplex(acc));
+        }
+    }
+
+    ConvProblem p_;
     FftGeometry g_;
-    FftwPlans plans_;
-    FloatBuffer weightSpectra_, inputSpectra_;
+    std::int64_t chunks_;        ///< thread chunks of every pass (the pool's size at planning)
+    std::int64_t inverseRows_;   ///< rows of the inverse transform the output needs
+    std::vector<std::pair<std::int64_t, std::int64_t>> inputRows_, columns_, rows_;  ///< per chunk
+    std::vector<fftwf_plan> rowForward_, columnForward_, columnBackward_, rowBackward_;  ///< per chunk (null if empty)
+    FloatBuffer inputReal_, outputReal_;  ///< one zero-padded plane each, rows shared out between chunks
+    FloatBuffer inputSpectra_;            ///< C spectra of the current image
+    FloatBuffer accSpectra_;              ///< K spectra Σ_c X·W'
+    FloatBuffer weightSpectra_;           ///< K·C conjugated, scaled filter spectra
 };
 
 // ---------------------------------------------------------------- double / emulated: radix-2
@@ -269,9 +376,7 @@ public:
     }
     std::size_t workspaceBytes(const ConvProblem& p) const override {
         const FftGeometry g(p, false);
-        const auto threads = static_cast<std::size_t>(convThreads());
-        return (static_cast<std::size_t>(p.K * p.C + p.C) * g.specStride() +
-                threads * (g.realStride() + g.specStride())) * sizeof(float);
+        return (static_cast<std::size_t>(p.K * p.C + p.C + p.K) * g.specStride() + 2 * g.realStride()) * sizeof(float);
     }
 
 protected:

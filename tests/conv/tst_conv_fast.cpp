@@ -49,6 +49,9 @@ std::vector<std::pair<std::string, ConvProblem>> edgeShapes() {
     add("kernel = input 23x23", shape(1, 1, 23, 23, 1, 23, 23));
     add("kernel = padded input", shape(1, 1, 5, 20, 1, 7, 22, 1, 1, 1, 1));
     add("tiny 3x3 pad 1", shape(1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1));
+    add("1x1 input", shape(1, 1, 1, 1, 1, 1, 1));            // one-point transforms, empty thread chunks
+    add("one column 20x1 k3x1", shape(1, 1, 20, 1, 1, 3, 1));
+    add("one row 1x30 k1x4", shape(1, 1, 1, 30, 2, 1, 4));
     add("row stride 2", shape(1, 1, 30, 33, 1, 3, 3, 2, 1));
     add("row stride 3 k5 pad 2", shape(1, 2, 31, 40, 2, 5, 5, 3, 1, 2, 2));
     add("column stride 2", shape(1, 1, 30, 33, 1, 3, 3, 1, 2));

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "base/timing.hpp"
+#include "conv/conv_registry.hpp"
 #include "command.hpp"
 #include "matmul/matmul_registry.hpp"
 #include "nn/low_rank.hpp"
@@ -26,16 +27,19 @@ KS_CLI_COMMAND(evalCommand) {
     c.name = "eval";
     c.summary = "Test accuracy and time per image of a digit classifier";
     c.details =
-        "Loads a network of Linear layers (PyTorch .pt/.pth state_dict, .safetensors, .npz) or the\n"
-        "embedded default, optionally truncates layers to a rank by SVD (Σ folded into one factor: two\n"
-        "GEMMs per layer), runs the test digits and prints `accuracy: 0.xxxx` and the time per image\n"
-        "(median of repeated runs over the whole batch). With --compute the network runs in emulated\n"
-        "arithmetic (slow: use --limit for a stratified subset).";
+        "Loads a network (PyTorch .pt/.pth state_dict, .safetensors, .npz) or the embedded default:\n"
+        "Linear layers, or the small CNN (conv1.weight, conv2.weight 4-D: each conv 3×3 'same', ReLU,\n"
+        "max-pool 2; then Linear layers). Optionally truncates Linear layers to a rank by SVD (Σ folded\n"
+        "into one factor: two GEMMs per layer), runs the test digits and prints `accuracy: 0.xxxx` and\n"
+        "the time per image (median of repeated runs over the whole batch). --conv-algo picks the\n"
+        "convolution algorithm of the conv layers. With --compute the network runs in emulated\n"
+        "arithmetic, convolutions included (slow: use --limit for a stratified subset).";
     c.options = {
         {"weights", "FILE", "weight file, or 'embedded'", false, "embedded"},
         {"data", "SOURCE", "'embedded' (2,000 test digits) or an MNIST IDX directory (t10k-* files)", false, "embedded"},
         {"rank", "LIST", "low-rank layers, e.g. fc1=32,fc2=16 (or all=R for every layer)", false, ""},
         {"compute", "SPEC", "arithmetic, e.g. native, bf16, fp16/fp32, e4m3/fp32", false, "native"},
+        {"conv-algo", "NAME", "algorithm of the conv layers: direct, im2col, winograd-*, fft", false, "im2col"},
         {"matmul", "METHOD", "run every layer's product through this matmul method (naive, log, lns-binned, ...)", false, ""},
         {"log-format", "F", "with --matmul log / lns-*: the LNS format of the operands, e.g. log5.3", false, ""},
         {"limit", "N", "evaluate a stratified subset of N test digits", false, ""},
@@ -76,13 +80,19 @@ KS_CLI_COMMAND(evalCommand) {
         }
         ks::nn::InferenceOptions options;
         if (args.has("threads")) options.threads = static_cast<int>(args.getInt("threads", 1, 256));
+        try {
+            options.convAlgorithm = ks::conv::convAlgorithm(args.get("conv-algo")).name();
+        } catch (const std::invalid_argument& e) {
+            throw ks::cli::UsageError(std::string("--conv-algo: ") + e.what());
+        }
         const ks::nn::MatrixF images = ks::nn::toMatrix(test.normalisedImages());
 
         ks::nn::MatrixF logp;
         ks::TimingOptions timing;
         if (!spec.native) timing = {0, 1, 1, 0.0};  // emulation is slow and deterministic: one run
         ks::TimingResult t;
-        std::string method = "float32 Eigen GEMM";
+        std::string method = "float32 sgemm";
+        if (model.hasConvolutions()) method += ", conv " + options.convAlgorithm;
         if (args.has("matmul")) {
             const ks::matmul::MatmulMethod* m = nullptr;
             try {
@@ -104,7 +114,7 @@ KS_CLI_COMMAND(evalCommand) {
             if (slow) timing = {0, 1, 1, 0.0};
             t = ks::measure([&] { logp = model.forward(images, *m, matmulOptions); }, timing);
         } else {
-            if (!spec.native) method = "emulated";
+            if (!spec.native) method = model.hasConvolutions() ? "emulated, conv " + options.convAlgorithm : "emulated";
             t = ks::measure([&] { logp = model.forward(images, spec, options); }, timing);
         }
         const double accuracy = ks::nn::accuracy(logp, test.labels);

@@ -45,7 +45,7 @@ Model ModelFactorisation::withRanks(const std::map<std::string, std::int64_t>& r
         low.down = Eigen::Map<const MatrixF>(f.right().data(), full, f.cols()).topRows(r);
         l = std::move(low);
     }
-    return Model(std::move(layers));
+    return Model(std::move(layers), dense_.inputShape());
 }
 
 Model ModelFactorisation::withSharedRank(std::int64_t rank) const {

@@ -40,6 +40,9 @@ MatrixF Model::forward(const MatrixF& input, const matmul::MatmulMethod& method,
     if (input.cols() != inputFeatures())
         throw ModelError("the model takes " + std::to_string(inputFeatures()) + " features per sample, the input has " +
                          std::to_string(input.cols()));
+    if (hasConvolutions())
+        throw ModelError("matmul methods run networks of Linear layers only; this network's convolutions run "
+                         "through the conv registry (choose their algorithm and compute spec instead)");
     MatrixF a = input;
     for (const auto& l : layers_) {
         switch (l.kind) {
@@ -52,6 +55,9 @@ MatrixF Model::forward(const MatrixF& input, const matmul::MatmulMethod& method,
                 if (l.bias.size()) a.rowwise() += l.bias.transpose();
                 break;
             case LayerKind::ReLU: a = a.cwiseMax(0.0f); break;
+            case LayerKind::Conv2d:
+            case LayerKind::MaxPool2d:
+            case LayerKind::Flatten: break;  // excluded above
             case LayerKind::LogSoftmax:
                 for (Eigen::Index r = 0; r < a.rows(); ++r) {
                     auto row = a.row(r);

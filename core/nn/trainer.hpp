@@ -1,5 +1,6 @@
 #pragma once
-// Training in C++: the seed's recipe. Mean negative log-likelihood of the log-softmax output,
+// Training in C++: the seed's recipe, for every layer kind (Linear, low-rank, Conv2d through
+// im2col-style GEMMs on ks::matmul::sgemm, max-pool, ReLU). Mean negative log-likelihood of the log-softmax output,
 // mini-batches of 64 drawn without replacement in a fresh seeded order each epoch, Adadelta
 // (ρ = 0.9, ε = 1e-6, learning rate 1.0, as PyTorch's defaults) with the learning rate multiplied by
 // 0.7 after every epoch (StepLR). Works for dense and low-rank layers alike, so truncated factors
@@ -9,6 +10,8 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "nn/model.hpp"
@@ -44,6 +47,15 @@ struct TrainResult {
     bool cancelled = false;
     double seconds = 0;
 };
+
+/// The mean negative log-likelihood of a batch and its gradient with respect to every parameter,
+/// named and ordered as Model::toNamedTensors (e.g. "conv1.weight" as K·C·R·S values). What the
+/// trainer computes for each batch; exposed so that it can be checked against finite differences.
+struct LossGradient {
+    double loss = 0;
+    std::vector<std::pair<std::string, Eigen::ArrayXf>> gradients;
+};
+LossGradient lossGradient(const Model& model, const MatrixF& inputs, std::span<const std::uint8_t> labels);
 
 /// Trains `model` in place on N samples (N×features) with labels in [0, classes).
 TrainResult train(Model& model, const MatrixF& inputs, std::span<const std::uint8_t> labels,

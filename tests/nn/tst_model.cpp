@@ -193,7 +193,7 @@ private Q_SLOTS:
         QTest::addColumn<int>("which");
         QTest::addColumn<QString>("expected");
         QTest::newRow("no chain") << 0 << "do not chain";
-        QTest::newRow("stray tensor") << 1 << "not part of a stack of Linear layers: running_mean";
+        QTest::newRow("stray tensor") << 1 << "not part of a supported network (Conv2d layers, then a stack of Linear layers): running_mean";
         QTest::newRow("bias shape") << 2 << "fc1.bias' (3,) does not fit";
         QTest::newRow("empty") << 3 << "no Linear layer";
     }

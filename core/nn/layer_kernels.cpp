@@ -1,0 +1,103 @@
+#include "nn/layer_kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace ks::nn::detail {
+
+void biasActivation(float* y, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias, bool relu) {
+    for (std::int64_t i = 0; i < rows; ++i) {
+        float* row = y + i * ld;
+        if (bias && relu)
+            for (std::int64_t j = 0; j < cols; ++j) row[j] = std::max(row[j] + bias[j], 0.0f);
+        else if (bias)
+            for (std::int64_t j = 0; j < cols; ++j) row[j] += bias[j];
+        else if (relu)
+            for (std::int64_t j = 0; j < cols; ++j) row[j] = std::max(row[j], 0.0f);
+    }
+}
+
+void maxPool(const float* x, std::int64_t n, const FeatureShape& in, std::int64_t size, float* y, std::int32_t* argmax) {
+    const std::int64_t ph = in.height / size, pw = in.width / size;
+    const std::int64_t inPer = in.size(), outPer = in.channels * ph * pw;
+    for (std::int64_t s = 0; s < n; ++s)
+        for (std::int64_t c = 0; c < in.channels; ++c) {
+            const float* plane = x + s * inPer + c * in.height * in.width;
+            for (std::int64_t i = 0; i < ph; ++i)
+                for (std::int64_t j = 0; j < pw; ++j) {
+                    float best = -std::numeric_limits<float>::infinity();
+                    std::int64_t where = (i * size) * in.width + j * size;
+                    for (std::int64_t di = 0; di < size; ++di)
+                        for (std::int64_t dj = 0; dj < size; ++dj) {
+                            const std::int64_t at = (i * size + di) * in.width + j * size + dj;
+                            // A NaN wins and stays (as in PyTorch); ties keep the first.
+                            if (!std::isnan(best) && !(plane[at] <= best)) {
+                                best = plane[at];
+                                where = at;
+                            }
+                        }
+                    const std::int64_t o = s * outPer + (c * ph + i) * pw + j;
+                    y[o] = best;
+                    if (argmax) argmax[o] = static_cast<std::int32_t>(c * in.height * in.width + where);
+                }
+        }
+}
+
+void maxPoolBackward(const float* gy, const std::int32_t* argmax, std::int64_t n, std::int64_t outPerSample,
+                     std::int64_t inPerSample, float* gx) {
+    std::fill(gx, gx + n * inPerSample, 0.0f);
+    for (std::int64_t s = 0; s < n; ++s)
+        for (std::int64_t o = 0; o < outPerSample; ++o)
+            gx[s * inPerSample + argmax[s * outPerSample + o]] += gy[s * outPerSample + o];
+}
+
+void logSoftmaxRows(MatrixF& z) {
+    for (Eigen::Index r = 0; r < z.rows(); ++r) {
+        auto row = z.row(r);
+        const float m = row.maxCoeff();
+        const float lse = m + std::log((row.array() - m).exp().sum());
+        row.array() -= lse;
+    }
+}
+
+void unfold(const Layer& conv, const float* x, float* patch) {
+    const FeatureShape& in = conv.inputShape;
+    const std::int64_t P = conv.outputShape.height, Q = conv.outputShape.width;
+    const std::int64_t R = conv.kernelHeight, S = conv.kernelWidth;
+    for (std::int64_t c = 0; c < in.channels; ++c)
+        for (std::int64_t r = 0; r < R; ++r)
+            for (std::int64_t s = 0; s < S; ++s) {
+                float* dst = patch + ((c * R + r) * S + s) * P * Q;
+                for (std::int64_t p = 0; p < P; ++p) {
+                    const std::int64_t ih = p * conv.stride + r - conv.padding;
+                    for (std::int64_t q = 0; q < Q; ++q) {
+                        const std::int64_t iw = q * conv.stride + s - conv.padding;
+                        dst[p * Q + q] = (ih >= 0 && ih < in.height && iw >= 0 && iw < in.width)
+                                             ? x[(c * in.height + ih) * in.width + iw]
+                                             : 0.0f;
+                    }
+                }
+            }
+}
+
+void foldAdd(const Layer& conv, const float* gpatch, float* gx) {
+    const FeatureShape& in = conv.inputShape;
+    const std::int64_t P = conv.outputShape.height, Q = conv.outputShape.width;
+    const std::int64_t R = conv.kernelHeight, S = conv.kernelWidth;
+    for (std::int64_t c = 0; c < in.channels; ++c)
+        for (std::int64_t r = 0; r < R; ++r)
+            for (std::int64_t s = 0; s < S; ++s) {
+                const float* src = gpatch + ((c * R + r) * S + s) * P * Q;
+                for (std::int64_t p = 0; p < P; ++p) {
+                    const std::int64_t ih = p * conv.stride + r - conv.padding;
+                    if (ih < 0 || ih >= in.height) continue;
+                    for (std::int64_t q = 0; q < Q; ++q) {
+                        const std::int64_t iw = q * conv.stride + s - conv.padding;
+                        if (iw >= 0 && iw < in.width) gx[(c * in.height + ih) * in.width + iw] += src[p * Q + q];
+                    }
+                }
+            }
+}
+
+}  // namespace ks::nn::detail

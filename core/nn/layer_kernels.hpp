@@ -1,0 +1,32 @@
+#pragma once
+// The float32 pieces of the network's layers that are not GEMMs, shared by inference and training
+// (internal to core/nn): the GEMM epilogue, max-pooling, log-softmax, and the patch matrices of a
+// convolution for training's im2col-style products.
+#include <cstdint>
+
+#include "nn/model.hpp"
+
+namespace ks::nn::detail {
+
+/// y[i][j] += bias[j] (bias may be null), then max(y, 0) when `relu`: one pass over a rows×cols
+/// block (row stride ld) right after the GEMM wrote it, while it is in cache.
+void biasActivation(float* y, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias, bool relu);
+
+/// Max-pooling of n samples of shape `in` (window = stride = `size`, floor): y is n × C·(H/size)·(W/size).
+/// `argmax` (may be null) receives, per output, the index within the sample's input of its maximum
+/// (the first one in row-major window order on ties), for the backward pass.
+void maxPool(const float* x, std::int64_t n, const FeatureShape& in, std::int64_t size, float* y, std::int32_t* argmax);
+/// gx (n × in.size(), overwritten) from gy (n × outPerSample) through the recorded argmax.
+void maxPoolBackward(const float* gy, const std::int32_t* argmax, std::int64_t n, std::int64_t outPerSample,
+                     std::int64_t inPerSample, float* gx);
+
+/// Row-wise log-softmax in place.
+void logSoftmaxRows(MatrixF& z);
+
+/// One sample's patch matrix of a Conv2d layer: patch[(c·R + r)·S + s][p·Q + q] = the zero-padded
+/// input under output pixel (p, q) at tap (r, s) of channel c. (C·R·S)×(P·Q), row-major.
+void unfold(const Layer& conv, const float* x, float* patch);
+/// The adjoint of unfold: gx (C×H×W) += the patch-matrix gradient scattered back to the pixels.
+void foldAdd(const Layer& conv, const float* gpatch, float* gx);
+
+}  // namespace ks::nn::detail

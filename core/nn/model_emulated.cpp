@@ -1,0 +1,168 @@
+// The forward pass in an emulated arithmetic (core/numeric): every stored operand, product and sum
+// rounded as a ComputeSpec says. Samples run in fixed chunks, each with its own random stream (for
+// stochastic rounding), so results do not depend on the thread count.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "conv/conv_registry.hpp"
+#include "nn/model.hpp"
+#include "numeric/arithmetic.hpp"
+
+namespace ks::nn {
+
+namespace {
+
+/// A parametrised layer's operands, rounded to the storage format once. (Conv2d layers keep theirs
+/// unrounded: the conv algorithm stores its operands itself.)
+struct StoredLayer {
+    std::vector<double> weight, down, up, bias;
+};
+
+std::vector<double> toDoubles(const float* data, Eigen::Index n) { return {data, data + n}; }
+
+template <class Arithmetic>
+void affine(Arithmetic& ar, const std::vector<double>& w, const std::vector<double>& b, const double* x, double* y,
+            std::int64_t in, std::int64_t out) {
+    for (std::int64_t j = 0; j < out; ++j) {
+        double acc = b.empty() ? 0.0 : b[static_cast<std::size_t>(j)];
+        const double* row = w.data() + j * in;
+        for (std::int64_t i = 0; i < in; ++i) acc = ar.add(acc, ar.mul(x[i], row[i]));
+        y[j] = acc;
+    }
+}
+
+/// Rows of `x` (rows × in) through a layer into `y`; `h` is scratch.
+void emulatedLayer(const Layer& l, const StoredLayer& s, numeric::EmulatedArithmetic& ar, const std::string& convAlgorithm,
+                   std::int64_t rows, std::vector<double>& x, std::vector<double>& y, std::vector<double>& h) {
+    const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
+    switch (l.kind) {
+        case LayerKind::Linear:
+        case LayerKind::LowRankLinear:
+            y.resize(static_cast<std::size_t>(rows * out));
+            for (std::int64_t r = 0; r < rows; ++r) {
+                // The activation's storage: per sample (one scale per sample for integer formats).
+                double* xr = x.data() + r * in;
+                ar.storeTensor(std::span<double>(xr, static_cast<std::size_t>(in)));
+                if (l.kind == LayerKind::Linear) {
+                    affine(ar, s.weight, s.bias, xr, y.data() + r * out, in, out);
+                } else {
+                    h.resize(static_cast<std::size_t>(l.rank()));
+                    affine(ar, s.down, {}, xr, h.data(), in, l.rank());
+                    ar.storeTensor(h);
+                    affine(ar, s.up, s.bias, h.data(), y.data() + r * out, l.rank(), out);
+                }
+            }
+            std::swap(x, y);
+            break;
+        case LayerKind::Conv2d: {
+            conv::ConvProblem p;
+            p.N = rows;
+            p.C = l.inChannels;
+            p.H = l.inputShape.height;
+            p.W = l.inputShape.width;
+            p.K = l.outFeatures();
+            p.R = l.kernelHeight;
+            p.S = l.kernelWidth;
+            p.strideH = p.strideW = l.stride;
+            p.padH = p.padW = l.padding;
+            y.resize(static_cast<std::size_t>(rows * out));
+            const std::vector<double> w = toDoubles(l.weight.data(), l.weight.size());
+            const std::vector<double> b = toDoubles(l.bias.data(), l.bias.size());
+            try {
+                conv::convAlgorithm(convAlgorithm).run(p, x.data(), w.data(), b.empty() ? nullptr : b.data(), y.data(), ar);
+            } catch (const std::invalid_argument& e) {
+                throw ModelError(l.name + ": " + e.what());
+            }
+            std::swap(x, y);
+            break;
+        }
+        case LayerKind::ReLU:
+            for (double& v : x) v = std::max(v, 0.0);
+            break;
+        case LayerKind::MaxPool2d: {
+            const FeatureShape& is = l.inputShape;
+            const std::int64_t ps = l.poolSize, ph = is.height / ps, pw = is.width / ps;
+            y.resize(static_cast<std::size_t>(rows * out));
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t c = 0; c < is.channels; ++c) {
+                    const double* plane = x.data() + r * in + c * is.height * is.width;
+                    for (std::int64_t i = 0; i < ph; ++i)
+                        for (std::int64_t j = 0; j < pw; ++j) {
+                            double m = -std::numeric_limits<double>::infinity();
+                            for (std::int64_t di = 0; di < ps; ++di)
+                                for (std::int64_t dj = 0; dj < ps; ++dj)
+                                    m = std::max(m, plane[(i * ps + di) * is.width + j * ps + dj]);
+                            y[static_cast<std::size_t>(r * out + (c * ph + i) * pw + j)] = m;
+                        }
+                }
+            std::swap(x, y);
+            break;
+        }
+        case LayerKind::Flatten: break;
+        case LayerKind::LogSoftmax:
+            for (std::int64_t r = 0; r < rows; ++r) {
+                double* v = x.data() + r * in;
+                const double m = *std::max_element(v, v + in);
+                double sum = 0;
+                for (std::int64_t j = 0; j < in; ++j) sum += std::exp(v[j] - m);
+                for (std::int64_t j = 0; j < in; ++j) v[j] -= m + std::log(sum);
+            }
+            break;
+    }
+}
+
+}  // namespace
+
+MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, const InferenceOptions& options) const {
+    if (spec.native) return forward(input, options);
+    if (input.cols() != inputFeatures())
+        throw ModelError("the model takes " + std::to_string(inputFeatures()) + " features per sample (" +
+                         input_.toString() + "), the input has " + std::to_string(input.cols()));
+    std::vector<StoredLayer> stored(layers_.size());
+    {
+        numeric::EmulatedArithmetic ar(spec);
+        for (std::size_t k = 0; k < layers_.size(); ++k) {
+            const Layer& l = layers_[k];
+            auto store = [&](const auto& m) {
+                std::vector<double> v = toDoubles(m.data(), m.size());
+                if (!v.empty()) ar.storeTensor(v);
+                return v;
+            };
+            if (l.kind == LayerKind::Linear) stored[k].weight = store(l.weight);
+            if (l.kind == LayerKind::LowRankLinear) {
+                stored[k].down = store(l.down);
+                stored[k].up = store(l.up);
+            }
+            if (l.kind == LayerKind::Linear || l.kind == LayerKind::LowRankLinear) stored[k].bias = store(l.bias);
+        }
+    }
+    MatrixF output(input.rows(), outputFeatures());
+    constexpr Eigen::Index kChunk = 8;
+    const Eigen::Index chunks = (input.rows() + kChunk - 1) / kChunk;
+    const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+    std::exception_ptr error;
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+    for (Eigen::Index c = 0; c < chunks; ++c) {
+        try {
+            numeric::ComputeSpec chunkSpec = spec;
+            chunkSpec.seed = spec.seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(c + 1);
+            numeric::EmulatedArithmetic ar(chunkSpec);
+            const Eigen::Index first = c * kChunk, rows = std::min(input.rows(), first + kChunk) - first;
+            std::vector<double> x(input.data() + first * input.cols(), input.data() + (first + rows) * input.cols()), y, h;
+            for (std::size_t k = 0; k < layers_.size(); ++k)
+                emulatedLayer(layers_[k], stored[k], ar, options.convAlgorithm, rows, x, y, h);
+            for (Eigen::Index i = 0; i < rows * output.cols(); ++i)
+                output.data()[first * output.cols() + i] = static_cast<float>(x[static_cast<std::size_t>(i)]);
+        } catch (...) {
+#pragma omp critical
+            error = std::current_exception();
+        }
+    }
+    if (error) std::rethrow_exception(error);
+    return output;
+}
+
+}  // namespace ks::nn

@@ -1,0 +1,154 @@
+// The float32 forward pass. Every product runs on ks::matmul::sgemm with op(B) = Wᵀ read in place
+// (Trans::Yes on the out×in weight, no copy), the bias and a following ReLU applied in one pass
+// over the output block the GEMM just wrote. Convolutions run through core/conv's registry.
+//
+// Threading. A network of fully connected layers splits the batch into one contiguous block per
+// thread and runs the whole network on tiles of kTileRows samples of it, single-threaded GEMMs:
+// a tile's activations stay in the core's L2 from one layer to the next, and the threads never
+// meet between layers. (Measured against one threaded GEMM per layer over the whole batch with
+// `kernelscope-cli bench mlp`: see the report in docs.) A network with convolutions runs layer by
+// layer over the whole batch: the conv algorithms thread themselves on core/conv's pool.
+#include <omp.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "conv/conv_registry.hpp"
+#include "matmul/gemm.hpp"
+#include "nn/layer_kernels.hpp"
+#include "nn/model.hpp"
+
+namespace ks::nn {
+
+namespace {
+
+using matmul::Trans;
+
+/// Samples per tile of the fully connected path: 64×512 floats of the widest activation (128 KB)
+/// stay in a 1 MB L2 with the next layer's output.
+constexpr std::int64_t kTileRows = 64;
+
+int threadCount(const InferenceOptions& o) { return o.threads > 0 ? o.threads : omp_get_max_threads(); }
+
+/// Rows [0, rows) of the activations `a` (rows × layers' input size) through every layer; `b` and `h`
+/// are scratch. GEMMs with `gemmThreads`; elementwise passes split over `threads` by OpenMP.
+void runLayers(const std::vector<Layer>& layers, std::vector<float>& a, std::vector<float>& b, std::vector<float>& h,
+               std::int64_t rows, int gemmThreads, int threads, const std::string& convAlgorithm) {
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+        const Layer& l = layers[k];
+        const bool reluNext = k + 1 < layers.size() && layers[k + 1].kind == LayerKind::ReLU;
+        const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
+        switch (l.kind) {
+            case LayerKind::Linear:
+            case LayerKind::LowRankLinear: {
+                b.resize(static_cast<std::size_t>(rows * out));
+                if (l.kind == LayerKind::Linear) {
+                    matmul::sgemm(Trans::No, Trans::Yes, rows, out, in, a.data(), in, l.weight.data(), in, b.data(), out,
+                                  false, gemmThreads);
+                } else {
+                    const std::int64_t r = l.rank();
+                    h.resize(static_cast<std::size_t>(rows * r));
+                    matmul::sgemm(Trans::No, Trans::Yes, rows, r, in, a.data(), in, l.down.data(), in, h.data(), r, false,
+                                  gemmThreads);
+                    matmul::sgemm(Trans::No, Trans::Yes, rows, out, r, h.data(), r, l.up.data(), r, b.data(), out, false,
+                                  gemmThreads);
+                }
+                const float* bias = l.bias.size() ? l.bias.data() : nullptr;
+                if (threads > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+                    for (std::int64_t t = 0; t < threads; ++t) {
+                        const std::int64_t r0 = rows * t / threads, r1 = rows * (t + 1) / threads;
+                        detail::biasActivation(b.data() + r0 * out, r1 - r0, out, out, bias, reluNext);
+                    }
+                } else {
+                    detail::biasActivation(b.data(), rows, out, out, bias, reluNext);
+                }
+                std::swap(a, b);
+                if (reluNext) ++k;
+                break;
+            }
+            case LayerKind::Conv2d: {
+                conv::ConvProblem p;
+                p.N = rows;
+                p.C = l.inChannels;
+                p.H = l.inputShape.height;
+                p.W = l.inputShape.width;
+                p.K = l.outFeatures();
+                p.R = l.kernelHeight;
+                p.S = l.kernelWidth;
+                p.strideH = p.strideW = l.stride;
+                p.padH = p.padW = l.padding;
+                b.resize(static_cast<std::size_t>(rows * out));
+                std::unique_ptr<conv::ConvPlan> plan;
+                try {
+                    plan = conv::convAlgorithm(convAlgorithm).plan(p, l.weight.data());
+                } catch (const std::invalid_argument& e) {
+                    throw ModelError(l.name + ": " + e.what());
+                }
+                plan->execute(a.data(), l.bias.size() ? l.bias.data() : nullptr, b.data());
+                std::swap(a, b);
+                break;
+            }
+            case LayerKind::MaxPool2d: {
+                b.resize(static_cast<std::size_t>(rows * out));
+#pragma omp parallel for num_threads(std::max(threads, 1)) schedule(static)
+                for (std::int64_t t = 0; t < threads; ++t) {
+                    const std::int64_t r0 = rows * t / threads, r1 = rows * (t + 1) / threads;
+                    detail::maxPool(a.data() + r0 * in, r1 - r0, l.inputShape, l.poolSize, b.data() + r0 * out, nullptr);
+                }
+                std::swap(a, b);
+                break;
+            }
+            case LayerKind::ReLU: {
+                const std::int64_t n = rows * in;
+                float* x = a.data();
+#pragma omp parallel for num_threads(std::max(threads, 1)) schedule(static)
+                for (std::int64_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
+                break;
+            }
+            case LayerKind::Flatten: break;  // CHW order is already the flattened order
+            case LayerKind::LogSoftmax: {
+                Eigen::Map<MatrixF> z(a.data(), rows, in);
+                for (Eigen::Index r = 0; r < z.rows(); ++r) {
+                    auto row = z.row(r);
+                    const float m = row.maxCoeff();
+                    row.array() -= m + std::log((row.array() - m).exp().sum());
+                }
+                break;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+MatrixF Model::forward(const MatrixF& input, const InferenceOptions& options) const {
+    if (input.cols() != inputFeatures())
+        throw ModelError("the model takes " + std::to_string(inputFeatures()) + " features per sample (" +
+                         input_.toString() + "), the input has " + std::to_string(input.cols()));
+    const std::int64_t n = input.rows(), out = outputFeatures();
+    MatrixF output(n, out);
+    if (n == 0) return output;
+    const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threadCount(options), n)));
+    if (hasConvolutions()) {
+        std::vector<float> a(input.data(), input.data() + input.size()), b, h;
+        runLayers(layers_, a, b, h, n, threads, threads, options.convAlgorithm);
+        std::copy(a.begin(), a.begin() + n * out, output.data());
+        return output;
+    }
+    const std::int64_t in = input.cols();
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int t = 0; t < threads; ++t) {
+        const std::int64_t begin = n * t / threads, end = n * (t + 1) / threads;
+        std::vector<float> a, b, h;
+        for (std::int64_t r0 = begin; r0 < end; r0 += kTileRows) {
+            const std::int64_t rows = std::min(kTileRows, end - r0);
+            a.assign(input.data() + r0 * in, input.data() + (r0 + rows) * in);
+            runLayers(layers_, a, b, h, rows, 1, 1, options.convAlgorithm);
+            std::copy(a.begin(), a.begin() + rows * out, output.data() + r0 * out);
+        }
+    }
+    return output;
+}
+
+}  // namespace ks::nn

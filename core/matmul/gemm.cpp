@@ -40,7 +40,7 @@ constexpr std::int64_t kKc = 256;
 constexpr std::int64_t kMc = 144;
 constexpr std::int64_t kNc = 4096;
 /// Products with at most this many columns read A in place (see the top comment).
-constexpr std::int64_t kDirectMaxColumns = 32;
+constexpr std::int64_t kDirectMaxColumns = 128;
 /// Below this much work one thread is faster than waking a second one.
 constexpr double kMinParallelFlops = 2.0e6;
 

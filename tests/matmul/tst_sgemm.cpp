@@ -25,7 +25,7 @@ struct Case {
 };
 
 // Shapes chosen around the blocking of gemm.cpp: mr = 6 (generic 4), nr = 16 / 8 (narrow kernel
-// when n ≤ 8), A read in place when n ≤ 32, KC = 256, MC = 144, NC = 4096; odd primes; empty sizes.
+// when n ≤ 8), A read in place when n ≤ 128 (packed above), KC = 256, MC = 144, NC = 4096; odd primes; empty sizes.
 // The ones of ≥ 2 MFLOP are split over the threads (by rows when m ≥ n, by columns otherwise).
 std::vector<Case> cases() {
     std::vector<Case> list = {
@@ -33,6 +33,7 @@ std::vector<Case> cases() {
         {7, 17, 9},   {6, 8, 4},    {13, 8, 11},  {11, 7, 30},   {12, 9, 5},    {4, 33, 6},    {3, 31, 2},
         {97, 101, 103}, {31, 33, 255}, {19, 18, 257}, {143, 40, 17}, {145, 47, 13}, {150, 5, 260},
         {289, 24, 300}, {120, 290, 61}, {2, 4100, 3}, {600, 24, 150}, {60, 900, 41}, {400, 8, 513},
+        {150, 140, 30}, {7, 129, 300}, {161, 136, 257},
     };
 #ifndef KS_SANITIZE
     // Larger ones: several KC and MC blocks, both splits (skipped under the sanitizers: ~20x slower).

@@ -308,12 +308,15 @@ public:
         U_.resize(static_cast<std::size_t>(t.alpha * t.alpha * problem.K * problem.C));
         transformFilters(problem_, mat_, weight, U_.data(), arith);
 #ifdef KS_WINOGRAD_AVX2
-        if (detail::WinogradAvx2::handles(t.alpha)) fast_ = std::make_unique<detail::WinogradAvx2>(problem, t);
+        if (detail::WinogradAvx2::handles(t.alpha)) {
+            fast_ = std::make_unique<detail::WinogradAvx2>(problem, t, U_.data());
+            U_ = {};  // kept packed by the fast path
+        }
 #endif
     }
     void execute(const float* input, const float* bias, float* output) override {
 #ifdef KS_WINOGRAD_AVX2
-        if (fast_) return fast_->execute(U_.data(), input, bias, output);
+        if (fast_) return fast_->execute(input, bias, output);
 #endif
         numeric::NativeArithmetic<float> arith;
         winogradExecute(problem_, mat_, U_.data(), input, bias, output, arith, V_, M_);

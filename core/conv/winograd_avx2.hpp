@@ -1,18 +1,25 @@
 #pragma once
-// The float32 Winograd fast path (AVX2 + FMA), internal to conv_winograd.cpp. Eight tiles of one
-// image plane at a time, one vector lane per tile, so every transform is a fixed run of vector FMAs
-// with the generated coefficients pre-broadcast at plan time (any interpolation points):
-//  input:  the plane is copied once into a zero-padded buffer (padding, partial tiles and the
-//          8-float row reads need no checks), eight tile rows are gathered by an 8×8 transpose and
-//          transformed along the row in registers, then down the columns; each of the α² results
-//          is stored straight into the GEMM operand V[ξ][c][tiles].
-//  GEMM:   M[ξ] (K×T) = U[ξ] (K×C) · V[ξ] (C×T), the α² products on ks::matmul::sgemm.
+// The float32 Winograd fast path (AVX2 + FMA), internal to conv_winograd.cpp. Tiles are numbered
+// over the whole batch (image, tile row, tile column) and handled eight at a time, one vector lane
+// per tile, so every transform is a fixed run of vector FMAs with the generated coefficients
+// pre-broadcast at plan time (any interpolation points). Tiles form blocks of kBlock = 16; the
+// transformed data are laid out per block exactly as the GEMM micro-kernel reads them, so nothing
+// is packed at run time:
+//  input:  each channel's planes are copied into a zero-padded buffer (padding, partial tiles and
+//          the 8-float row reads need no checks); eight tile rows are gathered by an 8×8 transpose,
+//          transformed along the row in registers, then down the columns, and each of the α²
+//          results is stored as 8 floats into V[ξ][block][c][16].
+//  GEMM:   M[ξ][block] (K×16) = U[ξ] (K×C) · V[ξ][block] (C×16): a 6×16 register tile of FMAs over c
+//          with U packed at plan time as [ξ][K/6][C][6]; the block of V (C·64 bytes) stays in L1
+//          while U[ξ] streams from L2.
 //  output: Aᵀ M A down the columns then along the rows, bias added, transposed back to one output
 //          row per lane and stored as m floats (no masked stores: they are microcoded on AMD).
 // Needs α ≤ 8 (one 8×8 transpose covers a tile row); α = 4, 6, 8 are instantiated.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <vector>
 
 #include <immintrin.h>
@@ -20,7 +27,6 @@
 #include "conv/conv_problem.hpp"
 #include "conv/parallel.hpp"
 #include "conv/winograd_transform.hpp"
-#include "matmul/gemm.hpp"
 
 #ifndef KS_WINOGRAD_STAGE
 #define KS_WINOGRAD_STAGE(i)  // development builds may define it to time the stages
@@ -91,153 +97,235 @@ inline void storeFirst(float* dst, __m256 v) {
     }
 }
 
-/// Input transform of every tile of one zero-padded plane (row stride ldp, tile (R, S) at
-/// padded[R·m·ldp + S·m], 8 floats readable from every tile row). V[ξ·ldXi + t] for tile t.
+/// Walks the tiles of the batch in order: image n, tile row R, tile column S.
+struct TileCursor {
+    std::int64_t n = 0, R = 0, S = 0;
+    void next(std::int64_t tilesH, std::int64_t tilesW) {
+        if (++S < tilesW) return;
+        S = 0;
+        if (++R < tilesH) return;
+        R = 0;
+        ++n;
+    }
+};
+
+/// Input transform of 8 tiles: base[l] is the top-left of tile l in a padded plane with row stride
+/// ldp (8 floats readable on each of its α rows). Writes V[ξ·ldXi + lane] for the α² values ξ.
 template <int A>
-void transformInputPlane(const float* padded, std::int64_t ldp, std::int64_t tilesH, std::int64_t tilesW,
-                         const LaneCoefficient* bt, float* V, std::int64_t ldXi) {
-    constexpr int m = A - 2;
-    const std::int64_t tiles = tilesH * tilesW;
-    std::int64_t R = 0, S = 0;
-    for (std::int64_t t0 = 0; t0 < tiles; t0 += 8) {
-        const int lanes = static_cast<int>(std::min<std::int64_t>(8, tiles - t0));
-        const float* base[8];
-        for (int l = 0; l < 8; ++l) {
-            if (l >= lanes) {
-                base[l] = base[0];  // a valid tile; its lane is not stored
-                continue;
-            }
-            base[l] = padded + R * m * ldp + S * m;
-            if (++S == tilesW) S = 0, ++R;
-        }
-        __m256 rowT[A * A];  // rowT[i·A + q] = Σ_j Bᵀ[q][j] d[i][j]
-        for (int i = 0; i < A; ++i) {
-            __m256 r[8];
-            for (int l = 0; l < 8; ++l) r[l] = _mm256_loadu_ps(base[l] + i * ldp);
-            transpose8x8(r);  // r[j] = d[i][j] of the 8 tiles
-            for (int q = 0; q < A; ++q) rowT[i * A + q] = dot<A>(bt + q * A, r);
-        }
-        for (int q = 0; q < A; ++q) {
-            __m256 col[A];
-            for (int i = 0; i < A; ++i) col[i] = rowT[i * A + q];
-            for (int p = 0; p < A; ++p) {
-                const __m256 v = dot<A>(bt + p * A, col);
-                float* dst = V + (p * A + q) * ldXi + t0;
-                if (lanes == 8) {
-                    _mm256_storeu_ps(dst, v);
-                } else {
-                    alignas(32) float tmp[8];
-                    _mm256_store_ps(tmp, v);
-                    std::copy(tmp, tmp + lanes, dst);
-                }
-            }
-        }
+inline void transformInputGroup(const float* const base[8], std::int64_t ldp, const LaneCoefficient* bt, float* V,
+                                std::int64_t ldXi) {
+    __m256 rowT[A * A];  // rowT[i·A + q] = Σ_j Bᵀ[q][j] d[i][j]
+    for (int i = 0; i < A; ++i) {
+        __m256 r[8];
+        for (int l = 0; l < 8; ++l) r[l] = _mm256_loadu_ps(base[l] + i * ldp);
+        transpose8x8(r);  // r[j] = d[i][j] of the 8 tiles
+        for (int q = 0; q < A; ++q) rowT[i * A + q] = dot<A>(bt + q * A, r);
+    }
+    for (int q = 0; q < A; ++q) {
+        __m256 col[A];
+        for (int i = 0; i < A; ++i) col[i] = rowT[i * A + q];
+        for (int p = 0; p < A; ++p) _mm256_store_ps(V + (p * A + q) * ldXi, dot<A>(bt + p * A, col));
     }
 }
 
-/// Output transform of every tile of one output plane: M[ξ·ldXi + t] for tile t (8 floats readable
-/// from each, garbage past the last tile is ignored), results + bias to out[(R·m + i)·ldo + S·m + j].
+/// Output transform of 8 tiles from M[ξ·ldXi + lane]; row i of lane l's m×m result (+ bias) goes
+/// to dst[l] + i·ldo, for the first `lanes` lanes.
 template <int A>
-void transformOutputPlane(const float* M, std::int64_t ldXi, std::int64_t tilesH, std::int64_t tilesW,
-                          const LaneCoefficient* at, float bias, float* out, std::int64_t ldo) {
+inline void transformOutputGroup(const float* M, std::int64_t ldXi, const LaneCoefficient* at, __m256 bias,
+                                 float* const dst[8], int lanes, std::int64_t ldo) {
     constexpr int m = A - 2;
-    const std::int64_t tiles = tilesH * tilesW;
-    const __m256 b = _mm256_set1_ps(bias);
-    std::int64_t R = 0, S = 0;
-    for (std::int64_t t0 = 0; t0 < tiles; t0 += 8) {
-        const int lanes = static_cast<int>(std::min<std::int64_t>(8, tiles - t0));
-        float* dst[8];
-        for (int l = 0; l < lanes; ++l) {
-            dst[l] = out + R * m * ldo + S * m;
-            if (++S == tilesW) S = 0, ++R;
-        }
-        __m256 colT[m * A];  // colT[p·A + j] = Σ_i Aᵀ[p][i] M[i][j]
-        for (int j = 0; j < A; ++j) {
-            __m256 col[A];
-            for (int i = 0; i < A; ++i) col[i] = _mm256_loadu_ps(M + (i * A + j) * ldXi + t0);
-            for (int p = 0; p < m; ++p) colT[p * A + j] = dot<A>(at + p * A, col);
-        }
-        for (int p = 0; p < m; ++p) {
-            __m256 r[8];
-            for (int q = 0; q < m; ++q) r[q] = _mm256_add_ps(dot<A>(at + q * A, colT + p * A), b);
-            for (int q = m; q < 8; ++q) r[q] = _mm256_setzero_ps();
-            transpose8x8(r);  // r[l] = output row p of tile l
-            for (int l = 0; l < lanes; ++l) storeFirst<m>(dst[l] + p * ldo, r[l]);
-        }
+    __m256 colT[m * A];  // colT[p·A + j] = Σ_i Aᵀ[p][i] M[i][j]
+    for (int j = 0; j < A; ++j) {
+        __m256 col[A];
+        for (int i = 0; i < A; ++i) col[i] = _mm256_load_ps(M + (i * A + j) * ldXi);
+        for (int p = 0; p < m; ++p) colT[p * A + j] = dot<A>(at + p * A, col);
+    }
+    for (int p = 0; p < m; ++p) {
+        __m256 r[8];
+        for (int q = 0; q < m; ++q) r[q] = _mm256_add_ps(dot<A>(at + q * A, colT + p * A), bias);
+        for (int q = m; q < 8; ++q) r[q] = _mm256_setzero_ps();
+        transpose8x8(r);  // r[l] = output row p of tile l
+        for (int l = 0; l < lanes; ++l) storeFirst<m>(dst[l] + p * ldo, r[l]);
     }
 }
 
-/// The float32 Winograd convolution with transformed filters U[ξ][K][C]; owns its workspace.
+inline constexpr int kBlock = 16;      ///< tiles per GEMM block (two vectors)
+inline constexpr int kRowsPerTile = 6;  ///< output channels per micro-kernel tile
+
+/// out[r][0..8·VECS) = Σ_c u[c][r] · v[c][0..8·VECS) for r < 6 (all six rows are stored: M has
+/// room for the zero rows of U past K). u: [C][6], v: [C][kBlock], out row stride kBlock, all
+/// 32-byte aligned. Named accumulators: GCC keeps an array of them in memory, storing every step.
+template <int VECS>
+inline void gemmTile(std::int64_t C, const float* __restrict u, const float* __restrict v, float* __restrict out) {
+    static_assert(kRowsPerTile == 6 && (VECS == 1 || VECS == 2));
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+    __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
+    for (std::int64_t c = 0; c < C; ++c, u += kRowsPerTile, v += kBlock) {
+        const __m256 x = _mm256_load_ps(v);
+        const __m256 z = VECS == 2 ? _mm256_load_ps(v + 8) : x;
+        __m256 w = _mm256_broadcast_ss(u + 0);
+        a0 = _mm256_fmadd_ps(w, x, a0);
+        if constexpr (VECS == 2) b0 = _mm256_fmadd_ps(w, z, b0);
+        w = _mm256_broadcast_ss(u + 1);
+        a1 = _mm256_fmadd_ps(w, x, a1);
+        if constexpr (VECS == 2) b1 = _mm256_fmadd_ps(w, z, b1);
+        w = _mm256_broadcast_ss(u + 2);
+        a2 = _mm256_fmadd_ps(w, x, a2);
+        if constexpr (VECS == 2) b2 = _mm256_fmadd_ps(w, z, b2);
+        w = _mm256_broadcast_ss(u + 3);
+        a3 = _mm256_fmadd_ps(w, x, a3);
+        if constexpr (VECS == 2) b3 = _mm256_fmadd_ps(w, z, b3);
+        w = _mm256_broadcast_ss(u + 4);
+        a4 = _mm256_fmadd_ps(w, x, a4);
+        if constexpr (VECS == 2) b4 = _mm256_fmadd_ps(w, z, b4);
+        w = _mm256_broadcast_ss(u + 5);
+        a5 = _mm256_fmadd_ps(w, x, a5);
+        if constexpr (VECS == 2) b5 = _mm256_fmadd_ps(w, z, b5);
+    }
+    const __m256 rowsA[6] = {a0, a1, a2, a3, a4, a5}, rowsB[6] = {b0, b1, b2, b3, b4, b5};
+    for (int r = 0; r < kRowsPerTile; ++r) {
+        _mm256_store_ps(out + r * kBlock, rowsA[r]);
+        if constexpr (VECS == 2) _mm256_store_ps(out + r * kBlock + 8, rowsB[r]);
+    }
+}
+
+/// A float buffer aligned to 64 bytes.
+class AlignedFloats {
+public:
+    void resize(std::size_t count) {
+        if (count <= size_) return;
+        data_.reset(new (std::align_val_t(64)) float[count]());
+        size_ = count;
+    }
+    float* data() { return data_.get(); }
+    const float* data() const { return data_.get(); }
+
+private:
+    struct Free {
+        void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
+    };
+    std::unique_ptr<float[], Free> data_;
+    std::size_t size_ = 0;
+};
+
+/// The float32 Winograd convolution with its filters transformed at construction; owns its workspace.
 class WinogradAvx2 {
 public:
     static bool handles(int alpha) { return alpha == 4 || alpha == 6 || alpha == 8; }
 
-    WinogradAvx2(const ConvProblem& problem, const WinogradTransforms& t)
+    /// U: the transformed filters, [ξ][K][C].
+    WinogradAvx2(const ConvProblem& problem, const WinogradTransforms& t, const float* U)
         : pr_(problem), m_(t.m), alpha_(t.alpha), bt_(broadcastCoefficients(t.BT)), at_(broadcastCoefficients(t.AT)) {
         tilesH_ = (pr_.P() + m_ - 1) / m_;
         tilesW_ = (pr_.Q() + m_ - 1) / m_;
-        tiles_ = tilesH_ * tilesW_;
-        T_ = pr_.N * tiles_;
+        T_ = pr_.N * tilesH_ * tilesW_;
+        blocks_ = (T_ + kBlock - 1) / kBlock;
+        kGroups_ = (pr_.K + kRowsPerTile - 1) / kRowsPerTile;
         // padded plane: tile rows reach row tilesH·m + 1, and 8 floats are read from each tile's origin
         padRows_ = tilesH_ * m_ + 2;
         padCols_ = std::max<std::int64_t>(tilesW_ * m_ + 2, (tilesW_ - 1) * m_ + 8);
-        const auto a2 = static_cast<std::size_t>(alpha_ * alpha_);
-        V_.resize(a2 * static_cast<std::size_t>(pr_.C * T_));
-        M_.resize(a2 * static_cast<std::size_t>(pr_.K * T_) + 8);  // + 8: the last tile group reads a full vector
+        const std::int64_t a2 = alpha_ * alpha_, K = pr_.K, C = pr_.C;
+        // U packed for the micro-kernel: [ξ][group of 6 output channels][c][6], zero rows past K
+        packedU_.resize(static_cast<std::size_t>(a2 * kGroups_ * C * kRowsPerTile));
+        for (std::int64_t xi = 0; xi < a2; ++xi)
+            for (std::int64_t k = 0; k < K; ++k)
+                for (std::int64_t c = 0; c < C; ++c)
+                    packedU_.data()[((xi * kGroups_ + k / kRowsPerTile) * C + c) * kRowsPerTile + k % kRowsPerTile] =
+                        U[(xi * K + k) * C + c];
+        V_.resize(static_cast<std::size_t>(a2 * blocks_ * C * kBlock));
+        M_.resize(static_cast<std::size_t>(a2 * blocks_ * kGroups_ * kRowsPerTile * kBlock));
     }
 
-    void execute(const float* U, const float* x, const float* bias, float* y) {
+    void execute(const float* x, const float* bias, float* y) {
         switch (alpha_) {
-        case 4: return run<4>(U, x, bias, y);
-        case 6: return run<6>(U, x, bias, y);
-        default: return run<8>(U, x, bias, y);
+        case 4: return run<4>(x, bias, y);
+        case 6: return run<6>(x, bias, y);
+        default: return run<8>(x, bias, y);
         }
     }
 
 private:
     template <int A>
-    void run(const float* U, const float* x, const float* bias, float* y) {
+    void run(const float* x, const float* bias, float* y) {
         constexpr int m = A - 2;
-        const std::int64_t C = pr_.C, K = pr_.K, T = T_, a2 = A * A;
+        const std::int64_t C = pr_.C, K = pr_.K, N = pr_.N, a2 = A * A;
         const std::int64_t H = pr_.H, W = pr_.W, P = pr_.P(), Q = pr_.Q();
-        // input rows / columns that land in the padded plane
+        const std::int64_t planeSize = padRows_ * padCols_;
+        const std::int64_t ldV = blocks_ * C * kBlock, ldM = blocks_ * kGroups_ * kRowsPerTile * kBlock;
+        float* V = V_.data();
+        float* M = M_.data();
         KS_WINOGRAD_STAGE(-1);
+        // input rows / columns that land in the padded plane
         const std::int64_t rows = std::min(H, padRows_ - pr_.padH), cols = std::min(W, padCols_ - pr_.padW);
-        parallelFor(pr_.N * C, 4.0 * double(C * T) * a2 * A, [&](std::int64_t begin, std::int64_t end) {
-            std::vector<float> padded(static_cast<std::size_t>(padRows_ * padCols_), 0.0f);
-            for (std::int64_t unit = begin; unit < end; ++unit) {
-                const std::int64_t n = unit / C, c = unit % C;
-                const float* plane = x + unit * H * W;
-                for (std::int64_t i = 0; i < rows; ++i)
-                    std::copy(plane + i * W, plane + i * W + cols, padded.data() + (i + pr_.padH) * padCols_ + pr_.padW);
-                transformInputPlane<A>(padded.data(), padCols_, tilesH_, tilesW_, bt_.data(),
-                                       V_.data() + c * T + n * tiles_, C * T);
+        parallelFor(C, 4.0 * double(C * T_) * a2 * A, [&](std::int64_t begin, std::int64_t end) {
+            std::vector<float> padded(static_cast<std::size_t>(N * planeSize), 0.0f);
+            for (std::int64_t c = begin; c < end; ++c) {
+                for (std::int64_t n = 0; n < N; ++n) {
+                    const float* plane = x + (n * C + c) * H * W;
+                    float* dst = padded.data() + n * planeSize + pr_.padH * padCols_ + pr_.padW;
+                    for (std::int64_t i = 0; i < rows; ++i) std::copy(plane + i * W, plane + i * W + cols, dst + i * padCols_);
+                }
+                TileCursor cur;
+                for (std::int64_t t0 = 0; t0 < T_; t0 += 8) {
+                    const float* base[8];
+                    for (int l = 0; l < 8; ++l) {
+                        if (t0 + l >= T_) {
+                            base[l] = base[0];  // a valid tile: its lane is computed, never used
+                            continue;
+                        }
+                        base[l] = padded.data() + cur.n * planeSize + cur.R * m * padCols_ + cur.S * m;
+                        cur.next(tilesH_, tilesW_);
+                    }
+                    const std::int64_t block = t0 / kBlock, lane0 = t0 % kBlock;
+                    transformInputGroup<A>(base, padCols_, bt_.data(), V + (block * C + c) * kBlock + lane0, ldV);
+                }
             }
         });
         KS_WINOGRAD_STAGE(0);
-        parallelFor(a2, 2.0 * double(a2) * double(K * C) * double(T), [&](std::int64_t begin, std::int64_t end) {
-            for (std::int64_t xi = begin; xi < end; ++xi)
-                matmul::sgemm(matmul::Trans::No, matmul::Trans::No, K, T, C, U + xi * K * C, C, V_.data() + xi * C * T,
-                              T, M_.data() + xi * K * T, T, false, 1);
+        const int tailVecs = (T_ - (blocks_ - 1) * kBlock) > 8 ? 2 : 1;
+        parallelFor(a2 * blocks_, 2.0 * double(a2) * double(K * C) * double(T_), [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t unit = begin; unit < end; ++unit) {
+                const std::int64_t xi = unit / blocks_, block = unit % blocks_;
+                const float* v = V + xi * ldV + block * C * kBlock;
+                float* out = M + xi * ldM + block * kGroups_ * kRowsPerTile * kBlock;
+                const float* u = packedU_.data() + xi * kGroups_ * C * kRowsPerTile;
+                const bool narrow = block == blocks_ - 1 && tailVecs == 1;
+                for (std::int64_t g = 0; g < kGroups_; ++g) {
+                    if (narrow)
+                        gemmTile<1>(C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
+                    else
+                        gemmTile<2>(C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
+                }
+            }
         });
         KS_WINOGRAD_STAGE(1);
-        // whole tiles are written in place; otherwise into a plane of whole tiles, then clipped
+        // whole tiles are written in place; otherwise into planes of whole tiles, then clipped
         const bool inPlace = P % m == 0 && Q % m == 0;
-        parallelFor(pr_.N * K, 4.0 * double(K * T) * a2 * m, [&](std::int64_t begin, std::int64_t end) {
-            std::vector<float> whole(inPlace ? 0 : static_cast<std::size_t>(tilesH_ * m * tilesW_ * m));
-            for (std::int64_t unit = begin; unit < end; ++unit) {
-                const std::int64_t n = unit / K, k = unit % K;
-                float* plane = y + unit * P * Q;
-                const float b = bias ? bias[k] : 0.0f;
-                const float* src = M_.data() + k * T + n * tiles_;
-                if (inPlace) {
-                    transformOutputPlane<A>(src, K * T, tilesH_, tilesW_, at_.data(), b, plane, Q);
-                    continue;
+        const std::int64_t ldo = inPlace ? Q : tilesW_ * m, outPlane = inPlace ? P * Q : tilesH_ * m * ldo;
+        parallelFor(K, 4.0 * double(K * T_) * a2 * m, [&](std::int64_t begin, std::int64_t end) {
+            std::vector<float> whole(inPlace ? 0 : static_cast<std::size_t>(N * outPlane));
+            for (std::int64_t k = begin; k < end; ++k) {
+                const __m256 b = _mm256_set1_ps(bias ? bias[k] : 0.0f);
+                float* planes = inPlace ? y + k * P * Q : whole.data();
+                const std::int64_t planeStride = inPlace ? K * P * Q : outPlane;
+                TileCursor cur;
+                for (std::int64_t t0 = 0; t0 < T_; t0 += 8) {
+                    const int lanes = static_cast<int>(std::min<std::int64_t>(8, T_ - t0));
+                    float* dst[8];
+                    for (int l = 0; l < lanes; ++l) {
+                        dst[l] = planes + cur.n * planeStride + cur.R * m * ldo + cur.S * m;
+                        cur.next(tilesH_, tilesW_);
+                    }
+                    const std::int64_t block = t0 / kBlock, lane0 = t0 % kBlock;
+                    const float* src = M + (block * kGroups_ * kRowsPerTile + k) * kBlock + lane0;
+                    transformOutputGroup<A>(src, ldM, at_.data(), b, dst, lanes, ldo);
                 }
-                const std::int64_t ldo = tilesW_ * m;
-                transformOutputPlane<A>(src, K * T, tilesH_, tilesW_, at_.data(), b, whole.data(), ldo);
-                for (std::int64_t i = 0; i < P; ++i)
-                    std::copy(whole.data() + i * ldo, whole.data() + i * ldo + Q, plane + i * Q);
+                if (inPlace) continue;
+                for (std::int64_t n = 0; n < N; ++n)
+                    for (std::int64_t i = 0; i < P; ++i) {
+                        const float* src = whole.data() + n * outPlane + i * ldo;
+                        std::copy(src, src + Q, y + ((n * K + k) * P + i) * Q);
+                    }
             }
         });
         KS_WINOGRAD_STAGE(2);
@@ -246,8 +334,8 @@ private:
     ConvProblem pr_;
     int m_, alpha_;
     std::vector<LaneCoefficient> bt_, at_;
-    std::int64_t tilesH_, tilesW_, tiles_, T_, padRows_, padCols_;
-    std::vector<float> V_, M_;
+    std::int64_t tilesH_, tilesW_, T_, blocks_, kGroups_, padRows_, padCols_;
+    AlignedFloats packedU_, V_, M_;
 };
 
 }  // namespace ks::conv::detail

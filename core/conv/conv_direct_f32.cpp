@@ -63,85 +63,127 @@ inline void storeAdd8(float* p, Vec8 a, float b) {
 
 // ---------------------------------------------------------------- tiles
 
-constexpr int kTileRows = 4;     ///< RB: output rows per register tile
-constexpr int kTileVectors = 3;  ///< NV: 8-float vectors per tile row (4×3 accumulators + 1 weight of 16 registers)
+/// Below this many FLOPs per image (~60 µs on one core) the tiles run on the calling thread: waking
+/// the pool's worker costs ~10 µs on an idle machine and far more on a busy one (measured: 256×256
+/// 3×3, 1.2 MFLOP, 0.030 ms on one thread, 0.045 ms on two with other jobs running).
+constexpr double kMinParallelFlops = 3.5e6;
 
-/// One image and one output channel.
+/// One output channel (KB = 1) is tiled 4 rows × 24 columns; two output channels at a time (KB = 2,
+/// layers with several output channels) 2 rows × 24 columns each, so that every loaded input vector
+/// feeds both channels' FMAs: 12 accumulators either way, plus KB broadcast weights and one input.
+template <int KB>
+constexpr int kTileRows = KB == 1 ? 4 : 2;
+constexpr int kTileVectors = 3;  ///< NV: 8-float vectors per tile row
+
+/// One image and KB consecutive output channels.
 struct TileArgs {
     const float* x;            ///< the image's C planes (zero-bordered copy when padded)
     std::int64_t planeStride;  ///< floats between channels of x
     std::int64_t rowStride;    ///< floats between rows of x (the padded width)
-    const float* w;            ///< this output channel's C×R×S weights
+    const float* w;            ///< the first output channel's C×R×S weights
+    std::int64_t wStride;      ///< floats between output channels of w (C·R·S)
     std::int64_t C, R, S, strideH;
-    float bias;
-    float* y;  ///< this output channel's P×Q plane
+    float bias[2];             ///< per output channel of the tile
+    float* y;                  ///< the first output channel's P×Q plane
+    std::int64_t yStride;      ///< floats between output channel planes (P·Q)
     std::int64_t Q;
 };
 
-template <int RB, int NV>
+/// FixedS: the kernel width when known at compile time (the tap loop unrolls), 0 otherwise.
+template <int RB, int NV, int KB, int FixedS>
 void tile(const TileArgs& a, std::int64_t oh0, std::int64_t q0) {
-    Vec8 acc[RB][NV];
-    for (auto& row : acc)
-        for (auto& v : row) v = zero8();
+    const std::int64_t S = FixedS ? FixedS : a.S;
+    Vec8 acc[KB][RB][NV];
+    for (auto& channel : acc)
+        for (auto& row : channel)
+            for (auto& v : row) v = zero8();
     const float* xTile = a.x + oh0 * a.strideH * a.rowStride + q0;
     const std::int64_t rowStep = a.strideH * a.rowStride;  // between the tile's output rows, in x
     for (std::int64_t c = 0; c < a.C; ++c) {
         const float* xc = xTile + c * a.planeStride;
-        const float* wc = a.w + c * a.R * a.S;
+        const float* wc = a.w + c * a.R * S;
         for (std::int64_t r = 0; r < a.R; ++r) {
-            const float* xr = xc + r * a.rowStride;
-            for (std::int64_t s = 0; s < a.S; ++s) {
-                const Vec8 wv = broadcast8(wc + r * a.S + s);
+            // one pointer per tile row and per output channel: the unrolled taps then address with
+            // constant displacements (index arithmetic per load ran out of registers)
+            const float* xRows[RB];
+            for (int i = 0; i < RB; ++i) xRows[i] = xc + r * a.rowStride + i * rowStep;
+            const float* wRows[KB];
+            for (int kb = 0; kb < KB; ++kb) wRows[kb] = wc + kb * a.wStride + r * S;
+#pragma GCC unroll 8
+            for (std::int64_t s = 0; s < S; ++s) {
+                Vec8 wv[KB];
+                for (int kb = 0; kb < KB; ++kb) wv[kb] = broadcast8(wRows[kb] + s);
                 for (int i = 0; i < RB; ++i)
-                    for (int v = 0; v < NV; ++v) acc[i][v] = fma8(wv, load8(xr + i * rowStep + s + 8 * v), acc[i][v]);
+                    for (int v = 0; v < NV; ++v) {
+                        const Vec8 in = load8(xRows[i] + s + 8 * v);  // folded into the FMA when KB = 1
+                        for (int kb = 0; kb < KB; ++kb) acc[kb][i][v] = fma8(wv[kb], in, acc[kb][i][v]);
+                    }
             }
         }
     }
-    for (int i = 0; i < RB; ++i)
-        for (int v = 0; v < NV; ++v) storeAdd8(a.y + (oh0 + i) * a.Q + q0 + 8 * v, acc[i][v], a.bias);
+    for (int kb = 0; kb < KB; ++kb)
+        for (int i = 0; i < RB; ++i)
+            for (int v = 0; v < NV; ++v)
+                storeAdd8(a.y + kb * a.yStride + (oh0 + i) * a.Q + q0 + 8 * v, acc[kb][i][v], a.bias[kb]);
 }
 
 /// Outputs [q0, q1) of rows [oh0, oh0 + rows) one at a time (outputs narrower than one vector).
+template <int KB>
 void scalarColumns(const TileArgs& a, std::int64_t oh0, std::int64_t rows, std::int64_t q0, std::int64_t q1) {
-    for (std::int64_t i = 0; i < rows; ++i)
-        for (std::int64_t q = q0; q < q1; ++q) {
-            float acc = 0;
-            for (std::int64_t c = 0; c < a.C; ++c)
-                for (std::int64_t r = 0; r < a.R; ++r) {
-                    const float* xr = a.x + c * a.planeStride + ((oh0 + i) * a.strideH + r) * a.rowStride + q;
-                    const float* wr = a.w + (c * a.R + r) * a.S;
-                    for (std::int64_t s = 0; s < a.S; ++s) acc = std::fma(wr[s], xr[s], acc);
-                }
-            a.y[(oh0 + i) * a.Q + q] = acc + a.bias;
-        }
+    for (int kb = 0; kb < KB; ++kb)
+        for (std::int64_t i = 0; i < rows; ++i)
+            for (std::int64_t q = q0; q < q1; ++q) {
+                float acc = 0;
+                for (std::int64_t c = 0; c < a.C; ++c)
+                    for (std::int64_t r = 0; r < a.R; ++r) {
+                        const float* xr = a.x + c * a.planeStride + ((oh0 + i) * a.strideH + r) * a.rowStride + q;
+                        const float* wr = a.w + kb * a.wStride + (c * a.R + r) * a.S;
+                        for (std::int64_t s = 0; s < a.S; ++s) acc = std::fma(wr[s], xr[s], acc);
+                    }
+                a.y[kb * a.yStride + (oh0 + i) * a.Q + q] = acc + a.bias[kb];
+            }
 }
 
-template <int RB>
+template <int RB, int KB, int FixedS>
 void tileRow(const TileArgs& a, std::int64_t oh0) {
     constexpr std::int64_t wide = 8 * kTileVectors;
     std::int64_t q = 0;
-    for (; q + wide <= a.Q; q += wide) tile<RB, kTileVectors>(a, oh0, q);
+    for (; q + wide <= a.Q; q += wide) tile<RB, kTileVectors, KB, FixedS>(a, oh0, q);
     if (a.Q - q >= 16) {
-        tile<RB, 2>(a, oh0, q);
+        tile<RB, 2, KB, FixedS>(a, oh0, q);
         q += 16;
     } else if (a.Q - q >= 8) {
-        tile<RB, 1>(a, oh0, q);
+        tile<RB, 1, KB, FixedS>(a, oh0, q);
         q += 8;
     }
     if (q == a.Q) return;
     if (a.Q >= 8)
-        tile<RB, 1>(a, oh0, a.Q - 8);  // overlaps the previous tile: rewrites identical values
+        tile<RB, 1, KB, FixedS>(a, oh0, a.Q - 8);  // overlaps the previous tile: rewrites identical values
     else
-        scalarColumns(a, oh0, RB, q, a.Q);
+        scalarColumns<KB>(a, oh0, RB, q, a.Q);
 }
 
-void tileRows(const TileArgs& a, std::int64_t oh0, std::int64_t rows) {
-    static_assert(kTileRows == 4, "the dispatch below covers 1..kTileRows rows");
+template <int KB, int FixedS>
+void tileRowsOfWidth(const TileArgs& a, std::int64_t oh0, std::int64_t rows) {
+    static_assert(kTileRows<1> == 4 && kTileRows<2> == 2, "the dispatch below covers 1..kTileRows rows");
     switch (rows) {
-        case 4: return tileRow<4>(a, oh0);
-        case 3: return tileRow<3>(a, oh0);
-        case 2: return tileRow<2>(a, oh0);
-        default: return tileRow<1>(a, oh0);
+        case 4: return tileRow<4, 1, FixedS>(a, oh0);
+        case 3: return tileRow<3, 1, FixedS>(a, oh0);
+        case 2: return tileRow<2, KB, FixedS>(a, oh0);
+        default: return tileRow<1, KB, FixedS>(a, oh0);
+    }
+}
+
+/// Rows [oh0, oh0 + rows) of KB output channels, rows ≤ kTileRows<KB>; the common kernel widths with
+/// their tap loop unrolled.
+template <int KB>
+void tileRows(const TileArgs& a, std::int64_t oh0, std::int64_t rows) {
+    switch (a.S) {
+        case 1: return tileRowsOfWidth<KB, 1>(a, oh0, rows);
+        case 3: return tileRowsOfWidth<KB, 3>(a, oh0, rows);
+        case 5: return tileRowsOfWidth<KB, 5>(a, oh0, rows);
+        case 7: return tileRowsOfWidth<KB, 7>(a, oh0, rows);
+        default: return tileRowsOfWidth<KB, 0>(a, oh0, rows);
     }
 }
 
@@ -159,7 +201,6 @@ public:
 
     void execute(const float* input, const float* bias, float* output) override {
         const std::int64_t P = p_.P(), Q = p_.Q();
-        const std::int64_t rowBlocks = (P + kTileRows - 1) / kTileRows;
         const double imageFlops = p_.flops() / double(p_.N);
         for (std::int64_t n = 0; n < p_.N; ++n) {
             const float* image = input + n * p_.C * p_.H * p_.W;
@@ -172,24 +213,25 @@ public:
                 });
                 image = padded_.data();
             }
-            // work items (row block, output channel), channels innermost: a thread's range walks
-            // every output channel over the same input rows while they are in cache
-            parallelFor(rowBlocks * p_.K, imageFlops, [&](std::int64_t begin, std::int64_t end) {
+            // work items (row block, block of output channels), channels innermost: a thread's range
+            // walks every output channel over the same input rows while they are in cache
+            const int channelBlock = p_.K >= 2 ? 2 : 1;
+            const std::int64_t blockRows = channelBlock == 2 ? kTileRows<2> : kTileRows<1>;
+            const std::int64_t rowBlocks = (P + blockRows - 1) / blockRows;
+            const std::int64_t channelBlocks = (p_.K + channelBlock - 1) / channelBlock;
+            parallelFor(rowBlocks * channelBlocks, imageFlops >= kMinParallelFlops ? imageFlops : 0.0, [&](std::int64_t begin, std::int64_t end) {
                 for (std::int64_t item = begin; item < end; ++item) {
-                    const std::int64_t block = item / p_.K, k = item % p_.K;
-                    const TileArgs a{image,
-                                     Hp_ * Wp_,
-                                     Wp_,
-                                     weight_.data() + k * p_.C * p_.R * p_.S,
-                                     p_.C,
-                                     p_.R,
-                                     p_.S,
-                                     p_.strideH,
-                                     bias ? bias[k] : 0.0f,
-                                     output + (n * p_.K + k) * P * Q,
-                                     Q};
-                    const std::int64_t oh0 = block * kTileRows;
-                    tileRows(a, oh0, std::min<std::int64_t>(kTileRows, P - oh0));
+                    const std::int64_t block = item / channelBlocks, k = item % channelBlocks * channelBlock;
+                    const std::int64_t channels = std::min<std::int64_t>(channelBlock, p_.K - k);
+                    TileArgs a{image, Hp_ * Wp_, Wp_, weight_.data() + k * p_.C * p_.R * p_.S, p_.C * p_.R * p_.S,
+                               p_.C, p_.R, p_.S, p_.strideH, {0.0f, 0.0f}, output + (n * p_.K + k) * P * Q, P * Q, Q};
+                    for (std::int64_t kb = 0; kb < channels; ++kb) a.bias[kb] = bias ? bias[k + kb] : 0.0f;
+                    const std::int64_t oh0 = block * blockRows;
+                    const std::int64_t rows = std::min(blockRows, P - oh0);
+                    if (channels == 2)
+                        tileRows<2>(a, oh0, rows);
+                    else
+                        tileRows<1>(a, oh0, rows);
                 }
             });
         }

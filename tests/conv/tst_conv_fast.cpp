@@ -1,7 +1,7 @@
 // The float32 fast paths of `direct` (register-tiled, vectorised kernel) and `fft` (FFTW, split
 // transforms) against the double-precision direct reference, on shapes chosen for their edges:
 // output widths around the 8/16/24-column tiles and below one vector, output heights around the
-// 4-row tiles, rectangular and even kernels, 1×1 kernels, kernels as large as the (padded) input,
+// 4-row (one output channel) and 2-row (two output channels) tiles, odd output channel counts, rectangular and even kernels, 1×1 kernels, kernels as large as the (padded) input,
 // row and column strides, padding, batches, channels, transform sizes with large prime factors.
 #include <QtTest>
 
@@ -62,7 +62,10 @@ std::vector<std::pair<std::string, ConvProblem>> edgeShapes() {
     add("pad 0x4 > kernel", shape(1, 1, 20, 26, 1, 3, 3, 1, 1, 0, 4));
     add("batch 3 channels 5->4", shape(3, 5, 13, 30, 4, 3, 3));
     add("channels 16->8 pad 1", shape(1, 16, 14, 27, 8, 3, 3, 1, 1, 1, 1));
-    add("channels 3->7 k5 batch 2", shape(2, 3, 17, 35, 7, 5, 5));
+    add("channels 3->7 k5 batch 2", shape(2, 3, 17, 35, 7, 5, 5));  // odd K: a last single-channel block
+    add("channels 3->4 narrow Q=5", shape(1, 3, 9, 7, 4, 3, 3));      // two-channel blocks, scalar columns
+    add("channels 2->3 k7 pad 3", shape(1, 2, 20, 40, 3, 7, 7, 1, 1, 3, 3));
+    add("channels 4->2 k11x9", shape(1, 4, 25, 33, 2, 11, 9));
     add("large 64x70 k9", shape(1, 1, 64, 70, 1, 9, 9));
     add("large 80x80 k15", shape(1, 1, 80, 80, 1, 15, 15));
     add("large 96x72 k23 pad 5", shape(1, 1, 96, 72, 1, 23, 23, 1, 1, 5, 5));

@@ -7,7 +7,7 @@ reference that our C++ trainer (kernelscope-cli train) is compared against.
 Same data (resources/mnist/*.gz), same stratified split (re-implemented here from
 core/io/mnist.cpp: largest-remainder shares of 2,000, spread evenly through each class), same
 normalisation, MLP 784-512-128-10 with ReLU and log-softmax, Adadelta lr 1.0, StepLR(1, 0.7),
-batch 64, shuffled. Needs python3-torch (Debian) only; prints the test accuracy per seed.
+batch 64, shuffled (--arch cnn: core/nn's digit CNN instead of the MLP). Needs python3-torch (Debian) only; prints the test accuracy per seed.
 """
 import argparse
 import gzip
@@ -60,11 +60,28 @@ class Net(nn.Module):
         return F.log_softmax(self.fc3(F.relu(self.fc2(F.relu(self.fc1(x))))), dim=1)
 
 
+class Cnn(nn.Module):
+    """core/nn's digit CNN (nn::Model::digitCnn, `kernelscope-cli train --arch cnn`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.fc1 = nn.Linear(16 * 7 * 7, 64)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x.view(-1, 1, 28, 28))), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return F.log_softmax(self.fc2(F.relu(self.fc1(torch.flatten(x, 1)))), dim=1)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--arch", choices=["mlp", "cnn"], default="mlp")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     x, y = load()
@@ -73,7 +90,7 @@ def main():
     print(f"torch {torch.__version__}: {len(ytr)} training, {len(yte)} test digits")
     for seed in args.seeds:
         torch.manual_seed(seed)
-        model = Net()
+        model = Net() if args.arch == "mlp" else Cnn()
         opt = torch.optim.Adadelta(model.parameters(), lr=1.0)
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7)
         start = time.time()

@@ -11,9 +11,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <functional>
 #include <memory>
 
 #include "conv/conv_registry.hpp"
+#include "conv/parallel.hpp"
 #include "matmul/gemm.hpp"
 #include "nn/layer_kernels.hpp"
 #include "nn/model.hpp"
@@ -30,10 +33,21 @@ constexpr std::int64_t kTileRows = 64;
 
 int threadCount(const InferenceOptions& o) { return o.threads > 0 ? o.threads : omp_get_max_threads(); }
 
+/// body(r0, r1) over row blocks: on the calling thread when threads = 1, else on core/conv's pool,
+/// the threads the convolutions run on (OpenMP regions in between would leave libgomp's workers
+/// spinning on the core the pool needs).
+void forRows(std::int64_t rows, std::int64_t perRow, int threads, const std::function<void(std::int64_t, std::int64_t)>& body) {
+    if (threads <= 1) {
+        body(0, rows);
+        return;
+    }
+    conv::parallelFor(rows, double(rows) * double(perRow), body);
+}
+
 /// Rows [0, rows) of the activations `a` (rows × layers' input size) through every layer; `b` and `h`
-/// are scratch. GEMMs with `gemmThreads`; elementwise passes split over `threads` by OpenMP.
+/// are scratch. threads = 1: on the calling thread; otherwise in blocks of rows on core/conv's pool.
 void runLayers(const std::vector<Layer>& layers, std::vector<float>& a, std::vector<float>& b, std::vector<float>& h,
-               std::int64_t rows, int gemmThreads, int threads, const std::string& convAlgorithm) {
+               std::int64_t rows, int threads, const std::string& convAlgorithm) {
     for (std::size_t k = 0; k < layers.size(); ++k) {
         const Layer& l = layers[k];
         const bool reluNext = k + 1 < layers.size() && layers[k + 1].kind == LayerKind::ReLU;
@@ -42,27 +56,23 @@ void runLayers(const std::vector<Layer>& layers, std::vector<float>& a, std::vec
             case LayerKind::Linear:
             case LayerKind::LowRankLinear: {
                 b.resize(static_cast<std::size_t>(rows * out));
-                if (l.kind == LayerKind::Linear) {
-                    matmul::sgemm(Trans::No, Trans::Yes, rows, out, in, a.data(), in, l.weight.data(), in, b.data(), out,
-                                  false, gemmThreads);
-                } else {
-                    const std::int64_t r = l.rank();
-                    h.resize(static_cast<std::size_t>(rows * r));
-                    matmul::sgemm(Trans::No, Trans::Yes, rows, r, in, a.data(), in, l.down.data(), in, h.data(), r, false,
-                                  gemmThreads);
-                    matmul::sgemm(Trans::No, Trans::Yes, rows, out, r, h.data(), r, l.up.data(), r, b.data(), out, false,
-                                  gemmThreads);
-                }
+                if (l.kind == LayerKind::LowRankLinear) h.resize(static_cast<std::size_t>(rows * l.rank()));
                 const float* bias = l.bias.size() ? l.bias.data() : nullptr;
-                if (threads > 1) {
-#pragma omp parallel for num_threads(threads) schedule(static)
-                    for (std::int64_t t = 0; t < threads; ++t) {
-                        const std::int64_t r0 = rows * t / threads, r1 = rows * (t + 1) / threads;
-                        detail::biasActivation(b.data() + r0 * out, r1 - r0, out, out, bias, reluNext);
+                // Each block of rows: its GEMM(s) on one thread, then the epilogue while the block is in cache.
+                forRows(rows, in * out, threads, [&](std::int64_t r0, std::int64_t r1) {
+                    const std::int64_t m = r1 - r0;
+                    if (l.kind == LayerKind::Linear) {
+                        matmul::sgemm(Trans::No, Trans::Yes, m, out, in, a.data() + r0 * in, in, l.weight.data(), in,
+                                      b.data() + r0 * out, out, false, 1);
+                    } else {
+                        const std::int64_t r = l.rank();
+                        matmul::sgemm(Trans::No, Trans::Yes, m, r, in, a.data() + r0 * in, in, l.down.data(), in,
+                                      h.data() + r0 * r, r, false, 1);
+                        matmul::sgemm(Trans::No, Trans::Yes, m, out, r, h.data() + r0 * r, r, l.up.data(), r,
+                                      b.data() + r0 * out, out, false, 1);
                     }
-                } else {
-                    detail::biasActivation(b.data(), rows, out, out, bias, reluNext);
-                }
+                    detail::biasActivation(b.data() + r0 * out, m, out, out, bias, reluNext);
+                });
                 std::swap(a, b);
                 if (reluNext) ++k;
                 break;
@@ -90,20 +100,22 @@ void runLayers(const std::vector<Layer>& layers, std::vector<float>& a, std::vec
                 break;
             }
             case LayerKind::MaxPool2d: {
+                // ReLU before max-pooling is applied after it, on a quarter of the values (both are
+                // monotone: relu(max) = max(relu)).
+                const bool relu = k > 0 && layers[k - 1].kind == LayerKind::ReLU;
                 b.resize(static_cast<std::size_t>(rows * out));
-#pragma omp parallel for num_threads(std::max(threads, 1)) schedule(static)
-                for (std::int64_t t = 0; t < threads; ++t) {
-                    const std::int64_t r0 = rows * t / threads, r1 = rows * (t + 1) / threads;
+                forRows(rows, in, threads, [&](std::int64_t r0, std::int64_t r1) {
                     detail::maxPool(a.data() + r0 * in, r1 - r0, l.inputShape, l.poolSize, b.data() + r0 * out, nullptr);
-                }
+                    if (relu) detail::biasActivation(b.data() + r0 * out, r1 - r0, out, out, nullptr, true);
+                });
                 std::swap(a, b);
                 break;
             }
             case LayerKind::ReLU: {
-                const std::int64_t n = rows * in;
-                float* x = a.data();
-#pragma omp parallel for num_threads(std::max(threads, 1)) schedule(static)
-                for (std::int64_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
+                if (k + 1 < layers.size() && layers[k + 1].kind == LayerKind::MaxPool2d) break;  // done after the pool
+                forRows(rows, in, threads, [&](std::int64_t r0, std::int64_t r1) {
+                    detail::biasActivation(a.data() + r0 * in, r1 - r0, in, in, nullptr, true);
+                });
                 break;
             }
             case LayerKind::Flatten: break;  // CHW order is already the flattened order
@@ -130,9 +142,10 @@ MatrixF Model::forward(const MatrixF& input, const InferenceOptions& options) co
     MatrixF output(n, out);
     if (n == 0) return output;
     const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threadCount(options), n)));
-    if (hasConvolutions()) {
+    static const long tileEnv = std::getenv("KS_NN_TILE") ? std::atol(std::getenv("KS_NN_TILE")) : kTileRows;  // EXPERIMENT
+    if (hasConvolutions() || tileEnv == 0) {
         std::vector<float> a(input.data(), input.data() + input.size()), b, h;
-        runLayers(layers_, a, b, h, n, threads, threads, options.convAlgorithm);
+        runLayers(layers_, a, b, h, n, threads, options.convAlgorithm);
         std::copy(a.begin(), a.begin() + n * out, output.data());
         return output;
     }
@@ -141,10 +154,10 @@ MatrixF Model::forward(const MatrixF& input, const InferenceOptions& options) co
     for (int t = 0; t < threads; ++t) {
         const std::int64_t begin = n * t / threads, end = n * (t + 1) / threads;
         std::vector<float> a, b, h;
-        for (std::int64_t r0 = begin; r0 < end; r0 += kTileRows) {
-            const std::int64_t rows = std::min(kTileRows, end - r0);
+        for (std::int64_t r0 = begin; r0 < end; r0 += tileEnv) {
+            const std::int64_t rows = std::min<std::int64_t>(tileEnv, end - r0);
             a.assign(input.data() + r0 * in, input.data() + (r0 + rows) * in);
-            runLayers(layers_, a, b, h, rows, 1, 1, options.convAlgorithm);
+            runLayers(layers_, a, b, h, rows, 1, options.convAlgorithm);
             std::copy(a.begin(), a.begin() + rows * out, output.data() + r0 * out);
         }
     }

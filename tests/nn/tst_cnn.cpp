@@ -474,6 +474,23 @@ private Q_SLOTS:
         QVERIFY2(error < 1e-4, qPrintable(QString::number(error)));
     }
 
+    void shippedWeights_data() {
+        QTest::addColumn<QString>("algorithm");
+        for (const auto* algo : conv::convAlgorithms()) QTest::newRow(algo->name().c_str()) << QString::fromStdString(algo->name());
+    }
+    void shippedWeights() {
+        // resources/weights/README.md records 0.9765 for `kernelscope-cli train --arch cnn --seed 1`.
+        QFETCH(QString, algorithm);
+        const nn::Model model = nn::loadModel(std::string(KS_RESOURCES_DIR) + "/weights/cnn-default.safetensors");
+        QCOMPARE(model.parameterCount(), 52138);
+        const io::DigitSet test = io::embeddedSplit().test;
+        nn::InferenceOptions o;
+        o.convAlgorithm = algorithm.toStdString();
+        const double accuracy = nn::accuracy(model.forward(nn::toMatrix(test.normalisedImages()), o), test.labels);
+        // Every algorithm classifies the same digits, give or take one borderline digit.
+        QVERIFY2(std::abs(accuracy - 0.9765) <= 0.0005 + 1e-12, qPrintable(QString::number(accuracy, 'f', 4)));
+    }
+
     void matmulMethodsRefuseConvolutions() {
         const QString error = errorOf([] {
             nn::Model::digitCnn(1).forward(someDigits(1), matmul::matmulMethod("naive"), matmul::MatmulOptions{});

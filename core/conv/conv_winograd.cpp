@@ -359,6 +359,9 @@ public:
         return std::nullopt;
     }
     std::size_t workspaceBytes(const ConvProblem& p) const override {
+#ifdef KS_WINOGRAD_AVX2
+        if (detail::WinogradAvx2::handles(transforms_.alpha)) return detail::WinogradAvx2::workspaceBytes(p, transforms_.m);
+#endif
         const TileGeometry g(p, transforms_.m);
         const auto a2 = static_cast<std::size_t>(transforms_.alpha * transforms_.alpha);
         return a2 * static_cast<std::size_t>(p.K * p.C + p.C * g.T + p.K * g.T) * sizeof(float);

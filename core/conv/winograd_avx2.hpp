@@ -2,18 +2,18 @@
 // The float32 Winograd fast path (AVX2 + FMA), internal to conv_winograd.cpp. Tiles are numbered
 // over the whole batch (image, tile row, tile column) and handled eight at a time, one vector lane
 // per tile, so every transform is a fixed run of vector FMAs with the generated coefficients
-// pre-broadcast at plan time (any interpolation points). Tiles form blocks of kBlock = 16; the
-// transformed data are laid out per block exactly as the GEMM micro-kernel reads them, so nothing
-// is packed at run time:
-//  input:  each channel's planes are copied into a zero-padded buffer (padding, partial tiles and
-//          the 8-float row reads need no checks); eight tile rows are gathered by an 8×8 transpose,
-//          transformed along the row in registers, then down the columns, and each of the α²
-//          results is stored as 8 floats into V[ξ][block][c][16].
-//  GEMM:   M[ξ][block] (K×16) = U[ξ] (K×C) · V[ξ][block] (C×16): a 6×16 register tile of FMAs over c
-//          with U packed at plan time as [ξ][K/6][C][6]; the block of V (C·64 bytes) stays in L1
-//          while U[ξ] streams from L2.
+// pre-broadcast at plan time (any interpolation points). Per block of kBlock = 16 tiles:
+//  input:  from a zero-padded copy of the input (padding, partial tiles and the 8-float row reads
+//          need no checks), eight tile rows are gathered by an 8×8 transpose, transformed along
+//          the row in registers, then down the columns, and each of the α² results is stored as 8
+//          floats into V[ξ][c][16], the layout the GEMM micro-kernel reads (nothing is packed at
+//          run time).
+//  GEMM:   M[ξ] (K×16) = U[ξ] (K×C) · V[ξ] (C×16): a 6×16 register tile of FMAs over c, with U
+//          packed at plan time as [ξ][K/6][C][6].
 //  output: Aᵀ M A down the columns then along the rows, bias added, transposed back to one output
 //          row per lane and stored as m floats (no masked stores: they are microcoded on AMD).
+// The ξ strides of V and M are skewed off multiples of 4 KiB (otherwise the α² stores of one
+// transform all land in one L1 set: that alone cost half the input transform's time).
 // Needs α ≤ 8 (one 8×8 transpose covers a tile row); α = 4, 6, 8 are instantiated.
 #include <algorithm>
 #include <cstdint>
@@ -129,10 +129,10 @@ inline void transformInputGroup(const float* const base[8], std::int64_t ldp, co
 }
 
 /// Output transform of 8 tiles from M[ξ·ldXi + lane]; row i of lane l's m×m result (+ bias) goes
-/// to dst[l] + i·ldo, for the first `lanes` lanes.
+/// to dst[l] + i·ldo[l], for the first `lanes` lanes.
 template <int A>
 inline void transformOutputGroup(const float* M, std::int64_t ldXi, const LaneCoefficient* at, __m256 bias,
-                                 float* const dst[8], int lanes, std::int64_t ldo) {
+                                 float* const dst[8], const std::int64_t ldo[8], int lanes) {
     constexpr int m = A - 2;
     __m256 colT[m * A];  // colT[p·A + j] = Σ_i Aᵀ[p][i] M[i][j]
     for (int j = 0; j < A; ++j) {
@@ -145,7 +145,7 @@ inline void transformOutputGroup(const float* M, std::int64_t ldXi, const LaneCo
         for (int q = 0; q < m; ++q) r[q] = _mm256_add_ps(dot<A>(at + q * A, colT + p * A), bias);
         for (int q = m; q < 8; ++q) r[q] = _mm256_setzero_ps();
         transpose8x8(r);  // r[l] = output row p of tile l
-        for (int l = 0; l < lanes; ++l) storeFirst<m>(dst[l] + p * ldo, r[l]);
+        for (int l = 0; l < lanes; ++l) storeFirst<m>(dst[l] + p * ldo[l], r[l]);
     }
 }
 
@@ -209,6 +209,12 @@ private:
 };
 
 /// The float32 Winograd convolution with its filters transformed at construction; owns its workspace.
+/// Work is split over output channels: each thread takes a range of K and walks every block of
+/// kBlock tiles: input transform of the block (all C channels) into its own V, the α² GEMMs for its
+/// channels, the output transform. V and M of a block stay in L2 between the three steps, and each
+/// thread reads only its share of U. (The input transform of a block is repeated by every thread;
+/// it costs less than the imbalance of splitting blocks, whose count is small and whose last one is
+/// partial on these layers.)
 class WinogradAvx2 {
 public:
     static bool handles(int alpha) { return alpha == 4 || alpha == 6 || alpha == 8; }
@@ -232,8 +238,15 @@ public:
                 for (std::int64_t c = 0; c < C; ++c)
                     packedU_.data()[((xi * kGroups_ + k / kRowsPerTile) * C + c) * kRowsPerTile + k % kRowsPerTile] =
                         U[(xi * K + k) * C + c];
-        V_.resize(static_cast<std::size_t>(a2 * blocks_ * C * kBlock));
-        M_.resize(static_cast<std::size_t>(a2 * blocks_ * kGroups_ * kRowsPerTile * kBlock));
+        padded_.resize(static_cast<std::size_t>(pr_.N * C * padRows_ * padCols_));  // zero borders stay zero
+    }
+
+    /// Bytes of the packed filters, the padded input and one thread's V and M.
+    static std::size_t workspaceBytes(const ConvProblem& p, int m) {
+        const std::int64_t alpha = m + 2, a2 = alpha * alpha, tilesH = (p.P() + m - 1) / m, tilesW = (p.Q() + m - 1) / m;
+        const std::int64_t kRows = (p.K + kRowsPerTile - 1) / kRowsPerTile * kRowsPerTile;
+        const std::int64_t padded = p.N * p.C * (tilesH * m + 2) * std::max(tilesW * m + 2, (tilesW - 1) * m + 8);
+        return static_cast<std::size_t>(a2 * kRows * p.C + padded + a2 * (p.C + kRows) * kBlock) * sizeof(float);
     }
 
     void execute(const float* x, const float* bias, float* y) {
@@ -245,97 +258,123 @@ public:
     }
 
 private:
+    /// A leading dimension (in floats) rounded up to an odd number of 64-byte lines.
+    static std::int64_t skewed(std::int64_t floats) {
+        const std::int64_t lines = (floats + 15) / 16;
+        return (lines | 1) * 16;
+    }
+
+    struct Workspace {
+        AlignedFloats V, M;  ///< one block: V[ξ][c][kBlock], M[ξ][k − k0][kBlock]
+    };
+
     template <int A>
     void run(const float* x, const float* bias, float* y) {
         constexpr int m = A - 2;
         const std::int64_t C = pr_.C, K = pr_.K, N = pr_.N, a2 = A * A;
         const std::int64_t H = pr_.H, W = pr_.W, P = pr_.P(), Q = pr_.Q();
-        const std::int64_t planeSize = padRows_ * padCols_;
-        const std::int64_t ldV = blocks_ * C * kBlock, ldM = blocks_ * kGroups_ * kRowsPerTile * kBlock;
-        float* V = V_.data();
-        float* M = M_.data();
+        const std::int64_t planeSize = padRows_ * padCols_, tilesPerImage = tilesH_ * tilesW_;
         KS_WINOGRAD_STAGE(-1);
         // input rows / columns that land in the padded plane
         const std::int64_t rows = std::min(H, padRows_ - pr_.padH), cols = std::min(W, padCols_ - pr_.padW);
-        parallelFor(C, 4.0 * double(C * T_) * a2 * A, [&](std::int64_t begin, std::int64_t end) {
-            std::vector<float> padded(static_cast<std::size_t>(N * planeSize), 0.0f);
-            for (std::int64_t c = begin; c < end; ++c) {
-                for (std::int64_t n = 0; n < N; ++n) {
-                    const float* plane = x + (n * C + c) * H * W;
-                    float* dst = padded.data() + n * planeSize + pr_.padH * padCols_ + pr_.padW;
-                    for (std::int64_t i = 0; i < rows; ++i) std::copy(plane + i * W, plane + i * W + cols, dst + i * padCols_);
-                }
-                TileCursor cur;
-                for (std::int64_t t0 = 0; t0 < T_; t0 += 8) {
-                    const float* base[8];
-                    for (int l = 0; l < 8; ++l) {
-                        if (t0 + l >= T_) {
-                            base[l] = base[0];  // a valid tile: its lane is computed, never used
-                            continue;
-                        }
-                        base[l] = padded.data() + cur.n * planeSize + cur.R * m * padCols_ + cur.S * m;
-                        cur.next(tilesH_, tilesW_);
-                    }
-                    const std::int64_t block = t0 / kBlock, lane0 = t0 % kBlock;
-                    transformInputGroup<A>(base, padCols_, bt_.data(), V + (block * C + c) * kBlock + lane0, ldV);
-                }
+        parallelFor(N * C, double(N * C * H * W), [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t plane = begin; plane < end; ++plane) {
+                const float* src = x + plane * H * W;
+                float* dst = padded_.data() + plane * planeSize + pr_.padH * padCols_ + pr_.padW;
+                for (std::int64_t i = 0; i < rows; ++i) std::copy(src + i * W, src + i * W + cols, dst + i * padCols_);
             }
         });
         KS_WINOGRAD_STAGE(0);
-        const int tailVecs = (T_ - (blocks_ - 1) * kBlock) > 8 ? 2 : 1;
-        parallelFor(a2 * blocks_, 2.0 * double(a2) * double(K * C) * double(T_), [&](std::int64_t begin, std::int64_t end) {
-            for (std::int64_t unit = begin; unit < end; ++unit) {
-                const std::int64_t xi = unit / blocks_, block = unit % blocks_;
-                const float* v = V + xi * ldV + block * C * kBlock;
-                float* out = M + xi * ldM + block * kGroups_ * kRowsPerTile * kBlock;
-                const float* u = packedU_.data() + xi * kGroups_ * C * kRowsPerTile;
-                const bool narrow = block == blocks_ - 1 && tailVecs == 1;
-                for (std::int64_t g = 0; g < kGroups_; ++g) {
-                    if (narrow)
-                        gemmTile<1>(C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
-                    else
-                        gemmTile<2>(C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
+        const std::int64_t parts = std::max<std::int64_t>(1, std::min<std::int64_t>(convThreads(), kGroups_));
+        if (static_cast<std::int64_t>(workspaces_.size()) < parts) workspaces_.resize(static_cast<std::size_t>(parts));
+        const double work = 2.0 * double(a2) * double(K * C) * double(T_);
+        parallelFor(parts, work, [&](std::int64_t partBegin, std::int64_t partEnd) {
+            for (std::int64_t part = partBegin; part < partEnd; ++part) {
+                const std::int64_t g0 = kGroups_ * part / parts, g1 = kGroups_ * (part + 1) / parts;
+                const std::int64_t k0 = g0 * kRowsPerTile, k1 = std::min(K, g1 * kRowsPerTile);
+                // ξ strides one cache line past a multiple of 4 KiB would be: the α² stores of a
+                // transform then fall into different L1 sets instead of thrashing one
+                const std::int64_t ldM = skewed((g1 - g0) * kRowsPerTile * kBlock), ldV = skewed(C * kBlock);
+                Workspace& ws = workspaces_[static_cast<std::size_t>(part)];
+                ws.V.resize(static_cast<std::size_t>(a2 * ldV));
+                ws.M.resize(static_cast<std::size_t>(a2 * ldM));
+                for (std::int64_t block = 0; block < blocks_; ++block) {
+                    const std::int64_t t0 = block * kBlock;
+                    const int tiles = static_cast<int>(std::min<std::int64_t>(kBlock, T_ - t0));
+                    // where each tile of the block starts: in image n's first padded plane, and in y
+                    std::int64_t inOffset[kBlock] = {}, outOffset[kBlock] = {};
+                    bool whole[kBlock] = {};
+                    for (int l = 0; l < tiles; ++l) {
+                        const std::int64_t t = t0 + l, n = t / tilesPerImage, R = t % tilesPerImage / tilesW_,
+                                           S = t % tilesW_;
+                        inOffset[l] = n * C * planeSize + R * m * padCols_ + S * m;
+                        outOffset[l] = n * K * P * Q + R * m * Q + S * m;
+                        whole[l] = R * m + m <= P && S * m + m <= Q;
+                    }
+                    for (int l = tiles; l < kBlock; ++l) inOffset[l] = inOffset[0];  // computed, never used
+                    KS_WINOGRAD_STAGE(1);
+                    for (std::int64_t c = 0; c < C; ++c) {
+                        const float* planes = padded_.data() + c * planeSize;
+                        for (int h = 0; h * 8 < tiles; ++h) {
+                            const float* base[8];
+                            for (int l = 0; l < 8; ++l) base[l] = planes + inOffset[h * 8 + l];
+                            transformInputGroup<A>(base, padCols_, bt_.data(), ws.V.data() + c * kBlock + h * 8, ldV);
+                        }
+                    }
+                    KS_WINOGRAD_STAGE(2);
+                    for (std::int64_t xi = 0; xi < a2; ++xi) {
+                        const float* v = ws.V.data() + xi * ldV;
+                        const float* u = packedU_.data() + (xi * kGroups_ + g0) * C * kRowsPerTile;
+                        float* out = ws.M.data() + xi * ldM;
+                        for (std::int64_t g = 0; g < g1 - g0; ++g) {
+                            if (tiles > 8)
+                                gemmTile<2>(C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
+                            else
+                                gemmTile<1>(C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
+                        }
+                    }
+                    KS_WINOGRAD_STAGE(3);
+                    // whole tiles are written in place, the others (right and bottom edges) through a
+                    // scratch tile, then clipped
+                    alignas(32) float edge[8][m * m];
+                    for (std::int64_t k = k0; k < k1; ++k) {
+                        const __m256 b = _mm256_set1_ps(bias ? bias[k] : 0.0f);
+                        float* yk = y + k * P * Q;
+                        for (int h = 0; h * 8 < tiles; ++h) {
+                            const int lanes = std::min(8, tiles - h * 8);
+                            float* dst[8];
+                            std::int64_t ld[8];
+                            for (int l = 0; l < lanes; ++l) {
+                                const bool w = whole[h * 8 + l];
+                                dst[l] = w ? yk + outOffset[h * 8 + l] : edge[l];
+                                ld[l] = w ? Q : m;
+                            }
+                            transformOutputGroup<A>(ws.M.data() + (k - k0) * kBlock + h * 8, ldM, at_.data(), b, dst,
+                                                    ld, lanes);
+                            for (int l = 0; l < lanes; ++l) {
+                                if (whole[h * 8 + l]) continue;
+                                const std::int64_t o = outOffset[h * 8 + l];
+                                const std::int64_t oh = o % (P * Q) / Q, ow = o % Q;
+                                const std::int64_t rowsHere = std::min<std::int64_t>(m, P - oh),
+                                                   colsHere = std::min<std::int64_t>(m, Q - ow);
+                                for (std::int64_t i = 0; i < rowsHere; ++i)
+                                    std::copy(edge[l] + i * m, edge[l] + i * m + colsHere, yk + o + i * Q);
+                            }
+                        }
+                    }
+                    KS_WINOGRAD_STAGE(4);
                 }
             }
         });
-        KS_WINOGRAD_STAGE(1);
-        // whole tiles are written in place; otherwise into planes of whole tiles, then clipped
-        const bool inPlace = P % m == 0 && Q % m == 0;
-        const std::int64_t ldo = inPlace ? Q : tilesW_ * m, outPlane = inPlace ? P * Q : tilesH_ * m * ldo;
-        parallelFor(K, 4.0 * double(K * T_) * a2 * m, [&](std::int64_t begin, std::int64_t end) {
-            std::vector<float> whole(inPlace ? 0 : static_cast<std::size_t>(N * outPlane));
-            for (std::int64_t k = begin; k < end; ++k) {
-                const __m256 b = _mm256_set1_ps(bias ? bias[k] : 0.0f);
-                float* planes = inPlace ? y + k * P * Q : whole.data();
-                const std::int64_t planeStride = inPlace ? K * P * Q : outPlane;
-                TileCursor cur;
-                for (std::int64_t t0 = 0; t0 < T_; t0 += 8) {
-                    const int lanes = static_cast<int>(std::min<std::int64_t>(8, T_ - t0));
-                    float* dst[8];
-                    for (int l = 0; l < lanes; ++l) {
-                        dst[l] = planes + cur.n * planeStride + cur.R * m * ldo + cur.S * m;
-                        cur.next(tilesH_, tilesW_);
-                    }
-                    const std::int64_t block = t0 / kBlock, lane0 = t0 % kBlock;
-                    const float* src = M + (block * kGroups_ * kRowsPerTile + k) * kBlock + lane0;
-                    transformOutputGroup<A>(src, ldM, at_.data(), b, dst, lanes, ldo);
-                }
-                if (inPlace) continue;
-                for (std::int64_t n = 0; n < N; ++n)
-                    for (std::int64_t i = 0; i < P; ++i) {
-                        const float* src = whole.data() + n * outPlane + i * ldo;
-                        std::copy(src, src + Q, y + ((n * K + k) * P + i) * Q);
-                    }
-            }
-        });
-        KS_WINOGRAD_STAGE(2);
+        KS_WINOGRAD_STAGE(5);
     }
 
     ConvProblem pr_;
     int m_, alpha_;
     std::vector<LaneCoefficient> bt_, at_;
     std::int64_t tilesH_, tilesW_, T_, blocks_, kGroups_, padRows_, padCols_;
-    AlignedFloats packedU_, V_, M_;
+    AlignedFloats packedU_, padded_;
+    std::vector<Workspace> workspaces_;
 };
 
 }  // namespace ks::conv::detail

@@ -6,7 +6,8 @@
 // the accumulators). Each output is summed in the reference's order (c, r, s), one FMA per term.
 // Columns: full 24-wide tiles, then a 16- or 8-wide one, then the last 8 columns recomputed by a
 // tile that ends exactly at Q (the same values, computed in the same order), so no load or store
-// crosses the row; outputs narrower than 8 take scalar loops. Padding: the input is copied into a
+// crosses the row; outputs narrower than 8 take scalar loops. Layers with many output channels use
+// tiles vectorised over the channels instead (below). Padding: the input is copied into a
 // zero-bordered buffer whose borders are written once, at planning.
 #include "conv/conv_direct_f32.hpp"
 
@@ -36,6 +37,7 @@ inline Vec8 load8(const float* p) { return {_mm256_loadu_ps(p)}; }
 inline Vec8 broadcast8(const float* p) { return {_mm256_broadcast_ss(p)}; }
 inline Vec8 fma8(Vec8 a, Vec8 b, Vec8 c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
 inline void storeAdd8(float* p, Vec8 a, float b) { _mm256_storeu_ps(p, _mm256_add_ps(a.v, _mm256_set1_ps(b))); }
+inline void store8(float* p, Vec8 a) { _mm256_storeu_ps(p, a.v); }
 #else
 // Portable: plain loops over 8 lanes, which the compiler maps onto whatever SIMD the target has.
 struct Vec8 {
@@ -58,6 +60,9 @@ inline Vec8 fma8(Vec8 a, Vec8 b, Vec8 c) {
 }
 inline void storeAdd8(float* p, Vec8 a, float b) {
     for (int l = 0; l < 8; ++l) p[l] = a.v[l] + b;
+}
+inline void store8(float* p, Vec8 a) {
+    for (int l = 0; l < 8; ++l) p[l] = a.v[l];
 }
 #endif
 
@@ -187,6 +192,91 @@ void tileRows(const TileArgs& a, std::int64_t oh0, std::int64_t rows) {
     }
 }
 
+// ---------------------------------------------------------------- layers: vectorised over output channels
+
+// With many output channels the vectors run along k instead: a tile is 16 output channels × 6
+// consecutive output pixels of one row (12 accumulators); per tap two vectors of packed weights
+// (w[c][r][s][16 channels], packed once at planning) and one broadcast input pixel per output pixel.
+// No column waste on narrow images (14×14 layers), any column stride, and each output still summed
+// over (c, r, s) in order with one FMA per term. The tile is transposed through a small buffer on
+// the way out (NCHW output), a few stores per C·R·S·12 FMAs.
+constexpr int kChannelLanes = 16;  ///< output channels per tile (two vectors)
+constexpr int kTilePixels = 6;     ///< output pixels per tile
+
+struct PixelTileArgs {
+    const float* x;            ///< the image's C planes (zero-bordered copy when padded)
+    std::int64_t planeStride;  ///< floats between channels of x
+    std::int64_t rowStride;    ///< floats between rows of x
+    const float* w;            ///< this channel block's packed weights [c][r][s][kChannelLanes]
+    std::int64_t C, R, S, strideH, strideW;
+    const float* bias;         ///< all K biases, or nullptr
+    std::int64_t k0, channels;  ///< the block's first output channel and its channel count (≤ 16)
+    float* y;                  ///< the image's K output planes
+    std::int64_t P, Q;
+};
+
+template <int NP, int FixedS>
+void pixelTile(const PixelTileArgs& a, std::int64_t oh, std::int64_t ow0) {
+    const std::int64_t S = FixedS ? FixedS : a.S;
+    Vec8 acc[NP][2];
+    for (auto& pixel : acc) pixel[0] = pixel[1] = zero8();
+    const float* xTile = a.x + oh * a.strideH * a.rowStride + ow0 * a.strideW;
+    const float* wp = a.w;
+    for (std::int64_t c = 0; c < a.C; ++c) {
+        const float* xc = xTile + c * a.planeStride;
+        for (std::int64_t r = 0; r < a.R; ++r) {
+            const float* xr = xc + r * a.rowStride;
+#pragma GCC unroll 8
+            for (std::int64_t s = 0; s < S; ++s, wp += kChannelLanes) {
+                const Vec8 w0 = load8(wp), w1 = load8(wp + 8);
+                for (int j = 0; j < NP; ++j) {
+                    const Vec8 xv = broadcast8(xr + j * a.strideW + s);
+                    acc[j][0] = fma8(w0, xv, acc[j][0]);
+                    acc[j][1] = fma8(w1, xv, acc[j][1]);
+                }
+            }
+        }
+    }
+    float out[NP][kChannelLanes];
+    for (int j = 0; j < NP; ++j) {
+        store8(out[j], acc[j][0]);
+        store8(out[j] + 8, acc[j][1]);
+    }
+    for (std::int64_t kk = 0; kk < a.channels; ++kk) {
+        const float b = a.bias ? a.bias[a.k0 + kk] : 0.0f;
+        float* yRow = a.y + (a.k0 + kk) * a.P * a.Q + oh * a.Q + ow0;
+        for (int j = 0; j < NP; ++j) yRow[j] = out[j][kk] + b;
+    }
+}
+
+template <int FixedS>
+void pixelRowOfWidth(const PixelTileArgs& a, std::int64_t oh) {
+    std::int64_t ow = 0;
+    for (; ow + kTilePixels <= a.Q; ow += kTilePixels) pixelTile<kTilePixels, FixedS>(a, oh, ow);
+    static_assert(kTilePixels == 6, "the dispatch below covers 1..kTilePixels - 1 pixels");
+    switch (a.Q - ow) {
+        case 5: return pixelTile<5, FixedS>(a, oh, ow);
+        case 4: return pixelTile<4, FixedS>(a, oh, ow);
+        case 3: return pixelTile<3, FixedS>(a, oh, ow);
+        case 2: return pixelTile<2, FixedS>(a, oh, ow);
+        case 1: return pixelTile<1, FixedS>(a, oh, ow);
+        default: return;
+    }
+}
+
+/// Output row oh of one block of output channels.
+void pixelRow(const PixelTileArgs& a, std::int64_t oh) {
+    switch (a.S) {
+        case 1: return pixelRowOfWidth<1>(a, oh);
+        case 3: return pixelRowOfWidth<3>(a, oh);
+        default: return pixelRowOfWidth<0>(a, oh);
+    }
+}
+
+/// Layers take the channel-vectorised tiles: enough output channels to fill the lanes, or a column
+/// stride (which the column tiles cannot do).
+bool vectoriseOverChannels(const ConvProblem& p) { return p.K >= 12 || (p.strideW != 1 && p.K >= 4); }
+
 // ---------------------------------------------------------------- plan
 
 class DirectFloatPlan final : public ConvPlan {
@@ -195,8 +285,17 @@ public:
         : p_(problem),
           weight_(weight, weight + problem.weightCount()),
           Hp_(problem.H + 2 * problem.padH),
-          Wp_(problem.W + 2 * problem.padW) {
+          Wp_(problem.W + 2 * problem.padW),
+          overChannels_(vectoriseOverChannels(problem)) {
         if (p_.padH || p_.padW) padded_.assign(static_cast<std::size_t>(p_.C * Hp_ * Wp_), 0.0f);
+        if (overChannels_) {  // [k block][c][r][s][16 lanes], lanes past K zero
+            const std::int64_t taps = p_.C * p_.R * p_.S, blocks = (p_.K + kChannelLanes - 1) / kChannelLanes;
+            packed_.assign(static_cast<std::size_t>(blocks * taps * kChannelLanes), 0.0f);
+            for (std::int64_t k = 0; k < p_.K; ++k)
+                for (std::int64_t t = 0; t < taps; ++t)
+                    packed_[static_cast<std::size_t>(((k / kChannelLanes) * taps + t) * kChannelLanes + k % kChannelLanes)] =
+                        weight_[static_cast<std::size_t>(k * taps + t)];
+        }
     }
 
     void execute(const float* input, const float* bias, float* output) override {
@@ -212,6 +311,10 @@ public:
                                         image + (c * p_.H + h) * p_.W, sizeof(float) * static_cast<std::size_t>(p_.W));
                 });
                 image = padded_.data();
+            }
+            if (overChannels_) {
+                runOverChannels(image, bias, output + n * p_.K * P * Q, imageFlops);
+                continue;
             }
             // work items (row block, block of output channels), channels innermost: a thread's range
             // walks every output channel over the same input rows while they are in cache
@@ -238,16 +341,35 @@ public:
     }
 
 private:
+    /// One image through the channel-vectorised tiles: work items (output row, block of 16 output
+    /// channels), channel blocks innermost so that a thread's rows stay in cache across the blocks.
+    void runOverChannels(const float* image, const float* bias, float* output, double imageFlops) {
+        const std::int64_t taps = p_.C * p_.R * p_.S, blocks = (p_.K + kChannelLanes - 1) / kChannelLanes;
+        const std::int64_t P = p_.P();
+        parallelFor(P * blocks, imageFlops >= kMinParallelFlops ? imageFlops : 0.0, [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t item = begin; item < end; ++item) {
+                const std::int64_t oh = item / blocks, block = item % blocks;
+                const std::int64_t k0 = block * kChannelLanes;
+                const PixelTileArgs a{image, Hp_ * Wp_, Wp_, packed_.data() + block * taps * kChannelLanes,
+                                      p_.C, p_.R, p_.S, p_.strideH, p_.strideW, bias, k0,
+                                      std::min<std::int64_t>(kChannelLanes, p_.K - k0), output, P, p_.Q()};
+                pixelRow(a, oh);
+            }
+        });
+    }
+
     ConvProblem p_;
     std::vector<float> weight_;
     std::int64_t Hp_, Wp_;
+    bool overChannels_;          ///< channel-vectorised tiles (layers) rather than column tiles
     std::vector<float> padded_;  ///< C planes Hp×Wp, borders zero (empty when unpadded)
+    std::vector<float> packed_;  ///< weights for the channel-vectorised tiles
 };
 
 }  // namespace
 
 std::optional<std::string> directFloatUnsupported(const ConvProblem& problem) {
-    if (problem.strideW != 1) return std::string("column stride ") + std::to_string(problem.strideW) + " (vectorised over unit-stride columns)";
+    if (problem.strideW != 1 && !vectoriseOverChannels(problem)) return std::string("column stride ") + std::to_string(problem.strideW) + " with fewer than 4 output channels (vectorised over unit-stride columns or over output channels)";
     return std::nullopt;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // The float32 fast path of `direct` (the reference loops stay in conv_direct.cpp): register tiles
-// of several output rows × 8·NV output columns, vectorised over the columns, accumulating over
-// (channel, input row, kernel column) so that each loaded input vector feeds every output row of
-// the tile it touches. Internal to core/conv.
+// of output rows × 24 columns vectorised over the columns (single-channel images and few output
+// channels), or 16 output channels × 6 pixels vectorised over the channels (layers), each output
+// summed over (c, r, s) in the reference's order. Internal to core/conv.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -12,7 +12,8 @@
 
 namespace ks::conv::detail {
 
-/// Why the vectorised kernel cannot run `problem` (column stride ≠ 1), empty when it can.
+/// Why the vectorised kernels cannot run `problem` (a column stride with few output channels), empty
+/// when they can.
 std::optional<std::string> directFloatUnsupported(const ConvProblem& problem);
 
 /// A plan running the vectorised kernel: the weights copied, a zero-bordered input buffer when

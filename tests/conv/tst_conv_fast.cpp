@@ -1,4 +1,5 @@
-// The float32 fast paths of `direct` (register-tiled, vectorised kernel) and `fft` (FFTW, split
+// The float32 fast paths of `direct` (register tiles vectorised over output columns, or over output
+// channels on layers) and `fft` (FFTW, split
 // transforms) against the double-precision direct reference, on shapes chosen for their edges:
 // output widths around the 8/16/24-column tiles and below one vector, output heights around the
 // 4-row (one output channel) and 2-row (two output channels) tiles, odd output channel counts, rectangular and even kernels, 1×1 kernels, kernels as large as the (padded) input,
@@ -66,6 +67,16 @@ std::vector<std::pair<std::string, ConvProblem>> edgeShapes() {
     add("channels 3->4 narrow Q=5", shape(1, 3, 9, 7, 4, 3, 3));      // two-channel blocks, scalar columns
     add("channels 2->3 k7 pad 3", shape(1, 2, 20, 40, 3, 7, 7, 1, 1, 3, 3));
     add("channels 4->2 k11x9", shape(1, 4, 25, 33, 2, 11, 9));
+    // layers: tiles of 16 output channels × 6 pixels (K = 12 partial, 16 full, 17 one spare channel,
+    // Q = 6n + 1..5 pixel tails, column strides)
+    for (int q = 1; q <= 13; ++q)
+        add("layer 3->16 k3 Q=" + std::to_string(q), shape(1, 3, 5, q + 2, 16, 3, 3));
+    add("layer 8->12 k3 pad 1", shape(1, 8, 9, 11, 12, 3, 3, 1, 1, 1, 1));
+    add("layer 5->17 k5 batch 2", shape(2, 5, 12, 13, 17, 5, 5));
+    add("layer 16->40 1x1", shape(1, 16, 7, 9, 40, 1, 1));
+    add("layer 4->33 k7 stride 2 pad 3", shape(1, 4, 19, 21, 33, 7, 7, 2, 2, 3, 3));
+    add("layer 6->4 k3 column stride 2", shape(1, 6, 11, 17, 4, 3, 3, 1, 2));
+    add("layer 32->32 14x14 pad 1", shape(1, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1));
     add("large 64x70 k9", shape(1, 1, 64, 70, 1, 9, 9));
     add("large 80x80 k15", shape(1, 1, 80, 80, 1, 15, 15));
     add("large 96x72 k23 pad 5", shape(1, 1, 96, 72, 1, 23, 23, 1, 1, 5, 5));

@@ -40,6 +40,7 @@ KS_CLI_COMMAND(evalCommand) {
         {"rank", "LIST", "low-rank layers, e.g. fc1=32,fc2=16 (or all=R for every layer)", false, ""},
         {"compute", "SPEC", "arithmetic, e.g. native, bf16, fp16/fp32, e4m3/fp32", false, "native"},
         {"conv-algo", "NAME", "algorithm of the conv layers: direct, im2col, winograd-*, fft", false, "im2col"},
+        {"activation-scale", "MODE", "with an integer --compute such as int8: per-tensor (one scale per layer input over the batch, calibrated in float32) or per-sample", false, "per-tensor"},
         {"matmul", "METHOD", "run every layer's product through this matmul method (naive, log, lns-binned, ...)", false, ""},
         {"log-format", "F", "with --matmul log / lns-*: the LNS format of the operands, e.g. log5.3", false, ""},
         {"limit", "N", "evaluate a stratified subset of N test digits", false, ""},
@@ -85,6 +86,11 @@ KS_CLI_COMMAND(evalCommand) {
         } catch (const std::invalid_argument& e) {
             throw ks::cli::UsageError(std::string("--conv-algo: ") + e.what());
         }
+        const std::string scaleMode = args.get("activation-scale");
+        if (scaleMode == "per-sample")
+            options.activationScale = ks::nn::ActivationScale::PerSample;
+        else if (scaleMode != "per-tensor")
+            throw ks::cli::UsageError("--activation-scale: '" + scaleMode + "' is neither per-tensor nor per-sample");
         const ks::nn::MatrixF images = ks::nn::toMatrix(test.normalisedImages());
 
         ks::nn::MatrixF logp;
@@ -115,6 +121,8 @@ KS_CLI_COMMAND(evalCommand) {
             t = ks::measure([&] { logp = model.forward(images, *m, matmulOptions); }, timing);
         } else {
             if (!spec.native) method = model.hasConvolutions() ? "emulated, conv " + options.convAlgorithm : "emulated";
+            if (spec.storage.kind == ks::numeric::FormatKind::ScaledInt && !(spec.storage.scale > 0))
+                method += ", activations scaled " + scaleMode;
             t = ks::measure([&] { logp = model.forward(images, spec, options); }, timing);
         }
         const double accuracy = ks::nn::accuracy(logp, test.labels);

@@ -86,12 +86,27 @@ struct Layer {
     static Layer logSoftmax();
 };
 
+/// How an emulated integer storage format without a fixed scale (e.g. int8) scales the activations
+/// (each Linear layer's input, and a low-rank layer's hidden product). Weights always get one scale
+/// per tensor.
+enum class ActivationScale {
+    /// One scale per layer input over the whole batch, from the largest |value| the float32 network
+    /// produces there (static per-tensor quantisation calibrated on the batch): what int8 inference
+    /// engines run, so the default.
+    PerTensor,
+    /// One scale per sample and layer input (dynamic per-row quantisation): more accurate, and
+    /// needs a max-reduction over every activation vector at run time.
+    PerSample,
+};
+
 /// Options of inference. Threads (0: all cores) split the batch of a fully connected network and the
 /// float32 products of every layer; convolutions run on core/conv's own threads (conv::convThreads).
 struct InferenceOptions {
     int threads = 0;
     /// The convolution algorithm of every Conv2d layer, a name of core/conv's registry.
     std::string convAlgorithm = "im2col";
+    /// Emulated integer activations (see ActivationScale).
+    ActivationScale activationScale = ActivationScale::PerTensor;
 };
 
 class Model {
@@ -140,12 +155,20 @@ public:
     /// ks::matmul::sgemm, the convolutions by options.convAlgorithm.
     MatrixF forward(const MatrixF& input, const InferenceOptions& options = {}) const;
     /// The same in an emulated arithmetic: weights, biases and each layer's input rounded to the
-    /// storage format (integer formats: per-tensor scale, per sample for activations), products and
+    /// storage format (integer formats: per-tensor scale; activations as options.activationScale), products and
     /// accumulation (starting from the bias) rounded as `spec` says; Conv2d layers run the chosen
     /// algorithm's emulated kernel (every transform and partial sum rounded). ReLU and max-pool are
     /// exact; the log-softmax is computed in double from the rounded logits. A native spec runs the
     /// float32 path.
     MatrixF forward(const MatrixF& input, const numeric::ComputeSpec& spec, const InferenceOptions& options = {}) const;
+
+    /// Largest |value| over the batch of each layer's input (`input`) and of a low-rank layer's hidden
+    /// product x·Dᵀ (`hidden`), indexed by layer, from the float32 path: the calibration of
+    /// ActivationScale::PerTensor.
+    struct ActivationRanges {
+        std::vector<double> input, hidden;
+    };
+    ActivationRanges activationRanges(const MatrixF& input, const InferenceOptions& options = {}) const;
 
     /// Every layer's product through a method of core/matmul's registry (naive, dense, log, lns-*,
     /// ...) with its options (compute spec, log format); a low-rank layer is two products. Bias,

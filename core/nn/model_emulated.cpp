@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "conv/conv_registry.hpp"
 #include "nn/model.hpp"
@@ -16,10 +17,27 @@ namespace ks::nn {
 namespace {
 
 /// A parametrised layer's operands, rounded to the storage format once. (Conv2d layers keep theirs
-/// unrounded: the conv algorithm stores its operands itself.)
+/// unrounded: the conv algorithm stores its operands itself.) With per-tensor activation scales,
+/// the fixed-scale formats of the layer's input and hidden product.
 struct StoredLayer {
     std::vector<double> weight, down, up, bias;
+    std::optional<numeric::Format> inputFormat, hiddenFormat;
 };
+
+/// The activation's storage: a fixed-scale format for the whole batch, or the spec's own storage
+/// per sample (one scale per sample for per-tensor integer formats).
+void storeActivation(numeric::EmulatedArithmetic& ar, const std::optional<numeric::Format>& fixed, std::span<double> values,
+                     std::uint64_t seed) {
+    if (!fixed) {
+        ar.storeTensor(values);
+        return;
+    }
+    numeric::ComputeSpec spec = ar.spec();
+    spec.storage = *fixed;
+    spec.seed = seed;
+    numeric::EmulatedArithmetic fixedAr(spec);
+    fixedAr.storeTensor(values);
+}
 
 std::vector<double> toDoubles(const float* data, Eigen::Index n) { return {data, data + n}; }
 
@@ -43,15 +61,14 @@ void emulatedLayer(const Layer& l, const StoredLayer& s, numeric::EmulatedArithm
         case LayerKind::LowRankLinear:
             y.resize(static_cast<std::size_t>(rows * out));
             for (std::int64_t r = 0; r < rows; ++r) {
-                // The activation's storage: per sample (one scale per sample for integer formats).
                 double* xr = x.data() + r * in;
-                ar.storeTensor(std::span<double>(xr, static_cast<std::size_t>(in)));
+                storeActivation(ar, s.inputFormat, std::span<double>(xr, static_cast<std::size_t>(in)), ar.spec().seed + 2 * r);
                 if (l.kind == LayerKind::Linear) {
                     affine(ar, s.weight, s.bias, xr, y.data() + r * out, in, out);
                 } else {
                     h.resize(static_cast<std::size_t>(l.rank()));
                     affine(ar, s.down, {}, xr, h.data(), in, l.rank());
-                    ar.storeTensor(h);
+                    storeActivation(ar, s.hiddenFormat, h, ar.spec().seed + 2 * r + 1);
                     affine(ar, s.up, s.bias, h.data(), y.data() + r * out, l.rank(), out);
                 }
             }
@@ -137,6 +154,19 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
                 stored[k].up = store(l.up);
             }
             if (l.kind == LayerKind::Linear || l.kind == LayerKind::LowRankLinear) stored[k].bias = store(l.bias);
+        }
+    }
+    const numeric::Format& storage = spec.storage;
+    if (storage.kind == numeric::FormatKind::ScaledInt && !(storage.scale > 0) &&
+        options.activationScale == ActivationScale::PerTensor) {
+        // Calibrated on the batch in float32: scale = max|x| / (2^(bits−1) − 1), as quantizeScaledInt.
+        const ActivationRanges ranges = activationRanges(input, options);
+        const double steps = std::ldexp(1.0, storage.intBits - 1) - 1;
+        auto fixed = [&](double maxAbs) { return storage.withScale(maxAbs > 0 && std::isfinite(maxAbs) ? maxAbs / steps : 1.0); };
+        for (std::size_t k = 0; k < layers_.size(); ++k) {
+            if (layers_[k].kind != LayerKind::Linear && layers_[k].kind != LayerKind::LowRankLinear) continue;
+            stored[k].inputFormat = fixed(ranges.input[k]);
+            if (layers_[k].kind == LayerKind::LowRankLinear) stored[k].hiddenFormat = fixed(ranges.hidden[k]);
         }
     }
     MatrixF output(input.rows(), outputFeatures());

@@ -46,8 +46,11 @@ void forRows(std::int64_t rows, std::int64_t perRow, int threads, const std::fun
 
 /// Rows [0, rows) of the activations `a` (rows × layers' input size) through every layer; `b` and `h`
 /// are scratch. threads = 1: on the calling thread; otherwise in blocks of rows on core/conv's pool.
+/// Called after each Linear / low-rank layer with its input and hidden product (rows × features).
+using LayerObserver = std::function<void(std::size_t layer, const std::vector<float>& input, const std::vector<float>& hidden)>;
+
 void runLayers(const std::vector<Layer>& layers, std::vector<float>& a, std::vector<float>& b, std::vector<float>& h,
-               std::int64_t rows, int threads, const std::string& convAlgorithm) {
+               std::int64_t rows, int threads, const std::string& convAlgorithm, const LayerObserver* observe = nullptr) {
     for (std::size_t k = 0; k < layers.size(); ++k) {
         const Layer& l = layers[k];
         const bool reluNext = k + 1 < layers.size() && layers[k + 1].kind == LayerKind::ReLU;
@@ -73,6 +76,7 @@ void runLayers(const std::vector<Layer>& layers, std::vector<float>& a, std::vec
                     }
                     detail::biasActivation(b.data() + r0 * out, m, out, out, bias, reluNext);
                 });
+                if (observe) (*observe)(k, a, h);
                 std::swap(a, b);
                 if (reluNext) ++k;
                 break;
@@ -162,6 +166,27 @@ MatrixF Model::forward(const MatrixF& input, const InferenceOptions& options) co
         }
     }
     return output;
+}
+
+Model::ActivationRanges Model::activationRanges(const MatrixF& input, const InferenceOptions& options) const {
+    if (input.cols() != inputFeatures())
+        throw ModelError("the model takes " + std::to_string(inputFeatures()) + " features per sample (" +
+                         input_.toString() + "), the input has " + std::to_string(input.cols()));
+    ActivationRanges ranges;
+    ranges.input.assign(layers_.size(), 0.0);
+    ranges.hidden.assign(layers_.size(), 0.0);
+    auto maxAbs = [](const std::vector<float>& v) {
+        float m = 0;
+        for (const float x : v) m = std::max(m, std::abs(x));
+        return double(m);
+    };
+    const LayerObserver observe = [&](std::size_t k, const std::vector<float>& in, const std::vector<float>& hidden) {
+        ranges.input[k] = maxAbs(in);
+        if (layers_[k].kind == LayerKind::LowRankLinear) ranges.hidden[k] = maxAbs(hidden);
+    };
+    std::vector<float> a(input.data(), input.data() + input.size()), b, h;
+    runLayers(layers_, a, b, h, input.rows(), std::max(1, threadCount(options)), options.convAlgorithm, &observe);
+    return ranges;
 }
 
 }  // namespace ks::nn

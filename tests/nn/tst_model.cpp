@@ -107,6 +107,32 @@ private Q_SLOTS:
         QVERIFY(again == y);
     }
 
+    void integerActivationScale_data() {
+        QTest::addColumn<int>("mode");
+        QTest::addColumn<double>("expectedLogit");
+        // Samples (100, 0) and (0.3, 0) through logits (x0, 0). One int8 scale for the batch is
+        // 100/127: 0.3 rounds to 0. One scale per sample keeps 0.3 (to int8's 1/127 relative step).
+        QTest::newRow("per tensor") << int(nn::ActivationScale::PerTensor) << 0.0;
+        QTest::newRow("per sample") << int(nn::ActivationScale::PerSample) << 0.3;
+    }
+    void integerActivationScale() {
+        QFETCH(int, mode);
+        QFETCH(double, expectedLogit);
+        io::WeightSet set;
+        set.tensors = {named("fc1.weight", {2, 2}, {1, 0, 0, 0})};
+        const nn::Model model = nn::Model::fromWeights(set);
+        nn::MatrixF x(2, 2);
+        x << 100, 0,  //
+            0.3f, 0;
+        nn::InferenceOptions o;
+        o.activationScale = static_cast<nn::ActivationScale>(mode);
+        const nn::MatrixF y = model.forward(x, numeric::parseComputeSpec("int8/fp32"), o);
+        const auto [a, b] = logSoftmax2(expectedLogit, 0);
+        QVERIFY2(std::abs(y(1, 0) - a) < 1e-3 && std::abs(y(1, 1) - b) < 1e-3, qPrintable(QString::number(y(1, 0))));
+        const auto [a0, b0] = logSoftmax2(100, 0);
+        QVERIFY(std::abs(y(0, 0) - a0) < 1e-6 && std::abs(y(0, 1) - b0) < 1e-3);
+    }
+
     void matmulMethods_data() {
         QTest::addColumn<QString>("method");
         QTest::addColumn<double>("tolerance");

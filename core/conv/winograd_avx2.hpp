@@ -16,10 +16,12 @@
 // transform all land in one L1 set: that alone cost half the input transform's time).
 // Needs α ≤ 8 (one 8×8 transpose covers a tile row); α = 4, 6, 8 are instantiated.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include <immintrin.h>
@@ -109,40 +111,177 @@ struct TileCursor {
     }
 };
 
+/// f(std::integral_constant<int, I>) for I = 0 .. N−1, unrolled.
+template <int N, class F>
+inline void staticFor(F&& f) {
+    [&]<int... I>(std::integer_sequence<int, I...>) { (f(std::integral_constant<int, I>{}), ...); }(
+        std::make_integer_sequence<int, N>{});
+}
+
+/// The transform coefficients as generated at run time (any points): every product is an FMA.
+struct GeneratedCoefficients {
+    const LaneCoefficient* bt;  ///< α × α
+    const LaneCoefficient* at;  ///< m × α
+    template <int A, int Row>
+    __m256 dotBT(const __m256* x) const { return dot<A>(bt + Row * A, x); }
+    template <int A, int Row>
+    __m256 dotAT(const __m256* x) const { return dot<A>(at + Row * A, x); }
+};
+
+/// The default points (0, 1, −1, 1/2, −1/2, 2, −2: defaultWinogradPoints) and the Cook–Toom
+/// matrices they give (the formulas of cookToom()), at compile time, so that the transforms skip
+/// the zero coefficients and add or subtract for ±1. The plan uses them only when they equal what
+/// cookToom() generated.
+constexpr double defaultPoint(int i) {
+    if (i == 0) return 0.0;
+    const int level = (i - 1) / 2;  // ±1, ±1/2, ±2, ±1/4, ±4, ...
+    double v = 1.0;
+    for (int e = 0; e < (level + 1) / 2; ++e) v = level % 2 == 1 ? v / 2 : v * 2;
+    return (i - 1) % 2 == 0 ? v : -v;
+}
+
+template <int A>
+struct DefaultMatrices {
+    double BT[A][A] = {};
+    double AT[A - 2][A] = {};
+};
+
+template <int A>
+constexpr DefaultMatrices<A> makeDefaultMatrices() {
+    constexpr int nf = A - 1, m = A - 2;
+    double a[nf] = {};
+    for (int i = 0; i < nf; ++i) a[i] = defaultPoint(i);
+    DefaultMatrices<A> d;
+    for (int i = 0; i < m; ++i) {
+        for (int j = 0; j < nf; ++j) {
+            double p = 1.0;
+            for (int e = 0; e < i; ++e) p *= a[j];
+            d.AT[i][j] = p;
+        }
+        d.AT[i][nf] = i == m - 1 ? 1.0 : 0.0;
+    }
+    for (int j = 0; j <= nf; ++j) {  // row j: Π over l ≠ j (all l for the row of ∞)
+        double poly[A + 1] = {1.0};
+        int degree = 0;
+        for (int l = 0; l < nf; ++l) {
+            if (l == j) continue;
+            for (int e = degree + 1; e >= 0; --e) poly[e] = (e > 0 ? poly[e - 1] : 0.0) - a[l] * poly[e];
+            ++degree;
+        }
+        for (int e = 0; e < A; ++e) d.BT[j][e] = poly[e];
+    }
+    return d;
+}
+
+template <int A>
+inline constexpr DefaultMatrices<A> kDefaultMatrices = makeDefaultMatrices<A>();
+
+/// Σ_j c_j·x[j] over the non-zero c_j of a compile-time row.
+template <int N, class RowOf>
+inline __m256 sparseDot(RowOf row, const __m256* x) {
+    constexpr auto c = RowOf::get();
+    constexpr int first = [] {
+        for (int j = 0; j < N; ++j)
+            if (RowOf::get()[j] != 0.0) return j;
+        return N;
+    }();
+    if constexpr (first == N) {
+        (void)row;
+        (void)x;
+        return _mm256_setzero_ps();
+    } else {
+        __m256 acc;
+        if constexpr (c[first] == 1.0)
+            acc = x[first];
+        else
+            acc = _mm256_mul_ps(_mm256_set1_ps(static_cast<float>(c[first])), x[first]);
+        staticFor<N>([&](auto jc) {
+            constexpr int j = decltype(jc)::value;
+            if constexpr (j > first && c[j] == 1.0)
+                acc = _mm256_add_ps(acc, x[j]);
+            else if constexpr (j > first && c[j] == -1.0)
+                acc = _mm256_sub_ps(acc, x[j]);
+            else if constexpr (j > first && c[j] != 0.0)
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(static_cast<float>(c[j])), x[j], acc);
+        });
+        return acc;
+    }
+}
+
+template <int A>
+struct DefaultCoefficients {
+    template <int Row>
+    struct BTRow {
+        static constexpr std::array<double, A> get() {
+            std::array<double, A> r{};
+            for (int j = 0; j < A; ++j) r[j] = kDefaultMatrices<A>.BT[Row][j];
+            return r;
+        }
+    };
+    template <int Row>
+    struct ATRow {
+        static constexpr std::array<double, A> get() {
+            std::array<double, A> r{};
+            for (int j = 0; j < A; ++j) r[j] = kDefaultMatrices<A>.AT[Row][j];
+            return r;
+        }
+    };
+    template <int, int Row>
+    __m256 dotBT(const __m256* x) const { return sparseDot<A>(BTRow<Row>{}, x); }
+    template <int, int Row>
+    __m256 dotAT(const __m256* x) const { return sparseDot<A>(ATRow<Row>{}, x); }
+
+    /// Whether the generated transforms are the default ones (exactly, as float32 coefficients).
+    static bool matches(const WinogradTransforms& t) {
+        if (t.alpha != A) return false;
+        for (int i = 0; i < A; ++i)
+            for (int j = 0; j < A; ++j)
+                if (float(t.BT[static_cast<std::size_t>(i * A + j)]) != float(kDefaultMatrices<A>.BT[i][j])) return false;
+        for (int i = 0; i < A - 2; ++i)
+            for (int j = 0; j < A; ++j)
+                if (float(t.AT[static_cast<std::size_t>(i * A + j)]) != float(kDefaultMatrices<A>.AT[i][j])) return false;
+        return true;
+    }
+};
+
 /// Input transform of 8 tiles: base[l] is the top-left of tile l in a padded plane with row stride
 /// ldp (8 floats readable on each of its α rows). Writes V[ξ·ldXi + lane] for the α² values ξ.
-template <int A>
-inline void transformInputGroup(const float* const base[8], std::int64_t ldp, const LaneCoefficient* bt, float* V,
+template <int A, class Coefficients>
+inline void transformInputGroup(const float* const base[8], std::int64_t ldp, const Coefficients& co, float* V,
                                 std::int64_t ldXi) {
     __m256 rowT[A * A];  // rowT[i·A + q] = Σ_j Bᵀ[q][j] d[i][j]
     for (int i = 0; i < A; ++i) {
         __m256 r[8];
         for (int l = 0; l < 8; ++l) r[l] = _mm256_loadu_ps(base[l] + i * ldp);
         transpose8x8(r);  // r[j] = d[i][j] of the 8 tiles
-        for (int q = 0; q < A; ++q) rowT[i * A + q] = dot<A>(bt + q * A, r);
+        staticFor<A>([&](auto q) { rowT[i * A + q] = co.template dotBT<A, decltype(q)::value>(r); });
     }
     for (int q = 0; q < A; ++q) {
         __m256 col[A];
         for (int i = 0; i < A; ++i) col[i] = rowT[i * A + q];
-        for (int p = 0; p < A; ++p) _mm256_store_ps(V + (p * A + q) * ldXi, dot<A>(bt + p * A, col));
+        staticFor<A>([&](auto p) {
+            _mm256_store_ps(V + (p * A + q) * ldXi, co.template dotBT<A, decltype(p)::value>(col));
+        });
     }
 }
 
 /// Output transform of 8 tiles from M[ξ·ldXi + lane]; row i of lane l's m×m result (+ bias) goes
 /// to dst[l] + i·ldo[l], for the first `lanes` lanes.
-template <int A>
-inline void transformOutputGroup(const float* M, std::int64_t ldXi, const LaneCoefficient* at, __m256 bias,
+template <int A, class Coefficients>
+inline void transformOutputGroup(const float* M, std::int64_t ldXi, const Coefficients& co, __m256 bias,
                                  float* const dst[8], const std::int64_t ldo[8], int lanes) {
     constexpr int m = A - 2;
     __m256 colT[m * A];  // colT[p·A + j] = Σ_i Aᵀ[p][i] M[i][j]
     for (int j = 0; j < A; ++j) {
         __m256 col[A];
         for (int i = 0; i < A; ++i) col[i] = _mm256_load_ps(M + (i * A + j) * ldXi);
-        for (int p = 0; p < m; ++p) colT[p * A + j] = dot<A>(at + p * A, col);
+        staticFor<m>([&](auto p) { colT[p * A + j] = co.template dotAT<A, decltype(p)::value>(col); });
     }
     for (int p = 0; p < m; ++p) {
         __m256 r[8];
-        for (int q = 0; q < m; ++q) r[q] = _mm256_add_ps(dot<A>(at + q * A, colT + p * A), bias);
+        staticFor<m>([&](auto q) {
+            r[q] = _mm256_add_ps(co.template dotAT<A, decltype(q)::value>(colT + p * A), bias);
+        });
         for (int q = m; q < 8; ++q) r[q] = _mm256_setzero_ps();
         transpose8x8(r);  // r[l] = output row p of tile l
         for (int l = 0; l < lanes; ++l) storeFirst<m>(dst[l] + p * ldo[l], r[l]);
@@ -239,6 +378,9 @@ public:
                     packedU_.data()[((xi * kGroups_ + k / kRowsPerTile) * C + c) * kRowsPerTile + k % kRowsPerTile] =
                         U[(xi * K + k) * C + c];
         padded_.resize(static_cast<std::size_t>(pr_.N * C * padRows_ * padCols_));  // zero borders stay zero
+        defaultPoints_ = (alpha_ == 4 && DefaultCoefficients<4>::matches(t)) ||
+                         (alpha_ == 6 && DefaultCoefficients<6>::matches(t)) ||
+                         (alpha_ == 8 && DefaultCoefficients<8>::matches(t));
     }
 
     /// Bytes of the packed filters, the padded input and one thread's V and M.
@@ -250,10 +392,11 @@ public:
     }
 
     void execute(const float* x, const float* bias, float* y) {
+        const GeneratedCoefficients generated{bt_.data(), at_.data()};
         switch (alpha_) {
-        case 4: return run<4>(x, bias, y);
-        case 6: return run<6>(x, bias, y);
-        default: return run<8>(x, bias, y);
+        case 4: return defaultPoints_ ? run<4>(DefaultCoefficients<4>{}, x, bias, y) : run<4>(generated, x, bias, y);
+        case 6: return defaultPoints_ ? run<6>(DefaultCoefficients<6>{}, x, bias, y) : run<6>(generated, x, bias, y);
+        default: return defaultPoints_ ? run<8>(DefaultCoefficients<8>{}, x, bias, y) : run<8>(generated, x, bias, y);
         }
     }
 
@@ -268,8 +411,8 @@ private:
         AlignedFloats V, M;  ///< one block: V[ξ][c][kBlock], M[ξ][k − k0][kBlock]
     };
 
-    template <int A>
-    void run(const float* x, const float* bias, float* y) {
+    template <int A, class Coefficients>
+    void run(const Coefficients& co, const float* x, const float* bias, float* y) {
         constexpr int m = A - 2;
         const std::int64_t C = pr_.C, K = pr_.K, N = pr_.N, a2 = A * A;
         const std::int64_t H = pr_.H, W = pr_.W, P = pr_.P(), Q = pr_.Q();
@@ -318,7 +461,7 @@ private:
                         for (int h = 0; h * 8 < tiles; ++h) {
                             const float* base[8];
                             for (int l = 0; l < 8; ++l) base[l] = planes + inOffset[h * 8 + l];
-                            transformInputGroup<A>(base, padCols_, bt_.data(), ws.V.data() + c * kBlock + h * 8, ldV);
+                            transformInputGroup<A>(base, padCols_, co, ws.V.data() + c * kBlock + h * 8, ldV);
                         }
                     }
                     KS_WINOGRAD_STAGE(2);
@@ -349,7 +492,7 @@ private:
                                 dst[l] = w ? yk + outOffset[h * 8 + l] : edge[l];
                                 ld[l] = w ? Q : m;
                             }
-                            transformOutputGroup<A>(ws.M.data() + (k - k0) * kBlock + h * 8, ldM, at_.data(), b, dst,
+                            transformOutputGroup<A>(ws.M.data() + (k - k0) * kBlock + h * 8, ldM, co, b, dst,
                                                     ld, lanes);
                             for (int l = 0; l < lanes; ++l) {
                                 if (whole[h * 8 + l]) continue;
@@ -371,6 +514,7 @@ private:
 
     ConvProblem pr_;
     int m_, alpha_;
+    bool defaultPoints_ = false;  ///< the transforms are kDefaultMatrices: zero-skipping kernels
     std::vector<LaneCoefficient> bt_, at_;
     std::int64_t tilesH_, tilesW_, T_, blocks_, kGroups_, padRows_, padCols_;
     AlignedFloats packedU_, padded_;

@@ -10,6 +10,10 @@
 
 #include "conv/conv_registry.hpp"
 #include "conv/parallel.hpp"
+#include "conv/winograd_transform.hpp"
+#if defined(__AVX2__) && defined(__FMA__)
+#include "conv/winograd_avx2.hpp"
+#endif
 #include "conv_test_util.hpp"
 
 using namespace ks::conv;
@@ -123,6 +127,24 @@ private slots:
             plan->execute(o.xf.data(), o.bf.data(), y.data());
             QVERIFY2(scaledError(p, y, ref) < 4e-5, name);
         }
+    }
+
+    // The compile-time matrices of the default points (the zero-skipping kernels) are exactly what
+    // cookToom() generates; were they not, the plan would quietly take the slower generic kernels.
+    // (No #if around the slot: moc does not see the compiler's __AVX2__.)
+    void defaultMatricesAtCompileTimeMatchCookToom() {
+#if defined(__AVX2__) && defined(__FMA__)
+        QVERIFY(detail::DefaultCoefficients<4>::matches(cookToom(2, 3)));
+        QVERIFY(detail::DefaultCoefficients<6>::matches(cookToom(4, 3)));
+        QVERIFY(detail::DefaultCoefficients<8>::matches(cookToom(6, 3)));
+        QVERIFY(!detail::DefaultCoefficients<6>::matches(cookToom(4, 3, {0, 1, -1, 2, -2})));
+        const auto t = cookToom(6, 3);
+        for (int i = 0; i < 8; ++i)
+            for (int j = 0; j < 8; ++j)
+                QCOMPARE(detail::kDefaultMatrices<8>.BT[i][j], t.BT[static_cast<std::size_t>(i * 8 + j)]);
+#else
+        QSKIP("this build has no AVX2 Winograd path");
+#endif
     }
 
     // Selectable points go through the same float32 path (the coefficients are whatever cookToom

@@ -11,6 +11,7 @@
 #include "cmd_matmul.hpp"
 #include "command.hpp"
 #include "matmul/dense_matmul.hpp"
+#include "matmul/gemm.hpp"
 #include "matmul/low_rank_factor.hpp"
 #include "matmul/matmul_registry.hpp"
 #include "matmul/svd_matmul.hpp"
@@ -50,7 +51,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
     c.name = "bench matmul";
     c.summary = "Time matmul methods on a shape against dense (median of repeats, GFLOP/s, speed-ups)";
     c.details =
-        "--shape M,K,N: C (M×N) = A (M×K) · B (K×N), data uniform[-1, 1]. `dense` (Eigen GEMM, float32) is\n"
+        "--shape M,K,N: C (M×N) = A (M×K) · B (K×N), data uniform[-1, 1]. `dense` (sgemm, float32) is\n"
         "always measured first, in the same run, as the baseline. `svd` rows factor B once at each --rank\n"
         "(truncated SVD, not timed: as for a layer's weights, offline) and time the factored product\n"
         "(A·L)·R alone: 2·M·r·(K + N) FLOPs. Other methods (naive, log, lns-*) time the whole method.\n"
@@ -60,8 +61,8 @@ KS_CLI_COMMAND(benchMatmulCommand) {
     c.options = {{"shape", "M,K,N", "the product", true, ""},
                  {"rank", "R[,R...]", "ranks of B's factorisation for the svd rows", false, "8,16,32,64"},
                  {"methods", "LIST", "methods besides dense (comma-separated)", false, "svd"},
-                 {"threads", "T", "threads of the Eigen products (default: OpenMP's, all cores)", false, ""},
-                 {"dense-threading", "split|eigen", "split: one block of C per thread; eigen: Eigen's OpenMP GEMM", false, "split"},
+                 {"threads", "T", "threads of the float32 products (default: OpenMP's, all cores)", false, ""},
+                 {"dense-threading", "split|eigen", "split: sgemm, one block of C per thread; eigen: Eigen's OpenMP GEMM (baseline)", false, "split"},
                  {"min-seconds", "S", "measure each method at least this long", false, "0.5"},
                  {"csv", "FILE", "write method,rank,median_ms,gflops,flop_model_speedup,measured_speedup", false, ""}};
     for (auto& o : ks::cli::matmulMethodOptions()) c.options.push_back(o);
@@ -152,6 +153,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
 
         std::cout << "matmul (" << m << "×" << k << ")·(" << k << "×" << n << ")  " << format("%.3f", dense.denseFlops() * 1e-9)
                   << " GFLOP dense  threads " << ks::matmul::denseThreads() << " (" << threading << ")  (svd: B factored once, not timed)\n"
+                  << "sgemm kernels: " << ks::matmul::sgemmKernelName() << "\n"
                   << table.toText();
         if (args.has("csv")) ks::cli::writeText(args.get("csv"), csv.toCsv());
         return 0;

@@ -194,6 +194,11 @@ void check(bool ok, const std::string& what) {
 
 }  // namespace
 
+const char* sgemmKernelName() {
+    static const std::string name = std::string(kernel::wideKernel().name) + ", " + kernel::narrowKernel().name;
+    return name.c_str();
+}
+
 void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
            std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate,
            int threads) {

@@ -18,4 +18,7 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
            std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate = false,
            int threads = 0);
 
+/// The micro-kernels sgemm was built with (e.g. "avx2-fma 6x16, 6x8"), for benchmark reports.
+const char* sgemmKernelName();
+
 }  // namespace ks::matmul

@@ -291,12 +291,12 @@ inline void transformOutputGroup(const float* M, std::int64_t ldXi, const Coeffi
 inline constexpr int kBlock = 16;      ///< tiles per GEMM block (two vectors)
 inline constexpr int kRowsPerTile = 6;  ///< output channels per micro-kernel tile
 
-/// out[r][0..8·VECS) = Σ_c u[c][r] · v[c][0..8·VECS) for r < 6 (all six rows are stored: M has
-/// room for the zero rows of U past K). u: [C][6], v: [C][kBlock], out row stride kBlock, all
-/// 32-byte aligned. Named accumulators: GCC keeps an array of them in memory, storing every step.
-template <int VECS>
+/// out[r][0..8·VECS) = Σ_c u[c][r] · v[c][0..8·VECS) for r < ROWS. u: [C][6] (rows past ROWS
+/// unused), v: [C][kBlock], out row stride kBlock, all 32-byte aligned. Named accumulators: GCC
+/// keeps an array of them in memory, storing every step.
+template <int VECS, int ROWS = kRowsPerTile>
 inline void gemmTile(std::int64_t C, const float* __restrict u, const float* __restrict v, float* __restrict out) {
-    static_assert(kRowsPerTile == 6 && (VECS == 1 || VECS == 2));
+    static_assert(kRowsPerTile == 6 && (VECS == 1 || VECS == 2) && ROWS >= 1 && ROWS <= 6);
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
     __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
     for (std::int64_t c = 0; c < C; ++c, u += kRowsPerTile, v += kBlock) {
@@ -305,26 +305,49 @@ inline void gemmTile(std::int64_t C, const float* __restrict u, const float* __r
         __m256 w = _mm256_broadcast_ss(u + 0);
         a0 = _mm256_fmadd_ps(w, x, a0);
         if constexpr (VECS == 2) b0 = _mm256_fmadd_ps(w, z, b0);
-        w = _mm256_broadcast_ss(u + 1);
-        a1 = _mm256_fmadd_ps(w, x, a1);
-        if constexpr (VECS == 2) b1 = _mm256_fmadd_ps(w, z, b1);
-        w = _mm256_broadcast_ss(u + 2);
-        a2 = _mm256_fmadd_ps(w, x, a2);
-        if constexpr (VECS == 2) b2 = _mm256_fmadd_ps(w, z, b2);
-        w = _mm256_broadcast_ss(u + 3);
-        a3 = _mm256_fmadd_ps(w, x, a3);
-        if constexpr (VECS == 2) b3 = _mm256_fmadd_ps(w, z, b3);
-        w = _mm256_broadcast_ss(u + 4);
-        a4 = _mm256_fmadd_ps(w, x, a4);
-        if constexpr (VECS == 2) b4 = _mm256_fmadd_ps(w, z, b4);
-        w = _mm256_broadcast_ss(u + 5);
-        a5 = _mm256_fmadd_ps(w, x, a5);
-        if constexpr (VECS == 2) b5 = _mm256_fmadd_ps(w, z, b5);
+        if constexpr (ROWS > 1) {
+            w = _mm256_broadcast_ss(u + 1);
+            a1 = _mm256_fmadd_ps(w, x, a1);
+            if constexpr (VECS == 2) b1 = _mm256_fmadd_ps(w, z, b1);
+        }
+        if constexpr (ROWS > 2) {
+            w = _mm256_broadcast_ss(u + 2);
+            a2 = _mm256_fmadd_ps(w, x, a2);
+            if constexpr (VECS == 2) b2 = _mm256_fmadd_ps(w, z, b2);
+        }
+        if constexpr (ROWS > 3) {
+            w = _mm256_broadcast_ss(u + 3);
+            a3 = _mm256_fmadd_ps(w, x, a3);
+            if constexpr (VECS == 2) b3 = _mm256_fmadd_ps(w, z, b3);
+        }
+        if constexpr (ROWS > 4) {
+            w = _mm256_broadcast_ss(u + 4);
+            a4 = _mm256_fmadd_ps(w, x, a4);
+            if constexpr (VECS == 2) b4 = _mm256_fmadd_ps(w, z, b4);
+        }
+        if constexpr (ROWS > 5) {
+            w = _mm256_broadcast_ss(u + 5);
+            a5 = _mm256_fmadd_ps(w, x, a5);
+            if constexpr (VECS == 2) b5 = _mm256_fmadd_ps(w, z, b5);
+        }
     }
     const __m256 rowsA[6] = {a0, a1, a2, a3, a4, a5}, rowsB[6] = {b0, b1, b2, b3, b4, b5};
-    for (int r = 0; r < kRowsPerTile; ++r) {
+    for (int r = 0; r < ROWS; ++r) {
         _mm256_store_ps(out + r * kBlock, rowsA[r]);
         if constexpr (VECS == 2) _mm256_store_ps(out + r * kBlock + 8, rowsB[r]);
+    }
+}
+
+/// gemmTile for the first `rows` (1..6) rows.
+template <int VECS>
+inline void gemmTileRows(int rows, std::int64_t C, const float* u, const float* v, float* out) {
+    switch (rows) {
+    case 1: return gemmTile<VECS, 1>(C, u, v, out);
+    case 2: return gemmTile<VECS, 2>(C, u, v, out);
+    case 3: return gemmTile<VECS, 3>(C, u, v, out);
+    case 4: return gemmTile<VECS, 4>(C, u, v, out);
+    case 5: return gemmTile<VECS, 5>(C, u, v, out);
+    default: return gemmTile<VECS, 6>(C, u, v, out);
     }
 }
 
@@ -433,7 +456,11 @@ private:
         const double work = 2.0 * double(a2) * double(K * C) * double(T_);
         parallelFor(parts, work, [&](std::int64_t partBegin, std::int64_t partEnd) {
             for (std::int64_t part = partBegin; part < partEnd; ++part) {
-                const std::int64_t g0 = kGroups_ * part / parts, g1 = kGroups_ * (part + 1) / parts;
+                // the split is balanced in rows, not groups (the last group of K may be partial)
+                const auto boundary = [&](std::int64_t p) {
+                    return p == parts ? kGroups_ : (K * p / parts + kRowsPerTile / 2) / kRowsPerTile;
+                };
+                const std::int64_t g0 = boundary(part), g1 = boundary(part + 1);
                 const std::int64_t k0 = g0 * kRowsPerTile, k1 = std::min(K, g1 * kRowsPerTile);
                 // ξ strides one cache line past a multiple of 4 KiB would be: the α² stores of a
                 // transform then fall into different L1 sets instead of thrashing one
@@ -470,10 +497,12 @@ private:
                         const float* u = packedU_.data() + (xi * kGroups_ + g0) * C * kRowsPerTile;
                         float* out = ws.M.data() + xi * ldM;
                         for (std::int64_t g = 0; g < g1 - g0; ++g) {
+                            const int rowsHere =
+                                static_cast<int>(std::min<std::int64_t>(kRowsPerTile, K - (g0 + g) * kRowsPerTile));
                             if (tiles > 8)
-                                gemmTile<2>(C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
+                                gemmTileRows<2>(rowsHere, C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
                             else
-                                gemmTile<1>(C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
+                                gemmTileRows<1>(rowsHere, C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
                         }
                     }
                     KS_WINOGRAD_STAGE(3);

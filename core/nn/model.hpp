@@ -99,8 +99,9 @@ enum class ActivationScale {
     PerSample,
 };
 
-/// Options of inference. Threads (0: all cores) split the batch of a fully connected network and the
-/// float32 products of every layer; convolutions run on core/conv's own threads (conv::convThreads).
+/// Options of inference. threads = 1 runs the float32 path on the calling thread; otherwise each layer
+/// is split over core/conv's pool (conv::convThreads(), which the convolutions use too). The emulated
+/// path runs chunks of samples on `threads` OpenMP threads (0: all cores).
 struct InferenceOptions {
     int threads = 0;
     /// The convolution algorithm of every Conv2d layer, a name of core/conv's registry.

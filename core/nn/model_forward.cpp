@@ -1,17 +1,19 @@
 // The float32 forward pass. Every product runs on ks::matmul::sgemm with op(B) = Wᵀ read in place
-// (Trans::Yes on the out×in weight, no copy), the bias and a following ReLU applied in one pass
-// over the output block the GEMM just wrote. Convolutions run through core/conv's registry.
+// (Trans::Yes on the out×in weight, no copy); the bias and a following ReLU are applied in one pass
+// over each block of rows right after its GEMM wrote it. Convolutions run through core/conv's
+// registry (options.convAlgorithm); a ReLU before a max-pool is applied after it (relu∘max = max∘relu,
+// on a quarter of the values).
 //
-// Threading. A network of fully connected layers splits the batch into one contiguous block per
-// thread and runs the whole network on tiles of kTileRows samples of it, single-threaded GEMMs:
-// a tile's activations stay in the core's L2 from one layer to the next, and the threads never
-// meet between layers. (Measured against one threaded GEMM per layer over the whole batch with
-// `kernelscope-cli bench mlp`: see the report in docs.) A network with convolutions runs layer by
-// layer over the whole batch: the conv algorithms thread themselves on core/conv's pool.
+// Threading: layer by layer over the whole batch, each layer split into one block of rows per thread
+// on core/conv's pool (the threads the convolutions use), single-threaded GEMMs per block. Measured
+// with `kernelscope-cli bench mlp` (2,000 digits, 2 threads, shared machine) against the previous
+// design, one OpenMP block of samples per thread running the whole network on tiles of 64 or 256
+// rows: whole blocks per layer took the least CPU time (28–32 ms dense vs 38–46 ms; tiles repeat the
+// packing of each weight matrix and run the GEMM on short panels), and OpenMP regions between conv
+// layers left libgomp's spinning workers on the core the conv pool needed.
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <functional>
 #include <memory>
 
@@ -27,10 +29,6 @@ namespace {
 
 using matmul::Trans;
 
-/// Samples per tile of the fully connected path: 64×512 floats of the widest activation (128 KB)
-/// stay in a 1 MB L2 with the next layer's output.
-constexpr std::int64_t kTileRows = 64;
-
 int threadCount(const InferenceOptions& o) { return o.threads > 0 ? o.threads : omp_get_max_threads(); }
 
 /// body(r0, r1) over row blocks: on the calling thread when threads = 1, else on core/conv's pool,
@@ -44,11 +42,11 @@ void forRows(std::int64_t rows, std::int64_t perRow, int threads, const std::fun
     conv::parallelFor(rows, double(rows) * double(perRow), body);
 }
 
-/// Rows [0, rows) of the activations `a` (rows × layers' input size) through every layer; `b` and `h`
-/// are scratch. threads = 1: on the calling thread; otherwise in blocks of rows on core/conv's pool.
 /// Called after each Linear / low-rank layer with its input and hidden product (rows × features).
 using LayerObserver = std::function<void(std::size_t layer, const std::vector<float>& input, const std::vector<float>& hidden)>;
 
+/// Rows [0, rows) of the activations `a` (rows × layers' input size) through every layer; `b` and `h`
+/// are scratch. threads = 1: on the calling thread; otherwise in blocks of rows on core/conv's pool.
 void runLayers(const std::vector<Layer>& layers, std::vector<float>& a, std::vector<float>& b, std::vector<float>& h,
                std::int64_t rows, int threads, const std::string& convAlgorithm, const LayerObserver* observe = nullptr) {
     for (std::size_t k = 0; k < layers.size(); ++k) {
@@ -146,25 +144,9 @@ MatrixF Model::forward(const MatrixF& input, const InferenceOptions& options) co
     MatrixF output(n, out);
     if (n == 0) return output;
     const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threadCount(options), n)));
-    static const long tileEnv = std::getenv("KS_NN_TILE") ? std::atol(std::getenv("KS_NN_TILE")) : kTileRows;  // EXPERIMENT
-    if (hasConvolutions() || tileEnv == 0) {
-        std::vector<float> a(input.data(), input.data() + input.size()), b, h;
-        runLayers(layers_, a, b, h, n, threads, options.convAlgorithm);
-        std::copy(a.begin(), a.begin() + n * out, output.data());
-        return output;
-    }
-    const std::int64_t in = input.cols();
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int t = 0; t < threads; ++t) {
-        const std::int64_t begin = n * t / threads, end = n * (t + 1) / threads;
-        std::vector<float> a, b, h;
-        for (std::int64_t r0 = begin; r0 < end; r0 += tileEnv) {
-            const std::int64_t rows = std::min<std::int64_t>(tileEnv, end - r0);
-            a.assign(input.data() + r0 * in, input.data() + (r0 + rows) * in);
-            runLayers(layers_, a, b, h, rows, 1, options.convAlgorithm);
-            std::copy(a.begin(), a.begin() + rows * out, output.data() + r0 * out);
-        }
-    }
+    std::vector<float> a(input.data(), input.data() + input.size()), b, h;
+    runLayers(layers_, a, b, h, n, threads, options.convAlgorithm);
+    std::copy(a.begin(), a.begin() + n * out, output.data());
     return output;
 }
 

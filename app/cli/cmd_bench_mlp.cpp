@@ -26,8 +26,8 @@ KS_CLI_COMMAND(benchMlpCommand) {
     c.name = "bench mlp";
     c.summary = "Time the digit MLP at full rank and at shared ranks (low-rank layers, SVD done offline)";
     c.details =
-        "Every network runs the whole batch of test digits (float32, Eigen GEMMs, the batch split over\n"
-        "the threads). A rank r applies to every Linear layer (capped at min(in, out): fc3 stays dense\n"
+        "Every network runs the whole batch of test digits (float32 on ks::matmul::sgemm, each layer's\n"
+        "rows split over the threads, bias and ReLU fused after each block's GEMM). A rank r applies to every Linear layer (capped at min(in, out): fc3 stays dense\n"
         "from r = 10). model_speedup is the FLOP ratio dense / factored; efficiency is measured speed-up\n"
         "/ model speed-up (from medians). median_ms: median wall time of the whole batch, dense and\n"
         "factored measured alternately; min_ms: the fastest run; cpu_ms: process CPU time per run (all\n"

@@ -187,9 +187,27 @@ public:
                         forwardRows(t, input + (n * p.C + c) * p.H * p.W, p.H, p.W, p.padH, p.padW,
                                     inputSpectra_.data + static_cast<std::size_t>(c) * specStride);
             });
-            parallelFor(chunks_, columnWork, [&](std::int64_t begin, std::int64_t end) {
-                for (std::int64_t t = begin; t < end; ++t) frequencyColumns(t);
-            });
+            if (p.C * p.K == 1) {
+                parallelFor(chunks_, columnWork, [&](std::int64_t begin, std::int64_t end) {
+                    for (std::int64_t t = begin; t < end; ++t) frequencyColumns(t);
+                });
+            } else {
+                // channels: the products Σ_c X_c·W'_kc over whole contiguous planes, threads over k
+                // (over a column chunk they would be Fh short strided runs per (k, c) pair)
+                parallelFor(chunks_, double(p.C) * halfTransform, [&](std::int64_t begin, std::int64_t end) {
+                    for (std::int64_t t = begin; t < end; ++t) columnTransforms(t, columnForward_[t], inputSpectra_.data, p.C);
+                });
+                parallelFor(p.K, 8.0 * double(p.K * p.C * g_.bins), [&](std::int64_t begin, std::int64_t end) {
+                    for (std::int64_t k = begin; k < end; ++k)
+                        for (std::int64_t c = 0; c < p.C; ++c)
+                            multiplyComplex(inputSpectra_.data + c * specStride,
+                                            weightSpectra_.data + static_cast<std::size_t>(k * p.C + c) * specStride,
+                                            accSpectra_.data + k * specStride, g_.bins, c > 0);
+                });
+                parallelFor(chunks_, double(p.K) * halfTransform, [&](std::int64_t begin, std::int64_t end) {
+                    for (std::int64_t t = begin; t < end; ++t) columnTransforms(t, columnBackward_[t], accSpectra_.data, p.K);
+                });
+            }
             parallelFor(chunks_, double(p.K) * halfTransform, [&](std::int64_t begin, std::int64_t end) {
                 for (std::int64_t t = begin; t < end; ++t) {
                     const auto [r0, r1] = rows_[t];
@@ -274,7 +292,17 @@ private:
         fftwf_execute_dft_r2c(rowForward_[t], inputReal_.data + in0 * g_.Fw, asComplex(spec + 2 * in0 * g_.rowBins()));
     }
 
-    /// Pass 2 for chunk t: columns [c0, c1) of every spectrum.
+    /// The column transforms of chunk t (`plan`: forward or backward) on `planes` consecutive spectra.
+    void columnTransforms(std::int64_t t, fftwf_plan plan, float* spectra, std::int64_t planes) {
+        if (!plan) return;
+        for (std::int64_t i = 0; i < planes; ++i) {
+            fftwf_complex* columns = asComplex(spectra + static_cast<std::size_t>(i) * g_.specStride() + 2 * columns_[t].first);
+            fftwf_execute_dft(plan, columns, columns);
+        }
+    }
+
+    /// Pass 2 for chunk t when C = K = 1: columns [c0, c1) of the spectrum
+    /// transformed, multiplied and transformed back while they are in cache.
     void frequencyColumns(std::int64_t t) {
         const auto [c0, c1] = columns_[t];
         if (c0 == c1) return;

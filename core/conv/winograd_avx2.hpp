@@ -406,12 +406,14 @@ public:
                          (alpha_ == 8 && DefaultCoefficients<8>::matches(t));
     }
 
-    /// Bytes of the packed filters, the padded input and one thread's V and M.
+    /// Bytes of the packed filters, the padded input and every thread's V and M (for the present
+    /// thread count).
     static std::size_t workspaceBytes(const ConvProblem& p, int m) {
         const std::int64_t alpha = m + 2, a2 = alpha * alpha, tilesH = (p.P() + m - 1) / m, tilesW = (p.Q() + m - 1) / m;
         const std::int64_t kRows = (p.K + kRowsPerTile - 1) / kRowsPerTile * kRowsPerTile;
         const std::int64_t padded = p.N * p.C * (tilesH * m + 2) * std::max(tilesW * m + 2, (tilesW - 1) * m + 8);
-        return static_cast<std::size_t>(a2 * kRows * p.C + padded + a2 * (p.C + kRows) * kBlock) * sizeof(float);
+        const std::int64_t parts = std::max<std::int64_t>(1, std::min<std::int64_t>(convThreads(), kRows / kRowsPerTile));
+        return static_cast<std::size_t>(a2 * kRows * p.C + padded + a2 * (parts * p.C + kRows) * kBlock) * sizeof(float);
     }
 
     void execute(const float* x, const float* bias, float* y) {

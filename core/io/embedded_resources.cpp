@@ -19,6 +19,9 @@ KS_INCBIN(ks_photo_ppm, KS_PHOTO_PPM_PATH)
 #ifdef KS_DEFAULT_WEIGHTS_PATH
 KS_INCBIN(ks_default_weights, KS_DEFAULT_WEIGHTS_PATH)
 #endif
+#ifdef KS_CNN_WEIGHTS_PATH
+KS_INCBIN(ks_cnn_weights, KS_CNN_WEIGHTS_PATH)
+#endif
 
 namespace ks::io {
 
@@ -34,6 +37,13 @@ std::span<const std::byte> embeddedPhotoPpm() { return between(ks_photo_ppm_begi
 std::span<const std::byte> embeddedDefaultWeights() {
 #ifdef KS_DEFAULT_WEIGHTS_PATH
     return between(ks_default_weights_begin, ks_default_weights_end);
+#else
+    return {};
+#endif
+}
+std::span<const std::byte> embeddedCnnWeights() {
+#ifdef KS_CNN_WEIGHTS_PATH
+    return between(ks_cnn_weights_begin, ks_cnn_weights_end);
 #else
     return {};
 #endif

@@ -12,5 +12,7 @@ std::span<const std::byte> embeddedMnistLabelsGz();
 std::span<const std::byte> embeddedPhotoPpm();
 /// resources/weights/mlp-default.safetensors; empty if the build had no such file.
 std::span<const std::byte> embeddedDefaultWeights();
+/// resources/weights/cnn-default.safetensors (the digit CNN); empty if the build had no such file.
+std::span<const std::byte> embeddedCnnWeights();
 
 }  // namespace ks::io

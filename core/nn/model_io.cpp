@@ -6,12 +6,14 @@
 namespace ks::nn {
 
 Model loadModel(const std::string& source) {
-    if (source == "embedded") {
-        const auto bytes = io::embeddedDefaultWeights();
+    if (source == "embedded" || source == "embedded-cnn") {
+        const bool cnn = source == "embedded-cnn";
+        const auto bytes = cnn ? io::embeddedCnnWeights() : io::embeddedDefaultWeights();
+        const std::string file = cnn ? "cnn-default.safetensors" : "mlp-default.safetensors";
         if (bytes.empty())
-            throw ModelError("this build has no embedded weights (resources/weights/mlp-default.safetensors was "
-                             "missing when it was configured)");
-        return Model::fromWeights(io::parseSafetensors(bytes, "embedded default weights"));
+            throw ModelError("this build has no embedded weights (resources/weights/" + file +
+                             " was missing when it was configured)");
+        return Model::fromWeights(io::parseSafetensors(bytes, "embedded " + file));
     }
     const io::WeightSet weights = io::readWeights(source);
     try {

@@ -11,7 +11,8 @@
 
 namespace ks::nn {
 
-/// "embedded" (resources/weights/mlp-default.safetensors, compiled in) or a weight file's path.
+/// "embedded" (the MLP, resources/weights/mlp-default.safetensors), "embedded-cnn" (the digit CNN,
+/// resources/weights/cnn-default.safetensors), both compiled in, or a weight file's path.
 Model loadModel(const std::string& source);
 /// Saved as float32 .safetensors (written atomically), with string metadata.
 void saveModel(const std::filesystem::path& path, const Model& model,

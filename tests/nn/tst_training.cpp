@@ -97,6 +97,16 @@ private Q_SLOTS:
         QVERIFY2(std::abs(accuracy - 0.9660) < 1e-9, qPrintable(QString::number(accuracy, 'f', 4)));
     }
 
+    void shippedCnnWeights() {
+        if (io::embeddedCnnWeights().empty()) QFAIL("this build has no embedded CNN weights");
+        const nn::Model model = nn::loadModel("embedded-cnn");
+        QVERIFY(model.hasConvolutions());
+        QCOMPARE(model.parameterCount(), 52138);
+        const double accuracy = nn::accuracy(model.forward(nn::toMatrix(split_.test.normalisedImages())), split_.test.labels);
+        // resources/weights/README.md records 0.9765 for `kernelscope-cli train --arch cnn --seed 1`.
+        QVERIFY2(std::abs(accuracy - 0.9765) < 1e-9, qPrintable(QString::number(accuracy, 'f', 4)));
+    }
+
     void fineTuningRecoversTruncation() {
         if (io::embeddedDefaultWeights().empty()) QFAIL("this build has no embedded default weights");
         const nn::Model low = nn::ModelFactorisation(nn::loadModel("embedded")).withSharedRank(4);

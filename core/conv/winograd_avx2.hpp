@@ -457,17 +457,19 @@ private:
         if (static_cast<std::int64_t>(workspaces_.size()) < parts) workspaces_.resize(static_cast<std::size_t>(parts));
         const double work = 2.0 * double(a2) * double(K * C) * double(T_);
         parallelFor(parts, work, [&](std::int64_t partBegin, std::int64_t partEnd) {
-            for (std::int64_t part = partBegin; part < partEnd; ++part) {
-                // the split is balanced in rows, not groups (the last group of K may be partial)
+            {
+                // The split is balanced in rows, not groups (the last group of K may be partial). A
+                // chunk of several parts (parallelFor running serially) is one range of K, so that
+                // the input is not transformed once per part.
                 const auto boundary = [&](std::int64_t p) {
                     return p == parts ? kGroups_ : (K * p / parts + kRowsPerTile / 2) / kRowsPerTile;
                 };
-                const std::int64_t g0 = boundary(part), g1 = boundary(part + 1);
+                const std::int64_t g0 = boundary(partBegin), g1 = boundary(partEnd);
                 const std::int64_t k0 = g0 * kRowsPerTile, k1 = std::min(K, g1 * kRowsPerTile);
                 // ξ strides one cache line past a multiple of 4 KiB would be: the α² stores of a
                 // transform then fall into different L1 sets instead of thrashing one
                 const std::int64_t ldM = skewed((g1 - g0) * kRowsPerTile * kBlock), ldV = skewed(C * kBlock);
-                Workspace& ws = workspaces_[static_cast<std::size_t>(part)];
+                Workspace& ws = workspaces_[static_cast<std::size_t>(partBegin)];
                 ws.V.resize(static_cast<std::size_t>(a2 * ldV));
                 ws.M.resize(static_cast<std::size_t>(a2 * ldM));
                 for (std::int64_t block = 0; block < blocks_; ++block) {

@@ -108,7 +108,8 @@ private slots:
         QVERIFY2(err2 < boundFor(m), qPrintable(QString("second execution: %1").arg(err2)));
     }
 
-    // One plan executed with 1 thread, then 2 (the K split changes and more workspaces are made).
+    // One plan executed with 1 thread, then 2 (the K split changes and more workspaces are made),
+    // then from inside a parallel region.
     void threadCountChangesBetweenExecutions() {
         const ConvProblem p = layer(2, 7, 18, 13, 19, 1);
         const Operands o(p, 21);
@@ -125,6 +126,12 @@ private slots:
             const ThreadCount two(2);
             std::fill(y.begin(), y.end(), std::nanf(""));
             plan->execute(o.xf.data(), o.bf.data(), y.data());
+            QVERIFY2(scaledError(p, y, ref) < 4e-5, name);
+            // inside a parallel region its own parallelFor runs serially: both halves of K in one chunk
+            std::fill(y.begin(), y.end(), std::nanf(""));
+            parallelFor(2, 1e9, [&](std::int64_t begin, std::int64_t) {
+                if (begin == 0) plan->execute(o.xf.data(), o.bf.data(), y.data());
+            });
             QVERIFY2(scaledError(p, y, ref) < 4e-5, name);
         }
     }

@@ -17,6 +17,7 @@
 // Needs α ≤ 8 (one 8×8 transpose covers a tile row); α = 4, 6, 8 are instantiated.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -412,8 +413,8 @@ public:
         const std::int64_t alpha = m + 2, a2 = alpha * alpha, tilesH = (p.P() + m - 1) / m, tilesW = (p.Q() + m - 1) / m;
         const std::int64_t kRows = (p.K + kRowsPerTile - 1) / kRowsPerTile * kRowsPerTile;
         const std::int64_t padded = p.N * p.C * (tilesH * m + 2) * std::max(tilesW * m + 2, (tilesW - 1) * m + 8);
-        const std::int64_t parts = std::max<std::int64_t>(1, std::min<std::int64_t>(convThreads(), kRows / kRowsPerTile));
-        return static_cast<std::size_t>(a2 * kRows * p.C + padded + a2 * (parts * p.C + kRows) * kBlock) * sizeof(float);
+        const std::int64_t threads = std::max(1, convThreads());
+        return static_cast<std::size_t>(a2 * kRows * p.C + padded + threads * a2 * (p.C + kRows) * kBlock) * sizeof(float);
     }
 
     void execute(const float* x, const float* bias, float* y) {
@@ -453,26 +454,37 @@ private:
             }
         });
         KS_WINOGRAD_STAGE(0);
-        const std::int64_t parts = std::max<std::int64_t>(1, std::min<std::int64_t>(convThreads(), kGroups_));
-        if (static_cast<std::int64_t>(workspaces_.size()) < parts) workspaces_.resize(static_cast<std::size_t>(parts));
+        // Units of work: (block of tiles, part of K), taken from a shared counter so that a thread
+        // delayed by the machine's other load does not hold the rest back. With enough blocks a unit
+        // is a whole block (each block's input transformed once); with few, K is split in `parts`
+        // and a block's input is transformed by each thread that takes a part of it.
+        const std::int64_t threads = std::max(1, convThreads());
+        const std::int64_t parts = blocks_ >= 4 * threads ? 1 : std::min<std::int64_t>(threads, kGroups_);
+        const std::int64_t units = blocks_ * parts;
+        if (static_cast<std::int64_t>(workspaces_.size()) < threads)
+            workspaces_.resize(static_cast<std::size_t>(threads));
+        // the split is balanced in rows, not groups (the last group of K may be partial)
+        const auto boundary = [&](std::int64_t p) {
+            return p == parts ? kGroups_ : (K * p / parts + kRowsPerTile / 2) / kRowsPerTile;
+        };
+        // ξ strides one cache line past a multiple of 4 KiB would be: the α² stores of a transform
+        // then fall into different L1 sets instead of thrashing one
+        const std::int64_t ldV = skewed(C * kBlock);
+        std::atomic<std::int64_t> nextUnit{0};
         const double work = 2.0 * double(a2) * double(K * C) * double(T_);
-        parallelFor(parts, work, [&](std::int64_t partBegin, std::int64_t partEnd) {
-            {
-                // The split is balanced in rows, not groups (the last group of K may be partial). A
-                // chunk of several parts (parallelFor running serially) is one range of K, so that
-                // the input is not transformed once per part.
-                const auto boundary = [&](std::int64_t p) {
-                    return p == parts ? kGroups_ : (K * p / parts + kRowsPerTile / 2) / kRowsPerTile;
-                };
-                const std::int64_t g0 = boundary(partBegin), g1 = boundary(partEnd);
+        parallelFor(threads, work, [&](std::int64_t chunk, std::int64_t) {
+            Workspace& ws = workspaces_[static_cast<std::size_t>(chunk)];
+            ws.V.resize(static_cast<std::size_t>(a2 * ldV));
+            ws.M.resize(static_cast<std::size_t>(a2 * skewed(kGroups_ * kRowsPerTile * kBlock)));
+            std::int64_t transformedBlock = -1;  // the block whose input ws.V holds
+            for (;;) {
+                const std::int64_t unit = nextUnit.fetch_add(1, std::memory_order_relaxed);
+                if (unit >= units) break;
+                const std::int64_t block = unit / parts, part = unit % parts;
+                const std::int64_t g0 = boundary(part), g1 = boundary(part + 1);
                 const std::int64_t k0 = g0 * kRowsPerTile, k1 = std::min(K, g1 * kRowsPerTile);
-                // ξ strides one cache line past a multiple of 4 KiB would be: the α² stores of a
-                // transform then fall into different L1 sets instead of thrashing one
-                const std::int64_t ldM = skewed((g1 - g0) * kRowsPerTile * kBlock), ldV = skewed(C * kBlock);
-                Workspace& ws = workspaces_[static_cast<std::size_t>(partBegin)];
-                ws.V.resize(static_cast<std::size_t>(a2 * ldV));
-                ws.M.resize(static_cast<std::size_t>(a2 * ldM));
-                for (std::int64_t block = 0; block < blocks_; ++block) {
+                const std::int64_t ldM = skewed((g1 - g0) * kRowsPerTile * kBlock);
+                {
                     const std::int64_t t0 = block * kBlock;
                     const int tiles = static_cast<int>(std::min<std::int64_t>(kBlock, T_ - t0));
                     // where each tile of the block starts: in image n's first padded plane, and in y
@@ -487,7 +499,7 @@ private:
                     }
                     for (int l = tiles; l < kBlock; ++l) inOffset[l] = inOffset[0];  // computed, never used
                     KS_WINOGRAD_STAGE(1);
-                    for (std::int64_t c = 0; c < C; ++c) {
+                    for (std::int64_t c = 0; c < C && transformedBlock != block; ++c) {
                         const float* planes = padded_.data() + c * planeSize;
                         for (int h = 0; h * 8 < tiles; ++h) {
                             const float* base[8];
@@ -495,6 +507,7 @@ private:
                             transformInputGroup<A>(base, padCols_, co, ws.V.data() + c * kBlock + h * 8, ldV);
                         }
                     }
+                    transformedBlock = block;
                     KS_WINOGRAD_STAGE(2);
                     for (std::int64_t xi = 0; xi < a2; ++xi) {
                         const float* v = ws.V.data() + xi * ldV;

@@ -39,7 +39,7 @@ KS_CLI_COMMAND(evalCommand) {
         {"data", "SOURCE", "'embedded' (2,000 test digits) or an MNIST IDX directory (t10k-* files)", false, "embedded"},
         {"rank", "LIST", "low-rank layers, e.g. fc1=32,fc2=16 (or all=R for every layer)", false, ""},
         {"compute", "SPEC", "arithmetic, e.g. native, bf16, fp16/fp32, e4m3/fp32", false, "native"},
-        {"conv-algo", "NAME", "algorithm of the conv layers: direct, im2col, winograd-*, fft", false, "im2col"},
+        {"conv-algo", "NAME", "algorithm of the conv layers: direct, im2col, winograd-*, fft", false, "direct"},
         {"activation-scale", "MODE", "with an integer --compute such as int8: per-tensor (one scale per layer input over the batch, calibrated in float32) or per-sample", false, "per-tensor"},
         {"matmul", "METHOD", "run every layer's product through this matmul method (naive, log, lns-binned, ...)", false, ""},
         {"log-format", "F", "with --matmul log / lns-*: the LNS format of the operands, e.g. log5.3", false, ""},

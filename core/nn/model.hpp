@@ -104,8 +104,10 @@ enum class ActivationScale {
 /// path runs chunks of samples on `threads` OpenMP threads (0: all cores).
 struct InferenceOptions {
     int threads = 0;
-    /// The convolution algorithm of every Conv2d layer, a name of core/conv's registry.
-    std::string convAlgorithm = "im2col";
+    /// The convolution algorithm of every Conv2d layer, a name of core/conv's registry. Direct by
+    /// default: the fastest on the digit CNN's few-channel layers (eval, 2,000 digits, 2 threads:
+    /// direct 211 ms, winograd-4x4 304, winograd-2x2 339, fft 365, im2col 412).
+    std::string convAlgorithm = "direct";
     /// Emulated integer activations (see ActivationScale).
     ActivationScale activationScale = ActivationScale::PerTensor;
 };

@@ -237,10 +237,12 @@ struct DefaultCoefficients {
         if (t.alpha != A) return false;
         for (int i = 0; i < A; ++i)
             for (int j = 0; j < A; ++j)
-                if (float(t.BT[static_cast<std::size_t>(i * A + j)]) != float(kDefaultMatrices<A>.BT[i][j])) return false;
+                if (float(t.BT[static_cast<std::size_t>(i * A + j)]) != float(kDefaultMatrices<A>.BT[i][j]))
+                    return false;
         for (int i = 0; i < A - 2; ++i)
             for (int j = 0; j < A; ++j)
-                if (float(t.AT[static_cast<std::size_t>(i * A + j)]) != float(kDefaultMatrices<A>.AT[i][j])) return false;
+                if (float(t.AT[static_cast<std::size_t>(i * A + j)]) != float(kDefaultMatrices<A>.AT[i][j]))
+                    return false;
         return true;
     }
 };
@@ -372,12 +374,9 @@ private:
 };
 
 /// The float32 Winograd convolution with its filters transformed at construction; owns its workspace.
-/// Work is split over output channels: each thread takes a range of K and walks every block of
-/// kBlock tiles: input transform of the block (all C channels) into its own V, the α² GEMMs for its
-/// channels, the output transform. V and M of a block stay in L2 between the three steps, and each
-/// thread reads only its share of U. (The input transform of a block is repeated by every thread;
-/// it costs less than the imbalance of splitting blocks, whose count is small and whose last one is
-/// partial on these layers.)
+/// A unit of work is a block of kBlock tiles (or, when there are few blocks, a block and a part of
+/// K): input transform of the block (all C channels) into the thread's own V, the α² GEMMs, the
+/// output transform, so V and M of a block stay in L2 between the three steps.
 class WinogradAvx2 {
 public:
     static bool handles(int alpha) { return alpha == 4 || alpha == 6 || alpha == 8; }
@@ -410,11 +409,13 @@ public:
     /// Bytes of the packed filters, the padded input and every thread's V and M (for the present
     /// thread count).
     static std::size_t workspaceBytes(const ConvProblem& p, int m) {
-        const std::int64_t alpha = m + 2, a2 = alpha * alpha, tilesH = (p.P() + m - 1) / m, tilesW = (p.Q() + m - 1) / m;
+        const std::int64_t alpha = m + 2, a2 = alpha * alpha;
+        const std::int64_t tilesH = (p.P() + m - 1) / m, tilesW = (p.Q() + m - 1) / m;
         const std::int64_t kRows = (p.K + kRowsPerTile - 1) / kRowsPerTile * kRowsPerTile;
         const std::int64_t padded = p.N * p.C * (tilesH * m + 2) * std::max(tilesW * m + 2, (tilesW - 1) * m + 8);
         const std::int64_t threads = std::max(1, convThreads());
-        return static_cast<std::size_t>(a2 * kRows * p.C + padded + threads * a2 * (p.C + kRows) * kBlock) * sizeof(float);
+        const std::int64_t floats = a2 * kRows * p.C + padded + threads * a2 * (p.C + kRows) * kBlock;
+        return static_cast<std::size_t>(floats) * sizeof(float);
     }
 
     void execute(const float* x, const float* bias, float* y) {
@@ -484,75 +485,73 @@ private:
                 const std::int64_t g0 = boundary(part), g1 = boundary(part + 1);
                 const std::int64_t k0 = g0 * kRowsPerTile, k1 = std::min(K, g1 * kRowsPerTile);
                 const std::int64_t ldM = skewed((g1 - g0) * kRowsPerTile * kBlock);
-                {
-                    const std::int64_t t0 = block * kBlock;
-                    const int tiles = static_cast<int>(std::min<std::int64_t>(kBlock, T_ - t0));
-                    // where each tile of the block starts: in image n's first padded plane, and in y
-                    std::int64_t inOffset[kBlock] = {}, outOffset[kBlock] = {};
-                    bool whole[kBlock] = {};
-                    for (int l = 0; l < tiles; ++l) {
-                        const std::int64_t t = t0 + l, n = t / tilesPerImage, R = t % tilesPerImage / tilesW_,
-                                           S = t % tilesW_;
-                        inOffset[l] = n * C * planeSize + R * m * padCols_ + S * m;
-                        outOffset[l] = n * K * P * Q + R * m * Q + S * m;
-                        whole[l] = R * m + m <= P && S * m + m <= Q;
-                    }
-                    for (int l = tiles; l < kBlock; ++l) inOffset[l] = inOffset[0];  // computed, never used
-                    KS_WINOGRAD_STAGE(1);
-                    for (std::int64_t c = 0; c < C && transformedBlock != block; ++c) {
-                        const float* planes = padded_.data() + c * planeSize;
-                        for (int h = 0; h * 8 < tiles; ++h) {
-                            const float* base[8];
-                            for (int l = 0; l < 8; ++l) base[l] = planes + inOffset[h * 8 + l];
-                            transformInputGroup<A>(base, padCols_, co, ws.V.data() + c * kBlock + h * 8, ldV);
-                        }
-                    }
-                    transformedBlock = block;
-                    KS_WINOGRAD_STAGE(2);
-                    for (std::int64_t xi = 0; xi < a2; ++xi) {
-                        const float* v = ws.V.data() + xi * ldV;
-                        const float* u = packedU_.data() + (xi * kGroups_ + g0) * C * kRowsPerTile;
-                        float* out = ws.M.data() + xi * ldM;
-                        for (std::int64_t g = 0; g < g1 - g0; ++g) {
-                            const int rowsHere =
-                                static_cast<int>(std::min<std::int64_t>(kRowsPerTile, K - (g0 + g) * kRowsPerTile));
-                            if (tiles > 8)
-                                gemmTileRows<2>(rowsHere, C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
-                            else
-                                gemmTileRows<1>(rowsHere, C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
-                        }
-                    }
-                    KS_WINOGRAD_STAGE(3);
-                    // whole tiles are written in place, the others (right and bottom edges) through a
-                    // scratch tile, then clipped
-                    alignas(32) float edge[8][m * m];
-                    for (std::int64_t k = k0; k < k1; ++k) {
-                        const __m256 b = _mm256_set1_ps(bias ? bias[k] : 0.0f);
-                        float* yk = y + k * P * Q;
-                        for (int h = 0; h * 8 < tiles; ++h) {
-                            const int lanes = std::min(8, tiles - h * 8);
-                            float* dst[8];
-                            std::int64_t ld[8];
-                            for (int l = 0; l < lanes; ++l) {
-                                const bool w = whole[h * 8 + l];
-                                dst[l] = w ? yk + outOffset[h * 8 + l] : edge[l];
-                                ld[l] = w ? Q : m;
-                            }
-                            transformOutputGroup<A>(ws.M.data() + (k - k0) * kBlock + h * 8, ldM, co, b, dst,
-                                                    ld, lanes);
-                            for (int l = 0; l < lanes; ++l) {
-                                if (whole[h * 8 + l]) continue;
-                                const std::int64_t o = outOffset[h * 8 + l];
-                                const std::int64_t oh = o % (P * Q) / Q, ow = o % Q;
-                                const std::int64_t rowsHere = std::min<std::int64_t>(m, P - oh),
-                                                   colsHere = std::min<std::int64_t>(m, Q - ow);
-                                for (std::int64_t i = 0; i < rowsHere; ++i)
-                                    std::copy(edge[l] + i * m, edge[l] + i * m + colsHere, yk + o + i * Q);
-                            }
-                        }
-                    }
-                    KS_WINOGRAD_STAGE(4);
+                const std::int64_t t0 = block * kBlock;
+                const int tiles = static_cast<int>(std::min<std::int64_t>(kBlock, T_ - t0));
+                // where each tile of the block starts: in image n's first padded plane, and in y
+                std::int64_t inOffset[kBlock] = {}, outOffset[kBlock] = {};
+                bool whole[kBlock] = {};
+                for (int l = 0; l < tiles; ++l) {
+                    const std::int64_t t = t0 + l, n = t / tilesPerImage, R = t % tilesPerImage / tilesW_,
+                                       S = t % tilesW_;
+                    inOffset[l] = n * C * planeSize + R * m * padCols_ + S * m;
+                    outOffset[l] = n * K * P * Q + R * m * Q + S * m;
+                    whole[l] = R * m + m <= P && S * m + m <= Q;
                 }
+                for (int l = tiles; l < kBlock; ++l) inOffset[l] = inOffset[0];  // computed, never used
+                KS_WINOGRAD_STAGE(1);
+                for (std::int64_t c = 0; c < C && transformedBlock != block; ++c) {
+                    const float* planes = padded_.data() + c * planeSize;
+                    for (int h = 0; h * 8 < tiles; ++h) {
+                        const float* base[8];
+                        for (int l = 0; l < 8; ++l) base[l] = planes + inOffset[h * 8 + l];
+                        transformInputGroup<A>(base, padCols_, co, ws.V.data() + c * kBlock + h * 8, ldV);
+                    }
+                }
+                transformedBlock = block;
+                KS_WINOGRAD_STAGE(2);
+                for (std::int64_t xi = 0; xi < a2; ++xi) {
+                    const float* v = ws.V.data() + xi * ldV;
+                    const float* u = packedU_.data() + (xi * kGroups_ + g0) * C * kRowsPerTile;
+                    float* out = ws.M.data() + xi * ldM;
+                    for (std::int64_t g = 0; g < g1 - g0; ++g) {
+                        const int rowsHere =
+                            static_cast<int>(std::min<std::int64_t>(kRowsPerTile, K - (g0 + g) * kRowsPerTile));
+                        if (tiles > 8)
+                            gemmTileRows<2>(rowsHere, C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
+                        else
+                            gemmTileRows<1>(rowsHere, C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
+                    }
+                }
+                KS_WINOGRAD_STAGE(3);
+                // whole tiles are written in place, the others (right and bottom edges) through a
+                // scratch tile, then clipped
+                alignas(32) float edge[8][m * m];
+                for (std::int64_t k = k0; k < k1; ++k) {
+                    const __m256 b = _mm256_set1_ps(bias ? bias[k] : 0.0f);
+                    float* yk = y + k * P * Q;
+                    for (int h = 0; h * 8 < tiles; ++h) {
+                        const int lanes = std::min(8, tiles - h * 8);
+                        float* dst[8];
+                        std::int64_t ld[8];
+                        for (int l = 0; l < lanes; ++l) {
+                            const bool w = whole[h * 8 + l];
+                            dst[l] = w ? yk + outOffset[h * 8 + l] : edge[l];
+                            ld[l] = w ? Q : m;
+                        }
+                        transformOutputGroup<A>(ws.M.data() + (k - k0) * kBlock + h * 8, ldM, co, b, dst,
+                                                ld, lanes);
+                        for (int l = 0; l < lanes; ++l) {
+                            if (whole[h * 8 + l]) continue;
+                            const std::int64_t o = outOffset[h * 8 + l];
+                            const std::int64_t oh = o % (P * Q) / Q, ow = o % Q;
+                            const std::int64_t rowsHere = std::min<std::int64_t>(m, P - oh),
+                                               colsHere = std::min<std::int64_t>(m, Q - ow);
+                            for (std::int64_t i = 0; i < rowsHere; ++i)
+                                std::copy(edge[l] + i * m, edge[l] + i * m + colsHere, yk + o + i * Q);
+                        }
+                    }
+                }
+                KS_WINOGRAD_STAGE(4);
             }
         });
         KS_WINOGRAD_STAGE(5);

@@ -117,8 +117,9 @@ private slots:
         const Operands o(problem, 11);
         // the sum of |x·w| terms of one output grows like sqrt(C·R·S) for random data
         const double scale = std::sqrt(static_cast<double>(problem.C * problem.R * problem.S));
-        // measured worst (Release): direct 1.5e-7, fft 6e-7
-        const double bound = 4e-6;
+        // measured worst (Release): direct 2.5e-6 (long sequential sums of the large kernels), fft 1.1e-6;
+        // the same bound as tst_conv's shapes
+        const double bound = 8e-6;
         for (bool bias : {true, false}) {
             const auto ref = test::directReference(problem, o, bias);
             const auto y = runFloat(algo, problem, o, bias);
@@ -154,7 +155,7 @@ private slots:
         } else {
             std::vector<double> oneAsDouble(one.begin(), one.end());
             const double scale = std::sqrt(static_cast<double>(problem.C * problem.R * problem.S));
-            QVERIFY(test::maxAbsError(two, oneAsDouble) / scale < 4e-6);
+            QVERIFY(test::maxAbsError(two, oneAsDouble) / scale < 8e-6);  // measured worst 8.5e-7
         }
     }
 

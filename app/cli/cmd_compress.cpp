@@ -6,6 +6,7 @@
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
+#include "conv/conv_registry.hpp"
 #include "nn/model_io.hpp"
 #include "study/compress_study.hpp"
 
@@ -35,7 +36,7 @@ KS_CLI_COMMAND(compressCommand) {
         "DIR/compress-ratio-accuracy.png, compress-ratio-runtime.png, compress-runtime-accuracy.png.";
     c.options = {
         {"out", "DIR", "folder for the CSV and PNGs", true, ""},
-        {"weights", "FILE", "weight file (.pt/.pth/.safetensors/.npz) or 'embedded'", false, "embedded"},
+        {"weights", "FILE", "weight file (.pt/.pth/.safetensors/.npz), 'embedded' (the MLP) or 'embedded-cnn'", false, "embedded"},
         {"data", "SOURCE", "'embedded' (8,000 / 2,000 digits) or an MNIST IDX directory", false, "embedded"},
         {"ranks", "R,R,...", "shared ranks to sweep", false, "2,4,8,12,16,24,32,48,64,96,128,256,512"},
         {"layer-ranks", "L=R,..;...", "per-layer settings instead, e.g. 'fc1=44,fc2=20;fc1=16,fc2=8'", false, ""},
@@ -43,6 +44,7 @@ KS_CLI_COMMAND(compressCommand) {
         {"fine-tune-epochs", "E", "fine-tune each setting's factors for E epochs (slow)", false, "0"},
         {"fine-tune-lr", "LR", "initial Adadelta learning rate of the fine-tuning (1.0 trains from scratch)", false, "0.1"},
         {"compute", "SPEC", "inference arithmetic: native, bf16, fp16, fp16/fp32, e4m3/fp32, ...", false, "native"},
+        {"conv-algo", "NAME", "algorithm of the conv layers (CNNs): direct, im2col, winograd-*, fft", false, "im2col"},
         {"limit", "N", "classify a stratified subset of N test digits (for emulated arithmetic)", false, ""},
         {"threads", "T", "inference threads (default: all cores)", false, ""},
         {"no-dense", "", "leave out the uncompressed network's row", false, ""},
@@ -84,6 +86,11 @@ KS_CLI_COMMAND(compressCommand) {
         if (!(s.fineTuneLearningRate > 0)) throw cli::UsageError("--fine-tune-lr: must be positive");
         if (args.has("limit")) s.maxTestDigits = static_cast<std::size_t>(args.getInt("limit", 1, 1000000));
         if (args.has("threads")) s.threads = int(args.getInt("threads", 1, 256));
+        try {
+            s.convAlgorithm = conv::convAlgorithm(args.get("conv-algo")).name();
+        } catch (const std::invalid_argument& e) {
+            throw cli::UsageError(std::string("--conv-algo: ") + e.what());
+        }
         s.includeDense = !args.flag("no-dense");
         s.timing = {2, 5, 200, 0.2};
 

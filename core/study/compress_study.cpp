@@ -27,7 +27,7 @@ std::string CompressSweep::key() const {
     out << '|';
     for (double e : energies) out << e << ',';
     out << '|' << includeDense << '|' << fineTuneEpochs << '|' << fineTuneSeed << '|' << fineTuneLearningRate << '|' << numeric::computeSpecName(compute)
-        << '|' << threads << '|' << measureTime << '|' << maxTestDigits;
+        << '|' << threads << '|' << measureTime << '|' << maxTestDigits << '|' << convAlgorithm;
     return out.str();
 }
 
@@ -117,38 +117,40 @@ LayerRanks CompressionStudy::energyRanks(double energy) const {
 
 nn::Model CompressionStudy::compressed(const LayerRanks& ranks) const { return factorisation_.withRanks(ranks); }
 
-std::vector<std::uint8_t> CompressionStudy::predictions(const nn::Model& model, const numeric::ComputeSpec& compute,
-                                                        int threads) const {
+namespace {
+
+nn::InferenceOptions inferenceOptions(const CompressSweep& sweep) {
     nn::InferenceOptions options;
-    options.threads = threads;
-    const nn::MatrixF out = model.forward(testInputs_, compute, options);
-    std::vector<std::uint8_t> classes(static_cast<std::size_t>(out.rows()));
-    for (Eigen::Index r = 0; r < out.rows(); ++r) {
+    options.threads = sweep.threads;
+    options.convAlgorithm = sweep.convAlgorithm;
+    return options;
+}
+
+std::vector<std::uint8_t> classesOf(const nn::MatrixF& logProbabilities) {
+    std::vector<std::uint8_t> classes(static_cast<std::size_t>(logProbabilities.rows()));
+    for (Eigen::Index r = 0; r < logProbabilities.rows(); ++r) {
         Eigen::Index best = 0;
-        out.row(r).maxCoeff(&best);
+        logProbabilities.row(r).maxCoeff(&best);
         classes[static_cast<std::size_t>(r)] = static_cast<std::uint8_t>(best);
     }
     return classes;
 }
 
+}  // namespace
+
+std::vector<std::uint8_t> CompressionStudy::predictions(const nn::Model& model, const CompressSweep& options) const {
+    return classesOf(model.forward(testInputs_, options.compute, inferenceOptions(options)));
+}
+
 std::vector<std::uint8_t> CompressionStudy::predictions(const nn::Model& model, const std::vector<std::size_t>& indices,
-                                                        const numeric::ComputeSpec& compute, int threads) const {
+                                                        const CompressSweep& options) const {
     nn::MatrixF rows(static_cast<Eigen::Index>(indices.size()), testInputs_.cols());
     for (std::size_t i = 0; i < indices.size(); ++i) {
         if (indices[i] >= test_.count())
             throw std::out_of_range("test digit " + std::to_string(indices[i]) + " of " + std::to_string(test_.count()));
         rows.row(static_cast<Eigen::Index>(i)) = testInputs_.row(static_cast<Eigen::Index>(indices[i]));
     }
-    nn::InferenceOptions options;
-    options.threads = threads;
-    const nn::MatrixF out = model.forward(rows, compute, options);
-    std::vector<std::uint8_t> classes(indices.size());
-    for (Eigen::Index r = 0; r < out.rows(); ++r) {
-        Eigen::Index best = 0;
-        out.row(r).maxCoeff(&best);
-        classes[static_cast<std::size_t>(r)] = static_cast<std::uint8_t>(best);
-    }
-    return classes;
+    return classesOf(model.forward(rows, options.compute, inferenceOptions(options)));
 }
 
 std::vector<std::size_t> CompressionStudy::sampleIndices(std::size_t count) const {
@@ -161,30 +163,50 @@ std::vector<std::size_t> CompressionStudy::sampleIndices(std::size_t count) cons
 
 namespace {
 
-/// Parameters (weights and biases, or weights only) of a layer at a rank.
-double layerCost(const nn::Layer& l, const LayerRanks& ranks, bool withBias) {
-    const double bias = withBias ? double(l.bias.size()) : 0.0;
-    const auto it = ranks.find(l.name);
-    if (l.kind == nn::LayerKind::Linear && it != ranks.end() && it->second < l.rank())
-        return double(it->second) * double(l.inFeatures() + l.outFeatures()) + bias;
-    if (l.kind == nn::LayerKind::LowRankLinear) return double(l.down.size() + l.up.size()) + bias;
-    return double(l.weight.size()) + bias;
+/// A parametrised layer's parameters (weights and biases) and FLOPs per sample.
+struct LayerCost {
+    double parameters = 0, flops = 0;
+};
+
+/// As the dense model has it (an already factored layer counts as the dense layer it replaces).
+LayerCost denseCost(const nn::Layer& l) {
+    const double bias = double(l.bias.size());
+    if (l.kind == nn::LayerKind::LowRankLinear) {
+        const double weights = double(l.inFeatures()) * double(l.outFeatures());
+        return {weights + bias, 2.0 * weights};
+    }
+    return {double(l.weight.size()) + bias, l.flopsPerSample()};  // a conv layer's FLOPs scale with its output size
 }
 
-double ratioOf(const nn::Model& dense, const LayerRanks& ranks, bool withBias) {
+/// At the given ranks: a Linear layer below its full rank becomes two factors, r·(in + out) numbers.
+LayerCost costAt(const nn::Layer& l, const LayerRanks& ranks) {
+    const auto it = ranks.find(l.name);
+    if (l.kind == nn::LayerKind::Linear && it != ranks.end() && it->second < l.rank()) {
+        const double factors = double(it->second) * double(l.inFeatures() + l.outFeatures());
+        return {factors + double(l.bias.size()), 2.0 * factors};
+    }
+    if (l.kind == nn::LayerKind::LowRankLinear)
+        return {double(l.down.size() + l.up.size() + l.bias.size()), l.flopsPerSample()};
+    return denseCost(l);
+}
+
+template <class Field>
+double ratioOf(const nn::Model& dense, const LayerRanks& ranks, Field field) {
     double kept = 0, full = 0;
     for (const auto& l : dense.layers()) {
         if (!l.parametrised()) continue;
-        kept += layerCost(l, ranks, withBias);
-        full += double(l.inFeatures() * l.outFeatures()) + (withBias ? double(l.bias.size()) : 0.0);
+        kept += costAt(l, ranks).*field;
+        full += denseCost(l).*field;
     }
     return full > 0 ? kept / full : 1.0;
 }
 
 }  // namespace
 
-double compressionRatioOf(const nn::Model& dense, const LayerRanks& ranks) { return ratioOf(dense, ranks, true); }
-double flopRatioOf(const nn::Model& dense, const LayerRanks& ranks) { return ratioOf(dense, ranks, false); }
+double compressionRatioOf(const nn::Model& dense, const LayerRanks& ranks) {
+    return ratioOf(dense, ranks, &LayerCost::parameters);
+}
+double flopRatioOf(const nn::Model& dense, const LayerRanks& ranks) { return ratioOf(dense, ranks, &LayerCost::flops); }
 
 nn::Model CompressionStudy::prepare(const LayerRanks& ranks, const CompressSweep& options, const Progress& progress) const {
     nn::Model model = compressed(ranks);
@@ -237,8 +259,7 @@ CompressionPoint CompressionStudy::measure(const std::string& setting, const nn:
         digits = &subset;
         inputs = &subsetInputs;
     }
-    nn::InferenceOptions inference;
-    inference.threads = options.threads;
+    const nn::InferenceOptions inference = inferenceOptions(options);
     const nn::MatrixF out = model.forward(*inputs, options.compute, inference);
     p.accuracy = nn::accuracy(out, digits->labels);
     p.testDigits = digits->count();
@@ -257,7 +278,13 @@ std::vector<std::pair<std::string, LayerRanks>> CompressionStudy::settings(const
     std::vector<std::pair<std::string, LayerRanks>> out;
     switch (sweep.mode) {
         case CompressionMode::SharedRank:
-            for (auto r : sweep.sharedRanks) out.emplace_back("rank " + std::to_string(r), sharedRanks(r));
+            for (auto r : sweep.sharedRanks) {
+                // Past every layer's full rank a larger r is the same network again (a CNN's small
+                // Linear layers reach it at 64): evaluate it once.
+                LayerRanks ranks = sharedRanks(r);
+                if (!out.empty() && out.back().second == ranks) continue;
+                out.emplace_back("rank " + std::to_string(r), std::move(ranks));
+            }
             break;
         case CompressionMode::PerLayerRanks:
             for (const auto& m : sweep.layerRanks) {

@@ -61,6 +61,7 @@ struct CompressSweep {
     double fineTuneLearningRate = 1.0;
     numeric::ComputeSpec compute;  ///< inference arithmetic (native float32 by default)
     int threads = 0;               ///< inference threads (0: every core)
+    std::string convAlgorithm = nn::InferenceOptions{}.convAlgorithm;  ///< of the Conv2d layers, if any
     TimingOptions timing{1, 3, 50, 0.05};
     bool measureTime = true;  ///< false: median_ms and ms_per_image are NaN (tests, emulated quick looks)
     /// Classify only this many test digits, a stratified subset (io::stratifiedTestMask); 0: all.
@@ -119,10 +120,10 @@ public:
     /// The point's fineTuneEpochs is taken from `options`.
     CompressionPoint measure(const std::string& setting, const nn::Model& model, const CompressSweep& options) const;
     /// Predicted class of each test digit for a model, or of the digits at `indices` (for the digit grid).
-    std::vector<std::uint8_t> predictions(const nn::Model& model, const numeric::ComputeSpec& compute = {},
-                                          int threads = 0) const;
+    /// Inference as `options` says: arithmetic, threads and convolution algorithm.
+    std::vector<std::uint8_t> predictions(const nn::Model& model, const CompressSweep& options = {}) const;
     std::vector<std::uint8_t> predictions(const nn::Model& model, const std::vector<std::size_t>& indices,
-                                          const numeric::ComputeSpec& compute = {}, int threads = 0) const;
+                                          const CompressSweep& options = {}) const;
     /// `count` test digits, each class its share, spread through the set (the digit grid's sample).
     std::vector<std::size_t> sampleIndices(std::size_t count) const;
     const io::DigitSet& trainDigits() const { return train_; }

@@ -100,6 +100,25 @@ private Q_SLOTS:
         QCOMPARE(study_->sharedRanks(rank).at("fc3"), std::int64_t(std::min(rank, 10)));
     }
 
+    // A CNN: the convolutions' FLOPs scale with their output size (the digit CNN, 28×28 input), its
+    // parameters do not; only the Linear layers are factored. Past every layer's full rank a sweep
+    // evaluates the network once.
+    void cnnRatiosClosedForm() {
+        const nn::Model cnn = nn::Model::digitCnn(1);
+        const study::LayerRanks ranks = {{"fc1", 8}, {"fc2", 8}};
+        const double conv = 2.0 * 8 * 9 * 28 * 28 + 2.0 * 16 * 72 * 14 * 14;
+        const double flops = (conv + 2.0 * 8 * (784 + 64) + 2.0 * 8 * (64 + 10)) / (conv + 2.0 * 784 * 64 + 2.0 * 64 * 10);
+        QCOMPARE(study::flopRatioOf(cnn, ranks), flops);
+        const double convParams = 8 * 9 + 8 + 16 * 72 + 16;
+        const double params = (convParams + 8.0 * (784 + 64) + 64 + 8.0 * (64 + 10) + 10) / 52138.0;
+        QCOMPARE(study::compressionRatioOf(cnn, ranks), params);
+
+        study::CompressionStudy small(cnn, study_->testDigits(), {}, "cnn");
+        study::CompressSweep s;
+        s.sharedRanks = {8, 64, 128, 512};
+        QCOMPARE(small.settings(s).size(), std::size_t{3});  // rank 8, rank 64 (= full), dense
+    }
+
     void tableColumnsMatchTheClosedForm() {
         for (std::int64_t r : {4, 8, 16, 32, 64}) {
             const std::string s = "rank " + std::to_string(r);

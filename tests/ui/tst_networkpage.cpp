@@ -1,6 +1,7 @@
 // The network page shows what core/study computes: a corrupt weight file changes nothing and says
 // why, a valid one changes the accuracy shown (checked against a direct evaluation), and the rank
 // slider moves the current point on all three charts.
+#include <QComboBox>
 #include <QFileInfo>
 #include <QLabel>
 #include <QSettings>
@@ -186,6 +187,44 @@ private Q_SLOTS:
         page.openEmbedded();
         page.waitForIdle();
         QCOMPARE(page.currentPoint()->accuracy, before);
+    }
+
+    // The embedded CNN: its convolutions run through the algorithm chosen on the page, and the
+    // accuracy shown is core's for that model, algorithm and rank.
+    void embeddedCnnWithEachConvolutionAlgorithm_data() {
+        QTest::addColumn<QString>("algorithm");
+        for (const char* name : {"direct", "winograd-4x4"}) QTest::newRow(name) << QString::fromLatin1(name);
+    }
+    void embeddedCnnWithEachConvolutionAlgorithm() {
+        QFETCH(QString, algorithm);
+        ui::NetworkPage page;
+        page.waitForIdle();
+        QVERIFY(!page.convAlgorithmBox()->isEnabled());  // the MLP has no convolutions
+        page.openEmbedded(ui::NetworkPage::EmbeddedModel::Cnn);
+        QVERIFY(page.convAlgorithmBox()->isEnabled());
+        QVERIFY(page.modelDescription().contains(QStringLiteral("CNN")));
+        const int index = page.convAlgorithmBox()->findData(algorithm);
+        QVERIFY(index >= 0);
+        page.convAlgorithmBox()->setCurrentIndex(index);
+        page.rankSlider()->setValue(8);
+        page.waitForIdle();
+        QVERIFY2(page.messageLabel()->text().isEmpty(), qPrintable(page.messageLabel()->text()));
+        QCOMPARE(page.sweep().convAlgorithm, algorithm.toStdString());
+
+        const nn::Model cnn = nn::loadModel("embedded-cnn");
+        const io::DigitSplit split = io::embeddedSplit();
+        study::CompressionStudy study(cnn, split.test, {}, "embedded-cnn");
+        study::CompressSweep quiet = page.sweep();
+        quiet.measureTime = false;
+        const double expected = study.evaluate("r8", study.sharedRanks(8), quiet).accuracy;
+        QVERIFY(page.currentPoint().has_value());
+        QVERIFY2(std::abs(page.currentPoint()->accuracy - expected) <= 2.0 / 2000,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(page.currentPoint()->accuracy).arg(expected)));
+        QVERIFY(page.currentPoint()->accuracy > 0.9);  // rank 8 of fc1 (784 → 64) keeps the CNN useful
+
+        page.openEmbedded();
+        QVERIFY(!page.convAlgorithmBox()->isEnabled());
+        page.waitForIdle();
     }
 
     void idxDigitsReplaceTheTestSet() {

@@ -23,6 +23,7 @@
 #include <mutex>
 
 #include "charts/chart_panel.hpp"
+#include "conv/conv_registry.hpp"
 #include "io/mnist.hpp"
 #include "nn/model_io.hpp"
 #include "study_runner.hpp"
@@ -83,8 +84,9 @@ NetworkPage::NetworkPage(QWidget* parent)
     : InvestigationPage(tr("Network"),
                         tr("Accuracy and runtime of the digit-recognition network as its layers are compressed."), parent),
       modelLabel_(new QLabel), openButton_(new QPushButton(tr("Open weights or digits…"))),
-      embeddedButton_(new QPushButton(tr("Embedded"))), slider_(new QSlider(Qt::Horizontal)), rankLabel_(new QLabel),
-      layerForm_(new QFormLayout), sweepMode_(new QComboBox), compute_(new QComboBox), fineTune_(new QSpinBox),
+      embeddedButton_(new QPushButton(tr("Embedded MLP"))), embeddedCnnButton_(new QPushButton(tr("Embedded CNN"))),
+      slider_(new QSlider(Qt::Horizontal)), rankLabel_(new QLabel),
+      layerForm_(new QFormLayout), sweepMode_(new QComboBox), compute_(new QComboBox), convAlgorithm_(new QComboBox), fineTune_(new QSpinBox),
       accuracy_(new QLabel), message_(new QLabel), ratioAccuracy_(new ChartPanel), ratioRuntime_(new ChartPanel),
       runtimeAccuracy_(new ChartPanel), grid_(new DigitGrid), sweepRunner_(new StudyRunner(this)),
       currentRunner_(new StudyRunner(this)) {
@@ -95,6 +97,9 @@ NetworkPage::NetworkPage(QWidget* parent)
                                "pickle code), .safetensors or NumPy .npz with fc1.weight, fc1.bias, … — or drop the "
                                "file onto this page."));
     embeddedButton_->setToolTip(tr("The pretrained MLP shipped with KernelScope (784 → 512 → 128 → 10)."));
+    embeddedCnnButton_->setToolTip(tr("The pretrained digit CNN shipped with KernelScope: two 3×3 convolutions "
+                                      "(8 and 16 channels, each with ReLU and 2×2 max-pooling), then 784 → 64 → 10. "
+                                      "Its convolutions run through the chosen convolution algorithm."));
 
     slider_->setTickPosition(QSlider::NoTicks);
     slider_->setSingleStep(1);
@@ -117,6 +122,13 @@ NetworkPage::NetworkPage(QWidget* parent)
                             "format as hardware in that format would. Emulated formats are slow, so the page then "
                             "classifies %1 of the test digits and their times compare settings only.")
                              .arg(kEmulatedDigits));
+    for (const conv::ConvAlgorithm* algorithm : conv::convAlgorithms()) {
+        convAlgorithm_->addItem(q(algorithm->name()), q(algorithm->name()));
+        convAlgorithm_->setItemData(convAlgorithm_->count() - 1, q(algorithm->description()), Qt::ToolTipRole);
+    }
+    convAlgorithm_->setCurrentIndex(std::max(0, convAlgorithm_->findData(q(nn::InferenceOptions{}.convAlgorithm))));
+    convAlgorithm_->setToolTip(tr("How the network's convolution layers are computed (networks with Conv2d layers "
+                                  "only): every algorithm of the Runtime page, in the chosen arithmetic."));
     fineTune_->setRange(0, 5);
     fineTune_->setSuffix(tr(" epochs"));
     fineTune_->setToolTip(tr("After truncation, train the factors further on the 8,000 training digits (the seed's "
@@ -133,6 +145,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(openButton_);
     buttons->addWidget(embeddedButton_);
+    buttons->addWidget(embeddedCnnButton_);
     modelLayout->addLayout(buttons);
 
     auto* form = new QFormLayout;
@@ -144,6 +157,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     form->addRow(layers);
     form->addRow(tr("Sweep"), sweepMode_);
     form->addRow(tr("Arithmetic"), compute_);
+    form->addRow(tr("Convolutions"), convAlgorithm_);
     form->addRow(tr("Fine-tune"), fineTune_);
     form->addRow(accuracy_);
     form->addRow(message_);
@@ -173,10 +187,15 @@ NetworkPage::NetworkPage(QWidget* parent)
         QString error;
         openFile(path, &error);
     });
-    connect(embeddedButton_, &QPushButton::clicked, this, &NetworkPage::openEmbedded);
+    connect(embeddedButton_, &QPushButton::clicked, this, [this] { openEmbedded(EmbeddedModel::Mlp); });
+    connect(embeddedCnnButton_, &QPushButton::clicked, this, [this] { openEmbedded(EmbeddedModel::Cnn); });
     connect(slider_, &QSlider::valueChanged, this, &NetworkPage::sliderMoved);
     connect(sweepMode_, &QComboBox::currentIndexChanged, this, &NetworkPage::requestSweep);
     connect(compute_, &QComboBox::currentIndexChanged, this, [this] {
+        requestSweep();
+        requestCurrent();
+    });
+    connect(convAlgorithm_, &QComboBox::currentIndexChanged, this, [this] {
         requestSweep();
         requestCurrent();
     });
@@ -229,16 +248,20 @@ QString NetworkPage::modelDescription() const {
     return source_ ? source_->name + QStringLiteral(": ") + q(source_->dense.describe()) : QString();
 }
 
-void NetworkPage::openEmbedded() {
-    auto source = std::make_shared<ModelSource>();
+void NetworkPage::openEmbedded(EmbeddedModel which) {
+    const bool cnn = which == EmbeddedModel::Cnn;
+    nn::Model dense;
     try {
-        source->dense = nn::loadModel("embedded");
+        dense = nn::loadModel(cnn ? "embedded-cnn" : "embedded");
     } catch (const std::exception& e) {
         message_->setText(tr("No embedded model: %1").arg(QString::fromUtf8(e.what())));
         return;
     }
     digits_.reset();  // "Embedded" means the embedded model and the embedded digits
     digitsName_.clear();
+    if (cnn) return setModel(sourceFor(std::move(dense), tr("Embedded pretrained CNN"), QStringLiteral("embedded-cnn")));
+    auto source = std::make_shared<ModelSource>();
+    source->dense = std::move(dense);
     source->name = tr("Embedded pretrained MLP");
     source->key = QStringLiteral("embedded");
     source->make = [] { return study::CompressionStudy::embedded(); };
@@ -331,6 +354,7 @@ void NetworkPage::setModel(std::shared_ptr<ModelSource> source) {
     current_.reset();
     sweepTable_ = {};
     modelLabel_->setText(modelDescription());
+    convAlgorithm_->setEnabled(source_->dense.hasConvolutions());
     rebuildLayerControls();
     requestSweep();
     sliderMoved(slider_->value());
@@ -396,6 +420,7 @@ study::CompressSweep NetworkPage::sweep() const {
     s.mode = static_cast<study::CompressionMode>(sweepMode_->currentData().toInt());
     s.compute = numeric::parseComputeSpec(compute_->currentData().toString().toStdString());
     s.fineTuneEpochs = fineTune_->value();
+    if (source_ && source_->dense.hasConvolutions()) s.convAlgorithm = convAlgorithm_->currentData().toString().toStdString();
     s.fineTuneLearningRate = 0.1;  // from pretrained factors; 1.0 (training from scratch) undoes them at rank >= 16
     if (!s.compute.native) s.maxTestDigits = kEmulatedDigits;
     s.timing = {1, 3, 20, 0.05};
@@ -427,7 +452,7 @@ void NetworkPage::requestCurrent() {
         const nn::Model model = study->prepare(ranks, s, progress);
         result.point = study->measure(rankText, model, s);
         const std::vector<std::size_t> indices = study->sampleIndices(kGridDigits);
-        const std::vector<std::uint8_t> predicted = study->predictions(model, indices, s.compute, s.threads);
+        const std::vector<std::uint8_t> predicted = study->predictions(model, indices, s);
         const io::DigitSet& digits = study->testDigits();
         for (std::size_t i = 0; i < indices.size(); ++i) {
             const std::size_t index = indices[i];
@@ -496,6 +521,7 @@ void NetworkPage::saveSettings() const {
     settings.setValue(QStringLiteral("rank"), slider_->value());
     settings.setValue(QStringLiteral("sweep"), sweepMode_->currentIndex());
     settings.setValue(QStringLiteral("compute"), compute_->currentData());
+    settings.setValue(QStringLiteral("convAlgorithm"), convAlgorithm_->currentData());
     settings.setValue(QStringLiteral("fineTune"), fineTune_->value());
 }
 
@@ -508,6 +534,8 @@ void NetworkPage::restoreSettings() {
     sweepMode_->setCurrentIndex(settings.value(QStringLiteral("sweep"), 0).toInt());
     const int compute = compute_->findData(settings.value(QStringLiteral("compute"), QStringLiteral("native")));
     compute_->setCurrentIndex(compute >= 0 ? compute : 0);
+    const int convAlgorithm = convAlgorithm_->findData(settings.value(QStringLiteral("convAlgorithm")));
+    if (convAlgorithm >= 0) convAlgorithm_->setCurrentIndex(convAlgorithm);
     fineTune_->setValue(settings.value(QStringLiteral("fineTune"), 0).toInt());
     restoring_ = false;
 }

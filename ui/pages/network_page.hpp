@@ -1,6 +1,6 @@
 #pragma once
 // Network: the digit classifier compressed by low-rank factorisation of its layers. The model (the
-// embedded pretrained MLP or the user's weight file), a shared-rank slider and per-layer ranks, the
+// embedded pretrained MLP or CNN, or the user's weight file), a shared-rank slider and per-layer ranks, the
 // inference arithmetic; charts of compression ratio vs accuracy and vs runtime, and runtime vs
 // accuracy with the Pareto front and the current setting; a grid of test digits with predictions.
 //
@@ -47,8 +47,9 @@ public:
     /// Weight files and IDX digit files: File ▸ Open… and drag-and-drop onto the window land here.
     QStringList openableSuffixes() const override;
     bool openFile(const QString& path, QString* error) override;
-    /// Back to the embedded pretrained weights.
-    void openEmbedded();
+    enum class EmbeddedModel { Mlp, Cnn };
+    /// Back to an embedded pretrained network (and the embedded digits).
+    void openEmbedded(EmbeddedModel which = EmbeddedModel::Mlp);
 
     /// The sweep the controls describe now, and the current setting's ranks.
     study::CompressSweep sweep() const;
@@ -59,6 +60,8 @@ public:
 
     QSlider* rankSlider() const { return slider_; }
     QComboBox* computeBox() const { return compute_; }
+    /// The algorithm of the network's convolutions (enabled when it has Conv2d layers).
+    QComboBox* convAlgorithmBox() const { return convAlgorithm_; }
     QLabel* accuracyLabel() const { return accuracy_; }
     QLabel* messageLabel() const { return message_; }
     ChartPanel* ratioAccuracyChart() const { return ratioAccuracy_; }
@@ -94,12 +97,14 @@ private:
     QLabel* modelLabel_;
     QPushButton* openButton_;
     QPushButton* embeddedButton_;
+    QPushButton* embeddedCnnButton_;
     QSlider* slider_;
     QLabel* rankLabel_;
     QFormLayout* layerForm_;
     QList<QSpinBox*> layerRanks_;
     QComboBox* sweepMode_;
     QComboBox* compute_;
+    QComboBox* convAlgorithm_;
     QSpinBox* fineTune_;
     QLabel* accuracy_;
     QLabel* message_;

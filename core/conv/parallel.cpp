@@ -1,6 +1,8 @@
 #include "conv/parallel.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -13,10 +15,32 @@ namespace ks::conv {
 // OpenMP (for the matmul module): libgomp's idle workers spin after every region, which would burn
 // the second core during the serial parts of a kernel and between calls. The kernels' GEMMs are
 // called single-threaded (conv_gemm.hpp), so nothing here starts OpenMP teams.
+// Waking a sleeping thread costs tens of microseconds on these virtual machines, as much as a whole
+// single-channel 256×256 convolution's half: so both sides first spin briefly (≤ kSpin) on atomics
+// — the next call of a loop of kernels usually comes within that — and only then sleep.
 
 namespace {
 
 thread_local bool insideParallelRegion = false;
+
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/// Spins until ready() or kSpin has passed; true if ready.
+template <class Ready>
+bool spinUntil(Ready ready) {
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 0;; ++i) {
+        if (ready()) return true;
+        if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) return false;
+        cpuRelax();
+    }
+}
 
 class ThreadPool {
 public:
@@ -30,6 +54,7 @@ public:
         stopAll();
         stop_ = false;
         generation_ = 0;
+        published_.store(0, std::memory_order_relaxed);
         for (int i = 1; i < std::max(threads, 1); ++i) workers_.emplace_back([this, i] { workerLoop(i); });
     }
 
@@ -43,14 +68,16 @@ public:
             body_ = &body;
             count_ = count;
             parts_ = parts;
-            pending_ = parts - 1;
+            pending_.store(parts - 1, std::memory_order_relaxed);
             error_ = nullptr;
             ++generation_;
+            published_.store(generation_, std::memory_order_release);
         }
         wake_.notify_all();
         runPart(0);
+        spinUntil([this] { return pending_.load(std::memory_order_acquire) == 0; });
         std::unique_lock lock(mutex_);
-        done_.wait(lock, [this] { return pending_ == 0; });
+        done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
         body_ = nullptr;
         if (error_) std::rethrow_exception(error_);
         return true;
@@ -73,6 +100,7 @@ private:
     void workerLoop(int index) {
         std::uint64_t seen = 0;
         for (;;) {
+            spinUntil([&] { return published_.load(std::memory_order_acquire) != seen; });
             {
                 std::unique_lock lock(mutex_);
                 wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -81,8 +109,10 @@ private:
                 if (index >= parts_) continue;
             }
             runPart(index);
-            std::lock_guard lock(mutex_);
-            if (--pending_ == 0) done_.notify_one();
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard lock(mutex_);  // the caller checks pending_ under this lock before it sleeps
+                done_.notify_one();
+            }
         }
     }
 
@@ -90,6 +120,7 @@ private:
         {
             std::lock_guard lock(mutex_);
             stop_ = true;
+            published_.store(~std::uint64_t{0}, std::memory_order_release);  // ends the workers' spin
         }
         wake_.notify_all();
         for (auto& t : workers_) t.join();
@@ -105,7 +136,8 @@ private:
     const std::function<void(std::int64_t, std::int64_t)>* body_ = nullptr;
     std::int64_t count_ = 0;
     int parts_ = 1;
-    int pending_ = 0;
+    std::atomic<int> pending_{0};
+    std::atomic<std::uint64_t> published_{0};  ///< generation_, readable without the mutex (spinning)
     std::exception_ptr error_;
 };
 

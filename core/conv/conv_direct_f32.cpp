@@ -68,10 +68,10 @@ inline void store8(float* p, Vec8 a) {
 
 // ---------------------------------------------------------------- tiles
 
-/// Below this many FLOPs per image (~60 µs on one core) the tiles run on the calling thread: waking
-/// the pool's worker costs ~10 µs on an idle machine and far more on a busy one (measured: 256×256
-/// 3×3, 1.2 MFLOP, 0.030 ms on one thread, 0.045 ms on two with other jobs running).
-constexpr double kMinParallelFlops = 3.5e6;
+/// Below this many FLOPs per image (~15 µs on one core) the tiles run on the calling thread. The
+/// pool's worker spins between calls (parallel.cpp), so handing it half costs a few µs when calls
+/// follow each other (measured: 256×256 3×3, 1.2 MFLOP: 0.044 ms on one thread, 0.024 ms on two).
+constexpr double kMinParallelFlops = 0.8e6;
 
 /// One output channel (KB = 1) is tiled 4 rows × 24 columns; two output channels at a time (KB = 2,
 /// layers with several output channels) 2 rows × 24 columns each, so that every loaded input vector

@@ -33,7 +33,7 @@ KS_CLI_COMMAND(benchMlpCommand) {
         "factored measured alternately; min_ms: the fastest run; cpu_ms: process CPU time per run (all\n"
         "threads), for loaded machines where wall time includes waiting.";
     c.options = {
-        {"weights", "FILE", "weight file, or 'embedded'", false, "embedded"},
+        {"weights", "FILE", "weight file, 'embedded' (the MLP) or 'embedded-cnn'", false, "embedded"},
         {"data", "SOURCE", "'embedded' or an MNIST IDX directory", false, "embedded"},
         {"ranks", "LIST", "shared ranks", false, "8,16,32,64,128,256"},
         {"threads", "T", "threads (default: all cores)", false, ""},

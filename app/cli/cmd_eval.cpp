@@ -35,7 +35,7 @@ KS_CLI_COMMAND(evalCommand) {
         "convolution algorithm of the conv layers. With --compute the network runs in emulated\n"
         "arithmetic, convolutions included (slow: use --limit for a stratified subset).";
     c.options = {
-        {"weights", "FILE", "weight file, or 'embedded'", false, "embedded"},
+        {"weights", "FILE", "weight file, 'embedded' (the MLP) or 'embedded-cnn'", false, "embedded"},
         {"data", "SOURCE", "'embedded' (2,000 test digits) or an MNIST IDX directory (t10k-* files)", false, "embedded"},
         {"rank", "LIST", "low-rank layers, e.g. fc1=32,fc2=16 (or all=R for every layer)", false, ""},
         {"compute", "SPEC", "arithmetic, e.g. native, bf16, fp16/fp32, e4m3/fp32", false, "native"},

@@ -71,7 +71,7 @@ std::vector<fs::path> corpusFiles(const Target& target) {
 double mutationSeconds() {
     if (const char* env = std::getenv("KS_FUZZ_SECONDS")) return std::atof(env);
 #ifdef KS_SANITIZE
-    return 60.0;
+    return 30.0;
 #else
     return 8.0;
 #endif

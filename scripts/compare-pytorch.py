@@ -51,6 +51,9 @@ MATMUL = [
     ("1000×784·784×128", (1000, 784, 128)),
 ]
 RANKS = [8, 16, 32, 64]
+# The assignment's single-channel case, valid output: every size × kernel (part "single").
+SINGLE_SIZES = [32, 64, 128, 256, 512]
+SINGLE_KERNELS = [3, 5, 7, 9, 11, 15, 23]
 
 
 def time_torch(fn, seconds=0.3):
@@ -80,6 +83,19 @@ def conv_round(cli, results):
         rows = run_cli(cli, ["bench", "conv", "--shape", f"{n},{c},{h},{w},{k},{r},{s},{p}", "--min-seconds", "0.3"])
         best = min(rows, key=lambda row: float(row["median_ms"]))
         results.setdefault(name, []).append((t, float(best["median_ms"]), best["algorithm"]))
+
+
+def single_round(cli, results):
+    for n in SINGLE_SIZES:
+        for k in SINGLE_KERNELS:
+            if k > n:
+                continue
+            g = torch.Generator().manual_seed(0)
+            x, wt, b = torch.randn(1, 1, n, n, generator=g), torch.randn(1, 1, k, k, generator=g), torch.randn(1, generator=g)
+            t = time_torch(lambda: F.conv2d(x, wt, b), seconds=0.15)
+            rows = run_cli(cli, ["bench", "conv", "--shape", f"1,1,{n},{n},1,{k}", "--min-seconds", "0.15"])
+            best = min(rows, key=lambda row: float(row["median_ms"]))
+            results.setdefault(f"single {n}² k{k}", []).append((t, float(best["median_ms"]), best["algorithm"]))
 
 
 def matmul_round(cli, results):
@@ -122,10 +138,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cli", required=True, help="path to kernelscope-cli")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--only", default="conv,matmul,mlp")
+    ap.add_argument("--only", default="conv,matmul,mlp", help="parts: conv, single, matmul, mlp")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    rounds = {"conv": conv_round, "matmul": matmul_round, "mlp": mlp_round}
+    rounds = {"conv": conv_round, "single": single_round, "matmul": matmul_round, "mlp": mlp_round}
     results = {}
     for i in range(args.rounds):
         for part in args.only.split(","):

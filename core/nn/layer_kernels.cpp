@@ -100,4 +100,18 @@ void foldAdd(const Layer& conv, const float* gpatch, float* gx) {
             }
 }
 
+conv::ConvProblem convProblemOf(const Layer& conv, std::int64_t batch) {
+    conv::ConvProblem p;
+    p.N = batch;
+    p.C = conv.inChannels;
+    p.H = conv.inputShape.height;
+    p.W = conv.inputShape.width;
+    p.K = conv.outFeatures();
+    p.R = conv.kernelHeight;
+    p.S = conv.kernelWidth;
+    p.strideH = p.strideW = conv.stride;
+    p.padH = p.padW = conv.padding;
+    return p;
+}
+
 }  // namespace ks::nn::detail

@@ -4,6 +4,7 @@
 // convolution for training's im2col-style products.
 #include <cstdint>
 
+#include "conv/conv_problem.hpp"
 #include "nn/model.hpp"
 
 namespace ks::nn::detail {
@@ -22,6 +23,9 @@ void maxPoolBackward(const float* gy, const std::int32_t* argmax, std::int64_t n
 
 /// Row-wise log-softmax in place.
 void logSoftmaxRows(MatrixF& z);
+
+/// The convolution a Conv2d layer computes on a batch of `batch` samples.
+conv::ConvProblem convProblemOf(const Layer& conv, std::int64_t batch);
 
 /// One sample's patch matrix of a Conv2d layer: patch[(c·R + r)·S + s][p·Q + q] = the zero-padded
 /// input under output pixel (p, q) at tap (r, s) of channel c. (C·R·S)×(P·Q), row-major.

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "conv/conv_registry.hpp"
+#include "nn/layer_kernels.hpp"
 #include "nn/model.hpp"
 #include "numeric/arithmetic.hpp"
 
@@ -75,16 +76,7 @@ void emulatedLayer(const Layer& l, const StoredLayer& s, numeric::EmulatedArithm
             std::swap(x, y);
             break;
         case LayerKind::Conv2d: {
-            conv::ConvProblem p;
-            p.N = rows;
-            p.C = l.inChannels;
-            p.H = l.inputShape.height;
-            p.W = l.inputShape.width;
-            p.K = l.outFeatures();
-            p.R = l.kernelHeight;
-            p.S = l.kernelWidth;
-            p.strideH = p.strideW = l.stride;
-            p.padH = p.padW = l.padding;
+            const conv::ConvProblem p = detail::convProblemOf(l, rows);
             y.resize(static_cast<std::size_t>(rows * out));
             const std::vector<double> w = toDoubles(l.weight.data(), l.weight.size());
             const std::vector<double> b = toDoubles(l.bias.data(), l.bias.size());

@@ -80,16 +80,7 @@ void runLayers(const std::vector<Layer>& layers, std::vector<float>& a, std::vec
                 break;
             }
             case LayerKind::Conv2d: {
-                conv::ConvProblem p;
-                p.N = rows;
-                p.C = l.inChannels;
-                p.H = l.inputShape.height;
-                p.W = l.inputShape.width;
-                p.K = l.outFeatures();
-                p.R = l.kernelHeight;
-                p.S = l.kernelWidth;
-                p.strideH = p.strideW = l.stride;
-                p.padH = p.padW = l.padding;
+                const conv::ConvProblem p = detail::convProblemOf(l, rows);
                 b.resize(static_cast<std::size_t>(rows * out));
                 std::unique_ptr<conv::ConvPlan> plan;
                 try {

@@ -8,6 +8,7 @@
 #include "conv/conv_gemm.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
+#include "conv/im2col_patches.hpp"
 #include "conv/parallel.hpp"
 
 namespace ks::conv {
@@ -17,36 +18,6 @@ namespace {
 constexpr std::int64_t kColumnBlock = 512;
 
 std::int64_t columnBlock(const ConvProblem& p) { return std::min(kColumnBlock, p.P() * p.Q()); }
-
-/// patch[(c·R + r)·S + s][j] = padded input under output pixel col0 + j of image n.
-template <class V>
-void unfold(const ConvProblem& pr, const V* x, std::int64_t n, std::int64_t col0, std::int64_t cols, V* patch) {
-    const std::int64_t Q = pr.Q();
-    for (std::int64_t c = 0; c < pr.C; ++c) {
-        const V* plane = x + (n * pr.C + c) * pr.H * pr.W;
-        for (std::int64_t r = 0; r < pr.R; ++r)
-            for (std::int64_t s = 0; s < pr.S; ++s) {
-                V* dst = patch + ((c * pr.R + r) * pr.S + s) * cols;
-                // walk the block one output row segment at a time (no division per element)
-                std::int64_t j = 0;
-                while (j < cols) {
-                    const std::int64_t oh = (col0 + j) / Q, ow0 = (col0 + j) % Q;
-                    const std::int64_t len = std::min(cols - j, Q - ow0);
-                    const std::int64_t ih = oh * pr.strideH + r - pr.padH;
-                    if (ih < 0 || ih >= pr.H) {
-                        std::fill(dst + j, dst + j + len, V(0));
-                    } else {
-                        const V* src = plane + ih * pr.W;
-                        for (std::int64_t t = 0; t < len; ++t) {
-                            const std::int64_t iw = (ow0 + t) * pr.strideW + s - pr.padW;
-                            dst[j + t] = (iw >= 0 && iw < pr.W) ? src[iw] : V(0);
-                        }
-                    }
-                    j += len;
-                }
-            }
-    }
-}
 
 /// Output blocks [blockBegin, blockEnd) of the flattened (n, column block) space.
 template <class Arith, class V>
@@ -61,7 +32,7 @@ void im2colBlocks(const ConvProblem& pr, const V* x, const V* w, const V* bias, 
         const std::int64_t n = block / blocksPerImage;
         const std::int64_t col0 = (block % blocksPerImage) * bw;
         const std::int64_t cols = std::min(bw, PQ - col0);
-        unfold(pr, x, n, col0, cols, patch.data());
+        unfoldPatches(pr, x, n, col0, cols, patch.data());
         V* yImage = y + n * pr.K * PQ;
         if constexpr (std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
             detail::gemmSerial(pr.K, cols, CRS, w, CRS, patch.data(), cols, yImage + col0, PQ);

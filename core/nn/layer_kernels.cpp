@@ -61,45 +61,6 @@ void logSoftmaxRows(MatrixF& z) {
     }
 }
 
-void unfold(const Layer& conv, const float* x, float* patch) {
-    const FeatureShape& in = conv.inputShape;
-    const std::int64_t P = conv.outputShape.height, Q = conv.outputShape.width;
-    const std::int64_t R = conv.kernelHeight, S = conv.kernelWidth;
-    for (std::int64_t c = 0; c < in.channels; ++c)
-        for (std::int64_t r = 0; r < R; ++r)
-            for (std::int64_t s = 0; s < S; ++s) {
-                float* dst = patch + ((c * R + r) * S + s) * P * Q;
-                for (std::int64_t p = 0; p < P; ++p) {
-                    const std::int64_t ih = p * conv.stride + r - conv.padding;
-                    for (std::int64_t q = 0; q < Q; ++q) {
-                        const std::int64_t iw = q * conv.stride + s - conv.padding;
-                        dst[p * Q + q] = (ih >= 0 && ih < in.height && iw >= 0 && iw < in.width)
-                                             ? x[(c * in.height + ih) * in.width + iw]
-                                             : 0.0f;
-                    }
-                }
-            }
-}
-
-void foldAdd(const Layer& conv, const float* gpatch, float* gx) {
-    const FeatureShape& in = conv.inputShape;
-    const std::int64_t P = conv.outputShape.height, Q = conv.outputShape.width;
-    const std::int64_t R = conv.kernelHeight, S = conv.kernelWidth;
-    for (std::int64_t c = 0; c < in.channels; ++c)
-        for (std::int64_t r = 0; r < R; ++r)
-            for (std::int64_t s = 0; s < S; ++s) {
-                const float* src = gpatch + ((c * R + r) * S + s) * P * Q;
-                for (std::int64_t p = 0; p < P; ++p) {
-                    const std::int64_t ih = p * conv.stride + r - conv.padding;
-                    if (ih < 0 || ih >= in.height) continue;
-                    for (std::int64_t q = 0; q < Q; ++q) {
-                        const std::int64_t iw = q * conv.stride + s - conv.padding;
-                        if (iw >= 0 && iw < in.width) gx[(c * in.height + ih) * in.width + iw] += src[p * Q + q];
-                    }
-                }
-            }
-}
-
 conv::ConvProblem convProblemOf(const Layer& conv, std::int64_t batch) {
     conv::ConvProblem p;
     p.N = batch;

@@ -27,10 +27,4 @@ void logSoftmaxRows(MatrixF& z);
 /// The convolution a Conv2d layer computes on a batch of `batch` samples.
 conv::ConvProblem convProblemOf(const Layer& conv, std::int64_t batch);
 
-/// One sample's patch matrix of a Conv2d layer: patch[(c·R + r)·S + s][p·Q + q] = the zero-padded
-/// input under output pixel (p, q) at tap (r, s) of channel c. (C·R·S)×(P·Q), row-major.
-void unfold(const Layer& conv, const float* x, float* patch);
-/// The adjoint of unfold: gx (C×H×W) += the patch-matrix gradient scattered back to the pixels.
-void foldAdd(const Layer& conv, const float* gpatch, float* gx);
-
 }  // namespace ks::nn::detail

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "conv/im2col_patches.hpp"
 #include "matmul/gemm.hpp"
 #include "nn/layer_kernels.hpp"
 
@@ -126,7 +127,7 @@ private:
                     out.resize(count, kk * pq);
                     for (Eigen::Index n = 0; n < count; ++n) {
                         float* patch = patches_[k].data() + n * crs * pq;
-                        detail::unfold(l, in.row(n).data(), patch);
+                        conv::unfoldPatches(detail::convProblemOf(l, 1), in.row(n).data(), 0, 0, pq, patch);
                         float* y = out.row(n).data();
                         matmul::sgemm(Trans::No, Trans::No, kk, pq, crs, l.weight.data(), crs, patch, pq, y, pq, false, 1);
                         if (l.bias.size())
@@ -210,7 +211,7 @@ private:
                         if (needInputGradient) {
                             matmul::sgemm(Trans::Yes, Trans::No, crs, pq, kk, l.weight.data(), crs, gy, pq, gpatch.data(), pq,
                                           false, 1);
-                            detail::foldAdd(l, gpatch.data(), gx.row(n).data());
+                            conv::foldPatchesAdd(detail::convProblemOf(l, 1), gpatch.data(), 0, gx.row(n).data());
                         }
                     }
                     if (needInputGradient) g = std::move(gx);

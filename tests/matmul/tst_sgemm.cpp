@@ -1,6 +1,7 @@
 // sgemm against a double-precision triple loop: the four transpose combinations, sizes on both sides
 // of every blocking edge (the micro-tile mr×nr, KC, MC, NC, the narrow kernel and the in-place-A
-// path), leading dimensions wider than the matrices, accumulate on and off, one and two threads.
+// path), leading dimensions wider than the matrices, accumulate on and off, one to three threads (three:
+// shares of the B panel and of the rows that differ in size, some of them empty).
 // Padding of A and B holds NaN (reading it would poison C), C's padding a sentinel that must survive,
 // and C starts as NaN when not accumulating (every element must be written).
 #include <QtTest>
@@ -63,7 +64,7 @@ private slots:
             for (Trans ta : {Trans::No, Trans::Yes})
                 for (Trans tb : {Trans::No, Trans::Yes})
                     for (bool accumulate : {false, true})
-                        for (int threads : {1, 2}) {
+                        for (int threads : {1, 2, 3}) {
                             const QByteArray name = QByteArray(transName(ta)) + transName(tb) + " " +
                                                     QByteArray::number(s.m) + "x" + QByteArray::number(s.n) + "x" +
                                                     QByteArray::number(s.k) + (accumulate ? " acc" : "") + " t" +

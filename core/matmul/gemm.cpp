@@ -46,6 +46,10 @@ constexpr std::int64_t kMc = 144;
 constexpr std::int64_t kNc = 4096;
 /// Products with at most this many columns read A in place (see the top comment).
 constexpr std::int64_t kDirectMaxColumns = 128;
+/// Products this narrow, with A row-major, take the dot-product kernel (gemm_kernel.hpp) when k is
+/// at least kDotMinDepth (its vectors run along k).
+constexpr std::int64_t kDotMaxColumns = 12;
+constexpr std::int64_t kDotMinDepth = 32;
 /// Below this much work one thread is faster than waking a second one.
 constexpr double kMinParallelFlops = 2.0e6;
 
@@ -143,10 +147,20 @@ struct Team {
     }
 };
 
+/// Where PackedB keeps the panel of columns jc… (ncPadded of them, whole slivers) and depths pc…:
+/// panels in (jc, pc) order, every earlier column block kNc wide.
+std::int64_t panelOffset(std::int64_t jc, std::int64_t pc, std::int64_t k, std::int64_t ncPadded) {
+    return jc * k + pc * ncPadded;
+}
+
+const GemmKernel& kernelFor(std::int64_t n) { return n <= 8 ? kernel::narrowKernel() : kernel::wideKernel(); }
+
 /// The product, or rows [rowBegin, rowEnd) of it for each member of `team`. Every member calls
 /// this with the same arguments; packedB (the shared panel, kcMax·ncMax floats) is shared too.
-void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t k, float* packedB, const Team& team) {
-    const GemmKernel& micro = n <= 8 ? kernel::narrowKernel() : kernel::wideKernel();
+/// With `prepacked` (every panel of op(B), as PackedB stores them) nothing is packed: o.b is unused.
+void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t k, float* packedB, const Team& team,
+                const float* prepacked = nullptr) {
+    const GemmKernel& micro = kernelFor(n);
     const int mr = micro.mr, nr = micro.nr;
     const bool directA = n <= kDirectMaxColumns;
     // A(i, p) of op(A) in place: its address and the strides between rows and between columns.
@@ -170,9 +184,13 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
             const std::int64_t kc = std::min(kKc, k - pc);
             const bool accumulate = o.accumulate || pc > 0;
             const std::int64_t sBegin = slivers * team.index / team.size, sEnd = slivers * (team.index + 1) / team.size;
-            if (sBegin < sEnd)
-                packB(o, pc, kc, jc + sBegin * nr, std::min(nc, sEnd * nr) - sBegin * nr, nr, packedB + sBegin * nr * kc);
-            team.barrier();  // the panel is complete
+            if (prepacked) {
+                packedB = const_cast<float*>(prepacked + panelOffset(jc, pc, k, slivers * nr));
+            } else {
+                if (sBegin < sEnd)
+                    packB(o, pc, kc, jc + sBegin * nr, std::min(nc, sEnd * nr) - sBegin * nr, nr, packedB + sBegin * nr * kc);
+                team.barrier();  // the panel is complete
+            }
             for (std::int64_t ic = rowBegin; ic < rowEnd; ic += kMc) {
                 const std::int64_t mc = std::min(kMc, rowEnd - ic);
                 const std::int64_t fullRows = mc / mr * mr;
@@ -204,14 +222,63 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
                     }
                 }
             }
-            team.barrier();  // nobody reads the panel any more
+            if (!prepacked) team.barrier();  // nobody reads the panel any more
+        }
+    }
+}
+
+bool usesDotKernel(const Operands& o, std::int64_t n, std::int64_t k) {
+    return o.transA == Trans::No && n <= kDotMaxColumns && k >= kDotMinDepth;
+}
+
+/// Rows [rowBegin, rowEnd) of C by the dot-product kernel. Bᵀ is read in place when B is stored
+/// n×k, and packed (n·k floats, small by the choice of the path) otherwise.
+void dotGemm(const Operands& o, std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t n, std::int64_t k) {
+    using kernel::kDotColumns;
+    using kernel::kDotRows;
+    const float* bt = o.b;
+    std::int64_t ldbt = o.ldb;
+    if (o.transB == Trans::No) {
+        float* packed = t_packedB.get(n * k);
+        for (std::int64_t j = 0; j < n; ++j)  // written in order; the reads share cache lines
+            for (std::int64_t p = 0; p < k; ++p) packed[j * k + p] = o.b[p * o.ldb + j];
+        bt = packed;
+        ldbt = k;
+    }
+    // k in blocks whose rows of Bᵀ (all n) and of one A tile fit in L1 (~24 of 32 KiB) together:
+    // otherwise every load comes from L2, at 32 bytes a cycle for the kernel's 37 (63 → 82 GFLOP/s).
+    const std::int64_t maxDepth = std::max<std::int64_t>(64, 24 * 1024 / (4 * (kDotRows + n)) / 8 * 8);
+    const std::int64_t blocks = (k + maxDepth - 1) / maxDepth;
+    const std::int64_t depth = ((k + blocks - 1) / blocks + 7) / 8 * 8;
+    const kernel::DotKernel& dot = kernel::dotKernel();
+    float sums[kDotRows * kDotColumns];
+    const float* aRows[kDotRows];
+    const float* btRows[kDotColumns];
+    for (std::int64_t p0 = 0; p0 < k; p0 += depth) {
+        const std::int64_t kb = std::min(depth, k - p0);
+        const bool accumulate = o.accumulate || p0 > 0;
+        for (std::int64_t i0 = rowBegin; i0 < rowEnd; i0 += kDotRows) {
+            const std::int64_t rows = std::min<std::int64_t>(kDotRows, rowEnd - i0);
+            for (int i = 0; i < kDotRows; ++i)
+                aRows[i] = o.a + (i0 + std::min<std::int64_t>(i, rows - 1)) * o.lda + p0;
+            for (std::int64_t j0 = 0; j0 < n; j0 += kDotColumns) {
+                const std::int64_t cols = std::min<std::int64_t>(kDotColumns, n - j0);
+                for (int j = 0; j < kDotColumns; ++j)
+                    btRows[j] = bt + (j0 + std::min<std::int64_t>(j, cols - 1)) * ldbt + p0;
+                dot.run(kb, aRows, btRows, sums);
+                for (std::int64_t i = 0; i < rows; ++i) {
+                    float* cRow = o.c + (i0 + i) * o.ldc + j0;
+                    for (std::int64_t j = 0; j < cols; ++j)
+                        cRow[j] = accumulate ? cRow[j] + sums[i * kDotColumns + j] : sums[i * kDotColumns + j];
+                }
+            }
         }
     }
 }
 
 /// Floats of the shared B panel for a product with n columns and depth k.
 std::int64_t panelSize(std::int64_t n, std::int64_t k) {
-    const int nr = (n <= 8 ? kernel::narrowKernel() : kernel::wideKernel()).nr;
+    const int nr = kernelFor(n).nr;
     return std::min(kKc, k) * ((std::min(kNc, n) + nr - 1) / nr * nr);
 }
 
@@ -220,8 +287,11 @@ void serialGemm(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
     gemmOnTeam(o, m, n, k, t_packedB.get(panelSize(n, k)), Team{});
 }
 
-void check(bool ok, const std::string& what) {
-    if (!ok) throw std::invalid_argument("sgemm: " + what);
+/// Throws invalid_argument with what() when !ok; the message is built only then (sgemm is called
+/// for products of a few µs, where formatting five messages per call showed in profiles).
+template <class Message>
+void check(bool ok, Message&& what) {
+    if (!ok) throw std::invalid_argument("sgemm: " + what());
 }
 
 }  // namespace
@@ -234,14 +304,16 @@ const char* sgemmKernelName() {
 void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
            std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate,
            int threads) {
+    using std::to_string;
     check(m >= 0 && n >= 0 && k >= 0,
-          "negative size m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k));
-    check(threads >= 0, "threads must be ≥ 0 (0: denseThreads()), got " + std::to_string(threads));
+          [&] { return "negative size m=" + to_string(m) + " n=" + to_string(n) + " k=" + to_string(k); });
+    check(threads >= 0, [&] { return "threads must be ≥ 0 (0: denseThreads()), got " + to_string(threads); });
     const std::int64_t aWidth = transA == Trans::No ? k : m, bWidth = transB == Trans::No ? n : k;
-    check(lda >= aWidth, "lda=" + std::to_string(lda) + " is less than the width of stored A (" + std::to_string(aWidth) + ")");
-    check(ldb >= bWidth, "ldb=" + std::to_string(ldb) + " is less than the width of stored B (" + std::to_string(bWidth) + ")");
-    check(ldc >= n, "ldc=" + std::to_string(ldc) + " is less than n=" + std::to_string(n));
-    check((a || m * k == 0) && (b || k * n == 0) && (c || m * n == 0), "null pointer for a non-empty matrix");
+    check(lda >= aWidth, [&] { return "lda=" + to_string(lda) + " is less than the width of stored A (" + to_string(aWidth) + ")"; });
+    check(ldb >= bWidth, [&] { return "ldb=" + to_string(ldb) + " is less than the width of stored B (" + to_string(bWidth) + ")"; });
+    check(ldc >= n, [&] { return "ldc=" + to_string(ldc) + " is less than n=" + to_string(n); });
+    check((a || m * k == 0) && (b || k * n == 0) && (c || m * n == 0),
+          [] { return std::string("null pointer for a non-empty matrix"); });
 
     const Operands o{transA, transB, a, lda, b, ldb, c, ldc, accumulate};
     if (m == 0 || n == 0) return;
@@ -256,7 +328,18 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
     const std::int64_t unit = splitRows ? wide.mr : wide.nr;
     const std::int64_t units = ((splitRows ? m : n) + unit - 1) / unit;
     team = static_cast<int>(std::min<std::int64_t>(team, units));
-    if (team <= 1 || omp_in_parallel()) return serialGemm(o, m, n, k);
+    if (omp_in_parallel()) team = 1;
+
+    if (usesDotKernel(o, n, k)) {  // rows of C per thread, nothing shared
+        const std::int64_t rowUnits = (m + kernel::kDotRows - 1) / kernel::kDotRows;
+        team = static_cast<int>(std::min<std::int64_t>(team, rowUnits));
+#pragma omp parallel for num_threads(team) schedule(static, 1) if (team > 1)
+        for (int t = 0; t < team; ++t)
+            dotGemm(o, std::min(rowUnits * t / team * kernel::kDotRows, m),
+                    std::min(rowUnits * (t + 1) / team * kernel::kDotRows, m), n, k);
+        return;
+    }
+    if (team <= 1) return serialGemm(o, m, n, k);
 
     if (splitRows) {  // one shared B panel, rows of C per thread
         float* packedB = t_packedB.get(panelSize(n, k));
@@ -273,6 +356,49 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
         part.c = c + begin;
         if (end > begin) serialGemm(part, m, end - begin, k);
     }
+}
+
+PackedB::PackedB(Trans transB, std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb) : k_(k), n_(n) {
+    using std::to_string;
+    check(k >= 0 && n >= 0, [&] { return "PackedB: negative size k=" + to_string(k) + " n=" + to_string(n); });
+    const std::int64_t bWidth = transB == Trans::No ? n : k;
+    check(ldb >= bWidth, [&] { return "PackedB: ldb=" + to_string(ldb) + " is less than the width of stored B (" + to_string(bWidth) + ")"; });
+    check(b || k * n == 0, [] { return std::string("PackedB: null pointer for a non-empty matrix"); });
+    const Operands o{Trans::No, transB, nullptr, 0, b, ldb, nullptr, 0, false};
+    dot_ = usesDotKernel(o, n, k);
+    if (dot_) {  // Bᵀ, n rows of k
+        data_.resize(static_cast<std::size_t>(n * k));
+        for (std::int64_t j = 0; j < n; ++j)
+            for (std::int64_t p = 0; p < k; ++p)
+                data_[static_cast<std::size_t>(j * k + p)] = transB == Trans::No ? b[p * ldb + j] : b[j * ldb + p];
+        return;
+    }
+    const int nr = kernelFor(n).nr;
+    const std::int64_t slivers = (n + nr - 1) / nr;
+    data_.resize(static_cast<std::size_t>(k * slivers * nr));
+    for (std::int64_t jc = 0; jc < n; jc += kNc) {
+        const std::int64_t nc = std::min(kNc, n - jc), ncPadded = (nc + nr - 1) / nr * nr;
+        for (std::int64_t pc = 0; pc < k; pc += kKc)
+            packB(o, pc, std::min(kKc, k - pc), jc, nc, nr, data_.data() + panelOffset(jc, pc, k, ncPadded));
+    }
+}
+
+void sgemmPacked(std::int64_t m, const float* a, std::int64_t lda, const PackedB& b, float* c, std::int64_t ldc,
+                 bool accumulate) {
+    using std::to_string;
+    const std::int64_t n = b.n(), k = b.k();
+    check(m >= 0, [&] { return "negative size m=" + to_string(m); });
+    check(lda >= k, [&] { return "lda=" + to_string(lda) + " is less than k=" + to_string(k); });
+    check(ldc >= n, [&] { return "ldc=" + to_string(ldc) + " is less than n=" + to_string(n); });
+    check((a || m * k == 0) && (c || m * n == 0), [] { return std::string("null pointer for a non-empty matrix"); });
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        if (!accumulate) zeroRows(c, ldc, m, n);
+        return;
+    }
+    Operands o{Trans::No, Trans::Yes, a, lda, b.data_.data(), k, c, ldc, accumulate};
+    if (b.dot_) return dotGemm(o, 0, m, n, k);
+    gemmOnTeam(o, m, n, k, nullptr, Team{}, b.data_.data());
 }
 
 }  // namespace ks::matmul

@@ -3,6 +3,7 @@
 // convolution, the network's layers. Row-major, BLAS-like: transposes and leading dimensions are
 // free (handled while packing), so callers never copy an operand to change its layout.
 #include <cstdint>
+#include <vector>
 
 namespace ks::matmul {
 
@@ -17,6 +18,28 @@ enum class Trans : std::uint8_t { No, Yes };
 void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
            std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate = false,
            int threads = 0);
+
+/// op(B) (k×n) packed once in the layout sgemm's kernels read, for a B that many products share (a
+/// layer's weights, multiplied by tile after tile of activations): sgemmPacked then packs nothing.
+class PackedB {
+public:
+    PackedB() = default;
+    /// op(B) as in sgemm: B stored k×n (ldb ≥ n) when transB is No, n×k (ldb ≥ k) when Yes.
+    PackedB(Trans transB, std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb);
+    std::int64_t k() const { return k_; }
+    std::int64_t n() const { return n_; }
+
+private:
+    friend void sgemmPacked(std::int64_t, const float*, std::int64_t, const PackedB&, float*, std::int64_t, bool);
+    std::int64_t k_ = 0, n_ = 0;
+    bool dot_ = false;         ///< stored as Bᵀ for the dot-product kernel (narrow products)
+    std::vector<float> data_;  ///< otherwise the panels of sgemm's packing, in (column block, depth block) order
+};
+
+/// C (m×n) [+]= A·op(B) with A row-major (m×k, lda ≥ k) and op(B) packed; on the calling thread
+/// (callers split the rows of A between threads). Same results as sgemm, bit for bit.
+void sgemmPacked(std::int64_t m, const float* a, std::int64_t lda, const PackedB& b, float* c, std::int64_t ldc,
+                 bool accumulate = false);
 
 /// The micro-kernels sgemm was built with (e.g. "avx2-fma 6x16, 6x8"), for benchmark reports.
 const char* sgemmKernelName();

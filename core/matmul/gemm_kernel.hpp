@@ -15,6 +15,15 @@
 //
 // Two shapes, so that narrow products (n ≤ 8: the factored layers' X·L at rank 8) do not spend half
 // the work on padding: `wide` (e.g. 6×16) for everything else, `narrow` (nr = 8).
+//
+// A third kind, the dot-product kernel, serves the skinniest products (n ≤ kDotMaxColumns, A
+// row-major): vectors run along k instead of along n, so one load of A and one of Bᵀ feed a whole
+// vector of products. The broadcast kernels above need a load per row for every column vector,
+// which with a single column vector (n ≤ 8) is about one load per FMA; here it is 7 per 12 (a 4×3 tile). It
+// computes a DR×DC tile of dot products C(i, j) = Σ_p A(i, p)·Bt(j, p) over the whole k:
+//  - aRows[i] and btRows[j] point at rows of length k (A in place, Bᵀ packed or in place); the driver
+//    repeats a valid row for the missing ones at an edge and ignores their results;
+//  - out[i·DC + j] receives the sums (the driver adds them to C).
 // Exactly one implementation file defines them: gemm_kernel_avx2.cpp when the compiler targets
 // AVX2 + FMA, gemm_kernel_generic.cpp (portable C++) otherwise.
 #include <cstdint>
@@ -33,5 +42,15 @@ struct GemmKernel {
 
 const GemmKernel& wideKernel();
 const GemmKernel& narrowKernel();
+
+constexpr int kDotRows = 4;     ///< DR
+constexpr int kDotColumns = 3;  ///< DC
+
+struct DotKernel {
+    const char* name;
+    void (*run)(std::int64_t k, const float* const* aRows, const float* const* btRows, float* out);
+};
+
+const DotKernel& dotKernel();
 
 }  // namespace ks::matmul::kernel

@@ -142,7 +142,66 @@ void kernel6x8(std::int64_t k, const float* a, std::int64_t rowStride, std::int6
     withAccess(a, rowStride, colStride, [&](auto access) { loop6x8(k, access, b, c, ldc, accumulate); });
 }
 
+/// Σ of each of four vectors, as the four lanes of one.
+inline __m128 sum4(__m256 v0, __m256 v1, __m256 v2, __m256 v3) {
+    const __m256 s01 = _mm256_hadd_ps(v0, v1), s23 = _mm256_hadd_ps(v2, v3);
+    const __m256 s = _mm256_hadd_ps(s01, s23);  // lanes: (v0 v1 v2 v3) of the low half, then of the high
+    return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+
+/// 4×3 dot products along k, 8 products per FMA; the k % 8 tail through masked loads. Registers:
+/// 12 accumulators, the 3 vectors of Bᵀ, and one of A at a time: all 16 (a 3×4 tile needs 17
+/// and spills an accumulator to the stack on every step, at half the speed).
+void dot4x3(std::int64_t k, const float* const* aRows, const float* const* btRows, float* out) {
+    const float *a0 = aRows[0], *a1 = aRows[1], *a2 = aRows[2], *a3 = aRows[3];
+    const float *b0 = btRows[0], *b1 = btRows[1], *b2 = btRows[2];
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+    __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+    auto step = [&](auto load, std::int64_t p) {
+        const __m256 y0 = load(b0 + p), y1 = load(b1 + p), y2 = load(b2 + p);
+        __m256 x = load(a0 + p);
+        c00 = _mm256_fmadd_ps(x, y0, c00);
+        c01 = _mm256_fmadd_ps(x, y1, c01);
+        c02 = _mm256_fmadd_ps(x, y2, c02);
+        x = load(a1 + p);
+        c10 = _mm256_fmadd_ps(x, y0, c10);
+        c11 = _mm256_fmadd_ps(x, y1, c11);
+        c12 = _mm256_fmadd_ps(x, y2, c12);
+        x = load(a2 + p);
+        c20 = _mm256_fmadd_ps(x, y0, c20);
+        c21 = _mm256_fmadd_ps(x, y1, c21);
+        c22 = _mm256_fmadd_ps(x, y2, c22);
+        x = load(a3 + p);
+        c30 = _mm256_fmadd_ps(x, y0, c30);
+        c31 = _mm256_fmadd_ps(x, y1, c31);
+        c32 = _mm256_fmadd_ps(x, y2, c32);
+    };
+    const auto full = [](const float* q) { return _mm256_loadu_ps(q); };
+    std::int64_t p = 0;
+#pragma GCC unroll 2
+    for (; p + 8 <= k; p += 8) step(full, p);
+    if (p < k) {  // lanes ≥ k - p are not read (masked loads do not fault) and count as zero
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(k - p)),
+                                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        step([mask](const float* q) { return _mm256_maskload_ps(q, mask); }, p);
+    }
+    const __m256 zero = _mm256_setzero_ps();  // the fourth column of each sum4 (not stored)
+    alignas(16) float row[4];
+    const __m256 sums[4][3] = {{c00, c01, c02}, {c10, c11, c12}, {c20, c21, c22}, {c30, c31, c32}};
+    for (int i = 0; i < 4; ++i) {
+        _mm_store_ps(row, sum4(sums[i][0], sums[i][1], sums[i][2], zero));
+        out[i * 3] = row[0];
+        out[i * 3 + 1] = row[1];
+        out[i * 3 + 2] = row[2];
+    }
+}
+
 }  // namespace
+
+const DotKernel& dotKernel() {
+    static const DotKernel kernel{"avx2-fma dot 4x3", &dot4x3};
+    return kernel;
+}
 
 const GemmKernel& wideKernel() {
     static const GemmKernel kernel{"avx2-fma 6x16", kMr, 16, &kernel6x16};

@@ -26,7 +26,21 @@ void genericKernel(std::int64_t k, const float* a, std::int64_t rowStride, std::
     }
 }
 
+void genericDot(std::int64_t k, const float* const* aRows, const float* const* btRows, float* out) {
+    for (int i = 0; i < kDotRows; ++i)
+        for (int j = 0; j < kDotColumns; ++j) {
+            float sum = 0.0f;
+            for (std::int64_t p = 0; p < k; ++p) sum += aRows[i][p] * btRows[j][p];
+            out[i * kDotColumns + j] = sum;
+        }
+}
+
 }  // namespace
+
+const DotKernel& dotKernel() {
+    static const DotKernel kernel{"generic dot 4x3", &genericDot};
+    return kernel;
+}
 
 const GemmKernel& wideKernel() {
     static const GemmKernel kernel{"generic 4x16", 4, 16, &genericKernel<4, 16>};

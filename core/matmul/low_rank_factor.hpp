@@ -46,9 +46,15 @@ public:
     double flopsFromRight(std::int64_t yCols) const { return 2.0 * double(yCols) * double(rank_) * double(rows_ + cols_); }
 
 private:
+    /// left: rows×rank, right: rank×cols, row-major (rows_, cols_, rank_ already set).
+    void setFactors(const double* left, const double* right);
+
     std::int64_t rows_ = 0, cols_ = 0, rank_ = 0;
     bool exact_ = true;
     std::vector<float> left_, right_;
+    /// Lᵀ (rank×rows): X·L reads it in place as op(B), so the product packs nothing; at low rank that
+    /// takes sgemm's dot-product path, whose rows run along k.
+    std::vector<float> leftTransposed_;
     std::vector<double> singularValues_;
 };
 

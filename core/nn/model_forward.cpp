@@ -4,18 +4,23 @@
 // registry (options.convAlgorithm); a ReLU before a max-pool is applied after it (relu∘max = max∘relu,
 // on a quarter of the values).
 //
-// Threading: layer by layer over the whole batch, each layer split into one block of rows per thread
-// on core/conv's pool (the threads the convolutions use), single-threaded GEMMs per block. Measured
-// with `kernelscope-cli bench mlp` (2,000 digits, 2 threads, shared machine) against the previous
-// design, one OpenMP block of samples per thread running the whole network on tiles of 64 or 256
-// rows: whole blocks per layer took the least CPU time (28–32 ms dense vs 38–46 ms; tiles repeat the
-// packing of each weight matrix and run the GEMM on short panels), and OpenMP regions between conv
-// layers left libgomp's spinning workers on the core the conv pool needed.
+// Threading: each layer split into one block of rows per thread on core/conv's pool (the threads the
+// convolutions use), single-threaded GEMMs per block. A run of fully connected layers (Linear or
+// low-rank, with their ReLUs, up to the log-softmax) goes through depth-first instead: each thread
+// takes its block of rows through the whole run, without waiting for the other between layers.
+// When every weight matrix of the run is small (the low-rank layers' factors), the block is taken
+// through in tiles of rows whose widest activation fits in L2: the rank-16 network's 512-wide
+// hidden layer otherwise went to memory and back between its two GEMMs and the ReLU (4 MB each
+// way). Large weights (a dense 784×512 layer) keep whole blocks: each GEMM packs its weights once
+// per call, and tiles would repeat that (measured: 28–32 ms for the dense network on whole blocks,
+// 38–46 ms on tiles of 64 or 256 rows).
 #include <omp.h>
 
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <span>
 
 #include "conv/conv_registry.hpp"
 #include "conv/parallel.hpp"
@@ -42,87 +47,219 @@ void forRows(std::int64_t rows, std::int64_t perRow, int threads, const std::fun
     conv::parallelFor(rows, double(rows) * double(perRow), body);
 }
 
-/// Called after each Linear / low-rank layer with its input and hidden product (rows × features).
-using LayerObserver = std::function<void(std::size_t layer, const std::vector<float>& input, const std::vector<float>& hidden)>;
+/// Called after each Linear / low-rank layer with its input and hidden product (rows × features)
+/// for each tile of rows, from the threads that computed them (possibly at the same time).
+using LayerObserver = std::function<void(std::size_t layer, std::span<const float> input, std::span<const float> hidden)>;
 
-/// Rows [0, rows) of the activations `a` (rows × layers' input size) through every layer; `b` and `h`
-/// are scratch. threads = 1: on the calling thread; otherwise in blocks of rows on core/conv's pool.
-void runLayers(const std::vector<Layer>& layers, std::vector<float>& a, std::vector<float>& b, std::vector<float>& h,
-               std::int64_t rows, int threads, const std::string& convAlgorithm, const LayerObserver* observe = nullptr) {
+/// Float storage that keeps its capacity between layers and is not zero-filled: every layer writes
+/// all of its output. (std::vector::resize's fill and a copy of the input batch took about a third
+/// of the time of the rank-16 network on 2,000 digits.)
+class Activations {
+public:
+    float* get(std::int64_t count) {
+        if (count > capacity_) {
+            data_.reset(new float[static_cast<std::size_t>(count)]);
+            capacity_ = count;
+        }
+        return data_.get();
+    }
+
+private:
+    std::unique_ptr<float[]> data_;
+    std::int64_t capacity_ = 0;
+};
+
+/// The activations of a forward pass: two buffers the layers alternate between.
+struct ForwardBuffers {
+    Activations buffers[2];
+};
+
+bool isProduct(LayerKind kind) { return kind == LayerKind::Linear || kind == LayerKind::LowRankLinear; }
+
+/// Floats a product's GEMMs pack per call (its weights).
+std::int64_t weightFloats(const Layer& l) {
+    return l.kind == LayerKind::LowRankLinear ? std::int64_t(l.down.size() + l.up.size()) : std::int64_t(l.weight.size());
+}
+
+/// Weights up to this size are cheap to pack again for every tile of rows (the rank-64 factors of
+/// fc1 are 64·(784 + 512) = 83k floats; fc1 itself 401k).
+constexpr std::int64_t kTileableWeightFloats = 96 * 1024;
+/// A tile's widest output is kept under this (L2 is 512 KiB per Zen 3 core; the tile's input,
+/// outputs and the weights share it).
+constexpr std::int64_t kTileBytes = 128 * 1024;
+
+/// The end of the run of fully connected layers that starts at `first` (a product): products, a
+/// ReLU right after a product (fused into it), and a final log-softmax.
+std::size_t chainEnd(const std::vector<Layer>& layers, std::size_t first) {
+    std::size_t k = first;
+    while (k < layers.size()) {
+        const LayerKind kind = layers[k].kind;
+        if (isProduct(kind)) ++k;
+        else if (kind == LayerKind::ReLU && isProduct(layers[k - 1].kind)) ++k;
+        else if (kind == LayerKind::LogSoftmax) return k + 1;
+        else break;
+    }
+    return k;
+}
+
+/// Log-softmax of each of `rows` rows of `cols` values, in place.
+void logSoftmaxInPlace(float* z, std::int64_t rows, std::int64_t cols) {
+    Eigen::Map<MatrixF> map(z, rows, cols);
+    for (Eigen::Index r = 0; r < map.rows(); ++r) {
+        auto row = map.row(r);
+        const float m = row.maxCoeff();
+        row.array() -= m + std::log((row.array() - m).exp().sum());
+    }
+}
+
+/// Layers [first, last) (see chainEnd) on rows [0, rows) of x, depth-first: y receives the last
+/// product's output (after its ReLU and the log-softmax).
+void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t last, const float* x, float* y,
+              std::int64_t rows, int threads, const LayerObserver* observe) {
+    std::int64_t widest = 0, maxRank = 0, perRow = 0;
+    bool tileable = true;
+    std::size_t lastProduct = first;
+    for (std::size_t k = first; k < last; ++k) {
+        const Layer& l = layers[k];
+        if (!isProduct(l.kind)) continue;
+        lastProduct = k;
+        widest = std::max(widest, l.outputShape.size());
+        if (l.kind == LayerKind::LowRankLinear) maxRank = std::max(maxRank, l.rank());
+        tileable = tileable && weightFloats(l) <= kTileableWeightFloats;
+        perRow += weightFloats(l);
+    }
+    const std::int64_t outWidth = layers[lastProduct].outputShape.size();
+    // Tiles of whole micro-tiles of rows (sgemm's 6, the dot kernel's 4): a partial one is packed
+    // on every call, which cost a quarter of the rank-16 layers' time at 41-row tiles.
+    const std::int64_t tileLimit = tileable ? std::max<std::int64_t>(12, kTileBytes / (4 * widest) / 12 * 12) : rows;
+    // Every weight matrix packed once for all threads and tiles: [k] its Wᵀ, or its factors' (down, up).
+    std::vector<std::pair<matmul::PackedB, matmul::PackedB>> packed(last - first);
+    for (std::size_t k = first; k < last; ++k) {
+        const Layer& l = layers[k];
+        const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
+        if (l.kind == LayerKind::Linear) {
+            packed[k - first].first = matmul::PackedB(Trans::Yes, in, out, l.weight.data(), in);
+        } else if (l.kind == LayerKind::LowRankLinear) {
+            packed[k - first] = {matmul::PackedB(Trans::Yes, in, l.rank(), l.down.data(), in),
+                                 matmul::PackedB(Trans::Yes, l.rank(), out, l.up.data(), l.rank())};
+        }
+    }
+
+    forRows(rows, perRow, threads, [&](std::int64_t r0, std::int64_t r1) {
+        const std::int64_t tile = std::min(tileLimit, r1 - r0);
+        // Two tile buffers the products alternate between, and the hidden product of a low-rank layer.
+        std::unique_ptr<float[]> scratch(new float[static_cast<std::size_t>(tile * (2 * widest + maxRank))]);  // not zeroed
+        float* const buffers[2] = {scratch.get(), scratch.get() + tile * widest};
+        float* const hidden = scratch.get() + 2 * tile * widest;
+        for (std::int64_t t0 = r0; t0 < r1; t0 += tile) {
+            const std::int64_t m = std::min(tile, r1 - t0);
+            const float* in = x + t0 * layers[first].inputShape.size();
+            int next = 0;
+            for (std::size_t k = first; k < last; ++k) {
+                const Layer& l = layers[k];
+                const std::int64_t inWidth = l.inputShape.size(), out = l.outputShape.size();
+                if (l.kind == LayerKind::LogSoftmax) {
+                    logSoftmaxInPlace(y + t0 * outWidth, m, outWidth);
+                    continue;
+                }
+                if (!isProduct(l.kind)) continue;  // a ReLU, applied with the product before it
+                float* z = k == lastProduct ? y + t0 * outWidth : buffers[next];
+                const auto& [weights, up] = packed[k - first];
+                if (l.kind == LayerKind::Linear) {
+                    matmul::sgemmPacked(m, in, inWidth, weights, z, out);
+                } else {
+                    matmul::sgemmPacked(m, in, inWidth, weights, hidden, l.rank());
+                    matmul::sgemmPacked(m, hidden, l.rank(), up, z, out);
+                }
+                const bool relu = k + 1 < last && layers[k + 1].kind == LayerKind::ReLU;
+                detail::biasActivation(z, m, out, out, l.bias.size() ? l.bias.data() : nullptr, relu);
+                if (observe)
+                    (*observe)(k, {in, static_cast<std::size_t>(m * inWidth)},
+                               {hidden, l.kind == LayerKind::LowRankLinear ? static_cast<std::size_t>(m * l.rank()) : 0});
+                in = z;
+                next = 1 - next;
+            }
+        }
+    });
+}
+
+/// Rows [0, rows) of `input` (rows × the first layer's input size, read only) through every layer;
+/// returns the output (rows × the last layer's output size), which lives in `work` (or is `input`
+/// for a network without layers that write). threads = 1: on the calling thread; otherwise in
+/// blocks of rows on core/conv's pool.
+const float* runLayers(const std::vector<Layer>& layers, const float* input, std::int64_t rows, int threads,
+                       const std::string& convAlgorithm, ForwardBuffers& work, const LayerObserver* observe = nullptr) {
+    Activations(&buffers)[2] = work.buffers;
+    const float* x = input;  // the current activations: the input, or buffers[current]
+    int current = -1;
+    // A layer writes into the buffer x is not in, then moves x there.
+    auto nextBuffer = [&](std::int64_t count) { return buffers[current == 0 ? 1 : 0].get(count); };
+    auto advance = [&](const float* y) {
+        current = current == 0 ? 1 : 0;
+        x = y;
+    };
+    // x, made writable for the layers that work in place (a copy only while x is the input).
+    auto writable = [&](std::int64_t count) {
+        if (current >= 0) return buffers[current].get(count);
+        float* copy = nextBuffer(count);
+        std::copy(x, x + count, copy);
+        advance(copy);
+        return copy;
+    };
     for (std::size_t k = 0; k < layers.size(); ++k) {
         const Layer& l = layers[k];
-        const bool reluNext = k + 1 < layers.size() && layers[k + 1].kind == LayerKind::ReLU;
         const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
         switch (l.kind) {
             case LayerKind::Linear:
             case LayerKind::LowRankLinear: {
-                b.resize(static_cast<std::size_t>(rows * out));
-                if (l.kind == LayerKind::LowRankLinear) h.resize(static_cast<std::size_t>(rows * l.rank()));
-                const float* bias = l.bias.size() ? l.bias.data() : nullptr;
-                // Each block of rows: its GEMM(s) on one thread, then the epilogue while the block is in cache.
-                forRows(rows, in * out, threads, [&](std::int64_t r0, std::int64_t r1) {
-                    const std::int64_t m = r1 - r0;
-                    if (l.kind == LayerKind::Linear) {
-                        matmul::sgemm(Trans::No, Trans::Yes, m, out, in, a.data() + r0 * in, in, l.weight.data(), in,
-                                      b.data() + r0 * out, out, false, 1);
-                    } else {
-                        const std::int64_t r = l.rank();
-                        matmul::sgemm(Trans::No, Trans::Yes, m, r, in, a.data() + r0 * in, in, l.down.data(), in,
-                                      h.data() + r0 * r, r, false, 1);
-                        matmul::sgemm(Trans::No, Trans::Yes, m, out, r, h.data() + r0 * r, r, l.up.data(), r,
-                                      b.data() + r0 * out, out, false, 1);
-                    }
-                    detail::biasActivation(b.data() + r0 * out, m, out, out, bias, reluNext);
-                });
-                if (observe) (*observe)(k, a, h);
-                std::swap(a, b);
-                if (reluNext) ++k;
+                const std::size_t end = chainEnd(layers, k);
+                float* y = nextBuffer(rows * layers[end - 1].outputShape.size());
+                runChain(layers, k, end, x, y, rows, threads, observe);
+                advance(y);
+                k = end - 1;
                 break;
             }
             case LayerKind::Conv2d: {
                 const conv::ConvProblem p = detail::convProblemOf(l, rows);
-                b.resize(static_cast<std::size_t>(rows * out));
                 std::unique_ptr<conv::ConvPlan> plan;
                 try {
                     plan = conv::convAlgorithm(convAlgorithm).plan(p, l.weight.data());
                 } catch (const std::invalid_argument& e) {
                     throw ModelError(l.name + ": " + e.what());
                 }
-                plan->execute(a.data(), l.bias.size() ? l.bias.data() : nullptr, b.data());
-                std::swap(a, b);
+                float* y = nextBuffer(rows * out);
+                plan->execute(x, l.bias.size() ? l.bias.data() : nullptr, y);
+                advance(y);
                 break;
             }
             case LayerKind::MaxPool2d: {
                 // ReLU before max-pooling is applied after it, on a quarter of the values (both are
                 // monotone: relu(max) = max(relu)).
                 const bool relu = k > 0 && layers[k - 1].kind == LayerKind::ReLU;
-                b.resize(static_cast<std::size_t>(rows * out));
+                float* y = nextBuffer(rows * out);
                 forRows(rows, in, threads, [&](std::int64_t r0, std::int64_t r1) {
-                    detail::maxPool(a.data() + r0 * in, r1 - r0, l.inputShape, l.poolSize, b.data() + r0 * out, nullptr);
-                    if (relu) detail::biasActivation(b.data() + r0 * out, r1 - r0, out, out, nullptr, true);
+                    detail::maxPool(x + r0 * in, r1 - r0, l.inputShape, l.poolSize, y + r0 * out, nullptr);
+                    if (relu) detail::biasActivation(y + r0 * out, r1 - r0, out, out, nullptr, true);
                 });
-                std::swap(a, b);
+                advance(y);
                 break;
             }
             case LayerKind::ReLU: {
                 if (k + 1 < layers.size() && layers[k + 1].kind == LayerKind::MaxPool2d) break;  // done after the pool
+                float* z = writable(rows * in);
                 forRows(rows, in, threads, [&](std::int64_t r0, std::int64_t r1) {
-                    detail::biasActivation(a.data() + r0 * in, r1 - r0, in, in, nullptr, true);
+                    detail::biasActivation(z + r0 * in, r1 - r0, in, in, nullptr, true);
                 });
                 break;
             }
             case LayerKind::Flatten: break;  // CHW order is already the flattened order
             case LayerKind::LogSoftmax: {
-                Eigen::Map<MatrixF> z(a.data(), rows, in);
-                for (Eigen::Index r = 0; r < z.rows(); ++r) {
-                    auto row = z.row(r);
-                    const float m = row.maxCoeff();
-                    row.array() -= m + std::log((row.array() - m).exp().sum());
-                }
+                logSoftmaxInPlace(writable(rows * in), rows, in);
                 break;
             }
         }
     }
+    return x;
 }
 
 }  // namespace
@@ -135,9 +272,9 @@ MatrixF Model::forward(const MatrixF& input, const InferenceOptions& options) co
     MatrixF output(n, out);
     if (n == 0) return output;
     const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threadCount(options), n)));
-    std::vector<float> a(input.data(), input.data() + input.size()), b, h;
-    runLayers(layers_, a, b, h, n, threads, options.convAlgorithm);
-    std::copy(a.begin(), a.begin() + n * out, output.data());
+    ForwardBuffers work;
+    const float* y = runLayers(layers_, input.data(), n, threads, options.convAlgorithm, work);
+    std::copy(y, y + n * out, output.data());
     return output;
 }
 
@@ -148,17 +285,22 @@ Model::ActivationRanges Model::activationRanges(const MatrixF& input, const Infe
     ActivationRanges ranges;
     ranges.input.assign(layers_.size(), 0.0);
     ranges.hidden.assign(layers_.size(), 0.0);
-    auto maxAbs = [](const std::vector<float>& v) {
+    auto maxAbs = [](std::span<const float> v) {
         float m = 0;
         for (const float x : v) m = std::max(m, std::abs(x));
         return double(m);
     };
-    const LayerObserver observe = [&](std::size_t k, const std::vector<float>& in, const std::vector<float>& hidden) {
-        ranges.input[k] = maxAbs(in);
-        if (layers_[k].kind == LayerKind::LowRankLinear) ranges.hidden[k] = maxAbs(hidden);
+    std::mutex mutex;
+    const LayerObserver observe = [&](std::size_t k, std::span<const float> in, std::span<const float> hidden) {
+        const double inMax = maxAbs(in), hiddenMax = maxAbs(hidden);
+        const std::lock_guard<std::mutex> lock(mutex);
+        ranges.input[k] = std::max(ranges.input[k], inMax);
+        ranges.hidden[k] = std::max(ranges.hidden[k], hiddenMax);
     };
-    std::vector<float> a(input.data(), input.data() + input.size()), b, h;
-    runLayers(layers_, a, b, h, input.rows(), std::max(1, threadCount(options)), options.convAlgorithm, &observe);
+    ForwardBuffers work;
+    if (input.rows() > 0)
+        runLayers(layers_, input.data(), input.rows(), std::max(1, threadCount(options)), options.convAlgorithm, work,
+                  &observe);
     return ranges;
 }
 

@@ -65,6 +65,34 @@ private Q_SLOTS:
         QVERIFY(std::abs(nn::meanNll(y, labels) - (-a1 - b2) / 2) < 1e-6);
     }
 
+    void inPlaceLayersLeaveTheInputAlone_data() {
+        QTest::addColumn<int>("threads");
+        QTest::newRow("1 thread") << 1;
+        QTest::newRow("2 threads") << 2;
+    }
+
+    void inPlaceLayersLeaveTheInputAlone() {
+        // ReLU works in place on the activations; as the first layer it must work on a copy of the
+        // caller's input (which forward() reads in place), not on the input itself.
+        QFETCH(int, threads);
+        nn::Layer identity;
+        identity.kind = nn::LayerKind::Linear;
+        identity.name = "fc";
+        identity.weight = nn::MatrixF::Identity(3, 3);
+        const nn::Model model({nn::Layer::relu("r"), identity, nn::Layer::logSoftmax()}, {3});
+        nn::MatrixF x(2, 3);
+        x << -1, 0, 2,  //
+            1, -3, 1;
+        const nn::MatrixF before = x;
+        const nn::MatrixF y = model.forward(x, nn::InferenceOptions{threads});
+        QVERIFY(x == before);
+        // relu: (0, 0, 2) and (1, 0, 1), then log-softmax, in double.
+        const double lse0 = std::log(2 + std::exp(2.0)), lse1 = std::log(2 * std::exp(1.0) + 1);
+        const double expected[2][3] = {{-lse0, -lse0, 2 - lse0}, {1 - lse1, -lse1, 1 - lse1}};
+        for (int i = 0; i < 2; ++i)
+            for (int j = 0; j < 3; ++j) QVERIFY2(std::abs(y(i, j) - expected[i][j]) < 1e-6, qPrintable(QString::number(y(i, j))));
+    }
+
     void threadsGiveTheSameResult() {
         const nn::Model model = nn::Model::mlp({50, 40, 30, 10}, 7);
         const nn::MatrixF x = randomMatrix(103, 50, 1);

@@ -131,6 +131,63 @@ private slots:
         }
     }
 
+    void packedMatchesSgemmBitForBit_data() {
+        QTest::addColumn<int>("transB");
+        QTest::addColumn<qint64>("m");
+        QTest::addColumn<qint64>("n");
+        QTest::addColumn<qint64>("k");
+        QTest::addColumn<bool>("accumulate");
+        // The dot-product path (n ≤ 12, k ≥ 32), the narrow and wide kernels, several depth blocks
+        // (KC = 256) and column blocks (NC = 4096), edges of every tile; both layouts of B.
+        const Case shapes[] = {{0, 5, 40}, {5, 0, 40}, {7, 5, 0},     {1, 1, 1},    {13, 3, 31},   {13, 3, 32},
+                               {9, 12, 700}, {9, 13, 700}, {25, 8, 20}, {61, 17, 513}, {3, 4100, 7}, {50, 64, 260}};
+        for (const Case& c : shapes)
+            for (Trans tb : {Trans::No, Trans::Yes})
+                for (bool accumulate : {false, true}) {
+                    const QByteArray name = QByteArray(transName(tb)) + " " + QByteArray::number(c.m) + "x" +
+                                            QByteArray::number(c.n) + "x" + QByteArray::number(c.k) + (accumulate ? " acc" : "");
+                    QTest::newRow(name.constData()) << int(tb) << qint64(c.m) << qint64(c.n) << qint64(c.k) << accumulate;
+                }
+    }
+
+    void packedMatchesSgemmBitForBit() {
+        // sgemmPacked runs the same kernels on the same panels as a one-thread sgemm: not close, equal.
+        QFETCH(int, transB);
+        QFETCH(qint64, m);
+        QFETCH(qint64, n);
+        QFETCH(qint64, k);
+        QFETCH(bool, accumulate);
+        const Trans tb = Trans(transB);
+        const std::int64_t lda = k + 3, ldb = (tb == Trans::No ? n : k) + 2, ldc = n + 1;
+        std::mt19937_64 rng(static_cast<std::uint64_t>(m * 131 + n * 17 + k));
+        std::normal_distribution<float> normal;
+        auto random = [&](std::int64_t count) {
+            std::vector<float> v(static_cast<std::size_t>(std::max<std::int64_t>(count, 1)));
+            for (float& x : v) x = normal(rng);
+            return v;
+        };
+        const std::vector<float> a = random(m * lda), b = random((tb == Trans::No ? k : n) * ldb), c0 = random(m * ldc);
+        std::vector<float> expected = c0, got = c0;
+        sgemm(Trans::No, tb, m, n, k, a.data(), lda, b.data(), ldb, expected.data(), ldc, accumulate, 1);
+        const PackedB packed(tb, k, n, b.data(), ldb);
+        QCOMPARE(packed.k(), k);
+        QCOMPARE(packed.n(), n);
+        sgemmPacked(m, a.data(), lda, packed, got.data(), ldc, accumulate);
+        QVERIFY(got == expected);  // also: the padding columns of C (j ≥ n) untouched on both sides
+    }
+
+    void packedBadArgumentsAreNamed() {
+        std::vector<float> x(64, 1.0f);
+        using ks::test::errorOf;
+        QVERIFY(errorOf([&] { PackedB(Trans::No, -1, 2, x.data(), 2); }).contains("negative size"));
+        QVERIFY(errorOf([&] { PackedB(Trans::Yes, 4, 2, x.data(), 3); }).contains("ldb=3"));
+        QVERIFY(errorOf([&] { PackedB(Trans::No, 2, 2, nullptr, 2); }).contains("null"));
+        const PackedB packed(Trans::No, 3, 2, x.data(), 2);
+        QVERIFY(errorOf([&] { sgemmPacked(2, x.data(), 2, packed, x.data(), 2); }).contains("lda=2"));
+        QVERIFY(errorOf([&] { sgemmPacked(2, x.data(), 3, packed, x.data(), 1); }).contains("ldc=1"));
+        QVERIFY(errorOf([&] { sgemmPacked(2, x.data(), 3, packed, x.data(), 2); }).isEmpty());
+    }
+
     void threadsZeroUsesTheDefaultTeam() {
         // 2·64·64·300 FLOPs: large enough to be split. Same result as one thread, bit for bit
         // (each element is computed by one thread in the same order either way).

@@ -41,6 +41,31 @@ nn::MatrixF randomMatrix(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
 
 using ks::test::errorOf;
 
+/// Any stack of Linear, low-rank, ReLU and log-softmax layers, in double: the independent reference
+/// of the float32 forward pass.
+Eigen::MatrixXd forwardInDouble(const nn::Model& model, const nn::MatrixF& input) {
+    Eigen::MatrixXd x = input.cast<double>();
+    for (const nn::Layer& l : model.layers()) {
+        switch (l.kind) {
+            case nn::LayerKind::Linear: x = x * l.weight.cast<double>().transpose(); break;
+            case nn::LayerKind::LowRankLinear:
+                x = (x * l.down.cast<double>().transpose()) * l.up.cast<double>().transpose();
+                break;
+            case nn::LayerKind::ReLU: x = x.cwiseMax(0.0); break;
+            case nn::LayerKind::LogSoftmax:
+                for (Eigen::Index r = 0; r < x.rows(); ++r) {
+                    const double m = x.row(r).maxCoeff();
+                    x.row(r).array() -= m + std::log((x.row(r).array() - m).exp().sum());
+                }
+                break;
+            default: qFatal("forwardInDouble: only fully connected networks");
+        }
+        if ((l.kind == nn::LayerKind::Linear || l.kind == nn::LayerKind::LowRankLinear) && l.bias.size())
+            x.rowwise() += l.bias.cast<double>().transpose();
+    }
+    return x;
+}
+
 }  // namespace
 
 class tst_Model : public QObject {
@@ -91,6 +116,31 @@ private Q_SLOTS:
         const double expected[2][3] = {{-lse0, -lse0, 2 - lse0}, {1 - lse1, -lse1, 1 - lse1}};
         for (int i = 0; i < 2; ++i)
             for (int j = 0; j < 3; ++j) QVERIFY2(std::abs(y(i, j) - expected[i][j]) < 1e-6, qPrintable(QString::number(y(i, j))));
+    }
+
+    void fullyConnectedAgainstDoubleReference_data() {
+        // Small weights are run in tiles of rows (48 here: the 600-wide layer), large ones (fc1 of
+        // 300×400) in one block per thread: row counts around the tile and the micro-tiles (6, 4).
+        QTest::addColumn<QString>("network");
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("threads");
+        for (const char* network : {"tiled", "tiled low-rank", "whole blocks"})
+            for (int rows : {1, 5, 47, 48, 49, 97, 200})
+                for (int threads : {1, 2})
+                    QTest::addRow("%s, %d rows, %d threads", network, rows, threads) << QString(network) << rows << threads;
+    }
+
+    void fullyConnectedAgainstDoubleReference() {
+        QFETCH(QString, network);
+        QFETCH(int, rows);
+        QFETCH(int, threads);
+        const nn::Model model = network == "whole blocks"  ? nn::Model::mlp({300, 400, 10}, 5)
+                                : network == "tiled"        ? nn::Model::mlp({20, 600, 40, 10}, 5)
+                                                            : nn::ModelFactorisation(nn::Model::mlp({50, 600, 40, 10}, 5)).withSharedRank(8);
+        const nn::MatrixF x = randomMatrix(rows, model.inputFeatures(), unsigned(rows));
+        const nn::MatrixF y = model.forward(x, nn::InferenceOptions{threads});
+        const double error = (y.cast<double>() - forwardInDouble(model, x)).cwiseAbs().maxCoeff();
+        QVERIFY2(error < 2e-5, qPrintable(QString::number(error)));
     }
 
     void threadsGiveTheSameResult() {

@@ -245,32 +245,23 @@ void dotGemm(const Operands& o, std::int64_t rowBegin, std::int64_t rowEnd, std:
         bt = packed;
         ldbt = k;
     }
-    // k in blocks whose rows of Bᵀ (all n) and of one A tile fit in L1 (~24 of 32 KiB) together:
-    // otherwise every load comes from L2, at 32 bytes a cycle for the kernel's 37 (63 → 82 GFLOP/s).
-    const std::int64_t maxDepth = std::max<std::int64_t>(64, 24 * 1024 / (4 * (kDotRows + n)) / 8 * 8);
-    const std::int64_t blocks = (k + maxDepth - 1) / maxDepth;
-    const std::int64_t depth = ((k + blocks - 1) / blocks + 7) / 8 * 8;
     const kernel::DotKernel& dot = kernel::dotKernel();
     float sums[kDotRows * kDotColumns];
     const float* aRows[kDotRows];
     const float* btRows[kDotColumns];
-    for (std::int64_t p0 = 0; p0 < k; p0 += depth) {
-        const std::int64_t kb = std::min(depth, k - p0);
-        const bool accumulate = o.accumulate || p0 > 0;
-        for (std::int64_t i0 = rowBegin; i0 < rowEnd; i0 += kDotRows) {
-            const std::int64_t rows = std::min<std::int64_t>(kDotRows, rowEnd - i0);
-            for (int i = 0; i < kDotRows; ++i)
-                aRows[i] = o.a + (i0 + std::min<std::int64_t>(i, rows - 1)) * o.lda + p0;
-            for (std::int64_t j0 = 0; j0 < n; j0 += kDotColumns) {
-                const std::int64_t cols = std::min<std::int64_t>(kDotColumns, n - j0);
-                for (int j = 0; j < kDotColumns; ++j)
-                    btRows[j] = bt + (j0 + std::min<std::int64_t>(j, cols - 1)) * ldbt + p0;
-                dot.run(kb, aRows, btRows, sums);
-                for (std::int64_t i = 0; i < rows; ++i) {
-                    float* cRow = o.c + (i0 + i) * o.ldc + j0;
-                    for (std::int64_t j = 0; j < cols; ++j)
-                        cRow[j] = accumulate ? cRow[j] + sums[i * kDotColumns + j] : sums[i * kDotColumns + j];
-                }
+    // The whole k in one pass: blocking k to keep Bᵀ and the A tile in L1 was slower in place
+    // (m = 500, k = 784, n = 8: best 60 against 74 GFLOP/s), the A rows then being read in pieces.
+    for (std::int64_t i0 = rowBegin; i0 < rowEnd; i0 += kDotRows) {
+        const std::int64_t rows = std::min<std::int64_t>(kDotRows, rowEnd - i0);
+        for (int i = 0; i < kDotRows; ++i) aRows[i] = o.a + (i0 + std::min<std::int64_t>(i, rows - 1)) * o.lda;
+        for (std::int64_t j0 = 0; j0 < n; j0 += kDotColumns) {
+            const std::int64_t cols = std::min<std::int64_t>(kDotColumns, n - j0);
+            for (int j = 0; j < kDotColumns; ++j) btRows[j] = bt + (j0 + std::min<std::int64_t>(j, cols - 1)) * ldbt;
+            dot.run(k, aRows, btRows, sums);
+            for (std::int64_t i = 0; i < rows; ++i) {
+                float* cRow = o.c + (i0 + i) * o.ldc + j0;
+                for (std::int64_t j = 0; j < cols; ++j)
+                    cRow[j] = o.accumulate ? cRow[j] + sums[i * kDotColumns + j] : sums[i * kDotColumns + j];
             }
         }
     }

@@ -1,6 +1,6 @@
-// The float32 forward pass. Every product runs on ks::matmul::sgemm with op(B) = Wᵀ read in place
-// (Trans::Yes on the out×in weight, no copy); the bias and a following ReLU are applied in one pass
-// over each block of rows right after its GEMM wrote it. Convolutions run through core/conv's
+// The float32 forward pass. Fully connected layers multiply by Wᵀ packed once per call
+// (matmul::sgemmPacked); the bias and a following ReLU are applied in one pass over each block of
+// rows right after its GEMM wrote it. Convolutions run through core/conv's
 // registry (options.convAlgorithm); a ReLU before a max-pool is applied after it (relu∘max = max∘relu,
 // on a quarter of the values).
 //
@@ -9,11 +9,10 @@
 // low-rank, with their ReLUs, up to the log-softmax) goes through depth-first instead: each thread
 // takes its block of rows through the whole run, without waiting for the other between layers.
 // When every weight matrix of the run is small (the low-rank layers' factors), the block is taken
-// through in tiles of rows whose widest activation fits in L2: the rank-16 network's 512-wide
-// hidden layer otherwise went to memory and back between its two GEMMs and the ReLU (4 MB each
-// way). Large weights (a dense 784×512 layer) keep whole blocks: each GEMM packs its weights once
-// per call, and tiles would repeat that (measured: 28–32 ms for the dense network on whole blocks,
-// 38–46 ms on tiles of 64 or 256 rows).
+// through in tiles of rows whose widest output fits in L2: the rank-16 network's 512-wide hidden
+// layer otherwise went to memory and back between its two GEMMs and the ReLU (4 MB each way). The
+// weights are packed once per call (sgemmPacked) for every thread and tile. Large weights (a dense
+// 784×512 layer, 1.6 MB) keep whole blocks: a tile of rows would stream all of them from L3 again.
 #include <omp.h>
 
 #include <algorithm>
@@ -81,12 +80,12 @@ std::int64_t weightFloats(const Layer& l) {
     return l.kind == LayerKind::LowRankLinear ? std::int64_t(l.down.size() + l.up.size()) : std::int64_t(l.weight.size());
 }
 
-/// Weights up to this size are cheap to pack again for every tile of rows (the rank-64 factors of
-/// fc1 are 64·(784 + 512) = 83k floats; fc1 itself 401k).
+/// Weights up to this size stay in L2 from one tile of rows to the next (the rank-64 factors of fc1
+/// are 64·(784 + 512) = 83k floats, 332 KB; fc1 itself is 401k).
 constexpr std::int64_t kTileableWeightFloats = 96 * 1024;
-/// A tile's widest output is kept under this (L2 is 512 KiB per Zen 3 core; the tile's input,
-/// outputs and the weights share it).
-constexpr std::int64_t kTileBytes = 128 * 1024;
+/// A tile's widest output is kept under this (L2 is 512 KiB per Zen 3 core): 120 rows of 512. Per-call
+/// costs (packing a partial micro-tile, writing C after a short k loop) made 60-row tiles slower.
+constexpr std::int64_t kTileBytes = 256 * 1024;
 
 /// The end of the run of fully connected layers that starts at `first` (a product): products, a
 /// ReLU right after a product (fused into it), and a final log-softmax.

@@ -119,13 +119,13 @@ private Q_SLOTS:
     }
 
     void fullyConnectedAgainstDoubleReference_data() {
-        // Small weights are run in tiles of rows (48 here: the 600-wide layer), large ones (fc1 of
+        // Small weights are run in tiles of rows (108 here: the 600-wide layer), large ones (fc1 of
         // 300×400) in one block per thread: row counts around the tile and the micro-tiles (6, 4).
         QTest::addColumn<QString>("network");
         QTest::addColumn<int>("rows");
         QTest::addColumn<int>("threads");
         for (const char* network : {"tiled", "tiled low-rank", "whole blocks"})
-            for (int rows : {1, 5, 47, 48, 49, 97, 200})
+            for (int rows : {1, 5, 107, 108, 109, 217, 450})
                 for (int threads : {1, 2})
                     QTest::addRow("%s, %d rows, %d threads", network, rows, threads) << QString(network) << rows << threads;
     }

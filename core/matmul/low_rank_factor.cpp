@@ -107,10 +107,9 @@ LowRankFactor LowRankFactor::randomizedSvd(std::span<const float> a, std::int64_
 
 void LowRankFactor::setFactors(const double* left, const double* right) {
     left_.assign(left, left + rows_ * rank_);
-    leftTransposed_.resize(left_.size());
-    for (std::int64_t i = 0; i < rows_; ++i)
-        for (std::int64_t j = 0; j < rank_; ++j) leftTransposed_[static_cast<std::size_t>(j * rows_ + i)] = left_[static_cast<std::size_t>(i * rank_ + j)];
     right_.assign(right, right + rank_ * cols_);
+    leftPacked_ = PackedB(Trans::No, rows_, rank_, left_.data(), rank_);
+    rightPacked_ = PackedB(Trans::No, rank_, cols_, right_.data(), cols_);
 }
 
 double LowRankFactor::predictedFrobeniusError() const {
@@ -139,10 +138,8 @@ void LowRankFactor::multiplyFromLeft(const float* x, std::int64_t xRows, float* 
     const bool serial = flopsFromLeft(xRows) < 2.0e6;
     float* t = workspace.data();
     parallelBlocks(xRows, serial ? xRows : 8, [&](std::int64_t r0, std::int64_t r1) {
-        sgemm(Trans::No, Trans::Yes, r1 - r0, rank_, rows_, x + r0 * rows_, rows_, leftTransposed_.data(), rows_, t + r0 * rank_,
-              rank_, false, 1);
-        sgemm(Trans::No, Trans::No, r1 - r0, cols_, rank_, t + r0 * rank_, rank_, right_.data(), cols_,
-              out + r0 * cols_, cols_, false, 1);
+        sgemmPacked(r1 - r0, x + r0 * rows_, rows_, leftPacked_, t + r0 * rank_, rank_);
+        sgemmPacked(r1 - r0, t + r0 * rank_, rank_, rightPacked_, out + r0 * cols_, cols_);
     });
 }
 

@@ -7,6 +7,8 @@
 #include <span>
 #include <vector>
 
+#include "matmul/gemm.hpp"
+
 namespace ks::matmul {
 
 class LowRankFactor {
@@ -52,9 +54,9 @@ private:
     std::int64_t rows_ = 0, cols_ = 0, rank_ = 0;
     bool exact_ = true;
     std::vector<float> left_, right_;
-    /// Lᵀ (rank×rows): X·L reads it in place as op(B), so the product packs nothing; at low rank that
-    /// takes sgemm's dot-product path, whose rows run along k.
-    std::vector<float> leftTransposed_;
+    /// L and R packed once for sgemmPacked: X·L and T·R pack nothing per call (at rank 64, packing
+    /// L again was 5 % of the product).
+    PackedB leftPacked_, rightPacked_;
     std::vector<double> singularValues_;
 };
 

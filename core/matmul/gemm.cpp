@@ -112,12 +112,18 @@ void packB(const Operands& o, std::int64_t p0, std::int64_t kc, std::int64_t j0,
 
 /// Slivers of mr rows of op(A)(i0 … i0+mc, p0 … p0+kc): sliver s holds A(s·mr + i, p) at
 /// out[s·mr·kc + p·mr + i], zero beyond row mc.
-void packA(const Operands& o, std::int64_t i0, std::int64_t mc, std::int64_t p0, std::int64_t kc, int mr, float* out) {
+void packA(const Operands& o, std::int64_t i0, std::int64_t mc, std::int64_t p0, std::int64_t kc, const GemmKernel& micro,
+           float* out) {
+    const int mr = micro.mr;
     for (std::int64_t s = 0; s < mc; s += mr) {
         const std::int64_t height = std::min<std::int64_t>(mr, mc - s);
         float* dst = out + s * kc;
         if (o.transA == Trans::No) {  // A stored m×k: read the sliver's rows side by side
             const float* src = o.a + (i0 + s) * o.lda + p0;
+            if (height == mr) {
+                micro.packRows(kc, src, o.lda, dst);
+                continue;
+            }
             for (std::int64_t p = 0; p < kc; ++p, dst += mr) {
                 for (std::int64_t i = 0; i < height; ++i) dst[i] = src[i * o.lda + p];
                 for (std::int64_t i = height; i < mr; ++i) dst[i] = 0.0f;
@@ -194,8 +200,8 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
             for (std::int64_t ic = rowBegin; ic < rowEnd; ic += kMc) {
                 const std::int64_t mc = std::min(kMc, rowEnd - ic);
                 const std::int64_t fullRows = mc / mr * mr;
-                if (!directA) packA(o, ic, mc, pc, kc, mr, packedA);
-                else if (fullRows < mc) packA(o, ic + fullRows, mc - fullRows, pc, kc, mr, packedA);
+                if (!directA) packA(o, ic, mc, pc, kc, micro, packedA);
+                else if (fullRows < mc) packA(o, ic + fullRows, mc - fullRows, pc, kc, micro, packedA);
                 for (std::int64_t jr = 0; jr < nc; jr += nr) {
                     const std::int64_t width = std::min<std::int64_t>(nr, nc - jr);
                     const float* bSliver = packedB + jr * kc;

@@ -33,11 +33,16 @@ namespace ks::matmul::kernel {
 using MicroKernel = void (*)(std::int64_t k, const float* a, std::int64_t rowStride, std::int64_t colStride,
                              const float* b, float* c, std::int64_t ldc, bool accumulate);
 
+/// Packs a whole sliver of mr rows of a row-major A (row i at a + i·lda) over k columns into the
+/// layout the micro-kernel reads: A(i, p) at out[p·mr + i].
+using PackRows = void (*)(std::int64_t k, const float* a, std::int64_t lda, float* out);
+
 struct GemmKernel {
     const char* name;  ///< e.g. "avx2-fma 6x16"
     int mr;            ///< rows of the C tile
     int nr;            ///< columns of the C tile
     MicroKernel run;
+    PackRows packRows;
 };
 
 const GemmKernel& wideKernel();

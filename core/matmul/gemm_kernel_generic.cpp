@@ -35,6 +35,12 @@ void genericDot(std::int64_t k, const float* const* aRows, const float* const* b
         }
 }
 
+template <int MR>
+void genericPackRows(std::int64_t k, const float* a, std::int64_t lda, float* out) {
+    for (std::int64_t p = 0; p < k; ++p)
+        for (int i = 0; i < MR; ++i) out[p * MR + i] = a[i * lda + p];
+}
+
 }  // namespace
 
 const DotKernel& dotKernel() {
@@ -43,12 +49,12 @@ const DotKernel& dotKernel() {
 }
 
 const GemmKernel& wideKernel() {
-    static const GemmKernel kernel{"generic 4x16", 4, 16, &genericKernel<4, 16>};
+    static const GemmKernel kernel{"generic 4x16", 4, 16, &genericKernel<4, 16>, &genericPackRows<4>};
     return kernel;
 }
 
 const GemmKernel& narrowKernel() {
-    static const GemmKernel kernel{"generic 4x8", 4, 8, &genericKernel<4, 8>};
+    static const GemmKernel kernel{"generic 4x8", 4, 8, &genericKernel<4, 8>, &genericPackRows<4>};
     return kernel;
 }
 

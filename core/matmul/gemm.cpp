@@ -85,7 +85,15 @@ struct Operands {
     float* c;
     std::int64_t ldc;
     bool accumulate;
+    const Epilogue* post = nullptr;  ///< applied with the last depth block
 };
+
+/// One element of C's epilogue, for the paths that write C outside the micro-kernels.
+inline float applyEpilogue(float v, const Epilogue* post, std::int64_t j) {
+    if (!post) return v;
+    if (post->bias) v += post->bias[j];
+    return post->relu && v < 0.0f ? 0.0f : v;  // NaN stays NaN, as in PyTorch's relu
+}
 
 /// Slivers of nr columns of op(B)(p0 … p0+kc, j0 … j0+nc): sliver s holds B(p, s·nr + j) at
 /// out[s·kc·nr + p·nr + j], zero beyond column nc.
@@ -189,6 +197,7 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
         for (std::int64_t pc = 0; pc < k; pc += kKc) {
             const std::int64_t kc = std::min(kKc, k - pc);
             const bool accumulate = o.accumulate || pc > 0;
+            const Epilogue* post = pc + kc == k ? o.post : nullptr;
             const std::int64_t sBegin = slivers * team.index / team.size, sEnd = slivers * (team.index + 1) / team.size;
             if (prepacked) {
                 packedB = const_cast<float*>(prepacked + panelOffset(jc, pc, k, slivers * nr));
@@ -218,13 +227,18 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
                         }
                         float* cTile = o.c + (ic + ir) * o.ldc + jc + jr;
                         if (height == mr && width == nr) {
-                            micro.run(kc, aSliver, rowStride, colStride, bSliver, cTile, o.ldc, accumulate);
+                            const kernel::TileEpilogue tilePost{post && post->bias ? post->bias + jc + jr : nullptr,
+                                                                post && post->relu};
+                            micro.run(kc, aSliver, rowStride, colStride, bSliver, cTile, o.ldc, accumulate,
+                                      post ? &tilePost : nullptr);
                             continue;
                         }
-                        micro.run(kc, aSliver, rowStride, colStride, bSliver, tile, nr, false);
+                        micro.run(kc, aSliver, rowStride, colStride, bSliver, tile, nr, false, nullptr);
                         for (std::int64_t i = 0; i < height; ++i)
-                            for (std::int64_t j = 0; j < width; ++j)
-                                cTile[i * o.ldc + j] = accumulate ? cTile[i * o.ldc + j] + tile[i * nr + j] : tile[i * nr + j];
+                            for (std::int64_t j = 0; j < width; ++j) {
+                                const float v = accumulate ? cTile[i * o.ldc + j] + tile[i * nr + j] : tile[i * nr + j];
+                                cTile[i * o.ldc + j] = applyEpilogue(v, post, jc + jr + j);
+                            }
                     }
                 }
             }
@@ -266,8 +280,10 @@ void dotGemm(const Operands& o, std::int64_t rowBegin, std::int64_t rowEnd, std:
             dot.run(k, aRows, btRows, sums);
             for (std::int64_t i = 0; i < rows; ++i) {
                 float* cRow = o.c + (i0 + i) * o.ldc + j0;
-                for (std::int64_t j = 0; j < cols; ++j)
-                    cRow[j] = o.accumulate ? cRow[j] + sums[i * kDotColumns + j] : sums[i * kDotColumns + j];
+                for (std::int64_t j = 0; j < cols; ++j) {
+                    const float v = o.accumulate ? cRow[j] + sums[i * kDotColumns + j] : sums[i * kDotColumns + j];
+                    cRow[j] = applyEpilogue(v, o.post, j0 + j);
+                }
             }
         }
     }
@@ -381,7 +397,7 @@ PackedB::PackedB(Trans transB, std::int64_t k, std::int64_t n, const float* b, s
 }
 
 void sgemmPacked(std::int64_t m, const float* a, std::int64_t lda, const PackedB& b, float* c, std::int64_t ldc,
-                 bool accumulate) {
+                 bool accumulate, const Epilogue& post) {
     using std::to_string;
     const std::int64_t n = b.n(), k = b.k();
     check(m >= 0, [&] { return "negative size m=" + to_string(m); });
@@ -389,11 +405,15 @@ void sgemmPacked(std::int64_t m, const float* a, std::int64_t lda, const PackedB
     check(ldc >= n, [&] { return "ldc=" + to_string(ldc) + " is less than n=" + to_string(n); });
     check((a || m * k == 0) && (c || m * n == 0), [] { return std::string("null pointer for a non-empty matrix"); });
     if (m == 0 || n == 0) return;
+    const bool hasEpilogue = post.bias || post.relu;
     if (k == 0) {
         if (!accumulate) zeroRows(c, ldc, m, n);
+        if (hasEpilogue)
+            for (std::int64_t i = 0; i < m; ++i)
+                for (std::int64_t j = 0; j < n; ++j) c[i * ldc + j] = applyEpilogue(c[i * ldc + j], &post, j);
         return;
     }
-    Operands o{Trans::No, Trans::Yes, a, lda, b.data_.data(), k, c, ldc, accumulate};
+    Operands o{Trans::No, Trans::Yes, a, lda, b.data_.data(), k, c, ldc, accumulate, hasEpilogue ? &post : nullptr};
     if (b.dot_) return dotGemm(o, 0, m, n, k);
     gemmOnTeam(o, m, n, k, nullptr, Team{}, b.data_.data());
 }

@@ -19,6 +19,13 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
            std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate = false,
            int threads = 0);
 
+/// Applied to C by sgemmPacked once the product is complete, while each tile is still in registers
+/// (a layer's bias and ReLU, without another pass over C): C(i, j) += bias[j], then max(C, 0).
+struct Epilogue {
+    const float* bias = nullptr;  ///< n values, or null
+    bool relu = false;
+};
+
 /// op(B) (k×n) packed once in the layout sgemm's kernels read, for a B that many products share (a
 /// layer's weights, multiplied by tile after tile of activations): sgemmPacked then packs nothing.
 class PackedB {
@@ -30,16 +37,18 @@ public:
     std::int64_t n() const { return n_; }
 
 private:
-    friend void sgemmPacked(std::int64_t, const float*, std::int64_t, const PackedB&, float*, std::int64_t, bool);
+    friend void sgemmPacked(std::int64_t, const float*, std::int64_t, const PackedB&, float*, std::int64_t, bool,
+                            const Epilogue&);
     std::int64_t k_ = 0, n_ = 0;
     bool dot_ = false;         ///< stored as Bᵀ for the dot-product kernel (narrow products)
     std::vector<float> data_;  ///< otherwise the panels of sgemm's packing, in (column block, depth block) order
 };
 
-/// C (m×n) [+]= A·op(B) with A row-major (m×k, lda ≥ k) and op(B) packed; on the calling thread
-/// (callers split the rows of A between threads). Same results as sgemm, bit for bit.
+/// C (m×n) [+]= A·op(B) with A row-major (m×k, lda ≥ k) and op(B) packed, then the epilogue; on
+/// the calling thread (callers split the rows of A between threads). Without an epilogue, the same
+/// results as sgemm, bit for bit.
 void sgemmPacked(std::int64_t m, const float* a, std::int64_t lda, const PackedB& b, float* c, std::int64_t ldc,
-                 bool accumulate = false);
+                 bool accumulate = false, const Epilogue& post = {});
 
 /// The micro-kernels sgemm was built with (e.g. "avx2-fma 6x16, 6x8"), for benchmark reports.
 const char* sgemmKernelName();

@@ -12,6 +12,8 @@
 //  - C is row-major with leading dimension ldc; the whole mr×nr tile is written (the driver passes
 //    a temporary tile at the edges). accumulate: C += product, otherwise C = product.
 //  - k ≥ 0 (k = 0 writes zeros, or leaves C as it is when accumulating).
+//  - then, when `post` is not null, the epilogue: C(i, j) += bias[j] (post->bias may be null) and
+//    C = max(C, 0) when post->relu; bias points at the tile's first column.
 //
 // Two shapes, so that narrow products (n ≤ 8: the factored layers' X·L at rank 8) do not spend half
 // the work on padding: `wide` (e.g. 6×16) for everything else, `narrow` (nr = 8).
@@ -30,8 +32,15 @@
 
 namespace ks::matmul::kernel {
 
+/// Applied to a tile of C once its product is complete (oneDNN's "post-ops", XNNPACK's clamping):
+/// the bias and ReLU of a layer, while the tile is still in registers.
+struct TileEpilogue {
+    const float* bias;  ///< per column of the tile, or null
+    bool relu;
+};
+
 using MicroKernel = void (*)(std::int64_t k, const float* a, std::int64_t rowStride, std::int64_t colStride,
-                             const float* b, float* c, std::int64_t ldc, bool accumulate);
+                             const float* b, float* c, std::int64_t ldc, bool accumulate, const TileEpilogue* post);
 
 /// Packs a whole sliver of mr rows of a row-major A (row i at a + i·lda) over k columns into the
 /// layout the micro-kernel reads: A(i, p) at out[p·mr + i].

@@ -54,15 +54,24 @@ inline void prefetchTile(const float* c, std::int64_t ldc, int width) {
     }
 }
 
-inline __m256 addTo(const float* c, __m256 value, bool accumulate) {
-    return accumulate ? _mm256_add_ps(_mm256_loadu_ps(c), value) : value;
+/// The value stored at c: the product, plus C when accumulating, then the epilogue (bias: the
+/// tile's 8 columns at this vector).
+inline __m256 finish(const float* c, __m256 value, bool accumulate, const TileEpilogue* post, const float* bias) {
+    if (accumulate) value = _mm256_add_ps(_mm256_loadu_ps(c), value);
+    if (post) {
+        if (bias) value = _mm256_add_ps(value, _mm256_loadu_ps(bias));
+        // max(0, v) returns its second operand for NaN: a NaN stays NaN, as in PyTorch's relu.
+        if (post->relu) value = _mm256_max_ps(_mm256_setzero_ps(), value);
+    }
+    return value;
 }
 
 // Named accumulators rather than an array: GCC does not keep an array of __m256 in registers and
 // would store all twelve to the stack on every k step (half the speed).
 
 template <class A>
-inline void loop6x16(std::int64_t k, A a, const float* b, float* c, std::int64_t ldc, bool accumulate) {
+inline void loop6x16(std::int64_t k, A a, const float* b, float* c, std::int64_t ldc, bool accumulate,
+                     const TileEpilogue* post) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
@@ -88,14 +97,16 @@ inline void loop6x16(std::int64_t k, A a, const float* b, float* c, std::int64_t
         c51 = _mm256_fmadd_ps(av, b1, c51);
     }
     const __m256 rows[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    const float* bias = post ? post->bias : nullptr;
     for (int i = 0; i < kMr; ++i, c += ldc) {
-        _mm256_storeu_ps(c, addTo(c, rows[i][0], accumulate));
-        _mm256_storeu_ps(c + 8, addTo(c + 8, rows[i][1], accumulate));
+        _mm256_storeu_ps(c, finish(c, rows[i][0], accumulate, post, bias));
+        _mm256_storeu_ps(c + 8, finish(c + 8, rows[i][1], accumulate, post, bias ? bias + 8 : nullptr));
     }
 }
 
 template <class A>
-inline void loop6x8(std::int64_t k, A a, const float* b, float* c, std::int64_t ldc, bool accumulate) {
+inline void loop6x8(std::int64_t k, A a, const float* b, float* c, std::int64_t ldc, bool accumulate,
+                    const TileEpilogue* post) {
     // e: even p, o: odd p (two independent chains per row).
     __m256 e0 = _mm256_setzero_ps(), e1 = e0, e2 = e0, e3 = e0, e4 = e0, e5 = e0;
     __m256 o0 = e0, o1 = e0, o2 = e0, o3 = e0, o4 = e0, o5 = e0;
@@ -127,19 +138,20 @@ inline void loop6x8(std::int64_t k, A a, const float* b, float* c, std::int64_t 
     }
     const __m256 rows[kMr] = {_mm256_add_ps(e0, o0), _mm256_add_ps(e1, o1), _mm256_add_ps(e2, o2),
                               _mm256_add_ps(e3, o3), _mm256_add_ps(e4, o4), _mm256_add_ps(e5, o5)};
-    for (int i = 0; i < kMr; ++i, c += ldc) _mm256_storeu_ps(c, addTo(c, rows[i], accumulate));
+    const float* bias = post ? post->bias : nullptr;
+    for (int i = 0; i < kMr; ++i, c += ldc) _mm256_storeu_ps(c, finish(c, rows[i], accumulate, post, bias));
 }
 
 void kernel6x16(std::int64_t k, const float* a, std::int64_t rowStride, std::int64_t colStride, const float* b,
-                float* c, std::int64_t ldc, bool accumulate) {
+                float* c, std::int64_t ldc, bool accumulate, const TileEpilogue* post) {
     prefetchTile(c, ldc, 16);
-    withAccess(a, rowStride, colStride, [&](auto access) { loop6x16(k, access, b, c, ldc, accumulate); });
+    withAccess(a, rowStride, colStride, [&](auto access) { loop6x16(k, access, b, c, ldc, accumulate, post); });
 }
 
 void kernel6x8(std::int64_t k, const float* a, std::int64_t rowStride, std::int64_t colStride, const float* b,
-               float* c, std::int64_t ldc, bool accumulate) {
+               float* c, std::int64_t ldc, bool accumulate, const TileEpilogue* post) {
     prefetchTile(c, ldc, 8);
-    withAccess(a, rowStride, colStride, [&](auto access) { loop6x8(k, access, b, c, ldc, accumulate); });
+    withAccess(a, rowStride, colStride, [&](auto access) { loop6x8(k, access, b, c, ldc, accumulate, post); });
 }
 
 /// Σ of each of four vectors, as the four lanes of one.

@@ -11,7 +11,7 @@ namespace {
 
 template <int MR, int NR>
 void genericKernel(std::int64_t k, const float* a, std::int64_t rowStride, std::int64_t colStride, const float* b,
-                   float* c, std::int64_t ldc, bool accumulate) {
+                   float* c, std::int64_t ldc, bool accumulate, const TileEpilogue* post) {
     float acc[MR][NR] = {};
     for (std::int64_t p = 0; p < k; ++p) {
         const float* bRow = b + p * NR;
@@ -22,7 +22,12 @@ void genericKernel(std::int64_t k, const float* a, std::int64_t rowStride, std::
     }
     for (int i = 0; i < MR; ++i) {
         float* row = c + i * ldc;
-        for (int j = 0; j < NR; ++j) row[j] = accumulate ? row[j] + acc[i][j] : acc[i][j];
+        for (int j = 0; j < NR; ++j) {
+            float v = accumulate ? row[j] + acc[i][j] : acc[i][j];
+            if (post && post->bias) v += post->bias[j];
+            if (post && post->relu && v < 0.0f) v = 0.0f;  // NaN stays NaN
+            row[j] = v;
+        }
     }
 }
 

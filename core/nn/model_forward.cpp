@@ -1,6 +1,5 @@
 // The float32 forward pass. Fully connected layers multiply by Wᵀ packed once per call
-// (matmul::sgemmPacked); the bias and a following ReLU are applied in one pass over each block of
-// rows right after its GEMM wrote it. Convolutions run through core/conv's
+// (matmul::sgemmPacked), with the bias and a following ReLU in the GEMM's epilogue. Convolutions run through core/conv's
 // registry (options.convAlgorithm); a ReLU before a max-pool is applied after it (relu∘max = max∘relu,
 // on a quarter of the values).
 //
@@ -164,14 +163,15 @@ void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t l
                 if (!isProduct(l.kind)) continue;  // a ReLU, applied with the product before it
                 float* z = k == lastProduct ? y + t0 * outWidth : buffers[next];
                 const auto& [weights, up] = packed[k - first];
+                // The bias and a following ReLU in the GEMM's epilogue, while each tile is in registers.
+                const matmul::Epilogue post{l.bias.size() ? l.bias.data() : nullptr,
+                                            k + 1 < last && layers[k + 1].kind == LayerKind::ReLU};
                 if (l.kind == LayerKind::Linear) {
-                    matmul::sgemmPacked(m, in, inWidth, weights, z, out);
+                    matmul::sgemmPacked(m, in, inWidth, weights, z, out, false, post);
                 } else {
                     matmul::sgemmPacked(m, in, inWidth, weights, hidden, l.rank());
-                    matmul::sgemmPacked(m, hidden, l.rank(), up, z, out);
+                    matmul::sgemmPacked(m, hidden, l.rank(), up, z, out, false, post);
                 }
-                const bool relu = k + 1 < last && layers[k + 1].kind == LayerKind::ReLU;
-                detail::biasActivation(z, m, out, out, l.bias.size() ? l.bias.data() : nullptr, relu);
                 if (observe)
                     (*observe)(k, {in, static_cast<std::size_t>(m * inWidth)},
                                {hidden, l.kind == LayerKind::LowRankLinear ? static_cast<std::size_t>(m * l.rank()) : 0});

@@ -6,7 +6,9 @@
 // and C starts as NaN when not accumulating (every element must be written).
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -137,26 +139,36 @@ private slots:
         QTest::addColumn<qint64>("n");
         QTest::addColumn<qint64>("k");
         QTest::addColumn<bool>("accumulate");
+        QTest::addColumn<bool>("bias");
+        QTest::addColumn<bool>("relu");
         // The dot-product path (n ≤ 12, k ≥ 32), the narrow and wide kernels, several depth blocks
         // (KC = 256) and column blocks (NC = 4096), edges of every tile; both layouts of B.
         const Case shapes[] = {{0, 5, 40}, {5, 0, 40}, {7, 5, 0},     {1, 1, 1},    {13, 3, 31},   {13, 3, 32},
                                {9, 12, 700}, {9, 13, 700}, {25, 8, 20}, {61, 17, 513}, {3, 4100, 7}, {50, 64, 260}};
         for (const Case& c : shapes)
             for (Trans tb : {Trans::No, Trans::Yes})
-                for (bool accumulate : {false, true}) {
-                    const QByteArray name = QByteArray(transName(tb)) + " " + QByteArray::number(c.m) + "x" +
-                                            QByteArray::number(c.n) + "x" + QByteArray::number(c.k) + (accumulate ? " acc" : "");
-                    QTest::newRow(name.constData()) << int(tb) << qint64(c.m) << qint64(c.n) << qint64(c.k) << accumulate;
-                }
+                for (bool accumulate : {false, true})
+                    for (int post = 0; post < 4; ++post) {
+                        const bool bias = post & 1, relu = post & 2;
+                        const QByteArray name = QByteArray(transName(tb)) + " " + QByteArray::number(c.m) + "x" +
+                                                QByteArray::number(c.n) + "x" + QByteArray::number(c.k) +
+                                                (accumulate ? " acc" : "") + (bias ? " bias" : "") + (relu ? " relu" : "");
+                        QTest::newRow(name.constData())
+                            << int(tb) << qint64(c.m) << qint64(c.n) << qint64(c.k) << accumulate << bias << relu;
+                    }
     }
 
     void packedMatchesSgemmBitForBit() {
         // sgemmPacked runs the same kernels on the same panels as a one-thread sgemm: not close, equal.
+        // Its epilogue adds the bias to the finished sum and clamps, as a second pass in float would;
+        // a NaN row of A checks that ReLU keeps NaN (as PyTorch's does).
         QFETCH(int, transB);
         QFETCH(qint64, m);
         QFETCH(qint64, n);
         QFETCH(qint64, k);
         QFETCH(bool, accumulate);
+        QFETCH(bool, bias);
+        QFETCH(bool, relu);
         const Trans tb = Trans(transB);
         const std::int64_t lda = k + 3, ldb = (tb == Trans::No ? n : k) + 2, ldc = n + 1;
         std::mt19937_64 rng(static_cast<std::uint64_t>(m * 131 + n * 17 + k));
@@ -166,14 +178,26 @@ private slots:
             for (float& x : v) x = normal(rng);
             return v;
         };
-        const std::vector<float> a = random(m * lda), b = random((tb == Trans::No ? k : n) * ldb), c0 = random(m * ldc);
+        std::vector<float> a = random(m * lda);
+        const std::vector<float> b = random((tb == Trans::No ? k : n) * ldb), c0 = random(m * ldc), biasValues = random(n);
+        if (m > 2 && k > 0) a[static_cast<std::size_t>(2 * lda)] = kNaN;
         std::vector<float> expected = c0, got = c0;
         sgemm(Trans::No, tb, m, n, k, a.data(), lda, b.data(), ldb, expected.data(), ldc, accumulate, 1);
+        for (std::int64_t i = 0; i < m; ++i)
+            for (std::int64_t j = 0; j < n; ++j) {
+                float& v = expected[static_cast<std::size_t>(i * ldc + j)];
+                if (bias) v += biasValues[static_cast<std::size_t>(j)];
+                if (relu && v < 0.0f) v = 0.0f;
+            }
         const PackedB packed(tb, k, n, b.data(), ldb);
         QCOMPARE(packed.k(), k);
         QCOMPARE(packed.n(), n);
-        sgemmPacked(m, a.data(), lda, packed, got.data(), ldc, accumulate);
-        QVERIFY(got == expected);  // also: the padding columns of C (j ≥ n) untouched on both sides
+        sgemmPacked(m, a.data(), lda, packed, got.data(), ldc, accumulate, Epilogue{bias ? biasValues.data() : nullptr, relu});
+        // Equal, NaN where NaN (also: the padding columns of C, j ≥ n, untouched on both sides).
+        QVERIFY(std::equal(got.begin(), got.end(), expected.begin(), [](float x, float y) {
+            return std::memcmp(&x, &y, sizeof x) == 0 || (std::isnan(x) && std::isnan(y));
+        }));
+        if (m > 2 && k > 0 && n > 0) QVERIFY(std::isnan(got[static_cast<std::size_t>(2 * ldc)]));
     }
 
     void packedBadArgumentsAreNamed() {

@@ -74,7 +74,7 @@ struct ForwardBuffers {
 
 bool isProduct(LayerKind kind) { return kind == LayerKind::Linear || kind == LayerKind::LowRankLinear; }
 
-/// Floats a product's GEMMs pack per call (its weights).
+/// Floats of a product's weights.
 std::int64_t weightFloats(const Layer& l) {
     return l.kind == LayerKind::LowRankLinear ? std::int64_t(l.down.size() + l.up.size()) : std::int64_t(l.weight.size());
 }

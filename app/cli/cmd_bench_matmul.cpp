@@ -1,6 +1,8 @@
 // `kernelscope-cli bench matmul`: the methods on one shape, dense measured in the same run as the
 // baseline; the low-rank rows time the factored product alone (B's SVD made once, beforehand).
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -52,18 +54,21 @@ KS_CLI_COMMAND(benchMatmulCommand) {
     c.summary = "Time matmul methods on a shape against dense (median of repeats, GFLOP/s, speed-ups)";
     c.details =
         "--shape M,K,N: C (M×N) = A (M×K) · B (K×N), data uniform[-1, 1]. `dense` (sgemm, float32) is\n"
-        "always measured first, in the same run, as the baseline. `svd` rows factor B once at each --rank\n"
+        "the baseline, measured in the same run: in each of --rounds rounds every method is timed once,\n"
+        "dense first. `svd` rows factor B once at each --rank\n"
         "(truncated SVD, not timed: as for a layer's weights, offline) and time the factored product\n"
         "(A·L)·R alone: 2·M·r·(K + N) FLOPs. Other methods (naive, log, lns-*) time the whole method.\n"
         "CSV columns: method,rank,median_ms,gflops,flop_model_speedup,measured_speedup where gflops counts\n"
         "the method's own FLOPs, flop_model_speedup = dense FLOPs / method FLOPs and measured_speedup =\n"
-        "dense time / method time. A method that cannot run the shape is reported with its reason.";
+        "the median over rounds of dense time / method time (each a median of repeats), median_ms the\n"
+        "median over rounds. A method that cannot run the shape is reported with its reason.";
     c.options = {{"shape", "M,K,N", "the product", true, ""},
                  {"rank", "R[,R...]", "ranks of B's factorisation for the svd rows", false, "8,16,32,64"},
                  {"methods", "LIST", "methods besides dense (comma-separated)", false, "svd"},
                  {"threads", "T", "threads of the float32 products (default: OpenMP's, all cores)", false, ""},
                  {"dense-threading", "split|eigen", "split: sgemm, one block of C per thread; eigen: Eigen's OpenMP GEMM (baseline)", false, "split"},
-                 {"min-seconds", "S", "measure each method at least this long", false, "0.5"},
+                 {"min-seconds", "S", "measure each method at least this long per round", false, "0.2"},
+                 {"rounds", "N", "rounds of measurement, every method once per round, dense first", false, "3"},
                  {"csv", "FILE", "write method,rank,median_ms,gflops,flop_model_speedup,measured_speedup", false, ""}};
     for (auto& o : ks::cli::matmulMethodOptions()) c.options.push_back(o);
     c.run = [](const ks::cli::Args& args) {
@@ -96,59 +101,85 @@ KS_CLI_COMMAND(benchMatmulCommand) {
         ks::matmul::MatmulOptions options = ks::cli::matmulOptionsFromArgs(args);
         ks::TimingOptions timing;
         timing.minSeconds = args.getDouble("min-seconds");
+        const int rounds = static_cast<int>(args.getInt("rounds", 1, 1000));
 
         const ks::TensorF a = uniformMatrix(m, k, 1), b = uniformMatrix(k, n, 2);
         ks::TensorF out({m, n});
         const ks::matmul::MatmulProblem dense{m, k, n, std::nullopt, std::nullopt};
 
-        ks::cli::Table table{{"method", "rank", "median ms", "min ms", "GFLOP/s", "FLOP-model speed-up", "measured speed-up",
-                              "of model"},
-                             {}};
-        ks::cli::Table csv{{"method", "rank", "median_ms", "gflops", "flop_model_speedup", "measured_speedup"}, {}};
-        // The text table adds the fastest repeat: on a shared machine it shows what the code can do.
-        auto addRow = [&](const std::string& method, const std::string& rank, const ks::TimingResult& t, double flops,
-                          double modelSpeedup, double measuredSpeedup) {
-            const double seconds = t.medianSeconds;
-            table.rows.push_back({method, rank, format("%.4f", seconds * 1e3), format("%.4f", t.minSeconds * 1e3),
-                                  format("%.1f", flops / seconds * 1e-9),
-                                  format("%.2f", modelSpeedup), format("%.2f", measuredSpeedup),
-                                  format("%.0f %%", 100 * measuredSpeedup / modelSpeedup)});
-            csv.rows.push_back({method, rank, format("%.6f", seconds * 1e3), format("%.3f", flops / seconds * 1e-9),
-                                format("%.4f", modelSpeedup), format("%.4f", measuredSpeedup)});
+        // Everything to time, dense first. svd's factorisations are made here, untimed (offline, as
+        // for a layer's weights); an unsupported method is reported with its reason.
+        struct Contender {
+            std::string method, rank;
+            double flops;
+            std::function<void()> run;
         };
-
-        const ks::TimingResult denseTiming =
-            ks::measure([&] { ks::matmul::denseGemm(m, k, n, a.data(), b.data(), out.data()); }, timing);
-        const double denseSeconds = denseTiming.medianSeconds;
-        addRow("dense", "none", denseTiming, dense.denseFlops(), 1.0, 1.0);
-
+        std::vector<Contender> contenders{
+            {"dense", "none", dense.denseFlops(), [&] { ks::matmul::denseGemm(m, k, n, a.data(), b.data(), out.data()); }}};
+        std::vector<ks::matmul::LowRankFactor> factors;
+        factors.reserve(ranks.size());
+        std::vector<float> workspace;
         for (const auto& name : methods) {
             if (name == "dense") continue;
             const ks::matmul::MatmulMethod& method = ks::matmul::matmulMethod(name);
             if (name == "svd") {
                 for (std::int64_t r : ranks) {
-                    const ks::matmul::LowRankFactor factor =
-                        options.svd.algorithm == ks::matmul::SvdAlgorithm::Randomized
-                            ? ks::matmul::LowRankFactor::randomizedSvd(b.span(), k, n, r, options.svd.oversampling,
-                                                                       options.svd.powerIterations, options.svd.seed)
-                            : ks::matmul::LowRankFactor::truncatedSvd(b.span(), k, n, r);
-                    std::vector<float> workspace(static_cast<std::size_t>(m * factor.rank()));
-                    const ks::TimingResult t =
-                        ks::measure([&] { factor.multiplyFromLeft(a.data(), m, out.data(), workspace); }, timing);
-                    const double flops = factor.flopsFromLeft(m);
-                    addRow("svd", std::to_string(factor.rank()), t, flops, dense.denseFlops() / flops,
-                           denseSeconds / t.medianSeconds);
+                    factors.push_back(options.svd.algorithm == ks::matmul::SvdAlgorithm::Randomized
+                                          ? ks::matmul::LowRankFactor::randomizedSvd(b.span(), k, n, r, options.svd.oversampling,
+                                                                                     options.svd.powerIterations, options.svd.seed)
+                                          : ks::matmul::LowRankFactor::truncatedSvd(b.span(), k, n, r));
+                    const ks::matmul::LowRankFactor& factor = factors.back();
+                    workspace.resize(std::max(workspace.size(), static_cast<std::size_t>(m * factor.rank())));
+                    contenders.push_back({"svd", std::to_string(factor.rank()), factor.flopsFromLeft(m),
+                                          [&] { factor.multiplyFromLeft(a.data(), m, out.data(), workspace); }});
                 }
                 continue;
             }
             if (const std::string reason = method.supports(dense, options); !reason.empty()) {
-                table.rows.push_back({name, "none", "unsupported: " + reason, "", "", "", "", ""});
+                contenders.push_back({name, "unsupported: " + reason, 0, nullptr});
                 continue;
             }
-            const ks::TimingResult t =
-                ks::measure([&] { method.run(dense, a.span(), b.span(), out.span(), options); }, timing);
-            addRow(name, "none", t, method.flops(dense), dense.denseFlops() / method.flops(dense),
-                   denseSeconds / t.medianSeconds);
+            contenders.push_back({name, "none", method.flops(dense),
+                                  [&, name] { ks::matmul::matmulMethod(name).run(dense, a.span(), b.span(), out.span(), options); }});
+        }
+
+        // Rounds: every contender once per round, dense first; a method's speed-up is the median of
+        // its per-round ratios to dense, so that the machine getting slower or faster during the run
+        // (a shared one does) moves both sides of each ratio alike.
+        std::vector<std::vector<double>> medians(contenders.size()), ratios(contenders.size());
+        std::vector<double> fastest(contenders.size(), 1e300);
+        for (int round = 0; round < rounds; ++round)
+            for (std::size_t i = 0; i < contenders.size(); ++i) {
+                if (!contenders[i].run) continue;
+                const ks::TimingResult t = ks::measure(contenders[i].run, timing);
+                medians[i].push_back(t.medianSeconds);
+                fastest[i] = std::min(fastest[i], t.minSeconds);
+                ratios[i].push_back(medians[0].back() / t.medianSeconds);
+            }
+        auto median = [](std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+        };
+
+        ks::cli::Table table{{"method", "rank", "median ms", "min ms", "GFLOP/s", "FLOP-model speed-up", "measured speed-up",
+                              "of model"},
+                             {}};
+        ks::cli::Table csv{{"method", "rank", "median_ms", "gflops", "flop_model_speedup", "measured_speedup"}, {}};
+        for (std::size_t i = 0; i < contenders.size(); ++i) {
+            const Contender& entry = contenders[i];
+            if (!entry.run) {
+                table.rows.push_back({entry.method, "none", entry.rank, "", "", "", "", ""});
+                continue;
+            }
+            const double seconds = median(medians[i]), modelSpeedup = dense.denseFlops() / entry.flops;
+            const double measuredSpeedup = median(ratios[i]);
+            // The text table adds the fastest repeat: on a shared machine it shows what the code can do.
+            table.rows.push_back({entry.method, entry.rank, format("%.4f", seconds * 1e3), format("%.4f", fastest[i] * 1e3),
+                                  format("%.1f", entry.flops / seconds * 1e-9), format("%.2f", modelSpeedup),
+                                  format("%.2f", measuredSpeedup), format("%.0f %%", 100 * measuredSpeedup / modelSpeedup)});
+            csv.rows.push_back({entry.method, entry.rank, format("%.6f", seconds * 1e3),
+                                format("%.3f", entry.flops / seconds * 1e-9), format("%.4f", modelSpeedup),
+                                format("%.4f", measuredSpeedup)});
         }
 
         std::cout << "matmul (" << m << "×" << k << ")·(" << k << "×" << n << ")  " << format("%.3f", dense.denseFlops() * 1e-9)

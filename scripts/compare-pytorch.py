@@ -105,7 +105,7 @@ def matmul_round(cli, results):
         t = time_torch(lambda: torch.matmul(a, b))
         ranks = RANKS if name.startswith("1000") else [8]
         rows = run_cli(cli, ["bench", "matmul", "--shape", f"{m},{k},{n}", "--rank", ",".join(map(str, ranks)),
-                             "--min-seconds", "0.3"])
+                             "--min-seconds", "0.15", "--rounds", "2"])
         dense = next(row for row in rows if row["method"] == "dense")
         results.setdefault(f"dense {name}", []).append((t, float(dense["median_ms"]), "dense"))
         if name.startswith("1000"):

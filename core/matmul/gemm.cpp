@@ -10,14 +10,19 @@
 // Packing resolves the transposes and zero-pads the edges, so one micro-kernel (gemm_kernel.hpp)
 // serves every case. Narrow products (n ≤ kDirectMaxColumns) read A in place instead of packing it:
 // each element of A is then used by only a few column slivers, and copying it would cost about as
-// much as the multiply-adds it feeds (the factored layers' X·L with rank 8–64).
+// much as the multiply-adds it feeds (the factored layers' X·L with rank 8–64). The narrowest
+// (n ≤ kDotMaxColumns, A row-major) take a dot-product kernel whose vectors run along k instead.
+//
 // Threads (BLIS's scheme for the ic loop): when C is at least as tall as wide, the team shares one
 // packed B panel: each thread packs a share of its slivers, the team meets at a barrier, then each
 // thread multiplies its own rows of C by the whole panel (packing its own A blocks), and meets the
 // others again before the panel is overwritten. B is packed once instead of once per thread (best
-// of 2 threads at 512²…2048²: 164–167 → 171–176 GFLOP/s; medians move less on a shared machine). Wider than tall, C is split into blocks of columns
-// instead, one per thread, each packing its own part of B; the A they share is then the smaller
-// operand, and nobody waits.
+// of 2 threads at 512²…2048²: 164–167 → 171–176 GFLOP/s; medians move less on a shared machine).
+// Wider than tall, C is split into blocks of columns instead, one per thread, each packing its own
+// part of B; the A they share is then the smaller operand, and nobody waits.
+//
+// PackedB keeps a B packed once (the panels below, in their order) for sgemmPacked, which then
+// packs nothing per call and can finish each tile with a bias and ReLU (Epilogue).
 #include "matmul/gemm.hpp"
 
 #include <omp.h>

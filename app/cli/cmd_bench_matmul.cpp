@@ -2,6 +2,7 @@
 // baseline; the low-rank rows time the factored product alone (B's SVD made once, beforehand).
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <functional>
 #include <cstdio>
 #include <iostream>
@@ -116,8 +117,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
         };
         std::vector<Contender> contenders{
             {"dense", "none", dense.denseFlops(), [&] { ks::matmul::denseGemm(m, k, n, a.data(), b.data(), out.data()); }}};
-        std::vector<ks::matmul::LowRankFactor> factors;
-        factors.reserve(ranks.size());
+        std::deque<ks::matmul::LowRankFactor> factors;  // the closures hold references: no reallocation
         std::vector<float> workspace;
         for (const auto& name : methods) {
             if (name == "dense") continue;

@@ -28,7 +28,10 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <exception>
+#include <mutex>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -55,6 +58,8 @@ constexpr std::int64_t kDirectMaxColumns = 128;
 /// at least kDotMinDepth (its vectors run along k).
 constexpr std::int64_t kDotMaxColumns = 12;
 constexpr std::int64_t kDotMinDepth = 32;
+/// A B stored k×n is transposed for that kernel by each thread: up to this many floats (1 MiB).
+constexpr std::int64_t kDotMaxTransposed = 256 * 1024;
 /// Below this much work one thread is faster than waking a second one.
 constexpr double kMinParallelFlops = 2.0e6;
 
@@ -174,6 +179,14 @@ std::int64_t panelOffset(std::int64_t jc, std::int64_t pc, std::int64_t k, std::
 
 const GemmKernel& kernelFor(std::int64_t n) { return n <= 8 ? kernel::narrowKernel() : kernel::wideKernel(); }
 
+/// This thread's buffer for the A blocks (or A's edge sliver, when A is read in place) of a product
+/// with n columns and depth k over `rows` rows; allocated on first use, then kept.
+float* packedABuffer(std::int64_t n, std::int64_t k, std::int64_t rows) {
+    const int mr = kernelFor(n).mr;
+    const std::int64_t kcMax = std::min(kKc, k);
+    return n <= kDirectMaxColumns ? t_edgeA.get(kcMax * mr) : t_packedA.get(kcMax * std::min(kMc, (rows + mr - 1) / mr * mr));
+}
+
 /// The product, or rows [rowBegin, rowEnd) of it for each member of `team`. Every member calls
 /// this with the same arguments; packedB (the shared panel, kcMax·ncMax floats) is shared too.
 /// With `prepacked` (every panel of op(B), as PackedB stores them) nothing is packed: o.b is unused.
@@ -190,10 +203,7 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
     const std::int64_t rowBegin = std::min(rowUnits * team.index / team.size * mr, m);
     const std::int64_t rowEnd = std::min(rowUnits * (team.index + 1) / team.size * mr, m);
 
-    const std::int64_t kcMax = std::min(kKc, k);
-    const std::int64_t myRows = rowEnd - rowBegin;
-    float* packedA = directA ? t_edgeA.get(kcMax * mr)
-                             : t_packedA.get(kcMax * std::min(kMc, (myRows + mr - 1) / mr * mr));
+    float* packedA = packedABuffer(n, k, rowEnd - rowBegin);
     alignas(64) float tile[16 * 16];  // the edge tiles (mr, nr ≤ 16)
 
     for (std::int64_t jc = 0; jc < n; jc += kNc) {
@@ -253,11 +263,12 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
 }
 
 bool usesDotKernel(const Operands& o, std::int64_t n, std::int64_t k) {
-    return o.transA == Trans::No && n <= kDotMaxColumns && k >= kDotMinDepth;
+    return o.transA == Trans::No && n <= kDotMaxColumns && k >= kDotMinDepth &&
+           (o.transB == Trans::Yes || n * k <= kDotMaxTransposed);
 }
 
 /// Rows [rowBegin, rowEnd) of C by the dot-product kernel. Bᵀ is read in place when B is stored
-/// n×k, and packed (n·k floats, small by the choice of the path) otherwise.
+/// n×k, and packed (n·k ≤ kDotMaxTransposed floats) otherwise.
 void dotGemm(const Operands& o, std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t n, std::int64_t k) {
     using kernel::kDotColumns;
     using kernel::kDotRows;
@@ -292,6 +303,24 @@ void dotGemm(const Operands& o, std::int64_t rowBegin, std::int64_t rowEnd, std:
             }
         }
     }
+}
+
+/// body(t) for t < team on an OpenMP team. An exception escaping an OpenMP region would end the
+/// program: the first one thrown by a member is rethrown here instead.
+template <class Body>
+void forEachMember(int team, Body&& body) {
+    std::exception_ptr error;
+    std::mutex mutex;
+#pragma omp parallel for num_threads(team) schedule(static, 1) if (team > 1)
+    for (int t = 0; t < team; ++t) {
+        try {
+            body(t);
+        } catch (...) {
+            const std::lock_guard<std::mutex> lock(mutex);
+            if (!error) error = std::current_exception();
+        }
+    }
+    if (error) std::rethrow_exception(error);
 }
 
 /// Floats of the shared B panel for a product with n columns and depth k.
@@ -351,29 +380,46 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
     if (usesDotKernel(o, n, k)) {  // rows of C per thread, nothing shared
         const std::int64_t rowUnits = (m + kernel::kDotRows - 1) / kernel::kDotRows;
         team = static_cast<int>(std::min<std::int64_t>(team, rowUnits));
-#pragma omp parallel for num_threads(team) schedule(static, 1) if (team > 1)
-        for (int t = 0; t < team; ++t)
+        forEachMember(team, [&](int t) {
             dotGemm(o, std::min(rowUnits * t / team * kernel::kDotRows, m),
                     std::min(rowUnits * (t + 1) / team * kernel::kDotRows, m), n, k);
+        });
         return;
     }
     if (team <= 1) return serialGemm(o, m, n, k);
 
     if (splitRows) {  // one shared B panel, rows of C per thread
         float* packedB = t_packedB.get(panelSize(n, k));
+        // Every member allocates its A buffer before the first barrier: one that threw later would
+        // leave the others waiting at a barrier for ever.
+        std::atomic<bool> failed{false};
+        std::exception_ptr error;
 #pragma omp parallel num_threads(team)
-        gemmOnTeam(o, m, n, k, packedB, Team{omp_get_thread_num(), omp_get_num_threads()});
+        {
+            const Team member{omp_get_thread_num(), omp_get_num_threads()};
+            try {
+                const int mr = kernelFor(n).mr;
+                const std::int64_t rowUnits = (m + mr - 1) / mr;  // as gemmOnTeam shares them
+                packedABuffer(n, k, (rowUnits * (member.index + 1) / member.size - rowUnits * member.index / member.size) * mr);
+            } catch (...) {
+#pragma omp critical(ks_sgemm_error)
+                if (!error) error = std::current_exception();
+                failed = true;
+            }
+#pragma omp barrier
+            if (!failed) gemmOnTeam(o, m, n, k, packedB, member);
+        }
+        if (error) std::rethrow_exception(error);
         return;
     }
-#pragma omp parallel for num_threads(team) schedule(static, 1)
-    for (int t = 0; t < team; ++t) {  // columns of C per thread, each with its own part of B
+    forEachMember(team, [&](int t) {  // columns of C per thread, each with its own part of B
         const std::int64_t begin = std::min(units * t / team * unit, n);
         const std::int64_t end = std::min(units * (t + 1) / team * unit, n);
         Operands part = o;
         part.b = transB == Trans::No ? b + begin : b + begin * ldb;
         part.c = c + begin;
         if (end > begin) serialGemm(part, m, end - begin, k);
-    }
+    });
 }
 
 PackedB::PackedB(Trans transB, std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb) : k_(k), n_(n) {

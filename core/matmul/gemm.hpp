@@ -46,7 +46,7 @@ private:
 
 /// C (m×n) [+]= A·op(B) with A row-major (m×k, lda ≥ k) and op(B) packed, then the epilogue; on
 /// the calling thread (callers split the rows of A between threads). Without an epilogue, the same
-/// results as sgemm, bit for bit.
+/// results as a one-thread sgemm, bit for bit.
 void sgemmPacked(std::int64_t m, const float* a, std::int64_t lda, const PackedB& b, float* c, std::int64_t ldc,
                  bool accumulate = false, const Epilogue& post = {});
 

@@ -37,6 +37,7 @@ std::vector<Case> cases() {
         {97, 101, 103}, {31, 33, 255}, {19, 18, 257}, {143, 40, 17}, {145, 47, 13}, {150, 5, 260},
         {289, 24, 300}, {120, 290, 61}, {2, 4100, 3}, {600, 24, 150}, {60, 900, 41}, {400, 8, 513},
         {150, 140, 30}, {7, 129, 300}, {161, 136, 257},
+        {5, 4, 70000},  // narrow and deep: B stored k×n is too large to transpose for the dot kernel
     };
 #ifndef KS_SANITIZE
     // Larger ones: several KC and MC blocks, both splits (skipped under the sanitizers: ~20x slower).

@@ -5,6 +5,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -38,11 +40,20 @@ void setDenseThreading(DenseThreading threading) { g_threading = threading; }
 void parallelBlocks(std::int64_t count, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn) {
     const std::int64_t blocks = std::max<std::int64_t>(1, std::min<std::int64_t>(denseThreads(), count / std::max<std::int64_t>(grain, 1)));
     if (blocks == 1) return fn(0, count);
+    // An exception escaping an OpenMP region would end the program: the first one is rethrown here.
+    std::exception_ptr error;
+    std::mutex mutex;
 #pragma omp parallel for num_threads(static_cast<int>(blocks)) schedule(static, 1)
     for (std::int64_t block = 0; block < blocks; ++block) {
         const std::int64_t begin = count * block / blocks, end = count * (block + 1) / blocks;
-        fn(begin, end);
+        try {
+            fn(begin, end);
+        } catch (...) {
+            const std::lock_guard<std::mutex> lock(mutex);
+            if (!error) error = std::current_exception();
+        }
     }
+    if (error) std::rethrow_exception(error);
 }
 
 void denseGemm(std::int64_t m, std::int64_t k, std::int64_t n, const float* a, const float* b, float* c) {

@@ -11,8 +11,11 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
+#include "matmul/dense_matmul.hpp"
 #include "matmul/gemm.hpp"
 #include "test_support.hpp"
 
@@ -211,6 +214,22 @@ private slots:
         QVERIFY(errorOf([&] { sgemmPacked(2, x.data(), 2, packed, x.data(), 2); }).contains("lda=2"));
         QVERIFY(errorOf([&] { sgemmPacked(2, x.data(), 3, packed, x.data(), 1); }).contains("ldc=1"));
         QVERIFY(errorOf([&] { sgemmPacked(2, x.data(), 3, packed, x.data(), 2); }).isEmpty());
+    }
+
+    void exceptionsFromThreadsReachTheCaller() {
+        // One escaping an OpenMP region would end the program instead.
+        const int before = denseThreads();
+        setDenseThreads(2);
+        bool thrown = false;
+        try {
+            parallelBlocks(100, 1, [](std::int64_t begin, std::int64_t) {
+                if (begin > 0) throw std::runtime_error("block failed");
+            });
+        } catch (const std::runtime_error& e) {
+            thrown = std::string(e.what()) == "block failed";
+        }
+        setDenseThreads(before);
+        QVERIFY(thrown);
     }
 
     void threadsZeroUsesTheDefaultTeam() {

@@ -52,7 +52,8 @@ void maxPoolBackward(const float* gy, const std::int32_t* argmax, std::int64_t n
             gx[s * inPerSample + argmax[s * outPerSample + o]] += gy[s * outPerSample + o];
 }
 
-void logSoftmaxRows(MatrixF& z) {
+void logSoftmaxRows(float* values, std::int64_t rows, std::int64_t cols) {
+    Eigen::Map<MatrixF> z(values, rows, cols);
     for (Eigen::Index r = 0; r < z.rows(); ++r) {
         auto row = z.row(r);
         const float m = row.maxCoeff();

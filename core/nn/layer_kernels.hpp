@@ -21,8 +21,9 @@ void maxPool(const float* x, std::int64_t n, const FeatureShape& in, std::int64_
 void maxPoolBackward(const float* gy, const std::int32_t* argmax, std::int64_t n, std::int64_t outPerSample,
                      std::int64_t inPerSample, float* gx);
 
-/// Row-wise log-softmax in place.
-void logSoftmaxRows(MatrixF& z);
+/// Row-wise log-softmax in place, of `rows` rows of `cols` values (row-major).
+void logSoftmaxRows(float* z, std::int64_t rows, std::int64_t cols);
+inline void logSoftmaxRows(MatrixF& z) { logSoftmaxRows(z.data(), z.rows(), z.cols()); }
 
 /// The convolution a Conv2d layer computes on a batch of `batch` samples.
 conv::ConvProblem convProblemOf(const Layer& conv, std::int64_t batch);

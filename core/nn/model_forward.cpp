@@ -100,16 +100,6 @@ std::size_t chainEnd(const std::vector<Layer>& layers, std::size_t first) {
     return k;
 }
 
-/// Log-softmax of each of `rows` rows of `cols` values, in place.
-void logSoftmaxInPlace(float* z, std::int64_t rows, std::int64_t cols) {
-    Eigen::Map<MatrixF> map(z, rows, cols);
-    for (Eigen::Index r = 0; r < map.rows(); ++r) {
-        auto row = map.row(r);
-        const float m = row.maxCoeff();
-        row.array() -= m + std::log((row.array() - m).exp().sum());
-    }
-}
-
 /// Layers [first, last) (see chainEnd) on rows [0, rows) of x, depth-first: y receives the last
 /// product's output (after its ReLU and the log-softmax).
 void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t last, const float* x, float* y,
@@ -157,7 +147,7 @@ void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t l
                 const Layer& l = layers[k];
                 const std::int64_t inWidth = l.inputShape.size(), out = l.outputShape.size();
                 if (l.kind == LayerKind::LogSoftmax) {
-                    logSoftmaxInPlace(y + t0 * outWidth, m, outWidth);
+                    detail::logSoftmaxRows(y + t0 * outWidth, m, outWidth);
                     continue;
                 }
                 if (!isProduct(l.kind)) continue;  // a ReLU, applied with the product before it
@@ -253,7 +243,7 @@ const float* runLayers(const std::vector<Layer>& layers, const float* input, std
             }
             case LayerKind::Flatten: break;  // CHW order is already the flattened order
             case LayerKind::LogSoftmax: {
-                logSoftmaxInPlace(writable(rows * in), rows, in);
+                detail::logSoftmaxRows(writable(rows * in), rows, in);
                 break;
             }
         }

@@ -1,6 +1,6 @@
 // Inference with the Linear products done by any method of core/matmul's registry.
-#include <cmath>
 
+#include "nn/layer_kernels.hpp"
 #include "nn/model.hpp"
 
 namespace ks::nn {
@@ -58,13 +58,7 @@ MatrixF Model::forward(const MatrixF& input, const matmul::MatmulMethod& method,
             case LayerKind::Conv2d:
             case LayerKind::MaxPool2d:
             case LayerKind::Flatten: break;  // excluded above
-            case LayerKind::LogSoftmax:
-                for (Eigen::Index r = 0; r < a.rows(); ++r) {
-                    auto row = a.row(r);
-                    const float m = row.maxCoeff();
-                    row.array() -= m + std::log((row.array() - m).exp().sum());
-                }
-                break;
+            case LayerKind::LogSoftmax: detail::logSoftmaxRows(a); break;
         }
     }
     return a;

@@ -267,6 +267,12 @@ bool usesDotKernel(const Operands& o, std::int64_t n, std::int64_t k) {
            (o.transB == Trans::Yes || n * k <= kDotMaxTransposed);
 }
 
+/// op(B)ᵀ as n rows of k (the layout of the dot-product kernel's Bᵀ rows).
+void transposeB(const Operands& o, std::int64_t n, std::int64_t k, float* out) {
+    for (std::int64_t j = 0; j < n; ++j)  // written in order; the reads share cache lines
+        for (std::int64_t p = 0; p < k; ++p) out[j * k + p] = o.transB == Trans::No ? o.b[p * o.ldb + j] : o.b[j * o.ldb + p];
+}
+
 /// Rows [rowBegin, rowEnd) of C by the dot-product kernel. Bᵀ is read in place when B is stored
 /// n×k, and packed (n·k ≤ kDotMaxTransposed floats) otherwise.
 void dotGemm(const Operands& o, std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t n, std::int64_t k) {
@@ -276,8 +282,7 @@ void dotGemm(const Operands& o, std::int64_t rowBegin, std::int64_t rowEnd, std:
     std::int64_t ldbt = o.ldb;
     if (o.transB == Trans::No) {
         float* packed = t_packedB.get(n * k);
-        for (std::int64_t j = 0; j < n; ++j)  // written in order; the reads share cache lines
-            for (std::int64_t p = 0; p < k; ++p) packed[j * k + p] = o.b[p * o.ldb + j];
+        transposeB(o, n, k, packed);
         bt = packed;
         ldbt = k;
     }
@@ -432,9 +437,7 @@ PackedB::PackedB(Trans transB, std::int64_t k, std::int64_t n, const float* b, s
     dot_ = usesDotKernel(o, n, k);
     if (dot_) {  // Bᵀ, n rows of k
         data_.resize(static_cast<std::size_t>(n * k));
-        for (std::int64_t j = 0; j < n; ++j)
-            for (std::int64_t p = 0; p < k; ++p)
-                data_[static_cast<std::size_t>(j * k + p)] = transB == Trans::No ? b[p * ldb + j] : b[j * ldb + p];
+        transposeB(o, n, k, data_.data());
         return;
     }
     const int nr = kernelFor(n).nr;

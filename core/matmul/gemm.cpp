@@ -36,6 +36,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "base/scratch_buffer.hpp"
 #include "matmul/dense_matmul.hpp"
 #include "matmul/gemm_kernel.hpp"
 
@@ -63,28 +64,8 @@ constexpr std::int64_t kDotMaxTransposed = 256 * 1024;
 /// Below this much work one thread is faster than waking a second one.
 constexpr double kMinParallelFlops = 2.0e6;
 
-/// A growable 64-byte aligned scratch buffer; one per thread, kept between calls so that a product
-/// does not pay for fresh pages every time.
-class Scratch {
-public:
-    ~Scratch() { std::free(data_); }
-    float* get(std::int64_t count) {
-        if (count > capacity_) {
-            std::free(data_);
-            const std::size_t bytes = (static_cast<std::size_t>(count) * sizeof(float) + 63) / 64 * 64;
-            data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-            if (!data_) throw std::bad_alloc();
-            capacity_ = count;
-        }
-        return data_;
-    }
-
-private:
-    float* data_ = nullptr;
-    std::int64_t capacity_ = 0;
-};
-
-thread_local Scratch t_packedA, t_packedB, t_edgeA;
+// One set per thread, kept between calls so that a product does not pay for fresh pages every time.
+thread_local ScratchBuffer t_packedA, t_packedB, t_edgeA;
 
 struct Operands {
     Trans transA, transB;

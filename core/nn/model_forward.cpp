@@ -15,11 +15,13 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
 
+#include "base/scratch_buffer.hpp"
 #include "conv/conv_registry.hpp"
 #include "conv/parallel.hpp"
 #include "matmul/gemm.hpp"
@@ -48,29 +50,6 @@ void forRows(std::int64_t rows, std::int64_t perRow, int threads, const std::fun
 /// Called after each Linear / low-rank layer with its input and hidden product (rows × features)
 /// for each tile of rows, from the threads that computed them (possibly at the same time).
 using LayerObserver = std::function<void(std::size_t layer, std::span<const float> input, std::span<const float> hidden)>;
-
-/// Float storage that keeps its capacity between layers and is not zero-filled: every layer writes
-/// all of its output. (std::vector::resize's fill and a copy of the input batch took about a third
-/// of the time of the rank-16 network on 2,000 digits.)
-class Activations {
-public:
-    float* get(std::int64_t count) {
-        if (count > capacity_) {
-            data_.reset(new float[static_cast<std::size_t>(count)]);
-            capacity_ = count;
-        }
-        return data_.get();
-    }
-
-private:
-    std::unique_ptr<float[]> data_;
-    std::int64_t capacity_ = 0;
-};
-
-/// The activations of a forward pass: two buffers the layers alternate between.
-struct ForwardBuffers {
-    Activations buffers[2];
-};
 
 bool isProduct(LayerKind kind) { return kind == LayerKind::Linear || kind == LayerKind::LowRankLinear; }
 
@@ -136,9 +115,10 @@ void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t l
     forRows(rows, perRow, threads, [&](std::int64_t r0, std::int64_t r1) {
         const std::int64_t tile = std::min(tileLimit, r1 - r0);
         // Two tile buffers the products alternate between, and the hidden product of a low-rank layer.
-        std::unique_ptr<float[]> scratch(new float[static_cast<std::size_t>(tile * (2 * widest + maxRank))]);  // not zeroed
-        float* const buffers[2] = {scratch.get(), scratch.get() + tile * widest};
-        float* const hidden = scratch.get() + 2 * tile * widest;
+        ScratchBuffer scratch;
+        float* const base = scratch.get(tile * (2 * widest + maxRank));
+        float* const buffers[2] = {base, base + tile * widest};
+        float* const hidden = base + 2 * tile * widest;
         for (std::int64_t t0 = r0; t0 < r1; t0 += tile) {
             const std::int64_t m = std::min(tile, r1 - t0);
             const float* in = x + t0 * layers[first].inputShape.size();
@@ -173,12 +153,14 @@ void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t l
 }
 
 /// Rows [0, rows) of `input` (rows × the first layer's input size, read only) through every layer;
-/// returns the output (rows × the last layer's output size), which lives in `work` (or is `input`
-/// for a network without layers that write). threads = 1: on the calling thread; otherwise in
+/// returns the output (rows × the last layer's output size), which lives in one of `buffers` (the
+/// two the layers alternate between; not zero-filled: every layer writes all of its output), or is
+/// `input` for a network without layers that write. (std::vector::resize's fill and a copy of the
+/// input batch took about a third of the time of the rank-16 network on 2,000 digits.) threads = 1: on the calling thread; otherwise in
 /// blocks of rows on core/conv's pool.
 const float* runLayers(const std::vector<Layer>& layers, const float* input, std::int64_t rows, int threads,
-                       const std::string& convAlgorithm, ForwardBuffers& work, const LayerObserver* observe = nullptr) {
-    Activations(&buffers)[2] = work.buffers;
+                       const std::string& convAlgorithm, std::array<ScratchBuffer, 2>& buffers,
+                       const LayerObserver* observe = nullptr) {
     const float* x = input;  // the current activations: the input, or buffers[current]
     int current = -1;
     // A layer writes into the buffer x is not in, then moves x there.
@@ -261,8 +243,8 @@ MatrixF Model::forward(const MatrixF& input, const InferenceOptions& options) co
     MatrixF output(n, out);
     if (n == 0) return output;
     const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threadCount(options), n)));
-    ForwardBuffers work;
-    const float* y = runLayers(layers_, input.data(), n, threads, options.convAlgorithm, work);
+    std::array<ScratchBuffer, 2> buffers;
+    const float* y = runLayers(layers_, input.data(), n, threads, options.convAlgorithm, buffers);
     std::copy(y, y + n * out, output.data());
     return output;
 }
@@ -286,9 +268,9 @@ Model::ActivationRanges Model::activationRanges(const MatrixF& input, const Infe
         ranges.input[k] = std::max(ranges.input[k], inMax);
         ranges.hidden[k] = std::max(ranges.hidden[k], hiddenMax);
     };
-    ForwardBuffers work;
+    std::array<ScratchBuffer, 2> buffers;
     if (input.rows() > 0)
-        runLayers(layers_, input.data(), input.rows(), std::max(1, threadCount(options)), options.convAlgorithm, work,
+        runLayers(layers_, input.data(), input.rows(), std::max(1, threadCount(options)), options.convAlgorithm, buffers,
                   &observe);
     return ranges;
 }

@@ -10,8 +10,10 @@
 // Packing resolves the transposes and zero-pads the edges, so one micro-kernel (gemm_kernel.hpp)
 // serves every case. Narrow products (n ≤ kDirectMaxColumns) read A in place instead of packing it:
 // each element of A is then used by only a few column slivers, and copying it would cost about as
-// much as the multiply-adds it feeds (the factored layers' X·L with rank 8–64). The narrowest
-// (n ≤ kDotMaxColumns, A row-major) take a dot-product kernel whose vectors run along k instead.
+// much as the multiply-adds it feeds (the factored layers' X·L with rank 8–64). Products 9–12
+// columns wide with A row-major take a dot-product kernel whose vectors run along k instead.
+// Shallow products whose whole B panel fits in L1 (the factored layers' T·R, k = 8–16) go through
+// the tiles row by row, writing C in whole rows.
 //
 // Threads (BLIS's scheme for the ic loop): when C is at least as tall as wide, the team shares one
 // packed B panel: each thread packs a share of its slivers, the team meets at a barrier, then each
@@ -48,19 +50,25 @@ using kernel::GemmKernel;
 
 // Cache blocking for Zen 3 (L1d 32 KiB, L2 512 KiB per core, L3 32 MiB shared): a B sliver
 // KC×16 floats is 16 KiB (half of L1, the A sliver 6 KiB beside it), an A block MC×KC is 144 KiB
-// (under a third of L2), a B panel KC×NC 4 MiB per thread (L3). MC is a multiple of every mr (4, 6)
+// (under a third of L2), a B panel KC×NC 4 MiB per thread (L3). MC is a multiple of every mr (4, 6, 12)
 // and NC of every nr (8, 16), so only the last block of each loop has an edge.
 constexpr std::int64_t kKc = 256;
+constexpr std::int64_t kNarrowKc = 1024;  ///< depth blocks of the narrow kernel (depthBlock)
 constexpr std::int64_t kMc = 144;
 constexpr std::int64_t kNc = 4096;
 /// Products with at most this many columns read A in place (see the top comment).
 constexpr std::int64_t kDirectMaxColumns = 128;
-/// Products this narrow, with A row-major, take the dot-product kernel (gemm_kernel.hpp) when k is
-/// at least kDotMinDepth (its vectors run along k).
+/// Products this narrow take the narrow micro-kernel (one vector of columns per row).
+constexpr std::int64_t kNarrowMaxColumns = 8;
+/// Products a little wider (up to 12 columns, where the wide kernel would compute 16), with A
+/// row-major, take the dot-product kernel (gemm_kernel.hpp) when k is at least kDotMinDepth (its
+/// vectors run along k).
 constexpr std::int64_t kDotMaxColumns = 12;
 constexpr std::int64_t kDotMinDepth = 32;
 /// A B stored k×n is transposed for that kernel by each thread: up to this many floats (1 MiB).
 constexpr std::int64_t kDotMaxTransposed = 256 * 1024;
+/// A B panel this small (16 KiB) stays in L1 whatever the order of the tiles.
+constexpr std::int64_t kL1PanelFloats = 4096;
 /// Below this much work one thread is faster than waking a second one.
 constexpr double kMinParallelFlops = 2.0e6;
 
@@ -158,14 +166,51 @@ std::int64_t panelOffset(std::int64_t jc, std::int64_t pc, std::int64_t k, std::
     return jc * k + pc * ncPadded;
 }
 
-const GemmKernel& kernelFor(std::int64_t n) { return n <= 8 ? kernel::narrowKernel() : kernel::wideKernel(); }
+/// The depth of the blocks of k for slivers nr wide, split evenly (784 = 196·4 rather than 256·3 +
+/// 16, whose last block would pay a whole pass over C for 16 steps of k): at most kKc (a 16 KiB
+/// sliver) for the wide kernel, and kNarrowKc for the narrow one, whose A is read in place and
+/// re-read per block (X·L, 500×784·784×8, one thread: 74 GFLOP/s in one block, 71 in two).
+std::int64_t depthBlock(std::int64_t k, int nr) {
+    const std::int64_t most = nr <= kNarrowMaxColumns ? kNarrowKc : kKc;
+    const std::int64_t blocks = std::max<std::int64_t>(1, (k + most - 1) / most);
+    return (k + blocks - 1) / blocks;
+}
+
+const GemmKernel& kernelFor(std::int64_t n) {
+    return n <= kNarrowMaxColumns ? kernel::narrowKernel() : kernel::wideKernel();
+}
 
 /// This thread's buffer for the A blocks (or A's edge sliver, when A is read in place) of a product
 /// with n columns and depth k over `rows` rows; allocated on first use, then kept.
 float* packedABuffer(std::int64_t n, std::int64_t k, std::int64_t rows) {
     const int mr = kernelFor(n).mr;
-    const std::int64_t kcMax = std::min(kKc, k);
+    const std::int64_t kcMax = depthBlock(k, kernelFor(n).nr);
     return n <= kDirectMaxColumns ? t_edgeA.get(kcMax * mr) : t_packedA.get(kcMax * std::min(kMc, (rows + mr - 1) / mr * mr));
+}
+
+/// Where a tile at the edge of C finds its rows of A, and which rows of its result belong to C.
+struct EdgeSliver {
+    const float* a;
+    std::int64_t rowStride, colStride;
+    std::int64_t firstRow;  ///< the tile's row that is C's first row here
+};
+
+/// A tile at the edge of C (height ≤ mr rows, width ≤ nr columns): the micro-kernel writes a whole
+/// tile into a temporary, of which rows firstRow… (the part inside C) are added or copied, then the
+/// epilogue (bias from column `biasColumn`). Out of line: inlined, it took registers from the loop
+/// over full tiles.
+[[gnu::noinline]] void edgeTile(const GemmKernel& micro, std::int64_t kc, const EdgeSliver& a, const float* bSliver,
+                                float* cTile, std::int64_t ldc, std::int64_t height, std::int64_t width,
+                                bool accumulate, const Epilogue* post, std::int64_t biasColumn) {
+    alignas(64) float tile[16 * 16];  // mr, nr ≤ 16
+    const int nr = micro.nr;
+    micro.run(kc, a.a, a.rowStride, a.colStride, bSliver, tile, nr, false, nullptr);
+    const float* result = tile + a.firstRow * nr;
+    for (std::int64_t i = 0; i < height; ++i)
+        for (std::int64_t j = 0; j < width; ++j) {
+            const float v = accumulate ? cTile[i * ldc + j] + result[i * nr + j] : result[i * nr + j];
+            cTile[i * ldc + j] = applyEpilogue(v, post, biasColumn + j);
+        }
 }
 
 /// The product, or rows [rowBegin, rowEnd) of it for each member of `team`. Every member calls
@@ -185,13 +230,13 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
     const std::int64_t rowEnd = std::min(rowUnits * (team.index + 1) / team.size * mr, m);
 
     float* packedA = packedABuffer(n, k, rowEnd - rowBegin);
-    alignas(64) float tile[16 * 16];  // the edge tiles (mr, nr ≤ 16)
 
     for (std::int64_t jc = 0; jc < n; jc += kNc) {
         const std::int64_t nc = std::min(kNc, n - jc);
         const std::int64_t slivers = (nc + nr - 1) / nr;
-        for (std::int64_t pc = 0; pc < k; pc += kKc) {
-            const std::int64_t kc = std::min(kKc, k - pc);
+        const std::int64_t kcBlock = depthBlock(k, nr);
+        for (std::int64_t pc = 0; pc < k; pc += kcBlock) {
+            const std::int64_t kc = std::min(kcBlock, k - pc);
             const bool accumulate = o.accumulate || pc > 0;
             const Epilogue* post = pc + kc == k ? o.post : nullptr;
             const std::int64_t sBegin = slivers * team.index / team.size, sEnd = slivers * (team.index + 1) / team.size;
@@ -205,37 +250,45 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
             for (std::int64_t ic = rowBegin; ic < rowEnd; ic += kMc) {
                 const std::int64_t mc = std::min(kMc, rowEnd - ic);
                 const std::int64_t fullRows = mc / mr * mr;
+                // A short last sliver of rows read in place ends at C's last row and starts mr rows
+                // earlier (recomputing a few rows of the tile before) when A has that many rows;
+                // otherwise it is packed and zero-padded. The scalar packing took 5 % of X·L with
+                // m = 500, n = 8.
+                const bool shiftedEdge = directA && fullRows < mc && ic + mc >= mr;
                 if (!directA) packA(o, ic, mc, pc, kc, micro, packedA);
-                else if (fullRows < mc) packA(o, ic + fullRows, mc - fullRows, pc, kc, micro, packedA);
-                for (std::int64_t jr = 0; jr < nc; jr += nr) {
-                    const std::int64_t width = std::min<std::int64_t>(nr, nc - jr);
-                    const float* bSliver = packedB + jr * kc;
-                    for (std::int64_t ir = 0; ir < mc; ir += mr) {
+                else if (fullRows < mc && !shiftedEdge) packA(o, ic + fullRows, mc - fullRows, pc, kc, micro, packedA);
+                // Full tiles straight from the loop (for shallow products the loop's own work is a
+                // large part of a tile's); edge tiles through a temporary, in edgeTile.
+                const std::int64_t fullHeight = directA ? fullRows : mc;
+                const auto tileAt = [&](std::int64_t ir, std::int64_t jr) {
+                    float* cTile = o.c + (ic + ir) * o.ldc + jc + jr;
+                    if (ir + mr > fullHeight || jr + nr > nc) {
                         const std::int64_t height = std::min<std::int64_t>(mr, mc - ir);
-                        const float* aSliver = packedA + ir * kc;
-                        std::int64_t rowStride = 1, colStride = mr;
-                        if (directA && height == mr) {
-                            aSliver = o.a + (ic + ir) * aRowStride + pc * aColStride;
-                            rowStride = aRowStride;
-                            colStride = aColStride;
-                        } else if (directA) {
-                            aSliver = packedA;  // the edge sliver, packed and zero-padded
-                        }
-                        float* cTile = o.c + (ic + ir) * o.ldc + jc + jr;
-                        if (height == mr && width == nr) {
-                            const kernel::TileEpilogue tilePost{post && post->bias ? post->bias + jc + jr : nullptr,
-                                                                post && post->relu};
-                            micro.run(kc, aSliver, rowStride, colStride, bSliver, cTile, o.ldc, accumulate,
-                                      post ? &tilePost : nullptr);
-                            continue;
-                        }
-                        micro.run(kc, aSliver, rowStride, colStride, bSliver, tile, nr, false, nullptr);
-                        for (std::int64_t i = 0; i < height; ++i)
-                            for (std::int64_t j = 0; j < width; ++j) {
-                                const float v = accumulate ? cTile[i * o.ldc + j] + tile[i * nr + j] : tile[i * nr + j];
-                                cTile[i * o.ldc + j] = applyEpilogue(v, post, jc + jr + j);
-                            }
+                        EdgeSliver a{packedA + ir * kc, 1, mr, 0};  // packed
+                        if (directA && height == mr) a = {o.a + (ic + ir) * aRowStride + pc * aColStride, aRowStride, aColStride, 0};
+                        else if (shiftedEdge) a = {o.a + (ic + ir + height - mr) * aRowStride + pc * aColStride, aRowStride, aColStride, mr - height};
+                        else if (directA) a.a = packedA;  // the short sliver alone was packed
+                        return edgeTile(micro, kc, a, packedB + jr * kc, cTile, o.ldc, height,
+                                        std::min<std::int64_t>(nr, nc - jr), accumulate, post, jc + jr);
                     }
+                    const kernel::TileEpilogue tilePost{post && post->bias ? post->bias + jc + jr : nullptr,
+                                                        post && post->relu};
+                    if (directA)
+                        micro.run(kc, o.a + (ic + ir) * aRowStride + pc * aColStride, aRowStride, aColStride,
+                                  packedB + jr * kc, cTile, o.ldc, accumulate, post ? &tilePost : nullptr);
+                    else
+                        micro.run(kc, packedA + ir * kc, 1, mr, packedB + jr * kc, cTile, o.ldc, accumulate,
+                                  post ? &tilePost : nullptr);
+                };
+                // A B sliver is kept in L1 across the tiles of a column (BLIS's order). When the
+                // whole panel fits in L1 anyway (a shallow product: the factored layers' T·R with
+                // depth 8–16), tiles go row by row instead, so C is written in whole rows.
+                if (kc * slivers * nr <= kL1PanelFloats) {
+                    for (std::int64_t ir = 0; ir < mc; ir += mr)
+                        for (std::int64_t jr = 0; jr < nc; jr += nr) tileAt(ir, jr);
+                } else {
+                    for (std::int64_t jr = 0; jr < nc; jr += nr)
+                        for (std::int64_t ir = 0; ir < mc; ir += mr) tileAt(ir, jr);
                 }
             }
             if (!prepacked) team.barrier();  // nobody reads the panel any more
@@ -244,7 +297,7 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
 }
 
 bool usesDotKernel(const Operands& o, std::int64_t n, std::int64_t k) {
-    return o.transA == Trans::No && n <= kDotMaxColumns && k >= kDotMinDepth &&
+    return o.transA == Trans::No && n > kNarrowMaxColumns && n <= kDotMaxColumns && k >= kDotMinDepth &&
            (o.transB == Trans::Yes || n * k <= kDotMaxTransposed);
 }
 
@@ -312,7 +365,7 @@ void forEachMember(int team, Body&& body) {
 /// Floats of the shared B panel for a product with n columns and depth k.
 std::int64_t panelSize(std::int64_t n, std::int64_t k) {
     const int nr = kernelFor(n).nr;
-    return std::min(kKc, k) * ((std::min(kNc, n) + nr - 1) / nr * nr);
+    return depthBlock(k, nr) * ((std::min(kNc, n) + nr - 1) / nr * nr);
 }
 
 /// The whole product on the calling thread.
@@ -426,8 +479,9 @@ PackedB::PackedB(Trans transB, std::int64_t k, std::int64_t n, const float* b, s
     data_.resize(static_cast<std::size_t>(k * slivers * nr));
     for (std::int64_t jc = 0; jc < n; jc += kNc) {
         const std::int64_t nc = std::min(kNc, n - jc), ncPadded = (nc + nr - 1) / nr * nr;
-        for (std::int64_t pc = 0; pc < k; pc += kKc)
-            packB(o, pc, std::min(kKc, k - pc), jc, nc, nr, data_.data() + panelOffset(jc, pc, k, ncPadded));
+        const std::int64_t kcBlock = depthBlock(k, nr);
+        for (std::int64_t pc = 0; pc < k; pc += kcBlock)
+            packB(o, pc, std::min(kcBlock, k - pc), jc, nc, nr, data_.data() + panelOffset(jc, pc, k, ncPadded));
     }
 }
 

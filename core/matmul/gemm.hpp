@@ -50,7 +50,7 @@ private:
 void sgemmPacked(std::int64_t m, const float* a, std::int64_t lda, const PackedB& b, float* c, std::int64_t ldc,
                  bool accumulate = false, const Epilogue& post = {});
 
-/// The micro-kernels sgemm was built with (e.g. "avx2-fma 6x16, 6x8"), for benchmark reports.
+/// The micro-kernels sgemm was built with (e.g. "avx2-fma 6x16, avx2-fma 12x8"), for benchmark reports.
 const char* sgemmKernelName();
 
 }  // namespace ks::matmul

@@ -16,13 +16,12 @@
 //    C = max(C, 0) when post->relu; bias points at the tile's first column.
 //
 // Two shapes, so that narrow products (n ≤ 8: the factored layers' X·L at rank 8) do not spend half
-// the work on padding: `wide` (e.g. 6×16) for everything else, `narrow` (nr = 8).
+// the work on padding: `wide` (e.g. 6×16) for everything else, `narrow` (nr = 8, e.g. 12×8).
 //
-// A third kind, the dot-product kernel, serves the skinniest products (n ≤ kDotMaxColumns, A
-// row-major): vectors run along k instead of along n, so one load of A and one of Bᵀ feed a whole
-// vector of products. The broadcast kernels above need a load per row for every column vector,
-// which with a single column vector (n ≤ 8) is about one load per FMA; here it is 7 per 12 (a 4×3 tile). It
-// computes a DR×DC tile of dot products C(i, j) = Σ_p A(i, p)·Bt(j, p) over the whole k:
+// A third kind, the dot-product kernel, serves products a little wider (8 < n ≤ 12, A row-major),
+// which either broadcast kernel would pad to 16 columns: vectors run along k instead of along n, so
+// one load of A and one of Bᵀ feed a whole vector of products, and a 4×3 tile wastes nothing at
+// n = 12. It computes a DR×DC tile of dot products C(i, j) = Σ_p A(i, p)·Bt(j, p) over the whole k:
 //  - aRows[i] and btRows[j] point at rows of length k (A in place, Bᵀ packed or in place); the driver
 //    repeats a valid row for the missing ones at an edge and ignores their results;
 //  - out[i·DC + j] receives the sums (the driver adds them to C).

@@ -30,8 +30,11 @@ struct Case {
     std::int64_t m, n, k;
 };
 
-// Shapes chosen around the blocking of gemm.cpp: mr = 6 (generic 4), nr = 16 / 8 (narrow kernel
-// when n ≤ 8), A read in place when n ≤ 128 (packed above), KC = 256, MC = 144, NC = 4096; odd primes; empty sizes.
+// Shapes chosen around the blocking of gemm.cpp: mr×nr = 6×16 and 12×8 (narrow kernel when n ≤ 8;
+// generic 4×16, 4×8), A read in place when n ≤ 128 (packed above), KC = 256 (1024 for the narrow
+// kernel, blocks of equal depth), MC = 144, NC = 4096; a short last sliver of rows read in place
+// from mr rows before the edge when there are that many, packed otherwise; shallow products (a B
+// panel in L1) by rows of tiles; odd primes; empty sizes.
 // The ones of ≥ 2 MFLOP are split over the threads (by rows when m ≥ n, by columns otherwise).
 std::vector<Case> cases() {
     std::vector<Case> list = {
@@ -41,11 +44,17 @@ std::vector<Case> cases() {
         {289, 24, 300}, {120, 290, 61}, {2, 4100, 3}, {600, 24, 150}, {60, 900, 41}, {400, 8, 513},
         {150, 140, 30}, {7, 129, 300}, {161, 136, 257},
         {5, 4, 70000},  // narrow and deep: B stored k×n is too large to transpose for the dot kernel
+        {11, 8, 40},    // narrow, fewer rows than a tile: the short sliver is packed
+        {23, 5, 50},    // narrow, the short sliver read in place from the tile before
+        {145, 8, 1100}, // narrow, two depth blocks of 550
+        {50, 128, 8},   // shallow: tiles by rows, the edge of 2 rows from the tile before
     };
 #ifndef KS_SANITIZE
     // Larger ones: several KC and MC blocks, both splits (skipped under the sanitizers: ~20x slower).
     list.push_back({300, 200, 530});
     list.push_back({130, 520, 270});
+    list.push_back({1000, 8, 784});  // the rank-8 layer's X·L: the threads' last slivers are short
+    list.push_back({1000, 128, 8});  // and its T·R
 #endif
     return list;
 }
@@ -148,7 +157,8 @@ private slots:
         // The dot-product path (n ≤ 12, k ≥ 32), the narrow and wide kernels, several depth blocks
         // (KC = 256) and column blocks (NC = 4096), edges of every tile; both layouts of B.
         const Case shapes[] = {{0, 5, 40}, {5, 0, 40}, {7, 5, 0},     {1, 1, 1},    {13, 3, 31},   {13, 3, 32},
-                               {9, 12, 700}, {9, 13, 700}, {25, 8, 20}, {61, 17, 513}, {3, 4100, 7}, {50, 64, 260}};
+                               {9, 12, 700}, {9, 13, 700}, {25, 8, 20}, {61, 17, 513}, {3, 4100, 7}, {50, 64, 260},
+                               {23, 8, 50},  {50, 128, 8}, {145, 8, 1100}};
         for (const Case& c : shapes)
             for (Trans tb : {Trans::No, Trans::Yes})
                 for (bool accumulate : {false, true})

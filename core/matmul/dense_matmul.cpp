@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "base/block_claims.hpp"
 #include "matmul/gemm.hpp"
 #include "matmul/methods.hpp"
 #include "matmul/naive_matmul.hpp"
@@ -38,16 +39,19 @@ DenseThreading denseThreading() { return g_threading; }
 void setDenseThreading(DenseThreading threading) { g_threading = threading; }
 
 void parallelBlocks(std::int64_t count, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn) {
-    const std::int64_t blocks = std::max<std::int64_t>(1, std::min<std::int64_t>(denseThreads(), count / std::max<std::int64_t>(grain, 1)));
-    if (blocks == 1) return fn(0, count);
+    if (count <= 0) return;
+    grain = std::max<std::int64_t>(grain, 1);
+    const std::int64_t blocks = std::max<std::int64_t>(1, std::min<std::int64_t>(denseThreads(), count / grain));
+    if (blocks == 1) return fn(0, count);  // whole, on the calling thread
+    // Each thread its own block in pieces of `grain`, then what is left of the others' (BlockClaims).
+    BlockClaims claims(count, static_cast<int>(blocks), grain);
     // An exception escaping an OpenMP region would end the program: the first one is rethrown here.
     std::exception_ptr error;
     std::mutex mutex;
 #pragma omp parallel for num_threads(static_cast<int>(blocks)) schedule(static, 1)
-    for (std::int64_t block = 0; block < blocks; ++block) {
-        const std::int64_t begin = count * block / blocks, end = count * (block + 1) / blocks;
+    for (int own = 0; own < static_cast<int>(blocks); ++own) {
         try {
-            fn(begin, end);
+            claims.run(own, fn);
         } catch (...) {
             const std::lock_guard<std::mutex> lock(mutex);
             if (!error) error = std::current_exception();

@@ -23,7 +23,10 @@ void setDenseThreads(int threads);  ///< ≥ 1
 DenseThreading denseThreading();
 void setDenseThreading(DenseThreading threading);
 
-/// fn(begin, end) on disjoint blocks covering [0, count), one per thread (blocks of at least `grain`).
+/// fn(begin, end) on disjoint, non-empty pieces covering [0, count), at most `grain` long, on up to
+/// denseThreads() threads: each thread takes the pieces of its own block of [0, count) (blocks of at
+/// least `grain`), then any left in the others' blocks. With one block, fn(0, count) once on the
+/// calling thread. The first exception thrown is rethrown.
 /// fn should call sgemm with threads = 1, not Eigen's product expressions (those would start their own team).
 void parallelBlocks(std::int64_t count, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn);
 

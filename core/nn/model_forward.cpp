@@ -21,6 +21,7 @@
 #include <mutex>
 #include <span>
 
+#include "base/block_claims.hpp"
 #include "base/scratch_buffer.hpp"
 #include "conv/conv_registry.hpp"
 #include "conv/parallel.hpp"
@@ -112,43 +113,63 @@ void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t l
         }
     }
 
-    forRows(rows, perRow, threads, [&](std::int64_t r0, std::int64_t r1) {
-        const std::int64_t tile = std::min(tileLimit, r1 - r0);
-        // Two tile buffers the products alternate between, and the hidden product of a low-rank layer.
+    // Tiles [t0, t0 + m) through every layer of the run, with this thread's buffers: two the products
+    // alternate between, and the hidden product of a low-rank layer.
+    const auto runTile = [&](std::int64_t t0, std::int64_t m, float* const buffers[2], float* hidden) {
+        const float* in = x + t0 * layers[first].inputShape.size();
+        int next = 0;
+        for (std::size_t k = first; k < last; ++k) {
+            const Layer& l = layers[k];
+            const std::int64_t inWidth = l.inputShape.size(), out = l.outputShape.size();
+            if (l.kind == LayerKind::LogSoftmax) {
+                detail::logSoftmaxRows(y + t0 * outWidth, m, outWidth);
+                continue;
+            }
+            if (!isProduct(l.kind)) continue;  // a ReLU, applied with the product before it
+            float* z = k == lastProduct ? y + t0 * outWidth : buffers[next];
+            const auto& [weights, up] = packed[k - first];
+            // The bias and a following ReLU in the GEMM's epilogue, while each tile is in registers.
+            const matmul::Epilogue post{l.bias.size() ? l.bias.data() : nullptr,
+                                        k + 1 < last && layers[k + 1].kind == LayerKind::ReLU};
+            if (l.kind == LayerKind::Linear) {
+                matmul::sgemmPacked(m, in, inWidth, weights, z, out, false, post);
+            } else {
+                matmul::sgemmPacked(m, in, inWidth, weights, hidden, l.rank());
+                matmul::sgemmPacked(m, hidden, l.rank(), up, z, out, false, post);
+            }
+            if (observe)
+                (*observe)(k, {in, static_cast<std::size_t>(m * inWidth)},
+                           {hidden, l.kind == LayerKind::LowRankLinear ? static_cast<std::size_t>(m * l.rank()) : 0});
+            in = z;
+            next = 1 - next;
+        }
+    };
+    const auto withBuffers = [&](std::int64_t tile, auto&& work) {
         ScratchBuffer scratch;
         float* const base = scratch.get(tile * (2 * widest + maxRank));
         float* const buffers[2] = {base, base + tile * widest};
-        float* const hidden = base + 2 * tile * widest;
-        for (std::int64_t t0 = r0; t0 < r1; t0 += tile) {
-            const std::int64_t m = std::min(tile, r1 - t0);
-            const float* in = x + t0 * layers[first].inputShape.size();
-            int next = 0;
-            for (std::size_t k = first; k < last; ++k) {
-                const Layer& l = layers[k];
-                const std::int64_t inWidth = l.inputShape.size(), out = l.outputShape.size();
-                if (l.kind == LayerKind::LogSoftmax) {
-                    detail::logSoftmaxRows(y + t0 * outWidth, m, outWidth);
-                    continue;
-                }
-                if (!isProduct(l.kind)) continue;  // a ReLU, applied with the product before it
-                float* z = k == lastProduct ? y + t0 * outWidth : buffers[next];
-                const auto& [weights, up] = packed[k - first];
-                // The bias and a following ReLU in the GEMM's epilogue, while each tile is in registers.
-                const matmul::Epilogue post{l.bias.size() ? l.bias.data() : nullptr,
-                                            k + 1 < last && layers[k + 1].kind == LayerKind::ReLU};
-                if (l.kind == LayerKind::Linear) {
-                    matmul::sgemmPacked(m, in, inWidth, weights, z, out, false, post);
-                } else {
-                    matmul::sgemmPacked(m, in, inWidth, weights, hidden, l.rank());
-                    matmul::sgemmPacked(m, hidden, l.rank(), up, z, out, false, post);
-                }
-                if (observe)
-                    (*observe)(k, {in, static_cast<std::size_t>(m * inWidth)},
-                               {hidden, l.kind == LayerKind::LowRankLinear ? static_cast<std::size_t>(m * l.rank()) : 0});
-                in = z;
-                next = 1 - next;
-            }
-        }
+        work(buffers, base + 2 * tile * widest);
+    };
+
+    if (!tileable || threads <= 1) {  // a block of rows per thread, in tiles when tileable
+        forRows(rows, perRow, threads, [&](std::int64_t r0, std::int64_t r1) {
+            const std::int64_t tile = std::min(tileLimit, r1 - r0);
+            withBuffers(tile, [&](float* const buffers[2], float* hidden) {
+                for (std::int64_t t0 = r0; t0 < r1; t0 += tile) runTile(t0, std::min(tile, r1 - t0), buffers, hidden);
+            });
+        });
+        return;
+    }
+    // Tiles claimed from the thread's own block of rows, then from what is left of the others'
+    // (BlockClaims: a thread slowed down by the shared machine does not hold the others up).
+    const std::int64_t parts = std::min<std::int64_t>(conv::convThreads(), rows);
+    const std::int64_t tile = std::min(tileLimit, (rows + parts - 1) / parts);
+    BlockClaims claims(rows, static_cast<int>(parts), tile);
+    conv::parallelFor(parts, double(rows) * double(perRow), [&](std::int64_t firstPart, std::int64_t lastPart) {
+        withBuffers(tile, [&](float* const buffers[2], float* hidden) {
+            for (std::int64_t own = firstPart; own < lastPart; ++own)
+                claims.run(static_cast<int>(own), [&](std::int64_t t0, std::int64_t t1) { runTile(t0, t1 - t0, buffers, hidden); });
+        });
     });
 }
 

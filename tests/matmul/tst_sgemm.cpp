@@ -4,9 +4,11 @@
 // shares of the B panel and of the rows that differ in size, some of them empty).
 // Padding of A and B holds NaN (reading it would poison C), C's padding a sentinel that must survive,
 // and C starts as NaN when not accumulating (every element must be written).
+#include <atomic>
 #include <QtTest>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -240,6 +242,42 @@ private slots:
         }
         setDenseThreads(before);
         QVERIFY(thrown);
+    }
+
+    void parallelBlocksCoversEveryIndexOnce_data() {
+        QTest::addColumn<qint64>("count");
+        QTest::addColumn<qint64>("grain");
+        QTest::addColumn<int>("threads");
+        const struct {
+            qint64 count, grain;
+        } cases[] = {{0, 1}, {1, 1}, {5, 8}, {95, 96}, {100, 1}, {100, 7}, {500, 96}, {1000, 96}, {1001, 12}};
+        for (const auto& c : cases)
+            for (int threads : {1, 2, 3})
+                QTest::addRow("count=%lld grain=%lld threads=%d", c.count, c.grain, threads) << c.count << c.grain << threads;
+    }
+
+    // Pieces taken from the thread's own block and then from the others' (parallelBlocks steals work):
+    // every index exactly once, no piece empty, none longer than the grain unless it is the whole
+    // range on one thread.
+    void parallelBlocksCoversEveryIndexOnce() {
+        QFETCH(qint64, count);
+        QFETCH(qint64, grain);
+        QFETCH(int, threads);
+        const int before = denseThreads();
+        setDenseThreads(threads);
+        std::vector<std::atomic<int>> hits(static_cast<std::size_t>(count));
+        std::atomic<bool> badPiece{false};
+        std::atomic<int> longPieces{0}, pieces{0};
+        parallelBlocks(count, grain, [&](std::int64_t begin, std::int64_t end) {
+            ++pieces;
+            if (end <= begin || begin < 0 || end > count) badPiece = true;
+            if (end - begin > grain) ++longPieces;
+            for (std::int64_t i = std::max<std::int64_t>(begin, 0); i < std::min<std::int64_t>(end, count); ++i) ++hits[static_cast<std::size_t>(i)];
+        });
+        setDenseThreads(before);
+        QVERIFY(!badPiece);
+        QVERIFY(longPieces == 0 || pieces == 1);
+        for (qint64 i = 0; i < count; ++i) QCOMPARE(hits[static_cast<std::size_t>(i)].load(), 1);
     }
 
     void threadsZeroUsesTheDefaultTeam() {

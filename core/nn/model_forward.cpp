@@ -8,7 +8,8 @@
 // low-rank, with their ReLUs, up to the log-softmax) goes through depth-first instead: each thread
 // takes its block of rows through the whole run, without waiting for the other between layers.
 // When every weight matrix of the run is small (the low-rank layers' factors), the block is taken
-// through in tiles of rows whose widest output fits in L2: the rank-16 network's 512-wide hidden
+// through in tiles of rows whose widest output fits in L2 (and a thread that finishes its block
+// takes the tiles left in the other's, base/block_claims.hpp): the rank-16 network's 512-wide hidden
 // layer otherwise went to memory and back between its two GEMMs and the ReLU (4 MB each way). The
 // weights are packed once per call (sgemmPacked) for every thread and tile. Large weights (a dense
 // 784×512 layer, 1.6 MB) keep whole blocks: a tile of rows would stream all of them from L3 again.

@@ -53,12 +53,43 @@ void maxPoolBackward(const float* gy, const std::int32_t* argmax, std::int64_t n
 }
 
 void logSoftmaxRows(float* values, std::int64_t rows, std::int64_t cols) {
-    Eigen::Map<MatrixF> z(values, rows, cols);
-    for (Eigen::Index r = 0; r < z.rows(); ++r) {
-        auto row = z.row(r);
-        const float m = row.maxCoeff();
-        const float lse = m + std::log((row.array() - m).exp().sum());
-        row.array() -= lse;
+    // Wide rows: Eigen's vectorised reductions and exp, row by row.
+    constexpr std::int64_t kNarrowCols = 32;
+    if (cols >= kNarrowCols) {
+        Eigen::Map<MatrixF> z(values, rows, cols);
+        for (Eigen::Index r = 0; r < z.rows(); ++r) {
+            auto row = z.row(r).array();
+            const float m = row.maxCoeff();
+            row -= m + std::log((row - m).exp().sum());
+        }
+        return;
+    }
+    // Narrow rows (the digits' 10 classes), where per-row fixed costs dominated (48 ns a row, 3 % of
+    // the rank-16 network; 23 ns now): z - max(z) of a group of rows into a buffer, exp() over the
+    // whole buffer at once, then each row's log-sum-exp.
+    constexpr std::int64_t kBufferFloats = 1024;
+    alignas(64) float shifted[kBufferFloats];
+    float maxima[kBufferFloats];
+    const std::int64_t group = kBufferFloats / std::max<std::int64_t>(cols, 1);
+    for (std::int64_t r0 = 0; r0 < rows; r0 += group) {
+        const std::int64_t count = std::min(group, rows - r0);
+        float* const block = values + r0 * cols;
+        for (std::int64_t i = 0; i < count; ++i) {
+            const float* row = block + i * cols;
+            float m = row[0];
+            for (std::int64_t j = 1; j < cols; ++j) m = std::max(m, row[j]);
+            maxima[i] = m;
+            for (std::int64_t j = 0; j < cols; ++j) shifted[i * cols + j] = row[j] - m;
+        }
+        Eigen::Map<Eigen::ArrayXf> e(shifted, count * cols);
+        e = e.exp();
+        for (std::int64_t i = 0; i < count; ++i) {
+            float sum = 0.0f;
+            for (std::int64_t j = 0; j < cols; ++j) sum += shifted[i * cols + j];
+            const float lse = maxima[i] + std::log(sum);
+            float* row = block + i * cols;
+            for (std::int64_t j = 0; j < cols; ++j) row[j] -= lse;
+        }
     }
 }
 

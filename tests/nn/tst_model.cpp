@@ -5,8 +5,10 @@
 #include "test_support.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "io/weights.hpp"
+#include "nn/layer_kernels.hpp"
 #include "nn/low_rank.hpp"
 #include "matmul/matmul_registry.hpp"
 #include "nn/model.hpp"
@@ -71,6 +73,41 @@ Eigen::MatrixXd forwardInDouble(const nn::Model& model, const nn::MatrixF& input
 class tst_Model : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    // Row-wise log-softmax against double: narrow rows go through a grouped path, wide ones row
+    // by row; logits far from zero (the shift by the row's maximum), and a NaN stays in its row.
+    void logSoftmaxAgainstDouble_data() {
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("cols");
+        for (int rows : {1, 17, 300})
+            for (int cols : {1, 3, 10, 31, 32, 100, 1500}) QTest::addRow("%dx%d", rows, cols) << rows << cols;
+    }
+    void logSoftmaxAgainstDouble() {
+        QFETCH(int, rows);
+        QFETCH(int, cols);
+        nn::MatrixF z = randomMatrix(rows, cols, 7) * 20.0f;
+        z.row(0).array() += 1000.0f;  // exp() without the shift would overflow
+        if (rows > 2) z(2, cols / 2) = std::numeric_limits<float>::quiet_NaN();
+        const nn::MatrixF input = z;
+        nn::detail::logSoftmaxRows(z);
+        for (int r = 0; r < rows; ++r) {
+            const Eigen::RowVectorXd x = input.row(r).cast<double>();
+            const bool hasNaN = x.hasNaN();
+            const double m = hasNaN ? 0.0 : x.maxCoeff();
+            const double lse = m + std::log((x.array() - m).exp().sum());
+            for (int c = 0; c < cols; ++c) {
+                if (hasNaN) {
+                    QVERIFY2(std::isnan(z(r, c)), qPrintable(QStringLiteral("row %1 has a NaN: every output NaN").arg(r)));
+                    continue;
+                }
+                // float's rounding of the logit and of z - lse (logits near 1000: ulp 6e-5)
+                const double expected = x(c) - lse;
+                const double tolerance = 4 * std::numeric_limits<float>::epsilon() * (std::abs(x(c)) + std::abs(lse)) + 1e-6;
+                QVERIFY2(std::abs(z(r, c) - expected) <= tolerance,
+                         qPrintable(QStringLiteral("(%1, %2): %3, expected %4").arg(r).arg(c).arg(z(r, c)).arg(expected)));
+            }
+        }
+    }
+
     void handComputedNetwork() {
         const nn::Model model = nn::Model::fromWeights(handNetwork());
         QCOMPARE(model.layers().size(), std::size_t{4});  // Linear, ReLU, Linear, LogSoftmax

@@ -67,8 +67,9 @@ constexpr std::int64_t kDotMaxColumns = 12;
 constexpr std::int64_t kDotMinDepth = 32;
 /// A B stored k×n is transposed for that kernel by each thread: up to this many floats (1 MiB).
 constexpr std::int64_t kDotMaxTransposed = 256 * 1024;
-/// A B panel this small (16 KiB) stays in L1 whatever the order of the tiles.
-constexpr std::int64_t kL1PanelFloats = 4096;
+/// A B panel up to L1's size (32 KiB) is taken through by rows of tiles (see gemmOnTeam): the rank-16
+/// layer's 120×16·16×512 (a 32 KiB panel) ran at 67 GFLOP/s by columns of tiles, 75 by rows.
+constexpr std::int64_t kL1PanelFloats = 8192;
 /// Below this much work one thread is faster than waking a second one.
 constexpr double kMinParallelFlops = 2.0e6;
 
@@ -281,8 +282,9 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
                                   post ? &tilePost : nullptr);
                 };
                 // A B sliver is kept in L1 across the tiles of a column (BLIS's order). When the
-                // whole panel fits in L1 anyway (a shallow product: the factored layers' T·R with
-                // depth 8–16), tiles go row by row instead, so C is written in whole rows.
+                // whole panel fits in L1 (a shallow product: the factored layers' T·R with depth
+                // 8–16), tiles go row by row instead, so that C is written in whole rows and each
+                // A sliver is read once.
                 if (kc * slivers * nr <= kL1PanelFloats) {
                     for (std::int64_t ir = 0; ir < mc; ir += mr)
                         for (std::int64_t jr = 0; jr < nc; jr += nr) tileAt(ir, jr);

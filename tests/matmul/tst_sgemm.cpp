@@ -50,6 +50,7 @@ std::vector<Case> cases() {
         {23, 5, 50},    // narrow, the short sliver read in place from the tile before
         {145, 8, 1100}, // narrow, two depth blocks of 550
         {50, 128, 8},   // shallow: tiles by rows, the edge of 2 rows from the tile before
+        {31, 500, 16},  // shallow, A packed (n > 128), a 32 KiB panel by rows, edges in both directions
     };
 #ifndef KS_SANITIZE
     // Larger ones: several KC and MC blocks, both splits (skipped under the sanitizers: ~20x slower).

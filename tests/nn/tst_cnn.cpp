@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <random>
 
 #include "conv/conv_registry.hpp"
@@ -15,6 +16,7 @@
 #include "io/npy.hpp"
 #include "io/weights.hpp"
 #include "matmul/matmul_registry.hpp"
+#include "nn/layer_kernels.hpp"
 #include "nn/low_rank.hpp"
 #include "nn/model.hpp"
 #include "nn/model_io.hpp"
@@ -190,6 +192,55 @@ private Q_SLOTS:
         QVERIFY(model.hasConvolutions());
         QVERIFY2(QString::fromStdString(model.describe()).startsWith("input 1×28×28, conv1 1→8 3×3 pad 1, pool 2"),
                  model.describe().c_str());
+    }
+
+    // Max-pooling for inference (no positions kept; windows 2 and 3 take a vectorised path) against
+    // a plain loop over each window, and against the training path's values: odd sizes (the last
+    // row and column dropped), -inf, and a NaN that wins its window.
+    void maxPoolAgainstWindows_data() {
+        QTest::addColumn<int>("size");
+        QTest::addColumn<int>("height");
+        QTest::addColumn<int>("width");
+        for (int size : {2, 3, 4})
+            for (const auto& [h, w] : {std::pair{28, 28}, std::pair{7, 9}, std::pair{size, size}, std::pair{13, 40}})
+                QTest::addRow("size %d, %dx%d", size, h, w) << size << h << w;
+    }
+    void maxPoolAgainstWindows() {
+        QFETCH(int, size);
+        QFETCH(int, height);
+        QFETCH(int, width);
+        const nn::FeatureShape shape{3, height, width};
+        const std::int64_t samples = 2, ph = height / size, pw = width / size;
+        std::mt19937 rng(5);
+        std::uniform_real_distribution<float> uniform(-4.0f, 4.0f);
+        std::vector<float> x(static_cast<std::size_t>(samples * shape.size()));
+        for (float& v : x) v = uniform(rng);
+        x[1] = -std::numeric_limits<float>::infinity();
+        x[static_cast<std::size_t>(shape.size() + width + 1)] = std::numeric_limits<float>::quiet_NaN();
+        std::vector<float> y(static_cast<std::size_t>(samples * 3 * ph * pw)), withPositions(y.size());
+        std::vector<std::int32_t> argmax(y.size());
+        nn::detail::maxPool(x.data(), samples, shape, size, y.data(), nullptr);
+        nn::detail::maxPool(x.data(), samples, shape, size, withPositions.data(), argmax.data());
+        for (std::int64_t plane = 0; plane < samples * 3; ++plane)
+            for (std::int64_t i = 0; i < ph; ++i)
+                for (std::int64_t j = 0; j < pw; ++j) {
+                    float expected = -std::numeric_limits<float>::infinity();
+                    bool nan = false;
+                    for (int di = 0; di < size; ++di)
+                        for (int dj = 0; dj < size; ++dj) {
+                            const float v = x[static_cast<std::size_t>(plane * height * width + (i * size + di) * width + j * size + dj)];
+                            nan = nan || std::isnan(v);
+                            expected = std::max(expected, v);
+                        }
+                    const std::size_t o = static_cast<std::size_t>((plane * ph + i) * pw + j);
+                    if (nan) {
+                        QVERIFY(std::isnan(y[o]));
+                        QVERIFY(std::isnan(withPositions[o]));
+                    } else {
+                        QCOMPARE(y[o], expected);
+                        QCOMPARE(withPositions[o], expected);
+                    }
+                }
     }
 
     void handComputedConvolution() {

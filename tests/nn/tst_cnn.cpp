@@ -295,16 +295,18 @@ private Q_SLOTS:
         QFETCH(QString, algorithm);
         QFETCH(double, tolerance);
         const nn::Model model = nn::Model::digitCnn(5);
-        const nn::MatrixF x = someDigits(12);
+        // 37 digits: more than one tile of images (10 for this network), tiles of 10, 8 and 9 on two
+        // threads (one plan per batch size), and of 10 and 7 on one.
+        const nn::MatrixF x = someDigits(37);
         const MatrixD expected = reference(model, x.cast<double>());
         nn::InferenceOptions o;
         o.convAlgorithm = algorithm.toStdString();
         const nn::MatrixF y = model.forward(x, o);
         const double error = maxAbs(y.cast<double>(), expected);
         QVERIFY2(error < tolerance, qPrintable(QString::number(error)));
-        // The small CNN with stride-1 odd sizes and every layer kind, too.
+        // The small CNN with stride-1 odd sizes and every layer kind, too, in one tile and in several.
         const nn::Model small = smallCnn(3);
-        const nn::MatrixF xs = randomMatrix(5, 64, 4);
+        const nn::MatrixF xs = randomMatrix(700, 64, 4);
         const double smallError = maxAbs(small.forward(xs, o).cast<double>(), reference(small, xs.cast<double>()));
         QVERIFY2(smallError < tolerance, qPrintable(QString::number(smallError)));
         // The thread count does not change the result.

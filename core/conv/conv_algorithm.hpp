@@ -1,6 +1,6 @@
 #pragma once
 // One interface for every convolution algorithm. An algorithm has three entry points:
-//   plan(problem, weight) -> ConvPlan   float32 on the hardware, the fast path (Eigen GEMM, FFTW,
+//   plan(problem, weight) -> ConvPlan   float32 on the hardware, the fast path (sgemm, FFTW,
 //                                      threads); the weight-side work (Winograd's filter transform,
 //                                      the filters' spectra) is done once here, as inference would.
 //   run(problem, ..., double)          double precision, the same algorithm in NativeArithmetic<double>.

@@ -1,6 +1,6 @@
 // im2col: unfold the input into a patch matrix (rows c·r·s, one column per output pixel) and
 // multiply the K×(C·R·S) weight matrix by it. Columns are processed in blocks so the patch matrix
-// stays in cache and memory stays bounded for large kernels; float32 uses Eigen's GEMM, other
+// stays in cache and memory stays bounded for large kernels; float32 uses sgemm (matmul/gemm.hpp), other
 // arithmetics the same product as explicit dot products in (c, r, s) order.
 #include <algorithm>
 #include <type_traits>
@@ -79,7 +79,7 @@ public:
     std::string name() const override { return "im2col"; }
     std::string description() const override {
         return "Patch matrix (C·R·S rows, one column per output pixel, in blocks of 512) times the "
-               "K×C·R·S weight matrix with Eigen's GEMM: any kernel, stride and padding.";
+               "K×C·R·S weight matrix with our packed AVX2 GEMM: any kernel, stride and padding.";
     }
     std::optional<std::string> supports(const ConvProblem&) const override { return std::nullopt; }
     std::size_t workspaceBytes(const ConvProblem& p) const override {

@@ -45,7 +45,7 @@ const QStringList kWeightSuffixes = {QStringLiteral("pt"), QStringLiteral("pth")
                                      QStringLiteral("npz")};
 
 QString computeTip(const std::string& name) {
-    if (name == "native") return QObject::tr("Plain float32 on this CPU (Eigen GEMMs): the only choice whose time is real.");
+    if (name == "native") return QObject::tr("Plain float32 on this CPU (our packed AVX2 GEMM): the only choice whose time is real.");
     if (name == "bf16") return QObject::tr("Every stage in bfloat16 (8 exponent bits, 7 mantissa bits), emulated bit-exactly.");
     if (name == "fp16") return QObject::tr("Every stage in IEEE half precision (5 exponent bits, 10 mantissa bits), emulated.");
     if (name == "fp16/fp32") return QObject::tr("fp16 weights, activations and products, sums kept in fp32, like tensor cores.");

@@ -9,7 +9,7 @@ median over rounds of each side's median.
 Optional set-up (Debian 12, about 650 MB; not needed to build or test KernelScope):
     apt-get install -y --no-install-recommends python3-torch python3-numpy libopenblas0-openmp
 Run (Debian's interpreter; the script points PyTorch at OpenBLAS itself):
-    scripts/compare-pytorch.py --cli build/app/cli/kernelscope-cli [--rounds 3] [--only conv,matmul,mlp]
+    scripts/compare-pytorch.py --cli build/app/cli/kernelscope-cli [--rounds 3] [--only conv,matmul,mlp,cnn]
 """
 import argparse
 import csv
@@ -134,14 +134,34 @@ def mlp_round(cli, results):
     results.setdefault("MLP 2000 digits", []).append((t, float(dense["median_ms"]), "dense"))
 
 
+def cnn_round(cli, results):
+    """The digit CNN (conv 1→8, pool, conv 8→16, pool, 784→64→10) on 2,000 digits, float32."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2000, 1, 28, 28, generator=g)
+    conv1, conv2 = torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.Conv2d(8, 16, 3, padding=1)
+    fc1, fc2 = torch.nn.Linear(784, 64), torch.nn.Linear(64, 10)
+
+    def forward():
+        with torch.no_grad():
+            h = F.max_pool2d(F.relu(conv1(x)), 2)
+            h = F.max_pool2d(F.relu(conv2(h)), 2)
+            h = F.relu(fc1(torch.flatten(h, 1)))
+            return F.log_softmax(fc2(h), dim=1)
+
+    t = time_torch(forward)
+    rows = run_cli(cli, ["bench", "mlp", "--weights", "embedded-cnn", "--ranks", "16", "--rounds", "3"])
+    dense = next(row for row in rows if row["rank"] == "dense")
+    results.setdefault("CNN 2000 digits", []).append((t, float(dense["median_ms"]), "direct conv, tiles of 10 digits"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cli", required=True, help="path to kernelscope-cli")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--only", default="conv,matmul,mlp", help="parts: conv, single, matmul, mlp")
+    ap.add_argument("--only", default="conv,matmul,mlp,cnn", help="parts: conv, single, matmul, mlp, cnn")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    rounds = {"conv": conv_round, "single": single_round, "matmul": matmul_round, "mlp": mlp_round}
+    rounds = {"conv": conv_round, "single": single_round, "matmul": matmul_round, "mlp": mlp_round, "cnn": cnn_round}
     results = {}
     for i in range(args.rounds):
         for part in args.only.split(","):

@@ -30,6 +30,12 @@ private Q_SLOTS:
         QTest::newRow("not an integer") << QStringList{QStringLiteral("precision"), QStringLiteral("--out"), QStringLiteral("x"),
                                                        QStringLiteral("--trials"), QStringLiteral("many")}
                                         << 2 << QStringLiteral("--trials: expected an integer, got 'many'");
+        QTest::newRow("bench peak") << QStringList{QStringLiteral("bench"), QStringLiteral("peak"), QStringLiteral("--seconds"),
+                                                   QStringLiteral("0.02"), QStringLiteral("--rounds"), QStringLiteral("1")}
+                                    << 0 << QStringLiteral("best GFLOP/s");
+        QTest::newRow("bench peak, no time") << QStringList{QStringLiteral("bench"), QStringLiteral("peak"), QStringLiteral("--seconds"),
+                                                            QStringLiteral("0")}
+                                             << 2 << QStringLiteral("--seconds");
         QTest::newRow("missing input file") << QStringList{QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("fp16"),
                                                           QStringLiteral("--in"), QStringLiteral("/nonexistent/a.npy"), QStringLiteral("--out"),
                                                           QStringLiteral("/tmp/b.npy")}

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "matmul/dense_matmul.hpp"
+#include "matmul/fma_peak.hpp"
 #include "matmul/gemm.hpp"
 #include "test_support.hpp"
 
@@ -279,6 +280,19 @@ private slots:
         QVERIFY(!badPiece);
         QVERIFY(longPieces == 0 || pieces == 1);
         for (qint64 i = 0; i < count; ++i) QCOMPARE(hits[static_cast<std::size_t>(i)].load(), 1);
+    }
+
+    // The FMA ceiling: a finite, positive rate for one and two threads; bad arguments named.
+    // (How fast is for `bench peak` to say, not for a unit test.)
+    void fmaPeak() {
+        using ks::test::errorOf;
+        for (int threads : {1, 2}) {
+            const double rate = fmaPeakGflops(threads, 0.01);
+            QVERIFY2(std::isfinite(rate) && rate > 0, qPrintable(QString::number(rate)));
+        }
+        QVERIFY(errorOf([] { fmaPeakGflops(0, 0.1); }).contains("threads"));
+        QVERIFY(errorOf([] { fmaPeakGflops(1, 0.0); }).contains("seconds"));
+        QVERIFY(errorOf([] { fmaPeakGflops(1, std::nan("")); }).contains("seconds"));
     }
 
     void threadsZeroUsesTheDefaultTeam() {

@@ -1,0 +1,62 @@
+// `kernelscope-cli bench peak`: the float32 FMA ceiling of this machine, one thread and all of them,
+// to read every other benchmark's GFLOP/s against.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_io.hpp"
+#include "command.hpp"
+#include "matmul/dense_matmul.hpp"
+#include "matmul/fma_peak.hpp"
+
+namespace {
+
+std::string fmt(const char* format, double v) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, format, v);
+    return buffer;
+}
+
+}  // namespace
+
+KS_CLI_COMMAND(benchPeakCommand) {
+    ks::cli::Command c;
+    c.name = "bench peak";
+    c.summary = "Measure the float32 FMA ceiling (GFLOP/s) of one thread and of all threads";
+    c.details =
+        "Independent chains of fused multiply-adds on registers, no memory traffic: the most any kernel\n"
+        "can reach on this machine (each FMA counts 2 FLOPs). Each row is measured --rounds times for\n"
+        "about --seconds; median and best. On a shared machine the best is the hardware, the median what\n"
+        "a benchmark run at the same time could expect.";
+    c.options = {{"seconds", "S", "length of one measurement", false, "0.3"},
+                 {"rounds", "N", "measurements per row", false, "5"},
+                 {"threads", "T", "threads of the second row (default: OpenMP's, all cores)", false, ""},
+                 {"csv", "FILE", "also write threads,median_gflops,best_gflops", false, ""}};
+    c.run = [](const ks::cli::Args& args) {
+        const double seconds = args.getDouble("seconds");
+        if (!(seconds > 0) || seconds > 60) throw ks::cli::UsageError("--seconds: between 0 and 60");
+        const int rounds = static_cast<int>(args.getInt("rounds", 1, 1000));
+        const int all = args.has("threads") ? static_cast<int>(args.getInt("threads", 1, 256)) : ks::matmul::denseThreads();
+        ks::cli::Table table{{"threads", "median GFLOP/s", "best GFLOP/s", "per thread (best)"}, {}};
+        ks::cli::Table csv{{"threads", "median_gflops", "best_gflops"}, {}};
+        for (const int threads : all > 1 ? std::vector<int>{1, all} : std::vector<int>{1}) {
+            std::vector<double> rates;
+            for (int r = 0; r < rounds; ++r) rates.push_back(ks::matmul::fmaPeakGflops(threads, seconds));
+            std::sort(rates.begin(), rates.end());
+            const double median = rates.size() % 2 ? rates[rates.size() / 2]
+                                                   : 0.5 * (rates[rates.size() / 2 - 1] + rates[rates.size() / 2]);
+            table.rows.push_back({std::to_string(threads), fmt("%.1f", median), fmt("%.1f", rates.back()),
+                                  fmt("%.1f", rates.back() / threads)});
+            csv.rows.push_back({std::to_string(threads), fmt("%.2f", median), fmt("%.2f", rates.back())});
+        }
+        std::cout << "float32 FMA ceiling (" << ks::matmul::fmaPeakKernel() << "), " << rounds << " rounds of "
+                  << seconds << " s\n"
+                  << table.toText();
+        if (args.has("csv")) ks::cli::writeText(args.get("csv"), csv.toCsv());
+        return 0;
+    };
+    return c;
+}

@@ -1,6 +1,7 @@
 #include "cli_io.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 #include "io/file_util.hpp"
@@ -49,5 +50,18 @@ std::string Table::toCsv() const {
 }
 
 void writeText(const std::string& path, const std::string& text) { io::writeFileAtomically(path, text); }
+
+std::string number(const char* printfFormat, double value) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, printfFormat, value);
+    return buffer;
+}
+
+double median(std::vector<double> values) {
+    if (values.empty()) return 0;
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
 
 }  // namespace ks::cli

@@ -1,5 +1,5 @@
 #pragma once
-// Helpers shared by the CLI's commands: arrays in and out as .npy, CSV tables out.
+// Helpers shared by the CLI's commands: arrays in and out as .npy, tables out (text and CSV), numbers.
 #include <string>
 #include <vector>
 
@@ -22,5 +22,10 @@ struct Table {
     std::string toCsv() const;
 };
 void writeText(const std::string& path, const std::string& text);
+
+/// One number for a table cell, printf-style ("%.3f").
+std::string number(const char* printfFormat, double value);
+/// The median (of an even count, the mean of the middle two); 0 for none.
+double median(std::vector<double> values);
 
 }  // namespace ks::cli

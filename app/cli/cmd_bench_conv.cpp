@@ -10,15 +10,7 @@
 #include "conv/conv_registry.hpp"
 #include "conv/parallel.hpp"
 
-namespace {
-
-std::string format(const char* fmt, double v) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, fmt, v);
-    return buffer;
-}
-
-}  // namespace
+using ks::cli::number;
 
 KS_CLI_COMMAND(benchConvCommand) {
     ks::cli::Command c;
@@ -62,7 +54,7 @@ KS_CLI_COMMAND(benchConvCommand) {
         const auto results = ks::conv::findConvAlgorithms(p, options);
 
         std::cout << "conv " << p.toString() << "  output " << ks::shapeToString(p.outputShape()) << "  "
-                  << format("%.3f", p.flops() * 1e-9) << " GFLOP  threads " << ks::conv::convThreads()
+                  << number("%.3f", p.flops() * 1e-9) << " GFLOP  threads " << ks::conv::convThreads()
                   << (options.includePlan ? "  (plan creation timed)" : "  (weights prepared once)") << "\n";
         ks::cli::Table table{{"algorithm", "median ms", "GFLOP/s", "cpu ms/call", "workspace", "max abs error", "note"}, {}};
         ks::cli::Table csv{{"algorithm", "median_ms", "gflops", "workspace_bytes", "max_abs_error"}, {}};
@@ -71,11 +63,11 @@ KS_CLI_COMMAND(benchConvCommand) {
                 table.rows.push_back({r.algorithm, "-", "-", "-", "-", "-", "unsupported: " + *r.unsupported});
                 continue;
             }
-            table.rows.push_back({r.algorithm, format("%.4f", r.medianSeconds * 1e3), format("%.1f", r.gflops),
-                                  format("%.4f", r.cpuSecondsPerCall * 1e3), format("%.0f", static_cast<double>(r.workspaceBytes)),
-                                  format("%.2e", r.maxAbsError), ""});
-            csv.rows.push_back({r.algorithm, format("%.6f", r.medianSeconds * 1e3), format("%.3f", r.gflops),
-                                std::to_string(r.workspaceBytes), format("%.6e", r.maxAbsError)});
+            table.rows.push_back({r.algorithm, number("%.4f", r.medianSeconds * 1e3), number("%.1f", r.gflops),
+                                  number("%.4f", r.cpuSecondsPerCall * 1e3), number("%.0f", static_cast<double>(r.workspaceBytes)),
+                                  number("%.2e", r.maxAbsError), ""});
+            csv.rows.push_back({r.algorithm, number("%.6f", r.medianSeconds * 1e3), number("%.3f", r.gflops),
+                                std::to_string(r.workspaceBytes), number("%.6e", r.maxAbsError)});
         }
         std::cout << table.toText();
         if (args.has("csv")) ks::cli::writeText(args.get("csv"), csv.toCsv());

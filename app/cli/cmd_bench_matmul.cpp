@@ -19,13 +19,9 @@
 #include "matmul/matmul_registry.hpp"
 #include "matmul/svd_matmul.hpp"
 
-namespace {
+using ks::cli::number;
 
-std::string format(const char* fmt, double v) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, fmt, v);
-    return buffer;
-}
+namespace {
 
 ks::TensorF uniformMatrix(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
     // A small LCG: deterministic data without pulling <random>'s distributions into the timing picture.
@@ -156,10 +152,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
                 fastest[i] = std::min(fastest[i], t.minSeconds);
                 ratios[i].push_back(medians[0].back() / t.medianSeconds);
             }
-        auto median = [](std::vector<double> v) {
-            std::sort(v.begin(), v.end());
-            return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-        };
+        using ks::cli::median;
 
         ks::cli::Table table{{"method", "rank", "median ms", "min ms", "GFLOP/s", "FLOP-model speed-up", "measured speed-up",
                               "of model"},
@@ -174,15 +167,15 @@ KS_CLI_COMMAND(benchMatmulCommand) {
             const double seconds = median(medians[i]), modelSpeedup = dense.denseFlops() / entry.flops;
             const double measuredSpeedup = median(ratios[i]);
             // The text table adds the fastest repeat: on a shared machine it shows what the code can do.
-            table.rows.push_back({entry.method, entry.rank, format("%.4f", seconds * 1e3), format("%.4f", fastest[i] * 1e3),
-                                  format("%.1f", entry.flops / seconds * 1e-9), format("%.2f", modelSpeedup),
-                                  format("%.2f", measuredSpeedup), format("%.0f %%", 100 * measuredSpeedup / modelSpeedup)});
-            csv.rows.push_back({entry.method, entry.rank, format("%.6f", seconds * 1e3),
-                                format("%.3f", entry.flops / seconds * 1e-9), format("%.4f", modelSpeedup),
-                                format("%.4f", measuredSpeedup)});
+            table.rows.push_back({entry.method, entry.rank, number("%.4f", seconds * 1e3), number("%.4f", fastest[i] * 1e3),
+                                  number("%.1f", entry.flops / seconds * 1e-9), number("%.2f", modelSpeedup),
+                                  number("%.2f", measuredSpeedup), number("%.0f %%", 100 * measuredSpeedup / modelSpeedup)});
+            csv.rows.push_back({entry.method, entry.rank, number("%.6f", seconds * 1e3),
+                                number("%.3f", entry.flops / seconds * 1e-9), number("%.4f", modelSpeedup),
+                                number("%.4f", measuredSpeedup)});
         }
 
-        std::cout << "matmul (" << m << "×" << k << ")·(" << k << "×" << n << ")  " << format("%.3f", dense.denseFlops() * 1e-9)
+        std::cout << "matmul (" << m << "×" << k << ")·(" << k << "×" << n << ")  " << number("%.3f", dense.denseFlops() * 1e-9)
                   << " GFLOP dense  threads " << ks::matmul::denseThreads() << " (" << threading << ")  (svd: B factored once, not timed)\n"
                   << "sgemm kernels: " << ks::matmul::sgemmKernelName() << "\n"
                   << table.toText();

@@ -11,15 +11,7 @@
 #include "nn/low_rank.hpp"
 #include "nn/model_io.hpp"
 
-namespace {
-
-std::string fmt(const char* format, double value) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, format, value);
-    return buffer;
-}
-
-}  // namespace
+using ks::cli::number;
 
 KS_CLI_COMMAND(benchMlpCommand) {
     ks::cli::Command c;
@@ -73,10 +65,7 @@ KS_CLI_COMMAND(benchMlpCommand) {
                 seconds[m].push_back(t.medianSeconds);
                 fastest[m] = std::min(fastest[m], t.minSeconds);
             }
-        auto median = [](std::vector<double> v) {
-            std::sort(v.begin(), v.end());
-            return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-        };
+        using ks::cli::median;
         ks::cli::Table table;
         table.columns = {"rank", "parameters", "compression", "accuracy", "gflop", "median_ms", "min_ms", "cpu_ms",
                          "gflops", "model_speedup", "measured_speedup", "efficiency"};
@@ -91,12 +80,12 @@ KS_CLI_COMMAND(benchMlpCommand) {
             const double measuredSpeedup = median(ratios);
             const double accuracy = ks::nn::accuracy(model.forward(images, options), test.labels);
             const double modelSpeedup = dense.flopsPerSample() / model.flopsPerSample();
-            table.rows.push_back({names[m], std::to_string(model.parameterCount()), fmt("%.4f", model.compressionRatio()),
-                                  fmt("%.4f", accuracy), fmt("%.3f", model.flopsPerSample() * n * 1e-9),
-                                  fmt("%.3f", s * 1e3), fmt("%.3f", fastest[m] * 1e3),
-                                  fmt("%.3f", cpuPerRun[m] / runs[m] * 1e3), fmt("%.1f", model.flopsPerSample() * n / s * 1e-9),
-                                  fmt("%.2f", modelSpeedup), fmt("%.2f", measuredSpeedup),
-                                  fmt("%.2f", measuredSpeedup / modelSpeedup)});
+            table.rows.push_back({names[m], std::to_string(model.parameterCount()), number("%.4f", model.compressionRatio()),
+                                  number("%.4f", accuracy), number("%.3f", model.flopsPerSample() * n * 1e-9),
+                                  number("%.3f", s * 1e3), number("%.3f", fastest[m] * 1e3),
+                                  number("%.3f", cpuPerRun[m] / runs[m] * 1e3), number("%.1f", model.flopsPerSample() * n / s * 1e-9),
+                                  number("%.2f", modelSpeedup), number("%.2f", measuredSpeedup),
+                                  number("%.2f", measuredSpeedup / modelSpeedup)});
         }
         std::cout << test.count() << " test digits, " << (options.threads ? options.threads : 0)
                   << " threads (0 = all)\n"

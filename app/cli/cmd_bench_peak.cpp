@@ -12,15 +12,7 @@
 #include "matmul/dense_matmul.hpp"
 #include "matmul/fma_peak.hpp"
 
-namespace {
-
-std::string fmt(const char* format, double v) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, format, v);
-    return buffer;
-}
-
-}  // namespace
+using ks::cli::number;
 
 KS_CLI_COMMAND(benchPeakCommand) {
     ks::cli::Command c;
@@ -45,12 +37,10 @@ KS_CLI_COMMAND(benchPeakCommand) {
         for (const int threads : all > 1 ? std::vector<int>{1, all} : std::vector<int>{1}) {
             std::vector<double> rates;
             for (int r = 0; r < rounds; ++r) rates.push_back(ks::matmul::fmaPeakGflops(threads, seconds));
-            std::sort(rates.begin(), rates.end());
-            const double median = rates.size() % 2 ? rates[rates.size() / 2]
-                                                   : 0.5 * (rates[rates.size() / 2 - 1] + rates[rates.size() / 2]);
-            table.rows.push_back({std::to_string(threads), fmt("%.1f", median), fmt("%.1f", rates.back()),
-                                  fmt("%.1f", rates.back() / threads)});
-            csv.rows.push_back({std::to_string(threads), fmt("%.2f", median), fmt("%.2f", rates.back())});
+            const double median = ks::cli::median(rates), best = *std::max_element(rates.begin(), rates.end());
+            table.rows.push_back({std::to_string(threads), number("%.1f", median), number("%.1f", best),
+                                  number("%.1f", best / threads)});
+            csv.rows.push_back({std::to_string(threads), number("%.2f", median), number("%.2f", best)});
         }
         std::cout << "float32 FMA ceiling (" << ks::matmul::fmaPeakKernel() << "), " << rounds << " rounds of "
                   << seconds << " s\n"

@@ -5,6 +5,7 @@
 #include <QGraphicsView>
 #include <QLineSeries>
 #include <QTemporaryDir>
+#include <QValueAxis>
 #include <QtTest>
 
 #include "charts/chart_panel.hpp"
@@ -73,6 +74,40 @@ private Q_SLOTS:
         ui::ChartPanel panel;
         panel.setData(t, s);
         QCOMPARE(panel.seriesPoints(QStringLiteral("y")), (QList<QPointF>{QPointF(2, 0.5)}));
+    }
+
+    // Linear axes get a little room around the data, but positive data (a time) never an axis
+    // reaching below zero; data at zero or below keeps its room below.
+    void linearAxisStaysAtOrAboveZeroForPositiveData_data() {
+        QTest::addColumn<double>("low");
+        QTest::addColumn<double>("high");
+        QTest::addColumn<bool>("mayGoNegative");
+        QTest::newRow("times from 0.6 ms") << 0.6 << 26.0 << false;
+        QTest::newRow("times from 0.01 ms") << 0.01 << 1.0 << false;
+        QTest::newRow("from zero") << 0.0 << 1.0 << true;
+        QTest::newRow("negative data") << -3.0 << 5.0 << true;
+    }
+    void linearAxisStaysAtOrAboveZeroForPositiveData() {
+        QFETCH(double, low);
+        QFETCH(double, high);
+        QFETCH(bool, mayGoNegative);
+        study::Table t({"x", "y"});
+        t.addRow({1, low});
+        t.addRow({2, high});
+        study::ChartSpec s = sampleSpec();
+        s.seriesColumn.clear();
+        s.xColumn = "x";
+        s.yColumn = "y";
+        s.yLog = false;
+        ui::ChartPanel panel;
+        panel.setData(t, s);
+        const auto axes = panel.chart()->axes(Qt::Vertical);
+        QCOMPARE(axes.size(), 1);
+        const auto* axis = qobject_cast<const QValueAxis*>(axes.front());
+        QVERIFY(axis);
+        QVERIFY2(axis->min() <= low && axis->max() >= high, qPrintable(QStringLiteral("%1…%2").arg(axis->min()).arg(axis->max())));
+        if (mayGoNegative) QVERIFY(axis->min() < low);
+        else QVERIFY2(axis->min() >= 0, qPrintable(QString::number(axis->min())));
     }
 
     void exports_data() {

@@ -55,9 +55,11 @@ QAbstractAxis* makeAxis(bool logScale, const QString& title, double lo, double h
     }
     auto* axis = new QValueAxis;
     if (lo <= hi) {
-        // A little room at both ends so points and markers at the extremes stay visible.
+        // A little room at both ends so points and markers at the extremes stay visible, but not
+        // below zero for positive data (times: an axis from -10 ms reads as nonsense). A point at
+        // zero (an index) keeps its room.
         const double pad = lo == hi ? std::max(1.0, std::fabs(lo) * 0.1) : 0.03 * (hi - lo);
-        axis->setRange(lo - pad, hi + pad);
+        axis->setRange(lo > 0 ? std::max(0.0, lo - pad) : lo - pad, hi + pad);
         axis->applyNiceNumbers();
     }
     axis->setLabelFormat(QStringLiteral("%g"));

@@ -142,11 +142,13 @@ NetworkPage::NetworkPage(QWidget* parent)
     auto* modelBox = new QGroupBox(tr("Model"));
     auto* modelLayout = new QVBoxLayout(modelBox);
     modelLayout->addWidget(modelLabel_);
-    auto* buttons = new QHBoxLayout;
-    buttons->addWidget(openButton_);
-    buttons->addWidget(embeddedButton_);
-    buttons->addWidget(embeddedCnnButton_);
-    modelLayout->addLayout(buttons);
+    // Two rows: the three buttons side by side are wider than the control column, which then
+    // clipped its right edge (the rank summary, this row) at the default window size.
+    modelLayout->addWidget(openButton_);
+    auto* embedded = new QHBoxLayout;
+    embedded->addWidget(embeddedButton_);
+    embedded->addWidget(embeddedCnnButton_);
+    modelLayout->addLayout(embedded);
 
     auto* form = new QFormLayout;
     form->addRow(modelBox);

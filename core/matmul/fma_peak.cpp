@@ -20,10 +20,9 @@ namespace ks::matmul {
 namespace {
 
 constexpr int kChains = 12;
+constexpr int kLanes = 8;  ///< floats per chain (one AVX2 vector)
 
 #if defined(__AVX2__) && defined(__FMA__)
-constexpr int kLanes = 8;
-
 /// `iterations` rounds of kChains FMAs; returns a value that depends on all of them.
 float fmaChains(std::int64_t iterations) {
     __m256 c[kChains];
@@ -40,8 +39,6 @@ float fmaChains(std::int64_t iterations) {
 }
 const char* const kKernelName = "avx2-fma, 12 chains of 8 floats";
 #else
-constexpr int kLanes = 8;
-
 float fmaChains(std::int64_t iterations) {
     float c[kChains][kLanes];
     for (int j = 0; j < kChains; ++j)

@@ -46,7 +46,8 @@ std::vector<Case> cases() {
         {97, 101, 103}, {31, 33, 255}, {19, 18, 257}, {143, 40, 17}, {145, 47, 13}, {150, 5, 260},
         {289, 24, 300}, {120, 290, 61}, {2, 4100, 3}, {600, 24, 150}, {60, 900, 41}, {400, 8, 513},
         {150, 140, 30}, {7, 129, 300}, {161, 136, 257},
-        {5, 4, 70000},  // narrow and deep: B stored k×n is too large to transpose for the dot kernel
+        {5, 4, 70000},  // narrow and deep: 69 depth blocks of the narrow kernel
+        {5, 10, 30000}, // 10 wide and deep: B stored k×n is too large to transpose for the dot kernel
         {11, 8, 40},    // narrow, fewer rows than a tile: the short sliver is packed
         {23, 5, 50},    // narrow, the short sliver read in place from the tile before
         {145, 8, 1100}, // narrow, two depth blocks of 550
@@ -158,7 +159,7 @@ private slots:
         QTest::addColumn<bool>("accumulate");
         QTest::addColumn<bool>("bias");
         QTest::addColumn<bool>("relu");
-        // The dot-product path (n ≤ 12, k ≥ 32), the narrow and wide kernels, several depth blocks
+        // The dot-product path (9 ≤ n ≤ 12, k ≥ 32), the narrow and wide kernels, several depth blocks
         // (KC = 256) and column blocks (NC = 4096), edges of every tile; both layouts of B.
         const Case shapes[] = {{0, 5, 40}, {5, 0, 40}, {7, 5, 0},     {1, 1, 1},    {13, 3, 31},   {13, 3, 32},
                                {9, 12, 700}, {9, 13, 700}, {25, 8, 20}, {61, 17, 513}, {3, 4100, 7}, {50, 64, 260},

@@ -79,8 +79,6 @@ std::string printable(std::string_view text) {
             for (std::size_t k = 0; k < length; ++k) appendByteEscape(out, static_cast<unsigned char>(text[i + k]));
         } else if (reordersOrBreaksText(codePoint)) {
             appendCodePointEscape(out, codePoint);
-        } else if (codePoint == '\\') {
-            out += "\\\\";
         } else {
             out.append(text.substr(i, length));
         }

@@ -12,8 +12,9 @@ namespace ks::io {
 ///  - bytes that are not part of valid UTF-8 (stray continuation bytes, truncated or overlong sequences,
 ///    surrogates, code points above U+10FFFF), one \xNN per byte;
 ///  - bidirectional formatting characters (U+200E/F, U+202A..U+202E, U+2066..U+2069) and the line and paragraph
-///    separators U+2028/U+2029, which reorder or break the text around them, as \u{NNNN};
-///  - the backslash itself, as \\, so that an escape in the output always stands for what it names.
+///    separators U+2028/U+2029, which reorder or break the text around them, as \u{NNNN}.
+/// A backslash is kept, so that printable(printable(s)) == printable(s): a message holding an already escaped name
+/// can be made safe once more (the CLI does so with every error message) without doubling its escapes.
 std::string printable(std::string_view text);
 
 }  // namespace ks::io

@@ -28,7 +28,7 @@ private Q_SLOTS:
         QTest::newRow("3-byte UTF-8 kept") << QByteArray("\xe2\x82\xac") << QByteArray("\xe2\x82\xac");
         QTest::newRow("4-byte UTF-8 kept") << QByteArray("\xf0\x9f\x98\x80") << QByteArray("\xf0\x9f\x98\x80");
         QTest::newRow("U+10FFFF kept") << QByteArray("\xf4\x8f\xbf\xbf") << QByteArray("\xf4\x8f\xbf\xbf");
-        QTest::newRow("backslash doubled") << QByteArray("a\\x1b") << QByteArray("a\\\\x1b");
+        QTest::newRow("backslash kept") << QByteArray("a\\x1b") << QByteArray("a\\x1b");
         QTest::newRow("bidi override U+202E") << QByteArray("a\xe2\x80\xae" "b") << QByteArray("a\\u{202e}b");
         QTest::newRow("bidi isolate U+2066") << QByteArray("\xe2\x81\xa6") << QByteArray("\\u{2066}");
         QTest::newRow("line separator U+2028") << QByteArray("\xe2\x80\xa8") << QByteArray("\\u{2028}");
@@ -66,6 +66,7 @@ private Q_SLOTS:
                                                                                     : (r >> 8) % 256);
             }
             const std::string out = ks::io::printable(input);
+            QCOMPARE(ks::io::printable(out), out);  // idempotent
             QStringDecoder outDecoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
             const QString decodedOut = outDecoder(QByteArray::fromStdString(out));
             QVERIFY2(!outDecoder.hasError(), out.c_str());
@@ -78,7 +79,7 @@ private Q_SLOTS:
             const QString decodedIn = inDecoder(QByteArray::fromStdString(input));
             bool harmless = !inDecoder.hasError();
             for (const QChar ch : decodedIn)
-                harmless = harmless && ch.category() != QChar::Other_Control && ch != QLatin1Char('\\') &&
+                harmless = harmless && ch.category() != QChar::Other_Control &&
                            ch.direction() != QChar::DirLRE && ch.direction() != QChar::DirRLE &&
                            ch.direction() != QChar::DirLRO && ch.direction() != QChar::DirRLO &&
                            ch.direction() != QChar::DirPDF && ch.direction() != QChar::DirLRI &&

@@ -11,6 +11,7 @@
 #include "matmul/log_code.hpp"
 #include "matmul/matmul_registry.hpp"
 #include "matmul_test_util.hpp"
+#include "test_support.hpp"
 #include "numeric/arithmetic.hpp"
 #include "numeric/format.hpp"
 
@@ -78,7 +79,7 @@ private slots:
             if (mine != numeric)
                 QFAIL(qPrintable(QString("%1: codec %2, roundTo %3").arg(x, 0, 'g', 17).arg(mine, 0, 'g', 17).arg(numeric, 0, 'g', 17)));
         }
-        QCOMPARE(codec.decode(codec.encode(0.0)), 0.0);
+        KS_COMPARE_EXACT(codec.decode(codec.encode(0.0)), 0.0);
     }
 
     void codecCountsRangeEvents() {
@@ -184,7 +185,7 @@ private slots:
         for (int r = 0; r < 8; ++r) {
             BinnedAccumulator acc(3, options);
             acc.add(LogCode::of(false, r));  // 2^(r/8)
-            QCOMPARE(acc.sum() * 256.0, double(expected[r]));
+            KS_COMPARE_EXACT(acc.sum() * 256.0, double(expected[r]));
         }
     }
 
@@ -275,7 +276,7 @@ private slots:
         acc.clearCounts();
         for (int i = 0; i < 300; ++i) acc.add(LogCode::of(true, 0));  // −1 three hundred times
         QCOMPARE(acc.counts().overflows, std::int64_t{300 - 255});
-        QCOMPARE(acc.sum(), -255.0);  // saturated, and said so
+        KS_COMPARE_EXACT(acc.sum(), -255.0);  // saturated, and said so
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, BinnedAccumulator(3, LnsBinnedOptions{0, 63, 0, -1, ConvertBack::None}));
     }
 

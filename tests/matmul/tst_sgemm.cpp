@@ -147,7 +147,7 @@ private slots:
                     QFAIL(qPrintable(QString("C(%1,%2) = %3, expected %4 ± %5").arg(i).arg(j).arg(got, 0, 'g', 9).arg(exact, 0, 'g', 9).arg(bound)));
             }
             for (std::int64_t j = n; j < ldc; ++j)
-                QCOMPARE(c[static_cast<std::size_t>(i * ldc + j)], kSentinel);
+                KS_COMPARE_EXACT(c[static_cast<std::size_t>(i * ldc + j)], kSentinel);
         }
     }
 

@@ -1,11 +1,52 @@
 // core/io's file helpers: printable() for strings read from files, and (below) reading and writing files safely.
+#include "io/file_util.hpp"
 #include "io/printable.hpp"
 
+#include <QFile>
 #include <QStringDecoder>
+#include <QTemporaryDir>
 #include <QtTest>
 
+#include <atomic>
+#include <chrono>
+#include <fstream>
 #include <random>
 #include <string>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_support.hpp"
+
+namespace {
+
+std::string text(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void put(const std::filesystem::path& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+
+/// A process id that no process has: a child that has exited and been reaped.
+pid_t deadPid() {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ::waitpid(child, nullptr, 0);
+    return child;
+}
+
+/// Names in `folder` that hold the temporary-file tag of writeFileAtomically.
+QStringList temporaries(const QString& folder) {
+    return QDir(folder).entryList({QStringLiteral("*.kernelscope-tmp-*")}, QDir::Files | QDir::Hidden | QDir::System);
+}
+
+}  // namespace
 
 class tst_FileUtil : public QObject {
     Q_OBJECT
@@ -94,6 +135,153 @@ private Q_SLOTS:
             }
         }
         QVERIFY2(keptUnchanged > 1000, qPrintable(QString::number(keptUnchanged)));  // the comparison did run
+    }
+
+    void readFileRegular() {
+        QTemporaryDir dir;
+        const std::filesystem::path path = dir.filePath(QStringLiteral("a.bin")).toStdString();
+        const std::string bytes("x\0y\xff", 4);
+        put(path, bytes);
+        QCOMPARE(ks::io::readFile(path), bytes);
+        QCOMPARE(ks::io::readFile(path, 4), bytes);  // exactly at the limit
+        const QString tooLarge = ks::test::errorOf([&] { ks::io::readFile(path, 3); });
+        QVERIFY2(tooLarge.contains(QStringLiteral("4 bytes")) && tooLarge.contains(QStringLiteral("3 bytes")) &&
+                     tooLarge.contains(QString::fromStdString(path.string())),
+                 qPrintable(tooLarge));
+        const std::filesystem::path link = dir.filePath(QStringLiteral("link")).toStdString();
+        std::filesystem::create_symlink(path, link);
+        QCOMPARE(ks::io::readFile(link), bytes);  // reading through a link is harmless
+    }
+
+    // /proc files say they are empty: the reader must not trust the size, and must still stop at the limit.
+    void readFileWithoutTrueSize() {
+        const std::string status = ks::io::readFile("/proc/self/status");
+        QVERIFY2(status.find("Pid:") != std::string::npos, status.c_str());
+        const QString grew = ks::test::errorOf([] { ks::io::readFile("/proc/self/status", 10); });
+        QVERIFY2(grew.contains(QStringLiteral("grew past the 10 bytes")), qPrintable(grew));
+    }
+
+    void readFileRefusesNonRegular_data() {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("directory") << QStringLiteral("directory") << QStringLiteral("it is a directory");
+        QTest::newRow("/dev/zero") << QStringLiteral("/dev/zero") << QStringLiteral("it is a character device");
+        QTest::newRow("FIFO without writer") << QStringLiteral("fifo") << QStringLiteral("it is a FIFO");
+        QTest::newRow("link to /dev/zero") << QStringLiteral("link") << QStringLiteral("it is a character device");
+    }
+    void readFileRefusesNonRegular() {
+        QFETCH(QString, kind);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        std::filesystem::path path = dir.filePath(QStringLiteral("input")).toStdString();
+        if (kind == QLatin1String("directory")) std::filesystem::create_directory(path);
+        else if (kind == QLatin1String("fifo")) QCOMPARE(::mkfifo(path.c_str(), 0600), 0);
+        else if (kind == QLatin1String("link")) std::filesystem::create_symlink("/dev/zero", path);
+        else path = kind.toStdString();
+        // On a thread, so that a reader blocked in open() (a FIFO) fails the test instead of hanging it.
+        std::atomic<bool> done{false};
+        QString message;
+        std::thread reader([&] {
+            message = ks::test::errorOf([&] { ks::io::readFile(path); });
+            done = true;
+        });
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!done && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (!done && kind == QLatin1String("fifo")) {
+            const int writer = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);  // releases the blocked open
+            if (writer >= 0) ::close(writer);
+        }
+        reader.join();
+        QVERIFY2(done, "readFile did not return within 10 s");
+        QVERIFY2(message.contains(expected) && message.contains(QString::fromStdString(path.string())),
+                 qPrintable(message));
+    }
+
+    void writeNewAndReplace() {
+        QTemporaryDir dir;
+        const std::filesystem::path path = dir.filePath(QStringLiteral("out.csv")).toStdString();
+        ks::io::writeFileAtomically(path, "first");
+        QCOMPARE(text(path), std::string("first"));
+        const mode_t mask = ::umask(0);
+        ::umask(mask);
+        struct stat st {};
+        QCOMPARE(::stat(path.c_str(), &st), 0);
+        QCOMPARE(st.st_mode & 0777, 0666 & ~mask);
+        ks::io::writeFileAtomically(path, "second");
+        QCOMPARE(text(path), std::string("second"));
+        ks::io::writeFileAtomically(path, "");
+        QCOMPARE(text(path), std::string());
+        QVERIFY2(temporaries(dir.path()).isEmpty(), qPrintable(temporaries(dir.path()).join(u' ')));
+    }
+
+    void writeRefuses_data() {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("symlink to a file") << QStringLiteral("symlink") << QStringLiteral("it is a symbolic link");
+        QTest::newRow("dangling symlink") << QStringLiteral("dangling") << QStringLiteral("it is a symbolic link");
+        QTest::newRow("symlink to /dev/null") << QStringLiteral("devnull-link") << QStringLiteral("it is a symbolic link");
+        QTest::newRow("FIFO") << QStringLiteral("fifo") << QStringLiteral("it is a FIFO");
+        QTest::newRow("directory") << QStringLiteral("directory") << QStringLiteral("it is a directory");
+        QTest::newRow("character device") << QStringLiteral("device") << QStringLiteral("it is a character device");
+        QTest::newRow("read-only file") << QStringLiteral("readonly") << QStringLiteral("it is read-only");
+        QTest::newRow("missing folder") << QStringLiteral("missing") << QStringLiteral("does not exist");
+    }
+    void writeRefuses() {
+        QFETCH(QString, kind);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        const std::filesystem::path other = dir.filePath(QStringLiteral("other.txt")).toStdString();
+        put(other, "keep me");
+        std::filesystem::path path = dir.filePath(QStringLiteral("target")).toStdString();
+        if (kind == QLatin1String("symlink")) std::filesystem::create_symlink(other, path);
+        else if (kind == QLatin1String("dangling")) std::filesystem::create_symlink(dir.filePath(QStringLiteral("none")).toStdString(), path);
+        else if (kind == QLatin1String("devnull-link")) std::filesystem::create_symlink("/dev/null", path);
+        else if (kind == QLatin1String("fifo")) QCOMPARE(::mkfifo(path.c_str(), 0600), 0);
+        else if (kind == QLatin1String("directory")) std::filesystem::create_directory(path);
+        else if (kind == QLatin1String("readonly")) {
+            put(path, "keep me");
+            QCOMPARE(::chmod(path.c_str(), 0444), 0);
+        } else if (kind == QLatin1String("device")) {
+            // A private /dev/null node: what `--out /dev/null` as root would replace (root only may create one).
+            if (::mknod(path.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) QSKIP("mknod needs root");
+        } else if (kind == QLatin1String("missing")) {
+            path = dir.filePath(QStringLiteral("no-such-folder/out.npy")).toStdString();
+        }
+        struct stat before {};
+        const bool existed = ::lstat(path.c_str(), &before) == 0;
+        const QString message = ks::test::errorOf([&] { ks::io::writeFileAtomically(path, "new"); });
+        QVERIFY2(message.contains(expected), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("'") + QString::fromStdString(path.string()) + QStringLiteral("'")),
+                 qPrintable(message));
+        QVERIFY2(!message.contains(QStringLiteral("kernelscope-tmp")), qPrintable(message));  // the user's path only
+        struct stat after {};
+        QCOMPARE(::lstat(path.c_str(), &after) == 0, existed);
+        if (existed) {
+            QCOMPARE(after.st_ino, before.st_ino);  // the same file, not a replacement
+            QCOMPARE(after.st_mode, before.st_mode);
+        }
+        QCOMPARE(text(other), std::string("keep me"));
+        if (kind == QLatin1String("readonly")) QCOMPARE(text(path), std::string("keep me"));
+        QVERIFY2(temporaries(dir.path()).isEmpty(), qPrintable(temporaries(dir.path()).join(u' ')));
+    }
+
+    // A write killed between creating its temporary file and renaming it leaves the file behind; the next write to
+    // the same target removes it when its process is gone, and leaves a live process's alone.
+    void staleTemporariesRemoved() {
+        QTemporaryDir dir;
+        const std::filesystem::path path = dir.filePath(QStringLiteral("report.md")).toStdString();
+        const std::filesystem::path folder = dir.path().toStdString();
+        const std::filesystem::path stale = folder / (ks::io::temporaryNamePrefix(path, deadPid()) + "abcd1234");
+        const std::filesystem::path live = folder / (ks::io::temporaryNamePrefix(path, ::getppid()) + "abcd1234");
+        const std::filesystem::path otherTarget =
+            folder / (ks::io::temporaryNamePrefix(folder / "other.md", deadPid()) + "abcd1234");
+        for (const auto& p : {stale, live, otherTarget}) put(p, "partial");
+        ks::io::writeFileAtomically(path, "done");
+        QCOMPARE(text(path), std::string("done"));
+        QVERIFY(!std::filesystem::exists(stale));
+        QVERIFY(std::filesystem::exists(live));
+        QVERIFY(std::filesystem::exists(otherTarget));  // another target's: cleaned when that one is written
     }
 };
 

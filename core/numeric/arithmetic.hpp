@@ -100,9 +100,9 @@ public:
         roundInPlace(values, spec_.storage, spec_.rounding, &rng_);
     }
     double mul(double a, double b) { return finish(product_, exactMul(a, b)); }
-    double add(double a, double b) { return finish(accumulate_, exactAdd(a, b)); }
-    double sub(double a, double b) { return finish(accumulate_, exactAdd(a, -b)); }
-    double fma(double a, double b, double c) { return finish(accumulate_, exactFma(a, b, c)); }
+    double add(double a, double b) { return finishSum(exactAdd(a, b), a, b); }
+    double sub(double a, double b) { return finishSum(exactAdd(a, -b), a, -b); }
+    double fma(double a, double b, double c) { return finishSum(exactFma(a, b, c), a * b, c); }
     double div(double a, double b) { return finish(accumulate_, exactDiv(a, b)); }
 
 private:
@@ -113,6 +113,12 @@ private:
                                         "fixedW.F, or a scaled integer with a fixed scale such as " +
                                         formatName(f) + "@0.01");
         return f;
+    }
+    /// IEEE 754 (6.3): an exact zero sum of x + y is +0 in every mode but rounding down, where it is -0
+    /// unless both are +0. The hardware formed it in nearest: negating the mirrored sum gives that sign.
+    double finishSum(ExactResult sum, double x, double y) {
+        if (sum.value == 0 && sum.error == 0 && spec_.rounding == Rounding::Down) return -(-x + -y);
+        return finish(accumulate_, sum);
     }
     double finish(const Rounder& r, ExactResult x) {
         if (r.identity() && r.rounding() == Rounding::NearestEven) return x.value;

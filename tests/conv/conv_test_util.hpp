@@ -1,6 +1,8 @@
 #pragma once
-// Shared by the convolution tests: random operands and the double-precision direct reference.
+// Shared by the convolution tests: random operands and the long double seven-loop reference.
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -31,10 +33,44 @@ struct Operands {
     }
 };
 
-inline std::vector<double> directReference(const ConvProblem& p, const Operands& o, bool withBias = true) {
+/// The reference every algorithm is checked against, `direct` included: the definition in conv_problem.hpp
+/// written out as seven plain loops (n, k, p, q, c, r, s), independent of core/conv's code. Each output is
+/// summed in long double (x87: 64-bit significand): products of float operands are exact there (24 + 24
+/// bits), and the sum of C·R·S of them is off by at most (C·R·S)·2^-64·Σ|x·w|, far below any tolerance of
+/// these tests, even the double path's. The result is rounded once to double. Stride and padding are taken
+/// per axis (strideH ≠ strideW, padH ≠ padW), as the descriptor allows; padding is the same on both sides
+/// of an axis, as the descriptor has it.
+static_assert(std::numeric_limits<long double>::digits >= 64,
+              "the reference sums in long double with at least a 64-bit significand (x87 or quad)");
+
+template <class T>
+std::vector<double> referenceConvolution(const ConvProblem& p, const T* x, const T* w, const T* bias) {
+    const std::int64_t P = p.P(), Q = p.Q();
     std::vector<double> y(static_cast<std::size_t>(p.outputCount()));
-    convAlgorithm("direct").run(p, o.x.data(), o.w.data(), withBias ? o.b.data() : nullptr, y.data());
+    for (std::int64_t n = 0; n < p.N; ++n)
+        for (std::int64_t k = 0; k < p.K; ++k)
+            for (std::int64_t oh = 0; oh < P; ++oh)
+                for (std::int64_t ow = 0; ow < Q; ++ow) {
+                    long double sum = bias ? static_cast<long double>(bias[k]) : 0.0L;
+                    for (std::int64_t c = 0; c < p.C; ++c)
+                        for (std::int64_t r = 0; r < p.R; ++r) {
+                            const std::int64_t ih = oh * p.strideH + r - p.padH;
+                            if (ih < 0 || ih >= p.H) continue;  // zero padding
+                            for (std::int64_t s = 0; s < p.S; ++s) {
+                                const std::int64_t iw = ow * p.strideW + s - p.padW;
+                                if (iw < 0 || iw >= p.W) continue;
+                                sum += static_cast<long double>(x[((n * p.C + c) * p.H + ih) * p.W + iw]) *
+                                       static_cast<long double>(w[((k * p.C + c) * p.R + r) * p.S + s]);
+                            }
+                        }
+                    y[static_cast<std::size_t>(((n * p.K + k) * P + oh) * Q + ow)] = static_cast<double>(sum);
+                }
     return y;
+}
+
+/// The reference on the test operands (the double copies: the same values the float32 runs see).
+inline std::vector<double> referenceConvolution(const ConvProblem& p, const Operands& o, bool withBias = true) {
+    return referenceConvolution(p, o.x.data(), o.w.data(), withBias ? o.b.data() : nullptr);
 }
 
 template <class T>

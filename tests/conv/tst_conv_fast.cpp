@@ -1,6 +1,6 @@
 // The float32 fast paths of `direct` (register tiles vectorised over output columns, or over output
 // channels on layers) and `fft` (FFTW, split
-// transforms) against the double-precision direct reference, on shapes chosen for their edges:
+// transforms) against the long double seven-loop reference (conv_test_util.hpp), on shapes chosen for their edges:
 // output widths around the 8/16/24-column tiles and below one vector, output heights around the
 // 4-row (one output channel) and 2-row (two output channels) tiles, odd output channel counts, rectangular and even kernels, 1×1 kernels, kernels as large as the (padded) input,
 // row and column strides, padding, batches, channels, transform sizes with large prime factors.
@@ -121,7 +121,7 @@ private slots:
         // the same bound as tst_conv's shapes
         const double bound = 8e-6;
         for (bool bias : {true, false}) {
-            const auto ref = test::directReference(problem, o, bias);
+            const auto ref = test::referenceConvolution(problem, o, bias);
             const auto y = runFloat(algo, problem, o, bias);
             const double err = test::maxAbsError(y, ref) / scale;
             QVERIFY2(err < bound, qPrintable(QString("bias %1: max abs error / sqrt(CRS) = %2").arg(bias).arg(err)));
@@ -130,7 +130,7 @@ private slots:
         const Operands o2(problem, 12);
         Operands mixed = o2;
         mixed.w = o.w;
-        const auto ref2 = test::directReference(problem, mixed);
+        const auto ref2 = test::referenceConvolution(problem, mixed);
         auto plan = algo.plan(problem, o.wf.data());
         std::vector<float> y(static_cast<std::size_t>(problem.outputCount()), std::nanf(""));
         plan->execute(o.xf.data(), o.bf.data(), y.data());
@@ -177,7 +177,7 @@ private slots:
         QFETCH(ConvProblem, problem);
         QFETCH(QString, algorithm);
         const Operands o(problem, 21);
-        const auto ref = test::directReference(problem, o);
+        const auto ref = test::referenceConvolution(problem, o);
         const auto y = runFloat(convAlgorithm(algorithm.toStdString()), problem, o, true);
         // the worst of P·Q outputs of a sequential R·S-term sum grows about like R·S·u (u = 6e-8);
         // measured worst (Release): direct 3.5e-7, fft 5.9e-7 (both 512x512 k3)

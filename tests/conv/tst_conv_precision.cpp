@@ -12,6 +12,7 @@
 #include "conv/fft_radix2.hpp"
 #include "conv/winograd_transform.hpp"
 #include "conv_test_util.hpp"
+#include "test_support.hpp"
 
 using namespace ks::conv;
 using ks::conv::test::Distribution;
@@ -74,7 +75,7 @@ private slots:
         }
     }
 
-    // Every shape Winograd supports agrees with direct in double to ~1e-13 (relative to the output scale).
+    // Every shape Winograd supports agrees in double with the long double reference to ~1e-13 (relative to the output scale).
     void winogradDoubleMatchesDirect_data() {
         QTest::addColumn<QString>("algorithm");
         QTest::addColumn<int>("h");
@@ -97,7 +98,7 @@ private slots:
             return q;
         }();
         const Operands o(p, static_cast<std::uint64_t>(h * 100 + w), Distribution::Uniform);
-        const auto ref = test::directReference(p, o);
+        const auto ref = test::referenceConvolution(p, o);
         std::vector<double> y(ref.size());
         convAlgorithm(algorithm.toStdString()).run(p, o.x.data(), o.w.data(), o.b.data(), y.data());
         const double err = test::maxAbsError(y, ref);
@@ -112,7 +113,7 @@ private slots:
         std::vector<float> y(static_cast<std::size_t>(p.outputCount()));
         for (int seed = 0; seed < kSeeds; ++seed) {
             const Operands o(p, 40 + static_cast<std::uint64_t>(seed), Distribution::Uniform);
-            const auto ref = test::directReference(p, o);
+            const auto ref = test::referenceConvolution(p, o);
             convAlgorithm("direct").run(p, o.xf.data(), o.wf.data(), o.bf.data(), y.data());
             direct += test::relativeFrobenius(y, ref);
             convAlgorithm("winograd-2x2").run(p, o.xf.data(), o.wf.data(), o.bf.data(), y.data());
@@ -123,7 +124,7 @@ private slots:
     }
 
     // Every operation rounded to fp16 (nearest even), C = 64, 26×26 input, 4 filters, uniform[−1, 1],
-    // relative Frobenius error against double direct averaged over seeds: the published ordering
+    // relative Frobenius error against the long double reference averaged over seeds: the published ordering
     // F(2×2) ≤ direct < F(4×4) < F(6×6) (precision-emulation.md: 2.4e-3, 3.5e-3, 1.4e-2, 2.9e-2).
     void emulatedFp16ErrorOrdering() {
         const ConvProblem p = ConvProblem::layer(1, 64, 26, 26, 4, 3);
@@ -132,7 +133,7 @@ private slots:
         const std::vector<std::string> names = {"direct", "winograd-2x2", "winograd-4x4", "winograd-6x6", "fft"};
         for (int seed = 0; seed < kSeeds; ++seed) {
             const Operands o(p, 70 + static_cast<std::uint64_t>(seed), Distribution::Uniform);
-            const auto ref = test::directReference(p, o, false);
+            const auto ref = test::referenceConvolution(p, o, false);
             std::vector<double> y(ref.size());
             for (const auto& name : names) {
                 ks::numeric::EmulatedArithmetic arith(spec);
@@ -156,7 +157,7 @@ private slots:
         const ConvProblem p = ConvProblem::layer(1, 3, 9, 10, 2, 3, 1, 1);
         const auto spec = ks::numeric::ComputeSpec::uniform(ks::numeric::Format::fp64());
         const Operands o(p, 3, Distribution::Uniform);
-        const auto ref = test::directReference(p, o);
+        const auto ref = test::referenceConvolution(p, o);
         for (const ConvAlgorithm* a : convAlgorithms()) {
             std::vector<double> y(ref.size());
             ks::numeric::EmulatedArithmetic arith(spec);
@@ -214,7 +215,7 @@ private slots:
         for (int i = 0; i < n; ++i) {
             num += std::norm(std::complex<double>(re16[i] - re[i], im16[i] - im[i]));
             den += std::norm(std::complex<double>(re[i], im[i]));
-            QCOMPARE(ks::numeric::roundTo(re16[i], ks::numeric::Format::fp16(), ks::numeric::Rounding::NearestEven), re16[i]);
+            KS_COMPARE_EXACT(ks::numeric::roundTo(re16[i], ks::numeric::Format::fp16(), ks::numeric::Rounding::NearestEven), re16[i]);
         }
         const double rel = std::sqrt(num / den);
         QVERIFY2(rel > 1e-4 && rel < 3e-3, qPrintable(QString::number(rel)));  // u = 4.9e-4, log2 n = 8 stages

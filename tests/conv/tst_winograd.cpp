@@ -1,5 +1,5 @@
 // The float32 Winograd fast path (winograd_avx2.hpp where AVX2 is available) against the
-// double-precision direct reference, on the edges of its blocking: tile counts around its blocks
+// long double seven-loop reference (conv_test_util.hpp), on the edges of its blocking: tile counts around its blocks
 // of 16 tiles and groups of 8, blocks spanning images of a batch, output channels around its
 // register tile of 6 and the split of K over threads, partial tiles, padding wider than the
 // kernel, inputs smaller than a tile, non-default interpolation points, a reused plan, and a
@@ -15,6 +15,7 @@
 #include "conv/winograd_avx2.hpp"
 #endif
 #include "conv_test_util.hpp"
+#include "test_support.hpp"
 
 using namespace ks::conv;
 using ks::conv::test::Operands;
@@ -92,7 +93,7 @@ private slots:
         const ThreadCount scope(threads);
         const ConvAlgorithm& algo = convAlgorithm("winograd-" + std::to_string(m) + "x" + std::to_string(m));
         const Operands o(problem, 11);
-        const auto ref = test::directReference(problem, o);
+        const auto ref = test::referenceConvolution(problem, o);
         std::vector<float> y(static_cast<std::size_t>(problem.outputCount()), std::nanf(""));
         auto plan = algo.plan(problem, o.wf.data());
         plan->execute(o.xf.data(), o.bf.data(), y.data());
@@ -101,7 +102,7 @@ private slots:
         // the plan again, on other data and without bias: its padded copy and workspaces are reused
         Operands o2(problem, 12);
         o2.w = o.w;
-        const auto ref2 = test::directReference(problem, o2, false);
+        const auto ref2 = test::referenceConvolution(problem, o2, false);
         std::fill(y.begin(), y.end(), std::nanf(""));
         plan->execute(o2.xf.data(), nullptr, y.data());
         const double err2 = scaledError(problem, y, ref2);
@@ -113,7 +114,7 @@ private slots:
     void threadCountChangesBetweenExecutions() {
         const ConvProblem p = layer(2, 7, 18, 13, 19, 1);
         const Operands o(p, 21);
-        const auto ref = test::directReference(p, o);
+        const auto ref = test::referenceConvolution(p, o);
         for (const char* name : {"winograd-2x2", "winograd-4x4", "winograd-6x6"}) {
             std::unique_ptr<ConvPlan> plan;
             std::vector<float> y(static_cast<std::size_t>(p.outputCount()));
@@ -148,7 +149,7 @@ private slots:
         const auto t = cookToom(6, 3);
         for (int i = 0; i < 8; ++i)
             for (int j = 0; j < 8; ++j)
-                QCOMPARE(detail::kDefaultMatrices<8>.BT[i][j], t.BT[static_cast<std::size_t>(i * 8 + j)]);
+                KS_COMPARE_EXACT(detail::kDefaultMatrices<8>.BT[i][j], t.BT[static_cast<std::size_t>(i * 8 + j)]);
 #else
         QSKIP("this build has no AVX2 Winograd path");
 #endif
@@ -173,12 +174,12 @@ private slots:
         const auto algo = makeWinogradConv(m, points);
         for (const ConvProblem& p : {layer(1, 6, 17, 23, 7, 1), layer(2, 16, 12, 12, 20, 1)}) {
             const Operands o(p, 31);
-            const auto ref = test::directReference(p, o);
+            const auto ref = test::referenceConvolution(p, o);
             std::vector<float> y(static_cast<std::size_t>(p.outputCount()), std::nanf(""));
             algo->run(p, o.xf.data(), o.wf.data(), o.bf.data(), y.data());
             const double err = scaledError(p, y, ref);
             QVERIFY2(err < bound, qPrintable(QString("float32 max abs error / sqrt(9C) = %1").arg(err)));
-            // and the double path of the same transforms agrees with direct to rounding
+            // and the double path of the same transforms agrees with the reference to rounding
             std::vector<double> yd(y.size());
             algo->run(p, o.x.data(), o.w.data(), o.b.data(), yd.data());
             QVERIFY(test::maxAbsError(yd, ref) / std::sqrt(p.C * 9.0) < 1e-12);

@@ -103,11 +103,11 @@ private Q_SLOTS:
     void compressionRatioClosedForm() {
         QFETCH(int, rank);
         const nn::Model m = study_->compressed(study_->sharedRanks(rank));
-        QCOMPARE(double(m.parameterCount()), mlpParameters(rank));
-        QCOMPARE(m.compressionRatio(), mlpParameters(rank) / 468874.0);
+        KS_COMPARE_EXACT(double(m.parameterCount()), mlpParameters(rank));
+        KS_COMPARE_EXACT(m.compressionRatio(), mlpParameters(rank) / 468874.0);
         // The model-free formula the GUI's marker uses agrees with the built model.
-        QCOMPARE(study::compressionRatioOf(study_->dense(), study_->sharedRanks(rank)), m.compressionRatio());
-        QCOMPARE(study::flopRatioOf(study_->dense(), study_->sharedRanks(rank)),
+        KS_COMPARE_EXACT(study::compressionRatioOf(study_->dense(), study_->sharedRanks(rank)), m.compressionRatio());
+        KS_COMPARE_EXACT(study::flopRatioOf(study_->dense(), study_->sharedRanks(rank)),
                  m.flopsPerSample() / study_->dense().flopsPerSample());
         // fc3 (10×128) is never factored beyond its full rank 10: min(r, 10).
         QCOMPARE(study_->sharedRanks(rank).at("fc3"), std::int64_t(std::min(rank, 10)));
@@ -121,10 +121,10 @@ private Q_SLOTS:
         const study::LayerRanks ranks = {{"fc1", 8}, {"fc2", 8}};
         const double conv = 2.0 * 8 * 9 * 28 * 28 + 2.0 * 16 * 72 * 14 * 14;
         const double flops = (conv + 2.0 * 8 * (784 + 64) + 2.0 * 8 * (64 + 10)) / (conv + 2.0 * 784 * 64 + 2.0 * 64 * 10);
-        QCOMPARE(study::flopRatioOf(cnn, ranks), flops);
+        KS_COMPARE_EXACT(study::flopRatioOf(cnn, ranks), flops);
         const double convParams = 8 * 9 + 8 + 16 * 72 + 16;
         const double params = (convParams + 8.0 * (784 + 64) + 64 + 8.0 * (64 + 10) + 10) / 52138.0;
-        QCOMPARE(study::compressionRatioOf(cnn, ranks), params);
+        KS_COMPARE_EXACT(study::compressionRatioOf(cnn, ranks), params);
 
         study::CompressionStudy small(cnn, study_->testDigits(), {}, "cnn");
         study::CompressSweep s;
@@ -135,14 +135,14 @@ private Q_SLOTS:
     void tableColumnsMatchTheClosedForm() {
         for (std::int64_t r : {4, 8, 16, 32, 64}) {
             const std::string s = "rank " + std::to_string(r);
-            QCOMPARE(valueAt(sweep_, s, "params"), mlpParameters(r));
-            QCOMPARE(valueAt(sweep_, s, "compression_ratio"), mlpParameters(r) / 468874.0);
-            QCOMPARE(valueAt(sweep_, s, "rank_fc1"), double(r));
-            QCOMPARE(valueAt(sweep_, s, "rank_fc3"), double(std::min<std::int64_t>(r, 10)));
+            KS_COMPARE_EXACT(valueAt(sweep_, s, "params"), mlpParameters(r));
+            KS_COMPARE_EXACT(valueAt(sweep_, s, "compression_ratio"), mlpParameters(r) / 468874.0);
+            KS_COMPARE_EXACT(valueAt(sweep_, s, "rank_fc1"), double(r));
+            KS_COMPARE_EXACT(valueAt(sweep_, s, "rank_fc3"), double(std::min<std::int64_t>(r, 10)));
             // FLOPs are 2 per weight: the same closed form without biases.
             const double weights = mlpParameters(r) - (512 + 128 + 10);
-            QCOMPARE(valueAt(sweep_, s, "flop_ratio"), weights / (468874.0 - 650));
-            QCOMPARE(valueAt(sweep_, s, "ms_per_image"), valueAt(sweep_, s, "median_ms") / 2000.0);
+            KS_COMPARE_EXACT(valueAt(sweep_, s, "flop_ratio"), weights / (468874.0 - 650));
+            KS_COMPARE_EXACT(valueAt(sweep_, s, "ms_per_image"), valueAt(sweep_, s, "median_ms") / 2000.0);
         }
     }
 
@@ -157,8 +157,8 @@ private Q_SLOTS:
             if (t[i] < t[fastest] || (t[i] == t[fastest] && a[i] > a[fastest])) fastest = i;
             if (a[i] > a[best] || (a[i] == a[best] && t[i] < t[best])) best = i;
         }
-        QCOMPARE(p[fastest], 1.0);
-        QCOMPARE(p[best], 1.0);
+        KS_COMPARE_EXACT(p[fastest], 1.0);
+        KS_COMPARE_EXACT(p[best], 1.0);
     }
 
     void paretoFrontRandom_data() {
@@ -191,9 +191,9 @@ private Q_SLOTS:
         QCOMPARE(settings, sweep_.rowCount());
         double onFront = 0;
         for (double v : sweep_.numbers("pareto")) onFront += v;
-        QCOMPARE(double(front), onFront);
+        KS_COMPARE_EXACT(double(front), onFront);
         QCOMPARE(current, std::size_t(1));
-        QCOMPARE(chart.spec.currentX.value(), 3.0);
+        KS_COMPARE_EXACT(chart.spec.currentX.value(), 3.0);
         // The front is drawn by increasing runtime.
         const auto filtered = chart.table.filtered("series", "pareto front");
         const auto& ms = filtered.numbers("median_ms");

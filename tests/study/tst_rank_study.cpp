@@ -3,6 +3,8 @@
 // direct double-precision computations on the matrices, and against published figures.
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include <cmath>
 #include <random>
 #include <string>
@@ -93,7 +95,7 @@ private Q_SLOTS:
         // The factors are float32: agreement to ~1e-6 of ‖A‖, far below any gap between ranks.
         QVERIFY2(std::abs(actual - predicted) <= 2e-6 * a.frobeniusNorm(),
                  qPrintable(QStringLiteral("predicted %1, reconstruction %2").arg(predicted, 0, 'g', 10).arg(actual, 0, 'g', 10)));
-        QCOMPARE(a.relativeError(rank), predicted / a.frobeniusNorm());
+        KS_COMPARE_EXACT(a.relativeError(rank), predicted / a.frobeniusNorm());
         QVERIFY(std::abs(a.energyKept(rank) - (1 - (predicted * predicted) / (a.frobeniusNorm() * a.frobeniusNorm()))) < 1e-12);
     }
 
@@ -114,9 +116,9 @@ private Q_SLOTS:
         }
         QVERIFY(error.front() < a.frobeniusNorm());
         // Rank ≥ min(rows, cols) reproduces the matrix.
-        QCOMPARE(a.frobeniusError(a.fullRank()), 0.0);
-        QCOMPARE(a.frobeniusError(a.fullRank() + 7), 0.0);
-        QCOMPARE(energy.back(), 1.0);
+        KS_COMPARE_EXACT(a.frobeniusError(a.fullRank()), 0.0);
+        KS_COMPARE_EXACT(a.frobeniusError(a.fullRank() + 7), 0.0);
+        KS_COMPARE_EXACT(energy.back(), 1.0);
         const double residual = frobeniusDifference(a.reconstruct(a.fullRank()), a.input().matrix);
         QVERIFY2(residual <= 2e-6 * a.frobeniusNorm(), qPrintable(QString::number(residual / a.frobeniusNorm())));
         // The spectrum is sorted and non-negative.
@@ -170,7 +172,7 @@ private Q_SLOTS:
 
     // (512×512)·(512×128) with B factored: 2·512·512·128 / (2·512·r·640) = 102.4 / r.
     void flopModel() {
-        QCOMPARE(study::flopBreakEvenRank(512, 128), 102.4);
+        KS_COMPARE_EXACT(study::flopBreakEvenRank(512, 128), 102.4);  // 512·128 / (512 + 128), rounded once
         for (std::int64_t r : {1, 16, 64, 102, 128}) {
             QVERIFY(std::abs(study::flopModelSpeedup(512, 128, r) - 102.4 / double(r)) < 1e-12);
             // Independently: dense flops over the factor's own count of its product.
@@ -189,9 +191,9 @@ private Q_SLOTS:
         s.timing = {0, 1, 3, 0.0};
         const study::SpeedupResult r = study::runSpeedupSweep(s);
         QCOMPARE(r.table.rowCount(), std::size_t{3});
-        QCOMPARE(r.flopBreakEvenRank, 48.0 * 32 / 80);
+        KS_COMPARE_EXACT(r.flopBreakEvenRank, 48.0 * 32 / 80);
         for (std::size_t i = 0; i < 3; ++i) {
-            QCOMPARE(r.table.numbers("flop_model_speedup")[i], study::flopModelSpeedup(48, 32, s.ranks[i]));
+            KS_COMPARE_EXACT(r.table.numbers("flop_model_speedup")[i], study::flopModelSpeedup(48, 32, s.ranks[i]));
             QVERIFY(r.table.numbers("measured_speedup")[i] > 0);
             QVERIFY(r.table.numbers("decomposition_ms")[i] >= 0);
         }
@@ -234,7 +236,7 @@ private Q_SLOTS:
         QCOMPARE(tiny.width, std::int64_t{2});
         QCOMPARE(tiny.height, std::int64_t{1});
         QCOMPARE(tiny.samples, (std::vector<std::uint16_t>{1, 2, 3, 255, 0, 128}));
-        QCOMPARE(tiny.toUnitTensor()[3], 1.0);
+        KS_COMPARE_EXACT(double(tiny.toUnitTensor()[3]), 1.0);
         const io::PpmImage grey16 = io::parsePpm(bytesOf(std::string("P5 1 1 1000 ") + std::string("\x03\xe8", 2)));
         QCOMPARE(grey16.samples.front(), std::uint16_t{1000});
 

@@ -3,6 +3,8 @@
 // row per algorithm and size. No timing assertions beyond "a time was measured".
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include <atomic>
 #include <cmath>
 
@@ -46,7 +48,7 @@ private Q_SLOTS:
         for (std::size_t r = 0; r < t.rowCount(); ++r) {
             const std::string& name = t.labels("algorithm")[r];
             const std::string& status = t.labels("status")[r];
-            QCOMPARE(t.numbers("index")[r], double(r));
+            KS_COMPARE_EXACT(t.numbers("index")[r], double(r));
             if (name.rfind("winograd", 0) == 0) QCOMPARE(status == "ok", winogradRuns);
             if (status != "ok") {
                 QVERIFY2(!status.empty(), name.c_str());

@@ -1,5 +1,7 @@
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include "study/table.hpp"
 
 using ks::study::Table;
@@ -12,7 +14,7 @@ private Q_SLOTS:
         t.addRow({1, 0.5, "gaussian"});
         t.addRow({2, 0.25, "photo, rgb"});
         QCOMPARE(t.rowCount(), std::size_t{2});
-        QCOMPARE(t.numbers("error")[1], 0.25);
+        KS_COMPARE_EXACT(t.numbers("error")[1], 0.25);
         QCOMPARE(t.labels("input")[0], std::string("gaussian"));
         QCOMPARE(t.toCsv(), std::string("rank,error,input\n1,0.5,gaussian\n2,0.25,\"photo, rgb\"\n"));
     }

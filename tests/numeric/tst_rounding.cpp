@@ -10,6 +10,7 @@
 #include <immintrin.h>
 
 #include "numeric/round.hpp"
+#include "test_support.hpp"
 
 using namespace ks::numeric;
 
@@ -196,15 +197,15 @@ private Q_SLOTS:
             QVERIFY(a < b);
             const double mid = 0.5 * (a + b);
             const bool aEven = (encodeFloat(a, f) & 1) == 0;
-            QCOMPARE(roundTo(a, f, Rounding::NearestEven), a);
-            QCOMPARE(roundTo(mid, f, Rounding::NearestEven), aEven ? a : b);
-            QCOMPARE(roundTo(-mid, f, Rounding::NearestEven), aEven ? -a : -b);
-            QCOMPARE(roundTo(std::nextafter(mid, 0.0), f, Rounding::NearestEven), a);
-            QCOMPARE(roundTo(std::nextafter(mid, inf), f, Rounding::NearestEven), b);
-            QCOMPARE(roundTo(mid, f, Rounding::Up), b);
-            QCOMPARE(roundTo(mid, f, Rounding::Down), a);
-            QCOMPARE(roundTo(-mid, f, Rounding::TowardZero), -a);
-            QCOMPARE(roundTo(-mid, f, Rounding::Down), -b);
+            KS_COMPARE_EXACT(roundTo(a, f, Rounding::NearestEven), a);
+            KS_COMPARE_EXACT(roundTo(mid, f, Rounding::NearestEven), aEven ? a : b);
+            KS_COMPARE_EXACT(roundTo(-mid, f, Rounding::NearestEven), aEven ? -a : -b);
+            KS_COMPARE_EXACT(roundTo(std::nextafter(mid, 0.0), f, Rounding::NearestEven), a);
+            KS_COMPARE_EXACT(roundTo(std::nextafter(mid, inf), f, Rounding::NearestEven), b);
+            KS_COMPARE_EXACT(roundTo(mid, f, Rounding::Up), b);
+            KS_COMPARE_EXACT(roundTo(mid, f, Rounding::Down), a);
+            KS_COMPARE_EXACT(roundTo(-mid, f, Rounding::TowardZero), -a);
+            KS_COMPARE_EXACT(roundTo(-mid, f, Rounding::Down), -b);
             for (double p : {a, mid, std::nextafter(mid, 0.0), std::nextafter(mid, inf), -mid})
                 probes.push_back(p);
         }
@@ -231,9 +232,9 @@ private Q_SLOTS:
         QFETCH(int, nanCodes);
         QFETCH(int, infCodes);
         const Format f = parseFormat(format.toStdString());
-        QCOMPARE(maxFinite(f), maxValue);
-        QCOMPARE(minPositive(f), smallestSubnormal);
-        QCOMPARE(decodeFloat(0x01, f), smallestSubnormal);
+        KS_COMPARE_EXACT(maxFinite(f), maxValue);
+        KS_COMPARE_EXACT(minPositive(f), smallestSubnormal);
+        KS_COMPARE_EXACT(decodeFloat(0x01, f), smallestSubnormal);
         int nans = 0, infs = 0;
         double largest = 0;
         for (std::uint64_t code = 0; code < 256; ++code) {
@@ -250,7 +251,7 @@ private Q_SLOTS:
         }
         QCOMPARE(nans, nanCodes);
         QCOMPARE(infs, infCodes);
-        QCOMPARE(largest, maxValue);
+        KS_COMPARE_EXACT(largest, maxValue);
     }
 
     /// All 2^16 fp16 codes decode like the hardware (F16C) and re-encode.
@@ -313,7 +314,9 @@ private Q_SLOTS:
             roundArray(std::span<const double>(in), std::span<double>(out), Format::fp16(), Rounding::Stochastic, &rng);
             return out;
         };
-        QCOMPARE(run(7), run(7));
+        const auto first = run(7), again = run(7);
+        QCOMPARE(ks::test::firstBitDifference(std::span<const double>(first), std::span<const double>(again)),
+                 std::ptrdiff_t{-1});
         QVERIFY(run(7) != run(8));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, roundTo(1.1, Format::fp16(), Rounding::Stochastic, nullptr));
     }
@@ -335,7 +338,7 @@ private Q_SLOTS:
             const double x = (i & 1 ? -1 : 1) * std::exp2(logs(rng));
             const double r = roundTo(x, f, Rounding::NearestEven);
             worst = std::max(worst, std::fabs(r / x - 1));
-            QCOMPARE(roundTo(r, f, Rounding::NearestEven), r);  // values are fixed points
+            KS_COMPARE_EXACT(roundTo(r, f, Rounding::NearestEven), r);  // values are fixed points
             QVERIFY(std::signbit(r) == std::signbit(x));
         }
         QVERIFY2(worst <= bound + 1e-14, qPrintable(QString("worst %1 bound %2").arg(worst).arg(bound)));
@@ -347,13 +350,14 @@ private Q_SLOTS:
         const std::vector<double> in{-2.0, 1.0, 0.5, 0.0, 1e-3, inf, kNaN};
         std::vector<double> out(in.size());
         const double scale = quantizeScaledInt(std::span<const double>(in), std::span<double>(out), 8);
-        QCOMPARE(scale, 2.0 / 127);
-        QCOMPARE(out[0], -2.0);
-        QCOMPARE(out[1], std::nearbyint(1.0 / scale) * scale);
-        QCOMPARE(out[2], std::nearbyint(0.5 / scale) * scale);
-        QCOMPARE(out[3], 0.0);
-        QCOMPARE(out[4], 0.0);
-        QCOMPARE(out[5], 2.0);  // saturates at +127 steps
+        KS_COMPARE_EXACT(scale, 2.0 / 127);
+        KS_COMPARE_EXACT(out[0], -2.0);
+        // The definition: x / scale rounded to an integer, times the scale (2/127 is inexact).
+        KS_COMPARE_EXACT(out[1], std::nearbyint(1.0 / scale) * scale);
+        KS_COMPARE_EXACT(out[2], std::nearbyint(0.5 / scale) * scale);
+        KS_COMPARE_EXACT(out[3], 0.0);
+        KS_COMPARE_EXACT(out[4], 0.0);
+        KS_COMPARE_EXACT(out[5], 2.0);  // saturates at +127 steps
         QVERIFY(std::isnan(out[6]));
         // roundArray with a per-tensor format is the same quantisation.
         std::vector<double> viaRoundArray(in.size());
@@ -362,15 +366,16 @@ private Q_SLOTS:
         // All zeros: scale 1, zeros out.
         const std::vector<float> zeros(5, 0.0f);
         std::vector<float> zout(5, 1.0f);
-        QCOMPARE(quantizeScaledInt(std::span<const float>(zeros), std::span<float>(zout), 4), 1.0);
-        QCOMPARE(zout, zeros);
+        KS_COMPARE_EXACT(quantizeScaledInt(std::span<const float>(zeros), std::span<float>(zout), 4), 1.0);
+        QCOMPARE(ks::test::firstBitDifference(std::span<const float>(zout), std::span<const float>(zeros)),
+                 std::ptrdiff_t{-1});
     }
 
     void inPlaceAndSizes() {
         std::vector<double> data{1 + 0x1p-11, 3.14159, -65520};
         roundInPlace(std::span<double>(data), Format::fp16());
-        QCOMPARE(data[0], 1.0);
-        QCOMPARE(data[1], 3.140625);
+        KS_COMPARE_EXACT(data[0], 1.0);
+        KS_COMPARE_EXACT(data[1], 3.140625);
         QVERIFY(std::isinf(data[2]) && data[2] < 0);
         std::vector<double> shorter(2);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument,

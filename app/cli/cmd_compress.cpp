@@ -6,6 +6,7 @@
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
+#include "io/printable.hpp"
 #include "conv/conv_registry.hpp"
 #include "nn/model_io.hpp"
 #include "study/compress_study.hpp"
@@ -115,7 +116,7 @@ KS_CLI_COMMAND(compressCommand) {
         const auto& names = table.labels("setting");
         for (std::size_t i = 0; i < table.rowCount(); ++i) {
             char line[160];
-            std::snprintf(line, sizeof line, "  %-16s ratio %.4f  accuracy %.4f  %8.3f ms%s\n", names[i].c_str(),
+            std::snprintf(line, sizeof line, "  %-16s ratio %.4f  accuracy %.4f  %8.3f ms%s\n", io::printable(names[i]).c_str(),
                           table.numbers("compression_ratio")[i], table.numbers("accuracy")[i],
                           table.numbers("median_ms")[i], table.numbers("pareto")[i] != 0 ? "  (Pareto)" : "");
             std::cout << line;

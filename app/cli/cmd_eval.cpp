@@ -6,6 +6,7 @@
 #include "base/timing.hpp"
 #include "conv/conv_registry.hpp"
 #include "command.hpp"
+#include "io/printable.hpp"
 #include "matmul/matmul_registry.hpp"
 #include "nn/low_rank.hpp"
 #include "nn/model_io.hpp"
@@ -127,7 +128,7 @@ KS_CLI_COMMAND(evalCommand) {
         }
         const double accuracy = ks::nn::accuracy(logp, test.labels);
         const double n = static_cast<double>(test.count());
-        std::cout << "model: " << model.describe() << "\n"
+        std::cout << "model: " << ks::io::printable(model.describe()) << "\n"
                   << "compute: " << ks::numeric::computeSpecName(spec) << " (" << method << ")\n"
                   << "accuracy: " << printf1("%.4f", accuracy) << "\n"
                   << "time per image: " << printf1("%.3f", t.medianSeconds / n * 1e6) << " µs ("

@@ -9,6 +9,7 @@
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
+#include "io/printable.hpp"
 #include "io/npy.hpp"
 #include "matmul/dense_matmul.hpp"
 #include "study/rank_study.hpp"
@@ -102,7 +103,7 @@ KS_CLI_COMMAND(rankCommand) {
             }
         }
         for (const auto* a : pointers) {
-            std::printf("%-12s %s\n  ||A||_F = %.4g   SVD %.1f ms\n  error at rank:", a->input().name.c_str(),
+            std::printf("%-12s %s\n  ||A||_F = %.4g   SVD %.1f ms\n  error at rank:", io::printable(a->input().name).c_str(),
                         a->input().description.c_str(), a->frobeniusNorm(), a->decompositionSeconds() * 1e3);
             for (std::int64_t r : {1, 2, 3, 8, 16, 32, 64, 128, 256})
                 if (r <= a->fullRank()) std::printf(" r%lld %.4g", static_cast<long long>(r), a->frobeniusError(r));

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "command.hpp"
+#include "io/printable.hpp"
 #include "nn/low_rank.hpp"
 #include "nn/model_io.hpp"
 #include "nn/trainer.hpp"
@@ -65,7 +66,7 @@ KS_CLI_COMMAND(trainCommand) {
         const double before = ks::nn::accuracy(model.forward(test), digits.test.labels);
         const ks::nn::TrainResult result = ks::nn::train(model, train, digits.train.labels, options);
         const double after = ks::nn::accuracy(model.forward(test), digits.test.labels);
-        std::printf("model: %s\n", model.describe().c_str());
+        std::printf("model: %s\n", ks::io::printable(model.describe()).c_str());
         std::printf("training: %zu digits, %d epochs in %.2f s\n", digits.train.count(), options.epochs, result.seconds);
         std::printf("test accuracy: %.4f before, %.4f after (%zu digits)\n", before, after, digits.test.count());
         ks::nn::saveModel(args.get("out"), model,

@@ -2,11 +2,13 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "base/version.hpp"
 #include "command.hpp"
+#include "io/printable.hpp"
 
 namespace {
 
@@ -57,7 +59,8 @@ int main(int argc, char** argv) {
     std::size_t used = 0;
     const ks::cli::Command* command = lookup(args, used);
     if (!command) {
-        std::cerr << "kernelscope-cli: unknown command '" << args[0] << "' (see kernelscope-cli --help)\n";
+        std::cerr << "kernelscope-cli: unknown command '" << ks::io::printable(args[0])
+                  << "' (see kernelscope-cli --help)\n";
         return 2;
     }
     std::vector<std::string> rest(args.begin() + static_cast<long>(used), args.end());
@@ -70,10 +73,17 @@ int main(int argc, char** argv) {
         const ks::cli::Args parsed = ks::cli::parseArgs(*command, rest);
         return command->run(parsed);
     } catch (const ks::cli::UsageError& e) {
-        std::cerr << "kernelscope-cli: " << e.what() << '\n';
+        std::cerr << "kernelscope-cli: " << ks::io::printable(e.what()) << '\n';
         return 2;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "kernelscope-cli " << command->name
+                  << ": out of memory (the inputs or options ask for more than this machine, or its memory limit, "
+                     "gives)\n";
+        return 1;
     } catch (const std::exception& e) {
-        std::cerr << "kernelscope-cli " << command->name << ": " << e.what() << '\n';
+        // Messages quote names read from files (tensors, zip entries): escaped once more here, so that whatever a
+        // loader forgot cannot reach the terminal as control sequences (printable() leaves escaped text as it is).
+        std::cerr << "kernelscope-cli " << command->name << ": " << ks::io::printable(e.what()) << '\n';
         return 1;
     }
 }

@@ -1,6 +1,70 @@
-// The command line's contract: --help, --version, exit status 2 for usage errors with one clear line.
+// The command line's contract: --help, --version, exit status 2 for usage errors with one clear line; and hostile
+// input and output paths (devices, FIFOs, links, read-only files), refused with exit status 1 and one line.
+#include <QDir>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io/file_util.hpp"
+#include "io/npy.hpp"
+#include "io/weights.hpp"
+
+namespace {
+
+struct CliRun {
+    bool finished = false;  ///< false: still running after the timeout (then killed)
+    int exitCode = -1;
+    QByteArray out, err;
+    QString output() const { return QString::fromUtf8(out + err); }
+};
+
+/// Runs the CLI in `folder`; `addressSpaceLimit` (bytes, 0 for none) is set as the child's RLIMIT_AS (ulimit -v).
+CliRun runCli(const QStringList& arguments, const QString& folder, int timeoutMs = 30000,
+              rlim_t addressSpaceLimit = 0) {
+    QProcess process;
+    process.setWorkingDirectory(folder);
+    if (addressSpaceLimit)
+        process.setChildProcessModifier([addressSpaceLimit] {
+            const struct rlimit limit {addressSpaceLimit, addressSpaceLimit};
+            ::setrlimit(RLIMIT_AS, &limit);
+        });
+    process.start(QStringLiteral(KS_CLI_PATH), arguments);
+    CliRun run;
+    run.finished = process.waitForFinished(timeoutMs);
+    if (!run.finished) {
+        process.kill();
+        process.waitForFinished(5000);
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+/// A process id that no process has: a child that has exited and been reaped.
+pid_t deadPid() {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ::waitpid(child, nullptr, 0);
+    return child;
+}
+
+std::string fileText(const QString& path) {
+    std::ifstream in(path.toStdString(), std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
 
 class tst_Cli : public QObject {
     Q_OBJECT
@@ -54,6 +118,181 @@ private Q_SLOTS:
         QVERIFY2(output.contains(expectedOutput), qPrintable(output));
         if (exitCode == 2 && !arguments.isEmpty())
             QCOMPARE(output.trimmed().count(QLatin1Char('\n')), 0);  // one clear line
+    }
+
+    // An input that is not a regular file is refused at once: before, /dev/zero was read until memory ran out and
+    // a FIFO without a writer blocked in open() for ever.
+    void inputNotARegularFile_data() {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("kind");
+        const QStringList round{QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("fp16"),
+                                QStringLiteral("--out"), QStringLiteral("y.npy"), QStringLiteral("--in")};
+        QTest::newRow("round --in /dev/zero") << round << QStringLiteral("/dev/zero") << QStringLiteral("a character device");
+        QTest::newRow("round --in FIFO") << round << QStringLiteral("fifo") << QStringLiteral("a FIFO");
+        QTest::newRow("round --in directory") << round << QStringLiteral("folder") << QStringLiteral("a directory");
+        const QStringList eval{QStringLiteral("eval"), QStringLiteral("--weights")};
+        QTest::newRow("eval --weights FIFO") << eval << QStringLiteral("fifo") << QStringLiteral("a FIFO");
+        QTest::newRow("eval --weights /dev/zero") << eval << QStringLiteral("/dev/zero") << QStringLiteral("a character device");
+        QTest::newRow("eval --weights directory") << eval << QStringLiteral("folder") << QStringLiteral("a directory");
+    }
+    void inputNotARegularFile() {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, path);
+        QFETCH(QString, kind);
+        QTemporaryDir dir;
+        QCOMPARE(::mkfifo(dir.filePath(QStringLiteral("fifo")).toLocal8Bit().constData(), 0600), 0);
+        QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("folder")));
+        const CliRun run = runCli(arguments << path, dir.path(), 20000, rlim_t{4} << 30);
+        QVERIFY2(run.finished, "the CLI did not finish within 20 s");
+        QCOMPARE(run.exitCode, 1);
+        const QString expected = QStringLiteral("cannot read '%1': it is %2").arg(path, kind);
+        QVERIFY2(run.output().contains(expected), qPrintable(run.output()));
+        QCOMPARE(run.output().trimmed().count(QLatin1Char('\n')), 0);
+        QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("y.npy"))));
+    }
+
+    // --out names a target the CLI must not replace: a symbolic link (it would replace the link, or as root write
+    // where it points), a FIFO, a device node, a directory, a read-only file; or a folder that does not exist.
+    void outputRefused_data() {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("symlink") << QStringLiteral("symlink") << QStringLiteral("it is a symbolic link");
+        QTest::newRow("symlink to /dev/null") << QStringLiteral("devnull-link") << QStringLiteral("it is a symbolic link");
+        QTest::newRow("FIFO") << QStringLiteral("fifo") << QStringLiteral("it is a FIFO");
+        QTest::newRow("device node") << QStringLiteral("device") << QStringLiteral("it is a character device");
+        QTest::newRow("directory") << QStringLiteral("directory") << QStringLiteral("it is a directory");
+        QTest::newRow("read-only file") << QStringLiteral("readonly") << QStringLiteral("it is read-only");
+        QTest::newRow("missing folder") << QStringLiteral("missing") << QStringLiteral("the folder 'no-such-folder' does not exist");
+    }
+    void outputRefused() {
+        QFETCH(QString, kind);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        ks::io::writeNpy(dir.filePath(QStringLiteral("x.npy")).toStdString(), ks::TensorF({2}, std::vector<float>{1, 2}));
+        std::ofstream(dir.filePath(QStringLiteral("other.npy")).toStdString()) << "keep me";
+        QString out = QStringLiteral("target.npy");
+        const QByteArray target = dir.filePath(out).toLocal8Bit();
+        if (kind == QLatin1String("symlink")) QVERIFY(QFile::link(QStringLiteral("other.npy"), dir.filePath(out)));
+        else if (kind == QLatin1String("devnull-link")) QVERIFY(QFile::link(QStringLiteral("/dev/null"), dir.filePath(out)));
+        else if (kind == QLatin1String("fifo")) QCOMPARE(::mkfifo(target.constData(), 0600), 0);
+        else if (kind == QLatin1String("directory")) QVERIFY(QDir(dir.path()).mkdir(out));
+        else if (kind == QLatin1String("readonly")) {
+            std::ofstream(target.constData()) << "keep me";
+            QCOMPARE(::chmod(target.constData(), 0444), 0);
+        } else if (kind == QLatin1String("device")) {
+            // A private /dev/null node, what `--out /dev/null` as root would have replaced; only root may make one.
+            if (::mknod(target.constData(), S_IFCHR | 0666, makedev(1, 3)) != 0) QSKIP("mknod needs root");
+        } else if (kind == QLatin1String("missing")) {
+            out = QStringLiteral("no-such-folder/y.npy");
+        }
+        struct stat before {};
+        const bool existed = ::lstat(target.constData(), &before) == 0;
+        const CliRun run = runCli({QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("fp16"),
+                                   QStringLiteral("--in"), QStringLiteral("x.npy"), QStringLiteral("--out"), out},
+                                  dir.path());
+        QVERIFY2(run.finished, "the CLI did not finish within 30 s");
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.output().contains(QStringLiteral("cannot write '%1': %2").arg(out, expected)), qPrintable(run.output()));
+        QVERIFY2(!run.output().contains(QStringLiteral("tmp")), qPrintable(run.output()));  // the user's path only
+        QCOMPARE(run.output().trimmed().count(QLatin1Char('\n')), 0);
+        struct stat after {};
+        QCOMPARE(::lstat(target.constData(), &after) == 0, existed);
+        if (existed) {
+            QCOMPARE(after.st_ino, before.st_ino);
+            QCOMPARE(after.st_mode, before.st_mode);
+        }
+        QCOMPARE(fileText(dir.filePath(QStringLiteral("other.npy"))), std::string("keep me"));
+        if (kind == QLatin1String("readonly")) QCOMPARE(fileText(dir.filePath(out)), std::string("keep me"));
+        const QStringList left = QDir(dir.path()).entryList({QStringLiteral("*tmp*")}, QDir::Files | QDir::System);
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(u' ')));
+    }
+
+    // What a killed write left behind (its temporary file, named after its dead process) is removed by the next
+    // write to the same target.
+    void staleTemporaryRemoved() {
+        QTemporaryDir dir;
+        ks::io::writeNpy(dir.filePath(QStringLiteral("x.npy")).toStdString(), ks::TensorF({2}, std::vector<float>{1, 2}));
+        const QString stale =
+            QString::fromStdString(ks::io::temporaryNamePrefix("y.npy", deadPid())) + QStringLiteral("k1ll3d00");
+        std::ofstream(dir.filePath(stale).toStdString()) << "half a file";
+        const CliRun run = runCli({QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("fp16"),
+                                   QStringLiteral("--in"), QStringLiteral("x.npy"), QStringLiteral("--out"),
+                                   QStringLiteral("y.npy")},
+                                  dir.path());
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY(QFile::exists(dir.filePath(QStringLiteral("y.npy"))));
+        QVERIFY2(!QFile::exists(dir.filePath(stale)), qPrintable(stale));
+    }
+
+    // `conv --padding 20000` on a 4×4 input: a 40002×40002 output (6.4 GB) and a padded copy as large. Under a
+    // 2 GiB address-space limit it used to end in a bare std::bad_alloc; now the problem's validation refuses it
+    // before allocating and says what is too large.
+    void convTooLargeForMemory() {
+        QTemporaryDir dir;
+        ks::io::writeNpy(dir.filePath(QStringLiteral("x.npy")).toStdString(), ks::TensorF({4, 4}, 1.0f));
+        ks::io::writeNpy(dir.filePath(QStringLiteral("w.npy")).toStdString(), ks::TensorF({3, 3}, 1.0f));
+        const CliRun run = runCli({QStringLiteral("conv"), QStringLiteral("--input"), QStringLiteral("x.npy"),
+                                   QStringLiteral("--weight"), QStringLiteral("w.npy"), QStringLiteral("--padding"),
+                                   QStringLiteral("20000"), QStringLiteral("--out"), QStringLiteral("y.npy")},
+                                  dir.path(), 60000, rlim_t{2} << 30);
+        QVERIFY2(run.finished, "the CLI did not finish within 60 s");
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.output().contains(QStringLiteral("too large for memory: the output 1x1x40002x40002 takes 6.4 GB")) &&
+                     run.output().contains(QStringLiteral("ulimit -v")),
+                 qPrintable(run.output()));
+        QCOMPARE(run.output().trimmed().count(QLatin1Char('\n')), 0);
+    }
+
+    // An allocation that fails anyway (here: a 1.5 GB sparse input file under a 1 GiB address-space limit) ends
+    // with one line saying that memory ran out, exit status 1, not an uncaught exception.
+    void outOfMemoryMessage() {
+        QTemporaryDir dir;
+        const QByteArray path = dir.filePath(QStringLiteral("huge.npy")).toLocal8Bit();
+        const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+        QVERIFY(fd >= 0);
+        QCOMPARE(::ftruncate(fd, off_t{1500} << 20), 0);
+        ::close(fd);
+        const CliRun run = runCli({QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("fp16"),
+                                   QStringLiteral("--in"), QStringLiteral("huge.npy"), QStringLiteral("--out"),
+                                   QStringLiteral("y.npy")},
+                                  dir.path(), 60000, rlim_t{1} << 30);
+        QVERIFY2(run.finished, "the CLI did not finish within 60 s");
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.output().startsWith(QStringLiteral("kernelscope-cli round: out of memory")), qPrintable(run.output()));
+        QCOMPARE(run.output().trimmed().count(QLatin1Char('\n')), 0);
+    }
+
+    // Names read from files reach the terminal escaped: a layer whose name holds an OSC title sequence, BEL and a
+    // clear-screen sequence, printed by `eval` ("model: ...") and, in a file the model check refuses, in the error.
+    void fileStringsEscaped_data() {
+        QTest::addColumn<bool>("validModel");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("eval prints the model") << true << 0 << QStringLiteral("model: fc\\x1b]0;pwned\\x07\\x1b[2J 784");
+        QTest::newRow("error names a tensor") << false << 1 << QStringLiteral("x\\x1b[31m");
+    }
+    void fileStringsEscaped() {
+        QFETCH(bool, validModel);
+        QFETCH(int, exitCode);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        std::vector<ks::io::NamedTensor> tensors;
+        if (validModel) {
+            const std::string layer = "fc\x1b]0;pwned\x07\x1b[2J";
+            tensors.push_back({layer + ".weight", ks::TensorF({10, 784}, 0.0f), "float32"});
+            tensors.push_back({layer + ".bias", ks::TensorF({10}, 0.0f), "float32"});
+        } else {
+            tensors.push_back({"x\x1b[31m", ks::TensorF({3}, 0.0f), "float32"});
+        }
+        ks::io::writeSafetensors(dir.filePath(QStringLiteral("evil.safetensors")).toStdString(), tensors, {});
+        const CliRun run = runCli({QStringLiteral("eval"), QStringLiteral("--weights"), QStringLiteral("evil.safetensors"),
+                                   QStringLiteral("--limit"), QStringLiteral("20")},
+                                  dir.path());
+        QCOMPARE(run.exitCode, exitCode);
+        QVERIFY2(run.output().contains(expected), qPrintable(run.output()));
+        QVERIFY2(!(run.out + run.err).contains('\x1b') && !(run.out + run.err).contains('\x07'),
+                 qPrintable(run.output()));
     }
 };
 

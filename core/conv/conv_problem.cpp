@@ -1,8 +1,56 @@
 #include "conv/conv_problem.hpp"
 
+#include <cstdio>
+#include <fstream>
 #include <stdexcept>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace ks::conv {
+
+namespace {
+
+std::string gigabytes(double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f GB", bytes * 1e-9);
+    return text;
+}
+
+MemoryLimit findMemoryLimit() {
+    MemoryLimit limit;
+    const long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+    limit.bytes = pages > 0 && pageSize > 0 ? std::uint64_t(pages) * std::uint64_t(pageSize) : UINT64_MAX;
+    limit.source = "the machine's physical memory";
+    const auto lower = [&](std::uint64_t bytes, const char* source) {
+        if (bytes < limit.bytes) {
+            limit.bytes = bytes;
+            limit.source = source;
+        }
+    };
+    struct rlimit r {};
+    if (::getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY)
+        lower(r.rlim_cur, "the address-space limit (ulimit -v)");
+    if (::getrlimit(RLIMIT_DATA, &r) == 0 && r.rlim_cur != RLIM_INFINITY)
+        lower(r.rlim_cur, "the data-segment limit (ulimit -d)");
+    // cgroup v2 as a container sees it: "max" or a number of bytes.
+    std::ifstream cgroup("/sys/fs/cgroup/memory.max");
+    std::uint64_t cgroupBytes = 0;
+    if (cgroup >> cgroupBytes) lower(cgroupBytes, "the cgroup's memory.max");
+    return limit;
+}
+
+}  // namespace
+
+const MemoryLimit& memoryLimit() {
+    static const MemoryLimit limit = findMemoryLimit();
+    return limit;
+}
+
+double ConvProblem::minimumBytes() const {
+    const double paddedInput = padH || padW ? double(N) * double(C) * double(H + 2 * padH) * double(W + 2 * padW) : 0;
+    return 4.0 * (double(N) * C * H * W + double(K) * C * R * S + double(N) * K * P() * Q() + paddedInput);
+}
 
 ConvProblem ConvProblem::single(std::int64_t height, std::int64_t width, std::int64_t kernelHeight,
                                 std::int64_t kernelWidth) {
@@ -53,6 +101,15 @@ std::optional<std::string> ConvProblem::validationError() const {
     const double counts[] = {double(N) * C * H * W, double(K) * C * R * S, double(N) * K * P() * Q()};
     for (double c : counts)
         if (c > double(limit)) return "problem too large (more than 2^40 elements in one tensor)";
+    const MemoryLimit& memory = memoryLimit();
+    if (minimumBytes() > double(memory.bytes)) {
+        const double outputBytes = 4.0 * double(N) * K * P() * Q();
+        return "too large for memory: the output " + std::to_string(N) + "x" + std::to_string(K) + "x" +
+               std::to_string(P()) + "x" + std::to_string(Q()) + " takes " + gigabytes(outputBytes) +
+               " as float32, and with the input" + (padH || padW ? ", its padded copy" : "") + " and the weights " +
+               gigabytes(minimumBytes()) + ", more than the " + gigabytes(double(memory.bytes)) + " of " +
+               memory.source;
+    }
     return std::nullopt;
 }
 

@@ -46,8 +46,13 @@ struct ConvProblem {
     /// algorithm is rated against this count ("effective" GFLOP/s), as cuDNN and oneDNN do.
     double flops() const;
 
-    /// Empty if the problem is well formed, otherwise what is wrong with it.
+    /// Empty if the problem is well formed and fits in memory, otherwise what is wrong with it. "Fits" means that
+    /// input, weights, output and a padded copy of the input (what the algorithms keep at the least), at 4 bytes
+    /// each (float32, the smallest the library computes in), are within memoryLimit(): a problem that cannot fit
+    /// is refused with its sizes named before anything is allocated.
     std::optional<std::string> validationError() const;
+    /// Bytes of float32 that input, weights, output and (when padded) the padded input take together.
+    double minimumBytes() const;
     /// Throws std::invalid_argument with validationError().
     void validate() const;
 
@@ -56,6 +61,14 @@ struct ConvProblem {
 
     bool operator==(const ConvProblem&) const = default;
 };
+
+/// The memory a process may use at most, and what sets it: the machine's physical memory, lowered by the
+/// address-space and data-segment limits (ulimit -v, ulimit -d) and the cgroup's memory.max where set. Read once.
+struct MemoryLimit {
+    std::uint64_t bytes = 0;
+    std::string source;  ///< "physical memory", "the address-space limit (ulimit -v)", ...
+};
+const MemoryLimit& memoryLimit();
 
 /// The problem implied by tensors: NCHW input with KCRS weights, or the single-channel case when
 /// both are 2-D (H×W input, R×S kernel). Throws std::invalid_argument naming the mismatch.

@@ -110,7 +110,7 @@ private Q_SLOTS:
         // 8·9 + 8 + 16·72 + 16 + 64·784 + 64 + 10·64 + 10
         QCOMPARE(model.parameterCount(), 52138);
         // Multiply-adds: 8·9·28² + 16·72·14² + 784·64 + 64·10, two FLOPs each.
-        QCOMPARE(model.flopsPerSample(), 2.0 * (8 * 9 * 784 + 16 * 72 * 196 + 784 * 64 + 640));
+        KS_COMPARE_EXACT(model.flopsPerSample(), 2.0 * (8 * 9 * 784 + 16 * 72 * 196 + 784 * 64 + 640));
         QVERIFY(model.hasConvolutions());
         QVERIFY2(QString::fromStdString(model.describe()).startsWith("input 1×28×28, conv1 1→8 3×3 pad 1, pool 2"),
                  model.describe().c_str());
@@ -159,8 +159,8 @@ private Q_SLOTS:
                         QVERIFY(std::isnan(y[o]));
                         QVERIFY(std::isnan(withPositions[o]));
                     } else {
-                        QCOMPARE(y[o], expected);
-                        QCOMPARE(withPositions[o], expected);
+                        KS_COMPARE_EXACT(y[o], expected);
+                        KS_COMPARE_EXACT(withPositions[o], expected);
                     }
                 }
     }

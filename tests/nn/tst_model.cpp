@@ -124,7 +124,7 @@ private Q_SLOTS:
         QVERIFY(std::abs(y(0, 0) - a1) < 1e-6 && std::abs(y(0, 1) - b1) < 1e-6);
         QVERIFY(std::abs(y(1, 0) - a2) < 1e-6 && std::abs(y(1, 1) - b2) < 1e-6);
         const std::vector<std::uint8_t> labels{0, 1};
-        QCOMPARE(nn::accuracy(y, labels), 0.5);
+        KS_COMPARE_EXACT(nn::accuracy(y, labels), 0.5);
         QVERIFY(std::abs(nn::meanNll(y, labels) - (-a1 - b2) / 2) < 1e-6);
     }
 
@@ -294,7 +294,7 @@ private Q_SLOTS:
             // Kept parameters: r·(in + out) + bias, against in·out + bias.
             QCOMPARE(low.parameterCount(), r * (60 + 40) + 40 + 40 * 10 + 10);
             QCOMPARE(low.denseParameterCount(), dense.parameterCount());
-            QCOMPARE(low.compressionRatio(), double(low.parameterCount()) / double(dense.parameterCount()));
+            KS_COMPARE_EXACT(low.compressionRatio(), double(low.parameterCount()) / double(dense.parameterCount()));
         }
         // A rank ≥ min(in, out) keeps the layer dense, exactly.
         const nn::Model full = factors.withSharedRank(1000);
@@ -315,7 +315,7 @@ private Q_SLOTS:
         QCOMPARE(dense.parameterCount(), 468874);
         const nn::Model low = nn::ModelFactorisation(dense).withSharedRank(32);
         QCOMPARE(low.parameterCount(), 63882);
-        QCOMPARE(low.flopsPerSample(), 2.0 * (32 * (784 + 512) + 32 * (512 + 128) + 1280));
+        KS_COMPARE_EXACT(low.flopsPerSample(), 2.0 * (32 * (784 + 512) + 32 * (512 + 128) + 1280));
     }
 
     void savedAndLoadedLowRankModel() {

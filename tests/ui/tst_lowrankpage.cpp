@@ -8,6 +8,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include "charts/chart_panel.hpp"
 #include "io/npy.hpp"
 #include "pages/low_rank_page.hpp"
@@ -45,7 +47,7 @@ private Q_SLOTS:
         const auto points = page.errorChart()->seriesPoints(QStringLiteral("weights"));
         QCOMPARE(points.size(), qsizetype(128));
         for (std::int64_t r : {1, 10, 64, 128})
-            QCOMPARE(points[qsizetype(r - 1)].y(), expected.relativeError(r));
+            KS_COMPARE_EXACT(points[qsizetype(r - 1)].y(), expected.relativeError(r));
         QCOMPARE(page.rankSlider()->maximum(), 128);
         QCOMPARE(page.spectrumChart()->seriesPoints(QStringLiteral("weights")).first().y(), expected.singularValues().front());
         // The speed-up chart has both estimates.
@@ -60,13 +62,13 @@ private Q_SLOTS:
         QCOMPARE(slider->maximum(), 3);
         slider->setValue(1);
         page.waitForIdle();
-        QCOMPARE(page.errorChart()->spec().currentX.value(), 1.0);
+        KS_COMPARE_EXACT(page.errorChart()->spec().currentX.value(), 1.0);
         const QImage rank1 = page.reconstructionImage()->image();
         QCOMPARE(rank1.size(), QSize(451, 300));
         slider->setFocus();
         QTest::keyClick(slider, Qt::Key_Right);  // keyboard-operable
         QCOMPARE(slider->value(), 2);
-        QCOMPARE(page.errorChart()->spec().currentX.value(), 2.0);
+        KS_COMPARE_EXACT(page.errorChart()->spec().currentX.value(), 2.0);
         page.waitForIdle();
         const QImage rank2 = page.reconstructionImage()->image();
         QVERIFY(rank2 != rank1);

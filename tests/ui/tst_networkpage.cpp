@@ -10,6 +10,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include <fstream>
 
 #include "charts/chart_panel.hpp"
@@ -87,8 +89,8 @@ private Q_SLOTS:
         const auto points = page.ratioAccuracyChart()->seriesPoints(QStringLiteral("accuracy"));
         QCOMPARE(points.size(), qsizetype(expected.rowCount()));
         for (qsizetype i = 0; i < points.size(); ++i) {
-            QCOMPARE(points[i].x(), expected.numbers("compression_ratio")[std::size_t(i)]);
-            QCOMPARE(points[i].y(), expected.numbers("accuracy")[std::size_t(i)]);
+            KS_COMPARE_EXACT(points[i].x(), expected.numbers("compression_ratio")[std::size_t(i)]);
+            KS_COMPARE_EXACT(points[i].y(), expected.numbers("accuracy")[std::size_t(i)]);
         }
         QVERIFY(page.runtimeAccuracyChart()->seriesNames().contains(QStringLiteral("pareto front")));
         QCOMPARE(page.digitGrid()->digits().size(), 40);
@@ -101,13 +103,13 @@ private Q_SLOTS:
         page.waitForIdle();
         // The ratio charts' marker follows at once, at the closed-form ratio.
         const double ratio8 = (8.0 * (784 + 512) + 512 + 8.0 * (512 + 128) + 128 + 8.0 * (128 + 10) + 10) / 468874.0;
-        QCOMPARE(page.ratioAccuracyChart()->spec().currentX.value(), ratio8);
-        QCOMPARE(page.ratioRuntimeChart()->spec().currentX.value(), ratio8);
+        KS_COMPARE_EXACT(page.ratioAccuracyChart()->spec().currentX.value(), ratio8);
+        KS_COMPARE_EXACT(page.ratioRuntimeChart()->spec().currentX.value(), ratio8);
         QVERIFY(page.currentPoint().has_value());
         const double accuracy8 = page.currentPoint()->accuracy;
         auto current = page.runtimeAccuracyChart()->seriesPoints(QStringLiteral("current"));
         QCOMPARE(current.size(), qsizetype(1));
-        QCOMPARE(current[0].y(), accuracy8);
+        KS_COMPARE_EXACT(current[0].y(), accuracy8);
         QCOMPARE(current[0].x(), page.currentPoint()->medianMs);
         // The value is core's, for the same ranks (a few digits may flip with the thread split).
         const auto study = study::CompressionStudy::embedded();

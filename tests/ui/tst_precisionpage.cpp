@@ -6,6 +6,8 @@
 #include <QStandardPaths>
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include "charts/chart_panel.hpp"
 #include "pages/precision_page.hpp"
 #include "widgets/tensor_image.hpp"
@@ -33,8 +35,8 @@ private Q_SLOTS:
         const study::Table direct = expected.filtered("method", "direct");
         QCOMPARE(points.size(), qsizetype(direct.rowCount()));
         for (qsizetype i = 0; i < points.size(); ++i) {
-            QCOMPARE(points[i].x(), direct.numbers("position")[std::size_t(i)]);
-            QCOMPARE(points[i].y(), direct.numbers("rel_error_median")[std::size_t(i)]);
+            KS_COMPARE_EXACT(points[i].x(), direct.numbers("position")[std::size_t(i)]);
+            KS_COMPARE_EXACT(points[i].y(), direct.numbers("rel_error_median")[std::size_t(i)]);
         }
     }
 
@@ -46,7 +48,7 @@ private Q_SLOTS:
         const int start = slider->value();
         QTest::keyClick(slider, Qt::Key_Left);  // keyboard-operable
         QCOMPARE(slider->value(), start - 1);
-        QCOMPARE(page.errorChart()->spec().currentX.value(), double(start - 1));
+        KS_COMPARE_EXACT(page.errorChart()->spec().currentX.value(), double(start - 1));
         page.waitForIdle();
         QVERIFY(!page.errorImage()->image().isNull());
         slider->setValue(slider->minimum());

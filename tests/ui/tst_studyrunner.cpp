@@ -2,6 +2,8 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include <thread>
 
 #include "study_runner.hpp"
@@ -48,7 +50,7 @@ private Q_SLOTS:
         runner.request(QStringLiteral("third"), QStringLiteral("3"), slowJob(3.0, &runs, 5));
         QTRY_COMPARE_WITH_TIMEOUT(done.size(), 1, 5000);
         QCOMPARE(done.at(0).at(0).toString(), QStringLiteral("third"));
-        QCOMPARE(std::any_cast<double>(done.at(0).at(1).value<std::any>()), 3.0);
+        KS_COMPARE_EXACT(std::any_cast<double>(done.at(0).at(1).value<std::any>()), 3.0);
         QCOMPARE(cancelled.size(), 1);  // "first" stopped early; "second" never started
         QCOMPARE(runs.load(), 2);
     }

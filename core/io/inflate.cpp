@@ -9,96 +9,97 @@ namespace ks::io {
 
 namespace {
 
-const Bytef* asBytef(std::span<const std::byte> bytes) {
-    return reinterpret_cast<const Bytef*>(bytes.data());
-}
-
 /// zlib counts in uInt: feed big buffers in chunks.
 constexpr std::size_t kChunk = std::numeric_limits<uInt>::max() / 2;
 
-struct Stream {
+}  // namespace
+
+struct GzipReader::State {
+    std::span<const std::byte> in;
+    std::string what;
     z_stream z{};
-    bool open = false;
-    ~Stream() {
-        if (open) inflateEnd(&z);
+    std::size_t inPos = 0;
+    bool memberEnded = false;  // the last inflate() reached a member's end (its trailer checked)
+
+    ~State() { inflateEnd(&z); }
+
+    /// One inflate() call into `out`; returns the bytes produced.
+    std::size_t step(std::span<std::byte> out) {
+        if (memberEnded) {
+            // gzip allows several members one after the other.
+            inflateReset(&z);
+            memberEnded = false;
+        }
+        const std::size_t inChunk = std::min(kChunk, in.size() - inPos);
+        z.next_in = const_cast<Bytef*>(reinterpret_cast<const Bytef*>(in.data() + inPos));
+        z.avail_in = static_cast<uInt>(inChunk);
+        const std::size_t outChunk = std::min(kChunk, out.size());
+        z.next_out = reinterpret_cast<Bytef*>(out.data());
+        z.avail_out = static_cast<uInt>(outChunk);
+        const int rc = inflate(&z, Z_NO_FLUSH);
+        inPos += inChunk - z.avail_in;
+        const std::size_t produced = outChunk - z.avail_out;
+        if (rc == Z_STREAM_END) {
+            memberEnded = true;
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            throw InflateError(what + ": corrupt compressed data (" +
+                               (z.msg ? std::string(z.msg) : "zlib error " + std::to_string(rc)) + ")");
+        } else if (produced == 0 && inPos == in.size()) {
+            throw InflateError(what + ": compressed data is truncated");
+        }
+        return produced;
     }
 };
 
-/// Inflate all of `in` into `out`, growing it as needed up to `limit` + 1 bytes (one more than
-/// allowed, to detect a stream that is too long); returns the bytes produced.
-std::size_t run(Stream& s, std::span<const std::byte> in, std::string& out, std::uint64_t limit,
-                bool allowConcatenated, const std::string& what) {
-    std::size_t inPos = 0;
-    std::size_t outPos = 0;
-    for (;;) {
-        const std::size_t inChunk = std::min(kChunk, in.size() - inPos);
-        s.z.next_in = const_cast<Bytef*>(asBytef(in.subspan(inPos)));
-        s.z.avail_in = static_cast<uInt>(inChunk);
-        const std::size_t outChunk = std::min(kChunk, out.size() - outPos);
-        s.z.next_out = reinterpret_cast<Bytef*>(out.data() + outPos);
-        s.z.avail_out = static_cast<uInt>(outChunk);
-        const int rc = inflate(&s.z, Z_NO_FLUSH);
-        inPos += inChunk - s.z.avail_in;
-        outPos += outChunk - s.z.avail_out;
-        if (rc == Z_STREAM_END) {
-            // gzip allows several members one after the other.
-            if (allowConcatenated && inPos < in.size()) {
-                inflateReset(&s.z);
-                continue;
-            }
-            return outPos;
-        }
-        if (rc != Z_OK && rc != Z_BUF_ERROR)
-            throw InflateError(what + ": corrupt compressed data (" +
-                               (s.z.msg ? std::string(s.z.msg) : "zlib error " + std::to_string(rc)) + ")");
-        if (outPos == out.size()) {
-            if (out.size() > limit)
-                throw InflateError(what + ": decompresses to more than the " + std::to_string(limit) + " bytes allowed");
-            out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(limit + 1, 2 * std::uint64_t{out.size()} + 4096)));
-            continue;
-        }
-        if (inPos == in.size()) throw InflateError(what + ": compressed data is truncated");
-    }
+bool looksGzipped(std::span<const std::byte> bytes) {
+    return bytes.size() >= 2 && bytes[0] == std::byte{0x1f} && bytes[1] == std::byte{0x8b};
 }
 
-}  // namespace
+GzipReader::GzipReader(std::span<const std::byte> compressed, std::string what) : state_(std::make_unique<State>()) {
+    state_->in = compressed;
+    state_->what = std::move(what);
+    if (!looksGzipped(compressed)) throw InflateError(state_->what + ": not gzip data");
+    // 16 + MAX_WBITS: gzip wrapper, whose trailer zlib checks (CRC-32 and length mod 2^32).
+    // (If it fails, inflateEnd on the zeroed stream is a harmless no-op.)
+    if (inflateInit2(&state_->z, MAX_WBITS + 16) != Z_OK) throw InflateError(state_->what + ": zlib initialisation failed");
+}
 
-std::string inflateRaw(std::span<const std::byte> compressed, std::uint64_t expectedSize, const std::string& what) {
-    if (expectedSize > kMaxDeflateRatio * compressed.size() + 64)
-        throw InflateError(what + ": claims " + std::to_string(expectedSize) + " bytes from " +
-                           std::to_string(compressed.size()) + " compressed bytes, more than DEFLATE can encode");
-    Stream s;
-    if (inflateInit2(&s.z, -MAX_WBITS) != Z_OK) throw InflateError(what + ": zlib initialisation failed");
-    s.open = true;
-    // One spare byte detects a stream longer than announced.
-    std::string out(static_cast<std::size_t>(expectedSize) + 1, '\0');
-    const std::size_t produced = run(s, compressed, out, expectedSize, false, what);
-    if (produced != expectedSize)
-        throw InflateError(what + ": decompressed to " + std::to_string(produced) + " bytes, expected " +
-                           std::to_string(expectedSize));
-    out.resize(produced);
-    return out;
+GzipReader::~GzipReader() = default;
+
+std::size_t GzipReader::readSome(std::span<std::byte> out) {
+    std::size_t filled = 0;
+    while (filled < out.size() && !(state_->memberEnded && state_->inPos == state_->in.size()))
+        filled += state_->step(out.subspan(filled));
+    return filled;
+}
+
+void GzipReader::readExactly(std::span<std::byte> out) {
+    const std::size_t filled = readSome(out);
+    if (filled < out.size())
+        throw InflateError(state_->what + ": compressed data ends after " + std::to_string(filled) + " of the " +
+                           std::to_string(out.size()) + " bytes wanted (truncated?)");
+}
+
+void GzipReader::expectEnd() {
+    std::byte spare{};
+    if (readSome(std::span(&spare, 1)) > 0)
+        throw InflateError(state_->what + ": decompresses to more bytes than its header says");
 }
 
 std::string gunzip(std::span<const std::byte> compressed, std::uint64_t maxSize, const std::string& what) {
-    if (!looksGzipped(compressed)) throw InflateError(what + ": not gzip data");
-    const std::uint64_t bound = std::min<std::uint64_t>(maxSize, kMaxDeflateRatio * compressed.size() + 64);
-    Stream s;
-    if (inflateInit2(&s.z, MAX_WBITS + 16) != Z_OK) throw InflateError(what + ": zlib initialisation failed");
-    s.open = true;
-    // Start from the size the trailer announces (mod 2^32, so only a hint), never above the bound.
-    std::uint64_t hint = 0;
-    for (std::size_t i = 0; i < 4 && compressed.size() >= 4; ++i)
-        hint |= std::uint64_t{std::to_integer<std::uint8_t>(compressed[compressed.size() - 4 + i])} << (8 * i);
-    std::string out(static_cast<std::size_t>(std::min(bound, hint) + 1), '\0');
-    const std::size_t produced = run(s, compressed, out, bound, true, what);
-    if (produced > bound) throw InflateError(what + ": decompresses to more than " + std::to_string(bound) + " bytes");
-    out.resize(produced);
-    return out;
-}
-
-bool looksGzipped(std::span<const std::byte> bytes) {
-    return bytes.size() >= 2 && bytes[0] == std::byte{0x1f} && bytes[1] == std::byte{0x8b};
+    GzipReader reader(compressed, what);
+    const std::uint64_t bound = std::min(maxSize, maxInflatedSize(compressed.size()));
+    std::string out;
+    for (;;) {
+        // Grow by what has been produced (at least 64 KiB), up to the bound + 1 byte that detects a longer stream.
+        const std::size_t before = out.size();
+        const std::uint64_t want = std::min<std::uint64_t>(bound + 1, before + std::max<std::size_t>(before, 1 << 16));
+        out.resize(static_cast<std::size_t>(want));
+        const std::size_t filled = reader.readSome(std::as_writable_bytes(std::span(out)).subspan(before));
+        out.resize(before + filled);
+        if (out.size() > bound) throw InflateError(what + ": decompresses to more than " + std::to_string(bound) + " bytes");
+        if (before + filled < want) return out;
+    }
 }
 
 std::uint32_t crc32(std::span<const std::byte> bytes) {
@@ -106,7 +107,7 @@ std::uint32_t crc32(std::span<const std::byte> bytes) {
     std::size_t pos = 0;
     while (pos < bytes.size()) {
         const std::size_t n = std::min(kChunk, bytes.size() - pos);
-        crc = ::crc32(crc, asBytef(bytes.subspan(pos)), static_cast<uInt>(n));
+        crc = ::crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + pos), static_cast<uInt>(n));
         pos += n;
     }
     return static_cast<std::uint32_t>(crc);

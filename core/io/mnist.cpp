@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "io/embedded_resources.hpp"
 #include "io/file_util.hpp"
@@ -13,25 +14,67 @@ namespace ks::io {
 
 namespace {
 
-/// No MNIST-like set needs more; keeps a lying header from allocating gigabytes.
-constexpr std::uint64_t kMaxIdxBytes = std::uint64_t{1} << 30;
+/// The most pixel (or label) bytes one IDX file may declare: MNIST's 60,000 training digits take 47 MB, EMNIST's
+/// 240,000 "digits" 188 MB; the images become 4-byte floats in memory. A header declaring more is refused
+/// before anything is allocated or inflated.
+constexpr std::uint64_t kMaxIdxBytes = std::uint64_t{256} << 20;
 
-std::uint32_t bigEndian32(std::span<const std::byte> b, std::size_t at) {
+std::uint32_t bigEndian32(const std::byte* b) {
     std::uint32_t v = 0;
-    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | std::to_integer<std::uint32_t>(b[at + i]);
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | std::to_integer<std::uint32_t>(b[i]);
     return v;
 }
 
-std::string maybeGunzip(std::span<const std::byte> bytes, const std::string& what) {
-    if (looksGzipped(bytes)) {
+/// One IDX file, plain or gzip'ed, read front to back: its header first, so that its declared size is checked
+/// before the data is allocated, and a gzip'ed file is inflated only as far as its header says.
+class IdxReader {
+public:
+    IdxReader(std::span<const std::byte> bytes, std::string what) : bytes_(bytes), what_(std::move(what)) {
+        if (looksGzipped(bytes)) gzip_.emplace(bytes, what_);
+    }
+
+    /// The next out.size() bytes (header or data); false when a plain file ends first (a gzip'ed one throws,
+    /// naming where its data ends).
+    bool read(std::span<std::byte> out) {
+        if (gzip_) return guard([&] {
+            gzip_->readExactly(out);
+            return true;
+        });
+        if (out.size() > bytes_.size() - pos_) return false;
+        std::memcpy(out.data(), bytes_.data() + pos_, out.size());
+        pos_ += out.size();
+        return true;
+    }
+    /// Whether `size` more bytes can be there: what is left of a plain file, what DEFLATE can encode in a gzip'ed one.
+    bool couldHold(std::uint64_t size) const {
+        return gzip_ ? size <= maxInflatedSize(bytes_.size()) : size <= bytes_.size() - pos_;
+    }
+    std::uint64_t plainBytesLeft() const { return bytes_.size() - pos_; }
+    bool gzipped() const { return gzip_.has_value(); }
+    /// Whether the file ends here (a gzip'ed file's trailers checked).
+    bool atEnd() {
+        if (gzip_) return guard([&] {
+            std::byte spare;
+            return gzip_->readSome(std::span(&spare, 1)) == 0;
+        });
+        return pos_ == bytes_.size();
+    }
+
+private:
+    template <class Fn>
+    bool guard(Fn&& fn) {
         try {
-            return gunzip(bytes, kMaxIdxBytes, what);
+            return fn();
         } catch (const InflateError& e) {
             throw DigitDataError(e.what());
         }
     }
-    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
+
+    std::span<const std::byte> bytes_;
+    std::string what_;
+    std::size_t pos_ = 0;
+    std::optional<GzipReader> gzip_;
+};
 
 std::filesystem::path findIdx(const std::filesystem::path& directory, const std::string& name) {
     for (const auto& candidate : {name, name + ".gz"}) {
@@ -80,34 +123,51 @@ std::vector<std::size_t> DigitSet::classCounts() const {
 }
 
 DigitSet parseIdx(std::span<const std::byte> imageBytes, std::span<const std::byte> labelBytes, const std::string& what) {
-    const std::string images = maybeGunzip(imageBytes, what + " (images)");
-    const std::string labels = maybeGunzip(labelBytes, what + " (labels)");
-    const auto im = std::as_bytes(std::span(images));
-    const auto lb = std::as_bytes(std::span(labels));
-    if (im.size() < 16 || bigEndian32(im, 0) != 0x00000803)
+    IdxReader images(imageBytes, what + " (images)");
+    IdxReader labels(labelBytes, what + " (labels)");
+    std::array<std::byte, 16> imageHeader{};
+    std::array<std::byte, 8> labelHeader{};
+    if (!images.read(imageHeader) || bigEndian32(imageHeader.data()) != 0x00000803)
         throw DigitDataError(what + ": the image file is not an IDX file of unsigned bytes with 3 dimensions "
                                     "(magic 0x00000803)");
-    if (lb.size() < 8 || bigEndian32(lb, 0) != 0x00000801)
+    if (!labels.read(labelHeader) || bigEndian32(labelHeader.data()) != 0x00000801)
         throw DigitDataError(what + ": the label file is not an IDX file of unsigned bytes with 1 dimension "
                                     "(magic 0x00000801)");
-    const std::uint64_t count = bigEndian32(im, 4);
-    const std::uint64_t rows = bigEndian32(im, 8);
-    const std::uint64_t cols = bigEndian32(im, 12);
+    const std::uint64_t count = bigEndian32(imageHeader.data() + 4);
+    const std::uint64_t rows = bigEndian32(imageHeader.data() + 8);
+    const std::uint64_t cols = bigEndian32(imageHeader.data() + 12);
+    const std::uint64_t labelCount = bigEndian32(labelHeader.data() + 4);
     if (rows == 0 || cols == 0 || rows > 1024 || cols > 1024)
         throw DigitDataError(what + ": images of " + std::to_string(rows) + "×" + std::to_string(cols) + " pixels");
-    if (im.size() - 16 != count * rows * cols)
-        throw DigitDataError(what + ": the image file holds " + std::to_string(im.size() - 16) + " pixel bytes, its header says " +
-                             std::to_string(count) + " × " + std::to_string(rows) + " × " + std::to_string(cols));
-    if (bigEndian32(lb, 4) != count || lb.size() - 8 != count)
+    const std::uint64_t pixelBytes = count * rows * cols;  // < 2^32 · 2^10 · 2^10: no overflow
+    const std::string declared = std::to_string(count) + " × " + std::to_string(rows) + " × " + std::to_string(cols);
+    if (pixelBytes > kMaxIdxBytes)
+        throw DigitDataError(what + ": the image file's header says " + declared + " = " + std::to_string(pixelBytes) +
+                             " bytes of pixels, more than the " + std::to_string(kMaxIdxBytes) + " a digit set may have");
+    if (!images.couldHold(pixelBytes))
+        throw DigitDataError(what + ": the image file's header says " + declared + " but the file " +
+                             (images.gzipped() ? "is too small to inflate to that"
+                                               : "holds " + std::to_string(images.plainBytesLeft()) + " pixel bytes"));
+    const std::uint64_t labelsHeld = labels.gzipped() ? labelCount : labels.plainBytesLeft();
+    if (labelCount != count || labelsHeld != count)
         throw DigitDataError(what + ": " + std::to_string(count) + " images but the label file has " +
-                             std::to_string(lb.size() - 8) + " labels (header says " + std::to_string(bigEndian32(lb, 4)) + ")");
+                             std::to_string(labelsHeld) + " labels (header says " + std::to_string(labelCount) + ")");
+    if (!labels.couldHold(count))
+        throw DigitDataError(what + ": the label file is too small to inflate to " + std::to_string(count) + " labels");
+
     DigitSet set;
     set.rows = static_cast<int>(rows);
     set.cols = static_cast<int>(cols);
-    set.pixels.resize(static_cast<std::size_t>(count * rows * cols));
-    std::memcpy(set.pixels.data(), im.data() + 16, set.pixels.size());
+    set.pixels.resize(static_cast<std::size_t>(pixelBytes));
     set.labels.resize(static_cast<std::size_t>(count));
-    std::memcpy(set.labels.data(), lb.data() + 8, set.labels.size());
+    if (!images.read(std::as_writable_bytes(std::span(set.pixels))))
+        throw DigitDataError(what + ": the image file ends before the " + declared + " pixels its header says");
+    if (!images.atEnd())
+        throw DigitDataError(what + ": the image file holds more than the " + declared + " pixels its header says");
+    if (!labels.read(std::as_writable_bytes(std::span(set.labels))))
+        throw DigitDataError(what + ": the label file ends before the " + std::to_string(count) + " labels its header says");
+    if (!labels.atEnd())
+        throw DigitDataError(what + ": the label file holds more than the " + std::to_string(count) + " labels its header says");
     for (std::size_t i = 0; i < set.labels.size(); ++i)
         if (set.labels[i] > 9)
             throw DigitDataError(what + ": label " + std::to_string(i) + " is " + std::to_string(set.labels[i]) + ", not a digit");
@@ -120,11 +180,17 @@ DigitSet readIdx(const std::filesystem::path& images, const std::filesystem::pat
     return parseIdx(std::as_bytes(std::span(a)), std::as_bytes(std::span(b)), images.string());
 }
 
-DigitSplit readMnistDirectory(const std::filesystem::path& directory) {
+DigitSet readMnistTestSet(const std::filesystem::path& directory) {
     if (!std::filesystem::is_directory(directory)) throw DigitDataError(directory.string() + ": not a directory");
+    const auto images = findIdx(directory, "t10k-images-idx3-ubyte");  // named first when both are missing
+    return readIdx(images, findIdx(directory, "t10k-labels-idx1-ubyte"));
+}
+
+DigitSplit readMnistDirectory(const std::filesystem::path& directory) {
     DigitSplit split;
-    split.train = readIdx(findIdx(directory, "train-images-idx3-ubyte"), findIdx(directory, "train-labels-idx1-ubyte"));
-    split.test = readIdx(findIdx(directory, "t10k-images-idx3-ubyte"), findIdx(directory, "t10k-labels-idx1-ubyte"));
+    split.test = readMnistTestSet(directory);
+    const auto images = findIdx(directory, "train-images-idx3-ubyte");
+    split.train = readIdx(images, findIdx(directory, "train-labels-idx1-ubyte"));
     return split;
 }
 

@@ -48,6 +48,9 @@ DigitSet readIdx(const std::filesystem::path& images, const std::filesystem::pat
 /// A directory with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
 /// t10k-labels-idx1-ubyte (each optionally .gz): the standard 60,000 / 10,000 split.
 DigitSplit readMnistDirectory(const std::filesystem::path& directory);
+/// Only the test files of such a directory (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally
+/// .gz), for what needs no training digits (evaluation): a directory holding only these is enough.
+DigitSet readMnistTestSet(const std::filesystem::path& directory);
 
 /// All 10,000 embedded digits, in the package's order (class by class).
 DigitSet embeddedDigits();

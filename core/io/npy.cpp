@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "io/file_util.hpp"
+#include "io/printable.hpp"
 
 namespace ks::io {
 
@@ -68,9 +69,9 @@ Shape parseShape(std::string_view tuple, const std::string& what) {
             for (char c : item) {
                 if (c == 'L') continue;  // Python 2 longs
                 if (!std::isdigit(static_cast<unsigned char>(c)))
-                    fail(what, "shape has a non-integer dimension '" + std::string(item) + "'");
+                    fail(what, "shape has a non-integer dimension '" + printable(item) + "'");
                 if (value > (std::numeric_limits<std::int64_t>::max() - 9) / 10)
-                    fail(what, "shape dimension '" + std::string(item) + "' is too large");
+                    fail(what, "shape dimension '" + printable(item) + "' is too large");
                 value = value * 10 + (c - '0');
             }
             shape.push_back(value);
@@ -155,7 +156,7 @@ NpyArray parseNpy(std::span<const std::byte> bytes, const std::string& what) {
     const std::string_view fortran = dictValue(header, "fortran_order", what);
     const std::string_view shapeText = dictValue(header, "shape", what);
     if (fortran == "True") fail(what, "Fortran-order arrays are not supported (save with numpy.ascontiguousarray)");
-    if (fortran != "False") fail(what, "fortran_order must be True or False, not '" + std::string(fortran) + "'");
+    if (fortran != "False") fail(what, "fortran_order must be True or False, not '" + printable(fortran) + "'");
     if (shapeText.empty() || shapeText.front() != '(') fail(what, "shape is not a tuple");
     const Shape shape = parseShape(shapeText, what);
 
@@ -163,9 +164,9 @@ NpyArray parseNpy(std::span<const std::byte> bytes, const std::string& what) {
     if (descr == "<f4" || descr == "f4" || descr == "float32") elementSize = 4;
     else if (descr == "<f8" || descr == "f8" || descr == "float64") elementSize = 8;
     else if (descr == ">f4" || descr == ">f8")
-        fail(what, "big-endian data ('" + std::string(descr) + "') is not supported; use little-endian");
+        fail(what, "big-endian data ('" + printable(descr) + "') is not supported; use little-endian");
     else
-        fail(what, "dtype '" + std::string(descr) + "' is not supported (only float32 '<f4' and float64 '<f8')");
+        fail(what, "dtype '" + printable(descr) + "' is not supported (only float32 '<f4' and float64 '<f8')");
 
     // Compare the size the header claims with what is really there before allocating anything.
     const std::size_t available = bytes.size() - headerStart - headerLength;

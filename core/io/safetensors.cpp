@@ -1,184 +1,62 @@
 // .safetensors: an 8-byte little-endian header length, a JSON header
 //   {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ..., "__metadata__": {..}}
 // and the tensors' bytes, offsets relative to the end of the header.
+// The JSON is parsed by nlohmann-json; on top of it, our own limits for a hostile header: its size, its depth
+// (a valid header is three levels deep), no duplicate keys, and tensors whose bytes do not overlap.
 #include <algorithm>
 #include <cstring>
-#include <map>
-#include <memory>
+#include <set>
+#include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "io/printable.hpp"
 #include "io/weights.hpp"
 
 namespace ks::io {
 
 namespace {
 
-/// Just enough JSON for a safetensors header: objects, arrays, strings, non-negative integers.
-/// Nesting is bounded (a header is at most three levels deep), so no input can exhaust the stack.
-struct Json {
-    enum class Kind { Object, Array, String, Integer, Other } kind = Kind::Other;
-    std::vector<std::pair<std::string, std::unique_ptr<Json>>> members;  // objects, in order
-    std::vector<std::unique_ptr<Json>> items;                            // arrays
-    std::string text;
-    std::uint64_t integer = 0;
+using Json = nlohmann::json;
 
-    const Json* member(const std::string& key) const {
-        for (const auto& [k, v] : members)
-            if (k == key) return v.get();
-        return nullptr;
-    }
-};
+/// The reference implementation (the `safetensors` crate) refuses headers above 100 MB; ours are far
+/// smaller (about 100 bytes a tensor), and a parsed JSON value takes several times its text, so 16 MiB.
+constexpr std::uint64_t kMaxHeaderBytes = std::uint64_t{16} << 20;
+/// Root object (0) → a tensor's object (1) → its "shape" or "data_offsets" array (2) → numbers (3).
+constexpr int kMaxDepth = 3;
 
-class JsonParser {
-public:
-    JsonParser(std::string_view text, const std::string& what) : s_(text), what_(what) {}
+std::uint64_t readLe64(const std::byte* p) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= std::uint64_t{std::to_integer<std::uint8_t>(p[i])} << (8 * i);
+    return v;
+}
 
-    std::unique_ptr<Json> parseDocument() {
-        auto value = parseValue(0);
-        skipSpace();
-        if (pos_ != s_.size()) fail("unexpected text after the header object");
-        return value;
+/// Parses the header, refusing depth beyond a safetensors header's and duplicate keys (nlohmann would
+/// keep the last of two, a tensor the file describes twice).
+Json parseHeader(std::string_view text, const std::string& what) {
+    std::vector<std::set<std::string>> keysOfOpenObjects;
+    auto limits = [&](int depth, Json::parse_event_t event, Json& parsed) {
+        if (depth > kMaxDepth)
+            throw WeightFileError(what + ": safetensors header is nested deeper than a header can be (" +
+                                  std::to_string(kMaxDepth) + " levels)");
+        if (event == Json::parse_event_t::object_start) keysOfOpenObjects.emplace_back();
+        if (event == Json::parse_event_t::object_end) keysOfOpenObjects.pop_back();
+        if (event == Json::parse_event_t::key && !keysOfOpenObjects.back().insert(parsed.get<std::string>()).second)
+            throw WeightFileError(what + ": safetensors header has the key '" + printable(parsed.get<std::string>()) +
+                                  "' twice in one object");
+        return true;
+    };
+    try {
+        return Json::parse(text.begin(), text.end(), limits);
+    } catch (const Json::parse_error& e) {
+        // nlohmann's message quotes the bytes it last read: escaped, they come from the file.
+        std::string message = e.what();
+        if (const auto colon = message.find(": "); message.rfind("[json.exception", 0) == 0 && colon != std::string::npos)
+            message.erase(0, colon + 2);
+        throw WeightFileError(what + ": safetensors header is not valid JSON at byte " + std::to_string(e.byte) +
+                              ": " + printable(message));
     }
-
-private:
-    static constexpr int kMaxDepth = 8;
-
-    [[noreturn]] void fail(const std::string& message) const {
-        throw WeightFileError(what_ + ": safetensors header is not valid JSON at byte " + std::to_string(pos_) + ": " +
-                              message);
-    }
-    void skipSpace() {
-        while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\r' || s_[pos_] == '\t')) ++pos_;
-    }
-    char peek() {
-        skipSpace();
-        if (pos_ >= s_.size()) fail("unexpected end");
-        return s_[pos_];
-    }
-    void expect(char c) {
-        if (peek() != c) fail(std::string("expected '") + c + "'");
-        ++pos_;
-    }
-
-    std::unique_ptr<Json> parseValue(int depth) {
-        if (depth > kMaxDepth) fail("nested too deeply");
-        auto v = std::make_unique<Json>();
-        const char c = peek();
-        if (c == '{') {
-            v->kind = Json::Kind::Object;
-            ++pos_;
-            if (peek() == '}') {
-                ++pos_;
-                return v;
-            }
-            for (;;) {
-                std::string key = parseString();
-                expect(':');
-                for (const auto& [k, unused] : v->members)
-                    if (k == key) fail("duplicate key '" + key + "'");
-                v->members.emplace_back(std::move(key), parseValue(depth + 1));
-                if (peek() == ',') {
-                    ++pos_;
-                    continue;
-                }
-                expect('}');
-                return v;
-            }
-        }
-        if (c == '[') {
-            v->kind = Json::Kind::Array;
-            ++pos_;
-            if (peek() == ']') {
-                ++pos_;
-                return v;
-            }
-            for (;;) {
-                v->items.push_back(parseValue(depth + 1));
-                if (peek() == ',') {
-                    ++pos_;
-                    continue;
-                }
-                expect(']');
-                return v;
-            }
-        }
-        if (c == '"') {
-            v->kind = Json::Kind::String;
-            v->text = parseString();
-            return v;
-        }
-        if (c >= '0' && c <= '9') {
-            v->kind = Json::Kind::Integer;
-            while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
-                const std::uint64_t digit = static_cast<std::uint64_t>(s_[pos_] - '0');
-                if (v->integer > (UINT64_MAX - digit) / 10) fail("integer too large");
-                v->integer = v->integer * 10 + digit;
-                ++pos_;
-            }
-            if (pos_ < s_.size() && (s_[pos_] == '.' || s_[pos_] == 'e' || s_[pos_] == 'E'))
-                fail("expected an integer");
-            return v;
-        }
-        for (std::string_view word : {"true", "false", "null"})
-            if (s_.substr(pos_, word.size()) == word) {
-                pos_ += word.size();
-                return v;
-            }
-        fail(std::string("unexpected character '") + c + "'");
-    }
-
-    std::string parseString() {
-        expect('"');
-        std::string out;
-        while (pos_ < s_.size() && s_[pos_] != '"') {
-            char c = s_[pos_++];
-            if (c == '\\') {
-                if (pos_ >= s_.size()) fail("unterminated escape");
-                const char e = s_[pos_++];
-                switch (e) {
-                    case '"': case '\\': case '/': out += e; break;
-                    case 'n': out += '\n'; break;
-                    case 't': out += '\t'; break;
-                    case 'r': out += '\r'; break;
-                    case 'b': out += '\b'; break;
-                    case 'f': out += '\f'; break;
-                    case 'u': {
-                        if (pos_ + 4 > s_.size()) fail("short \\u escape");
-                        unsigned code = 0;
-                        for (int i = 0; i < 4; ++i) {
-                            const char h = s_[pos_++];
-                            code <<= 4;
-                            if (h >= '0' && h <= '9') code |= static_cast<unsigned>(h - '0');
-                            else if (h >= 'a' && h <= 'f') code |= static_cast<unsigned>(h - 'a' + 10);
-                            else if (h >= 'A' && h <= 'F') code |= static_cast<unsigned>(h - 'A' + 10);
-                            else fail("bad \\u escape");
-                        }
-                        // Names are ASCII in practice; encode the BMP code point as UTF-8.
-                        if (code < 0x80) out += static_cast<char>(code);
-                        else if (code < 0x800) {
-                            out += static_cast<char>(0xC0 | (code >> 6));
-                            out += static_cast<char>(0x80 | (code & 0x3F));
-                        } else {
-                            out += static_cast<char>(0xE0 | (code >> 12));
-                            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-                            out += static_cast<char>(0x80 | (code & 0x3F));
-                        }
-                        break;
-                    }
-                    default: fail("bad escape");
-                }
-            } else {
-                out += c;
-            }
-        }
-        if (pos_ >= s_.size()) fail("unterminated string");
-        ++pos_;
-        return out;
-    }
-
-    std::string_view s_;
-    const std::string& what_;
-    std::size_t pos_ = 0;
-};
+}
 
 struct DtypeInfo {
     const char* code;
@@ -187,12 +65,6 @@ struct DtypeInfo {
 };
 constexpr DtypeInfo kDtypes[] = {
     {"F32", "float32", 4}, {"F16", "float16", 2}, {"F64", "float64", 8}, {"BF16", "bfloat16", 2}};
-
-std::uint64_t readLe64(const std::byte* p) {
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= std::uint64_t{std::to_integer<std::uint8_t>(p[i])} << (8 * i);
-    return v;
-}
 
 void appendJsonString(std::string& out, const std::string& s) {
     out += '"';
@@ -215,53 +87,60 @@ void appendJsonString(std::string& out, const std::string& s) {
 }  // namespace
 
 WeightSet parseSafetensors(std::span<const std::byte> bytes, const std::string& what) {
-    if (bytes.size() < 8) throw WeightFileError(what + ": too short for a safetensors file");
+    if (bytes.size() < 8) throw WeightFileError(what + ": too short for a safetensors file (no 8-byte header length)");
     const std::uint64_t headerLength = readLe64(bytes.data());
+    if (headerLength > kMaxHeaderBytes)
+        throw WeightFileError(what + ": safetensors header length " + std::to_string(headerLength) +
+                              " is more than the " + std::to_string(kMaxHeaderBytes) + " bytes a header may have");
     if (headerLength > bytes.size() - 8)
-        throw WeightFileError(what + ": safetensors header claims " + std::to_string(headerLength) +
+        throw WeightFileError(what + ": truncated: the safetensors header claims " + std::to_string(headerLength) +
                               " bytes but the file has " + std::to_string(bytes.size() - 8) + " after the length");
     const std::string_view headerText(reinterpret_cast<const char*>(bytes.data() + 8), headerLength);
-    const auto header = JsonParser(headerText, what).parseDocument();
-    if (header->kind != Json::Kind::Object) throw WeightFileError(what + ": safetensors header is not a JSON object");
+    const Json header = parseHeader(headerText, what);
+    if (!header.is_object()) throw WeightFileError(what + ": safetensors header is not a JSON object");
     const auto data = bytes.subspan(8 + headerLength);
 
+    struct Placed {
+        std::uint64_t begin, end;
+        std::size_t index;  // in set.tensors
+    };
+    std::vector<Placed> placement;
     WeightSet set;
     set.format = WeightFormat::Safetensors;
-    for (const auto& [name, info] : header->members) {
+    for (const auto& [name, info] : header.items()) {
         if (name == "__metadata__") continue;
-        const std::string where = what + ": tensor '" + name + "'";
-        const Json* dtype = info->member("dtype");
-        const Json* shape = info->member("shape");
-        const Json* offsets = info->member("data_offsets");
-        if (info->kind != Json::Kind::Object || !dtype || dtype->kind != Json::Kind::String || !shape ||
-            shape->kind != Json::Kind::Array || !offsets || offsets->kind != Json::Kind::Array ||
-            offsets->items.size() != 2)
+        const std::string where = what + ": tensor '" + printable(name) + "'";
+        if (!info.is_object() || !info.contains("dtype") || !info["dtype"].is_string() || !info.contains("shape") ||
+            !info["shape"].is_array() || !info.contains("data_offsets") || !info["data_offsets"].is_array() ||
+            info["data_offsets"].size() != 2)
             throw WeightFileError(where + " needs \"dtype\", \"shape\" and two \"data_offsets\"");
+        const std::string& dtype = info["dtype"].get_ref<const std::string&>();
         const DtypeInfo* type = nullptr;
         for (const auto& d : kDtypes)
-            if (dtype->text == d.code) type = &d;
+            if (dtype == d.code) type = &d;
         if (!type)
-            throw WeightFileError(where + " has dtype " + dtype->text + " (supported: F32, F16, F64, BF16)");
+            throw WeightFileError(where + " has dtype " + printable(dtype) + " (supported: F32, F16, F64, BF16)");
         Shape dims;
         std::int64_t count = 1;
-        for (const auto& d : shape->items) {
-            if (d->kind != Json::Kind::Integer || d->integer > static_cast<std::uint64_t>(kMaxTensorElements))
+        for (const auto& d : info["shape"]) {
+            if (!d.is_number_unsigned() || d.get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxTensorElements))
                 throw WeightFileError(where + " has an invalid dimension");
-            dims.push_back(static_cast<std::int64_t>(d->integer));
-            count *= dims.back();
+            dims.push_back(d.get<std::int64_t>());
+            count *= dims.back();  // each factor ≤ 2^28 and the product so far too: no overflow
             if (count > kMaxTensorElements) throw WeightFileError(where + " is too large");
         }
-        for (const auto& o : offsets->items)
-            if (o->kind != Json::Kind::Integer) throw WeightFileError(where + " has non-integer data_offsets");
-        const std::uint64_t begin = offsets->items[0]->integer;
-        const std::uint64_t end = offsets->items[1]->integer;
+        for (const auto& o : info["data_offsets"])
+            if (!o.is_number_unsigned()) throw WeightFileError(where + " has data_offsets that are not non-negative integers");
+        const std::uint64_t begin = info["data_offsets"][0].get<std::uint64_t>();
+        const std::uint64_t end = info["data_offsets"][1].get<std::uint64_t>();
         if (begin > end || end > data.size())
             throw WeightFileError(where + " has data offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                                  ") outside the " + std::to_string(data.size()) + " bytes of data");
-        if (end - begin != static_cast<std::uint64_t>(count) * type->bytes)
+                                  ") outside the " + std::to_string(data.size()) + " bytes of data" +
+                                  (end > data.size() ? " (is the file truncated?)" : ""));
+        const std::uint64_t needed = static_cast<std::uint64_t>(count) * type->bytes;
+        if (end - begin != needed)
             throw WeightFileError(where + " has " + std::to_string(end - begin) + " bytes but shape " +
-                                  shapeToString(dims) + " of " + type->name + " needs " +
-                                  std::to_string(static_cast<std::uint64_t>(count) * type->bytes));
+                                  shapeToString(dims) + " of " + type->name + " needs " + std::to_string(needed));
         TensorF tensor(dims);
         const std::byte* p = data.data() + begin;
         for (std::int64_t i = 0; i < count; ++i, p += type->bytes) {
@@ -282,18 +161,26 @@ WeightSet parseSafetensors(std::span<const std::byte> bytes, const std::string& 
             }
             tensor[static_cast<std::size_t>(i)] = value;
         }
+        placement.push_back({begin, end, set.tensors.size()});
         set.tensors.push_back({name, std::move(tensor), type->name});
     }
-    // The format lets tensors appear in any order in the header; keep their order in the data,
-    // which is the order they were written.
-    std::vector<std::pair<std::uint64_t, std::size_t>> order;
-    for (std::size_t i = 0; i < set.tensors.size(); ++i) {
-        const Json* info = header->member(set.tensors[i].name);
-        order.emplace_back(info->member("data_offsets")->items[0]->integer, i);
+    // The format lets tensors appear in any order in the header; keep their order in the data, which is the
+    // order they were written. Two tensors sharing bytes are refused: the format gives each its own.
+    std::stable_sort(placement.begin(), placement.end(),
+                     [](const Placed& a, const Placed& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
+    const Placed* reaching = nullptr;  // of the tensors so far, the one whose bytes end last
+    for (const Placed& p : placement) {
+        if (p.begin == p.end) continue;  // an empty tensor occupies no bytes
+        if (reaching && p.begin < reaching->end)
+            throw WeightFileError(what + ": tensors '" + printable(set.tensors[reaching->index].name) + "' [" +
+                                  std::to_string(reaching->begin) + ", " + std::to_string(reaching->end) + ") and '" +
+                                  printable(set.tensors[p.index].name) + "' [" + std::to_string(p.begin) + ", " +
+                                  std::to_string(p.end) + ") overlap in the data");
+        if (!reaching || p.end > reaching->end) reaching = &p;
     }
-    std::stable_sort(order.begin(), order.end());
     std::vector<NamedTensor> sorted;
-    for (const auto& [offset, i] : order) sorted.push_back(std::move(set.tensors[i]));
+    sorted.reserve(set.tensors.size());
+    for (const Placed& p : placement) sorted.push_back(std::move(set.tensors[p.index]));
     set.tensors = std::move(sorted);
     return set;
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 
+#include "io/printable.hpp"
 #include "io/weights.hpp"
 #include "io/zip_archive.hpp"
 
@@ -320,7 +321,7 @@ private:
         for (const char* c : kAllowedCallables) allowed |= name == c;
         for (const auto& s : kStorageTypes) allowed |= name == s.global;
         if (!allowed)
-            fail("refuses to load global '" + name + "': only tensors, storages and OrderedDict are allowed", at);
+            fail("refuses to load global '" + printable(name) + "': only tensors, storages and OrderedDict are allowed", at);
         Value* v = make(Value::Kind::Global);
         v->text = name;
         return v;
@@ -338,7 +339,7 @@ private:
                 s->dtype = t.dtype;
                 s->elementBytes = t.bytes;
             }
-        if (!s->elementBytes) fail("storage type '" + pid->items[1]->text + "' is not supported", at);
+        if (!s->elementBytes) fail("storage type '" + printable(pid->items[1]->text) + "' is not supported", at);
         s->key = pid->items[2]->text;
         s->numel = pid->items[4]->integer;
         if (s->numel < 0) fail("negative storage size", at);
@@ -380,7 +381,7 @@ private:
             if (a.empty() || a[0]->kind != Value::Kind::Tensor) fail(f + " without a tensor", at);
             return a[0];
         }
-        fail("'" + f + "' cannot be called", at);
+        fail("'" + printable(f) + "' cannot be called", at);
     }
 
     std::string_view p_;
@@ -399,17 +400,30 @@ bool isTensorDict(const Value* v) {
     return false;
 }
 
+/// a·b and a + b on sizes read from the file, or WeightFileError: a storage may claim up to 2^63 elements.
+std::int64_t checkedMul(std::int64_t a, std::int64_t b, const std::string& where) {
+    std::int64_t r;
+    if (__builtin_mul_overflow(a, b, &r)) throw WeightFileError(where + ": its sizes overflow 64 bits");
+    return r;
+}
+std::int64_t checkedAdd(std::int64_t a, std::int64_t b, const std::string& where) {
+    std::int64_t r;
+    if (__builtin_add_overflow(a, b, &r)) throw WeightFileError(where + ": its sizes overflow 64 bits");
+    return r;
+}
+
 TensorF materialise(const Value* t, const ZipArchive& zip, const std::string& prefix, const std::string& name,
                     const std::string& what) {
     const Value* s = t->storage;
-    const std::string where = what + ": tensor '" + name + "'";
+    const std::string where = what + ": tensor '" + printable(name) + "'";
+    const std::string storageName = "storage '" + printable(s->key) + "'";
     const ZipEntry* entry = zip.find(prefix + "data/" + s->key);
-    if (!entry) throw WeightFileError(where + ": storage '" + s->key + "' is missing from the archive");
+    if (!entry) throw WeightFileError(where + ": " + storageName + " is missing from the archive");
     if (entry->uncompressedSize / s->elementBytes < static_cast<std::uint64_t>(s->numel))
-        throw WeightFileError(where + ": storage '" + s->key + "' claims " + std::to_string(s->numel) +
+        throw WeightFileError(where + ": " + storageName + " claims " + std::to_string(s->numel) +
                               " elements but its entry holds " + std::to_string(entry->uncompressedSize) + " bytes");
+    // From here numel ≤ the entry's size, but offsets, sizes and strides are the file's own 63-bit numbers.
     std::int64_t count = 1;
-    std::int64_t last = t->offset;  // the furthest element the view touches
     for (std::size_t d = 0; d < t->sizes.size(); ++d) {
         const std::int64_t size = t->sizes[d];
         if (size > kMaxTensorElements || (size && count > kMaxTensorElements / size))
@@ -417,25 +431,20 @@ TensorF materialise(const Value* t, const ZipArchive& zip, const std::string& pr
         count *= size;
     }
     // A view may repeat elements (stride 0), but a small file must not become a huge tensor.
-    if (count > 64 * s->numel + 4096)
+    if (count > checkedAdd(checkedMul(64, s->numel, where), 4096, where))
         throw WeightFileError(where + ": its view has " + std::to_string(count) + " elements from a storage of " +
                               std::to_string(s->numel) + " (save a .contiguous() copy)");
     if (count > 0) {
-        for (std::size_t d = 0; d < t->sizes.size(); ++d) {
-            const std::int64_t extent = t->sizes[d] - 1;
-            if (extent > 0 && t->strides[d] > (s->numel - last) / extent)
-                throw WeightFileError(where + ": its view (offset " + std::to_string(t->offset) +
-                                      ", strides) reaches outside its storage of " + std::to_string(s->numel) +
-                                      " elements");
-            last += extent * t->strides[d];
-        }
+        std::int64_t last = t->offset;  // the furthest element the view touches
+        for (std::size_t d = 0; d < t->sizes.size(); ++d)
+            last = checkedAdd(last, checkedMul(t->sizes[d] - 1, t->strides[d], where), where);
         if (last >= s->numel)
-            throw WeightFileError(where + ": offset " + std::to_string(t->offset) + " is outside its storage of " +
-                                  std::to_string(s->numel) + " elements");
+            throw WeightFileError(where + ": its view (offset " + std::to_string(t->offset) +
+                                  ", sizes and strides) reaches element " + std::to_string(last) +
+                                  ", outside its storage of " + std::to_string(s->numel) + " elements");
     }
-    const std::string storageBytesOwned = entry->method == 0 ? std::string() : zip.read(*entry);
-    const std::span<const std::byte> storage =
-        entry->method == 0 ? zip.view(*entry) : std::as_bytes(std::span(storageBytesOwned));
+    const std::string storageBytes = zip.read(*entry);
+    const std::span<const std::byte> storage = std::as_bytes(std::span(storageBytes));
 
     Shape shape(t->sizes.begin(), t->sizes.end());
     TensorF out(shape);
@@ -492,7 +501,8 @@ WeightSet parseTorchCheckpoint(std::span<const std::byte> bytes, const std::stri
         if (!pickle) throw WeightFileError(what + ": no data.pkl: not a torch.save checkpoint");
         if (const ZipEntry* order = zip.find(prefix + "byteorder")) {
             const std::string text = zip.read(*order);
-            if (text != "little") throw WeightFileError(what + ": tensors stored with byte order '" + text + "'");
+            if (text != "little")
+                throw WeightFileError(what + ": tensors stored with byte order '" + printable(text) + "'");
         }
         const std::string pickleBytes = zip.read(*pickle);
         Unpickler unpickler(pickleBytes, what);
@@ -517,7 +527,7 @@ WeightSet parseTorchCheckpoint(std::span<const std::byte> bytes, const std::stri
             if (key->kind != Value::Kind::String) throw WeightFileError(what + ": a tensor has a non-string name");
             std::string name = key->text;
             if (name.rfind("module.", 0) == 0) name.erase(0, 7);  // saved from DataParallel
-            if (set.find(name)) throw WeightFileError(what + ": tensor '" + name + "' appears twice");
+            if (set.find(name)) throw WeightFileError(what + ": tensor '" + printable(name) + "' appears twice");
             set.tensors.push_back({name, materialise(value, zip, prefix, name, what), value->storage->dtype});
         }
         return set;

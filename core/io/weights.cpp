@@ -6,6 +6,7 @@
 
 #include "io/file_util.hpp"
 #include "io/npy.hpp"
+#include "io/printable.hpp"
 #include "io/zip_archive.hpp"
 
 namespace ks::io {
@@ -31,7 +32,7 @@ std::string WeightSet::describe() const {
     std::string s;
     for (const auto& t : tensors) {
         if (!s.empty()) s += ", ";
-        s += t.name + " " + shapeToString(t.tensor.shape()) + " " + t.storedDtype;
+        s += printable(t.name) + " " + shapeToString(t.tensor.shape()) + " " + t.storedDtype;
     }
     return s;
 }
@@ -92,12 +93,21 @@ WeightSet parseNpz(std::span<const std::byte> bytes, const std::string& what) {
     set.format = WeightFormat::Npz;
     try {
         const ZipArchive zip(bytes, what);
+        std::vector<const ZipEntry*> entries;
         for (const auto& entry : zip.entries()) {
             if (entry.name.size() < 5 || entry.name.compare(entry.name.size() - 4, 4, ".npy") != 0)
-                throw WeightFileError(what + ": .npz entry '" + entry.name + "' is not an .npy array");
-            const std::string content = zip.read(entry);
-            set.tensors.push_back(fromNpy(parseNpy(std::as_bytes(std::span(content)), what + ": " + entry.name),
-                                          stemOf(entry.name)));
+                throw WeightFileError(what + ": .npz entry '" + printable(entry.name) + "' is not an .npy array");
+            for (const ZipEntry* seen : entries)
+                if (seen->name == entry.name)
+                    throw WeightFileError(what + ": .npz entry '" + printable(entry.name) + "' appears twice");
+            entries.push_back(&entry);
+        }
+        // Every entry is read: what they inflate to together is known, and refused, before the first is read.
+        zip.checkInflateBudget(entries);
+        for (const ZipEntry* entry : entries) {
+            const std::string content = zip.read(*entry);
+            set.tensors.push_back(fromNpy(parseNpy(std::as_bytes(std::span(content)), what + ": " + printable(entry->name)),
+                                          stemOf(entry->name)));
         }
     } catch (const ZipError& e) {
         throw WeightFileError(e.what());
@@ -127,15 +137,16 @@ WeightSet parseWeights(std::span<const std::byte> bytes, const std::string& what
         }
         return torch ? parseTorchCheckpoint(bytes, what) : parseNpz(bytes, what);
     }
-    if (bytes.size() >= 9) {
-        // safetensors (checked before the pickle magic: a header length whose low byte is 0x80 looks
-        // like one): 8-byte little-endian header length, then a JSON object.
+    const bool barePickle = bytes.size() >= 2 && bytes[0] == std::byte{0x80} && std::to_integer<int>(bytes[1]) <= 5;
+    if (bytes.size() >= 9 && bytes[8] == std::byte{'{'}) {
+        // safetensors: an 8-byte little-endian header length, then a JSON object. Recognised by the '{' alone,
+        // so that a truncated file or a lying length is reported as such; but a header length whose low byte
+        // is 0x80 looks like a pickle's protocol opcode, so a pickle-like start needs a length that fits.
         std::uint64_t headerLength = 0;
         for (int i = 0; i < 8; ++i) headerLength |= std::uint64_t{std::to_integer<std::uint8_t>(bytes[i])} << (8 * i);
-        if (headerLength > 0 && headerLength <= bytes.size() - 8 && bytes[8] == std::byte{'{'})
-            return parseSafetensors(bytes, what);
+        if (!barePickle || headerLength <= bytes.size() - 8) return parseSafetensors(bytes, what);
     }
-    if (bytes.size() >= 2 && bytes[0] == std::byte{0x80} && std::to_integer<int>(bytes[1]) <= 5)
+    if (barePickle)
         throw WeightFileError(what + ": a bare pickle (PyTorch's legacy, pre-1.6 format) is not supported; "
                                      "re-save it with a current torch.save (zip format)");
     throw WeightFileError(what + ": not a recognised weight file (expected a PyTorch checkpoint, .safetensors, "

@@ -3,6 +3,6 @@
 #include "fuzz_inputs.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    ks::fuzz::idxInput({reinterpret_cast<const std::byte*>(data), size});
+    (void)ks::fuzz::idxInput({reinterpret_cast<const std::byte*>(data), size});
     return 0;
 }

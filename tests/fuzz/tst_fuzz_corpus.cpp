@@ -2,6 +2,9 @@
 // its fuzz entry point (fuzz_inputs.hpp), then seeded random mutations of the corpus for a fixed
 // time. libFuzzer's coverage-guided runs (clang, by hand: README.md here) find the inputs; this test
 // keeps them found and keeps hitting their neighbourhood on every commit.
+// Every input, kept or mutated, must end in a result or the readers' documented error (fuzz_inputs.hpp),
+// with no single allocation above 512 MiB (allocation_guard.hpp) and a message that is safe to print;
+// each kept input must also end as expected_outcomes.txt says (loaded, or refused saying what).
 // A sanitizer report during the mutation pass writes the offending input to
 // fuzz-crash-<target>-<iteration>.bin in the working directory (the build's tests/fuzz/).
 #include <QtTest>
@@ -19,16 +22,23 @@
 #include <string>
 #include <vector>
 
+#include <map>
+#include <typeinfo>
+
+#include "allocation_guard.hpp"
 #include "fuzz_inputs.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
 #define KS_HAVE_SANITIZER_DEATH_CALLBACK 1
+// malloc'ed memory (libzip's, zlib's) under the same budget as operator new's: above it, ASan reports
+// and stops, and the death callback saves the input.
+extern "C" const char* __asan_default_options() { return "max_allocation_size_mb=512"; }
 #endif
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::byte>;
-using EntryPoint = void (*)(std::span<const std::byte>);
+using EntryPoint = ks::fuzz::Outcome (*)(std::span<const std::byte>);
 
 Q_DECLARE_METATYPE(EntryPoint)
 
@@ -65,6 +75,57 @@ std::vector<fs::path> corpusFiles(const Target& target) {
             if (entry.is_regular_file() && entry.path().extension() != ".md") files.push_back(entry.path());
     std::sort(files.begin(), files.end());
     return files;
+}
+
+/// Runs one input and returns what is wrong with how it ended ("" if nothing): an exception other than the
+/// documented error, an allocation above the budget, or an error message that does not name the input or
+/// holds control characters (names from the file must be escaped). `outcome` receives the result.
+std::string runChecked(EntryPoint entry, const Bytes& input, ks::fuzz::Outcome& outcome) {
+    ks::test::AllocationGuard guard;
+    std::string problem;
+    try {
+        outcome = entry(input);
+    } catch (const std::bad_alloc&) {
+        problem = "std::bad_alloc escaped the reader";
+    } catch (const std::exception& e) {
+        problem = std::string("an undocumented exception escaped the reader: ") + typeid(e).name() + ": " + e.what();
+    } catch (...) {
+        problem = "a non-std exception escaped the reader";
+    }
+    if (guard.largestRefused() != 0)
+        problem += (problem.empty() ? "" : "; ") + std::string("it asked for ") + std::to_string(guard.largestRefused()) +
+                   " bytes at once, above the " + std::to_string(ks::test::kAllocationBudget) + "-byte budget";
+    if (problem.empty() && !outcome.loaded) {
+        if (outcome.error.rfind("fuzz", 0) != 0) problem = "its error does not name the input: " + outcome.error;
+        for (const char c : outcome.error)
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+                problem = "its error holds a raw control character: " + outcome.error;
+                break;
+            }
+    }
+    return problem;
+}
+
+/// expected_outcomes.txt: "<target>/<file> loaded" or "<target>/<file> refused [text the error contains]".
+struct Expectation {
+    bool loaded = false;
+    std::string errorContains;
+};
+const std::map<std::string, Expectation>& expectations() {
+    static const std::map<std::string, Expectation> all = [] {
+        std::map<std::string, Expectation> m;
+        std::ifstream in(kTests / "fuzz/expected_outcomes.txt");
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.empty() || line[0] == '#') continue;
+            const auto space = line.find(' ');
+            const auto second = line.find(' ', space + 1);
+            const std::string verdict = line.substr(space + 1, second == std::string::npos ? std::string::npos : second - space - 1);
+            m[line.substr(0, space)] = {verdict == "loaded", second == std::string::npos ? "" : line.substr(second + 1)};
+        }
+        return m;
+    }();
+    return all;
 }
 
 /// Seconds of mutations per target: KS_FUZZ_SECONDS, else longer where the sanitizers watch.
@@ -166,22 +227,37 @@ private slots:
         __sanitizer_set_death_callback(&saveCurrentInput);
 #endif
         for (const auto& target : targets()) QVERIFY2(!corpusFiles(target).empty(), target.name);
+        QVERIFY2(!expectations().empty(), "tests/fuzz/expected_outcomes.txt is missing or empty");
     }
 
     // Every kept input: the findings of past runs stay fixed.
     void replay_data() {
         QTest::addColumn<EntryPoint>("entry");
         QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("key");
         for (const auto& target : targets())
-            for (const auto& file : corpusFiles(target))
-                QTest::addRow("%s/%s", target.name, file.filename().string().c_str())
-                    << target.entry << QString::fromStdString(file.string());
+            for (const auto& file : corpusFiles(target)) {
+                const std::string key = std::string(target.name) + "/" + file.filename().string();
+                QTest::addRow("%s", key.c_str())
+                    << target.entry << QString::fromStdString(file.string()) << QString::fromStdString(key);
+            }
     }
     void replay() {
         QFETCH(EntryPoint, entry);
         QFETCH(QString, path);
+        QFETCH(QString, key);
         const Bytes bytes = readFile(path.toStdString());
-        entry(bytes);  // returns, or throws inside and is caught: anything else is a finding
+        ks::fuzz::Outcome outcome;
+        const std::string problem = runChecked(entry, bytes, outcome);
+        QVERIFY2(problem.empty(), problem.c_str());
+        const auto expected = expectations().find(key.toStdString());
+        QVERIFY2(expected != expectations().end(),
+                 qPrintable("not in tests/fuzz/expected_outcomes.txt: " + key + (outcome.loaded ? " loaded" : " refused: ") +
+                            QString::fromStdString(outcome.error)));
+        QVERIFY2(outcome.loaded == expected->second.loaded,
+                 qPrintable(outcome.loaded ? QString("loaded, expected refused") : "refused, expected loaded: " + QString::fromStdString(outcome.error)));
+        QVERIFY2(outcome.error.find(expected->second.errorContains) != std::string::npos,
+                 qPrintable(QString::fromStdString("error lacks '" + expected->second.errorContains + "': " + outcome.error)));
     }
 
     void mutations_data() {
@@ -200,8 +276,16 @@ private slots:
             const Bytes input = mutator.next();
             g_crashFile = "fuzz-crash-" + std::string(target.name) + "-" + std::to_string(iterations) + ".bin";
             g_current = &input;
-            target.entry(input);
+            ks::fuzz::Outcome outcome;
+            const std::string problem = runChecked(target.entry, input, outcome);
             g_current = nullptr;
+            if (!problem.empty()) {
+                if (std::FILE* f = std::fopen(g_crashFile.c_str(), "wb")) {
+                    std::fwrite(input.data(), 1, input.size(), f);
+                    std::fclose(f);
+                }
+                QFAIL(qPrintable(QString::fromStdString("mutated input " + g_crashFile + ": " + problem)));
+            }
             ++iterations;
         }
         qInfo("%s: %lld mutated inputs in %.0f s, no finding", target.name, static_cast<long long>(iterations),

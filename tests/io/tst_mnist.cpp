@@ -3,8 +3,12 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <zlib.h>
+
 #include <cmath>
 #include <numeric>
+
+#include "allocation_guard.hpp"
 
 #include "io/embedded_resources.hpp"
 #include "io/file_util.hpp"
@@ -26,6 +30,21 @@ std::string idxImages(std::uint32_t count, std::uint32_t rows, std::uint32_t col
 }
 std::string idxLabels(std::uint32_t count, std::size_t labelBytes, char label = 3) {
     return be32(0x801) + be32(count) + std::string(labelBytes, label);
+}
+
+/// gzip (one member) of `data` by zlib, as gzip(1) writes it.
+std::string gzipOf(const std::string& data) {
+    z_stream z{};
+    if (deflateInit2(&z, 9, Z_DEFLATED, MAX_WBITS + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+    std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(out.size() - z.avail_out);
+    deflateEnd(&z);
+    return out;
 }
 
 }  // namespace
@@ -119,6 +138,29 @@ private Q_SLOTS:
         QVERIFY2(error.contains("no t10k-labels-idx1-ubyte"), qPrintable(error));
     }
 
+    /// Evaluation needs only the test files: a folder holding only t10k-* files is enough for readMnistTestSet
+    /// (readMnistDirectory still wants the training files, and says which is missing).
+    void testOnlyDirectory() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::filesystem::path root = dir.path().toStdString();
+        io::writeFileAtomically(root / "t10k-images-idx3-ubyte.gz",
+                                std::string_view(reinterpret_cast<const char*>(io::embeddedMnistImagesGz().data()),
+                                                 io::embeddedMnistImagesGz().size()));
+        io::writeFileAtomically(root / "t10k-labels-idx1-ubyte", io::gunzip(io::embeddedMnistLabelsGz(), 1 << 24, "labels"));
+        const io::DigitSet test = io::readMnistTestSet(root);
+        QCOMPARE(test.count(), std::size_t{10000});
+        QCOMPARE(test.pixels, io::embeddedDigits().pixels);
+        QCOMPARE(test.labels, io::embeddedDigits().labels);
+        QString error;
+        try {
+            io::readMnistDirectory(root);
+        } catch (const io::DigitDataError& e) {
+            error = e.what();
+        }
+        QVERIFY2(error.contains("no train-images-idx3-ubyte"), qPrintable(error));
+    }
+
     void malformedIdx_data() {
         QTest::addColumn<QByteArray>("images");
         QTest::addColumn<QByteArray>("labels");
@@ -134,8 +176,19 @@ private Q_SLOTS:
         row("label count", idxImages(2, 2, 2, 8), idxLabels(3, 3), "label file has 3");
         row("bad label", idxImages(1, 2, 2, 4), idxLabels(1, 1, 12), "not a digit");
         row("zero rows", idxImages(1, 0, 2, 0), idxLabels(1, 1), "0×2");
-        const std::string gz = std::string(reinterpret_cast<const char*>(io::embeddedMnistLabelsGz().data()), 40);
-        row("truncated gzip", gz, idxLabels(1, 1), "truncated");
+        const std::string small = gzipOf(idxImages(2, 2, 2, 8));
+        row("truncated gzip", small.substr(0, small.size() - 10), idxLabels(2, 2), "truncated");
+        std::string badCrc = small;
+        badCrc[badCrc.size() - 8] = static_cast<char>(badCrc[badCrc.size() - 8] ^ 1);  // the trailer's CRC-32
+        row("gzip with a wrong CRC", badCrc, idxLabels(2, 2), "incorrect data check");
+        row("gzip longer than its header", gzipOf(idxImages(1, 2, 2, 8)), idxLabels(1, 1), "holds more than the 1 × 2 × 2");
+        row("gzip shorter than its header", gzipOf(idxImages(3, 2, 2, 8)), idxLabels(3, 3), "ends after 8 of the 12 bytes");
+        // 1.6·10^12 pixels declared by a 1 KB gzip: refused from the 16-byte header, nothing inflated or allocated.
+        row("gzip header declares 2^31 images", gzipOf(idxImages(0x80000000u, 28, 28, 100000)), idxLabels(1, 1),
+            "= 1683627180032 bytes of pixels, more than the 268435456");
+        row("gzip header within the cap, beyond DEFLATE", gzipOf(idxImages(300000, 28, 28, 1000)), idxLabels(300000, 0),
+            "too small to inflate to that");
+        row("gzip labels disagree", idxImages(2, 2, 2, 8), gzipOf(idxLabels(3, 3)), "label file has 3");
     }
     void malformedIdx() {
         QFETCH(QByteArray, images);
@@ -143,12 +196,14 @@ private Q_SLOTS:
         QFETCH(QString, expected);
         const std::string a(images.constData(), std::size_t(images.size())), b(labels.constData(), std::size_t(labels.size()));
         QString error;
+        const ks::test::AllocationGuard guard(std::size_t{16} << 20);  // the inputs are tiny; so must be what they cost
         try {
             io::parseIdx(bytesOf(a), bytesOf(b), "test");
         } catch (const io::DigitDataError& e) {
             error = e.what();
         }
         QVERIFY2(error.contains(expected), qPrintable("got: " + error));
+        QCOMPARE(guard.largestRefused(), std::size_t{0});
     }
 };
 

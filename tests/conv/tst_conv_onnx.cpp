@@ -9,6 +9,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -16,6 +17,7 @@
 #include "conv/conv_registry.hpp"
 #include "conv_test_util.hpp"
 #include "onnx_tensor.hpp"
+#include "test_support.hpp"
 
 using namespace ks::conv;
 namespace onnx = ks::test::onnx;
@@ -214,6 +216,41 @@ private slots:
         int covered = 0;
         for (const auto& [label, c] : cases()) covered += c.skipReason.empty();
         QVERIFY2(covered >= 17, qPrintable(QString("only %1 ONNX conv cases usable").arg(covered)));
+    }
+
+    // The reader on hand-made TensorProtos: the encodings the package does not use (packed dims, float_data
+    // packed and one value per key) read the same, and malformed bytes are refused naming what is wrong.
+    void readerEncodings() {
+        const auto floatBytes = [](std::initializer_list<float> values) {
+            std::string bytes;
+            for (float v : values) {
+                const auto bits = std::bit_cast<std::uint32_t>(v);
+                for (int i = 0; i < 4; ++i) bytes += static_cast<char>((bits >> (8 * i)) & 0xff);
+            }
+            return bytes;
+        };
+        // dims {2, 3} packed (field 1, wire type 2), data_type FLOAT, float_data packed (field 4, wire type 2)
+        std::string packed = std::string("\x0a\x02\x02\x03\x10\x01\x22\x18", 8) +
+                             floatBytes({1.5f, -2.0f, 0.25f, 3.0f, -0.0f, 1e-40f});
+        const onnx::Tensor a = onnx::detail::parseTensor(packed, "packed");
+        QCOMPARE(a.dims, (std::vector<std::int64_t>{2, 3}));
+        QCOMPARE(a.values.size(), std::size_t{6});
+        KS_COMPARE_EXACT(a.values[4], -0.0f);
+        KS_COMPARE_EXACT(a.values[5], 1e-40f);  // a subnormal, kept
+        // dims one per key (wire type 0), float_data one per key (field 4, wire type 5: key 0x25)
+        std::string unpacked = std::string("\x08\x02\x10\x01", 4);
+        for (float v : {7.0f, -0.5f}) unpacked += "\x25" + floatBytes({v});
+        const onnx::Tensor b = onnx::detail::parseTensor(unpacked, "unpacked");
+        QCOMPARE(b.dims, (std::vector<std::int64_t>{2}));
+        KS_COMPARE_EXACT(b.values[1], -0.5f);
+        // refused: too few values, another data type, a length past the end
+        QVERIFY(ks::test::errorOf([&] { onnx::detail::parseTensor(std::string("\x08\x03\x10\x01", 4) +
+                                                                  "\x25" + floatBytes({1.0f}), "short"); })
+                    .contains("1 values for 3 elements"));
+        QVERIFY(ks::test::errorOf([&] { onnx::detail::parseTensor(std::string("\x08\x01\x10\x0b", 4), "f64"); })
+                    .contains("data_type 11"));
+        QVERIFY(ks::test::errorOf([&] { onnx::detail::parseTensor(std::string("\x4a\x10\x00", 3), "cut"); })
+                    .contains("cut: length 16 runs past the end"));
     }
 
     void againstOnnxOutput_data() {

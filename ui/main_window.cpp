@@ -1,8 +1,10 @@
 #include "main_window.hpp"
 
 #include <QAction>
+#include <QBuffer>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QMessageBox>
@@ -15,7 +17,6 @@
 #include <QListWidget>
 #include <QMenuBar>
 #include <QPixmap>
-#include <QSaveFile>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -24,6 +25,7 @@
 #include <stdexcept>
 
 #include "about_dialog.hpp"
+#include "io/file_util.hpp"
 #include "charts/chart_panel.hpp"
 #include "pages/investigation_page.hpp"
 #include "pages/low_rank_page.hpp"
@@ -208,9 +210,12 @@ QStringList MainWindow::saveScreenshots(const QString& directory) {
         QApplication::processEvents();
         const QPixmap image = grab();
         const QString path = QDir(directory).filePath(QStringLiteral("page-%1.png").arg(pages_[i]->title().toLower().remove(QLatin1Char(' '))));
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || !image.save(&file, "PNG") || !file.commit())
-            throw std::runtime_error("cannot write " + path.toStdString() + ": " + file.errorString().toStdString());
+        QByteArray png;
+        QBuffer buffer(&png);
+        buffer.open(QIODevice::WriteOnly);
+        if (!image.save(&buffer, "PNG")) throw std::runtime_error("cannot encode " + path.toStdString() + " as PNG");
+        io::writeFileAtomically(QFile::encodeName(path).toStdString(),
+                                std::string_view(png.constData(), std::size_t(png.size())));
         written << path;
     }
     showPage(previous);

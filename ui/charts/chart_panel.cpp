@@ -6,13 +6,13 @@
 #include <QChart>
 #include <QChartView>
 #include <QClipboard>
+#include <QFile>
 #include <QFileDialog>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QMenu>
 #include <QPainter>
-#include <QSaveFile>
 #include <QScatterSeries>
 #include <QSvgGenerator>
 #include <QToolBar>
@@ -23,6 +23,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "io/file_util.hpp"
+
 namespace ks::ui {
 
 namespace {
@@ -31,10 +33,11 @@ constexpr int kMaxPointsPerSeries = 4000;  // Qt Charts slows past ~10k points; 
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
+/// The core's atomic write, not QSaveFile, so that the GUI holds to the CLI's rules: no writing through a symbolic
+/// link, over a FIFO, a device or a read-only file, no temporary file left by a killed process.
 void saveAtomically(const QString& path, const QByteArray& bytes) {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())
-        throw std::runtime_error("cannot write " + path.toStdString() + ": " + file.errorString().toStdString());
+    io::writeFileAtomically(QFile::encodeName(path).toStdString(),
+                            std::string_view(bytes.constData(), std::size_t(bytes.size())));
 }
 
 QAbstractAxis* makeAxis(bool logScale, const QString& title, double lo, double hi) {

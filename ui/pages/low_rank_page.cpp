@@ -1,6 +1,8 @@
 #include "pages/low_rank_page.hpp"
 
+#include <QBuffer>
 #include <QComboBox>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -16,6 +18,7 @@
 #include <QVBoxLayout>
 
 #include "charts/chart_panel.hpp"
+#include "io/file_util.hpp"
 #include "io/npy.hpp"
 #include "study_runner.hpp"
 #include "widgets/control_panel.hpp"
@@ -40,9 +43,22 @@ QString kindLabel(study::RankInputKind kind) {
     return {};
 }
 
-/// An image file as H × W × 3 in [0, 1]; empty optional and *error on failure.
+/// No photo the page analyses comes near this; a larger file is refused before it is read.
+constexpr std::uint64_t kMaxImageFileBytes = std::uint64_t{256} << 20;
+
+/// An image file as H × W × 3 in [0, 1]; empty optional and *error on failure. Read by the core's readFile first,
+/// so that a FIFO or a device named like an image is refused instead of blocking or filling memory.
 std::optional<TensorD> imageTensor(const QString& path, QString* error) {
-    QImageReader reader(path);
+    QByteArray bytes;
+    try {
+        const std::string data = io::readFile(QFile::encodeName(path).toStdString(), kMaxImageFileBytes);
+        bytes = QByteArray(data.data(), qsizetype(data.size()));
+    } catch (const std::exception& e) {
+        *error = QString::fromStdString(e.what());
+        return std::nullopt;
+    }
+    QBuffer buffer(&bytes);
+    QImageReader reader(&buffer);  // the format from the content, as the file reader decided it
     QImage image = reader.read();
     if (image.isNull()) {
         *error = QObject::tr("%1: cannot read the image (%2)").arg(QFileInfo(path).fileName(), reader.errorString());

@@ -186,6 +186,12 @@ private Q_SLOTS:
         // 1.6·10^12 pixels declared by a 1 KB gzip: refused from the 16-byte header, nothing inflated or allocated.
         row("gzip header declares 2^31 images", gzipOf(idxImages(0x80000000u, 28, 28, 100000)), idxLabels(1, 1),
             "= 1683627180032 bytes of pixels, more than the 268435456");
+        // 313.6 MB declared, 310 KB of incompressible gzip that DEFLATE could stretch that far: only the cap refuses.
+        std::string noise(310 << 10, '\0');
+        std::uint32_t state = 1;
+        for (auto& c : noise) c = static_cast<char>((state = state * 1664525u + 1013904223u) >> 24);
+        row("gzip header beyond the cap", gzipOf(idxImages(400000, 28, 28, 0) + noise), idxLabels(400000, 0),
+            "= 313600000 bytes of pixels, more than the 268435456");
         row("gzip header within the cap, beyond DEFLATE", gzipOf(idxImages(300000, 28, 28, 1000)), idxLabels(300000, 0),
             "too small to inflate to that");
         row("gzip labels disagree", idxImages(2, 2, 2, 8), gzipOf(idxLabels(3, 3)), "label file has 3");

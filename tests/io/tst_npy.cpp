@@ -5,6 +5,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "test_support.hpp"
+
 #include "io/file_util.hpp"
 #include "io/npy.hpp"
 
@@ -61,7 +63,7 @@ private Q_SLOTS:
             QCOMPARE(back.dtype(), io::NpyDtype::Float64);
             QVERIFY(back.shape() == shape);
             const TensorD d = back.toDouble();
-            QVERIFY(d.storage() == t.storage());  // exact values; empty arrays compare too
+            QCOMPARE(ks::test::firstBitDifference<double>(d.storage(), t.storage()), std::ptrdiff_t{-1});  // bit for bit
         } else {
             TensorF t(shape);
             for (std::size_t i = 0; i < t.size(); ++i) t[i] = 1.0f / (3.0f + i) - static_cast<float>(i);
@@ -70,7 +72,7 @@ private Q_SLOTS:
             QCOMPARE(back.dtype(), io::NpyDtype::Float32);
             QVERIFY(back.shape() == shape);
             const TensorF f = back.toFloat();
-            QVERIFY(f.storage() == t.storage());
+            QCOMPARE(ks::test::firstBitDifference<float>(f.storage(), t.storage()), std::ptrdiff_t{-1});
         }
     }
 
@@ -151,7 +153,7 @@ private Q_SLOTS:
         // Writing into a folder that does not exist fails and leaves nothing half-written.
         QVERIFY_THROWS_EXCEPTION(std::runtime_error, io::writeNpy(dir.filePath(QStringLiteral("no/such/x.npy")).toStdString(), t));
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("keep.npy")});
-        QCOMPARE(io::readNpyFloat(path)[1], 2.0f);
+        KS_COMPARE_EXACT(io::readNpyFloat(path)[1], 2.0f);
     }
 };
 

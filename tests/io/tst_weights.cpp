@@ -215,7 +215,8 @@ private Q_SLOTS:
             for (std::size_t i = 0; i < pt.tensors.size(); ++i) {
                 QCOMPARE(set.tensors[i].name, pt.tensors[i].name);
                 QCOMPARE(set.tensors[i].tensor.shape(), pt.tensors[i].tensor.shape());
-                QVERIFY(set.tensors[i].tensor.storage() == pt.tensors[i].tensor.storage());
+                QCOMPARE(ks::test::firstBitDifference<float>(set.tensors[i].tensor.storage(), pt.tensors[i].tensor.storage()),
+                         std::ptrdiff_t{-1});
             }
         }
     }
@@ -244,7 +245,8 @@ private Q_SLOTS:
         QCOMPARE(back.tensors.size(), pt.tensors.size());
         for (std::size_t i = 0; i < pt.tensors.size(); ++i) {
             QCOMPARE(back.tensors[i].name, pt.tensors[i].name);
-            QVERIFY(back.tensors[i].tensor.storage() == pt.tensors[i].tensor.storage());
+            QCOMPARE(ks::test::firstBitDifference<float>(back.tensors[i].tensor.storage(), pt.tensors[i].tensor.storage()),
+                     std::ptrdiff_t{-1});
         }
         // The data starts 8-byte aligned, as the format recommends.
         std::uint64_t header = 0;

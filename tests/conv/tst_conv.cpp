@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include "conv/conv2d.hpp"
 #include "conv/conv_find.hpp"

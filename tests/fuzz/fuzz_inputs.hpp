@@ -18,7 +18,8 @@ namespace ks::fuzz {
 
 struct Outcome {
     bool loaded = false;
-    std::string error;  ///< the documented error's message when refused
+    std::string error;           ///< the documented error's message when refused
+    bool byModelBuilder = false;  ///< refused by nn::Model::fromWeights rather than by a reader
 };
 
 /// Any bytes through the weight-file readers (format sniffed from the content) and the model builder.
@@ -30,7 +31,7 @@ inline Outcome weightsInput(std::span<const std::byte> bytes) {
     } catch (const io::WeightFileError& e) {
         return {false, e.what()};
     } catch (const nn::ModelError& e) {
-        return {false, std::string("fuzz: ") + e.what()};  // the model builder's messages name no file
+        return {false, std::string("fuzz: ") + e.what(), true};  // the model builder's messages name no file
     }
 }
 

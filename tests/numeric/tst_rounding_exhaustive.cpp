@@ -4,6 +4,12 @@
 //   bf16: the same three paths against the exact round-to-nearest-even formula evaluated in double
 //         (the two neighbours and the midpoint compared as numbers, not bit tricks).
 // (bf16's scalar path: every 8th chunk, see kBf16ScalarStride.)
+// And to fp16 toward zero, up and down, against vcvtps2ph with the matching immediate: every pattern
+// whose exponent lies in the band where the fp16 result depends on the low bits (|x| from 2^-28 to
+// 2^17: subnormals, ties, overflow threshold), and every 32nd chunk elsewhere (there the result is
+// 0, the smallest subnormal, the overflow value, infinity or NaN whatever the low bits). These modes
+// run the scalar Rounder in every path (~10x the vector kernel): the float32 bulk path on all of those
+// chunks, the scalar and float64 paths on every 8th.
 // Patterns are checked in chunks of 2^16 consecutive codes (every low half-word, so every tie and
 // its neighbours for both formats), spread over the available threads.
 // Under KS_SANITIZE (ASan + UBSan are ~10x slower) only every 61st chunk is checked: still all
@@ -23,8 +29,11 @@
 #include <immintrin.h>
 
 #include "numeric/round.hpp"
+#include "test_support.hpp"
 
 using namespace ks::numeric;
+
+Q_DECLARE_METATYPE(ks::numeric::Rounding)
 
 namespace {
 
@@ -47,12 +56,35 @@ bool sameResult(float a, float b) {
     return nanA ? nanB : ua == ub;
 }
 
+/// float32 -> fp16 -> float32 by F16C, rounding as the immediate says (8 at a time).
+template <int Mode = _MM_FROUND_TO_NEAREST_INT>
 __attribute__((target("avx,f16c"))) void hardwareFp16(const float* in, float* out, std::size_t n) {
     for (std::size_t i = 0; i < n; i += 8) {
-        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT);
+        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(in + i), Mode);
         _mm256_storeu_ps(out + i, _mm256_cvtph_ps(h));
     }
 }
+
+using HardwareRounding = void (*)(const float*, float*, std::size_t);
+HardwareRounding hardwareFp16For(Rounding r) {
+    switch (r) {
+    case Rounding::NearestEven: return hardwareFp16<_MM_FROUND_TO_NEAREST_INT>;
+    case Rounding::TowardZero: return hardwareFp16<_MM_FROUND_TO_ZERO>;
+    case Rounding::Up: return hardwareFp16<_MM_FROUND_TO_POS_INF>;
+    case Rounding::Down: return hardwareFp16<_MM_FROUND_TO_NEG_INF>;
+    case Rounding::Stochastic: break;
+    }
+    qFatal("F16C has no stochastic rounding");
+}
+
+/// Directed modes: a chunk (its 16 high bits: sign, exponent, 7 mantissa bits) is checked when its
+/// exponent lies in the band where fp16's result depends on the low bits (2^-28 .. 2^17), or every
+/// 32nd chunk elsewhere.
+bool directedChunkSelected(std::uint32_t chunk) {
+    const std::uint32_t exponent = (chunk >> 7) & 0xffu;
+    return (exponent >= 127 - 28 && exponent <= 127 + 17) || chunk % 32 == 0;
+}
+constexpr std::uint32_t kDirectedAllPathsStride = 8;
 
 /// Round-to-nearest-even to bf16 by definition: the two bf16 neighbours of |x| (truncation and the
 /// next one up, as numbers in double), the midpoint, ties to the even significand; overflow past the
@@ -123,13 +155,15 @@ void addSlices() {
     }
 }
 
+/// One chunk through the scalar Rounder (when checkScalar), the float32 bulk path and (when checkWide)
+/// the float64 bulk path, against `reference`.
 template <class Reference>
-std::uint64_t checkChunk(const Format& format, Reference reference, bool checkScalar, std::uint32_t first,
-                         std::vector<float>& in,
+std::uint64_t checkChunk(const Format& format, Rounding rounding, Reference reference, bool checkScalar,
+                         bool checkWide, std::uint32_t first, std::vector<float>& in,
                          std::vector<double>& wide, std::vector<double>& wideOut, std::vector<float>& expected,
                          std::vector<float>& scalar, std::vector<float>& bulk, std::vector<float>& bulkWide,
                          Failure& failure) {
-    const Rounder rounder(format, Rounding::NearestEven);
+    const Rounder rounder(format, rounding);
     for (std::uint32_t i = 0; i < kChunkSize; ++i) {
         in[i] = std::bit_cast<float>(first + i);
         wide[i] = in[i];
@@ -139,9 +173,13 @@ std::uint64_t checkChunk(const Format& format, Reference reference, bool checkSc
         for (std::uint32_t i = 0; i < kChunkSize; ++i) scalar[i] = static_cast<float>(rounder(wide[i]));
     else
         std::copy(expected.begin(), expected.end(), scalar.begin());
-    roundArray(std::span<const float>(in), std::span<float>(bulk), format);
-    roundArray(std::span<const double>(wide), std::span<double>(wideOut), format);
-    for (std::uint32_t i = 0; i < kChunkSize; ++i) bulkWide[i] = static_cast<float>(wideOut[i]);
+    roundArray(std::span<const float>(in), std::span<float>(bulk), format, rounding);
+    if (checkWide) {
+        roundArray(std::span<const double>(wide), std::span<double>(wideOut), format, rounding);
+        for (std::uint32_t i = 0; i < kChunkSize; ++i) bulkWide[i] = static_cast<float>(wideOut[i]);
+    } else {
+        std::copy(expected.begin(), expected.end(), bulkWide.begin());
+    }
     std::uint64_t bad = 0;
     for (std::uint32_t i = 0; i < kChunkSize; ++i) {
         const bool okScalar = sameResult(scalar[i], expected[i]);
@@ -182,8 +220,37 @@ private Q_SLOTS:
         const Format fp16 = Format::fp16();
         Failure failure;
         const auto bad = runChunks(
-            [&](std::uint32_t first, auto&... buffers) { return checkChunk(fp16, hardwareFp16, true, first, buffers...); },
+            [&](std::uint32_t first, auto&... buffers) {
+                return checkChunk(fp16, Rounding::NearestEven, hardwareFp16<>, true, true, first, buffers...);
+            },
             firstChunk, firstChunk + kChunks / 8, failure);
+        QVERIFY2(bad == 0, qPrintable(describeFailure(failure, bad)));
+    }
+
+    void fp16DirectedMatchesF16c_data() {
+        QTest::addColumn<Rounding>("rounding");
+        for (Rounding r : {Rounding::TowardZero, Rounding::Up, Rounding::Down})
+            QTest::newRow(roundingName(r).c_str()) << r;
+    }
+    void fp16DirectedMatchesF16c() {
+        if (!__builtin_cpu_supports("f16c") || !__builtin_cpu_supports("avx"))
+            QSKIP("this CPU has no F16C: the hardware fp16 reference is unavailable");
+        QFETCH(Rounding, rounding);
+        const Format fp16 = Format::fp16();
+        const HardwareRounding reference = hardwareFp16For(rounding);
+        std::atomic<std::uint64_t> checkedChunks{0};
+        Failure failure;
+        const auto bad = runChunks(
+            [&](std::uint32_t first, auto&... buffers) -> std::uint64_t {
+                const std::uint32_t chunk = first >> kChunkBits;
+                if (!directedChunkSelected(chunk)) return 0;
+                ++checkedChunks;
+                const bool allPaths = chunk % kDirectedAllPathsStride == 0;
+                return checkChunk(fp16, rounding, reference, allPaths, allPaths, first, buffers...);
+            },
+            0, kChunks, failure);
+        qInfo("%llu of the 2^16 chunks of 2^16 patterns checked (see the file's header)",
+              static_cast<unsigned long long>(checkedChunks.load()));
         QVERIFY2(bad == 0, qPrintable(describeFailure(failure, bad)));
     }
 
@@ -197,7 +264,8 @@ private Q_SLOTS:
         Failure failure;
         const auto bad = runChunks(
             [&](std::uint32_t first, auto&... buffers) {
-                return checkChunk(bf16, reference, (first >> kChunkBits) % kBf16ScalarStride == 0, first, buffers...);
+                return checkChunk(bf16, Rounding::NearestEven, reference, (first >> kChunkBits) % kBf16ScalarStride == 0,
+                                  true, first, buffers...);
             },
             firstChunk, firstChunk + kChunks / 8, failure);
         QVERIFY2(bad == 0, qPrintable(describeFailure(failure, bad)));
@@ -206,16 +274,30 @@ private Q_SLOTS:
     void referenceIsNotVacuous() {
         // The references themselves, on hand-picked values (so a broken reference cannot agree with
         // a broken rounder by accident).
-        QCOMPARE(exactBf16(1.0f + 0x1p-8f), 1.0f);                       // tie to even (down)
-        QCOMPARE(exactBf16(1.0f + 0x1p-8f + 0x1p-23f), 1.0f + 0x1p-7f);  // just above the tie
-        QCOMPARE(exactBf16(1.0f + 0x3p-8f), 1.0f + 0x1p-6f);             // tie to even (up)
+        KS_COMPARE_EXACT(exactBf16(1.0f + 0x1p-8f), 1.0f);                       // tie to even (down)
+        KS_COMPARE_EXACT(exactBf16(1.0f + 0x1p-8f + 0x1p-23f), 1.0f + 0x1p-7f);  // just above the tie
+        KS_COMPARE_EXACT(exactBf16(1.0f + 0x3p-8f), 1.0f + 0x1p-6f);             // tie to even (up)
         QVERIFY(std::isinf(exactBf16(0x1.ffp127f)));                     // rounds past the largest bf16
         if (__builtin_cpu_supports("f16c")) {
             float in[8] = {1.0f + 0x1p-11f, 65520.0f, 65519.0f, 0x1p-25f, 0x1.8p-24f, -0.0f, 1e-10f, 3.0f};
             float out[8];
             hardwareFp16(in, out, 8);
             const float expected[8] = {1.0f, INFINITY, 65504.0f, 0.0f, 0x1p-23f, -0.0f, 0.0f, 3.0f};
-            for (int i = 0; i < 8; ++i) QVERIFY(sameResult(out[i], expected[i]));
+            for (int i = 0; i < 8; ++i) KS_COMPARE_EXACT(out[i], expected[i]);
+            // The directed immediates: a tie, overflow, a tiny value, each sign.
+            float directedIn[8] = {1.0f + 0x1p-11f, -(1.0f + 0x1p-11f), 65520.0f, -65520.0f, 1e-10f, -1e-10f, 3.0f, -0.0f};
+            const struct {
+                Rounding r;
+                float expected[8];
+            } directed[] = {
+                {Rounding::TowardZero, {1.0f, -1.0f, 65504.0f, -65504.0f, 0.0f, -0.0f, 3.0f, -0.0f}},
+                {Rounding::Up, {1.0f + 0x1p-10f, -1.0f, INFINITY, -65504.0f, 0x1p-24f, -0.0f, 3.0f, -0.0f}},
+                {Rounding::Down, {1.0f, -(1.0f + 0x1p-10f), 65504.0f, -INFINITY, 0.0f, -0x1p-24f, 3.0f, -0.0f}},
+            };
+            for (const auto& d : directed) {
+                hardwareFp16For(d.r)(directedIn, out, 8);
+                for (int i = 0; i < 8; ++i) KS_COMPARE_EXACT(out[i], d.expected[i]);
+            }
         }
     }
 };

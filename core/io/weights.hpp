@@ -2,8 +2,10 @@
 // Weight files: named tensors from PyTorch checkpoints (.pt/.pth), .safetensors, NumPy .npz/.npy.
 //
 // Every reader works on bytes in memory and treats them as hostile: sizes and offsets are checked
-// against the buffer before use, nothing is allocated beyond what the file can back, and anything
-// unexpected is a WeightFileError that names the file and the problem. The PyTorch reader is a
+// against the buffer before use, nothing is allocated beyond what the file can back (a compressed
+// entry: what DEFLATE can encode in its bytes, and 256 MiB for all of an archive's, kMaxInflatedBytes),
+// and anything unexpected is a WeightFileError that names the file and the problem; names quoted
+// from the file are escaped (io/printable.hpp). The PyTorch reader is a
 // restricted unpickler that knows only what a state_dict of tensors needs and never executes code.
 #include <cstddef>
 #include <filesystem>

@@ -61,6 +61,7 @@ struct RawEntry {
     std::uint16_t method = 0;
     std::uint32_t crc = 0;
     std::uint64_t declaredSize = 0;  ///< the uncompressed size both headers claim
+    std::uint64_t compressedClaim = UINT64_MAX;  ///< the compressed size they claim, if not the payload's
 };
 
 /// A zip of entries whose headers say exactly what the caller says, true or not.
@@ -72,11 +73,12 @@ std::string rawZip(const std::vector<RawEntry>& entries) {
     for (const auto& e : entries) {
         const std::size_t offset = out.size();
         le(out, 0x04034b50, 4); le(out, 20, 2); le(out, 0, 2); le(out, e.method, 2); le(out, 0, 4);
-        le(out, e.crc, 4); le(out, e.payload.size(), 4); le(out, e.declaredSize, 4); le(out, e.name.size(), 2);
+        const std::uint64_t compressed = e.compressedClaim == UINT64_MAX ? e.payload.size() : e.compressedClaim;
+        le(out, e.crc, 4); le(out, compressed, 4); le(out, e.declaredSize, 4); le(out, e.name.size(), 2);
         le(out, 0, 2);
         out += e.name + e.payload;
         le(directory, 0x02014b50, 4); le(directory, 20, 2); le(directory, 20, 2); le(directory, 0, 2);
-        le(directory, e.method, 2); le(directory, 0, 4); le(directory, e.crc, 4); le(directory, e.payload.size(), 4);
+        le(directory, e.method, 2); le(directory, 0, 4); le(directory, e.crc, 4); le(directory, compressed, 4);
         le(directory, e.declaredSize, 4); le(directory, e.name.size(), 2); le(directory, 0, 2); le(directory, 0, 2);
         le(directory, 0, 2); le(directory, 0, 2); le(directory, 0, 4); le(directory, offset, 4);
         directory += e.name;
@@ -430,6 +432,15 @@ private Q_SLOTS:
         QVERIFY2(badCrc.contains("entry 'w.npy' is corrupt") && badCrc.contains("CRC"), qPrintable(badCrc));
         const QString badSize = errorOf([&] { io::parseWeights(bytesOf(rawZip({{"w.npy", data, 0, crc, data.size() + 4}})), "z"); });
         QVERIFY2(badSize.contains("sizes differ"), qPrintable(badSize));
+        // A stored entry claiming 4 GB in a file of 300 bytes: refused before 4 GB are asked for.
+        const ks::test::AllocationGuard guard(std::size_t{16} << 20);
+        const QString huge = errorOf([&] {
+            io::parseWeights(bytesOf(rawZip({{"w.npy", data, 0, crc, 0xF0000000u, 0xF0000000u}})), "z");
+        });
+        // libzip finds the entry's bytes past the end (ZipArchive checks it again before allocating).
+        QVERIFY2(huge.startsWith("z: not a readable zip archive") || huge.contains("claims 4026531840 compressed bytes"),
+                 qPrintable(huge));
+        QCOMPARE(guard.largestRefused(), std::size_t{0});
     }
 
     void deflateBombIsRefusedBeforeAllocating() {

@@ -14,6 +14,10 @@ TensorD readArrayD(const Args& args, const std::string& option) { return io::rea
 void writeArray(const std::string& path, const TensorF& tensor) { io::writeNpy(path, tensor); }
 void writeArray(const std::string& path, const TensorD& tensor) { io::writeNpy(path, tensor); }
 
+io::DigitSet testDigits(const std::string& source) {
+    return source == "embedded" ? io::embeddedSplit().test : io::readMnistTestSet(source);
+}
+
 std::string Table::toText() const {
     std::vector<std::size_t> width(columns.size(), 0);
     for (std::size_t c = 0; c < columns.size(); ++c) width[c] = columns[c].size();

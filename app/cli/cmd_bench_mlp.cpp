@@ -28,7 +28,7 @@ KS_CLI_COMMAND(benchMlpCommand) {
         "threads), for loaded machines where wall time includes waiting.";
     c.options = {
         {"weights", "FILE", "weight file, 'embedded' (the MLP) or 'embedded-cnn'", false, "embedded"},
-        {"data", "SOURCE", "'embedded' or an MNIST IDX directory", false, "embedded"},
+        {"data", "SOURCE", ks::cli::kTestDataHelp, false, "embedded"},
         {"ranks", "LIST", "shared ranks", false, "8,16,32,64,128,256"},
         {"threads", "T", "threads (default: all cores)", false, ""},
         {"rounds", "N", "alternating rounds of measurement (the median of each network's rounds is kept)", false, "3"},
@@ -36,7 +36,7 @@ KS_CLI_COMMAND(benchMlpCommand) {
     };
     c.run = [](const ks::cli::Args& args) {
         const ks::nn::Model dense = ks::nn::loadModel(args.get("weights"));
-        const ks::io::DigitSet test = ks::nn::loadDigits(args.get("data")).test;
+        const ks::io::DigitSet test = ks::cli::testDigits(args.get("data"));
         const ks::nn::MatrixF images = ks::nn::toMatrix(test.normalisedImages());
         ks::nn::InferenceOptions options;
         if (args.has("threads")) options.threads = static_cast<int>(args.getInt("threads", 1, 256));

@@ -38,7 +38,7 @@ KS_CLI_COMMAND(compressCommand) {
     c.options = {
         {"out", "DIR", "folder for the CSV and PNGs", true, ""},
         {"weights", "FILE", "weight file (.pt/.pth/.safetensors/.npz), 'embedded' (the MLP) or 'embedded-cnn'", false, "embedded"},
-        {"data", "SOURCE", "'embedded' (8,000 / 2,000 digits) or an MNIST IDX directory", false, "embedded"},
+        {"data", "SOURCE", "'embedded' (8,000 / 2,000 digits) or an MNIST IDX folder (train-* and t10k-* files)", false, "embedded"},
         {"ranks", "R,R,...", "shared ranks to sweep", false, "2,4,8,12,16,24,32,48,64,96,128,256,512"},
         {"layer-ranks", "L=R,..;...", "per-layer settings instead, e.g. 'fc1=44,fc2=20;fc1=16,fc2=8'", false, ""},
         {"energies", "E,E,...", "kept-energy thresholds in (0, 1] instead, e.g. 0.8,0.9,0.99", false, ""},

@@ -4,8 +4,9 @@
 #include <iostream>
 
 #include "base/timing.hpp"
-#include "conv/conv_registry.hpp"
+#include "cli_io.hpp"
 #include "command.hpp"
+#include "conv/conv_registry.hpp"
 #include "io/printable.hpp"
 #include "matmul/matmul_registry.hpp"
 #include "nn/low_rank.hpp"
@@ -37,7 +38,7 @@ KS_CLI_COMMAND(evalCommand) {
         "arithmetic, convolutions included (slow: use --limit for a stratified subset).";
     c.options = {
         {"weights", "FILE", "weight file, 'embedded' (the MLP) or 'embedded-cnn'", false, "embedded"},
-        {"data", "SOURCE", "'embedded' (2,000 test digits) or an MNIST IDX directory (t10k-* files)", false, "embedded"},
+        {"data", "SOURCE", ks::cli::kTestDataHelp, false, "embedded"},
         {"rank", "LIST", "low-rank layers, e.g. fc1=32,fc2=16 (or all=R for every layer)", false, ""},
         {"compute", "SPEC", "arithmetic, e.g. native, bf16, fp16/fp32, e4m3/fp32", false, "native"},
         {"conv-algo", "NAME", "algorithm of the conv layers: direct, im2col, winograd-*, fft", false, "direct"},
@@ -71,7 +72,7 @@ KS_CLI_COMMAND(evalCommand) {
         } catch (const std::exception& e) {
             throw ks::cli::UsageError(std::string("--compute: ") + e.what());
         }
-        ks::io::DigitSet test = ks::nn::loadDigits(args.get("data")).test;
+        ks::io::DigitSet test = ks::cli::testDigits(args.get("data"));
         if (args.has("limit")) {
             const auto limit = static_cast<std::size_t>(args.getInt("limit", 1, static_cast<long long>(test.count())));
             const auto mask = ks::io::stratifiedTestMask(test.labels, limit);

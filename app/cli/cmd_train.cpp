@@ -25,7 +25,7 @@ KS_CLI_COMMAND(trainCommand) {
         {"epochs", "E", "epochs", false, "14"},
         {"seed", "S", "seed of the initialisation and the batch order", false, "1"},
         {"lr", "RATE", "initial learning rate (×0.7 per epoch)", false, "1.0"},
-        {"data", "SOURCE", "'embedded' (8,000 training digits) or an MNIST IDX directory", false, "embedded"},
+        {"data", "SOURCE", "'embedded' (8,000 training digits) or an MNIST IDX folder (train-* and t10k-* files)", false, "embedded"},
         {"from", "FILE", "start from these weights instead of a random initialisation", false, ""},
         {"rank", "LIST", "with --from: truncate layers first, e.g. fc1=32,fc2=16", false, ""},
     };

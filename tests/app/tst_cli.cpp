@@ -263,6 +263,25 @@ private Q_SLOTS:
         QCOMPARE(run.output().trimmed().count(QLatin1Char('\n')), 0);
     }
 
+    // `eval --data` reads only the test files of an MNIST folder, as its help says: a folder holding only
+    // t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (here 20 blank digits, all labelled 3) is enough.
+    void evalReadsTestOnlyFolder() {
+        QTemporaryDir dir;
+        const auto be32 = [](std::uint32_t v) {
+            return std::string{char(v >> 24), char(v >> 16 & 0xff), char(v >> 8 & 0xff), char(v & 0xff)};
+        };
+        const int count = 20;
+        std::ofstream(dir.filePath(QStringLiteral("t10k-images-idx3-ubyte")).toStdString(), std::ios::binary)
+            << be32(0x803) + be32(count) + be32(28) + be32(28) + std::string(std::size_t(count) * 28 * 28, '\0');
+        std::ofstream(dir.filePath(QStringLiteral("t10k-labels-idx1-ubyte")).toStdString(), std::ios::binary)
+            << be32(0x801) + be32(count) + std::string(std::size_t(count), '\3');
+        const CliRun help = runCli({QStringLiteral("eval"), QStringLiteral("--help")}, dir.path());
+        QVERIFY2(help.output().contains(QStringLiteral("its t10k-* files (training files not needed)")), qPrintable(help.output()));
+        const CliRun run = runCli({QStringLiteral("eval"), QStringLiteral("--data"), dir.path()}, dir.path());
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY2(run.output().contains(QStringLiteral("(20 images in")), qPrintable(run.output()));
+    }
+
     // Names read from files reach the terminal escaped: a layer whose name holds an OSC title sequence, BEL and a
     // clear-screen sequence, printed by `eval` ("model: ...") and, in a file the model check refuses, in the error.
     void fileStringsEscaped_data() {

@@ -61,7 +61,8 @@ GzipReader::GzipReader(std::span<const std::byte> compressed, std::string what) 
     if (!looksGzipped(compressed)) throw InflateError(state_->what + ": not gzip data");
     // 16 + MAX_WBITS: gzip wrapper, whose trailer zlib checks (CRC-32 and length mod 2^32).
     // (If it fails, inflateEnd on the zeroed stream is a harmless no-op.)
-    if (inflateInit2(&state_->z, MAX_WBITS + 16) != Z_OK) throw InflateError(state_->what + ": zlib initialisation failed");
+    if (inflateInit2(&state_->z, MAX_WBITS + 16) != Z_OK)
+        throw InflateError(state_->what + ": zlib initialisation failed");
 }
 
 GzipReader::~GzipReader() = default;
@@ -97,7 +98,8 @@ std::string gunzip(std::span<const std::byte> compressed, std::uint64_t maxSize,
         out.resize(static_cast<std::size_t>(want));
         const std::size_t filled = reader.readSome(std::as_writable_bytes(std::span(out)).subspan(before));
         out.resize(before + filled);
-        if (out.size() > bound) throw InflateError(what + ": decompresses to more than " + std::to_string(bound) + " bytes");
+        if (out.size() > bound)
+            throw InflateError(what + ": decompresses to more than " + std::to_string(bound) + " bytes");
         if (before + filled < want) return out;
     }
 }

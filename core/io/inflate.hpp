@@ -20,7 +20,8 @@ inline constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 /// The most bytes `compressedBytes` of DEFLATE data can inflate to (plus slack for headers).
 constexpr std::uint64_t maxInflatedSize(std::uint64_t compressedBytes) {
-    return compressedBytes > (UINT64_MAX - 64) / kMaxDeflateRatio ? UINT64_MAX : kMaxDeflateRatio * compressedBytes + 64;
+    return compressedBytes > (UINT64_MAX - 64) / kMaxDeflateRatio ? UINT64_MAX
+                                                                  : kMaxDeflateRatio * compressedBytes + 64;
 }
 
 bool looksGzipped(std::span<const std::byte> bytes);

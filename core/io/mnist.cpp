@@ -143,7 +143,8 @@ DigitSet parseIdx(std::span<const std::byte> imageBytes, std::span<const std::by
     const std::string declared = std::to_string(count) + " × " + std::to_string(rows) + " × " + std::to_string(cols);
     if (pixelBytes > kMaxIdxBytes)
         throw DigitDataError(what + ": the image file's header says " + declared + " = " + std::to_string(pixelBytes) +
-                             " bytes of pixels, more than the " + std::to_string(kMaxIdxBytes) + " a digit set may have");
+                             " bytes of pixels, more than the " + std::to_string(kMaxIdxBytes) +
+                             " a digit set may have");
     if (!images.couldHold(pixelBytes))
         throw DigitDataError(what + ": the image file's header says " + declared + " but the file " +
                              (images.gzipped() ? "is too small to inflate to that"
@@ -165,9 +166,11 @@ DigitSet parseIdx(std::span<const std::byte> imageBytes, std::span<const std::by
     if (!images.atEnd())
         throw DigitDataError(what + ": the image file holds more than the " + declared + " pixels its header says");
     if (!labels.read(std::as_writable_bytes(std::span(set.labels))))
-        throw DigitDataError(what + ": the label file ends before the " + std::to_string(count) + " labels its header says");
+        throw DigitDataError(what + ": the label file ends before the " + std::to_string(count) +
+                             " labels its header says");
     if (!labels.atEnd())
-        throw DigitDataError(what + ": the label file holds more than the " + std::to_string(count) + " labels its header says");
+        throw DigitDataError(what + ": the label file holds more than the " + std::to_string(count) +
+                             " labels its header says");
     for (std::size_t i = 0; i < set.labels.size(); ++i)
         if (set.labels[i] > 9)
             throw DigitDataError(what + ": label " + std::to_string(i) + " is " + std::to_string(set.labels[i]) + ", not a digit");

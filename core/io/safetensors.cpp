@@ -51,8 +51,8 @@ Json parseHeader(std::string_view text, const std::string& what) {
     } catch (const Json::parse_error& e) {
         // nlohmann's message quotes the bytes it last read: escaped, they come from the file.
         std::string message = e.what();
-        if (const auto colon = message.find(": "); message.rfind("[json.exception", 0) == 0 && colon != std::string::npos)
-            message.erase(0, colon + 2);
+        const auto colon = message.find(": ");
+        if (message.rfind("[json.exception", 0) == 0 && colon != std::string::npos) message.erase(0, colon + 2);
         throw WeightFileError(what + ": safetensors header is not valid JSON at byte " + std::to_string(e.byte) +
                               ": " + printable(message));
     }
@@ -130,7 +130,8 @@ WeightSet parseSafetensors(std::span<const std::byte> bytes, const std::string& 
             if (count > kMaxTensorElements) throw WeightFileError(where + " is too large");
         }
         for (const auto& o : info["data_offsets"])
-            if (!o.is_number_unsigned()) throw WeightFileError(where + " has data_offsets that are not non-negative integers");
+            if (!o.is_number_unsigned())
+                throw WeightFileError(where + " has data_offsets that are not non-negative integers");
         const std::uint64_t begin = info["data_offsets"][0].get<std::uint64_t>();
         const std::uint64_t end = info["data_offsets"][1].get<std::uint64_t>();
         if (begin > end || end > data.size())
@@ -166,8 +167,9 @@ WeightSet parseSafetensors(std::span<const std::byte> bytes, const std::string& 
     }
     // The format lets tensors appear in any order in the header; keep their order in the data, which is the
     // order they were written. Two tensors sharing bytes are refused: the format gives each its own.
-    std::stable_sort(placement.begin(), placement.end(),
-                     [](const Placed& a, const Placed& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
+    std::stable_sort(placement.begin(), placement.end(), [](const Placed& a, const Placed& b) {
+        return a.begin < b.begin || (a.begin == b.begin && a.end < b.end);
+    });
     const Placed* reaching = nullptr;  // of the tensors so far, the one whose bytes end last
     for (const Placed& p : placement) {
         if (p.begin == p.end) continue;  // an empty tensor occupies no bytes

@@ -321,7 +321,8 @@ private:
         for (const char* c : kAllowedCallables) allowed |= name == c;
         for (const auto& s : kStorageTypes) allowed |= name == s.global;
         if (!allowed)
-            fail("refuses to load global '" + printable(name) + "': only tensors, storages and OrderedDict are allowed", at);
+            fail("refuses to load global '" + printable(name) +
+                     "': only tensors, storages and OrderedDict are allowed", at);
         Value* v = make(Value::Kind::Global);
         v->text = name;
         return v;

@@ -106,8 +106,8 @@ WeightSet parseNpz(std::span<const std::byte> bytes, const std::string& what) {
         zip.checkInflateBudget(entries);
         for (const ZipEntry* entry : entries) {
             const std::string content = zip.read(*entry);
-            set.tensors.push_back(fromNpy(parseNpy(std::as_bytes(std::span(content)), what + ": " + printable(entry->name)),
-                                          stemOf(entry->name)));
+            const std::string where = what + ": " + printable(entry->name);
+            set.tensors.push_back(fromNpy(parseNpy(std::as_bytes(std::span(content)), where), stemOf(entry->name)));
         }
     } catch (const ZipError& e) {
         throw WeightFileError(e.what());

@@ -73,8 +73,9 @@ ZipArchive::ZipArchive(std::span<const std::byte> bytes, std::string what, std::
                                " (only stored and deflate are supported)");
             // Before anything is allocated for it: an entry's bytes lie within the archive.
             if (e.compressedSize > bytes_.size())
-                throw ZipError(entry + " claims " + std::to_string(e.compressedSize) + " compressed bytes, more than the " +
-                               std::to_string(bytes_.size()) + " bytes of the whole archive");
+                throw ZipError(entry + " claims " + std::to_string(e.compressedSize) +
+                               " compressed bytes, more than the " + std::to_string(bytes_.size()) +
+                               " bytes of the whole archive");
             e.method = static_cast<std::uint16_t>(st.comp_method);
             if (e.method == ZIP_CM_STORE && e.compressedSize != e.uncompressedSize)
                 throw ZipError(entry + " is stored but its compressed and plain sizes differ (" +

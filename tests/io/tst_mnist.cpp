@@ -181,8 +181,10 @@ private Q_SLOTS:
         std::string badCrc = small;
         badCrc[badCrc.size() - 8] = static_cast<char>(badCrc[badCrc.size() - 8] ^ 1);  // the trailer's CRC-32
         row("gzip with a wrong CRC", badCrc, idxLabels(2, 2), "incorrect data check");
-        row("gzip longer than its header", gzipOf(idxImages(1, 2, 2, 8)), idxLabels(1, 1), "holds more than the 1 × 2 × 2");
-        row("gzip shorter than its header", gzipOf(idxImages(3, 2, 2, 8)), idxLabels(3, 3), "ends after 8 of the 12 bytes");
+        row("gzip longer than its header", gzipOf(idxImages(1, 2, 2, 8)), idxLabels(1, 1),
+            "holds more than the 1 × 2 × 2");
+        row("gzip shorter than its header", gzipOf(idxImages(3, 2, 2, 8)), idxLabels(3, 3),
+            "ends after 8 of the 12 bytes");
         // 1.6·10^12 pixels declared by a 1 KB gzip: refused from the 16-byte header, nothing inflated or allocated.
         row("gzip header declares 2^31 images", gzipOf(idxImages(0x80000000u, 28, 28, 100000)), idxLabels(1, 1),
             "= 1683627180032 bytes of pixels, more than the 268435456");

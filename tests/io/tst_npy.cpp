@@ -63,7 +63,8 @@ private Q_SLOTS:
             QCOMPARE(back.dtype(), io::NpyDtype::Float64);
             QVERIFY(back.shape() == shape);
             const TensorD d = back.toDouble();
-            QCOMPARE(ks::test::firstBitDifference<double>(d.storage(), t.storage()), std::ptrdiff_t{-1});  // bit for bit
+            // Bit for bit.
+            QCOMPARE(ks::test::firstBitDifference<double>(d.storage(), t.storage()), std::ptrdiff_t{-1});
         } else {
             TensorF t(shape);
             for (std::size_t i = 0; i < t.size(); ++i) t[i] = 1.0f / (3.0f + i) - static_cast<float>(i);

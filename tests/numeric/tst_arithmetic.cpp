@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -20,6 +21,13 @@ using ks::test::sameBits;
 Q_DECLARE_METATYPE(ks::numeric::Rounding)
 
 namespace {
+
+/// A double as a hex float (QString::arg and QString::asprintf have no 'a' format).
+QString hex(double v) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%a", v);
+    return QString::fromLatin1(text);
+}
 
 using Quad = __float128;
 constexpr double inf = std::numeric_limits<double>::infinity();
@@ -243,11 +251,11 @@ private Q_SLOTS:
                 if (!sameBits(k.got, expected))
                     QFAIL(qPrintable(QString("%1(%2, %3, %4) = %5, expected %6")
                                          .arg(k.op)
-                                         .arg(a, 0, 'a')
-                                         .arg(b, 0, 'a')
-                                         .arg(c, 0, 'a')
-                                         .arg(k.got, 0, 'a')
-                                         .arg(expected, 0, 'a')));
+                                         .arg(hex(a))
+                                         .arg(hex(b))
+                                         .arg(hex(c))
+                                         .arg(hex(k.got))
+                                         .arg(hex(expected))));
                 naiveWrong += !sameBits(roundTo(k.naive, f, rounding), expected);
             }
         }

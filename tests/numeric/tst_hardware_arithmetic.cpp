@@ -26,6 +26,7 @@
 #include <bit>
 #include <cfenv>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -42,6 +43,13 @@ using namespace ks::numeric;
 Q_DECLARE_METATYPE(ks::numeric::Rounding)
 
 namespace {
+
+/// A double as a hex float (QString::arg and QString::asprintf have no 'a' format).
+QString hex(double v) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%a", v);
+    return QString::fromLatin1(text);
+}
 
 enum class Op { Add, Sub, Mul, Div };
 const char* opName(Op op) {
@@ -300,10 +308,10 @@ __attribute__((noinline)) _Float16 float16Op(Op op, _Float16 a, _Float16 b) {
 QString describeCase(const char* op, double a, double b, double got, double expected) {
     return QString("%1(%2, %3) = %4, expected %5")
         .arg(op)
-        .arg(a, 0, 'a')
-        .arg(b, 0, 'a')
-        .arg(got, 0, 'a')
-        .arg(expected, 0, 'a');
+        .arg(hex(a))
+        .arg(hex(b))
+        .arg(hex(got))
+        .arg(hex(expected));
 }
 
 constexpr std::size_t kOperations = std::size_t{1} << 19;  // per row; a multiple of 16
@@ -389,11 +397,11 @@ private Q_SLOTS:
             coverage.count(expected[i], a, b);
             bad.check(sameResult(got, expected[i]), [&] {
                 return QString("fma(%1, %2, %3) = %4, expected %5")
-                    .arg(a, 0, 'a')
-                    .arg(b, 0, 'a')
-                    .arg(c, 0, 'a')
-                    .arg(got, 0, 'a')
-                    .arg(expected[i], 0, 'a');
+                    .arg(hex(a))
+                    .arg(hex(b))
+                    .arg(hex(c))
+                    .arg(hex(got))
+                    .arg(hex(expected[i]));
             });
         }
         qInfo("%s", qPrintable(coverage.text()));
@@ -441,7 +449,7 @@ private Q_SLOTS:
             const double scalar = rounder(x[i]);
             const auto describe = [value = x[i], want = expected[i]](const char* path, double got) {
                 return [=] {
-                    return QString("%1 %2 -> %3, expected %4").arg(path).arg(value, 0, 'a').arg(got, 0, 'a').arg(want, 0, 'a');
+                    return QString("%1 %2 -> %3, expected %4").arg(path).arg(hex(value)).arg(hex(got)).arg(hex(want));
                 };
             };
             bad.check(sameResult(scalar, expected[i]), describe("scalar", scalar));

@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <vector>
 
@@ -20,6 +21,13 @@ namespace {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// A double as a hex float (QString::arg and QString::asprintf have no 'a' format).
+QString hex(double v) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%a", v);
+    return QString::fromLatin1(text);
+}
 
 bool same(double a, double b) {
     if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
@@ -163,7 +171,7 @@ private Q_SLOTS:
         QFETCH(double, expected);
         const Format f = parseFormat(format.toStdString());
         const double got = roundTo(x, f, rounding);
-        QVERIFY2(same(got, expected), qPrintable(QString("%1 -> %2, expected %3").arg(x, 0, 'a').arg(got, 0, 'a').arg(expected, 0, 'a')));
+        QVERIFY2(same(got, expected), qPrintable(QString("%1 -> %2, expected %3").arg(hex(x)).arg(hex(got)).arg(hex(expected))));
         // The bulk paths agree with the scalar one, for double and float arrays.
         std::vector<double> in{x}, out{0};
         roundArray(std::span<const double>(in), std::span<double>(out), f, rounding);

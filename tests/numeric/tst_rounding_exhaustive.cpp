@@ -5,11 +5,11 @@
 //         (the two neighbours and the midpoint compared as numbers, not bit tricks).
 // (bf16's scalar path: every 8th chunk, see kBf16ScalarStride.)
 // And to fp16 toward zero, up and down, against vcvtps2ph with the matching immediate: every pattern
-// whose exponent lies in the band where the fp16 result depends on the low bits (|x| from 2^-28 to
+// whose exponent lies in the band where the fp16 result depends on the low bits (|x| from 2^-26 to
 // 2^17: subnormals, ties, overflow threshold), and every 32nd chunk elsewhere (there the result is
 // 0, the smallest subnormal, the overflow value, infinity or NaN whatever the low bits). These modes
 // run the scalar Rounder in every path (~10x the vector kernel): the float32 bulk path on all of those
-// chunks, the scalar and float64 paths on every 8th.
+// chunks, the scalar and float64 paths on every 16th.
 // Patterns are checked in chunks of 2^16 consecutive codes (every low half-word, so every tie and
 // its neighbours for both formats), spread over the available threads.
 // Under KS_SANITIZE (ASan + UBSan are ~10x slower) only every 61st chunk is checked: still all
@@ -21,6 +21,7 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -36,6 +37,13 @@ using namespace ks::numeric;
 Q_DECLARE_METATYPE(ks::numeric::Rounding)
 
 namespace {
+
+/// A double as a hex float (QString::arg and QString::asprintf have no 'a' format).
+QString hex(double v) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%a", v);
+    return QString::fromLatin1(text);
+}
 
 constexpr std::uint32_t kChunkBits = 16;
 constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
@@ -78,13 +86,13 @@ HardwareRounding hardwareFp16For(Rounding r) {
 }
 
 /// Directed modes: a chunk (its 16 high bits: sign, exponent, 7 mantissa bits) is checked when its
-/// exponent lies in the band where fp16's result depends on the low bits (2^-28 .. 2^17), or every
-/// 32nd chunk elsewhere.
+/// exponent lies in the band where fp16's result depends on the low bits (2^-26 .. 2^17; below 2^-24
+/// and from 2^16 on the directed results are constant), or every 32nd chunk elsewhere.
 bool directedChunkSelected(std::uint32_t chunk) {
     const std::uint32_t exponent = (chunk >> 7) & 0xffu;
-    return (exponent >= 127 - 28 && exponent <= 127 + 17) || chunk % 32 == 0;
+    return (exponent >= 127 - 26 && exponent <= 127 + 16) || chunk % 32 == 0;
 }
-constexpr std::uint32_t kDirectedAllPathsStride = 8;
+constexpr std::uint32_t kDirectedAllPathsStride = 16;
 
 /// Round-to-nearest-even to bf16 by definition: the two bf16 neighbours of |x| (truncation and the
 /// next one up, as numbers in double), the midpoint, ties to the even significand; overflow past the
@@ -201,10 +209,10 @@ QString describeFailure(const Failure& f, std::uint64_t count) {
     return QString("%1 mismatches; first: bits 0x%2 (%3): %4 gave %5, expected %6")
         .arg(count)
         .arg(f.bits, 8, 16, QChar('0'))
-        .arg(double(std::bit_cast<float>(f.bits)), 0, 'a')
+        .arg(hex(double(std::bit_cast<float>(f.bits))))
         .arg(f.path)
-        .arg(double(f.got), 0, 'a')
-        .arg(double(f.expected), 0, 'a');
+        .arg(hex(double(f.got)))
+        .arg(hex(double(f.expected)));
 }
 
 }  // namespace

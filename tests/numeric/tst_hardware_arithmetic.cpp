@@ -111,7 +111,7 @@ __attribute__((target("avx512f"))) void floatOpEmbedded(Op op, const float* a, c
     constexpr int rc = Mode | _MM_FROUND_NO_EXC;
     for (std::size_t i = 0; i < n; i += 16) {
         const __m512 x = _mm512_loadu_ps(a + i), y = _mm512_loadu_ps(b + i);
-        __m512 r;
+        __m512 r = _mm512_setzero_ps();  // every Op is handled below
         switch (op) {
         case Op::Add: r = _mm512_add_round_ps(x, y, rc); break;
         case Op::Sub: r = _mm512_sub_round_ps(x, y, rc); break;
@@ -141,7 +141,7 @@ __attribute__((target("avx"))) void floatOpMxcsr(Rounding mode, Op op, const flo
     asm volatile("vldmxcsr %0" : : "m"(directed));
     for (std::size_t i = 0; i < n; i += 8) {
         const __m256 x = _mm256_loadu_ps(a + i), y = _mm256_loadu_ps(b + i);
-        __m256 r;
+        __m256 r = _mm256_setzero_ps();  // every Op is handled below
         switch (op) {
         case Op::Add: asm volatile("vaddps %2, %1, %0" : "=x"(r) : "x"(x), "x"(y)); break;
         case Op::Sub: asm volatile("vsubps %2, %1, %0" : "=x"(r) : "x"(x), "x"(y)); break;

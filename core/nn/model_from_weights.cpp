@@ -9,6 +9,7 @@
 #include <cmath>
 #include <set>
 
+#include "io/printable.hpp"
 #include "nn/model.hpp"
 
 namespace ks::nn {
@@ -16,6 +17,9 @@ namespace ks::nn {
 namespace {
 
 constexpr std::int64_t kDigitSide = 28;
+
+/// Messages quote tensor names from the file: escaped whole, so that a name cannot reach a terminal raw.
+[[noreturn]] void refuse(const std::string& message) { throw ModelError(io::printable(message)); }
 
 MatrixF matrixOf(const TensorF& t, std::int64_t rows, std::int64_t cols) {
     return Eigen::Map<const MatrixF>(t.data(), rows, cols);
@@ -76,7 +80,7 @@ Model Model::fromWeights(const io::WeightSet& weights) {
     auto takeBias = [&](Layer& l, const std::string& biasName, const std::string& weightName, const Shape& weightShape) {
         if (const TensorF* b = take(biasName)) {
             if (b->rank() != 1 || b->dim(0) != weightShape[0])
-                throw ModelError("'" + biasName + "' " + shapeToString(b->shape()) + " does not fit '" + weightName +
+                refuse("'" + biasName + "' " + shapeToString(b->shape()) + " does not fit '" + weightName +
                                  "' " + shapeToString(weightShape) + found);
             l.bias = vectorOf(*b);
         }
@@ -88,9 +92,9 @@ Model Model::fromWeights(const io::WeightSet& weights) {
         if (t.tensor.rank() == 4) {
             const std::int64_t k = shape[0], c = shape[1], r = shape[2], s = shape[3];
             if (r != s || r % 2 == 0)
-                throw ModelError("'" + t.name + "' " + shapeToString(shape) +
+                refuse("'" + t.name + "' " + shapeToString(shape) +
                                  ": only odd square convolution kernels are supported (stride 1, padding k/2)" + found);
-            if (k == 0 || c == 0) throw ModelError("'" + t.name + "' is empty" + found);
+            if (k == 0 || c == 0) refuse("'" + t.name + "' is empty" + found);
             Layer l;
             l.kind = LayerKind::Conv2d;
             l.name = prefix;
@@ -113,7 +117,7 @@ Model Model::fromWeights(const io::WeightSet& weights) {
             if (up->rank() != 2 || up->dim(1) != down->dim(0) || weights.find(base + ".0.bias")) {
                 used.erase(t.name);
                 used.erase(base + ".1.weight");
-                throw ModelError("'" + base + ".0.weight' and '" + base +
+                refuse("'" + base + ".0.weight' and '" + base +
                                  ".1.weight' do not form a low-rank layer (r×in without bias, then out×r)" + found);
             }
             l.kind = LayerKind::LowRankLinear;
@@ -127,22 +131,22 @@ Model Model::fromWeights(const io::WeightSet& weights) {
             l.weight = matrixOf(*take(t.name), shape[0], shape[1]);
             takeBias(l, prefix + ".bias", t.name, shape);
         }
-        if (l.inFeatures() == 0 || l.outFeatures() == 0) throw ModelError("'" + t.name + "' is empty" + found);
+        if (l.inFeatures() == 0 || l.outFeatures() == 0) refuse("'" + t.name + "' is empty" + found);
         linear.push_back(std::move(l));
     }
     std::string unused;
     for (const auto& t : weights.tensors)
         if (!used.count(t.name)) unused += (unused.empty() ? "" : ", ") + t.name + " " + shapeToString(t.tensor.shape());
     if (!unused.empty())
-        throw ModelError("tensors that are not part of a supported network (Conv2d layers, then a stack of Linear "
+        refuse("tensors that are not part of a supported network (Conv2d layers, then a stack of Linear "
                          "layers): " + unused + found);
     if (linear.empty())
-        throw ModelError(std::string(convs.empty() ? "no Linear layer (<name>.weight of rank 2)"
+        refuse(std::string(convs.empty() ? "no Linear layer (<name>.weight of rank 2)"
                                                    : "convolutions without Linear layers after them") + found);
     if (!chains(linear)) {
         std::stable_sort(linear.begin(), linear.end(), [](const Layer& a, const Layer& b) { return naturalLess(a.name, b.name); });
         if (!chains(linear))
-            throw ModelError("the Linear layers do not chain (each layer's input size must be the previous one's "
+            refuse("the Linear layers do not chain (each layer's input size must be the previous one's "
                              "output size)" + found);
     }
     std::vector<Layer> layers;
@@ -151,7 +155,7 @@ Model Model::fromWeights(const io::WeightSet& weights) {
         if (!channelsChain(convs)) {
             std::stable_sort(convs.begin(), convs.end(), [](const Layer& a, const Layer& b) { return naturalLess(a.name, b.name); });
             if (!channelsChain(convs))
-                throw ModelError("the Conv2d layers do not chain (each one's input channels must be the previous one's "
+                refuse("the Conv2d layers do not chain (each one's input channels must be the previous one's "
                                  "output channels)" + found);
         }
         // Only the digits' 28×28 input is assumed: any other size would be a guess the file cannot confirm.
@@ -159,7 +163,7 @@ Model Model::fromWeights(const io::WeightSet& weights) {
         for (std::size_t i = 0; i < convs.size(); ++i) side /= 2;
         const std::int64_t channels = convs.back().outFeatures(), features = linear.front().inFeatures();
         if (side < 1 || features != channels * side * side)
-            throw ModelError("'" + linear.front().name + "' takes " + std::to_string(features) + " inputs, but " +
+            refuse("'" + linear.front().name + "' takes " + std::to_string(features) + " inputs, but " +
                              std::to_string(convs.size()) + " blocks of conv (stride 1, padding k/2) → ReLU → max-pool 2 on " +
                              std::to_string(kDigitSide) + "×" + std::to_string(kDigitSide) + " digits give " +
                              std::to_string(channels) + "×" + std::to_string(side) + "×" + std::to_string(side) + " = " +
@@ -182,7 +186,7 @@ Model Model::fromWeights(const io::WeightSet& weights) {
     try {
         return Model(std::move(layers), input);
     } catch (const ModelError& e) {
-        throw ModelError(e.what() + found);
+        refuse(e.what() + found);
     }
 }
 

@@ -346,6 +346,9 @@ private Q_SLOTS:
         QTest::newRow("stray tensor") << 1 << "not part of a supported network (Conv2d layers, then a stack of Linear layers): running_mean";
         QTest::newRow("bias shape") << 2 << "fc1.bias' (3,) does not fit";
         QTest::newRow("empty") << 3 << "no Linear layer";
+        // A name holding a terminal escape sequence (ESC [ 2 J clears the screen) is quoted escaped.
+        QTest::newRow("escape in a name") << 4 << "not part of a supported network (Conv2d layers, then a stack of "
+                                                   "Linear layers): evil\\x1b[2J";
     }
     void unsupportedWeights() {
         QFETCH(int, which);
@@ -354,8 +357,10 @@ private Q_SLOTS:
         if (which == 0) set.tensors = {named("a.weight", {2, 3}, std::vector<float>(6)), named("b.weight", {2, 5}, std::vector<float>(10))};
         if (which == 1) set.tensors = {named("fc1.weight", {2, 3}, std::vector<float>(6)), named("running_mean", {2}, {0, 0})};
         if (which == 2) set.tensors = {named("fc1.weight", {2, 3}, std::vector<float>(6)), named("fc1.bias", {3}, {0, 0, 0})};
+        if (which == 4) set.tensors = {named("fc1.weight", {2, 3}, std::vector<float>(6)), named("evil\x1b[2J", {2}, {0, 0})};
         const QString error = errorOf([&] { nn::Model::fromWeights(set); });
         QVERIFY2(error.contains(expected), qPrintable(error));
+        for (const QChar c : error) QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f, qPrintable(error));
         if (which != 3) QVERIFY2(error.contains("the file holds: "), qPrintable(error));
     }
 

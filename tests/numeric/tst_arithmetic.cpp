@@ -209,7 +209,8 @@ private Q_SLOTS:
         QTest::addColumn<Rounding>("rounding");
         for (const char* f : {"fp16", "bf16", "e4m3", "e5m2", "tf32", "e8m3", "fp16-nosub", "e6m20", "fp64"})
             for (Rounding r : {Rounding::NearestEven, Rounding::TowardZero, Rounding::Up, Rounding::Down})
-                QTest::newRow(qPrintable(QString("%1 %2").arg(f).arg(QString::fromStdString(roundingName(r))))) << QString(f) << r;
+                QTest::newRow(qPrintable(QString("%1 %2").arg(f).arg(QString::fromStdString(roundingName(r)))))
+                    << QString(f) << r;
     }
     void matchesExactRounding() {
         QFETCH(QString, format);
@@ -259,7 +260,8 @@ private Q_SLOTS:
                 naiveWrong += !sameBits(roundTo(k.naive, f, rounding), expected);
             }
         }
-        qInfo("rounding the double result again (double rounding) differs in %d of the 100000 random operations", naiveWrong);
+        qInfo("rounding the double result again (double rounding) differs in %d of the 100000 random operations",
+              naiveWrong);
     }
 
     /// The reference itself on hand-picked values, so that a broken reference cannot agree with a broken

@@ -35,7 +35,8 @@ private Q_SLOTS:
         QTest::addColumn<double>("maxRel");
         QTest::addColumn<int>("count");
         QTest::addColumn<int>("nonFinite");
-        QTest::newRow("exact") << QVector<double>{1, 2, 3} << QVector<double>{1, 2, 3} << 0.0 << 0.0 << 0.0 << 0.0 << 0.0
+        QTest::newRow("exact") << QVector<double>{1, 2, 3} << QVector<double>{1, 2, 3} << 0.0 << 0.0 << 0.0 << 0.0
+                               << 0.0
                                << 3 << 0;
         // differences 0, 1, -2 against (3, 4, 0): ||d|| = sqrt(5), ||ref|| = 5
         QTest::newRow("mixed") << QVector<double>{3, 5, -2} << QVector<double>{3, 4, 0} << std::sqrt(5.0) / 5 << 2.0

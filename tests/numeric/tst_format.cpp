@@ -54,7 +54,8 @@ private Q_SLOTS:
             {"int8", "int8", 8, 127, 1, 1.0 / 127},
             {"int4@0.25", "int4@0.25", 4, 7 * 0.25, 0.25, 1.0 / 7},
             {"lns8.3", "lns8.3", 8, std::exp2(63.0 / 8), std::exp2(-63.0 / 8), std::exp2(1.0 / 8) - 1},
-            {"lns16.10", "lns16.10", 16, std::exp2(16383.0 / 1024), std::exp2(-16383.0 / 1024), std::exp2(1.0 / 1024) - 1},
+            {"lns16.10", "lns16.10", 16, std::exp2(16383.0 / 1024), std::exp2(-16383.0 / 1024),
+             std::exp2(1.0 / 1024) - 1},
         };
         for (const auto& r : rows)
             QTest::newRow(r.input) << r.input << r.canonical << r.bits << r.maxValue << r.smallest << r.eps;
@@ -106,7 +107,8 @@ private Q_SLOTS:
                     QVERIFY2(parseFormat(name) == f, name.c_str());
                 }
         for (int w = 2; w <= 53; ++w)
-            for (int fr = 0; fr <= 64; fr += 7) QVERIFY(parseFormat(formatName(Format::fixed(w, fr))) == Format::fixed(w, fr));
+            for (int fr = 0; fr <= 64; fr += 7)
+                QVERIFY(parseFormat(formatName(Format::fixed(w, fr))) == Format::fixed(w, fr));
         for (int i = 1; i <= 10; ++i)
             for (int fr = 0; fr <= 20; ++fr)
                 QVERIFY(parseFormat(formatName(Format::logarithmic(i, fr))) == Format::logarithmic(i, fr));
@@ -188,9 +190,11 @@ private Q_SLOTS:
         QTest::newRow("tensor core") << "fp16/fp32" << "fp16" << "fp16" << "fp32" << 0 << 0ull << false << "fp16/fp32";
         QTest::newRow("three stages") << "e4m3/fp16/fp32" << "e4m3" << "fp16" << "fp32" << 0 << 0ull << false
                                       << "e4m3/fp16/fp32";
-        QTest::newRow("stochastic") << "bf16:sr:seed=7" << "bf16" << "bf16" << "bf16" << int(Rounding::Stochastic) << 7ull
+        QTest::newRow("stochastic") << "bf16:sr:seed=7" << "bf16" << "bf16" << "bf16" << int(Rounding::Stochastic)
+                                    << 7ull
                                     << false << "bf16:stochastic:seed=7";
-        QTest::newRow("toward zero") << "fp16/fp32:toward-zero" << "fp16" << "fp16" << "fp32" << int(Rounding::TowardZero)
+        QTest::newRow("toward zero") << "fp16/fp32:toward-zero" << "fp16" << "fp16" << "fp32"
+                                     << int(Rounding::TowardZero)
                                      << 0ull << false << "fp16/fp32:toward-zero";
         QTest::newRow("int8 exact products") << "int8/fp32" << "int8" << "fp64" << "fp32" << 0 << 0ull << false
                                              << "int8/fp32";
@@ -237,7 +241,8 @@ private Q_SLOTS:
     }
 
     void roundingNames() {
-        for (Rounding r : {Rounding::NearestEven, Rounding::TowardZero, Rounding::Up, Rounding::Down, Rounding::Stochastic})
+        for (Rounding r :
+             {Rounding::NearestEven, Rounding::TowardZero, Rounding::Up, Rounding::Down, Rounding::Stochastic})
             QCOMPARE(parseRounding(roundingName(r)), r);
         QCOMPARE(parseRounding("rz"), Rounding::TowardZero);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, parseRounding("nearest-odd"));

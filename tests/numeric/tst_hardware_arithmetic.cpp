@@ -714,7 +714,8 @@ private:
         // The operands reach what they are meant to (subnormal sums need cancellation, NaN needs specials).
         QVERIFY2(coverage.subnormal > 0 && coverage.nan > 0, qPrintable(coverage.text()));
         if (op != Op::Add && op != Op::Sub) QVERIFY2(coverage.overflow > 0, qPrintable(coverage.text()));
-        if (op == Op::Sub && rounding == Rounding::Down) QVERIFY2(coverage.negativeZero > 0, qPrintable(coverage.text()));
+        if (op == Op::Sub && rounding == Rounding::Down)
+            QVERIFY2(coverage.negativeZero > 0, qPrintable(coverage.text()));
     }
 };
 

@@ -171,7 +171,8 @@ private Q_SLOTS:
         QFETCH(double, expected);
         const Format f = parseFormat(format.toStdString());
         const double got = roundTo(x, f, rounding);
-        QVERIFY2(same(got, expected), qPrintable(QString("%1 -> %2, expected %3").arg(hex(x)).arg(hex(got)).arg(hex(expected))));
+        QVERIFY2(same(got, expected),
+                 qPrintable(QString("%1 -> %2, expected %3").arg(hex(x)).arg(hex(got)).arg(hex(expected))));
         // The bulk paths agree with the scalar one, for double and float arrays.
         std::vector<double> in{x}, out{0};
         roundArray(std::span<const double>(in), std::span<double>(out), f, rounding);
@@ -220,7 +221,7 @@ private Q_SLOTS:
         std::vector<double> bulk(probes.size());
         roundArray(std::span<const double>(probes), std::span<double>(bulk), f);
         for (std::size_t i = 0; i < probes.size(); ++i)
-            QVERIFY2(same(bulk[i], roundTo(probes[i], f, Rounding::NearestEven)), qPrintable(QString::number(probes[i])));
+            QVERIFY2(same(bulk[i], roundTo(probes[i], f, Rounding::NearestEven)), qPrintable(hex(probes[i])));
     }
 
     void fp8Constants_data() {
@@ -305,7 +306,10 @@ private Q_SLOTS:
             const double bias = std::fabs(sum / n);
             // 5 standard errors: a fixed seed makes this deterministic, and unbiased rounding passes.
             QVERIFY2(bias < 5 * sigma / std::sqrt(double(n)),
-                     qPrintable(QString("n=%1 bias %2 sigma/sqrt(n) %3").arg(n).arg(bias).arg(sigma / std::sqrt(double(n)))));
+                     qPrintable(QString("n=%1 bias %2 sigma/sqrt(n) %3")
+                                    .arg(n)
+                                    .arg(bias)
+                                    .arg(sigma / std::sqrt(double(n)))));
             biases.push_back(bias);
         }
         QVERIFY(biases.back() < biases.front());

@@ -272,8 +272,8 @@ private Q_SLOTS:
         Failure failure;
         const auto bad = runChunks(
             [&](std::uint32_t first, auto&... buffers) {
-                return checkChunk(bf16, Rounding::NearestEven, reference, (first >> kChunkBits) % kBf16ScalarStride == 0,
-                                  true, first, buffers...);
+                const bool checkScalar = (first >> kChunkBits) % kBf16ScalarStride == 0;
+                return checkChunk(bf16, Rounding::NearestEven, reference, checkScalar, true, first, buffers...);
             },
             firstChunk, firstChunk + kChunks / 8, failure);
         QVERIFY2(bad == 0, qPrintable(describeFailure(failure, bad)));
@@ -293,7 +293,8 @@ private Q_SLOTS:
             const float expected[8] = {1.0f, INFINITY, 65504.0f, 0.0f, 0x1p-23f, -0.0f, 0.0f, 3.0f};
             for (int i = 0; i < 8; ++i) KS_COMPARE_EXACT(out[i], expected[i]);
             // The directed immediates: a tie, overflow, a tiny value, each sign.
-            float directedIn[8] = {1.0f + 0x1p-11f, -(1.0f + 0x1p-11f), 65520.0f, -65520.0f, 1e-10f, -1e-10f, 3.0f, -0.0f};
+            float directedIn[8] = {1.0f + 0x1p-11f, -(1.0f + 0x1p-11f), 65520.0f, -65520.0f,
+                                   1e-10f,          -1e-10f,            3.0f,     -0.0f};
             const struct {
                 Rounding r;
                 float expected[8];

@@ -522,8 +522,9 @@ private Q_SLOTS:
                                 .arg(deviation)));
     }
 
-    /// roundTo element by element and roundArray over the same values draw the same random sequence (one
-    /// 64-bit draw per rounded value, in element order), and so do EmulatedArithmetic::store and storeTensor.
+    /// roundTo element by element and roundArray (double and float arrays) over the same values draw the same
+    /// random sequence (one 64-bit draw per rounded value, in element order), and so do
+    /// EmulatedArithmetic::store and storeTensor.
     void stochasticPathsDrawTheSameSequence() {
         std::mt19937_64 values(5);
         std::vector<double> in(10000);
@@ -539,6 +540,16 @@ private Q_SLOTS:
             QCOMPARE(ks::test::firstBitDifference(std::span<const double>(scalar), std::span<const double>(array)),
                      std::ptrdiff_t{-1});
             QVERIFY(scalarRng == arrayRng);  // both consumed the same number of draws
+            // The float32 array path too (its values rounded to float first, so compared with roundTo of those).
+            std::vector<float> narrow(in.begin(), in.end()), narrowOut(in.size());
+            RandomEngine narrowScalarRng(78), narrowArrayRng(78);
+            roundArray(std::span<const float>(narrow), std::span<float>(narrowOut), f, Rounding::Stochastic,
+                       &narrowArrayRng);
+            for (std::size_t i = 0; i < in.size(); ++i) {
+                const double one = roundTo(static_cast<double>(narrow[i]), f, Rounding::Stochastic, &narrowScalarRng);
+                KS_COMPARE_EXACT(static_cast<double>(narrowOut[i]), one);
+            }
+            QVERIFY(narrowScalarRng == narrowArrayRng);
             ComputeSpec spec = ComputeSpec::uniform(f, Rounding::Stochastic);
             spec.seed = 77;
             EmulatedArithmetic one(spec), whole(spec);

@@ -115,9 +115,10 @@ private:
         return f;
     }
     /// IEEE 754 (6.3): an exact zero sum of x + y is +0 in every mode but rounding down, where it is -0
-    /// unless both are +0. The hardware formed it in nearest: negating the mirrored sum gives that sign.
+    /// unless both are +0. The hardware formed it in nearest: negating the mirrored sum gives that sign
+    /// (still through the format: fixed point has no -0).
     double finishSum(ExactResult sum, double x, double y) {
-        if (sum.value == 0 && sum.error == 0 && spec_.rounding == Rounding::Down) return -(-x + -y);
+        if (sum.value == 0 && sum.error == 0 && spec_.rounding == Rounding::Down) sum.value = -(-x + -y);
         return finish(accumulate_, sum);
     }
     double finish(const Rounder& r, ExactResult x) {

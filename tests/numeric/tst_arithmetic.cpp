@@ -202,6 +202,13 @@ private Q_SLOTS:
         KS_COMPARE_EXACT(nearest.sub(0.1, 0.1), 0.0);
         KS_COMPARE_EXACT(up.add(0.1, -0.1), 0.0);
         KS_COMPARE_EXACT(down.add(0.1, -0.1), -0.0);
+        KS_COMPARE_EXACT(down.add(0.0, 0.0), 0.0);
+        KS_COMPARE_EXACT(down.add(-0.0, -0.0), -0.0);
+        KS_COMPARE_EXACT(down.fma(2.0, 3.0, -6.0), -0.0);
+        KS_COMPARE_EXACT(up.fma(2.0, 3.0, -6.0), 0.0);
+        // Fixed point has no -0, also when rounding down.
+        EmulatedArithmetic fixedDown(ComputeSpec::uniform(parseFormat("fixed16.8"), Rounding::Down));
+        KS_COMPARE_EXACT(fixedDown.sub(0.5, 0.5), 0.0);
     }
 
     void matchesExactRounding_data() {

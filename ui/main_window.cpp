@@ -36,6 +36,17 @@
 
 namespace ks::ui {
 
+namespace {
+
+/// A warning whose text quotes file names and names read from files: shown as plain text, never as HTML.
+void warnPlainText(QWidget* parent, const QString& title, const QString& text) {
+    QMessageBox box(QMessageBox::Warning, title, text, QMessageBox::Ok, parent);
+    box.setTextFormat(Qt::PlainText);
+    box.exec();
+}
+
+}  // namespace
+
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), navigation_(new QListWidget), stack_(new QStackedWidget), progress_(new TaskProgress) {
     setWindowTitle(QStringLiteral("KernelScope"));
@@ -132,7 +143,7 @@ void MainWindow::openFileDialog() {
     if (path.isEmpty()) return;
     settings.setValue(QStringLiteral("paths/open"), QFileInfo(path).absolutePath());
     QString error;
-    if (!openFile(path, &error)) QMessageBox::warning(this, tr("Cannot open file"), error);
+    if (!openFile(path, &error)) warnPlainText(this, tr("Cannot open file"), error);
 }
 
 QStringList MainWindow::exportAllCharts(const QString& directory) {
@@ -161,7 +172,7 @@ void MainWindow::exportAllChartsDialog() {
         const QStringList files = exportAllCharts(dir);
         statusBar()->showMessage(tr("Exported %1 files into %2").arg(files.size()).arg(dir), 8000);
     } catch (const std::exception& e) {
-        QMessageBox::warning(this, tr("Export failed"), QString::fromUtf8(e.what()));
+        warnPlainText(this, tr("Export failed"), QString::fromUtf8(e.what()));
     }
 }
 
@@ -173,7 +184,7 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 void MainWindow::dropEvent(QDropEvent* event) {
     const QString path = event->mimeData()->urls().front().toLocalFile();
     QString error;
-    if (!openFile(path, &error)) QMessageBox::warning(this, tr("Cannot open file"), error);
+    if (!openFile(path, &error)) warnPlainText(this, tr("Cannot open file"), error);
     event->acceptProposedAction();
 }
 

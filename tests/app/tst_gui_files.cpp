@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "charts/chart_panel.hpp"
+#include "io/weights.hpp"
 #include "main_window.hpp"
 #include "pages/low_rank_page.hpp"
 #include "pages/network_page.hpp"
@@ -83,6 +85,28 @@ private Q_SLOTS:
         const QString expected = kind == QLatin1String("fifo") ? QStringLiteral("it is a FIFO")
                                                                : QStringLiteral("it is a character device");
         QVERIFY2(error.contains(expected), qPrintable(error));
+    }
+
+    // Names read from a weight file reach the page escaped (control characters) and as plain text (not HTML).
+    void fileStringsShownSafely() {
+        QTemporaryDir dir;
+        const std::string layer = "<b>fc</b>\x1b[2J";
+        const QString good = dir.filePath(QStringLiteral("good.safetensors"));
+        ks::io::writeSafetensors(QFile::encodeName(good).toStdString(),
+                                 {{layer + ".weight", ks::TensorF({10, 784}, 0.0f), "float32"},
+                                  {layer + ".bias", ks::TensorF({10}, 0.0f), "float32"}},
+                                 {});
+        ks::ui::NetworkPage page;
+        QString error;
+        QVERIFY2(page.openFile(good, &error), qPrintable(error));
+        QVERIFY2(page.modelDescription().contains(QStringLiteral("<b>fc</b>\\x1b[2J 784")), qPrintable(page.modelDescription()));
+        QVERIFY(!page.modelDescription().contains(QChar(0x1b)));
+        page.waitForIdle();
+        const QString bad = dir.filePath(QStringLiteral("bad.safetensors"));
+        ks::io::writeSafetensors(QFile::encodeName(bad).toStdString(), {{"<i>x</i>", ks::TensorF({3}, 0.0f), "float32"}}, {});
+        QVERIFY(!page.openFile(bad, &error));
+        QVERIFY2(page.messageLabel()->text().contains(QStringLiteral("<i>x</i>")), qPrintable(page.messageLabel()->text()));
+        QCOMPARE(page.messageLabel()->textFormat(), Qt::PlainText);
     }
 
     void exportRefuses_data() {

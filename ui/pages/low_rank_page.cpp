@@ -101,6 +101,7 @@ LowRankPage::LowRankPage(QWidget* parent)
     rankLabel_->setWordWrap(true);
     rankLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     message_->setWordWrap(true);
+    message_->setTextFormat(Qt::PlainText);  // messages quote file names and names from files: never HTML
     message_->setStyleSheet(QStringLiteral("color: #b00020"));
 
     auto* form = new QFormLayout;

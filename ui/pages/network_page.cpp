@@ -25,6 +25,7 @@
 #include "charts/chart_panel.hpp"
 #include "conv/conv_registry.hpp"
 #include "io/mnist.hpp"
+#include "io/printable.hpp"
 #include "nn/model_io.hpp"
 #include "study_runner.hpp"
 #include "widgets/control_panel.hpp"
@@ -92,6 +93,7 @@ NetworkPage::NetworkPage(QWidget* parent)
       currentRunner_(new StudyRunner(this)) {
     setAcceptDrops(true);
     modelLabel_->setWordWrap(true);
+    modelLabel_->setTextFormat(Qt::PlainText);  // shows names from files: never read as HTML
     modelLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     openButton_->setToolTip(tr("Load your own weights: a PyTorch state_dict (.pt/.pth, read without executing any "
                                "pickle code), .safetensors or NumPy .npz with fc1.weight, fc1.bias, … — or drop the "
@@ -137,6 +139,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     accuracy_->setWordWrap(true);
     accuracy_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     message_->setWordWrap(true);
+    message_->setTextFormat(Qt::PlainText);  // messages quote file names and names from files: never HTML
     message_->setStyleSheet(QStringLiteral("color: #b00020"));
 
     auto* modelBox = new QGroupBox(tr("Model"));
@@ -247,7 +250,7 @@ void NetworkPage::waitForIdle() {
 }
 
 QString NetworkPage::modelDescription() const {
-    return source_ ? source_->name + QStringLiteral(": ") + q(source_->dense.describe()) : QString();
+    return source_ ? source_->name + QStringLiteral(": ") + q(io::printable(source_->dense.describe())) : QString();
 }
 
 void NetworkPage::openEmbedded(EmbeddedModel which) {

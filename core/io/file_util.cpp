@@ -176,7 +176,8 @@ void writeFileAtomically(const std::filesystem::path& path, std::string_view byt
     if (!path.has_filename())
         throw std::runtime_error("cannot write " + quoted(path) + ": the path names a folder, not a file");
     struct stat target {};
-    if (::lstat(path.c_str(), &target) == 0) {
+    const bool replacing = ::lstat(path.c_str(), &target) == 0;
+    if (replacing) {
         if (!S_ISREG(target.st_mode))
             throw std::runtime_error("cannot write " + quoted(path) + ": it is " + kindOf(target.st_mode) +
                                      ", and only a regular file is replaced");
@@ -215,6 +216,8 @@ void writeFileAtomically(const std::filesystem::path& path, std::string_view byt
     FileDescriptor file(fd);
 
     int error = 0;
+    // A replaced file keeps its permissions: a private (0600) file must not become readable by others.
+    if (replacing && ::fchmod(file.get(), target.st_mode & 07777) != 0) error = errno;
     for (std::size_t written = 0; written < bytes.size() && error == 0;) {
         const ssize_t put = ::write(file.get(), bytes.data() + written, bytes.size() - written);
         if (put < 0 && errno != EINTR) error = errno;

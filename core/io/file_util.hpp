@@ -18,7 +18,7 @@ std::string readFile(const std::filesystem::path& path, std::uint64_t maxBytes =
 
 /// Writes `bytes` to `path` so that a reader never sees a half-written file and a failed write leaves the old file
 /// intact: into a new temporary file beside the target (created exclusively, never through a symbolic link, with
-/// the mode the umask gives), flushed to disk, then renamed over the target. Refused with std::runtime_error naming
+/// the mode the umask gives, or the replaced file's), flushed to disk, then renamed over the target. Refused with std::runtime_error naming
 /// `path` (never the temporary file): a target that is a symbolic link, a directory, a FIFO, a device or a socket,
 /// a read-only target (judged by its permission bits, since root may write anything), a missing folder.
 /// Temporary files of earlier writes to the same target whose process is gone (killed mid-write) are removed.

@@ -212,6 +212,12 @@ private Q_SLOTS:
         QCOMPARE(text(path), std::string("second"));
         ks::io::writeFileAtomically(path, "");
         QCOMPARE(text(path), std::string());
+        // A replaced file keeps its permissions (a private file stays private).
+        QCOMPARE(::chmod(path.c_str(), 0600), 0);
+        ks::io::writeFileAtomically(path, "third");
+        QCOMPARE(::stat(path.c_str(), &st), 0);
+        QCOMPARE(st.st_mode & 0777, mode_t(0600));
+        QCOMPARE(text(path), std::string("third"));
         QVERIFY2(temporaries(dir.path()).isEmpty(), qPrintable(temporaries(dir.path()).join(u' ')));
     }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The chart adapter: the only place that includes Qt Charts. A ChartPanel draws a study table
 // as a ChartSpec says, and exports it (PNG at screen or 2× resolution, SVG, CSV, clipboard) from
-// its toolbar, its context menu and shortcuts. Writes are atomic (QSaveFile).
+// its toolbar, its context menu and shortcuts. Writes are atomic (io::writeFileAtomically).
 #include <QImage>
 #include <QWidget>
 

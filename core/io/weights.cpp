@@ -32,7 +32,7 @@ std::string WeightSet::describe() const {
     std::string s;
     for (const auto& t : tensors) {
         if (!s.empty()) s += ", ";
-        s += printable(t.name) + " " + shapeToString(t.tensor.shape()) + " " + t.storedDtype;
+        s += t.name + " " + shapeToString(t.tensor.shape()) + " " + t.storedDtype;
     }
     return s;
 }

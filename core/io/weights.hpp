@@ -36,7 +36,8 @@ struct WeightSet {
     std::vector<NamedTensor> tensors;  ///< in the file's order
 
     const NamedTensor* find(const std::string& name) const;
-    /// "fc1.weight (512, 784) float32, fc1.bias (512,) float32, ..." for error messages.
+    /// "fc1.weight (512, 784) float32, fc1.bias (512,) float32, ..." for error messages; the names are the
+    /// file's, raw (the model builder escapes its whole message with printable()).
     std::string describe() const;
 };
 

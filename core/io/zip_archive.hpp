@@ -23,7 +23,7 @@ struct ZipError : std::runtime_error {
 /// All DEFLATE entries of one archive together may inflate to this many bytes (the models here take a few
 /// MB; a 1 MB .npz holding a deflated 1 GiB array is refused before anything is allocated).
 inline constexpr std::uint64_t kMaxInflatedBytes = std::uint64_t{256} << 20;
-inline constexpr std::uint64_t kMaxZipEntries = std::uint64_t{1} << 16;
+inline constexpr std::uint64_t kMaxZipEntries = std::uint64_t{1} << 20;
 
 struct ZipEntry {
     std::string name;          ///< as stored (raw bytes): escape with printable() before showing it

@@ -18,8 +18,7 @@ namespace ks::fuzz {
 
 struct Outcome {
     bool loaded = false;
-    std::string error;           ///< the documented error's message when refused
-    bool byModelBuilder = false;  ///< refused by nn::Model::fromWeights rather than by a reader
+    std::string error;  ///< the documented error's message when refused
 };
 
 /// Any bytes through the weight-file readers (format sniffed from the content) and the model builder.
@@ -31,7 +30,7 @@ inline Outcome weightsInput(std::span<const std::byte> bytes) {
     } catch (const io::WeightFileError& e) {
         return {false, e.what()};
     } catch (const nn::ModelError& e) {
-        return {false, std::string("fuzz: ") + e.what(), true};  // the model builder's messages name no file
+        return {false, std::string("fuzz: ") + e.what()};  // the model builder's messages name no file
     }
 }
 

@@ -61,7 +61,13 @@ def main():
     # .npz: zip64 throughout (loads; only the model builder refuses a lone array), an encrypted entry (flag
     # bit 0 set in the local and central headers), a bzip2 entry (method 12, real bzip2 data).
     array = npy([1.5, -2.0, 0.25, 3.0], (2, 2))
-    write(WEIGHTS, "npz-zip64", bytes(zip_bytes([("w.npy", array)], zipfile.ZIP_DEFLATED, force_zip64=True)))
+    zip64 = zip_bytes([("w.npy", array)], zipfile.ZIP_DEFLATED, force_zip64=True)
+    write(WEIGHTS, "npz-zip64", bytes(zip64))
+    # The same whose zip64 end record claims 2^40 entries (on this disk and in all): refused before any
+    # allocation for them.
+    at = zip64.find(b"PK\x06\x06")
+    zip64[at + 24:at + 40] = struct.pack("<QQ", 1 << 40, 1 << 40)
+    write(WEIGHTS, "npz-zip64-entry-count-2e40", bytes(zip64))
     encrypted = zip_bytes([("w.npy", array)])
     for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
         at = encrypted.find(signature) + flags_at

@@ -97,10 +97,7 @@ std::string runChecked(EntryPoint entry, const Bytes& input, ks::fuzz::Outcome& 
                    " bytes at once, above the " + std::to_string(ks::test::kAllocationBudget) + "-byte budget";
     if (problem.empty() && !outcome.loaded) {
         if (outcome.error.rfind("fuzz", 0) != 0) problem = "its error does not name the input: " + outcome.error;
-        // The readers escape what they quote from a file. The model builder (core/nn/model_from_weights.cpp) does
-        // not yet: its tensor names reach its messages raw (the CLI escapes them on output), so it is exempt until
-        // it does.
-        for (const char c : outcome.byModelBuilder ? std::string() : outcome.error)
+        for (const char c : outcome.error)
             if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
                 problem = "its error holds a raw control character: " + outcome.error;
                 break;

@@ -18,10 +18,23 @@ endif()
 
 find_package(Threads REQUIRED)
 
-# zlib: DEFLATE entries of .npz and PyTorch zip archives, gzip'ed MNIST IDX files.
+# zlib: gzip'ed MNIST IDX files.
 find_package(ZLIB QUIET)
 if(NOT ZLIB_FOUND)
   message(FATAL_ERROR "zlib not found: apt-get install zlib1g-dev")
+endif()
+
+# libzip: .npz and PyTorch zip archives (checked sizes and CRCs, zip64). pkg-config, not libzip's CMake
+# config: Debian 12's names the zipcmp/zipmerge/ziptool programs, which libzip-dev does not install.
+pkg_check_modules(LIBZIP QUIET IMPORTED_TARGET libzip)
+if(NOT LIBZIP_FOUND)
+  message(FATAL_ERROR "libzip not found: apt-get install libzip-dev")
+endif()
+
+# nlohmann-json: safetensors headers.
+find_package(nlohmann_json 3.10 QUIET CONFIG)
+if(NOT nlohmann_json_FOUND)
+  message(FATAL_ERROR "nlohmann-json not found: apt-get install nlohmann-json3-dev")
 endif()
 
 set(KS_QT_COMPONENTS Core)

@@ -178,8 +178,11 @@ DigitSet parseIdx(std::span<const std::byte> imageBytes, std::span<const std::by
 }
 
 DigitSet readIdx(const std::filesystem::path& images, const std::filesystem::path& labels) {
-    const std::string a = readFile(images);
-    const std::string b = readFile(labels);
+    // Neither file can be larger than the pixels the cap allows, plus its header and gzip's framing (stored
+    // blocks add 5 bytes per 64 KiB when the data does not compress).
+    constexpr std::uint64_t kMaxIdxFileBytes = kMaxIdxBytes + kMaxIdxBytes / 1024 + 4096;
+    const std::string a = readFile(images, kMaxIdxFileBytes);
+    const std::string b = readFile(labels, kMaxIdxFileBytes);
     return parseIdx(std::as_bytes(std::span(a)), std::as_bytes(std::span(b)), images.string());
 }
 

@@ -22,12 +22,6 @@ Q_DECLARE_METATYPE(ks::numeric::Rounding)
 
 namespace {
 
-/// A double as a hex float (QString::arg and QString::asprintf have no 'a' format).
-QString hex(double v) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%a", v);
-    return QString::fromLatin1(text);
-}
 
 using Quad = __float128;
 constexpr double inf = std::numeric_limits<double>::infinity();
@@ -259,11 +253,11 @@ private Q_SLOTS:
                 if (!sameBits(k.got, expected))
                     QFAIL(qPrintable(QString("%1(%2, %3, %4) = %5, expected %6")
                                          .arg(k.op)
-                                         .arg(hex(a))
-                                         .arg(hex(b))
-                                         .arg(hex(c))
-                                         .arg(hex(k.got))
-                                         .arg(hex(expected))));
+                                         .arg(ks::test::hexFloat(a))
+                                         .arg(ks::test::hexFloat(b))
+                                         .arg(ks::test::hexFloat(c))
+                                         .arg(ks::test::hexFloat(k.got))
+                                         .arg(ks::test::hexFloat(expected))));
                 naiveWrong += !sameBits(roundTo(k.naive, f, rounding), expected);
             }
         }

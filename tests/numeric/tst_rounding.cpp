@@ -22,12 +22,6 @@ namespace {
 constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-/// A double as a hex float (QString::arg and QString::asprintf have no 'a' format).
-QString hex(double v) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%a", v);
-    return QString::fromLatin1(text);
-}
 
 bool same(double a, double b) {
     if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
@@ -172,7 +166,7 @@ private Q_SLOTS:
         const Format f = parseFormat(format.toStdString());
         const double got = roundTo(x, f, rounding);
         QVERIFY2(same(got, expected),
-                 qPrintable(QString("%1 -> %2, expected %3").arg(hex(x)).arg(hex(got)).arg(hex(expected))));
+                 qPrintable(QString("%1 -> %2, expected %3").arg(ks::test::hexFloat(x)).arg(ks::test::hexFloat(got)).arg(ks::test::hexFloat(expected))));
         // The bulk paths agree with the scalar one, for double and float arrays.
         std::vector<double> in{x}, out{0};
         roundArray(std::span<const double>(in), std::span<double>(out), f, rounding);
@@ -221,7 +215,7 @@ private Q_SLOTS:
         std::vector<double> bulk(probes.size());
         roundArray(std::span<const double>(probes), std::span<double>(bulk), f);
         for (std::size_t i = 0; i < probes.size(); ++i)
-            QVERIFY2(same(bulk[i], roundTo(probes[i], f, Rounding::NearestEven)), qPrintable(hex(probes[i])));
+            QVERIFY2(same(bulk[i], roundTo(probes[i], f, Rounding::NearestEven)), qPrintable(ks::test::hexFloat(probes[i])));
     }
 
     void fp8Constants_data() {

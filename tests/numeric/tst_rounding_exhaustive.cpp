@@ -38,12 +38,6 @@ Q_DECLARE_METATYPE(ks::numeric::Rounding)
 
 namespace {
 
-/// A double as a hex float (QString::arg and QString::asprintf have no 'a' format).
-QString hex(double v) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%a", v);
-    return QString::fromLatin1(text);
-}
 
 constexpr std::uint32_t kChunkBits = 16;
 constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
@@ -209,10 +203,10 @@ QString describeFailure(const Failure& f, std::uint64_t count) {
     return QString("%1 mismatches; first: bits 0x%2 (%3): %4 gave %5, expected %6")
         .arg(count)
         .arg(f.bits, 8, 16, QChar('0'))
-        .arg(hex(double(std::bit_cast<float>(f.bits))))
+        .arg(ks::test::hexFloat(double(std::bit_cast<float>(f.bits))))
         .arg(f.path)
-        .arg(hex(double(f.got)))
-        .arg(hex(double(f.expected)));
+        .arg(ks::test::hexFloat(double(f.got)))
+        .arg(ks::test::hexFloat(double(f.expected)));
 }
 
 }  // namespace

@@ -56,6 +56,13 @@ QByteArray describeBits(T v) {
     return QByteArray(text);
 }
 
+/// A double as a hex float, exact and short (QString::arg and QString::asprintf have no 'a' format).
+inline QString hexFloat(double v) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%a", v);
+    return QString::fromLatin1(text);
+}
+
 /// Reports a mismatch through QTest and returns false; used by KS_COMPARE_EXACT.
 template <class A, class E>
 bool compareExact(A actual, E expected, const char* actualText, const char* expectedText, const char* file,

@@ -29,28 +29,17 @@ struct CliRun {
 };
 
 /// Runs the CLI in `folder`; `addressSpaceLimit` (bytes, 0 for none) is set as the child's RLIMIT_AS (ulimit -v).
-/// Under AddressSanitizer, which reserves terabytes of address space for its shadow memory, a ulimit -v would stop
-/// the child at start-up: there the limit becomes ASan's largest allocation instead (a larger one fails as
-/// std::bad_alloc, as under the ulimit).
+/// (Not under AddressSanitizer, which reserves terabytes of address space for its shadow memory: the tests that
+/// need a limit leave those rows out there.)
 CliRun runCli(const QStringList& arguments, const QString& folder, int timeoutMs = 30000,
               rlim_t addressSpaceLimit = 0) {
     QProcess process;
     process.setWorkingDirectory(folder);
-#ifdef KS_SANITIZE
-    if (addressSpaceLimit) {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("ASAN_OPTIONS"),
-                   env.value(QStringLiteral("ASAN_OPTIONS")) +
-                       QStringLiteral(":allocator_may_return_null=1:max_allocation_size_mb=%1").arg(addressSpaceLimit >> 20));
-        process.setProcessEnvironment(env);
-    }
-#else
     if (addressSpaceLimit)
         process.setChildProcessModifier([addressSpaceLimit] {
             const struct rlimit limit {addressSpaceLimit, addressSpaceLimit};
             ::setrlimit(RLIMIT_AS, &limit);
         });
-#endif
     process.start(QStringLiteral(KS_CLI_PATH), arguments);
     CliRun run;
     run.finished = process.waitForFinished(timeoutMs);
@@ -275,6 +264,10 @@ private Q_SLOTS:
     // An allocation that fails anyway (here: a 1.5 GB sparse input file under a 1 GiB address-space limit) ends
     // with one line saying that memory ran out, exit status 1, not an uncaught exception.
     void outOfMemoryMessage() {
+#ifdef KS_SANITIZE
+        QSKIP("under ASan a failed operator new reports out of memory and aborts instead of throwing std::bad_alloc, "
+              "and a ulimit -v stops the process at start-up: the Release suite checks this");
+#endif
         QTemporaryDir dir;
         const QByteArray path = dir.filePath(QStringLiteral("huge.npy")).toLocal8Bit();
         const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_EXCL, 0600);

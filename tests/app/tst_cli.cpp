@@ -19,6 +19,8 @@
 #include "io/npy.hpp"
 #include "io/weights.hpp"
 
+#include "hostile_targets.hpp"
+
 namespace {
 
 struct CliRun {
@@ -185,18 +187,13 @@ private Q_SLOTS:
         std::ofstream(dir.filePath(QStringLiteral("other.npy")).toStdString()) << "keep me";
         QString out = QStringLiteral("target.npy");
         const QByteArray target = dir.filePath(out).toLocal8Bit();
-        if (kind == QLatin1String("symlink")) QVERIFY(QFile::link(QStringLiteral("other.npy"), dir.filePath(out)));
-        else if (kind == QLatin1String("devnull-link")) QVERIFY(QFile::link(QStringLiteral("/dev/null"), dir.filePath(out)));
-        else if (kind == QLatin1String("fifo")) QCOMPARE(::mkfifo(target.constData(), 0600), 0);
-        else if (kind == QLatin1String("directory")) QVERIFY(QDir(dir.path()).mkdir(out));
-        else if (kind == QLatin1String("readonly")) {
-            std::ofstream(target.constData()) << "keep me";
-            QCOMPARE(::chmod(target.constData(), 0444), 0);
-        } else if (kind == QLatin1String("device")) {
-            // A private /dev/null node, what `--out /dev/null` as root would have replaced; only root may make one.
-            if (::mknod(target.constData(), S_IFCHR | 0666, makedev(1, 3)) != 0) QSKIP("mknod needs root");
-        } else if (kind == QLatin1String("missing")) {
+        if (kind == QLatin1String("missing")) {
             out = QStringLiteral("no-such-folder/y.npy");
+        } else if (const QString failed = ks::test::makeHostileTarget(
+                       kind, target.toStdString(), dir.filePath(QStringLiteral("other.npy")).toStdString());
+                   !failed.isEmpty()) {
+            if (kind == QLatin1String("device")) QSKIP("mknod needs root");
+            QFAIL(qPrintable(failed));
         }
         struct stat before {};
         const bool existed = ::lstat(target.constData(), &before) == 0;

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hostile_targets.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -240,19 +241,11 @@ private Q_SLOTS:
         const std::filesystem::path other = dir.filePath(QStringLiteral("other.txt")).toStdString();
         put(other, "keep me");
         std::filesystem::path path = dir.filePath(QStringLiteral("target")).toStdString();
-        if (kind == QLatin1String("symlink")) std::filesystem::create_symlink(other, path);
-        else if (kind == QLatin1String("dangling")) std::filesystem::create_symlink(dir.filePath(QStringLiteral("none")).toStdString(), path);
-        else if (kind == QLatin1String("devnull-link")) std::filesystem::create_symlink("/dev/null", path);
-        else if (kind == QLatin1String("fifo")) QCOMPARE(::mkfifo(path.c_str(), 0600), 0);
-        else if (kind == QLatin1String("directory")) std::filesystem::create_directory(path);
-        else if (kind == QLatin1String("readonly")) {
-            put(path, "keep me");
-            QCOMPARE(::chmod(path.c_str(), 0444), 0);
-        } else if (kind == QLatin1String("device")) {
-            // A private /dev/null node: what `--out /dev/null` as root would replace (root only may create one).
-            if (::mknod(path.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) QSKIP("mknod needs root");
-        } else if (kind == QLatin1String("missing")) {
+        if (kind == QLatin1String("missing")) {
             path = dir.filePath(QStringLiteral("no-such-folder/out.npy")).toStdString();
+        } else if (const QString failed = ks::test::makeHostileTarget(kind, path, other); !failed.isEmpty()) {
+            if (kind == QLatin1String("device")) QSKIP("mknod needs root");
+            QFAIL(qPrintable(failed));
         }
         struct stat before {};
         const bool existed = ::lstat(path.c_str(), &before) == 0;

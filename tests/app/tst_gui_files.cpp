@@ -22,6 +22,7 @@
 #include "main_window.hpp"
 #include "pages/low_rank_page.hpp"
 #include "pages/network_page.hpp"
+#include "hostile_targets.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -124,12 +125,8 @@ private Q_SLOTS:
         std::ofstream(QFile::encodeName(other).toStdString()) << "keep me";
         const QString path = dir.filePath(QStringLiteral("chart.csv"));
         const QByteArray target = QFile::encodeName(path);
-        if (kind == QLatin1String("symlink")) QVERIFY(QFile::link(other, path));
-        else if (kind == QLatin1String("fifo")) QCOMPARE(::mkfifo(target.constData(), 0600), 0);
-        else {
-            std::ofstream(target.toStdString()) << "keep me";
-            QCOMPARE(::chmod(target.constData(), 0444), 0);
-        }
+        const QString failed = ks::test::makeHostileTarget(kind, target.toStdString(), QFile::encodeName(other).toStdString());
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
         struct stat before {};
         QCOMPARE(::lstat(target.constData(), &before), 0);
         ks::ui::ChartPanel panel;

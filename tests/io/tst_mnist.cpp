@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "allocation_guard.hpp"
+#include "deflate_util.hpp"
 
 #include "io/embedded_resources.hpp"
 #include "io/file_util.hpp"
@@ -33,19 +34,7 @@ std::string idxLabels(std::uint32_t count, std::size_t labelBytes, char label = 
 }
 
 /// gzip (one member) of `data` by zlib, as gzip(1) writes it.
-std::string gzipOf(const std::string& data) {
-    z_stream z{};
-    if (deflateInit2(&z, 9, Z_DEFLATED, MAX_WBITS + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-    std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 64, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    deflate(&z, Z_FINISH);
-    out.resize(out.size() - z.avail_out);
-    deflateEnd(&z);
-    return out;
-}
+std::string gzipOf(const std::string& data) { return ks::test::deflateWith(data, MAX_WBITS + 16, Z_FINISH); }
 
 }  // namespace
 

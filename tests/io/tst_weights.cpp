@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "allocation_guard.hpp"
+#include "deflate_util.hpp"
 
 #include "io/file_util.hpp"
 #include "io/inflate.hpp"
@@ -101,19 +102,7 @@ std::string npyHeader(std::uint64_t count) {
 
 /// zlib's raw DEFLATE of `data` as non-final blocks ending on a byte boundary (Z_SYNC_FLUSH), so that such
 /// pieces, each compressed on its own, can follow one another in one stream.
-std::string deflatePiece(const std::string& data) {
-    z_stream z{};
-    if (deflateInit2(&z, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-    std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 16, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    deflate(&z, Z_SYNC_FLUSH);
-    out.resize(out.size() - z.avail_out);
-    deflateEnd(&z);
-    return out;
-}
+std::string deflatePiece(const std::string& data) { return ks::test::deflateWith(data, -MAX_WBITS, Z_SYNC_FLUSH); }
 
 /// Raw DEFLATE (as in a zip entry) of `head` followed by `megabytes` MiB of zeros, and its CRC-32: one MiB of
 /// zeros compressed once and repeated (its first byte is a literal, the rest copies at distance 1, so it means

@@ -6,14 +6,15 @@
 #include <QtGlobal>
 
 #include "base/version.hpp"
+#include "qt_text.hpp"
 
 namespace ks::ui {
 
 QString AboutDialog::versionsText() {
     return QStringLiteral("KernelScope %1\nQt %2 (built with %3)\nEigen %4\nFFTW %5")
-        .arg(QString::fromStdString(ks::versionString()), QString::fromLatin1(qVersion()),
-             QStringLiteral(QT_VERSION_STR), QString::fromStdString(ks::eigenVersion()),
-             QString::fromStdString(ks::fftwVersion()));
+        .arg(q(ks::versionString()), QString::fromLatin1(qVersion()),
+             QStringLiteral(QT_VERSION_STR), q(ks::eigenVersion()),
+             q(ks::fftwVersion()));
 }
 
 AboutDialog::AboutDialog(QWidget* parent) : QDialog(parent) {

@@ -28,6 +28,7 @@
 #include "io/file_util.hpp"
 #include "charts/chart_panel.hpp"
 #include "pages/investigation_page.hpp"
+#include "qt_text.hpp"
 #include "pages/low_rank_page.hpp"
 #include "pages/network_page.hpp"
 #include "pages/precision_page.hpp"
@@ -152,7 +153,7 @@ QStringList MainWindow::exportAllCharts(const QString& directory) {
     for (InvestigationPage* page : pages_) {
         page->waitForIdle();
         for (ChartPanel* chart : page->charts()) {
-            QString stem = QString::fromStdString(chart->spec().id);
+            QString stem = q(chart->spec().id);
             if (stem.isEmpty()) stem = page->title().toLower().remove(QLatin1Char(' '));
             const QString base = QDir(directory).filePath(stem);
             chart->exportPng(base + QStringLiteral(".png"));
@@ -172,7 +173,7 @@ void MainWindow::exportAllChartsDialog() {
         const QStringList files = exportAllCharts(dir);
         statusBar()->showMessage(tr("Exported %1 files into %2").arg(files.size()).arg(dir), 8000);
     } catch (const std::exception& e) {
-        warnPlainText(this, tr("Export failed"), QString::fromUtf8(e.what()));
+        warnPlainText(this, tr("Export failed"), q(e.what()));
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include <optional>
 
+#include "qt_text.hpp"
 #include "task_progress.hpp"
 
 namespace ks::ui {
@@ -119,7 +120,7 @@ void StudyRunner::startNext() {
         } catch (const Cancelled&) {
             outcome.cancelled = true;
         } catch (const std::exception& e) {
-            outcome.error = QString::fromUtf8(e.what());
+            outcome.error = q(e.what());
         } catch (...) {
             outcome.error = QStringLiteral("unknown error");
         }

@@ -24,14 +24,13 @@
 #include <stdexcept>
 
 #include "io/file_util.hpp"
+#include "qt_text.hpp"
 
 namespace ks::ui {
 
 namespace {
 
 constexpr int kMaxPointsPerSeries = 4000;  // Qt Charts slows past ~10k points; decimate evenly
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
 
 /// The core's atomic write, not QSaveFile, so that the GUI holds to the CLI's rules: no writing through a symbolic
 /// link, over a FIFO, a device or a read-only file, no temporary file left by a killed process.
@@ -318,7 +317,7 @@ void ChartPanel::askAndExport(const QString& kind) {
         else exportCsv(path);
         Q_EMIT exported(path);
     } catch (const std::exception& e) {
-        Q_EMIT exportFailed(QString::fromUtf8(e.what()));
+        Q_EMIT exportFailed(q(e.what()));
     }
 }
 

@@ -20,6 +20,7 @@
 #include "charts/chart_panel.hpp"
 #include "io/file_util.hpp"
 #include "io/npy.hpp"
+#include "qt_text.hpp"
 #include "study_runner.hpp"
 #include "widgets/control_panel.hpp"
 #include "widgets/tensor_image.hpp"
@@ -27,8 +28,6 @@
 namespace ks::ui {
 
 namespace {
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
 
 const char* kSettingsGroup = "lowrank";
 
@@ -54,7 +53,7 @@ std::optional<TensorD> imageTensor(const QString& path, QString* error) {
         const std::string data = io::readFile(QFile::encodeName(path).toStdString(), kMaxImageFileBytes);
         bytes = QByteArray(data.data(), qsizetype(data.size()));
     } catch (const std::exception& e) {
-        *error = QString::fromStdString(e.what());
+        *error = q(e.what());
         return std::nullopt;
     }
     QBuffer buffer(&bytes);

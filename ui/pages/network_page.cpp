@@ -1,17 +1,13 @@
 #include "pages/network_page.hpp"
 
 #include <QComboBox>
-#include <QDragEnterEvent>
-#include <QDropEvent>
 #include <QFileDialog>
-#include <QDir>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QMimeData>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSettings>
@@ -19,15 +15,9 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include <functional>
-#include <mutex>
-
 #include "charts/chart_panel.hpp"
 #include "conv/conv_registry.hpp"
-#include "io/mnist.hpp"
-#include "io/printable.hpp"
-#include "nn/model_io.hpp"
-#include "study_runner.hpp"
+#include "qt_text.hpp"
 #include "widgets/control_panel.hpp"
 #include "widgets/digit_grid.hpp"
 
@@ -35,15 +25,7 @@ namespace ks::ui {
 
 namespace {
 
-QString q(const std::string& s) { return QString::fromStdString(s); }
-
 const char* kSettingsGroup = "network";
-constexpr int kGridDigits = 40;
-/// Emulated arithmetic is ~1000× slower than float32: the page classifies a stratified subset there.
-constexpr std::size_t kEmulatedDigits = 200;
-
-const QStringList kWeightSuffixes = {QStringLiteral("pt"), QStringLiteral("pth"), QStringLiteral("safetensors"),
-                                     QStringLiteral("npz")};
 
 QString computeTip(const std::string& name) {
     if (name == "native") return QObject::tr("Plain float32 on this CPU (our packed AVX2 GEMM): the only choice whose time is real.");
@@ -54,44 +36,17 @@ QString computeTip(const std::string& name) {
     return {};
 }
 
-/// What the current-setting job hands back to the GUI thread.
-struct CurrentResult {
-    study::CompressionPoint point;
-    QList<DigitGrid::Digit> digits;
-};
-
 }  // namespace
-
-/// The model the page shows: loaded on the GUI thread (cheap), its SVDs and digits made once on
-/// first use by a background job (the expensive part) and shared by later jobs.
-struct NetworkPage::ModelSource {
-    QString name;
-    QString key;
-    nn::Model dense;
-    std::function<std::shared_ptr<const study::CompressionStudy>()> make;
-
-    std::shared_ptr<const study::CompressionStudy> study() {
-        std::lock_guard lock(mutex);
-        if (!made) made = make();
-        return made;
-    }
-
-private:
-    std::mutex mutex;
-    std::shared_ptr<const study::CompressionStudy> made;
-};
 
 NetworkPage::NetworkPage(QWidget* parent)
     : InvestigationPage(tr("Network"),
                         tr("Accuracy and runtime of the digit-recognition network as its layers are compressed."), parent),
-      modelLabel_(new QLabel), openButton_(new QPushButton(tr("Open weights or digits…"))),
+      model_(new NetworkModel(this)), modelLabel_(new QLabel), openButton_(new QPushButton(tr("Open weights or digits…"))),
       embeddedButton_(new QPushButton(tr("Embedded MLP"))), embeddedCnnButton_(new QPushButton(tr("Embedded CNN"))),
       slider_(new QSlider(Qt::Horizontal)), rankLabel_(new QLabel),
       layerForm_(new QFormLayout), sweepMode_(new QComboBox), compute_(new QComboBox), convAlgorithm_(new QComboBox), fineTune_(new QSpinBox),
       accuracy_(new QLabel), message_(new QLabel), ratioAccuracy_(new ChartPanel), ratioRuntime_(new ChartPanel),
-      runtimeAccuracy_(new ChartPanel), grid_(new DigitGrid), sweepRunner_(new StudyRunner(this)),
-      currentRunner_(new StudyRunner(this)) {
-    setAcceptDrops(true);
+      runtimeAccuracy_(new ChartPanel), grid_(new DigitGrid) {
     modelLabel_->setWordWrap(true);
     modelLabel_->setTextFormat(Qt::PlainText);  // shows names from files: never read as HTML
     modelLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -123,7 +78,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     compute_->setToolTip(tr("The arithmetic of inference: weights, activations, products and sums rounded to a "
                             "format as hardware in that format would. Emulated formats are slow, so the page then "
                             "classifies %1 of the test digits and their times compare settings only.")
-                             .arg(kEmulatedDigits));
+                             .arg(NetworkModel::kEmulatedDigits));
     for (const conv::ConvAlgorithm* algorithm : conv::convAlgorithms()) {
         convAlgorithm_->addItem(q(algorithm->name()), q(algorithm->name()));
         convAlgorithm_->setItemData(convAlgorithm_->count() - 1, q(algorithm->description()), Qt::ToolTipRole);
@@ -182,6 +137,14 @@ NetworkPage::NetworkPage(QWidget* parent)
     layout->addWidget(scroll);
     layout->addWidget(right, 1);
 
+    // The controls as last left, handed to the model before anything runs; then user input is forwarded.
+    restoreSettings();
+    model_->setMode(static_cast<study::CompressionMode>(sweepMode_->currentData().toInt()));
+    model_->setCompute(compute_->currentData().toString().toStdString());
+    model_->setConvAlgorithm(convAlgorithm_->currentData().toString().toStdString());
+    model_->setFineTuneEpochs(fineTune_->value());
+    model_->setSharedRank(slider_->value());
+
     connect(openButton_, &QPushButton::clicked, this, [this] {
         QSettings settings;
         const QString path = QFileDialog::getOpenFileName(
@@ -194,188 +157,107 @@ NetworkPage::NetworkPage(QWidget* parent)
     });
     connect(embeddedButton_, &QPushButton::clicked, this, [this] { openEmbedded(EmbeddedModel::Mlp); });
     connect(embeddedCnnButton_, &QPushButton::clicked, this, [this] { openEmbedded(EmbeddedModel::Cnn); });
-    connect(slider_, &QSlider::valueChanged, this, &NetworkPage::sliderMoved);
-    connect(sweepMode_, &QComboBox::currentIndexChanged, this, &NetworkPage::requestSweep);
+    connect(slider_, &QSlider::valueChanged, model_, &NetworkModel::setSharedRank);
+    connect(sweepMode_, &QComboBox::currentIndexChanged, this, [this] {
+        model_->setMode(static_cast<study::CompressionMode>(sweepMode_->currentData().toInt()));
+        saveSettings();
+    });
     connect(compute_, &QComboBox::currentIndexChanged, this, [this] {
-        requestSweep();
-        requestCurrent();
+        model_->setCompute(compute_->currentData().toString().toStdString());
+        saveSettings();
     });
     connect(convAlgorithm_, &QComboBox::currentIndexChanged, this, [this] {
-        requestSweep();
-        requestCurrent();
+        model_->setConvAlgorithm(convAlgorithm_->currentData().toString().toStdString());
+        saveSettings();
     });
-    connect(fineTune_, &QSpinBox::valueChanged, this, [this] {
-        requestSweep();
-        requestCurrent();
+    connect(fineTune_, &QSpinBox::valueChanged, this, [this](int epochs) {
+        model_->setFineTuneEpochs(epochs);
+        saveSettings();
     });
-    connect(sweepRunner_, &StudyRunner::finished, this, [this](const QString& key, const std::any& result) {
-        if (source_ && key.startsWith(source_->key + QLatin1Char('|'))) showSweep(std::any_cast<const study::Table&>(result));
-    });
-    connect(currentRunner_, &StudyRunner::finished, this, [this](const QString& key, const std::any& result) {
-        if (source_ && key.startsWith(source_->key + QLatin1Char('|'))) showCurrent(result);
-    });
-    for (StudyRunner* runner : {sweepRunner_, currentRunner_})
-        connect(runner, &StudyRunner::failed, this, [this](const QString&, const QString& text) {
-            message_->setText(text);
-            Q_EMIT statusMessage(text);
-        });
 
-    restoreSettings();
+    connect(model_, &NetworkModel::modelChanged, this, &NetworkPage::showModel);
+    connect(model_, &NetworkModel::ranksChanged, this, &NetworkPage::showRanks);
+    connect(model_, &NetworkModel::sweepChanged, this, &NetworkPage::showSweep);
+    connect(model_, &NetworkModel::currentChanged, this, &NetworkPage::showCurrent);
+    connect(model_, &NetworkModel::failed, this, &NetworkPage::showProblem);
+    connect(model_, &NetworkModel::statusMessage, this, &InvestigationPage::statusMessage);
+
     openEmbedded();
 }
 
 NetworkPage::~NetworkPage() {
     saveSettings();
-    // Stop the background work before any member goes away. The runners' destructors wait for their
-    // threads without dispatching events, so no result is delivered into this half-destroyed page.
-    for (StudyRunner* runner : {sweepRunner_, currentRunner_}) {
-        disconnect(runner, nullptr, this, nullptr);
-        runner->cancel();
-        delete runner;
-    }
+    // The model stops its background work without delivering results; nothing of it reaches this half-destroyed page.
+    disconnect(model_, nullptr, this, nullptr);
+    delete model_;
 }
 
-QStringList NetworkPage::openableSuffixes() const {
-    return {QStringLiteral("pt"),  QStringLiteral("pth"),         QStringLiteral("safetensors"),
-            QStringLiteral("npz"), QStringLiteral("idx3-ubyte"), QStringLiteral("idx3-ubyte.gz")};
-}
+QStringList NetworkPage::openableSuffixes() const { return NetworkModel::openableSuffixes(); }
 
 QList<ChartPanel*> NetworkPage::charts() const { return {ratioAccuracy_, ratioRuntime_, runtimeAccuracy_}; }
 
-void NetworkPage::setTaskProgress(TaskProgress* progress) { sweepRunner_->setProgressWidget(progress); }
+void NetworkPage::setTaskProgress(TaskProgress* progress) { model_->setTaskProgress(progress); }
 
-void NetworkPage::waitForIdle() {
-    sweepRunner_->waitForFinished();
-    currentRunner_->waitForFinished();
-}
+void NetworkPage::waitForIdle() { model_->waitForIdle(); }
 
-QString NetworkPage::modelDescription() const {
-    return source_ ? source_->name + QStringLiteral(": ") + q(io::printable(source_->dense.describe())) : QString();
-}
+QString NetworkPage::modelDescription() const { return model_->description(); }
 
-void NetworkPage::openEmbedded(EmbeddedModel which) {
-    const bool cnn = which == EmbeddedModel::Cnn;
-    nn::Model dense;
-    try {
-        dense = nn::loadModel(cnn ? "embedded-cnn" : "embedded");
-    } catch (const std::exception& e) {
-        message_->setText(tr("No embedded model: %1").arg(QString::fromUtf8(e.what())));
-        return;
-    }
-    digits_.reset();  // "Embedded" means the embedded model and the embedded digits
-    digitsName_.clear();
-    if (cnn) return setModel(sourceFor(std::move(dense), tr("Embedded pretrained CNN"), QStringLiteral("embedded-cnn")));
-    auto source = std::make_shared<ModelSource>();
-    source->dense = std::move(dense);
-    source->name = tr("Embedded pretrained MLP");
-    source->key = QStringLiteral("embedded");
-    source->make = [] { return study::CompressionStudy::embedded(); };
-    setModel(std::move(source));
-}
+study::CompressSweep NetworkPage::sweep() const { return model_->sweep(); }
 
-std::shared_ptr<NetworkPage::ModelSource> NetworkPage::sourceFor(nn::Model dense, QString name, QString key) const {
-    auto source = std::make_shared<ModelSource>();
-    source->dense = std::move(dense);
-    source->name = digits_ ? tr("%1 on %2").arg(name, digitsName_) : name;
-    source->key = key;
-    const nn::Model model = source->dense;
-    const std::string studyKey = key.toStdString();
-    source->make = [model, studyKey, digits = digits_] {
-        io::DigitSplit split = digits ? *digits : io::embeddedSplit();
-        return std::make_shared<const study::CompressionStudy>(model, std::move(split.test), std::move(split.train), studyKey);
-    };
-    return source;
-}
+study::LayerRanks NetworkPage::currentRanks() const { return model_->ranks(); }
+
+std::optional<study::CompressionPoint> NetworkPage::currentPoint() const { return model_->currentPoint(); }
 
 bool NetworkPage::openFile(const QString& path, QString* error) {
-    return QFileInfo(path).fileName().contains(QLatin1String("idx3-ubyte")) ? openDigits(path, error)
-                                                                            : openWeights(path, error);
-}
-
-bool NetworkPage::openDigits(const QString& path, QString* error) {
-    const QFileInfo images(path);
-    auto fail = [&](const QString& why) {
-        const QString text = images.fileName() + QStringLiteral(": ") + why;
-        message_->setText(text);
-        Q_EMIT statusMessage(text);
-        if (error) *error = text;
-        return false;
-    };
-    QString labelsName = images.fileName();
-    labelsName.replace(QLatin1String("images-idx3-ubyte"), QLatin1String("labels-idx1-ubyte"));
-    labelsName.replace(QLatin1String("images.idx3-ubyte"), QLatin1String("labels.idx1-ubyte"));
-    if (labelsName == images.fileName())
-        return fail(tr("not an MNIST images file (expected a name like t10k-images-idx3-ubyte)"));
-    const QString labels = images.dir().filePath(labelsName);
-    if (!QFileInfo::exists(labels)) return fail(tr("its labels file %1 is not beside it").arg(labelsName));
-    auto split = std::make_shared<io::DigitSplit>();
-    try {
-        split->test = io::readIdx(path.toStdString(), labels.toStdString());
-    } catch (const std::exception& e) {
-        return fail(QString::fromUtf8(e.what()));
-    }
-    if (split->test.rows != 28 || split->test.cols != 28)
-        return fail(tr("the digits are %1×%2 pixels; the network reads 28×28").arg(split->test.rows).arg(split->test.cols));
-    if (split->test.count() == 0) return fail(tr("it holds no digits"));
-    digits_ = std::move(split);
-    digitsName_ = tr("%1 digits of %2").arg(digits_->test.count()).arg(images.fileName());
-    const QString modelName = source_ ? source_->name.section(tr(" on "), 0, 0) : tr("Embedded pretrained MLP");
-    setModel(sourceFor(source_ ? source_->dense : nn::loadModel("embedded"), modelName,
-                       QStringLiteral("digits:%1#%2").arg(images.absoluteFilePath()).arg(++generation_)));
-    Q_EMIT statusMessage(tr("Opened %1").arg(digitsName_));
-    return true;
+    QString text;
+    return opened(model_->openFile(path, &text), text, error);
 }
 
 bool NetworkPage::openWeights(const QString& path, QString* error) {
-    const QString file = QFileInfo(path).fileName();
-    auto fail = [&](const QString& why) {
-        const QString text = why.contains(file) ? why : file + QStringLiteral(": ") + why;
-        message_->setText(text);
-        Q_EMIT statusMessage(text);
-        if (error) *error = text;
-        return false;
-    };
-    auto source = std::make_shared<ModelSource>();
-    try {
-        source->dense = nn::loadModel(path.toStdString());
-    } catch (const std::exception& e) {
-        return fail(QString::fromUtf8(e.what()));
-    }
-    const std::int64_t pixels = 28 * 28;
-    if (source->dense.inputFeatures() != pixels || source->dense.outputFeatures() != 10)
-        return fail(tr("the network maps %1 inputs to %2 outputs; digits need %3 inputs (28×28 pixels) and 10 classes")
-                        .arg(source->dense.inputFeatures())
-                        .arg(source->dense.outputFeatures())
-                        .arg(pixels));
-    setModel(sourceFor(std::move(source->dense), file,
-                       QStringLiteral("file:%1#%2").arg(QFileInfo(path).absoluteFilePath()).arg(++generation_)));
-    Q_EMIT statusMessage(tr("Opened %1").arg(file));
-    return true;
+    QString text;
+    return opened(model_->openWeights(path, &text), text, error);
 }
 
-void NetworkPage::setModel(std::shared_ptr<ModelSource> source) {
-    source_ = std::move(source);
+bool NetworkPage::openDigits(const QString& path, QString* error) {
+    QString text;
+    return opened(model_->openDigits(path, &text), text, error);
+}
+
+void NetworkPage::openEmbedded(EmbeddedModel which) {
+    QString error;
+    if (!model_->openEmbedded(which, &error)) message_->setText(error);
+}
+
+bool NetworkPage::opened(bool ok, const QString& text, QString* error) {
+    if (ok) return true;
+    showProblem(text);
+    if (error) *error = text;
+    return false;
+}
+
+void NetworkPage::showProblem(const QString& text) {
+    message_->setText(text);
+    Q_EMIT statusMessage(text);
+}
+
+void NetworkPage::showModel() {
     message_->clear();
-    current_.reset();
-    sweepTable_ = {};
-    modelLabel_->setText(modelDescription());
-    convAlgorithm_->setEnabled(source_->dense.hasConvolutions());
+    modelLabel_->setText(model_->description());
+    convAlgorithm_->setEnabled(model_->network().hasConvolutions());
     rebuildLayerControls();
-    requestSweep();
-    sliderMoved(slider_->value());
+    showRanks();
 }
 
 void NetworkPage::rebuildLayerControls() {
     qDeleteAll(layerRanks_);
     layerRanks_.clear();
     while (layerForm_->rowCount() > 0) layerForm_->removeRow(0);
-    int maxRank = 1;
-    for (const auto& l : source_->dense.layers()) {
+    for (const auto& l : model_->network().layers()) {
         if (l.kind != nn::LayerKind::Linear) continue;  // already factored layers keep their rank
         auto* box = new QSpinBox;
         box->setObjectName(q(l.name));
         box->setRange(1, int(l.rank()));
-        box->setValue(int(std::min<std::int64_t>(slider_->value(), l.rank())));
+        box->setValue(int(model_->ranks().at(l.name)));
         box->setToolTip(tr("Rank of %1 (%2 → %3). Its full rank %4 keeps the layer exact; below %5 the two factors "
                            "hold fewer numbers than the dense weight.")
                             .arg(q(l.name))
@@ -383,144 +265,74 @@ void NetworkPage::rebuildLayerControls() {
                             .arg(l.outFeatures())
                             .arg(l.rank())
                             .arg(l.inFeatures() * l.outFeatures() / (l.inFeatures() + l.outFeatures())));
-        connect(box, &QSpinBox::valueChanged, this, &NetworkPage::layerRankChanged);
+        connect(box, &QSpinBox::valueChanged, this, [this, name = l.name](int rank) { model_->setLayerRank(name, rank); });
         layerForm_->addRow(q(l.name), box);
         layerRanks_.append(box);
-        maxRank = std::max(maxRank, int(l.rank()));
     }
     QSignalBlocker block(slider_);
-    slider_->setRange(1, maxRank);
+    slider_->setRange(1, model_->maxRank());
+    slider_->setValue(model_->sharedRank());
 }
 
-void NetworkPage::sliderMoved(int rank) {
+void NetworkPage::showRanks() {
+    if (!model_->hasModel()) return;
+    QStringList parts;
     for (QSpinBox* box : layerRanks_) {
         QSignalBlocker block(box);
-        box->setValue(std::min(rank, box->maximum()));
+        box->setValue(int(model_->ranks().at(box->objectName().toStdString())));
+        parts << QStringLiteral("%1 %2").arg(box->objectName()).arg(box->value());
     }
-    layerRankChanged();
-}
-
-void NetworkPage::layerRankChanged() {
-    if (!source_) return;
-    const study::LayerRanks ranks = currentRanks();
-    QStringList parts;
-    for (QSpinBox* box : layerRanks_) parts << QStringLiteral("%1 %2").arg(box->objectName()).arg(box->value());
     rankLabel_->setText(tr("%1 · compression ratio %2 · FLOPs ×%3")
                             .arg(parts.join(QStringLiteral(", ")))
-                            .arg(study::compressionRatioOf(source_->dense, ranks), 0, 'f', 4)
-                            .arg(study::flopRatioOf(source_->dense, ranks), 0, 'f', 4));
+                            .arg(model_->compressionRatio(), 0, 'f', 4)
+                            .arg(model_->flopRatio(), 0, 'f', 4));
     updateMarkers();
-    requestCurrent();
     saveSettings();
 }
 
-study::LayerRanks NetworkPage::currentRanks() const {
-    study::LayerRanks ranks;
-    for (QSpinBox* box : layerRanks_) ranks[box->objectName().toStdString()] = box->value();
-    return ranks;
-}
-
-study::CompressSweep NetworkPage::sweep() const {
-    study::CompressSweep s;
-    s.mode = static_cast<study::CompressionMode>(sweepMode_->currentData().toInt());
-    s.compute = numeric::parseComputeSpec(compute_->currentData().toString().toStdString());
-    s.fineTuneEpochs = fineTune_->value();
-    if (source_ && source_->dense.hasConvolutions()) s.convAlgorithm = convAlgorithm_->currentData().toString().toStdString();
-    s.fineTuneLearningRate = 0.1;  // from pretrained factors; 1.0 (training from scratch) undoes them at rank >= 16
-    if (!s.compute.native) s.maxTestDigits = kEmulatedDigits;
-    s.timing = {1, 3, 20, 0.05};
-    return s;
-}
-
-void NetworkPage::requestSweep() {
-    if (restoring_ || !source_) return;
-    const study::CompressSweep s = sweep();
-    const QString key = source_->key + QLatin1Char('|') + q(s.key());
-    sweepRunner_->request(key, tr("Compression sweep"), [source = source_, s](const Progress& progress) -> std::any {
-        return source->study()->run(s, progress);
-    });
-    saveSettings();
-}
-
-void NetworkPage::requestCurrent() {
-    if (restoring_ || !source_) return;
-    study::CompressSweep s = sweep();
-    s.timing = {1, 3, 20, 0.03};  // a slider step should redraw within ~100 ms
-    const study::LayerRanks ranks = currentRanks();
-    std::string rankText;
-    for (const auto& [name, r] : ranks) rankText += name + "=" + std::to_string(r) + ",";
-    const QString key = source_->key + QLatin1Char('|') + q(rankText + "|" + s.key());
-    currentRunner_->request(key, tr("Current setting"), [source = source_, s, ranks, rankText](const Progress& progress) -> std::any {
-        const auto study = source->study();
-        CurrentResult result;
-        // The grid shows the same (possibly fine-tuned) model whose accuracy is reported.
-        const nn::Model model = study->prepare(ranks, s, progress);
-        result.point = study->measure(rankText, model, s);
-        const std::vector<std::size_t> indices = study->sampleIndices(kGridDigits);
-        const std::vector<std::uint8_t> predicted = study->predictions(model, indices, s);
-        const io::DigitSet& digits = study->testDigits();
-        for (std::size_t i = 0; i < indices.size(); ++i) {
-            const std::size_t index = indices[i];
-            DigitGrid::Digit d;
-            d.image = DigitGrid::greyImage(digits.pixels.data() + index * digits.pixelsPerImage(), digits.rows, digits.cols);
-            d.label = digits.labels[index];
-            d.predicted = predicted[i];
-            result.digits.append(d);
-        }
-        return result;
-    });
-}
-
-void NetworkPage::showSweep(const study::Table& table) {
-    sweepTable_ = table;
-    const double ratio = study::compressionRatioOf(source_->dense, currentRanks());
-    ratioAccuracy_->setData(table, study::compressionAccuracyChart(ratio));
-    ratioRuntime_->setData(table, study::compressionRuntimeChart(ratio));
+void NetworkPage::showSweep() {
+    const double ratio = model_->compressionRatio();
+    ratioAccuracy_->setData(model_->sweepTable(), study::compressionAccuracyChart(ratio));
+    ratioRuntime_->setData(model_->sweepTable(), study::compressionRuntimeChart(ratio));
     updateMarkers();
 }
 
-void NetworkPage::showCurrent(const std::any& result) {
-    const auto& r = std::any_cast<const CurrentResult&>(result);
-    current_ = r.point;
-    const double n = double(r.point.testDigits);
+void NetworkPage::showCurrent() {
+    const study::CompressionPoint& point = *model_->currentPoint();
+    const double n = double(point.testDigits);
     accuracy_->setText(tr("<b>Accuracy %1 %</b> on %2 test digits<br>%3 ms for all of them (%4 µs per digit)%5")
-                           .arg(100.0 * r.point.accuracy, 0, 'f', 2)
-                           .arg(r.point.testDigits)
-                           .arg(r.point.medianMs, 0, 'f', 2)
-                           .arg(1e3 * r.point.medianMs / n, 0, 'f', 2)
+                           .arg(100.0 * point.accuracy, 0, 'f', 2)
+                           .arg(point.testDigits)
+                           .arg(point.medianMs, 0, 'f', 2)
+                           .arg(1e3 * point.medianMs / n, 0, 'f', 2)
                            .arg(compute_->currentIndex() > 0 ? tr(", emulated") : QString()));
-    grid_->setDigits(r.digits);
-    grid_->setCaption(tr("%1 of %2 sample digits wrong").arg(grid_->mistakes()).arg(r.digits.size()));
+    const io::DigitSet& sample = model_->sampleDigits();
+    QList<DigitGrid::Digit> digits;
+    for (std::size_t i = 0; i < sample.count(); ++i) {
+        DigitGrid::Digit d;
+        d.image = DigitGrid::greyImage(sample.pixels.data() + i * sample.pixelsPerImage(), sample.rows, sample.cols);
+        d.label = sample.labels[i];
+        d.predicted = model_->samplePredictions()[i];
+        digits.append(d);
+    }
+    grid_->setDigits(digits);
+    grid_->setCaption(tr("%1 of %2 sample digits wrong").arg(grid_->mistakes()).arg(digits.size()));
     updateMarkers();
 }
 
 void NetworkPage::updateMarkers() {
-    if (!source_) return;
-    const double ratio = study::compressionRatioOf(source_->dense, currentRanks());
+    if (!model_->hasModel()) return;
+    const double ratio = model_->compressionRatio();
     ratioAccuracy_->setCurrentX(ratio);
     ratioRuntime_->setCurrentX(ratio);
-    if (sweepTable_.rowCount() == 0) return;
+    if (model_->sweepTable().rowCount() == 0) return;
     std::optional<study::CurrentPoint> point;
-    if (current_) point = study::CurrentPoint{current_->medianMs, current_->accuracy};
-    const study::ParetoChart pareto = study::runtimeAccuracyChart(sweepTable_, point);
+    if (const auto& current = model_->currentPoint()) point = study::CurrentPoint{current->medianMs, current->accuracy};
+    const study::ParetoChart pareto = study::runtimeAccuracyChart(model_->sweepTable(), point);
     runtimeAccuracy_->setData(pareto.table, pareto.spec);
 }
 
-void NetworkPage::dragEnterEvent(QDragEnterEvent* event) {
-    const QList<QUrl> urls = event->mimeData()->urls();
-    if (urls.size() == 1 && urls.front().isLocalFile() &&
-        kWeightSuffixes.contains(QFileInfo(urls.front().toLocalFile()).suffix().toLower()))
-        event->acceptProposedAction();
-}
-
-void NetworkPage::dropEvent(QDropEvent* event) {
-    QString error;
-    openWeights(event->mimeData()->urls().front().toLocalFile(), &error);
-    event->acceptProposedAction();
-}
-
 void NetworkPage::saveSettings() const {
-    if (restoring_) return;
     QSettings settings;
     settings.beginGroup(QLatin1String(kSettingsGroup));
     settings.setValue(QStringLiteral("rank"), slider_->value());
@@ -531,7 +343,6 @@ void NetworkPage::saveSettings() const {
 }
 
 void NetworkPage::restoreSettings() {
-    restoring_ = true;
     QSettings settings;
     settings.beginGroup(QLatin1String(kSettingsGroup));
     slider_->setRange(1, 512);
@@ -542,7 +353,6 @@ void NetworkPage::restoreSettings() {
     const int convAlgorithm = convAlgorithm_->findData(settings.value(QStringLiteral("convAlgorithm")));
     if (convAlgorithm >= 0) convAlgorithm_->setCurrentIndex(convAlgorithm);
     fineTune_->setValue(settings.value(QStringLiteral("fineTune"), 0).toInt());
-    restoring_ = false;
 }
 
 }  // namespace ks::ui

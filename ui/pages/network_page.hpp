@@ -7,13 +7,14 @@
 // The sweep (every rank of the study) runs once per model / arithmetic / fine-tuning in the
 // background; a slider step only evaluates the current setting (truncation + one timed inference
 // of the 2,000 test digits: tens of milliseconds) and moves the markers.
-#include <any>
-#include <memory>
+//
+// A view: the state (network, digits, setting, results and their caches) is a NetworkModel
+// (models/network_model.hpp), which files are opened and whether they fit is core's
+// (study/network_files.hpp). The page forwards its controls to the model and shows what it announces.
 #include <optional>
 
+#include "models/network_model.hpp"
 #include "pages/investigation_page.hpp"
-#include "io/mnist.hpp"
-#include "study/compress_study.hpp"
 
 class QComboBox;
 class QLabel;
@@ -24,12 +25,13 @@ class QPushButton;
 
 namespace ks::ui {
 
-class StudyRunner;
 class DigitGrid;
 
 class NetworkPage : public InvestigationPage {
     Q_OBJECT
 public:
+    using EmbeddedModel = NetworkModel::EmbeddedModel;
+
     explicit NetworkPage(QWidget* parent = nullptr);
     ~NetworkPage() override;
 
@@ -47,7 +49,6 @@ public:
     /// Weight files and IDX digit files: File ▸ Open… and drag-and-drop onto the window land here.
     QStringList openableSuffixes() const override;
     bool openFile(const QString& path, QString* error) override;
-    enum class EmbeddedModel { Mlp, Cnn };
     /// Back to an embedded pretrained network (and the embedded digits).
     void openEmbedded(EmbeddedModel which = EmbeddedModel::Mlp);
 
@@ -55,9 +56,10 @@ public:
     study::CompressSweep sweep() const;
     study::LayerRanks currentRanks() const;
     /// The last evaluated current setting (after waitForIdle()).
-    std::optional<study::CompressionPoint> currentPoint() const { return current_; }
+    std::optional<study::CompressionPoint> currentPoint() const;
     QString modelDescription() const;
 
+    NetworkModel* model() const { return model_; }
     QSlider* rankSlider() const { return slider_; }
     QComboBox* computeBox() const { return compute_; }
     /// The algorithm of the network's convolutions (enabled when it has Conv2d layers).
@@ -69,31 +71,20 @@ public:
     ChartPanel* runtimeAccuracyChart() const { return runtimeAccuracy_; }
     DigitGrid* digitGrid() const { return grid_; }
 
-protected:
-    void dragEnterEvent(QDragEnterEvent* event) override;
-    void dropEvent(QDropEvent* event) override;
-
 private:
-    struct ModelSource;
-    void setModel(std::shared_ptr<ModelSource> source);
+    /// An open's outcome: a failure is shown on the page and in the status bar, and handed back.
+    bool opened(bool ok, const QString& text, QString* error);
+    void showProblem(const QString& text);
+    void showModel();
     void rebuildLayerControls();
-    void sliderMoved(int rank);
-    void layerRankChanged();
-    void requestSweep();
-    void requestCurrent();
-    void showSweep(const study::Table& table);
-    void showCurrent(const std::any& result);
+    void showRanks();
+    void showSweep();
+    void showCurrent();
     void updateMarkers();
     void saveSettings() const;
     void restoreSettings();
 
-    /// The source for `dense` with the current digits (the user's, else the embedded split).
-    std::shared_ptr<ModelSource> sourceFor(nn::Model dense, QString name, QString key) const;
-
-    std::shared_ptr<ModelSource> source_;
-    std::shared_ptr<const io::DigitSplit> digits_;  ///< the user's digits; null: the embedded split
-    QString digitsName_;
-    int generation_ = 0;
+    NetworkModel* model_;
     QLabel* modelLabel_;
     QPushButton* openButton_;
     QPushButton* embeddedButton_;
@@ -112,11 +103,6 @@ private:
     ChartPanel* ratioRuntime_;
     ChartPanel* runtimeAccuracy_;
     DigitGrid* grid_;
-    StudyRunner* sweepRunner_;
-    StudyRunner* currentRunner_;
-    study::Table sweepTable_;
-    std::optional<study::CompressionPoint> current_;
-    bool restoring_ = false;
 };
 
 }  // namespace ks::ui

@@ -5,6 +5,8 @@
 // others instead of making them wait for it at the end; when nobody is slowed down, every thread
 // runs exactly its own block, in order, as a static split would. (With a static split, the rank-8
 // factored product's median was 1.4× its best time while the machine was busy, 1.2× with this.)
+// The parallel layer's helper: loops use it through parallelClaims / parallelClaimsPerThread
+// (base/parallel.hpp), which give each thread its block.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>

@@ -4,11 +4,11 @@
 #include <iostream>
 #include <thread>
 
+#include "base/parallel.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
 #include "conv/conv_find.hpp"
 #include "conv/conv_registry.hpp"
-#include "conv/parallel.hpp"
 
 using ks::cli::number;
 
@@ -48,13 +48,13 @@ KS_CLI_COMMAND(benchConvCommand) {
                 throw ks::cli::UsageError(e.what());
             }
         }
-        if (args.has("threads")) ks::conv::setConvThreads(static_cast<int>(args.getInt("threads", 1, 256)));
+        if (args.has("threads")) ks::setThreadCount(static_cast<int>(args.getInt("threads", 1, 256)));
         options.timing.minSeconds = args.getDouble("min-seconds");
         options.includePlan = args.flag("include-plan");
         const auto results = ks::conv::findConvAlgorithms(p, options);
 
         std::cout << "conv " << p.toString() << "  output " << ks::shapeToString(p.outputShape()) << "  "
-                  << number("%.3f", p.flops() * 1e-9) << " GFLOP  threads " << ks::conv::convThreads()
+                  << number("%.3f", p.flops() * 1e-9) << " GFLOP  threads " << ks::threadCount()
                   << (options.includePlan ? "  (plan creation timed)" : "  (weights prepared once)") << "\n";
         ks::cli::Table table{{"algorithm", "median ms", "GFLOP/s", "cpu ms/call", "workspace", "max abs error", "note"}, {}};
         ks::cli::Table csv{{"algorithm", "median_ms", "gflops", "workspace_bytes", "max_abs_error"}, {}};

@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "base/parallel.hpp"
 #include "base/timing.hpp"
 #include "cli_io.hpp"
 #include "cmd_matmul.hpp"
@@ -62,7 +63,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
     c.options = {{"shape", "M,K,N", "the product", true, ""},
                  {"rank", "R[,R...]", "ranks of B's factorisation for the svd rows", false, "8,16,32,64"},
                  {"methods", "LIST", "methods besides dense (comma-separated)", false, "svd"},
-                 {"threads", "T", "threads of the float32 products (default: OpenMP's, all cores)", false, ""},
+                 {"threads", "T", "threads of the float32 products (default: all cores)", false, ""},
                  {"dense-threading", "split|eigen", "split: sgemm, one block of C per thread; eigen: Eigen's OpenMP GEMM (baseline)", false, "split"},
                  {"min-seconds", "S", "measure each method at least this long per round", false, "0.2"},
                  {"rounds", "N", "rounds of measurement, every method once per round, dense first", false, "3"},
@@ -91,7 +92,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
                 throw ks::cli::UsageError(std::string("--methods: ") + e.what());
             }
         }
-        if (args.has("threads")) ks::matmul::setDenseThreads(static_cast<int>(args.getInt("threads", 1, 256)));
+        if (args.has("threads")) ks::setThreadCount(static_cast<int>(args.getInt("threads", 1, 256)));
         const std::string threading = args.get("dense-threading");
         if (threading == "eigen") ks::matmul::setDenseThreading(ks::matmul::DenseThreading::Eigen);
         else if (threading != "split") throw ks::cli::UsageError("--dense-threading: split or eigen, got '" + threading + "'");
@@ -176,7 +177,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
         }
 
         std::cout << "matmul (" << m << "×" << k << ")·(" << k << "×" << n << ")  " << number("%.3f", dense.denseFlops() * 1e-9)
-                  << " GFLOP dense  threads " << ks::matmul::denseThreads() << " (" << threading << ")  (svd: B factored once, not timed)\n"
+                  << " GFLOP dense  threads " << ks::threadCount() << " (" << threading << ")  (svd: B factored once, not timed)\n"
                   << "sgemm kernels: " << ks::matmul::sgemmKernelName() << "\n"
                   << table.toText();
         if (args.has("csv")) ks::cli::writeText(args.get("csv"), csv.toCsv());

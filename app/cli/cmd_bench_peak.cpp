@@ -7,9 +7,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/parallel.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
-#include "matmul/dense_matmul.hpp"
 #include "matmul/fma_peak.hpp"
 
 using ks::cli::number;
@@ -25,13 +25,14 @@ KS_CLI_COMMAND(benchPeakCommand) {
         "a benchmark run at the same time could expect.";
     c.options = {{"seconds", "S", "length of one measurement", false, "0.3"},
                  {"rounds", "N", "measurements per row", false, "5"},
-                 {"threads", "T", "threads of the second row (default: OpenMP's, all cores)", false, ""},
+                 {"threads", "T", "threads of the second row (default: all cores)", false, ""},
                  {"csv", "FILE", "also write threads,median_gflops,best_gflops", false, ""}};
     c.run = [](const ks::cli::Args& args) {
         const double seconds = args.getDouble("seconds");
         if (!(seconds > 0) || seconds > 60) throw ks::cli::UsageError("--seconds: between 0 and 60");
         const int rounds = static_cast<int>(args.getInt("rounds", 1, 1000));
-        const int all = args.has("threads") ? static_cast<int>(args.getInt("threads", 1, 256)) : ks::matmul::denseThreads();
+        if (args.has("threads")) ks::setThreadCount(static_cast<int>(args.getInt("threads", 1, 256)));
+        const int all = ks::threadCount();
         ks::cli::Table table{{"threads", "median GFLOP/s", "best GFLOP/s", "per thread (best)"}, {}};
         ks::cli::Table csv{{"threads", "median_gflops", "best_gflops"}, {}};
         for (const int threads : all > 1 ? std::vector<int>{1, all} : std::vector<int>{1}) {

@@ -6,12 +6,12 @@
 #include <memory>
 #include <sstream>
 
+#include "base/parallel.hpp"
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
 #include "io/printable.hpp"
 #include "io/npy.hpp"
-#include "matmul/dense_matmul.hpp"
 #include "study/rank_study.hpp"
 
 namespace {
@@ -120,7 +120,7 @@ KS_CLI_COMMAND(rankCommand) {
             if (shape.size() != 3) throw cli::UsageError("--shape: expected M,K,N");
             sweep.m = shape[0], sweep.k = shape[1], sweep.n = shape[2];
             sweep.seed = seed;
-            if (args.has("threads")) matmul::setDenseThreads(int(args.getInt("threads", 1, 1024)));
+            if (args.has("threads")) setThreadCount(int(args.getInt("threads", 1, 1024)));
             if (args.has("speedup-ranks"))
                 for (auto r : args.getIntList("speedup-ranks")) sweep.ranks.push_back(r);
             study::SpeedupResult result;

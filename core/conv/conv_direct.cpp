@@ -5,10 +5,10 @@
 // register-tiled kernel of conv_direct_f32.cpp instead: the same sums, tested against this one.
 #include <algorithm>
 
+#include "base/parallel.hpp"
 #include "conv/conv_direct_f32.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
-#include "conv/parallel.hpp"
 
 namespace ks::conv {
 

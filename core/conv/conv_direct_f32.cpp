@@ -20,7 +20,7 @@
 #include <immintrin.h>
 #endif
 
-#include "conv/parallel.hpp"
+#include "base/parallel.hpp"
 
 namespace ks::conv::detail {
 
@@ -69,7 +69,7 @@ inline void store8(float* p, Vec8 a) {
 // ---------------------------------------------------------------- tiles
 
 /// Below this many FLOPs per image (~15 µs on one core) the tiles run on the calling thread. The
-/// pool's worker spins between calls (parallel.cpp), so handing it half costs a few µs when calls
+/// pool's worker spins between calls (base/parallel.cpp), so handing it half costs a few µs when calls
 /// follow each other (measured: 256×256 3×3, 1.2 MFLOP: 0.044 ms on one thread, 0.024 ms on two).
 constexpr double kMinParallelFlops = 0.8e6;
 

@@ -30,10 +30,10 @@
 #include <immintrin.h>
 #endif
 
+#include "base/parallel.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
 #include "conv/fft_radix2.hpp"
-#include "conv/parallel.hpp"
 
 namespace ks::conv {
 
@@ -133,7 +133,7 @@ std::pair<std::int64_t, std::int64_t> chunkOf(std::int64_t count, std::int64_t p
 class FftPlan final : public ConvPlan {
 public:
     FftPlan(const ConvProblem& problem, const float* weight)
-        : p_(problem), g_(problem, false), chunks_(std::max(1, convThreads())) {
+        : p_(problem), g_(problem, false), chunks_(std::max(1, threadCount())) {
         const ConvProblem& p = p_;
         const std::size_t specStride = g_.specStride();
         inputReal_ = FloatBuffer(g_.realStride());

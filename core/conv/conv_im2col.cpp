@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "base/parallel.hpp"
 #include "conv/conv_gemm.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
 #include "conv/im2col_patches.hpp"
-#include "conv/parallel.hpp"
 
 namespace ks::conv {
 
@@ -84,7 +84,7 @@ public:
     std::optional<std::string> supports(const ConvProblem&) const override { return std::nullopt; }
     std::size_t workspaceBytes(const ConvProblem& p) const override {
         const auto blocks = static_cast<std::size_t>(std::min<std::int64_t>(
-            convThreads(), p.N * detail::ceilDiv(p.P() * p.Q(), columnBlock(p))));
+            threadCount(), p.N * detail::ceilDiv(p.P() * p.Q(), columnBlock(p))));
         return blocks * static_cast<std::size_t>(p.C * p.R * p.S * columnBlock(p)) * sizeof(float);
     }
 

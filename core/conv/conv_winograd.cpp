@@ -13,10 +13,10 @@
 #include <type_traits>
 
 
+#include "base/parallel.hpp"
 #include "conv/conv_gemm.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
-#include "conv/parallel.hpp"
 #include "conv/winograd_transform.hpp"
 
 #if defined(__AVX2__) && defined(__FMA__)

@@ -27,8 +27,8 @@
 
 #include <immintrin.h>
 
+#include "base/parallel.hpp"
 #include "conv/conv_problem.hpp"
-#include "conv/parallel.hpp"
 #include "conv/winograd_transform.hpp"
 
 #ifndef KS_WINOGRAD_STAGE
@@ -413,7 +413,7 @@ public:
         const std::int64_t tilesH = (p.P() + m - 1) / m, tilesW = (p.Q() + m - 1) / m;
         const std::int64_t kRows = (p.K + kRowsPerTile - 1) / kRowsPerTile * kRowsPerTile;
         const std::int64_t padded = p.N * p.C * (tilesH * m + 2) * std::max(tilesW * m + 2, (tilesW - 1) * m + 8);
-        const std::int64_t threads = std::max(1, convThreads());
+        const std::int64_t threads = std::max(1, threadCount());
         const std::int64_t floats = a2 * kRows * p.C + padded + threads * a2 * (p.C + kRows) * kBlock;
         return static_cast<std::size_t>(floats) * sizeof(float);
     }
@@ -459,7 +459,7 @@ private:
         // delayed by the machine's other load does not hold the rest back. With enough blocks a unit
         // is a whole block (each block's input transformed once); with few, K is split in `parts`
         // and a block's input is transformed by each thread that takes a part of it.
-        const std::int64_t threads = std::max(1, convThreads());
+        const std::int64_t threads = std::max(1, threadCount());
         const std::int64_t parts = blocks_ >= 4 * threads ? 1 : std::min<std::int64_t>(threads, kGroups_);
         const std::int64_t units = blocks_ * parts;
         if (static_cast<std::int64_t>(workspaces_.size()) < threads)

@@ -2,15 +2,12 @@
 #include "matmul/dense_matmul.hpp"
 
 #include <Eigen/Core>
-#include <omp.h>
 
 #include <algorithm>
-#include <exception>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 
-#include "base/block_claims.hpp"
+#include "base/parallel.hpp"
 #include "matmul/gemm.hpp"
 #include "matmul/methods.hpp"
 #include "matmul/naive_matmul.hpp"
@@ -22,43 +19,12 @@ using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 
 namespace {
 
-int g_threads = 0;  // 0: not set, OpenMP's maximum
 DenseThreading g_threading = DenseThreading::Split;
 
 }  // namespace
 
-int denseThreads() { return g_threads > 0 ? g_threads : omp_get_max_threads(); }
-
-void setDenseThreads(int threads) {
-    if (threads < 1) throw std::invalid_argument("dense: threads must be ≥ 1, got " + std::to_string(threads));
-    g_threads = threads;
-    Eigen::setNbThreads(threads);
-}
-
 DenseThreading denseThreading() { return g_threading; }
 void setDenseThreading(DenseThreading threading) { g_threading = threading; }
-
-void parallelBlocks(std::int64_t count, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn) {
-    if (count <= 0) return;
-    grain = std::max<std::int64_t>(grain, 1);
-    const std::int64_t blocks = std::max<std::int64_t>(1, std::min<std::int64_t>(denseThreads(), count / grain));
-    if (blocks == 1) return fn(0, count);  // whole, on the calling thread
-    // Each thread its own block in pieces of `grain`, then what is left of the others' (BlockClaims).
-    BlockClaims claims(count, static_cast<int>(blocks), grain);
-    // An exception escaping an OpenMP region would end the program: the first one is rethrown here.
-    std::exception_ptr error;
-    std::mutex mutex;
-#pragma omp parallel for num_threads(static_cast<int>(blocks)) schedule(static, 1)
-    for (int own = 0; own < static_cast<int>(blocks); ++own) {
-        try {
-            claims.run(own, fn);
-        } catch (...) {
-            const std::lock_guard<std::mutex> lock(mutex);
-            if (!error) error = std::current_exception();
-        }
-    }
-    if (error) std::rethrow_exception(error);
-}
 
 void denseGemm(std::int64_t m, std::int64_t k, std::int64_t n, const float* a, const float* b, float* c) {
     if (g_threading == DenseThreading::Eigen) {
@@ -75,7 +41,7 @@ public:
     std::string name() const override { return "dense"; }
     std::string description() const override {
         return "packed, cache-blocked float32 GEMM (sgemm: AVX2+FMA micro-kernel when built for it) on " +
-               std::to_string(denseThreads()) + " thread(s) (C split in one block of rows per thread); with an emulated compute spec, a fused multiply-add per term rounded to the "
+               std::to_string(threadCount()) + " thread(s) (C split in one block of rows per thread); with an emulated compute spec, a fused multiply-add per term rounded to the "
                "accumulation format (operands rounded to storage)";
     }
     std::string supports(const MatmulProblem&, const MatmulOptions& options) const override {

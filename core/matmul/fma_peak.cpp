@@ -3,13 +3,14 @@
 // the optimiser (an empty asm), so that nothing is folded and every FMA is executed.
 #include "matmul/fma_peak.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+
+#include "base/parallel.hpp"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -79,20 +80,26 @@ double fmaPeakGflops(int threads, double seconds) {
         iterations *= 2;
     }
     iterations = std::max<std::int64_t>(1, static_cast<std::int64_t>(double(iterations) * seconds / elapsed));
-    // Every thread the same work; the rate is the total over the wall time of the slowest.
-    int team = 1;
-    const auto start = Clock::now();
-#pragma omp parallel num_threads(threads)
-    {
-        const float value = fmaChains(iterations);
-#pragma omp critical(ks_fma_peak)
-        {
-            sink = sink + value;
-            team = omp_get_num_threads();  // OpenMP may give fewer threads than asked
+    // Every member of a team (all running at once) the same work; the rate is the total over the
+    // wall time of the slowest. The members meet at a barrier first, so that none starts while
+    // another is still being woken.
+    std::atomic<int> team{1};
+    std::atomic<float> sum{0};
+    Clock::time_point start;
+    parallelTeam(threads, [&](const Team& member) {
+        member.barrier();
+        if (member.index == 0) {
+            start = Clock::now();
+            team = member.size;  // the pool may have fewer threads than asked
         }
-    }
+        const float value = fmaChains(iterations);
+        float s = sum.load();
+        while (!sum.compare_exchange_weak(s, s + value)) {
+        }
+    });
     const double wall = std::chrono::duration<double>(Clock::now() - start).count();
-    return kFlopsPerIteration * double(iterations) * team / wall * 1e-9;
+    sink = sink + sum.load();
+    return kFlopsPerIteration * double(iterations) * team.load() / wall * 1e-9;
 }
 
 }  // namespace ks::matmul

@@ -4,8 +4,9 @@
 // on a shared virtual machine only a measurement says what a core delivers.
 namespace ks::matmul {
 
-/// GFLOP/s of `threads` threads together, each running independent chains of fused multiply-adds on
-/// registers (no memory traffic: the limit of the FMA units alone) for about `seconds`.
+/// GFLOP/s of `threads` threads together (at most ks::threadCount(): a team of the parallel layer, all
+/// running at once), each running independent chains of fused multiply-adds on registers (no memory
+/// traffic: the limit of the FMA units alone) for about `seconds`.
 /// std::invalid_argument unless threads ≥ 1 and seconds > 0.
 double fmaPeakGflops(int threads, double seconds);
 

@@ -27,19 +27,14 @@
 // packs nothing per call and can finish each tile with a bias and ReLU (Epilogue).
 #include "matmul/gemm.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
-#include <exception>
-#include <mutex>
 #include <new>
 #include <stdexcept>
 #include <string>
 
+#include "base/parallel.hpp"
 #include "base/scratch_buffer.hpp"
-#include "matmul/dense_matmul.hpp"
 #include "matmul/gemm_kernel.hpp"
 
 namespace ks::matmul {
@@ -149,17 +144,6 @@ void packA(const Operands& o, std::int64_t i0, std::int64_t mc, std::int64_t p0,
 void zeroRows(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n) {
     for (std::int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
 }
-
-/// The threads running one product together; a team of one is the calling thread alone.
-struct Team {
-    int index = 0;
-    int size = 1;
-    void barrier() const {
-        if (size > 1) {
-#pragma omp barrier
-        }
-    }
-};
 
 /// Where PackedB keeps the panel of columns jc… (ncPadded of them, whole slivers) and depths pc…:
 /// panels in (jc, pc) order, every earlier column block kNc wide.
@@ -346,22 +330,12 @@ void dotGemm(const Operands& o, std::int64_t rowBegin, std::int64_t rowEnd, std:
     }
 }
 
-/// body(t) for t < team on an OpenMP team. An exception escaping an OpenMP region would end the
-/// program: the first one thrown by a member is rethrown here instead.
+/// body(t) for every t < team, one t per thread (fewer threads: several each, in order).
 template <class Body>
 void forEachMember(int team, Body&& body) {
-    std::exception_ptr error;
-    std::mutex mutex;
-#pragma omp parallel for num_threads(team) schedule(static, 1) if (team > 1)
-    for (int t = 0; t < team; ++t) {
-        try {
-            body(t);
-        } catch (...) {
-            const std::lock_guard<std::mutex> lock(mutex);
-            if (!error) error = std::current_exception();
-        }
-    }
-    if (error) std::rethrow_exception(error);
+    parallelFor(team, kAlwaysParallel, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t t = first; t < last; ++t) body(static_cast<int>(t));
+    });
 }
 
 /// Floats of the shared B panel for a product with n columns and depth k.
@@ -395,7 +369,7 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
     using std::to_string;
     check(m >= 0 && n >= 0 && k >= 0,
           [&] { return "negative size m=" + to_string(m) + " n=" + to_string(n) + " k=" + to_string(k); });
-    check(threads >= 0, [&] { return "threads must be ≥ 0 (0: denseThreads()), got " + to_string(threads); });
+    check(threads >= 0, [&] { return "threads must be ≥ 0 (0: threadCount()), got " + to_string(threads); });
     const std::int64_t aWidth = transA == Trans::No ? k : m, bWidth = transB == Trans::No ? n : k;
     check(lda >= aWidth, [&] { return "lda=" + to_string(lda) + " is less than the width of stored A (" + to_string(aWidth) + ")"; });
     check(ldb >= bWidth, [&] { return "ldb=" + to_string(ldb) + " is less than the width of stored B (" + to_string(bWidth) + ")"; });
@@ -409,14 +383,14 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
         if (!accumulate) zeroRows(c, ldc, m, n);
         return;
     }
-    int team = threads == 0 ? denseThreads() : threads;
+    int team = threads == 0 ? threadCount() : std::min(threads, threadCount());
     if (2.0 * double(m) * double(n) * double(k) < kMinParallelFlops) team = 1;
     const GemmKernel& wide = kernel::wideKernel();
     const bool splitRows = m >= n;
     const std::int64_t unit = splitRows ? wide.mr : wide.nr;
     const std::int64_t units = ((splitRows ? m : n) + unit - 1) / unit;
     team = static_cast<int>(std::min<std::int64_t>(team, units));
-    if (omp_in_parallel()) team = 1;
+    if (insideParallelLoop()) team = 1;
 
     if (usesDotKernel(o, n, k)) {  // rows of C per thread, nothing shared
         const std::int64_t rowUnits = (m + kernel::kDotRows - 1) / kernel::kDotRows;
@@ -431,26 +405,9 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
 
     if (splitRows) {  // one shared B panel, rows of C per thread
         float* packedB = t_packedB.get(panelSize(n, k));
-        // Every member allocates its A buffer before the first barrier: one that threw later would
-        // leave the others waiting at a barrier for ever.
-        std::atomic<bool> failed{false};
-        std::exception_ptr error;
-#pragma omp parallel num_threads(team)
-        {
-            const Team member{omp_get_thread_num(), omp_get_num_threads()};
-            try {
-                const int mr = kernelFor(n).mr;
-                const std::int64_t rowUnits = (m + mr - 1) / mr;  // as gemmOnTeam shares them
-                packedABuffer(n, k, (rowUnits * (member.index + 1) / member.size - rowUnits * member.index / member.size) * mr);
-            } catch (...) {
-#pragma omp critical(ks_sgemm_error)
-                if (!error) error = std::current_exception();
-                failed = true;
-            }
-#pragma omp barrier
-            if (!failed) gemmOnTeam(o, m, n, k, packedB, member);
-        }
-        if (error) std::rethrow_exception(error);
+        // A member that throws (allocating its A buffer) leaves the team: the others' barriers do
+        // not wait for it, and the exception reaches the caller.
+        parallelTeam(team, [&](const Team& member) { gemmOnTeam(o, m, n, k, packedB, member); });
         return;
     }
     forEachMember(team, [&](int t) {  // columns of C per thread, each with its own part of B

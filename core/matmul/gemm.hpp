@@ -14,7 +14,8 @@ enum class Trans : std::uint8_t { No, Yes };
 ///  op(B) is k×n: B is stored k×n (ldb ≥ n) when transB is No, n×k (ldb ≥ k) when Yes;
 ///  C is m×n with ldc ≥ n. k = 0 gives C = 0 (or leaves C unchanged when accumulating).
 /// threads: 1 runs on the calling thread only (for callers that parallelise themselves),
-/// 0 uses denseThreads(), n > 1 at most n threads (fewer when the product is small).
+/// 0 uses threadCount() (base/parallel.hpp), n > 1 at most n threads (and at most threadCount(); fewer
+/// when the product is small).
 void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
            std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate = false,
            int threads = 0);

@@ -1,6 +1,7 @@
 // The one translation unit that instantiates Eigen's SVD (BDCSVD<MatrixXd>: ≈ 20 s to compile).
 #include "matmul/low_rank_factor.hpp"
 
+#include "base/parallel.hpp"
 #include "matmul/dense_matmul.hpp"
 #include "matmul/gemm.hpp"
 
@@ -138,7 +139,7 @@ void LowRankFactor::multiplyFromLeft(const float* x, std::int64_t xRows, float* 
     // Pieces of 96 rows (whole slivers of the kernels' 6 and 12) of at least ~1 MFLOP at rank 8.
     const bool serial = flopsFromLeft(xRows) < 2.0e6;
     float* t = workspace.data();
-    parallelBlocks(xRows, serial ? xRows : 96, [&](std::int64_t r0, std::int64_t r1) {
+    parallelClaims(xRows, serial ? xRows : 96, [&](std::int64_t r0, std::int64_t r1) {
         sgemmPacked(r1 - r0, x + r0 * rows_, rows_, leftPacked_, t + r0 * rank_, rank_);
         sgemmPacked(r1 - r0, t + r0 * rank_, rank_, rightPacked_, out + r0 * cols_, cols_);
     });

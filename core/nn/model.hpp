@@ -100,8 +100,8 @@ enum class ActivationScale {
 };
 
 /// Options of inference. threads = 1 runs the float32 path on the calling thread; otherwise each layer
-/// is split over core/conv's pool (conv::convThreads(), which the convolutions use too). The emulated
-/// path runs chunks of samples on `threads` OpenMP threads (0: all cores).
+/// is split over the parallel layer's threads (ks::threadCount(), base/parallel.hpp, which the convolutions
+/// use too). The emulated path runs chunks of samples on up to `threads` of them (0: all).
 struct InferenceOptions {
     int threads = 0;
     /// The convolution algorithm of every Conv2d layer, a name of core/conv's registry. Direct by

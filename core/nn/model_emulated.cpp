@@ -1,13 +1,13 @@
 // The forward pass in an emulated arithmetic (core/numeric): every stored operand, product and sum
 // rounded as a ComputeSpec says. Samples run in fixed chunks, each with its own random stream (for
 // stochastic rounding), so results do not depend on the thread count.
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
 
+#include "base/parallel.hpp"
 #include "conv/conv_registry.hpp"
 #include "nn/layer_kernels.hpp"
 #include "nn/model.hpp"
@@ -164,26 +164,18 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
     MatrixF output(input.rows(), outputFeatures());
     constexpr Eigen::Index kChunk = 8;
     const Eigen::Index chunks = (input.rows() + kChunk - 1) / kChunk;
-    const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
-    std::exception_ptr error;
-#pragma omp parallel for num_threads(threads) schedule(dynamic)
-    for (Eigen::Index c = 0; c < chunks; ++c) {
-        try {
-            numeric::ComputeSpec chunkSpec = spec;
-            chunkSpec.seed = spec.seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(c + 1);
-            numeric::EmulatedArithmetic ar(chunkSpec);
-            const Eigen::Index first = c * kChunk, rows = std::min(input.rows(), first + kChunk) - first;
-            std::vector<double> x(input.data() + first * input.cols(), input.data() + (first + rows) * input.cols()), y, h;
-            for (std::size_t k = 0; k < layers_.size(); ++k)
-                emulatedLayer(layers_[k], stored[k], ar, options.convAlgorithm, rows, x, y, h);
-            for (Eigen::Index i = 0; i < rows * output.cols(); ++i)
-                output.data()[first * output.cols() + i] = static_cast<float>(x[static_cast<std::size_t>(i)]);
-        } catch (...) {
-#pragma omp critical
-            error = std::current_exception();
-        }
-    }
-    if (error) std::rethrow_exception(error);
+    // Chunks claimed one at a time by whichever thread is free (their lengths differ with the values).
+    parallelForEach(chunks, [&](std::int64_t c) {
+        numeric::ComputeSpec chunkSpec = spec;
+        chunkSpec.seed = spec.seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(c + 1);
+        numeric::EmulatedArithmetic ar(chunkSpec);
+        const Eigen::Index first = c * kChunk, rows = std::min(input.rows(), first + kChunk) - first;
+        std::vector<double> x(input.data() + first * input.cols(), input.data() + (first + rows) * input.cols()), y, h;
+        for (std::size_t k = 0; k < layers_.size(); ++k)
+            emulatedLayer(layers_[k], stored[k], ar, options.convAlgorithm, rows, x, y, h);
+        for (Eigen::Index i = 0; i < rows * output.cols(); ++i)
+            output.data()[first * output.cols() + i] = static_cast<float>(x[static_cast<std::size_t>(i)]);
+    }, options.threads);
     return output;
 }
 

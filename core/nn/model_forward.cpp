@@ -3,7 +3,7 @@
 // registry (options.convAlgorithm); a ReLU before a max-pool is applied after it (relu∘max = max∘relu,
 // on a quarter of the values).
 //
-// Depth-first, on core/conv's pool (the threads the convolutions use), in two parts:
+// Depth-first, on the parallel layer's threads (base/parallel.hpp, those the convolutions use), in two parts:
 //  - the convolutional part of a network (convolutions, ReLUs, pools, up to the first fully
 //    connected layer) in tiles of images whose widest activation fits in L2: each thread takes a
 //    tile through all of those layers, single-threaded, with its own plans, then claims the next
@@ -14,12 +14,10 @@
 //    between layers, with single-threaded GEMMs.
 // When every weight matrix of the run is small (the low-rank layers' factors), the block is taken
 // through in tiles of rows whose widest output fits in L2 (and a thread that finishes its block
-// takes the tiles left in the other's, base/block_claims.hpp): the rank-16 network's 512-wide hidden
+// takes the tiles left in the other's, parallelClaimsPerThread): the rank-16 network's 512-wide hidden
 // layer otherwise went to memory and back between its two GEMMs and the ReLU (4 MB each way). The
 // weights are packed once per call (sgemmPacked) for every thread and tile. Large weights (a dense
 // 784×512 layer, 1.6 MB) keep whole blocks: a tile of rows would stream all of them from L3 again.
-#include <omp.h>
-
 #include <algorithm>
 #include <array>
 #include <functional>
@@ -27,10 +25,9 @@
 #include <mutex>
 #include <span>
 
-#include "base/block_claims.hpp"
+#include "base/parallel.hpp"
 #include "base/scratch_buffer.hpp"
 #include "conv/conv_registry.hpp"
-#include "conv/parallel.hpp"
 #include "matmul/gemm.hpp"
 #include "nn/layer_kernels.hpp"
 #include "nn/model.hpp"
@@ -41,17 +38,16 @@ namespace {
 
 using matmul::Trans;
 
-int threadCount(const InferenceOptions& o) { return o.threads > 0 ? o.threads : omp_get_max_threads(); }
+int threadsOf(const InferenceOptions& o) { return o.threads > 0 ? o.threads : ks::threadCount(); }
 
-/// body(r0, r1) over row blocks: on the calling thread when threads = 1, else on core/conv's pool,
-/// the threads the convolutions run on (OpenMP regions in between would leave libgomp's workers
-/// spinning on the core the pool needs).
+/// body(r0, r1) over row blocks: on the calling thread when threads = 1, else on the parallel layer's
+/// threads (parallelFor).
 void forRows(std::int64_t rows, std::int64_t perRow, int threads, const std::function<void(std::int64_t, std::int64_t)>& body) {
     if (threads <= 1) {
         body(0, rows);
         return;
     }
-    conv::parallelFor(rows, double(rows) * double(perRow), body);
+    parallelFor(rows, double(rows) * double(perRow), body);
 }
 
 /// Called after each Linear / low-rank layer with its input and hidden product (rows × features)
@@ -167,14 +163,12 @@ void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t l
         return;
     }
     // Tiles claimed from the thread's own block of rows, then from what is left of the others'
-    // (BlockClaims: a thread slowed down by the shared machine does not hold the others up).
-    const std::int64_t parts = std::min<std::int64_t>(conv::convThreads(), rows);
+    // (parallelClaims: a thread slowed down by the shared machine does not hold the others up).
+    const std::int64_t parts = std::min<std::int64_t>(ks::threadCount(), rows);
     const std::int64_t tile = std::min(tileLimit, (rows + parts - 1) / parts);
-    BlockClaims claims(rows, static_cast<int>(parts), tile);
-    conv::parallelFor(parts, double(rows) * double(perRow), [&](std::int64_t firstPart, std::int64_t lastPart) {
+    parallelClaimsPerThread(rows, tile, double(rows) * double(perRow), [&](const Claims& claims) {
         withBuffers(tile, [&](float* const buffers[2], float* hidden) {
-            for (std::int64_t own = firstPart; own < lastPart; ++own)
-                claims.run(static_cast<int>(own), [&](std::int64_t t0, std::int64_t t1) { runTile(t0, t1 - t0, buffers, hidden); });
+            claims.forEach([&](std::int64_t t0, std::int64_t t1) { runTile(t0, t1 - t0, buffers, hidden); });
         });
     });
 }
@@ -226,17 +220,15 @@ void runConvolutionsInTiles(const std::vector<Layer>& layers, std::size_t end, c
     for (std::size_t k = 0; k < end; ++k)
         if (layers[k].kind == LayerKind::Conv2d) work += detail::convProblemOf(layers[k], rows).flops();
     const std::int64_t inWidth = layers.front().inputShape.size(), outWidth = layers[end - 1].outputShape.size();
-    const std::int64_t parts = threads > 1 ? std::min<std::int64_t>(conv::convThreads(), rows) : 1;
+    const std::int64_t parts = threads > 1 ? std::min<std::int64_t>(ks::threadCount(), rows) : 1;
     const std::int64_t tile = std::min(convTileImages(layers, end), (rows + parts - 1) / parts);
-    BlockClaims claims(rows, static_cast<int>(parts), tile);
-    conv::parallelFor(parts, work, [&](std::int64_t firstPart, std::int64_t lastPart) {
+    parallelClaimsPerThread(rows, tile, threads > 1 ? work : 0.0, [&](const Claims& claims) {
         std::array<ScratchBuffer, 2> tileBuffers;
         PlanCache plans;
-        for (std::int64_t own = firstPart; own < lastPart; ++own)
-            claims.run(static_cast<int>(own), [&](std::int64_t r0, std::int64_t r1) {
-                const float* y = runLayers(layers, end, input + r0 * inWidth, r1 - r0, 1, convAlgorithm, tileBuffers, nullptr, &plans);
-                std::copy(y, y + (r1 - r0) * outWidth, features + r0 * outWidth);
-            });
+        claims.forEach([&](std::int64_t r0, std::int64_t r1) {
+            const float* y = runLayers(layers, end, input + r0 * inWidth, r1 - r0, 1, convAlgorithm, tileBuffers, nullptr, &plans);
+            std::copy(y, y + (r1 - r0) * outWidth, features + r0 * outWidth);
+        });
     });
 }
 
@@ -245,7 +237,7 @@ void runConvolutionsInTiles(const std::vector<Layer>& layers, std::size_t end, c
 /// `buffers` (the two the layers alternate between; not zero-filled: every layer writes all of its
 /// output), or is `input` for a network without layers that write. (std::vector::resize's fill and
 /// a copy of the input batch took about a third of the time of the rank-16 network on 2,000
-/// digits.) threads = 1: on the calling thread; otherwise on core/conv's pool: the convolutional
+/// digits.) threads = 1: on the calling thread; otherwise on the parallel layer's threads: the convolutional
 /// part in tiles of images (runConvolutionsInTiles), a run of fully connected layers in blocks of
 /// rows (runChain). `plans`: convolution plans to reuse (made per call otherwise).
 const float* runLayers(const std::vector<Layer>& layers, std::size_t last, const float* input, std::int64_t rows,
@@ -346,7 +338,7 @@ MatrixF Model::forward(const MatrixF& input, const InferenceOptions& options) co
     const std::int64_t n = input.rows(), out = outputFeatures();
     MatrixF output(n, out);
     if (n == 0) return output;
-    const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threadCount(options), n)));
+    const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threadsOf(options), n)));
     std::array<ScratchBuffer, 2> buffers;
     const float* y = runLayers(layers_, layers_.size(), input.data(), n, threads, options.convAlgorithm, buffers);
     std::copy(y, y + n * out, output.data());
@@ -374,7 +366,7 @@ Model::ActivationRanges Model::activationRanges(const MatrixF& input, const Infe
     };
     std::array<ScratchBuffer, 2> buffers;
     if (input.rows() > 0)
-        runLayers(layers_, layers_.size(), input.data(), input.rows(), std::max(1, threadCount(options)), options.convAlgorithm, buffers,
+        runLayers(layers_, layers_.size(), input.data(), input.rows(), std::max(1, threadsOf(options)), options.convAlgorithm, buffers,
                   &observe);
     return ranges;
 }

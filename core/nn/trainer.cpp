@@ -1,11 +1,10 @@
 #include "nn/trainer.hpp"
 
-#include <omp.h>
-
 #include <chrono>
 #include <cmath>
 #include <random>
 
+#include "base/parallel.hpp"
 #include "conv/im2col_patches.hpp"
 #include "matmul/gemm.hpp"
 #include "nn/layer_kernels.hpp"
@@ -44,20 +43,6 @@ std::uint64_t below(std::mt19937_64& rng, std::uint64_t n) {
         if (x < limit) return x % n;
     }
 }
-
-/// Eigen's multi-threaded GEMM does not give bit-identical sums for every thread count; training runs
-/// its products on the calling thread so a seed gives the same weights on every machine. (This sets
-/// the calling thread's OpenMP thread count only, and restores it.)
-class SingleThreadedEigen {
-public:
-    SingleThreadedEigen() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
-    ~SingleThreadedEigen() { omp_set_num_threads(saved_); }
-    SingleThreadedEigen(const SingleThreadedEigen&) = delete;
-    SingleThreadedEigen& operator=(const SingleThreadedEigen&) = delete;
-
-private:
-    int saved_;
-};
 
 /// One batch's forward pass (keeping what the backward pass needs) and backward pass, for every
 /// layer kind. Gradients land in the parameters' `gradient` arrays; parameters are in the order of
@@ -252,7 +237,9 @@ void checkTrainable(const Model& model, const MatrixF& inputs, std::span<const s
 LossGradient lossGradient(const Model& model, const MatrixF& inputs, std::span<const std::uint8_t> labels) {
     checkTrainable(model, inputs, labels);
     if (inputs.rows() == 0) throw ModelError("lossGradient needs at least one sample");
-    const SingleThreadedEigen singleThreaded;
+    // Eigen's multi-threaded GEMM does not give bit-identical sums for every thread count: its
+    // products run on the calling thread, so that a seed gives the same weights on every machine.
+    const SerialEigenProducts serialEigen;
     Model copy = model;
     Backprop backprop(copy);
     LossGradient result;
@@ -266,7 +253,9 @@ LossGradient lossGradient(const Model& model, const MatrixF& inputs, std::span<c
 TrainResult train(Model& model, const MatrixF& inputs, std::span<const std::uint8_t> labels,
                   const TrainOptions& options) {
     const auto start = std::chrono::steady_clock::now();
-    const SingleThreadedEigen singleThreaded;
+    // Eigen's multi-threaded GEMM does not give bit-identical sums for every thread count: its
+    // products run on the calling thread, so that a seed gives the same weights on every machine.
+    const SerialEigenProducts serialEigen;
     checkTrainable(model, inputs, labels);
     const Eigen::Index n = inputs.rows();
     if (n == 0 || options.batchSize < 1 || options.epochs < 0)

@@ -9,8 +9,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/parallel.hpp"
 #include "conv/conv_registry.hpp"
-#include "conv/parallel.hpp"
 #include "conv_test_util.hpp"
 
 using namespace ks::conv;
@@ -98,7 +98,7 @@ class TestConvFast : public QObject {
     Q_OBJECT
 
 private slots:
-    void cleanup() { setConvThreads(defaultThreads_); }
+    void cleanup() { ks::setThreadCount(defaultThreads_); }
 
     void againstReference_data() {
         QTest::addColumn<ConvProblem>("problem");
@@ -146,9 +146,9 @@ private slots:
         QFETCH(QString, algorithm);
         const ConvAlgorithm& algo = convAlgorithm(algorithm.toStdString());
         const Operands o(problem, 13);
-        setConvThreads(1);
+        ks::setThreadCount(1);
         const auto one = runFloat(algo, problem, o, true);
-        setConvThreads(2);
+        ks::setThreadCount(2);
         const auto two = runFloat(algo, problem, o, true);
         if (algorithm == "direct") {
             QVERIFY(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
@@ -187,7 +187,7 @@ private slots:
     }
 
 private:
-    int defaultThreads_ = convThreads();
+    int defaultThreads_ = ks::threadCount();
 };
 
 QTEST_MAIN(TestConvFast)

@@ -8,8 +8,8 @@
 
 #include <cmath>
 
+#include "base/parallel.hpp"
 #include "conv/conv_registry.hpp"
-#include "conv/parallel.hpp"
 #include "conv/winograd_transform.hpp"
 #if defined(__AVX2__) && defined(__FMA__)
 #include "conv/winograd_avx2.hpp"
@@ -38,8 +38,8 @@ double boundFor(int m) { return m >= 4 ? 4e-5 : 8e-6; }
 
 class ThreadCount {
 public:
-    explicit ThreadCount(int threads) : saved_(convThreads()) { setConvThreads(threads); }
-    ~ThreadCount() { setConvThreads(saved_); }
+    explicit ThreadCount(int threads) : saved_(ks::threadCount()) { ks::setThreadCount(threads); }
+    ~ThreadCount() { ks::setThreadCount(saved_); }
 
 private:
     int saved_;
@@ -130,7 +130,7 @@ private slots:
             QVERIFY2(scaledError(p, y, ref) < 4e-5, name);
             // inside a parallel region its own parallelFor runs serially: both halves of K in one chunk
             std::fill(y.begin(), y.end(), std::nanf(""));
-            parallelFor(2, 1e9, [&](std::int64_t begin, std::int64_t) {
+            ks::parallelFor(2, 1e9, [&](std::int64_t begin, std::int64_t) {
                 if (begin == 0) plan->execute(o.xf.data(), o.bf.data(), y.data());
             });
             QVERIFY2(scaledError(p, y, ref) < 4e-5, name);

@@ -4,11 +4,9 @@
 // shares of the B panel and of the rows that differ in size, some of them empty).
 // Padding of A and B holds NaN (reading it would poison C), C's padding a sentinel that must survive,
 // and C starts as NaN when not accumulating (every element must be written).
-#include <atomic>
 #include <QtTest>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -17,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "matmul/dense_matmul.hpp"
+#include "base/parallel.hpp"
 #include "matmul/fma_peak.hpp"
 #include "matmul/gemm.hpp"
 #include "test_support.hpp"
@@ -25,6 +23,18 @@
 using namespace ks::matmul;
 
 namespace {
+
+/// The parallel layer's thread count for a scope (a 3-thread row gets three threads on any machine).
+class ThreadCountScope {
+public:
+    explicit ThreadCountScope(int threads) : saved_(ks::threadCount()) { ks::setThreadCount(threads); }
+    ~ThreadCountScope() { ks::setThreadCount(saved_); }
+    ThreadCountScope(const ThreadCountScope&) = delete;
+    ThreadCountScope& operator=(const ThreadCountScope&) = delete;
+
+private:
+    int saved_;
+};
 
 constexpr float kSentinel = 12345.0f;
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
@@ -129,7 +139,10 @@ private slots:
             return double(tb == Trans::No ? b[static_cast<std::size_t>(p * ldb + j)] : b[static_cast<std::size_t>(j * ldb + p)]);
         };
 
-        sgemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc, accumulate, threads);
+        {
+            const ThreadCountScope scope(threads);
+            sgemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc, accumulate, threads);
+        }
 
         constexpr double u = 1.0 / (1 << 24);  // float's unit roundoff
         for (std::int64_t i = 0; i < m; ++i) {
@@ -229,58 +242,6 @@ private slots:
         QVERIFY(errorOf([&] { sgemmPacked(2, x.data(), 2, packed, x.data(), 2); }).contains("lda=2"));
         QVERIFY(errorOf([&] { sgemmPacked(2, x.data(), 3, packed, x.data(), 1); }).contains("ldc=1"));
         QVERIFY(errorOf([&] { sgemmPacked(2, x.data(), 3, packed, x.data(), 2); }).isEmpty());
-    }
-
-    void exceptionsFromThreadsReachTheCaller() {
-        // One escaping an OpenMP region would end the program instead.
-        const int before = denseThreads();
-        setDenseThreads(2);
-        bool thrown = false;
-        try {
-            parallelBlocks(100, 1, [](std::int64_t begin, std::int64_t) {
-                if (begin > 0) throw std::runtime_error("block failed");
-            });
-        } catch (const std::runtime_error& e) {
-            thrown = std::string(e.what()) == "block failed";
-        }
-        setDenseThreads(before);
-        QVERIFY(thrown);
-    }
-
-    void parallelBlocksCoversEveryIndexOnce_data() {
-        QTest::addColumn<qint64>("count");
-        QTest::addColumn<qint64>("grain");
-        QTest::addColumn<int>("threads");
-        const struct {
-            qint64 count, grain;
-        } cases[] = {{0, 1}, {1, 1}, {5, 8}, {95, 96}, {100, 1}, {100, 7}, {500, 96}, {1000, 96}, {1001, 12}};
-        for (const auto& c : cases)
-            for (int threads : {1, 2, 3})
-                QTest::addRow("count=%lld grain=%lld threads=%d", c.count, c.grain, threads) << c.count << c.grain << threads;
-    }
-
-    // Pieces taken from the thread's own block and then from the others' (parallelBlocks steals work):
-    // every index exactly once, no piece empty, none longer than the grain unless it is the whole
-    // range on one thread.
-    void parallelBlocksCoversEveryIndexOnce() {
-        QFETCH(qint64, count);
-        QFETCH(qint64, grain);
-        QFETCH(int, threads);
-        const int before = denseThreads();
-        setDenseThreads(threads);
-        std::vector<std::atomic<int>> hits(static_cast<std::size_t>(count));
-        std::atomic<bool> badPiece{false};
-        std::atomic<int> longPieces{0}, pieces{0};
-        parallelBlocks(count, grain, [&](std::int64_t begin, std::int64_t end) {
-            ++pieces;
-            if (end <= begin || begin < 0 || end > count) badPiece = true;
-            if (end - begin > grain) ++longPieces;
-            for (std::int64_t i = std::max<std::int64_t>(begin, 0); i < std::min<std::int64_t>(end, count); ++i) ++hits[static_cast<std::size_t>(i)];
-        });
-        setDenseThreads(before);
-        QVERIFY(!badPiece);
-        QVERIFY(longPieces == 0 || pieces == 1);
-        for (qint64 i = 0; i < count; ++i) QCOMPARE(hits[static_cast<std::size_t>(i)].load(), 1);
     }
 
     // The FMA ceiling: a finite, positive rate for one and two threads; bad arguments named.

@@ -41,6 +41,7 @@ public:
             return true;
         });
         if (out.size() > bytes_.size() - pos_) return false;
+        if (out.empty()) return true;  // an empty vector's data() may be null, which memcpy may not be given
         std::memcpy(out.data(), bytes_.data() + pos_, out.size());
         pos_ += out.size();
         return true;

@@ -33,7 +33,5 @@ void writeText(const std::string& path, const std::string& text);
 
 /// One number for a table cell, printf-style ("%.3f").
 std::string number(const char* printfFormat, double value);
-/// The median (of an even count, the mean of the middle two); 0 for none.
-double median(std::vector<double> values);
 
 }  // namespace ks::cli

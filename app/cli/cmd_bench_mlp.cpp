@@ -5,6 +5,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "base/statistics.hpp"
 #include "base/timing.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
@@ -65,7 +66,7 @@ KS_CLI_COMMAND(benchMlpCommand) {
                 seconds[m].push_back(t.medianSeconds);
                 fastest[m] = std::min(fastest[m], t.minSeconds);
             }
-        using ks::cli::median;
+        using ks::median;
         ks::cli::Table table;
         table.columns = {"rank", "parameters", "compression", "accuracy", "gflop", "median_ms", "min_ms", "cpu_ms",
                          "gflops", "model_speedup", "measured_speedup", "efficiency"};

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/statistics.hpp"
 #include "base/parallel.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
@@ -38,7 +39,7 @@ KS_CLI_COMMAND(benchPeakCommand) {
         for (const int threads : all > 1 ? std::vector<int>{1, all} : std::vector<int>{1}) {
             std::vector<double> rates;
             for (int r = 0; r < rounds; ++r) rates.push_back(ks::matmul::fmaPeakGflops(threads, seconds));
-            const double median = ks::cli::median(rates), best = *std::max_element(rates.begin(), rates.end());
+            const double median = ks::median(rates), best = *std::max_element(rates.begin(), rates.end());
             table.rows.push_back({std::to_string(threads), number("%.1f", median), number("%.1f", best),
                                   number("%.1f", best / threads)});
             csv.rows.push_back({std::to_string(threads), number("%.2f", median), number("%.2f", best)});

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <vector>
 
+#include "base/statistics.hpp"
+
 namespace ks {
 
 struct TimingOptions {
@@ -35,13 +37,11 @@ TimingResult measure(Fn&& fn, const TimingOptions& options = {}) {
         samples.push_back(s);
         total += s;
     }
-    std::sort(samples.begin(), samples.end());
     TimingResult r;
     r.repeats = static_cast<int>(samples.size());
-    const std::size_t n = samples.size();
-    r.medianSeconds = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-    r.minSeconds = samples.front();
-    r.maxSeconds = samples.back();
+    r.medianSeconds = median(samples);
+    r.minSeconds = *std::min_element(samples.begin(), samples.end());
+    r.maxSeconds = *std::max_element(samples.begin(), samples.end());
     return r;
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "base/statistics.hpp"
 #include "matmul/lns_binned.hpp"
 #include "matmul/lns_sequential.hpp"
 #include "matmul/log_code.hpp"
@@ -58,15 +59,6 @@ struct ErrorTally {
         if (s.quantised != 0) relQuant.push_back(std::fabs(eQuant / s.quantised));
     }
 };
-
-double median(std::vector<double> v) {
-    if (v.empty()) return std::nan("");
-    const std::size_t mid = v.size() / 2;
-    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(mid), v.end());
-    const double upper = v[mid];
-    if (v.size() % 2) return upper;
-    return 0.5 * (*std::max_element(v.begin(), v.begin() + std::ptrdiff_t(mid)) + upper);
-}
 
 double ratio(double num2, double den2) { return den2 > 0 ? std::sqrt(num2 / den2) : std::nan(""); }
 

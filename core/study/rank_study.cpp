@@ -9,6 +9,7 @@
 
 #include <Eigen/Core>
 
+#include "base/statistics.hpp"
 #include "io/mnist.hpp"
 #include "io/ppm.hpp"
 #include "matmul/dense_matmul.hpp"
@@ -307,8 +308,7 @@ SpeedupResult runSpeedupSweep(const SpeedupSweep& s, const Progress& progress) {
         }
         progress.step(double(i + 1), steps);
     }
-    std::sort(denseMs.begin(), denseMs.end());
-    result.denseMedianMs = denseMs[denseMs.size() / 2];
+    result.denseMedianMs = median(denseMs);
     return result;
 }
 

@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "numeric/format.hpp"
-#include "numeric/rounding.hpp"
+#include "numeric/rounding_mode.hpp"
 
 namespace ks::numeric {
 

@@ -32,7 +32,7 @@
 #include <string>
 
 #include "numeric/format.hpp"
-#include "numeric/rounding.hpp"
+#include "numeric/rounding_mode.hpp"
 
 namespace ks::numeric {
 

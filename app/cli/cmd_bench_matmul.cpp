@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "base/statistics.hpp"
 #include "base/parallel.hpp"
 #include "base/timing.hpp"
 #include "cli_io.hpp"
@@ -87,7 +88,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
         const std::vector<std::string> methods = splitList(args.get("methods"));
         for (const auto& name : methods) {
             try {
-                (void)ks::matmul::matmulMethod(name);
+                (void)ks::matmul::matmulAlgorithm(name);
             } catch (const std::invalid_argument& e) {
                 throw ks::cli::UsageError(std::string("--methods: ") + e.what());
             }
@@ -118,8 +119,8 @@ KS_CLI_COMMAND(benchMatmulCommand) {
         std::vector<float> workspace;
         for (const auto& name : methods) {
             if (name == "dense") continue;
-            const ks::matmul::MatmulMethod& method = ks::matmul::matmulMethod(name);
-            if (name == "svd") {
+            const ks::matmul::MatmulAlgorithm& method = ks::matmul::matmulAlgorithm(name);
+            if (method.lowRank()) {
                 for (std::int64_t r : ranks) {
                     factors.push_back(options.svd.algorithm == ks::matmul::SvdAlgorithm::Randomized
                                           ? ks::matmul::LowRankFactor::randomizedSvd(b.span(), k, n, r, options.svd.oversampling,
@@ -132,12 +133,12 @@ KS_CLI_COMMAND(benchMatmulCommand) {
                 }
                 continue;
             }
-            if (const std::string reason = method.supports(dense, options); !reason.empty()) {
-                contenders.push_back({name, "unsupported: " + reason, 0, nullptr});
+            if (const auto reason = method.supports(dense, options)) {
+                contenders.push_back({name, "unsupported: " + *reason, 0, nullptr});
                 continue;
             }
             contenders.push_back({name, "none", method.flops(dense),
-                                  [&, name] { ks::matmul::matmulMethod(name).run(dense, a.span(), b.span(), out.span(), options); }});
+                                  [&, name] { ks::matmul::matmulAlgorithm(name).run(dense, a.span(), b.span(), out.span(), options); }});
         }
 
         // Rounds: every contender once per round, dense first; a method's speed-up is the median of
@@ -153,7 +154,7 @@ KS_CLI_COMMAND(benchMatmulCommand) {
                 fastest[i] = std::min(fastest[i], t.minSeconds);
                 ratios[i].push_back(medians[0].back() / t.medianSeconds);
             }
-        using ks::cli::median;
+        using ks::median;
 
         ks::cli::Table table{{"method", "rank", "median ms", "min ms", "GFLOP/s", "FLOP-model speed-up", "measured speed-up",
                               "of model"},

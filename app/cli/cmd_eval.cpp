@@ -102,9 +102,9 @@ KS_CLI_COMMAND(evalCommand) {
         std::string method = "float32 sgemm";
         if (model.hasConvolutions()) method += ", conv " + options.convAlgorithm;
         if (args.has("matmul")) {
-            const ks::matmul::MatmulMethod* m = nullptr;
+            const ks::matmul::MatmulAlgorithm* m = nullptr;
             try {
-                m = &ks::matmul::matmulMethod(args.get("matmul"));
+                m = &ks::matmul::matmulAlgorithm(args.get("matmul"));
             } catch (const std::invalid_argument& e) {
                 throw ks::cli::UsageError(std::string("--matmul: ") + e.what());
             }

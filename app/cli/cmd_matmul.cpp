@@ -25,7 +25,7 @@ Enum choose(const ks::cli::Args& args, const std::string& option,
 
 std::string methodList() {
     std::string s;
-    for (const auto& n : ks::matmul::matmulMethodNames()) s += (s.empty() ? "" : ", ") + n;
+    for (const auto& n : ks::matmul::matmulAlgorithmNames()) s += (s.empty() ? "" : ", ") + n;
     return s;
 }
 
@@ -120,7 +120,7 @@ KS_CLI_COMMAND(matmulCommand) {
         if (args.has("rank-b")) rankB = args.getInt("rank-b", 1, 1LL << 40);
         const std::string method = args.get("method");
         try {
-            (void)ks::matmul::matmulMethod(method);
+            (void)ks::matmul::matmulAlgorithm(method);
         } catch (const std::invalid_argument& e) {
             throw ks::cli::UsageError(std::string("--method: ") + e.what());
         }

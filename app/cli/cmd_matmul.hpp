@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "command.hpp"
-#include "matmul/matmul_method.hpp"
+#include "matmul/matmul_algorithm.hpp"
 
 namespace ks::cli {
 

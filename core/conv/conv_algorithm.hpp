@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/algorithm.hpp"
 #include "conv/conv_problem.hpp"
 #include "numeric/arithmetic.hpp"
 
@@ -30,15 +31,9 @@ public:
     virtual void execute(const float* input, const float* bias, float* output) = 0;
 };
 
-class ConvAlgorithm {
+/// name(), aliases(), description(), shownByDefault(): see base/algorithm.hpp.
+class ConvAlgorithm : public Algorithm {
 public:
-    virtual ~ConvAlgorithm() = default;
-
-    virtual std::string name() const = 0;
-    /// Other names the registry accepts ("naive" for direct, "winograd" for winograd-2x2).
-    virtual std::vector<std::string> aliases() const { return {}; }
-    virtual std::string description() const = 0;
-
     /// Empty when the algorithm can compute `problem`; otherwise the reason it cannot.
     /// (Call validate() on the problem first: supports() assumes a well-formed problem.)
     virtual std::optional<std::string> supports(const ConvProblem& problem) const = 0;

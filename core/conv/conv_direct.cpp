@@ -17,7 +17,7 @@ namespace {
 constexpr std::int64_t kRowBlock = 64;
 
 /// Output rows [rowBegin, rowEnd) of the flattened (n, k, p) index space.
-template <class Arith, class V>
+template <numeric::Arithmetic Arith, class V>
 void directRows(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith,
                 std::int64_t rowBegin, std::int64_t rowEnd) {
     const std::int64_t P = pr.P(), Q = pr.Q();
@@ -61,7 +61,7 @@ void directRows(const ConvProblem& pr, const V* x, const V* w, const V* bias, V*
     }
 }
 
-template <class Arith, class V>
+template <numeric::Arithmetic Arith, class V>
 void directConv(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith) {
     std::vector<V> xs, ws, bs;
     x = detail::storeOperands(arith, x, pr.inputCount(), xs);

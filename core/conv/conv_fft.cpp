@@ -339,7 +339,7 @@ private:
 
 // ---------------------------------------------------------------- double / emulated: radix-2
 
-template <class Arith>
+template <numeric::Arithmetic Arith>
 void fftConvGeneric(const ConvProblem& pr, const double* x, const double* w, const double* bias, double* y,
                     Arith& arith) {
     using V = double;

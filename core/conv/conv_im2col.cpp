@@ -20,7 +20,7 @@ constexpr std::int64_t kColumnBlock = 512;
 std::int64_t columnBlock(const ConvProblem& p) { return std::min(kColumnBlock, p.P() * p.Q()); }
 
 /// Output blocks [blockBegin, blockEnd) of the flattened (n, column block) space.
-template <class Arith, class V>
+template <numeric::Arithmetic Arith, class V>
 void im2colBlocks(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith,
                   std::int64_t blockBegin, std::int64_t blockEnd) {
     const std::int64_t PQ = pr.P() * pr.Q();
@@ -57,7 +57,7 @@ void im2colBlocks(const ConvProblem& pr, const V* x, const V* w, const V* bias, 
     }
 }
 
-template <class Arith, class V>
+template <numeric::Arithmetic Arith, class V>
 void im2colConv(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith) {
     std::vector<V> xs, ws, bs;
     x = detail::storeOperands(arith, x, pr.inputCount(), xs);
@@ -81,6 +81,8 @@ public:
         return "Patch matrix (C·R·S rows, one column per output pixel, in blocks of 512) times the "
                "K×C·R·S weight matrix with our packed AVX2 GEMM: any kernel, stride and padding.";
     }
+    /// Numerically direct's sums in another order: not among the precision page's first curves.
+    bool shownByDefault() const override { return false; }
     std::optional<std::string> supports(const ConvProblem&) const override { return std::nullopt; }
     std::size_t workspaceBytes(const ConvProblem& p) const override {
         const auto blocks = static_cast<std::size_t>(std::min<std::int64_t>(

@@ -12,7 +12,7 @@ namespace ks::conv::detail {
 /// acc + a·b. On the hardware this is one fused multiply-add, as every AVX2/AVX-512 kernel does;
 /// emulated, the product is rounded to the product format and the sum to the accumulator format
 /// (two roundings, so "fp16 products, fp32 accumulation" is modelled exactly).
-template <class Arith, class V>
+template <numeric::Arithmetic Arith, class V>
 inline V multiplyAdd(Arith& arith, V a, V b, V acc) {
     if constexpr (Arith::emulated)
         return arith.add(acc, arith.mul(a, b));
@@ -22,7 +22,7 @@ inline V multiplyAdd(Arith& arith, V a, V b, V acc) {
 
 /// The stored operands (input, weights, bias) in the storage format: a rounded copy when emulating,
 /// the data itself otherwise.
-template <class Arith, class V>
+template <numeric::Arithmetic Arith, class V>
 const V* storeOperands(Arith& arith, const V* data, std::int64_t count, std::vector<V>& buffer) {
     if constexpr (!Arith::emulated) {
         (void)arith;

@@ -7,18 +7,20 @@
 #include <string_view>
 #include <vector>
 
+#include "base/algorithm.hpp"
 #include "conv/conv_algorithm.hpp"
 
 namespace ks::conv {
 
-/// All algorithms, direct first. The objects live for the whole program.
-const std::vector<const ConvAlgorithm*>& convAlgorithms();
+/// The registry: direct first. The objects live for the whole program.
+const Registry<ConvAlgorithm>& convRegistry();
 
+/// All algorithms, direct first.
+inline const std::vector<const ConvAlgorithm*>& convAlgorithms() { return convRegistry().all(); }
 /// By name or alias (case-sensitive); std::invalid_argument listing the valid names otherwise.
-const ConvAlgorithm& convAlgorithm(std::string_view nameOrAlias);
-
+inline const ConvAlgorithm& convAlgorithm(std::string_view nameOrAlias) { return convRegistry().find(nameOrAlias); }
 /// "direct (naive), im2col, winograd-2x2 (winograd), ..." for messages and --help.
-std::string convAlgorithmNames();
+inline std::string convAlgorithmNames() { return convRegistry().names(); }
 
 // Factories, one per algorithm file.
 std::unique_ptr<ConvAlgorithm> makeDirectConv();

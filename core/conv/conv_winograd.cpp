@@ -108,7 +108,7 @@ WinogradMatrices<V> matricesFor(const WinogradTransforms& t, Arith& arith) {
 }
 
 /// U[ξ][k][c] for every filter; U has α²·K·C elements.
-template <class Arith, class V>
+template <numeric::Arithmetic Arith, class V>
 void transformFilters(const ConvProblem& pr, const WinogradMatrices<V>& mat, const V* w, V* U, Arith& arith) {
     const int a = mat.alpha;
     const std::int64_t KC = pr.K * pr.C;
@@ -182,7 +182,7 @@ void transformInputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, cons
 }
 
 /// M[ξ] = U[ξ] · V[ξ] for ξ in [begin, end).
-template <class Arith, class V>
+template <numeric::Arithmetic Arith, class V>
 void multiplyTiles(const ConvProblem& pr, const TileGeometry& g, const V* U, const V* Vt, V* M, Arith& arith,
                    std::int64_t begin, std::int64_t end) {
     const std::int64_t K = pr.K, C = pr.C, T = g.T;
@@ -276,7 +276,7 @@ void winogradPhases(const ConvProblem& pr, const WinogradMatrices<V>& mat, const
     }
 }
 
-template <class Arith, class V>
+template <numeric::Arithmetic Arith, class V>
 void winogradExecute(const ConvProblem& pr, const WinogradMatrices<V>& mat, const V* U, const V* x, const V* bias,
                      V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M) {
     switch (mat.alpha) {
@@ -287,7 +287,7 @@ void winogradExecute(const ConvProblem& pr, const WinogradMatrices<V>& mat, cons
     }
 }
 
-template <class Arith, class V>
+template <numeric::Arithmetic Arith, class V>
 void winogradConv(const ConvProblem& pr, const WinogradTransforms& t, const V* x, const V* w, const V* bias, V* y,
                   Arith& arith) {
     std::vector<V> xs, ws, bs;

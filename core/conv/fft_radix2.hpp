@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "numeric/arithmetic.hpp"
+
 namespace ks::conv {
 
 inline bool isPowerOfTwo(std::size_t n) { return n && !(n & (n - 1)); }
@@ -23,7 +25,7 @@ template <class V>
 class Radix2Fft {
 public:
     /// Twiddles e^{-2πik/n} computed in double, then stored through the arithmetic.
-    template <class Arith>
+    template <numeric::Arithmetic Arith>
     Radix2Fft(std::size_t n, Arith& arith) : n_(n) {
         if (!isPowerOfTwo(n)) throw std::invalid_argument("radix-2 FFT size must be a power of two");
         cosTable_.resize(n / 2);
@@ -39,7 +41,7 @@ public:
 
     /// In place over re[i·stride], im[i·stride]. Forward: Σ x_j e^{-2πijk/n}; inverse: e^{+...},
     /// unscaled (as FFTW).
-    template <class Arith>
+    template <numeric::Arithmetic Arith>
     void transform(V* re, V* im, std::size_t stride, bool inverse, Arith& arith) const {
         const std::size_t n = n_;
         for (std::size_t i = 1, j = 0; i < n; ++i) {  // bit-reversal permutation

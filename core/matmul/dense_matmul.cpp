@@ -1,6 +1,8 @@
 // dense: sgemm (our packed AVX2 GEMM, gemm.cpp) for native float32; under emulation, fused multiply-adds in the accumulation format.
 #include "matmul/dense_matmul.hpp"
 
+#include <memory>
+#include <optional>
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -9,7 +11,7 @@
 
 #include "base/parallel.hpp"
 #include "matmul/gemm.hpp"
-#include "matmul/methods.hpp"
+#include "matmul/algorithms.hpp"
 #include "matmul/naive_matmul.hpp"
 #include "numeric/arithmetic.hpp"
 
@@ -36,7 +38,7 @@ void denseGemm(std::int64_t m, std::int64_t k, std::int64_t n, const float* a, c
 
 namespace {
 
-class DenseMethod final : public MatmulMethod {
+class DenseMatmul final : public MatmulAlgorithm {
 public:
     std::string name() const override { return "dense"; }
     std::string description() const override {
@@ -44,16 +46,18 @@ public:
                std::to_string(threadCount()) + " thread(s) (C split in one block of rows per thread); with an emulated compute spec, a fused multiply-add per term rounded to the "
                "accumulation format (operands rounded to storage)";
     }
-    std::string supports(const MatmulProblem&, const MatmulOptions& options) const override {
+    bool shownByDefault() const override { return false; }
+    std::optional<std::string> supports(const MatmulProblem&, const MatmulOptions& options) const override {
         if (options.logFormat) return "a log format is for the log-domain methods (log, lns-*)";
-        return {};
+        return std::nullopt;
     }
-    std::int64_t workspaceBytes(const MatmulProblem&, const MatmulOptions&) const override {
+    std::size_t workspaceBytes(const MatmulProblem&, const MatmulOptions&) const override {
         return 0;  // sgemm's packing buffers are its own, per thread (bounded by its cache blocking)
     }
-    MatmulReport run(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
+
+protected:
+    MatmulReport doRun(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
                      const MatmulOptions& options) const override {
-        checkRun(p, a, b, c, options);
         if (options.compute.native) {
             denseGemm(p.m, p.k, p.n, a.data(), b.data(), c.data());
         } else {
@@ -66,9 +70,6 @@ public:
 
 }  // namespace
 
-const MatmulMethod& denseMethod() {
-    static const DenseMethod method;
-    return method;
-}
+std::unique_ptr<MatmulAlgorithm> makeDenseMatmul() { return std::make_unique<DenseMatmul>(); }
 
 }  // namespace ks::matmul

@@ -1,12 +1,14 @@
 // lns-binned: dot products with remainder-indexed integer accumulators and n table constants.
 #include "matmul/lns_binned.hpp"
 
+#include <memory>
+#include <optional>
 #include <bit>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
-#include "matmul/methods.hpp"
+#include "matmul/algorithms.hpp"
 
 namespace ks::matmul {
 
@@ -119,27 +121,31 @@ double BinnedAccumulator::constantRelativeError() const {
 
 namespace {
 
-class LnsBinnedMethod final : public MatmulMethod {
+class LnsBinnedMatmul final : public MatmulAlgorithm {
 public:
     std::string name() const override { return "lns-binned"; }
     std::string description() const override {
         return "NVIDIA's LNS accumulation: exact integer sums of shifted ones per remainder and sign, then n "
                "table constants; optional hybrid binning and convert-back; accumulator range events counted";
     }
-    std::string supports(const MatmulProblem&, const MatmulOptions& options) const override {
+    bool shownByDefault() const override { return false; }
+    bool elementwise() const override { return true; }
+    bool needsLogFormat() const override { return true; }
+    std::optional<std::string> supports(const MatmulProblem&, const MatmulOptions& options) const override {
         if (!options.logFormat || options.logFormat->kind != numeric::FormatKind::Log)
             return "needs a logarithmic --format (e.g. lns8.3: sign, 4 integer and 3 fraction bits of log2|x|)";
         if (!options.compute.native) return "accumulates in integer bins; --compute does not apply";
         if (options.logFormat->logFractionBits > 16) return "more than 16 fraction bits (65536 bins) is not supported";
-        return {};
+        return std::nullopt;
     }
-    std::int64_t workspaceBytes(const MatmulProblem& p, const MatmulOptions& options) const override {
+    std::size_t workspaceBytes(const MatmulProblem& p, const MatmulOptions& options) const override {
         const int f = options.logFormat ? options.logFormat->logFractionBits : 0;
         return (p.m * p.k + p.k * p.n) * std::int64_t(sizeof(LogCode)) + 2 * 8 * (std::int64_t{1} << f);
     }
-    MatmulReport run(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
+
+protected:
+    MatmulReport doRun(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
                      const MatmulOptions& options) const override {
-        checkRun(p, a, b, c, options);
         const LogCodec codec = LogCodec::fromFormat(*options.logFormat);
         BinnedAccumulator acc(codec.fractionBits(), options.binned);
         RangeCounts in, out;
@@ -160,6 +166,7 @@ public:
                 c[static_cast<std::size_t>(i * p.n + j)] = static_cast<float>(s);
             }
         MatmulReport report;
+        report.note = numeric::formatName(*options.logFormat);
         report.inputOverflows = in.overflows;
         report.inputUnderflows = in.underflows;
         report.accumulatorOverflows = acc.counts().overflows;
@@ -172,9 +179,6 @@ public:
 
 }  // namespace
 
-const MatmulMethod& lnsBinnedMethod() {
-    static const LnsBinnedMethod method;
-    return method;
-}
+std::unique_ptr<MatmulAlgorithm> makeLnsBinnedMatmul() { return std::make_unique<LnsBinnedMatmul>(); }
 
 }  // namespace ks::matmul

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "matmul/log_code.hpp"
-#include "matmul/matmul_method.hpp"
+#include "matmul/matmul_algorithm.hpp"
 
 namespace ks::matmul {
 

@@ -1,12 +1,14 @@
 // lns-sequential: dot products accumulated in the log domain with Gaussian logarithms.
 #include "matmul/lns_sequential.hpp"
 
+#include <memory>
+#include <optional>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <string>
 
-#include "matmul/methods.hpp"
+#include "matmul/algorithms.hpp"
 
 namespace ks::matmul {
 
@@ -98,25 +100,29 @@ LogCode lnsSequentialDot(const GaussianLogAdder& adder, const LogCode* a, const 
 
 namespace {
 
-class LnsSequentialMethod final : public MatmulMethod {
+class LnsSequentialMatmul final : public MatmulAlgorithm {
 public:
     std::string name() const override { return "lns-sequential"; }
     std::string description() const override {
         return "LNS dot products: exact log-domain products, each addition through the Gaussian logarithms "
                "sb/db (exact, table or Mitchell) and rounded to the format's grid";
     }
-    std::string supports(const MatmulProblem&, const MatmulOptions& options) const override {
+    bool shownByDefault() const override { return false; }
+    bool elementwise() const override { return true; }
+    bool needsLogFormat() const override { return true; }
+    std::optional<std::string> supports(const MatmulProblem&, const MatmulOptions& options) const override {
         if (!options.logFormat || options.logFormat->kind != numeric::FormatKind::Log)
             return "needs a logarithmic --format (e.g. lns8.3: sign, 4 integer and 3 fraction bits of log2|x|)";
         if (!options.compute.native) return "accumulates in the LNS format itself; --compute does not apply";
-        return {};
+        return std::nullopt;
     }
-    std::int64_t workspaceBytes(const MatmulProblem& p, const MatmulOptions&) const override {
+    std::size_t workspaceBytes(const MatmulProblem& p, const MatmulOptions&) const override {
         return (p.m * p.k + p.k * p.n) * std::int64_t(sizeof(LogCode));
     }
-    MatmulReport run(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
+
+protected:
+    MatmulReport doRun(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
                      const MatmulOptions& options) const override {
-        checkRun(p, a, b, c, options);
         const LogCodec codec = LogCodec::fromFormat(*options.logFormat);
         const GaussianLogAdder adder(codec.fractionBits(), options.sequential.policy, options.sequential.tableIndexBits);
         RangeCounts in;
@@ -128,6 +134,7 @@ public:
                 c[static_cast<std::size_t>(i * p.n + j)] = static_cast<float>(
                     codec.decode(lnsSequentialDot(adder, ca.data() + i * p.k, cb.data() + j, p.k, p.n)));
         MatmulReport report;
+        report.note = numeric::formatName(*options.logFormat);
         report.inputOverflows = in.overflows;
         report.inputUnderflows = in.underflows;
         return report;
@@ -136,9 +143,6 @@ public:
 
 }  // namespace
 
-const MatmulMethod& lnsSequentialMethod() {
-    static const LnsSequentialMethod method;
-    return method;
-}
+std::unique_ptr<MatmulAlgorithm> makeLnsSequentialMatmul() { return std::make_unique<LnsSequentialMatmul>(); }
 
 }  // namespace ks::matmul

@@ -2,11 +2,13 @@
 // logs and XOR-ing signs, converted back to linear and summed in ordinary arithmetic.
 // Unquantised float32 logs make it an exact-to-rounding log/exp round trip; with an LNS format the
 // logs are first rounded to its grid (1/n steps).
+#include <memory>
+#include <optional>
 #include <cmath>
 #include <vector>
 
 #include "matmul/log_code.hpp"
-#include "matmul/methods.hpp"
+#include "matmul/algorithms.hpp"
 #include "numeric/arithmetic.hpp"
 
 namespace ks::matmul {
@@ -14,9 +16,9 @@ namespace ks::matmul {
 namespace {
 
 /// Σ_p product(i, p, j) in order p = 0…K−1, each addition in the arithmetic (as naive does).
-template <class Arithmetic, class Product>
-void sumProducts(Arithmetic& arith, const MatmulProblem& pr, Product product, float* c) {
-    using V = typename Arithmetic::value_type;
+template <numeric::Arithmetic Arith, class Product>
+void sumProducts(Arith& arith, const MatmulProblem& pr, Product product, float* c) {
+    using V = typename Arith::value_type;
     for (std::int64_t i = 0; i < pr.m; ++i)
         for (std::int64_t j = 0; j < pr.n; ++j) {
             V acc = product(i, 0, j);
@@ -56,27 +58,31 @@ std::vector<LogCode> encodeAll(const LogCodec& codec, std::span<const float> x, 
     return out;
 }
 
-class LogMethod final : public MatmulMethod {
+class LogMatmul final : public MatmulAlgorithm {
 public:
     std::string name() const override { return "log"; }
     std::string description() const override {
         return "logmatmul: products by adding log2|x| and XOR-ing signs, converted back and summed linearly; "
                "logs unquantised (float32, or double when emulated) or rounded to an LNS --format";
     }
-    std::string supports(const MatmulProblem&, const MatmulOptions& options) const override {
+    bool elementwise() const override { return true; }
+    std::optional<std::string> supports(const MatmulProblem&, const MatmulOptions& options) const override {
         if (options.logFormat && options.logFormat->kind != numeric::FormatKind::Log)
             return "--format must be logarithmic (e.g. lns8.3) for the log method";
-        return {};
+        return std::nullopt;
     }
-    std::int64_t workspaceBytes(const MatmulProblem& p, const MatmulOptions& options) const override {
+    std::size_t workspaceBytes(const MatmulProblem& p, const MatmulOptions& options) const override {
         const std::int64_t elements = p.m * p.k + p.k * p.n;
         if (options.logFormat) return elements * std::int64_t(sizeof(LogCode));
         return elements * 2 * (options.compute.native ? 4 : 8);
     }
-    MatmulReport run(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
+
+protected:
+    MatmulReport doRun(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
                      const MatmulOptions& options) const override {
-        checkRun(p, a, b, c, options);
         MatmulReport report;
+        report.note = options.logFormat ? numeric::formatName(*options.logFormat)
+                                        : options.compute.native ? "unquantised float32 logs" : "unquantised logs (double)";
         if (options.logFormat) {
             const LogCodec codec = LogCodec::fromFormat(*options.logFormat);
             RangeCounts counts;
@@ -128,9 +134,6 @@ public:
 
 }  // namespace
 
-const MatmulMethod& logMethod() {
-    static const LogMethod method;
-    return method;
-}
+std::unique_ptr<MatmulAlgorithm> makeLogMatmul() { return std::make_unique<LogMatmul>(); }
 
 }  // namespace ks::matmul

@@ -2,51 +2,90 @@
 
 #include <stdexcept>
 
-#include "matmul/methods.hpp"
+#include "matmul/algorithms.hpp"
 
 namespace ks::matmul {
 
-void MatmulMethod::checkRun(const MatmulProblem& problem, std::span<const float> a, std::span<const float> b,
-                            std::span<float> c, const MatmulOptions& options) const {
+void MatmulAlgorithm::check(const MatmulProblem& problem, const MatmulOptions& options) const {
     problem.validate();
-    auto check = [](const char* what, std::size_t have, std::int64_t rows, std::int64_t cols) {
-        if (static_cast<std::int64_t>(have) != rows * cols)
-            throw std::invalid_argument(std::string("matmul: ") + what + " has " + std::to_string(have) +
-                                        " elements, the problem needs " + std::to_string(rows) + "×" +
-                                        std::to_string(cols));
-    };
-    check("A", a.size(), problem.m, problem.k);
-    check("B", b.size(), problem.k, problem.n);
-    check("C", c.size(), problem.m, problem.n);
-    if (const std::string reason = supports(problem, options); !reason.empty())
-        throw std::invalid_argument("matmul method '" + name() + "' cannot run " + problem.toString() + ": " +
-                                    reason);
+    if ((problem.rankA || problem.rankB) && !lowRank())
+        throw std::invalid_argument("matmul algorithm '" + name() +
+                                    "' computes with the operands exactly; ranks are for a low-rank algorithm (svd)");
+    if (auto reason = supports(problem, options))
+        throw std::invalid_argument("matmul algorithm '" + name() + "' cannot run " + problem.toString() + ": " +
+                                    *reason);
 }
 
-const std::vector<const MatmulMethod*>& matmulMethods() {
-    static const std::vector<const MatmulMethod*> methods = {
-        &naiveMethod(), &denseMethod(), &svdMethod(), &logMethod(), &lnsSequentialMethod(), &lnsBinnedMethod(),
-    };
-    return methods;
+namespace {
+
+void checkOperand(const char* what, std::size_t have, std::int64_t rows, std::int64_t cols) {
+    if (static_cast<std::int64_t>(have) != rows * cols)
+        throw std::invalid_argument(std::string("matmul: ") + what + " has " + std::to_string(have) +
+                                    " elements, the problem needs " + std::to_string(rows) + "×" +
+                                    std::to_string(cols));
 }
 
-std::vector<std::string> matmulMethodNames() {
-    std::vector<std::string> names;
-    for (const auto* m : matmulMethods()) names.push_back(m->name());
-    return names;
+/// The default plan: B kept as given, every execute() a whole run.
+class RunPerCall final : public MatmulPlan {
+public:
+    RunPerCall(const MatmulAlgorithm& algorithm, const MatmulProblem& problem, std::span<const float> b,
+               const MatmulOptions& options)
+        : algorithm_(algorithm), problem_(problem), b_(b), options_(options) {}
+    MatmulReport execute(const float* a, float* c) override {
+        return algorithm_.run(problem_, {a, std::size_t(problem_.m * problem_.k)}, b_,
+                              {c, std::size_t(problem_.m * problem_.n)}, options_);
+    }
+    std::size_t workspaceBytes() const override { return algorithm_.workspaceBytes(problem_, options_); }
+
+private:
+    const MatmulAlgorithm& algorithm_;
+    MatmulProblem problem_;
+    std::span<const float> b_;
+    MatmulOptions options_;
+};
+
+}  // namespace
+
+MatmulReport MatmulAlgorithm::run(const MatmulProblem& problem, std::span<const float> a, std::span<const float> b,
+                                  std::span<float> c, const MatmulOptions& options) const {
+    problem.validate();
+    checkOperand("A", a.size(), problem.m, problem.k);
+    checkOperand("B", b.size(), problem.k, problem.n);
+    checkOperand("C", c.size(), problem.m, problem.n);
+    check(problem, options);
+    return doRun(problem, a, b, c, options);
 }
 
-const MatmulMethod& matmulMethod(const std::string& name) {
-    for (const auto* m : matmulMethods())
-        if (m->name() == name) return *m;
-    std::string known;
-    for (const auto& n : matmulMethodNames()) known += (known.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown matmul method '" + name + "' (known: " + known + ")");
+std::unique_ptr<MatmulPlan> MatmulAlgorithm::plan(const MatmulProblem& problem, std::span<const float> b,
+                                                  const MatmulOptions& options) const {
+    problem.validate();
+    checkOperand("B", b.size(), problem.k, problem.n);
+    check(problem, options);
+    return doPlan(problem, b, options);
 }
 
-TensorF matmul(const TensorF& a, const TensorF& b, const std::string& method, const MatmulOptions& options,
+std::unique_ptr<MatmulPlan> MatmulAlgorithm::doPlan(const MatmulProblem& problem, std::span<const float> b,
+                                                    const MatmulOptions& options) const {
+    return std::make_unique<RunPerCall>(*this, problem, b, options);
+}
+
+const Registry<MatmulAlgorithm>& matmulRegistry() {
+    static const Registry<MatmulAlgorithm> registry = [] {
+        std::vector<std::unique_ptr<const MatmulAlgorithm>> algorithms;
+        algorithms.push_back(makeNaiveMatmul());  // the reference, first
+        algorithms.push_back(makeDenseMatmul());
+        algorithms.push_back(makeSvdMatmul());
+        algorithms.push_back(makeLogMatmul());
+        algorithms.push_back(makeLnsSequentialMatmul());
+        algorithms.push_back(makeLnsBinnedMatmul());
+        return Registry<MatmulAlgorithm>("matmul algorithm", std::move(algorithms));
+    }();
+    return registry;
+}
+
+TensorF matmul(const TensorF& a, const TensorF& b, const std::string& algorithm, const MatmulOptions& options,
                std::optional<std::int64_t> rankA, std::optional<std::int64_t> rankB, MatmulReport* report) {
-    const MatmulMethod& impl = matmulMethod(method);
+    const MatmulAlgorithm& impl = matmulAlgorithm(algorithm);
     const MatmulProblem problem = MatmulProblem::fromShapes(a.shape(), b.shape(), rankA, rankB);
     TensorF c({problem.m, problem.n});
     MatmulReport r = impl.run(problem, a.span(), b.span(), c.span(), options);

@@ -1,28 +1,33 @@
 // naive: the reference every other method is tested against.
 #include "matmul/naive_matmul.hpp"
 
-#include "matmul/methods.hpp"
+#include <memory>
+#include <optional>
+
+#include "matmul/algorithms.hpp"
 #include "numeric/arithmetic.hpp"
 
 namespace ks::matmul {
 
 namespace {
 
-class NaiveMethod final : public MatmulMethod {
+class NaiveMatmul final : public MatmulAlgorithm {
 public:
     std::string name() const override { return "naive"; }
     std::string description() const override {
         return "reference loops: each C(i,j) summed in order over k, one rounding per multiply and per add "
                "in the chosen arithmetic (native float32 or emulated formats)";
     }
-    std::string supports(const MatmulProblem&, const MatmulOptions& options) const override {
+    bool elementwise() const override { return true; }
+    std::optional<std::string> supports(const MatmulProblem&, const MatmulOptions& options) const override {
         if (options.logFormat) return "a log format is for the log-domain methods (log, lns-*)";
-        return {};
+        return std::nullopt;
     }
-    std::int64_t workspaceBytes(const MatmulProblem&, const MatmulOptions&) const override { return 0; }
-    MatmulReport run(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
+    std::size_t workspaceBytes(const MatmulProblem&, const MatmulOptions&) const override { return 0; }
+
+protected:
+    MatmulReport doRun(const MatmulProblem& p, std::span<const float> a, std::span<const float> b, std::span<float> c,
                      const MatmulOptions& options) const override {
-        checkRun(p, a, b, c, options);
         if (options.compute.native) {
             numeric::NativeArithmetic<float> arith;
             naiveMatmul(arith, p.m, p.k, p.n, a.data(), b.data(), c.data());
@@ -36,9 +41,6 @@ public:
 
 }  // namespace
 
-const MatmulMethod& naiveMethod() {
-    static const NaiveMethod method;
-    return method;
-}
+std::unique_ptr<MatmulAlgorithm> makeNaiveMatmul() { return std::make_unique<NaiveMatmul>(); }
 
 }  // namespace ks::matmul

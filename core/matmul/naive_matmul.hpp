@@ -3,12 +3,14 @@
 // one rounding per multiplication and one per addition in the given arithmetic.
 #include <cstdint>
 
+#include "numeric/arithmetic.hpp"
+
 namespace ks::matmul {
 
-template <class Arithmetic, class In, class Out>
-void naiveMatmul(Arithmetic& arith, std::int64_t m, std::int64_t k, std::int64_t n, const In* a, const In* b,
+template <numeric::Arithmetic Arith, class In, class Out>
+void naiveMatmul(Arith& arith, std::int64_t m, std::int64_t k, std::int64_t n, const In* a, const In* b,
                  Out* c) {
-    using V = typename Arithmetic::value_type;
+    using V = typename Arith::value_type;
     for (std::int64_t i = 0; i < m; ++i)
         for (std::int64_t j = 0; j < n; ++j) {
             V acc = arith.mul(arith.store(V(a[i * k])), arith.store(V(b[j])));
@@ -20,10 +22,10 @@ void naiveMatmul(Arithmetic& arith, std::int64_t m, std::int64_t k, std::int64_t
 
 /// As the hardware GEMMs do it: operands rounded to storage, then a fused multiply-add per term
 /// (one rounding to the accumulation format; the product itself is not rounded).
-template <class Arithmetic, class In, class Out>
-void fmaMatmul(Arithmetic& arith, std::int64_t m, std::int64_t k, std::int64_t n, const In* a, const In* b,
+template <numeric::Arithmetic Arith, class In, class Out>
+void fmaMatmul(Arith& arith, std::int64_t m, std::int64_t k, std::int64_t n, const In* a, const In* b,
                Out* c) {
-    using V = typename Arithmetic::value_type;
+    using V = typename Arith::value_type;
     for (std::int64_t i = 0; i < m; ++i)
         for (std::int64_t j = 0; j < n; ++j) {
             V acc = V(0);

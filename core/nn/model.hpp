@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "io/weights.hpp"
-#include "matmul/matmul_method.hpp"
+#include "matmul/matmul_algorithm.hpp"
 #include "numeric/compute_spec.hpp"
 
 namespace ks::nn {
@@ -177,7 +177,7 @@ public:
     /// ...) with its options (compute spec, log format); a low-rank layer is two products. Bias,
     /// ReLU and log-softmax in float32. The method's reports (overflows, ...) are summed into `report`.
     /// Networks of Linear layers only (ModelError for Conv2d: their algorithm is InferenceOptions').
-    MatrixF forward(const MatrixF& input, const matmul::MatmulMethod& method, const matmul::MatmulOptions& options,
+    MatrixF forward(const MatrixF& input, const matmul::MatmulAlgorithm& method, const matmul::MatmulOptions& options,
                     matmul::MatmulReport* report = nullptr) const;
 
 private:

@@ -8,7 +8,7 @@ namespace ks::nn {
 namespace {
 
 /// C (N×out) = A (N×in) · Wᵀ through `method`; W is out×in row-major, so B = Wᵀ is copied once.
-MatrixF product(const MatrixF& a, const MatrixF& w, const matmul::MatmulMethod& method,
+MatrixF product(const MatrixF& a, const MatrixF& w, const matmul::MatmulAlgorithm& method,
                 const matmul::MatmulOptions& options, matmul::MatmulReport* report) {
     const MatrixF b = w.transpose();
     MatrixF c(a.rows(), w.rows());
@@ -16,8 +16,8 @@ MatrixF product(const MatrixF& a, const MatrixF& w, const matmul::MatmulMethod& 
     problem.m = a.rows();
     problem.k = a.cols();
     problem.n = w.rows();
-    if (const std::string reason = method.supports(problem, options); !reason.empty())
-        throw ModelError("matmul method '" + method.name() + "' cannot run " + problem.toString() + ": " + reason);
+    if (const auto reason = method.supports(problem, options))
+        throw ModelError("matmul algorithm '" + method.name() + "' cannot run " + problem.toString() + ": " + *reason);
     const matmul::MatmulReport r =
         method.run(problem, std::span<const float>(a.data(), std::size_t(a.size())),
                    std::span<const float>(b.data(), std::size_t(b.size())), std::span<float>(c.data(), std::size_t(c.size())),
@@ -35,7 +35,7 @@ MatrixF product(const MatrixF& a, const MatrixF& w, const matmul::MatmulMethod& 
 
 }  // namespace
 
-MatrixF Model::forward(const MatrixF& input, const matmul::MatmulMethod& method, const matmul::MatmulOptions& options,
+MatrixF Model::forward(const MatrixF& input, const matmul::MatmulAlgorithm& method, const matmul::MatmulOptions& options,
                        matmul::MatmulReport* report) const {
     if (input.cols() != inputFeatures())
         throw ModelError("the model takes " + std::to_string(inputFeatures()) + " features per sample, the input has " +

@@ -18,6 +18,7 @@
 // mixed specs (fp32 operands summed into fp16) break that condition, hence the error terms.
 // Error terms are exact as long as nothing underflows below 2^-969 (far outside fp32's range).
 #include <cmath>
+#include <concepts>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -26,6 +27,21 @@
 #include "numeric/round.hpp"
 
 namespace ks::numeric {
+
+/// The contract every algorithm's arithmetic parameter meets (the list at the top of this file).
+/// Operations are non-const: an emulated arithmetic draws from its random stream when stochastic.
+template <class A>
+concept Arithmetic = requires(A& arithmetic, typename A::value_type x) {
+    typename A::value_type;
+    requires std::floating_point<typename A::value_type>;
+    { A::emulated } -> std::convertible_to<bool>;
+    { arithmetic.store(x) } -> std::same_as<typename A::value_type>;
+    { arithmetic.mul(x, x) } -> std::same_as<typename A::value_type>;
+    { arithmetic.add(x, x) } -> std::same_as<typename A::value_type>;
+    { arithmetic.sub(x, x) } -> std::same_as<typename A::value_type>;
+    { arithmetic.fma(x, x, x) } -> std::same_as<typename A::value_type>;
+    { arithmetic.div(x, x) } -> std::same_as<typename A::value_type>;
+};
 
 template <class T>
 struct NativeArithmetic {
@@ -130,5 +146,8 @@ private:
     RandomEngine rng_;
     Rounder storage_, product_, accumulate_;
 };
+
+static_assert(Arithmetic<NativeArithmetic<float>> && Arithmetic<NativeArithmetic<double>> &&
+              Arithmetic<EmulatedArithmetic>);
 
 }  // namespace ks::numeric

@@ -53,12 +53,12 @@ class TestMatmul : public QObject {
 
 private slots:
     void registryListsEveryMethod() {
-        const auto names = matmulMethodNames();
+        const auto names = matmulAlgorithmNames();
         const std::vector<std::string> expected = {"naive", "dense", "svd", "log", "lns-sequential", "lns-binned"};
         QCOMPARE(names, expected);
-        for (const auto* m : matmulMethods()) QVERIFY(!m->description().empty());
+        for (const auto* m : matmulAlgorithms()) QVERIFY(!m->description().empty());
         try {
-            (void)matmulMethod("winograd");
+            (void)matmulAlgorithm("winograd");
             QFAIL("an unknown method must be an error");
         } catch (const std::invalid_argument& e) {
             QVERIFY(std::string(e.what()).find("'winograd'") != std::string::npos);
@@ -364,6 +364,44 @@ private slots:
         }
     }
 
+    // Only a low-rank algorithm approximates operands; the others would silently compute exactly.
+    void ranksOnlyForLowRankAlgorithms() {
+        const TensorF a = randomMatrix(6, 8, 1), b = randomMatrix(8, 5, 2);
+        for (const MatmulAlgorithm* algorithm : matmulAlgorithms()) {
+            MatmulOptions options;
+            if (algorithm->needsLogFormat()) options.logFormat = ks::numeric::parseFormat("lns16.10");
+            TensorF c({6, 5});
+            const MatmulProblem problem{6, 8, 5, std::nullopt, 3};
+            if (algorithm->lowRank()) {
+                algorithm->run(problem, a.span(), b.span(), c.span(), options);
+                continue;
+            }
+            try {
+                algorithm->run(problem, a.span(), b.span(), c.span(), options);
+                QFAIL(qPrintable(QString::fromStdString(algorithm->name() + " accepted a rank")));
+            } catch (const std::invalid_argument& e) {
+                QVERIFY2(std::string(e.what()).find("ranks are for a low-rank algorithm") != std::string::npos, e.what());
+            }
+        }
+    }
+
+    // svd's plan factors B once; each execute is the product with the factors, as a run at that rank.
+    void svdPlanFactorsBOnce() {
+        const TensorF a = randomMatrix(7, 12, 3), b = randomMatrix(12, 9, 4);
+        const MatmulProblem problem{7, 12, 9, std::nullopt, 3};
+        const auto plan = matmulAlgorithm("svd").plan(problem, b.span(), {});
+        QVERIFY2(plan->note().find("B at rank 3") != std::string::npos, plan->note().c_str());
+        QCOMPARE(plan->workspaceBytes(), sizeof(float) * (7 * 3 + 12 * 3 + 3 * 9));
+        TensorF planned({7, 9}), run({7, 9});
+        plan->execute(a.data(), planned.data());
+        matmulAlgorithm("svd").run(problem, a.span(), b.span(), run.span(), {});
+        for (std::size_t i = 0; i < run.size(); ++i) QVERIFY(std::fabs(planned[i] - run[i]) <= 1e-5f * (1 + std::fabs(run[i])));
+        // Without a rank the plan is the float32 product of B exactly, holding nothing.
+        const auto exact = matmulAlgorithm("svd").plan(MatmulProblem{7, 12, 9, std::nullopt, std::nullopt}, b.span(), {});
+        QCOMPARE(exact->workspaceBytes(), std::size_t{0});
+        QCOMPARE(exact->note(), std::string("no rank: B exactly"));
+    }
+
     void mismatchedShapesAreClearErrors() {
         const TensorF a = randomMatrix(3, 4, 1), b = randomMatrix(5, 2, 2);
         try {
@@ -380,7 +418,7 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, MatmulProblem::fromShapes({3, 2}, {2, 2}, 0));
         // Spans that do not match the problem.
         std::vector<float> x(6), y(6), z(3);
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, matmulMethod("naive").run(MatmulProblem{2, 3, 2, std::nullopt, std::nullopt}, x, y, z, {}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, matmulAlgorithm("naive").run(MatmulProblem{2, 3, 2, std::nullopt, std::nullopt}, x, y, z, {}));
     }
 };
 

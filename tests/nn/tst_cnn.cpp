@@ -486,7 +486,7 @@ private Q_SLOTS:
 
     void matmulMethodsRefuseConvolutions() {
         const QString error = errorOf([] {
-            nn::Model::digitCnn(1).forward(someDigits(1), matmul::matmulMethod("naive"), matmul::MatmulOptions{});
+            nn::Model::digitCnn(1).forward(someDigits(1), matmul::matmulAlgorithm("naive"), matmul::MatmulOptions{});
         });
         QVERIFY2(error.contains("conv registry"), qPrintable(error));
         nn::InferenceOptions o;

@@ -257,20 +257,20 @@ private Q_SLOTS:
         QVERIFY(std::abs(y(0, 0) - a0) < 1e-6 && std::abs(y(0, 1) - b0) < 1e-3);
     }
 
-    void matmulMethods_data() {
+    void matmulAlgorithms_data() {
         QTest::addColumn<QString>("method");
         QTest::addColumn<double>("tolerance");
         QTest::newRow("naive") << "naive" << 1e-5;
         QTest::newRow("dense") << "dense" << 1e-5;
         QTest::newRow("log") << "log" << 1e-4;  // exact log/exp round trip in float32
     }
-    void matmulMethods() {
+    void matmulAlgorithms() {
         QFETCH(QString, method);
         QFETCH(double, tolerance);
         // A low-rank layer too: two products through the method.
         const nn::Model model = nn::ModelFactorisation(nn::Model::mlp({30, 20, 6}, 8)).withRanks({{"fc1", 5}});
         const nn::MatrixF x = randomMatrix(11, 30, 6);
-        const nn::MatrixF y = model.forward(x, matmul::matmulMethod(method.toStdString()), matmul::MatmulOptions{});
+        const nn::MatrixF y = model.forward(x, matmul::matmulAlgorithm(method.toStdString()), matmul::MatmulOptions{});
         const double error = (y - model.forward(x)).cwiseAbs().maxCoeff();
         QVERIFY2(error < tolerance, qPrintable(QString::number(error)));
     }

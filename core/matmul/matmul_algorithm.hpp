@@ -1,11 +1,15 @@
 #pragma once
-// One interface for every way of multiplying two matrices (the descriptor is MatmulProblem).
+// One interface for every way of multiplying two matrices, in the shape of base/algorithm.hpp; the
+// descriptor is MatmulProblem.
 // Operands and result are float32, row-major; the arithmetic inside is chosen by MatmulOptions.
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 
+#include "base/algorithm.hpp"
 #include "matmul/matmul_problem.hpp"
 #include "numeric/compute_spec.hpp"
 #include "numeric/format.hpp"
@@ -70,26 +74,55 @@ struct MatmulReport {
     std::string note;                        ///< e.g. the ranks actually used
 };
 
-class MatmulMethod {
+/// A float32 product with its right operand B prepared once (svd: B factored at the problem's rankB),
+/// as a layer's weights are: execute() may be called many times, from one thread at a time.
+class MatmulPlan {
 public:
-    virtual ~MatmulMethod() = default;
-    virtual std::string name() const = 0;
-    virtual std::string description() const = 0;
-    /// Empty if the method can run this problem with these options, otherwise the reason it cannot.
-    virtual std::string supports(const MatmulProblem& problem, const MatmulOptions& options) const = 0;
+    virtual ~MatmulPlan() = default;
+    /// C = A·B with the B given to plan(): A is M×K, C is M×N (overwritten).
+    virtual MatmulReport execute(const float* a, float* c) = 0;
+    /// What the preparation did that the numbers do not show ("B at rank 32 (SVD)"), or empty.
+    virtual std::string note() const { return {}; }
+    /// Memory the plan holds or an execute() uses beyond A, the given B and C (svd: the factors).
+    virtual std::size_t workspaceBytes() const = 0;
+};
+
+/// name(), aliases(), description(), shownByDefault(): see base/algorithm.hpp. The public functions
+/// check the problem (sizes, supports()) and throw std::invalid_argument with the reason;
+/// implementations override the protected do*() functions.
+class MatmulAlgorithm : public Algorithm {
+public:
+    /// Empty if the algorithm can run this problem with these options, otherwise the reason it cannot.
+    virtual std::optional<std::string> supports(const MatmulProblem& problem, const MatmulOptions& options) const = 0;
     /// Temporary memory beyond the operands and result.
-    virtual std::int64_t workspaceBytes(const MatmulProblem& problem, const MatmulOptions& options) const = 0;
+    virtual std::size_t workspaceBytes(const MatmulProblem& problem, const MatmulOptions& options) const = 0;
     /// Arithmetic operations of the product (a factorisation done beforehand is not counted).
     virtual double flops(const MatmulProblem& problem) const { return problem.denseFlops(); }
-    /// C = A·B. A is M×K, B is K×N, C is M×N, all row-major. Throws std::invalid_argument if the
-    /// spans do not match the problem or supports() gives a reason.
-    virtual MatmulReport run(const MatmulProblem& problem, std::span<const float> a, std::span<const float> b,
-                             std::span<float> c, const MatmulOptions& options) const = 0;
+    /// True when it computes one multiply-add at a time (tens of ns each, even in float32): studies
+    /// skip such an algorithm on large shapes, saying so, rather than keep the user waiting.
+    virtual bool elementwise() const { return false; }
+    /// True when it cannot run without MatmulOptions::logFormat (the LNS methods).
+    virtual bool needsLogFormat() const { return false; }
+    /// True when it replaces operands by low-rank approximations at the problem's rankA / rankB (svd);
+    /// the others compute with the operands exactly and refuse a problem with ranks.
+    virtual bool lowRank() const { return false; }
+
+    /// C = A·B. A is M×K, B is K×N, C is M×N, all row-major.
+    MatmulReport run(const MatmulProblem& problem, std::span<const float> a, std::span<const float> b,
+                     std::span<float> c, const MatmulOptions& options) const;
+    /// B (K×N, row-major) prepared for repeated products; B must outlive the plan.
+    std::unique_ptr<MatmulPlan> plan(const MatmulProblem& problem, std::span<const float> b,
+                                     const MatmulOptions& options) const;
+
+    /// Throws std::invalid_argument if the problem is malformed or not supported with these options.
+    void check(const MatmulProblem& problem, const MatmulOptions& options) const;
 
 protected:
-    /// Checks sizes and supports(); every run() starts with it.
-    void checkRun(const MatmulProblem& problem, std::span<const float> a, std::span<const float> b,
-                  std::span<float> c, const MatmulOptions& options) const;
+    virtual MatmulReport doRun(const MatmulProblem& problem, std::span<const float> a, std::span<const float> b,
+                               std::span<float> c, const MatmulOptions& options) const = 0;
+    /// Default: keeps B and calls doRun() per execute().
+    virtual std::unique_ptr<MatmulPlan> doPlan(const MatmulProblem& problem, std::span<const float> b,
+                                               const MatmulOptions& options) const;
 };
 
 }  // namespace ks::matmul

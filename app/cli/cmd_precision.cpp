@@ -5,8 +5,25 @@
 #include "cli_io.hpp"
 #include "command.hpp"
 #include "numeric/format_family.hpp"
-#include "numeric/rounding.hpp"
+#include "numeric/rounding_mode.hpp"
 #include "study/precision_study.hpp"
+
+namespace {
+
+std::string familyIds() {
+    std::string ids;
+    for (const ks::numeric::FormatFamily* f : ks::study::precisionFamilies()) ids += (ids.empty() ? "" : " ") + f->id();
+    return ids;
+}
+
+std::string shapeHelp() {
+    std::string help;
+    for (const ks::study::Operation& op : ks::study::Operation::all())
+        help += (help.empty() ? "" : "; ") + op.id() + ": " + op.shapeSyntax();
+    return help;
+}
+
+}  // namespace
 
 KS_CLI_COMMAND(precisionCommand) {
     ks::cli::Command c;
@@ -20,7 +37,7 @@ KS_CLI_COMMAND(precisionCommand) {
         {"out", "DIR", "folder for the CSV and PNG", true, ""},
         {"operation", "conv|matmul", "which primitive", false, "conv"},
         {"methods", "A,B,...", "methods to compare (default: all of the operation)", false, ""},
-        {"family", "ID", "format family: e8 e5 e4 e11 fixed lns int", false, "e5"},
+        {"family", "ID", "format family: " + familyIds(), false, "e5"},
         {"from", "N", "first position in the family (default: the family's first)", false, ""},
         {"to", "N", "last position (default: the family's last)", false, ""},
         {"accumulate", "format|fp32", "where sums are kept", false, "format"},
@@ -28,19 +45,22 @@ KS_CLI_COMMAND(precisionCommand) {
         {"distribution", "D", "normal, uniform, image or activations", false, "uniform"},
         {"trials", "N", "random inputs per point", false, "3"},
         {"seed", "S", "random seed", false, "1"},
-        {"shape", "DIMS", "conv: N,C,H,W,K,R[,stride,pad]; matmul: M,K,N (default 1,16,20,20,4,3 / 32,64,32)", false, ""},
+        {"shape", "DIMS", shapeHelp() + " (default 1,16,20,20,4,3 / 32,64,32)", false, ""},
     };
     c.run = [](const ks::cli::Args& args) {
         using namespace ks;
         study::PrecisionSweep s;
-        const std::string operation = args.get("operation");
-        if (operation == "conv") s.operation = study::Operation::Conv;
-        else if (operation == "matmul") s.operation = study::Operation::Matmul;
-        else throw cli::UsageError("--operation: expected conv or matmul, got '" + operation + "'");
+        try {
+            s.operation = study::Operation::byId(args.get("operation"));
+        } catch (const std::invalid_argument& e) {
+            throw cli::UsageError(std::string("--operation: ") + e.what());
+        }
         if (args.has("methods")) s.methods = args.getList("methods");
         s.family = args.get("family");
         try {
-            (void)numeric::standardFamily(s.family);
+            const numeric::FormatFamily& family = numeric::standardFamily(s.family);
+            if (auto refusal = study::precisionRefusal(family.at(family.first())))
+                throw cli::UsageError("--family " + s.family + ": " + *refusal);
             s.rounding = numeric::parseRounding(args.get("rounding"));
             s.distribution = study::parseDistribution(args.get("distribution"));
         } catch (const std::invalid_argument& e) {
@@ -55,15 +75,11 @@ KS_CLI_COMMAND(precisionCommand) {
         s.trials = int(args.getInt("trials", 1, 10000));
         s.seed = static_cast<std::uint64_t>(args.getInt("seed", 0, (1ll << 62)));
         if (args.has("shape")) {
-            const auto d = args.getIntList("shape");
-            if (s.operation == study::Operation::Conv) {
-                if (d.size() != 6 && d.size() != 8) throw cli::UsageError("--shape: conv needs N,C,H,W,K,R[,stride,pad]");
-                s.conv = conv::ConvProblem::layer(d[0], d[1], d[2], d[3], d[4], d[5], d.size() == 8 ? d[6] : 1, d.size() == 8 ? d[7] : 0);
-                if (auto e = s.conv.validationError()) throw cli::UsageError("--shape: " + *e);
-            } else {
-                if (d.size() != 3) throw cli::UsageError("--shape: matmul needs M,K,N");
-                s.m = d[0], s.k = d[1], s.n = d[2];
-            }
+            study::ProblemShapes shapes = s.shapes();
+            const auto dims = args.getIntList("shape");
+            if (auto error = s.operation.setShape(shapes, {dims.begin(), dims.end()}))
+                throw cli::UsageError("--shape: " + *error);
+            s.conv = shapes.conv, s.m = shapes.m, s.k = shapes.k, s.n = shapes.n;
         }
         const std::string dir = args.get("out");
         cli::ensureDirectory(dir);

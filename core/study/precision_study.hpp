@@ -22,13 +22,13 @@
 #include "conv/conv_problem.hpp"
 #include "numeric/compute_spec.hpp"
 #include "numeric/format.hpp"
+#include "numeric/format_family.hpp"
 #include "study/chart_spec.hpp"
 #include "study/inputs.hpp"
+#include "study/operation.hpp"
 #include "study/table.hpp"
 
 namespace ks::study {
-
-enum class Operation { Conv, Matmul };
 
 enum class Accumulation {
     InFormat,  ///< every stage in the swept format ("everything in bf16")
@@ -48,13 +48,23 @@ struct PrecisionSweep {
     std::uint64_t seed = 1;
     conv::ConvProblem conv = conv::ConvProblem::layer(1, 16, 20, 20, 4, 3);
     std::int64_t m = 32, k = 64, n = 32;  ///< matmul: (m×k)·(k×n)
-    int threads = 0;                      ///< 0: every core
+    int threads = 0;                      ///< 0: ks::threadCount()
 
+    /// Sets the convolution layer and the matrix product that computes it (im2col's GEMM: the K×C·R·S
+    /// weights times the C·R·S×P·Q patches, per image), so that both operations sum the same number of terms.
+    void setLayer(const conv::ConvProblem& layer);
+    ProblemShapes shapes() const { return {conv, m, k, n}; }
     /// The compute specification the sweep uses for a format.
     numeric::ComputeSpec specFor(const numeric::Format& format) const;
     /// A key that identifies the sweep's results (for caches).
     std::string key() const;
 };
+
+/// Why the precision study cannot sweep a format, or nothing: a per-tensor integer format has no scale
+/// for the intermediates (sweep such formats with a fixed scale, or in the network study).
+std::optional<std::string> precisionRefusal(const numeric::Format& format);
+/// The standard families whose formats the study can sweep (the GUI's and the CLI's choices).
+std::vector<const numeric::FormatFamily*> precisionFamilies();
 
 /// Run the sweep; progress in (method × position) steps, Cancelled when asked to stop.
 /// Throws std::invalid_argument for an unknown method, family or impossible shape.

@@ -1,7 +1,7 @@
 #pragma once
 // Runtime: every algorithm of an operation timed on one shape, like cuDNN's
-// cudnnFindConvolutionForwardAlgorithm, and runtime vs problem size per algorithm.
-// Convolution wraps conv::findConvAlgorithms; matrix multiply iterates the matmul registry.
+// cudnnFindConvolutionForwardAlgorithm, and runtime vs problem size per algorithm. How each
+// operation times an algorithm is its own (study/conv_operation.cpp, study/matmul_operation.cpp).
 //
 // Find table columns (stable; one row per registry algorithm, fastest first, unsupported last):
 //   operation, algorithm, status, note   labels; status is "ok" or why the algorithm did not run
@@ -28,7 +28,7 @@
 #include "conv/conv_problem.hpp"
 #include "numeric/format.hpp"
 #include "study/chart_spec.hpp"
-#include "study/precision_study.hpp"
+#include "study/operation.hpp"
 #include "study/table.hpp"
 
 namespace ks::study {
@@ -50,8 +50,8 @@ struct RuntimeFind {
     /// the CLI's `bench` commands measure longer.
     TimingOptions timing{1, 3, 200, 0.05};
     std::uint64_t seed = 1;
-    int threads = 0;  ///< matmul dense/svd threads; 0: leave the library's setting
 
+    ProblemShapes shapes() const { return {conv, m, k, n}; }
     std::string key() const;
 };
 

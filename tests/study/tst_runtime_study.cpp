@@ -74,7 +74,7 @@ private Q_SLOTS:
         f.svdRank = 0;  // B exactly: the error must be float32 rounding only
         f.timing = quickTiming();
         const study::Table t = study::runRuntimeFind(f);
-        QCOMPARE(sorted(t.labels("algorithm")), sorted(matmul::matmulMethodNames()));
+        QCOMPARE(sorted(t.labels("algorithm")), sorted(matmul::matmulAlgorithmNames()));
         for (std::size_t r = 0; r < t.rowCount(); ++r) {
             const std::string& name = t.labels("algorithm")[r];
             QCOMPARE(t.labels("status")[r], std::string("ok"));
@@ -94,7 +94,7 @@ private Q_SLOTS:
         f.maxElementwiseMacs = 1000;  // everything element-wise is "too slow" here
         f.timing = quickTiming();
         const study::Table t = study::runRuntimeFind(f);
-        QCOMPARE(sorted(t.labels("algorithm")), sorted(matmul::matmulMethodNames()));
+        QCOMPARE(sorted(t.labels("algorithm")), sorted(matmul::matmulAlgorithmNames()));
         for (std::size_t r = 0; r < t.rowCount(); ++r) {
             const std::string& name = t.labels("algorithm")[r];
             const std::string& status = t.labels("status")[r];

@@ -67,13 +67,13 @@ private Q_SLOTS:
 
     void findFillsTableWithEveryMatmulMethod() {
         ui::RuntimePage page;
-        page.operationBox()->setCurrentIndex(page.operationBox()->findData(int(study::Operation::Matmul)));
+        page.operationBox()->setCurrentIndex(page.operationBox()->findData(QString::fromStdString(study::Operation::Matmul.id())));
         page.matrixSizeBox()->setValue(32);
         page.sizesEdit()->setText(QStringLiteral("16,32"));
         page.runFind();
         page.waitForIdle();
         QStringList expected;
-        for (const auto& n : matmul::matmulMethodNames()) expected << QString::fromStdString(n);
+        for (const auto& n : matmul::matmulAlgorithmNames()) expected << QString::fromStdString(n);
         expected.sort();
         QCOMPARE(tableAlgorithms(page.resultTable()), expected);
     }

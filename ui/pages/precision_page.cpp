@@ -17,9 +17,8 @@
 #include <cmath>
 
 #include "charts/chart_panel.hpp"
-#include "conv/conv_registry.hpp"
-#include "matmul/matmul_registry.hpp"
 #include "numeric/format_family.hpp"
+#include "qt_text.hpp"
 #include "study_runner.hpp"
 #include "widgets/control_panel.hpp"
 #include "widgets/tensor_image.hpp"
@@ -28,27 +27,7 @@ namespace ks::ui {
 
 namespace {
 
-QString q(const std::string& s) { return QString::fromStdString(s); }
-
 const char* kSettingsGroup = "precision";
-
-/// Methods shown checked when the page first opens.
-bool checkedByDefault(const std::string& name) {
-    return name == "direct" || name == "winograd-2x2" || name == "winograd-4x4" || name == "winograd-6x6" ||
-           name == "fft" || name == "naive" || name == "log";
-}
-
-QString methodTip(const std::string& name) {
-    if (name == "direct" || name == "naive") return QObject::tr("The reference: the definition computed term by term, accumulating in the chosen format.");
-    if (name == "im2col") return QObject::tr("Patches of the input unrolled into a matrix, then one matrix product (GEMM).");
-    if (name.rfind("winograd", 0) == 0)
-        return QObject::tr("Winograd F(m×m, 3×3): tiles of m×m outputs from (m+2)×(m+2) inputs with fewer multiplications, "
-                           "at the price of transforms whose constants grow with m — and so does the rounding error.");
-    if (name == "fft") return QObject::tr("Convolution theorem: transform, multiply pointwise in the frequency domain, transform back.");
-    if (name == "log") return QObject::tr("Products as sums of logarithms (sign + log2|x|), converted back and added linearly.");
-    if (name.rfind("lns", 0) == 0) return QObject::tr("Logarithmic number system: sums stay in the log domain.");
-    return {};
-}
 
 /// Start on the widest familiar member of a family (fp16, fp32, int8, ...) rather than an arbitrary width.
 int defaultPosition(const numeric::FormatFamily& family) {
@@ -72,11 +51,10 @@ PrecisionPage::PrecisionPage(QWidget* parent)
       chart_(new ChartPanel), inputImage_(new TensorImage(tr("Input"))), outputImage_(new TensorImage(tr("Output"))),
       errorImage_(new TensorImage(tr("Error (output − exact)"))), sweepRunner_(new StudyRunner(this)),
       snapshotRunner_(new StudyRunner(this)) {
-    operation_->addItem(tr("Convolution"), int(study::Operation::Conv));
-    operation_->addItem(tr("Matrix multiply"), int(study::Operation::Matmul));
+    for (const study::Operation& op : study::Operation::all()) operation_->addItem(q(op.label()), q(op.id()));
     operation_->setToolTip(tr("Which primitive to study: a 2-D convolution layer or a matrix product."));
 
-    for (const auto& f : numeric::standardFamilies()) family_->addItem(q(f.label()), q(f.id()));
+    for (const numeric::FormatFamily* f : study::precisionFamilies()) family_->addItem(q(f->label()), q(f->id()));
     family_->setToolTip(tr("The formats the slider walks through: one parameter varies (mantissa bits, word length, "
                            "log fraction bits), the rest stays fixed."));
 
@@ -104,7 +82,8 @@ PrecisionPage::PrecisionPage(QWidget* parent)
                                  "smooth non-negative images."));
     size_->setRange(4, 128);
     size_->setValue(20);
-    size_->setToolTip(tr("Input height and width (convolution) or the matrices' inner size (matrix multiply)."));
+    size_->setToolTip(tr("Input height and width of the layer. Matrix multiply computes the same layer as im2col's "
+                         "product: the K×C·R·S weights times the C·R·S×P·Q patches."));
     kernel_->setRange(1, 15);
     kernel_->setValue(3);
     kernel_->setToolTip(tr("Kernel height and width. Winograd here supports 3×3 only, and says so."));
@@ -195,6 +174,10 @@ PrecisionPage::PrecisionPage(QWidget* parent)
 
 PrecisionPage::~PrecisionPage() { saveSettings(); }
 
+study::Operation PrecisionPage::currentOperation() const {
+    return study::Operation::byId(operation_->currentData().toString().toStdString());
+}
+
 QList<ChartPanel*> PrecisionPage::charts() const { return {chart_}; }
 
 void PrecisionPage::setTaskProgress(TaskProgress* progress) { sweepRunner_->setProgressWidget(progress); }
@@ -211,19 +194,14 @@ void PrecisionPage::rebuildMethodList() {
     const bool firstTime = methodChecks_.isEmpty();
     qDeleteAll(methodChecks_);
     methodChecks_.clear();
-    std::vector<std::string> names;
-    if (operation_->currentData().toInt() == int(study::Operation::Conv))
-        for (const auto* a : conv::convAlgorithms()) names.push_back(a->name());
-    else
-        names = matmul::matmulMethodNames();
     const QString previousPicture = pictureMethod_->currentText();
     QSignalBlocker block(pictureMethod_);
     pictureMethod_->clear();
-    for (const auto& name : names) {
+    for (const Algorithm* algorithm : currentOperation().algorithms()) {
+        const std::string& name = algorithm->name();
         auto* check = new QCheckBox(q(name), methodsBox_);
-        check->setToolTip(methodTip(name));
-        check->setChecked(firstTime || !wasChecked.contains(q(name)) ? checkedByDefault(name) : true);
-        if (!firstTime && wasChecked.contains(q(name))) check->setChecked(true);
+        check->setToolTip(q(algorithm->description()));
+        check->setChecked(!firstTime && wasChecked.contains(q(name)) ? true : algorithm->shownByDefault());
         connect(check, &QCheckBox::toggled, this, &PrecisionPage::requestSweep);
         methodsLayout_->addWidget(check);
         methodChecks_.append(check);
@@ -259,7 +237,7 @@ void PrecisionPage::sliderMoved(int position) {
 
 study::PrecisionSweep PrecisionPage::sweep() const {
     study::PrecisionSweep s;
-    s.operation = static_cast<study::Operation>(operation_->currentData().toInt());
+    s.operation = currentOperation();
     for (QCheckBox* c : methodChecks_)
         if (c->isChecked()) s.methods.push_back(c->text().toStdString());
     s.family = family_->currentData().toString().toStdString();
@@ -268,8 +246,7 @@ study::PrecisionSweep PrecisionPage::sweep() const {
     s.distribution = study::parseDistribution(distribution_->currentData().toString().toStdString());
     s.trials = trials_->value();
     const int n = size_->value(), r = std::min(kernel_->value(), n);
-    s.conv = conv::ConvProblem::layer(1, channels_->value(), n, n, 4, r);
-    s.m = 16, s.k = n * channels_->value() / 4 + 1, s.n = 16;
+    s.setLayer(conv::ConvProblem::layer(1, channels_->value(), n, n, 4, r));
     return s;
 }
 

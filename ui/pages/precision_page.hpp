@@ -37,6 +37,7 @@ public:
     TensorImage* errorImage() const { return errorImage_; }
 
 private:
+    study::Operation currentOperation() const;
     void rebuildMethodList();
     void familyChanged();
     void sliderMoved(int position);

@@ -18,14 +18,13 @@
 #include <cmath>
 
 #include "charts/chart_panel.hpp"
+#include "qt_text.hpp"
 #include "study_runner.hpp"
 #include "widgets/control_panel.hpp"
 
 namespace ks::ui {
 
 namespace {
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
 
 const char* kSettingsGroup = "runtime";
 
@@ -71,8 +70,8 @@ RuntimePage::RuntimePage(QWidget* parent)
       sizes_(new QLineEdit), findButton_(new QPushButton(tr("Find"))), cancelButton_(new QPushButton(tr("Cancel"))),
       message_(new QLabel), table_(new QTableWidget), findChart_(new ChartPanel), scalingChart_(new ChartPanel),
       runner_(new StudyRunner(this)) {
-    operation_->addItem(tr("Convolution"), int(study::Operation::Conv));
-    operation_->addItem(tr("Matrix multiply"), int(study::Operation::Matmul));
+    // The shape editors in shapeStack_ are in the same order as study::Operation::all().
+    for (const study::Operation& op : study::Operation::all()) operation_->addItem(q(op.label()), q(op.id()));
     operation_->setToolTip(tr("Which primitive to time: a 2-D convolution or a matrix product."));
 
     auto* convForm = new QFormLayout;
@@ -178,6 +177,10 @@ void RuntimePage::waitForIdle() {
     runner_->waitForFinished();
 }
 
+study::Operation RuntimePage::currentOperation() const {
+    return study::Operation::byId(operation_->currentData().toString().toStdString());
+}
+
 bool RuntimePage::isRunning() const { return runner_->isRunning(); }
 
 void RuntimePage::showEvent(QShowEvent* event) {
@@ -189,7 +192,7 @@ void RuntimePage::showEvent(QShowEvent* event) {
 
 study::RuntimeFind RuntimePage::find() const {
     study::RuntimeFind f;
-    f.operation = static_cast<study::Operation>(operation_->currentData().toInt());
+    f.operation = currentOperation();
     const int r = std::min({kernel_->value(), height_->value(), width_->value()});
     f.conv = conv::ConvProblem::layer(batch_->value(), channels_->value(), height_->value(), width_->value(),
                                       outChannels_->value(), r);
@@ -244,9 +247,10 @@ void RuntimePage::cancel() {
 }
 
 void RuntimePage::operationChanged() {
-    const bool isConv = operation_->currentData().toInt() == int(study::Operation::Conv);
-    shapeStack_->setCurrentIndex(isConv ? 0 : 1);
-    sizes_->setText(isConv ? QStringLiteral("32,64,128,256") : QStringLiteral("64,128,256"));
+    shapeStack_->setCurrentIndex(operation_->currentIndex());
+    QStringList sizes;
+    for (std::int64_t size : currentOperation().defaultScalingSizes()) sizes << QString::number(size);
+    sizes_->setText(sizes.join(QLatin1Char(',')));
 }
 
 void RuntimePage::showResult(const std::any& result) {

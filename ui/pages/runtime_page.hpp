@@ -55,6 +55,7 @@ protected:
     void showEvent(QShowEvent* event) override;
 
 private:
+    study::Operation currentOperation() const;
     void operationChanged();
     void showResult(const std::any& result);
     void fillTable(const study::Table& table);

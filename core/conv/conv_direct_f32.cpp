@@ -20,6 +20,7 @@
 #include <immintrin.h>
 #endif
 
+#include "base/aligned_vector.hpp"
 #include "base/parallel.hpp"
 
 namespace ks::conv::detail {
@@ -362,8 +363,8 @@ private:
     std::vector<float> weight_;
     std::int64_t Hp_, Wp_;
     bool overChannels_;          ///< channel-vectorised tiles (layers) rather than column tiles
-    std::vector<float> padded_;  ///< C planes Hp×Wp, borders zero (empty when unpadded)
-    std::vector<float> packed_;  ///< weights for the channel-vectorised tiles
+    AlignedVector<float> padded_;  ///< C planes Hp×Wp, borders zero (empty when unpadded)
+    AlignedVector<float> packed_;  ///< weights for the channel-vectorised tiles, 64-byte aligned: whole lines per load
 };
 
 }  // namespace

@@ -70,11 +70,17 @@ matmul::MatmulOptions matmulOptionsFromArgs(const Args& args) {
     o.binned.convertBack = choose<matmul::ConvertBack>(args, "convert-back", {{"none", matmul::ConvertBack::None},
                                                                              {"nearest", matmul::ConvertBack::Nearest},
                                                                              {"truncate", matmul::ConvertBack::Truncate}});
+    o.emulation = choose<matmul::Emulation>(args, "emulation",
+                                            {{"fast", matmul::Emulation::Fast}, {"reference", matmul::Emulation::Reference}});
     return o;
 }
 
 std::vector<Option> matmulMethodOptions() {
-    return {{"format", "F", "LNS format of the log-domain methods (e.g. lns8.3); another format F means --compute F",
+    return {{"emulation", "fast|reference",
+             "naive/dense under an emulated --compute: the vectorised engine (where it covers the spec) or the scalar "
+             "reference (the same bits)",
+             false, "fast"},
+            {"format", "F", "LNS format of the log-domain methods (e.g. lns8.3); another format F means --compute F",
              false, ""},
             {"compute", "SPEC", "arithmetic of naive/dense/log, e.g. fp16/fp32, bf16:sr (default: native float32)",
              false, ""},

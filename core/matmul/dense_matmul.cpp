@@ -12,6 +12,7 @@
 #include "base/parallel.hpp"
 #include "matmul/gemm.hpp"
 #include "matmul/algorithms.hpp"
+#include "matmul/emulated_gemm.hpp"
 #include "matmul/naive_matmul.hpp"
 #include "numeric/arithmetic.hpp"
 
@@ -61,8 +62,7 @@ protected:
         if (options.compute.native) {
             denseGemm(p.m, p.k, p.n, a.data(), b.data(), c.data());
         } else {
-            numeric::EmulatedArithmetic arith(options.compute);
-            fmaMatmul(arith, p.m, p.k, p.n, a.data(), b.data(), c.data());
+            return emulatedProduct(EmulatedOrder::FusedMultiplyAdd, p, a, b, c, options);
         }
         return {};
     }

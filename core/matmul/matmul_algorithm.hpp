@@ -52,9 +52,17 @@ struct SvdOptions {
     std::uint64_t seed = 1;
 };
 
+/// Which engine emulates a non-native compute spec. Both give the same bits (tst_emulated_gemm); the
+/// reference is the scalar EmulatedArithmetic the fast engine is tested against.
+enum class Emulation : std::uint8_t {
+    Fast,      ///< matmul/emulated_gemm where it covers the spec (else the reference, said in the report's note)
+    Reference  ///< always the scalar EmulatedArithmetic
+};
+
 struct MatmulOptions {
     /// Native: float32 hardware arithmetic. Otherwise the emulated formats of each stage.
     numeric::ComputeSpec compute = numeric::ComputeSpec::nativeFloat32();
+    Emulation emulation = Emulation::Fast;
     /// The log-domain methods: the LNS format the operands are quantised to (kind Log).
     /// `log` without it keeps unquantised float logs; the lns-* methods require it.
     std::optional<numeric::Format> logFormat;

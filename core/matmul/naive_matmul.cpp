@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "matmul/algorithms.hpp"
+#include "matmul/emulated_gemm.hpp"
 #include "numeric/arithmetic.hpp"
 
 namespace ks::matmul {
@@ -32,8 +33,7 @@ protected:
             numeric::NativeArithmetic<float> arith;
             naiveMatmul(arith, p.m, p.k, p.n, a.data(), b.data(), c.data());
         } else {
-            numeric::EmulatedArithmetic arith(options.compute);
-            naiveMatmul(arith, p.m, p.k, p.n, a.data(), b.data(), c.data());
+            return emulatedProduct(EmulatedOrder::RoundedProducts, p, a, b, c, options);
         }
         return {};
     }

@@ -114,6 +114,17 @@ private Q_SLOTS:
         QTest::newRow("bench peak, no time") << QStringList{QStringLiteral("bench"), QStringLiteral("peak"), QStringLiteral("--seconds"),
                                                             QStringLiteral("0")}
                                              << 2 << QStringLiteral("--seconds");
+        QTest::newRow("bench emulation") << QStringList{QStringLiteral("bench"), QStringLiteral("emulation"), QStringLiteral("--shape"),
+                                                        QStringLiteral("3,17,5"), QStringLiteral("--specs"), QStringLiteral("bf16/fp32"),
+                                                        QStringLiteral("--min-seconds"), QStringLiteral("0")}
+                                         << 0 << QStringLiteral("yes\n");
+        QTest::newRow("bench emulation, not covered")
+            << QStringList{QStringLiteral("bench"), QStringLiteral("emulation"), QStringLiteral("--shape"), QStringLiteral("2,2,2"),
+                           QStringLiteral("--specs"), QStringLiteral("fp16:sr"), QStringLiteral("--min-seconds"), QStringLiteral("0")}
+            << 0 << QStringLiteral("not covered: the fast engine rounds to nearest-even only");
+        QTest::newRow("matmul --emulation") << QStringList{QStringLiteral("bench"), QStringLiteral("matmul"), QStringLiteral("--shape"),
+                                                           QStringLiteral("2,2,2"), QStringLiteral("--emulation"), QStringLiteral("quick")}
+                                            << 2 << QStringLiteral("--emulation: unknown value 'quick'");
         QTest::newRow("missing input file") << QStringList{QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("fp16"),
                                                           QStringLiteral("--in"), QStringLiteral("/nonexistent/a.npy"), QStringLiteral("--out"),
                                                           QStringLiteral("/tmp/b.npy")}

@@ -1,0 +1,118 @@
+// `kernelscope-cli bench emulation`: what faithful emulation costs. For each compute specification, the
+// same product three ways in one run: native float32 (sgemm), the scalar reference emulation
+// (EmulatedArithmetic) and the fast engine (matmul/emulated_gemm), with the fast engine's bits compared
+// to the reference's.
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/parallel.hpp"
+#include "base/timing.hpp"
+#include "cli_io.hpp"
+#include "command.hpp"
+#include "matmul/emulated_gemm.hpp"
+#include "matmul/dense_matmul.hpp"
+#include "numeric/compute_spec.hpp"
+
+using ks::cli::number;
+
+namespace {
+
+/// Equal bit for bit, a NaN matching any NaN (its sign and payload are unspecified).
+bool sameBits(const std::vector<float>& x, const std::vector<float>& y) {
+    for (std::size_t i = 0; i < x.size(); ++i)
+        if (std::bit_cast<std::uint32_t>(x[i]) != std::bit_cast<std::uint32_t>(y[i]) && !(std::isnan(x[i]) && std::isnan(y[i])))
+            return false;
+    return true;
+}
+
+}  // namespace
+
+KS_CLI_COMMAND(benchEmulationCommand) {
+    ks::cli::Command c;
+    c.name = "bench emulation";
+    c.summary = "Time emulated matrix products: native float32, the reference emulation and the fast engine";
+    c.details =
+        "One (M×K)·(K×N) product of uniform[−1, 1] data per compute specification and order (naive: each\n"
+        "product rounded, then each sum; fma: one rounding per term, as dense), timed three ways in the same\n"
+        "run: native float32 sgemm, the scalar reference emulation (EmulatedArithmetic, one thread, as the\n"
+        "studies ran it), and the fast engine on every thread. Medians of repeats (--min-seconds each; the\n"
+        "reference once when it is slow). 'slowdown' is fast / native, 'speed-up' reference / fast;\n"
+        "'same bits' compares the fast engine's output with the reference's (a NaN matches any NaN).";
+    c.options = {{"shape", "M,K,N", "the product", false, "256,256,256"},
+                 {"specs", "LIST", "compute specifications", false, "fp16,bf16,e4m3,e5m2,fp16/fp32,bf16/fp32,tf32,fp32/e8m13"},
+                 {"min-seconds", "S", "measure each row at least this long", false, "0.3"},
+                 {"threads", "T", "threads of native and fast (default: all cores)", false, ""},
+                 {"csv", "FILE", "also write spec,order,native_ms,reference_ms,fast_ms,slowdown,speedup,same_bits", false, ""}};
+    c.run = [](const ks::cli::Args& args) {
+        const auto dims = args.getIntList("shape");
+        if (dims.size() != 3 || dims[0] < 1 || dims[1] < 1 || dims[2] < 1)
+            throw ks::cli::UsageError("--shape: M,K,N, each positive");
+        const std::int64_t m = dims[0], k = dims[1], n = dims[2];
+        std::vector<ks::numeric::ComputeSpec> specs;
+        for (const auto& name : args.getList("specs")) {
+            try {
+                specs.push_back(ks::numeric::parseComputeSpec(name));
+            } catch (const std::invalid_argument& e) {
+                throw ks::cli::UsageError(std::string("--specs: ") + e.what());
+            }
+        }
+        const double minSeconds = args.getDouble("min-seconds");
+        if (!(minSeconds >= 0) || minSeconds > 60) throw ks::cli::UsageError("--min-seconds: between 0 and 60");
+        if (args.has("threads")) ks::setThreadCount(static_cast<int>(args.getInt("threads", 1, 256)));
+
+        std::mt19937_64 rng(1);
+        std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+        std::vector<float> a(std::size_t(m * k)), b(std::size_t(k * n)), native(std::size_t(m * n)),
+            reference(native.size()), fast(native.size());
+        for (float& x : a) x = static_cast<float>(uniform(rng));
+        for (float& x : b) x = static_cast<float>(uniform(rng));
+        const ks::TimingOptions timing{1, 3, 1000, minSeconds};
+        const ks::TimingOptions once{0, 1, 1, 0};
+        const double nativeSeconds =
+            ks::measure([&] { ks::matmul::denseGemm(m, k, n, a.data(), b.data(), native.data()); }, timing).medianSeconds;
+
+        ks::cli::Table table{{"spec", "order", "native ms", "reference ms", "fast ms", "fast GFLOP/s", "slowdown", "speed-up", "same bits"}, {}};
+        ks::cli::Table csv{{"spec", "order", "native_ms", "reference_ms", "fast_ms", "slowdown", "speedup", "same_bits"}, {}};
+        const double flops = 2.0 * double(m) * double(k) * double(n);
+        for (const auto& spec : specs) {
+            const std::string name = ks::numeric::computeSpecName(spec);
+            if (auto refusal = ks::matmul::fastEmulationRefusal(spec)) {
+                table.rows.push_back({name, "-", "", "", "", "", "", "", "not covered: " + *refusal});
+                continue;
+            }
+            for (const auto order : {ks::matmul::EmulatedOrder::RoundedProducts, ks::matmul::EmulatedOrder::FusedMultiplyAdd}) {
+                ks::matmul::MatmulOptions options;
+                options.compute = spec;
+                options.emulation = ks::matmul::Emulation::Reference;
+                const ks::matmul::MatmulProblem problem{m, k, n, std::nullopt, std::nullopt};
+                const double referenceSeconds =
+                    ks::measure([&] { ks::matmul::emulatedProduct(order, problem, a, b, reference, options); }, once).medianSeconds;
+                options.emulation = ks::matmul::Emulation::Fast;
+                const double fastSeconds =
+                    ks::measure([&] { ks::matmul::emulatedProduct(order, problem, a, b, fast, options); }, timing).medianSeconds;
+                const bool same = sameBits(fast, reference);
+                const char* orderName = order == ks::matmul::EmulatedOrder::RoundedProducts ? "naive" : "fma";
+                table.rows.push_back({name, orderName, number("%.3f", nativeSeconds * 1e3), number("%.1f", referenceSeconds * 1e3),
+                                      number("%.2f", fastSeconds * 1e3), number("%.2f", flops / fastSeconds * 1e-9),
+                                      number("%.0f×", fastSeconds / nativeSeconds), number("%.0f×", referenceSeconds / fastSeconds),
+                                      same ? "yes" : "NO"});
+                csv.rows.push_back({name, orderName, number("%.6f", nativeSeconds * 1e3), number("%.3f", referenceSeconds * 1e3),
+                                    number("%.4f", fastSeconds * 1e3), number("%.2f", fastSeconds / nativeSeconds),
+                                    number("%.2f", referenceSeconds / fastSeconds), same ? "1" : "0"});
+                if (!same) std::cerr << "kernelscope-cli: the fast engine's bits differ from the reference's for " << name << "\n";
+            }
+        }
+        std::cout << "(" << m << "×" << k << ")·(" << k << "×" << n << "), " << ks::threadCount()
+                  << " thread(s) for native and fast; native float32 " << number("%.1f", flops / nativeSeconds * 1e-9)
+                  << " GFLOP/s\n"
+                  << table.toText();
+        if (args.has("csv")) ks::cli::writeText(args.get("csv"), csv.toCsv());
+        return 0;
+    };
+    return c;
+}

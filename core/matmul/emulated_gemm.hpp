@@ -1,0 +1,46 @@
+#pragma once
+// The fast emulation engine for matrix products: the same roundings as EmulatedArithmetic (the
+// reference, numeric/arithmetic.hpp), bit for bit, but vectorised across the columns of C and spread
+// over the threads. It repeats the reference's algorithm on whole rows of doubles: the double result
+// and its exact error term (TwoSum; TwoProd with an FMA; Boldo & Muller's ErrFma), round-to-odd, then
+// the branch-free nearest-even bit kernel of numeric/round_nearest_even.hpp to each stage's format.
+// Each C(i, j) still sums its terms one at a time in the order k = 0, 1, …, K−1, so lanes and threads
+// change nothing but the speed.
+//
+// Covered today: binary float formats of up to 11 exponent and 52 mantissa bits (every eXmY, fp16,
+// bf16, tf32, fp32, fp64, with or without subnormals, saturating or finite-only) in every stage,
+// nearest-even rounding. Everything else (directed and stochastic rounding, fixed point, scaled
+// integers, LNS) is refused with the reason, and the callers run the reference instead and say so.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <span>
+
+#include "matmul/matmul_algorithm.hpp"
+#include "numeric/compute_spec.hpp"
+
+namespace ks::matmul {
+
+/// Why the fast engine cannot emulate `spec`, or nothing.
+std::optional<std::string> fastEmulationRefusal(const numeric::ComputeSpec& spec);
+
+/// The two orders of the emulated products, as the reference loops in naive_matmul.hpp have them.
+enum class EmulatedOrder {
+    RoundedProducts,  ///< naive: each product rounded to the product format, then added (rounded)
+    FusedMultiplyAdd  ///< dense: acc = a·b + acc rounded once to the accumulation format, from acc = 0
+};
+
+/// C = A·B (row-major float32, A m×k, B k×n) with every operation rounded as `spec` says, operands
+/// rounded to the storage format first. Bit-identical to naiveMatmul / fmaMatmul over
+/// EmulatedArithmetic(spec). std::invalid_argument when fastEmulationRefusal(spec) has a reason.
+void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
+                      std::int64_t n, const float* a, const float* b, float* c);
+
+/// naive's and dense's emulated run: the fast engine when options.emulation asks for it and it covers
+/// options.compute, the reference loops otherwise; the report's note says when the fast engine was
+/// asked for and could not run, and why.
+MatmulReport emulatedProduct(EmulatedOrder order, const MatmulProblem& problem, std::span<const float> a,
+                             std::span<const float> b, std::span<float> c, const MatmulOptions& options);
+
+}  // namespace ks::matmul

@@ -20,7 +20,8 @@ namespace {
 template <class Float>
 void roundNearestEvenKernel(const Float* __restrict in, Float* __restrict out, std::size_t n,
                             const RneParams<Float>& p) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = roundNearestEven(in[i], p);
+    const RneParams<Float> constants = p;  // a local copy: loop invariants the vectoriser keeps in registers
+    for (std::size_t i = 0; i < n; ++i) out[i] = roundNearestEven(in[i], constants);
 }
 
 /// The kernel over whole arrays. In place (in == out) goes through an 8 KiB buffer: the kernel's

@@ -99,23 +99,32 @@ struct Stages {
     Stage product, accumulate;
 };
 
+/// Rows [rowBegin, rowEnd) of C. Without `initial`, each sum starts with its first product (naive);
+/// with it, from initial[j] (a layer's bias, or zeros), every product then added.
+template <class Out>
 void rowsRoundedProducts(const Stages& st, std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t k, std::int64_t n,
-                         const double* a, const double* b, float* c) {
+                         const double* a, const double* b, const double* initial, Out* c) {
     alignas(64) double acc[kColumns];
     const Stage product = st.product, accumulate = st.accumulate;  // locals: loop invariants to the vectoriser
     for (std::int64_t i = rowBegin; i < rowEnd; ++i)
         for (std::int64_t j0 = 0; j0 < n; j0 += kColumns) {
             const std::int64_t w = std::min(kColumns, n - j0);
-            const double a0 = a[i * k];
-            const double* b0 = b + j0;
-            for (std::int64_t j = 0; j < w; ++j) acc[j] = roundedProduct(a0, b0[j], product);
-            for (std::int64_t p = 1; p < k; ++p) {
+            std::int64_t first = 0;
+            if (initial) {
+                std::copy(initial + j0, initial + j0 + w, acc);
+            } else {
+                const double a0 = a[i * k];
+                const double* b0 = b + j0;
+                for (std::int64_t j = 0; j < w; ++j) acc[j] = roundedProduct(a0, b0[j], product);
+                first = 1;
+            }
+            for (std::int64_t p = first; p < k; ++p) {
                 const double ap = a[i * k + p];
                 const double* bp = b + p * n + j0;
                 for (std::int64_t j = 0; j < w; ++j)
                     acc[j] = roundedSum(acc[j], roundedProduct(ap, bp[j], product), accumulate);
             }
-            for (std::int64_t j = 0; j < w; ++j) c[i * n + j0 + j] = static_cast<float>(acc[j]);
+            for (std::int64_t j = 0; j < w; ++j) c[i * n + j0 + j] = static_cast<Out>(acc[j]);
         }
 }
 
@@ -174,8 +183,18 @@ void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std
     // ~40 double operations a term: worth threads from a few thousand terms.
     const double work = 40.0 * double(m) * double(k) * double(n);
     parallelFor(m, work, [&](std::int64_t begin, std::int64_t end) {
-        if (order == EmulatedOrder::RoundedProducts) rowsRoundedProducts(stages, begin, end, k, n, as.data(), bs.data(), c);
+        if (order == EmulatedOrder::RoundedProducts)
+            rowsRoundedProducts(stages, begin, end, k, n, as.data(), bs.data(), static_cast<const double*>(nullptr), c);
         else rowsFusedMultiplyAdd(stages, begin, end, k, n, as.data(), bs.data(), c);
+    });
+}
+
+void fastEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
+                        const double* a, const double* b, const double* initial, double* c) {
+    if (auto reason = fastEmulationRefusal(spec)) throw std::invalid_argument("fast emulated GEMM: " + *reason);
+    const Stages stages{stageOf(spec.product), stageOf(spec.accumulate)};
+    parallelFor(m, 40.0 * double(m) * double(k) * double(n), [&](std::int64_t begin, std::int64_t end) {
+        rowsRoundedProducts(stages, begin, end, k, n, a, b, initial, c);
     });
 }
 

@@ -37,6 +37,14 @@ enum class EmulatedOrder {
 void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
                       std::int64_t n, const float* a, const float* b, float* c);
 
+/// A layer's product in the rounded-products order on operands already rounded to the storage format:
+/// C(i, j) = initial[j] + Σ_p A(i, p)·B(p, j), starting from initial[j] and adding each rounded product
+/// in turn (the network's emulated Linear layers: initial is the stored bias, or zeros). A is m×k, B k×n,
+/// C m×n, row-major doubles. Bit-identical to the same loop over EmulatedArithmetic; std::invalid_argument
+/// when fastEmulationRefusal(spec) has a reason.
+void fastEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
+                        const double* a, const double* b, const double* initial, double* c);
+
 /// naive's and dense's emulated run: the fast engine when options.emulation asks for it and it covers
 /// options.compute, the reference loops otherwise; the report's note says when the fast engine was
 /// asked for and could not run, and why.

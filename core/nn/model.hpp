@@ -110,6 +110,8 @@ struct InferenceOptions {
     std::string convAlgorithm = "direct";
     /// Emulated integer activations (see ActivationScale).
     ActivationScale activationScale = ActivationScale::PerTensor;
+    /// Which engine emulates the fully connected layers (the same bits; matmul/emulated_gemm.hpp).
+    matmul::Emulation emulation = matmul::Emulation::Fast;
 };
 
 class Model {

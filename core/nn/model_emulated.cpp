@@ -9,6 +9,7 @@
 
 #include "base/parallel.hpp"
 #include "conv/conv_registry.hpp"
+#include "matmul/emulated_gemm.hpp"
 #include "nn/layer_kernels.hpp"
 #include "nn/model.hpp"
 #include "numeric/arithmetic.hpp"
@@ -23,7 +24,17 @@ namespace {
 struct StoredLayer {
     std::vector<double> weight, down, up, bias;
     std::optional<numeric::Format> inputFormat, hiddenFormat;
+    /// For the fast engine: the weight matrices transposed (in × out, so that its lanes run along the
+    /// outputs), and the sums' starting values (the bias, or zeros).
+    std::vector<double> weightT, downT, upT, start, hiddenStart;
 };
+
+std::vector<double> transposed(const std::vector<double>& w, std::int64_t out, std::int64_t in) {
+    std::vector<double> t(w.size());
+    for (std::int64_t o = 0; o < out; ++o)
+        for (std::int64_t i = 0; i < in; ++i) t[std::size_t(i * out + o)] = w[std::size_t(o * in + i)];
+    return t;
+}
 
 /// The activation's storage: a fixed-scale format for the whole batch, or the spec's own storage
 /// per sample (one scale per sample for per-tensor integer formats).
@@ -53,13 +64,39 @@ void affine(Arithmetic& ar, const std::vector<double>& w, const std::vector<doub
     }
 }
 
+/// A fully connected layer on the fast engine: every row's input stored, then all rows' sums at once.
+void fastLinear(const Layer& l, const StoredLayer& s, numeric::EmulatedArithmetic& ar, std::int64_t rows,
+                std::vector<double>& x, std::vector<double>& y, std::vector<double>& h) {
+    const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
+    for (std::int64_t r = 0; r < rows; ++r)
+        storeActivation(ar, s.inputFormat, std::span<double>(x.data() + r * in, static_cast<std::size_t>(in)),
+                        ar.spec().seed + 2 * r);
+    y.resize(static_cast<std::size_t>(rows * out));
+    if (l.kind == LayerKind::Linear) {
+        matmul::fastEmulatedAffine(ar.spec(), rows, in, out, x.data(), s.weightT.data(), s.start.data(), y.data());
+    } else {
+        const std::int64_t rank = l.rank();
+        h.resize(static_cast<std::size_t>(rows * rank));
+        matmul::fastEmulatedAffine(ar.spec(), rows, in, rank, x.data(), s.downT.data(), s.hiddenStart.data(), h.data());
+        for (std::int64_t r = 0; r < rows; ++r)
+            storeActivation(ar, s.hiddenFormat, std::span<double>(h.data() + r * rank, static_cast<std::size_t>(rank)),
+                            ar.spec().seed + 2 * r + 1);
+        matmul::fastEmulatedAffine(ar.spec(), rows, rank, out, h.data(), s.upT.data(), s.start.data(), y.data());
+    }
+    std::swap(x, y);
+}
+
 /// Rows of `x` (rows × in) through a layer into `y`; `h` is scratch.
 void emulatedLayer(const Layer& l, const StoredLayer& s, numeric::EmulatedArithmetic& ar, const std::string& convAlgorithm,
-                   std::int64_t rows, std::vector<double>& x, std::vector<double>& y, std::vector<double>& h) {
+                   bool fast, std::int64_t rows, std::vector<double>& x, std::vector<double>& y, std::vector<double>& h) {
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
     switch (l.kind) {
         case LayerKind::Linear:
         case LayerKind::LowRankLinear:
+            if (fast) {
+                fastLinear(l, s, ar, rows, x, y, h);
+                break;
+            }
             y.resize(static_cast<std::size_t>(rows * out));
             for (std::int64_t r = 0; r < rows; ++r) {
                 double* xr = x.data() + r * in;
@@ -148,6 +185,24 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
             if (l.kind == LayerKind::Linear || l.kind == LayerKind::LowRankLinear) stored[k].bias = store(l.bias);
         }
     }
+    // The fast engine covers the spec when its formats are binary floats rounded to nearest-even; the
+    // activations' stores stay element-wise (numeric::roundArray), as in the reference.
+    const bool fast = options.emulation == matmul::Emulation::Fast && !matmul::fastEmulationRefusal(spec);
+    if (fast)
+        for (std::size_t k = 0; k < layers_.size(); ++k) {
+            const Layer& l = layers_[k];
+            StoredLayer& s = stored[k];
+            const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
+            if (l.kind != LayerKind::Linear && l.kind != LayerKind::LowRankLinear) continue;
+            s.start = s.bias.empty() ? std::vector<double>(std::size_t(out), 0.0) : s.bias;
+            if (l.kind == LayerKind::Linear) {
+                s.weightT = transposed(s.weight, out, in);
+            } else {
+                s.downT = transposed(s.down, l.rank(), in);
+                s.upT = transposed(s.up, out, l.rank());
+                s.hiddenStart.assign(std::size_t(l.rank()), 0.0);
+            }
+        }
     const numeric::Format& storage = spec.storage;
     if (storage.kind == numeric::FormatKind::ScaledInt && !(storage.scale > 0) &&
         options.activationScale == ActivationScale::PerTensor) {
@@ -172,7 +227,7 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
         const Eigen::Index first = c * kChunk, rows = std::min(input.rows(), first + kChunk) - first;
         std::vector<double> x(input.data() + first * input.cols(), input.data() + (first + rows) * input.cols()), y, h;
         for (std::size_t k = 0; k < layers_.size(); ++k)
-            emulatedLayer(layers_[k], stored[k], ar, options.convAlgorithm, rows, x, y, h);
+            emulatedLayer(layers_[k], stored[k], ar, options.convAlgorithm, fast, rows, x, y, h);
         for (Eigen::Index i = 0; i < rows * output.cols(); ++i)
             output.data()[first * output.cols() + i] = static_cast<float>(x[static_cast<std::size_t>(i)]);
     }, options.threads);

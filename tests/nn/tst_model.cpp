@@ -231,6 +231,29 @@ private Q_SLOTS:
         QVERIFY(again == y);
     }
 
+    // The fully connected layers on the fast engine give the reference engine's bits: dense and low-rank
+    // layers, with and without bias, specs it covers (and one it does not, which runs the reference).
+    void fastEmulationIsTheReference_data() {
+        QTest::addColumn<QString>("spec");
+        for (const char* spec : {"fp16", "bf16", "e4m3", "e5m2/fp16/fp32", "bf16/fp32", "fp16-nosub/fp32", "tf32", "fp16:rz"})
+            QTest::newRow(spec) << QString::fromLatin1(spec);
+    }
+    void fastEmulationIsTheReference() {
+        QFETCH(QString, spec);
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        const nn::Model model = nn::ModelFactorisation(nn::Model::mlp({30, 24, 16, 6}, 5)).withRanks({{"fc2", 4}});
+        nn::MatrixF x = randomMatrix(21, 30, 8);
+        x(0, 0) = 70000.0f;  // beyond fp16: infinities downstream
+        x(1, 1) = 1e-6f;     // a subnormal in fp16
+        nn::InferenceOptions fast, reference;
+        fast.threads = 2;
+        reference.emulation = matmul::Emulation::Reference;
+        const nn::MatrixF a = model.forward(x, compute, fast), b = model.forward(x, compute, reference);
+        for (Eigen::Index i = 0; i < a.size(); ++i)
+            if (!(std::isnan(a.data()[i]) && std::isnan(b.data()[i])))
+                KS_COMPARE_EXACT(a.data()[i], b.data()[i]);
+    }
+
     void integerActivationScale_data() {
         QTest::addColumn<int>("mode");
         QTest::addColumn<double>("expectedLogit");

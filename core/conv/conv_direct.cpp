@@ -9,6 +9,7 @@
 #include "conv/conv_direct_f32.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
+#include "numeric/fast_arithmetic.hpp"
 
 namespace ks::conv {
 
@@ -68,7 +69,7 @@ void directConv(const ConvProblem& pr, const V* x, const V* w, const V* bias, V*
     w = detail::storeOperands(arith, w, pr.weightCount(), ws);
     bias = detail::storeOperands(arith, bias, pr.K, bs);
     const std::int64_t rows = pr.N * pr.K * pr.P();
-    if constexpr (Arith::emulated) {
+    if constexpr (!numeric::kThreadSplittable<Arith>) {
         directRows(pr, x, w, bias, y, arith, 0, rows);
     } else {
         parallelFor(rows, pr.flops(), [&](std::int64_t begin, std::int64_t end) {
@@ -104,7 +105,7 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
-        directConv(p, x, w, b, y, arith);
+        numeric::withEmulation(arith, [&](auto& a) { directConv(p, x, w, b, y, a); });
     }
 };
 

@@ -33,6 +33,7 @@
 #include "base/parallel.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
+#include "numeric/fast_arithmetic.hpp"
 #include "conv/fft_radix2.hpp"
 
 namespace ks::conv {
@@ -423,7 +424,7 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
-        fftConvGeneric(p, x, w, b, y, arith);
+        numeric::withEmulation(arith, [&](auto& a) { fftConvGeneric(p, x, w, b, y, a); });
     }
 };
 

@@ -10,6 +10,7 @@
 #include "conv/conv_gemm.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
+#include "numeric/fast_arithmetic.hpp"
 #include "conv/im2col_patches.hpp"
 
 namespace ks::conv {
@@ -68,7 +69,7 @@ void im2colConv(const ConvProblem& pr, const V* x, const V* w, const V* bias, V*
     w = detail::storeOperands(arith, w, pr.weightCount(), ws);
     bias = detail::storeOperands(arith, bias, pr.K, bs);
     const std::int64_t blocks = pr.N * detail::ceilDiv(pr.P() * pr.Q(), columnBlock(pr));
-    if constexpr (Arith::emulated) {
+    if constexpr (!numeric::kThreadSplittable<Arith>) {
         im2colBlocks(pr, x, w, bias, y, arith, 0, blocks);
     } else {
         parallelFor(blocks, pr.flops(), [&](std::int64_t begin, std::int64_t end) {
@@ -108,7 +109,7 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
-        im2colConv(p, x, w, b, y, arith);
+        numeric::withEmulation(arith, [&](auto& a) { im2colConv(p, x, w, b, y, a); });
     }
 };
 

@@ -17,6 +17,7 @@
 #include "conv/conv_gemm.hpp"
 #include "conv/conv_kernel_util.hpp"
 #include "conv/conv_registry.hpp"
+#include "numeric/fast_arithmetic.hpp"
 #include "conv/winograd_transform.hpp"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -256,7 +257,7 @@ void winogradPhases(const ConvProblem& pr, const WinogradMatrices<V>& mat, const
     const std::int64_t blocks = detail::ceilDiv(g.tilesPerImage, kLanes);
     Vt.resize(static_cast<std::size_t>(a2 * pr.C * g.T));
     M.resize(static_cast<std::size_t>(a2 * pr.K * g.T));
-    if constexpr (Arith::emulated) {
+    if constexpr (!numeric::kThreadSplittable<Arith>) {
         transformInputs<A>(pr, mat, g, x, Vt.data(), arith, 0, pr.N * pr.C * blocks);
         multiplyTiles(pr, g, U, Vt.data(), M.data(), arith, 0, a2);
         transformOutputs<A>(pr, mat, g, M.data(), bias, y, arith, 0, pr.N * pr.K * blocks);
@@ -378,7 +379,7 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
-        winogradConv(p, transforms_, x, w, b, y, arith);
+        numeric::withEmulation(arith, [&](auto& a) { winogradConv(p, transforms_, x, w, b, y, a); });
     }
 
 private:

@@ -13,8 +13,7 @@
 #include "base/parallel.hpp"
 #include "matmul/naive_matmul.hpp"
 #include "numeric/arithmetic.hpp"
-#include "numeric/round_nearest_even.hpp"
-#include "numeric/rounding_mode.hpp"
+#include "numeric/fast_arithmetic.hpp"
 
 namespace ks::matmul {
 
@@ -23,74 +22,11 @@ using numeric::FormatKind;
 
 namespace {
 
-constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
-constexpr std::uint64_t kInfinity = 0x7ff0000000000000ull;
-
-/// One stage's rounding: the nearest-even kernel's constants, and whether the stage's error terms go
-/// through round-to-odd first (every format narrower than a double; a 53-bit one rounds the double).
-struct Stage {
-    numeric::RneParams<double> rne;
-    bool odd = true;
-};
-
-Stage stageOf(const Format& f) { return {numeric::rneParams<double>(f), f.mantissaBits < 52}; }
-
-/// All ones when the condition holds, zero otherwise: selects written as masks keep the loops free of
-/// branches and of bool lanes, which is what lets GCC vectorise them.
-inline std::uint64_t mask(bool condition) { return -static_cast<std::uint64_t>(condition); }
-
-/// `error`, or +0 when `value` is not finite (the error-free transformations' rule: no error term then).
-inline double errorIfFinite(double value, double error) {
-    return std::bit_cast<double>(std::bit_cast<std::uint64_t>(error) &
-                                 mask((std::bit_cast<std::uint64_t>(value) & ~kSign) < kInfinity));
-}
-
-/// EmulatedArithmetic's finish(): the exact value approx + error (error's sign exact) rounded once to
-/// the stage's format: round-to-odd (Rounder::roundExact's toOdd) then nearest-even.
-inline double finish(double approx, double error, const Stage& s) {
-    const std::uint64_t x = std::bit_cast<std::uint64_t>(approx), e = std::bit_cast<std::uint64_t>(error);
-    const std::uint64_t magnitude = x & ~kSign, errorMagnitude = e & ~kSign;
-    // As the reference: no adjustment when the error is zero or either part is not finite.
-    const std::uint64_t adjust = mask(s.odd) & mask(errorMagnitude != 0) & mask(magnitude < kInfinity) &
-                                 mask(errorMagnitude < kInfinity);
-    const std::uint64_t isZero = mask(magnitude == 0);
-    const std::uint64_t towardZero = (x ^ e) >> 63;  // the exact value is smaller in magnitude
-    const std::uint64_t odd = ((magnitude - towardZero) | 1) | (x & kSign);
-    const std::uint64_t fromZero = 1 | (e & kSign);  // zero: the smallest subnormal with the error's sign
-    const std::uint64_t adjusted = (fromZero & isZero) | (odd & ~isZero);
-    return numeric::roundNearestEven(std::bit_cast<double>((adjusted & adjust) | (x & ~adjust)), s.rne);
-}
-
-/// exactMul of arithmetic.hpp, then finish.
-inline double roundedProduct(double a, double b, const Stage& s) {
-    const double p = a * b;
-    const double error = std::fma(a, b, -p);
-    return finish(p, errorIfFinite(p, error), s);
-}
-
-/// exactAdd (Knuth's TwoSum) of arithmetic.hpp, then finish.
-inline double roundedSum(double a, double b, const Stage& s) {
-    const double sum = a + b;
-    const double bv = sum - a;
-    const double error = (a - (sum - bv)) + (b - bv);
-    return finish(sum, errorIfFinite(sum, error), s);
-}
-
-/// exactFma (Boldo & Muller) of arithmetic.hpp, then finish.
-inline double roundedFma(double a, double b, double c, const Stage& s) {
-    const double r1 = std::fma(a, b, c);
-    const double u1 = a * b;
-    const double u2 = std::fma(a, b, -u1);
-    const double alphaSum = c + u2;
-    const double alphaV = alphaSum - c;
-    const double alphaError = (c - (alphaSum - alphaV)) + (u2 - alphaV);
-    const double betaSum = u1 + alphaSum;
-    const double betaV = betaSum - u1;
-    const double betaError = (u1 - (betaSum - betaV)) + (alphaSum - betaV);
-    // exactAdd zeroes an error whose sum overflowed; exactFma's result is r1 with no error then.
-    const double error = ((betaSum - r1) + errorIfFinite(betaSum, betaError)) + errorIfFinite(alphaSum, alphaError);
-    return finish(r1, errorIfFinite(r1, error), s);
-}
+using numeric::fast::roundedFma;
+using numeric::fast::roundedProduct;
+using numeric::fast::roundedSum;
+using numeric::fast::Stage;
+using numeric::fast::stageOf;
 
 /// Columns per block: the accumulators of one row block stay in L1 (2 KiB of doubles).
 constexpr std::int64_t kColumns = 256;
@@ -156,15 +92,7 @@ AlignedVector<double> stored(const float* x, std::int64_t count, const Stage& st
 }  // namespace
 
 std::optional<std::string> fastEmulationRefusal(const numeric::ComputeSpec& spec) {
-    if (spec.native) return "the native float32 specification is not emulated";
-    if (spec.rounding != numeric::Rounding::NearestEven)
-        return "the fast engine rounds to nearest-even only so far (" + numeric::roundingName(spec.rounding) +
-               " runs on the reference)";
-    for (const Format* f : {&spec.storage, &spec.product, &spec.accumulate})
-        if (!numeric::rneKernelApplies<double>(*f))
-            return "the fast engine covers binary float formats only so far (" + numeric::formatName(*f) +
-                   " runs on the reference)";
-    return std::nullopt;
+    return numeric::fastArithmeticRefusal(spec);
 }
 
 void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
@@ -209,7 +137,7 @@ MatmulReport emulatedProduct(EmulatedOrder order, const MatmulProblem& p, std::s
         }
         report.note = "reference emulation: " + *refusal;
     }
-    numeric::EmulatedArithmetic arith(options.compute);
+    numeric::EmulatedArithmetic arith(options.compute, numeric::EmulationEngine::Reference);
     if (order == EmulatedOrder::RoundedProducts) naiveMatmul(arith, p.m, p.k, p.n, a.data(), b.data(), c.data());
     else fmaMatmul(arith, p.m, p.k, p.n, a.data(), b.data(), c.data());
     return report;

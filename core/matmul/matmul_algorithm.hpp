@@ -11,6 +11,7 @@
 
 #include "base/algorithm.hpp"
 #include "matmul/matmul_problem.hpp"
+#include "numeric/arithmetic.hpp"
 #include "numeric/compute_spec.hpp"
 #include "numeric/format.hpp"
 
@@ -52,12 +53,9 @@ struct SvdOptions {
     std::uint64_t seed = 1;
 };
 
-/// Which engine emulates a non-native compute spec. Both give the same bits (tst_emulated_gemm); the
-/// reference is the scalar EmulatedArithmetic the fast engine is tested against.
-enum class Emulation : std::uint8_t {
-    Fast,      ///< matmul/emulated_gemm where it covers the spec (else the reference, said in the report's note)
-    Reference  ///< always the scalar EmulatedArithmetic
-};
+/// Which engine emulates a non-native compute spec (numeric::EmulationEngine): Fast runs
+/// matmul/emulated_gemm where it covers the spec (else the reference, said in the report's note).
+using Emulation = numeric::EmulationEngine;
 
 struct MatmulOptions {
     /// Native: float32 hardware arithmetic. Otherwise the emulated formats of each stage.

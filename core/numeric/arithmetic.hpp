@@ -43,6 +43,12 @@ concept Arithmetic = requires(A& arithmetic, typename A::value_type x) {
     { arithmetic.div(x, x) } -> std::same_as<typename A::value_type>;
 };
 
+/// True when an arithmetic's operations change no state of it (no random stream): its copies compute
+/// alike, so a kernel may give each thread one. Native arithmetic and FastEmulatedArithmetic are;
+/// EmulatedArithmetic owns a random stream and runs on one thread.
+template <class A>
+inline constexpr bool kThreadSplittable = !A::emulated;
+
 template <class T>
 struct NativeArithmetic {
     using value_type = T;
@@ -92,6 +98,11 @@ inline ExactResult exactFma(double a, double b, double c) {
     return {r1, gamma + alpha.error};  // r2 = RN(gamma + alpha2): the sign of the remainder
 }
 
+/// Which engine emulates a compute spec. Both give the same bits: the reference is EmulatedArithmetic,
+/// the fast engine FastEmulatedArithmetic (fast_arithmetic.hpp) and the kernels vectorised over it,
+/// where they cover the spec (the reference runs otherwise).
+enum class EmulationEngine : std::uint8_t { Fast, Reference };
+
 /// Values kept in double, every result rounded as the compute specification says.
 /// Not thread-safe when stochastic (owns its random stream): give each thread a copy with its own seed.
 /// A per-tensor integer storage format (int8 without a scale) cannot round a lone value: use
@@ -102,14 +113,18 @@ public:
     using value_type = double;
     static constexpr bool emulated = true;
 
-    explicit EmulatedArithmetic(const ComputeSpec& spec)
+    /// `engine`: what an algorithm handed this arithmetic may run on instead (numeric::withEmulation);
+    /// this object's own operations are always the reference's.
+    explicit EmulatedArithmetic(const ComputeSpec& spec, EmulationEngine engine = EmulationEngine::Fast)
         : spec_(spec),
+          engine_(engine),
           rng_(spec.seed),
           storage_(spec.storage, spec.rounding),
           product_(checkedStage(spec.product, "product"), spec.rounding),
           accumulate_(checkedStage(spec.accumulate, "accumulation"), spec.rounding) {}
 
     const ComputeSpec& spec() const { return spec_; }
+    EmulationEngine engine() const { return engine_; }
     double store(double x) { return storage_(x, &rng_); }
     /// Round a whole operand to the storage format (per-tensor scale for scaled integers).
     void storeTensor(std::span<double> values) {
@@ -143,6 +158,7 @@ private:
     }
 
     ComputeSpec spec_;
+    EmulationEngine engine_;
     RandomEngine rng_;
     Rounder storage_, product_, accumulate_;
 };

@@ -1,0 +1,90 @@
+// Every convolution algorithm's emulated run on the fast engine (FastEmulatedArithmetic, what
+// numeric::withEmulation hands the algorithm when the spec is covered) against the same algorithm on
+// the reference EmulatedArithmetic, bit for bit (a NaN matching any NaN: its sign and payload are
+// unspecified), for specs across the float families, shapes with padding and stride, and data that
+// reaches subnormals, overflow and NaN.
+#include <QtTest>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "conv/conv_registry.hpp"
+#include "numeric/arithmetic.hpp"
+#include "numeric/compute_spec.hpp"
+#include "numeric/fast_arithmetic.hpp"
+
+using namespace ks;
+
+namespace {
+
+std::vector<double> data(std::int64_t count, bool specials, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+    std::uniform_int_distribution<int> kind(0, 199);
+    std::vector<double> v(static_cast<std::size_t>(count));
+    for (auto& x : v) {
+        const int k = kind(rng);
+        x = static_cast<float>(uniform(rng));  // the data the float32 front ends give
+        if (specials && k == 0) x = 70000.0;   // beyond fp16 and e4m3
+        if (specials && k == 1) x = 3e-7;      // an fp16 subnormal
+        if (specials && k == 2) x = std::numeric_limits<double>::quiet_NaN();
+    }
+    return v;
+}
+
+}  // namespace
+
+class tst_ConvEmulation : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void fastEngineIsTheReference_data() {
+        QTest::addColumn<QString>("algorithm");
+        QTest::addColumn<QString>("spec");
+        for (const auto* algorithm : conv::convAlgorithms())
+            for (const char* spec : {"fp16", "bf16", "e4m3", "fp16/fp32", "bf16/fp32", "e5m2/fp16/fp32", "tf32", "fp16-nosub"})
+                QTest::addRow("%s %s", algorithm->name().c_str(), spec)
+                    << QString::fromStdString(algorithm->name()) << QString::fromLatin1(spec);
+    }
+    void fastEngineIsTheReference() {
+        QFETCH(QString, algorithm);
+        QFETCH(QString, spec);
+        const conv::ConvAlgorithm& algo = conv::convAlgorithm(algorithm.toStdString());
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        QVERIFY(!numeric::fastArithmeticRefusal(compute));
+        const conv::ConvProblem problems[] = {conv::ConvProblem::layer(2, 3, 9, 9, 4, 3, 1, 1),
+                                              conv::ConvProblem::layer(1, 2, 11, 10, 3, 3, 2, 1),
+                                              conv::ConvProblem::layer(1, 2, 12, 12, 2, 5)};
+        std::uint64_t seed = 5;
+        int ran = 0;
+        for (const auto& p : problems) {
+            if (algo.supports(p)) continue;
+            for (bool specials : {false, true}) {
+                const auto x = data(p.inputCount(), specials, seed++), w = data(p.weightCount(), specials, seed++);
+                const auto b = data(p.K, false, seed++);
+                std::vector<double> fast(static_cast<std::size_t>(p.outputCount())), reference(fast.size());
+                numeric::EmulatedArithmetic fastRequest(compute, numeric::EmulationEngine::Fast);
+                numeric::EmulatedArithmetic referenceOnly(compute, numeric::EmulationEngine::Reference);
+                algo.run(p, x.data(), w.data(), b.data(), fast.data(), fastRequest);
+                algo.run(p, x.data(), w.data(), b.data(), reference.data(), referenceOnly);
+                for (std::size_t i = 0; i < fast.size(); ++i) {
+                    if (std::isnan(fast[i]) && std::isnan(reference[i])) continue;
+                    QVERIFY2(std::bit_cast<std::uint64_t>(fast[i]) == std::bit_cast<std::uint64_t>(reference[i]),
+                             qPrintable(QStringLiteral("%1, output %2: fast %3, reference %4")
+                                            .arg(QString::fromStdString(p.toString()))
+                                            .arg(i)
+                                            .arg(fast[i], 0, 'g', 17)
+                                            .arg(reference[i], 0, 'g', 17)));
+                }
+                ++ran;
+            }
+        }
+        QVERIFY(ran > 0);
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_ConvEmulation)
+#include "tst_conv_emulation.moc"

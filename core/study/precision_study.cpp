@@ -38,6 +38,19 @@ std::string PrecisionSweep::key() const {
     return out.str();
 }
 
+const std::vector<LayerPreset>& precisionLayerPresets() {
+    using conv::ConvProblem;
+    static const std::vector<LayerPreset> presets = {
+        {"ResNet 3×3, 64×56×56 → 64", ConvProblem::layer(1, 64, 56, 56, 64, 3, 1, 1)},
+        {"ResNet 3×3, 128×28×28 → 128", ConvProblem::layer(1, 128, 28, 28, 128, 3, 1, 1)},
+        {"ResNet 3×3, 256×14×14 → 256", ConvProblem::layer(1, 256, 14, 14, 256, 3, 1, 1)},
+        {"digit CNN conv1, 1×28×28 → 8", ConvProblem::layer(1, 1, 28, 28, 8, 3, 1, 1)},
+        {"digit CNN conv2, 8×14×14 → 16", ConvProblem::layer(1, 8, 14, 14, 16, 3, 1, 1)},
+        {"digit MLP fc1, 784 → 512 (1×1)", ConvProblem::layer(1, 784, 1, 1, 512, 1)},
+    };
+    return presets;
+}
+
 std::optional<std::string> precisionRefusal(const Format& format) {
     if (format.kind == FormatKind::ScaledInt && format.scale == 0.0)
         return "per-tensor integer formats need a scale for every intermediate; sweep int with a fixed scale";

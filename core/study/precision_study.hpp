@@ -66,6 +66,15 @@ std::optional<std::string> precisionRefusal(const numeric::Format& format);
 /// The standard families whose formats the study can sweep (the GUI's and the CLI's choices).
 std::vector<const numeric::FormatFamily*> precisionFamilies();
 
+/// Real layers to study (PrecisionSweep::setLayer), beside a size of one's own.
+struct LayerPreset {
+    std::string name;  ///< "ResNet 3×3, 64×56×56 → 64"
+    conv::ConvProblem layer;
+};
+/// ResNet-style 3×3 layers (64×56×56, 128×28×28, 256×14×14, "same" padding), the digit CNN's two conv
+/// layers, and the digit MLP's fc1 as a 1×1 layer on one sample (its matrix product is fc1's).
+const std::vector<LayerPreset>& precisionLayerPresets();
+
 /// Run the sweep; progress in (method × position) steps, Cancelled when asked to stop.
 /// Throws std::invalid_argument for an unknown method, family or impossible shape.
 Table runPrecisionSweep(const PrecisionSweep& sweep, const Progress& progress = {});

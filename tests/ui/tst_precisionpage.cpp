@@ -40,6 +40,33 @@ private Q_SLOTS:
         }
     }
 
+    // Real layers from core's presets: the sweep is that layer (and its im2col product for matmul), the
+    // custom size boxes step aside, and the chart shows the study of that layer.
+    void layerPresetsDriveTheSweep() {
+        ui::PrecisionPage page;
+        page.waitForIdle();
+        const int conv2 = page.layerBox()->findText(QStringLiteral("digit CNN conv2, 8×14×14 → 16"));
+        QVERIFY(conv2 > 0);
+        page.layerBox()->setCurrentIndex(conv2);
+        page.waitForIdle();
+        const study::PrecisionSweep s = page.sweep();
+        QCOMPARE(s.conv.toString(), conv::ConvProblem::layer(1, 8, 14, 14, 16, 3, 1, 1).toString());
+        QCOMPARE(s.k, std::int64_t{8 * 3 * 3});
+        const study::Table expected = study::runPrecisionSweep(s).filtered("method", "direct");
+        const auto points = page.errorChart()->seriesPoints(QStringLiteral("direct"));
+        QCOMPARE(points.size(), qsizetype(expected.rowCount()));
+        KS_COMPARE_EXACT(points.back().y(), expected.numbers("rel_error_median").back());
+        page.layerBox()->setCurrentIndex(0);  // back to custom, for the other tests' settings
+        page.waitForIdle();
+    }
+
+    // Per-tensor int would be refused at every point: it is not offered.
+    void onlySweepableFamiliesOffered() {
+        ui::PrecisionPage page;
+        QCOMPARE(page.familyBox()->findData(QStringLiteral("int")), -1);
+        QVERIFY(page.familyBox()->findData(QStringLiteral("e4")) >= 0);
+    }
+
     void sliderMovesMarkerAndLabel() {
         ui::PrecisionPage page;
         page.waitForIdle();

@@ -46,7 +46,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
                         parent),
       operation_(new QComboBox), methodsBox_(new QGroupBox(tr("Methods"))), methodsLayout_(new QVBoxLayout(methodsBox_)),
       family_(new QComboBox), slider_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox),
-      rounding_(new QComboBox), distribution_(new QComboBox), size_(new QSpinBox), kernel_(new QSpinBox),
+      rounding_(new QComboBox), distribution_(new QComboBox), layer_(new QComboBox), size_(new QSpinBox), kernel_(new QSpinBox),
       channels_(new QSpinBox), trials_(new QSpinBox), pictureMethod_(new QComboBox), message_(new QLabel),
       chart_(new ChartPanel), inputImage_(new TensorImage(tr("Input"))), outputImage_(new TensorImage(tr("Output"))),
       errorImage_(new TensorImage(tr("Error (output − exact)"))), sweepRunner_(new StudyRunner(this)),
@@ -80,6 +80,12 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     for (const auto& d : study::distributionNames()) distribution_->addItem(q(d), q(d));
     distribution_->setToolTip(tr("The input data: randn like the assignment, uniform [−1, 1] like Lavin & Gray, or "
                                  "smooth non-negative images."));
+    layer_->addItem(tr("Custom (size, kernel, channels below)"), -1);
+    for (std::size_t i = 0; i < study::precisionLayerPresets().size(); ++i)
+        layer_->addItem(q(study::precisionLayerPresets()[i].name), int(i));
+    layer_->setToolTip(tr("A real network's layer, or one of your own size. Matrix multiply computes the same layer "
+                          "as im2col's product. Real layers take seconds per sweep: progress and Cancel are in the "
+                          "status bar."));
     size_->setRange(4, 128);
     size_->setValue(20);
     size_->setToolTip(tr("Input height and width of the layer. Matrix multiply computes the same layer as im2col's "
@@ -97,7 +103,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     message_->setWordWrap(true);
     message_->setStyleSheet(QStringLiteral("color: #b00020"));
 
-    for (QComboBox* box : {operation_, family_, accumulation_, rounding_, distribution_, pictureMethod_}) {
+    for (QComboBox* box : {operation_, family_, accumulation_, rounding_, distribution_, layer_, pictureMethod_}) {
         box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
         box->setMinimumContentsLength(14);
     }
@@ -110,6 +116,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     form->addRow(tr("Arithmetic"), accumulation_);
     form->addRow(tr("Rounding"), rounding_);
     form->addRow(tr("Inputs"), distribution_);
+    form->addRow(tr("Layer"), layer_);
     form->addRow(tr("Size"), size_);
     form->addRow(tr("Kernel"), kernel_);
     form->addRow(tr("Channels"), channels_);
@@ -143,6 +150,11 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     connect(slider_, &QSlider::valueChanged, this, &PrecisionPage::sliderMoved);
     for (QComboBox* box : {accumulation_, rounding_, distribution_})
         connect(box, &QComboBox::currentIndexChanged, this, &PrecisionPage::requestSweep);
+    connect(layer_, &QComboBox::currentIndexChanged, this, [this] {
+        const bool custom = layer_->currentData().toInt() < 0;
+        for (QSpinBox* box : {size_, kernel_, channels_}) box->setEnabled(custom);
+        requestSweep();
+    });
     for (QSpinBox* box : {size_, kernel_, channels_, trials_})
         connect(box, &QSpinBox::valueChanged, this, &PrecisionPage::requestSweep);
     connect(pictureMethod_, &QComboBox::currentIndexChanged, this, &PrecisionPage::requestSnapshot);
@@ -245,8 +257,12 @@ study::PrecisionSweep PrecisionPage::sweep() const {
     s.rounding = static_cast<numeric::Rounding>(rounding_->currentData().toInt());
     s.distribution = study::parseDistribution(distribution_->currentData().toString().toStdString());
     s.trials = trials_->value();
-    const int n = size_->value(), r = std::min(kernel_->value(), n);
-    s.setLayer(conv::ConvProblem::layer(1, channels_->value(), n, n, 4, r));
+    if (const int preset = layer_->currentData().toInt(); preset >= 0) {
+        s.setLayer(study::precisionLayerPresets()[std::size_t(preset)].layer);
+    } else {
+        const int n = size_->value(), r = std::min(kernel_->value(), n);
+        s.setLayer(conv::ConvProblem::layer(1, channels_->value(), n, n, 4, r));
+    }
     return s;
 }
 
@@ -297,6 +313,7 @@ void PrecisionPage::saveSettings() const {
     settings.setValue(QStringLiteral("accumulation"), accumulation_->currentIndex());
     settings.setValue(QStringLiteral("rounding"), rounding_->currentIndex());
     settings.setValue(QStringLiteral("distribution"), distribution_->currentIndex());
+    settings.setValue(QStringLiteral("layer"), layer_->currentText());
     settings.setValue(QStringLiteral("size"), size_->value());
     settings.setValue(QStringLiteral("kernel"), kernel_->value());
     settings.setValue(QStringLiteral("channels"), channels_->value());
@@ -325,6 +342,9 @@ void PrecisionPage::restoreSettings() {
     accumulation_->setCurrentIndex(settings.value(QStringLiteral("accumulation"), 0).toInt());
     rounding_->setCurrentIndex(settings.value(QStringLiteral("rounding"), 0).toInt());
     distribution_->setCurrentIndex(settings.value(QStringLiteral("distribution"), 1).toInt());
+    const int layer = layer_->findText(settings.value(QStringLiteral("layer")).toString());
+    layer_->setCurrentIndex(layer >= 0 ? layer : 0);
+    for (QSpinBox* box : {size_, kernel_, channels_}) box->setEnabled(layer_->currentIndex() <= 0);
     size_->setValue(settings.value(QStringLiteral("size"), 20).toInt());
     kernel_->setValue(settings.value(QStringLiteral("kernel"), 3).toInt());
     channels_->setValue(settings.value(QStringLiteral("channels"), 16).toInt());

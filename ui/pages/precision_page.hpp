@@ -33,6 +33,8 @@ public:
     ChartPanel* errorChart() const { return chart_; }
     QComboBox* familyBox() const { return family_; }
     QComboBox* operationBox() const { return operation_; }
+    /// "Custom" (the size, kernel and channel boxes) first, then study::precisionLayerPresets().
+    QComboBox* layerBox() const { return layer_; }
     QLabel* formatLabel() const { return formatLabel_; }
     TensorImage* errorImage() const { return errorImage_; }
 
@@ -58,6 +60,7 @@ private:
     QComboBox* accumulation_;
     QComboBox* rounding_;
     QComboBox* distribution_;
+    QComboBox* layer_;
     QSpinBox* size_;
     QSpinBox* kernel_;
     QSpinBox* channels_;

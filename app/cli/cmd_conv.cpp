@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli_io.hpp"
+#include "cmd_matmul.hpp"
 #include "command.hpp"
 #include "conv/conv2d.hpp"
 #include "conv/conv_registry.hpp"
@@ -24,6 +25,7 @@ KS_CLI_COMMAND(convCommand) {
                  {"stride", "S", "stride (both directions)", false, "1"},
                  {"padding", "P", "zero padding (both directions)", false, "0"},
                  {"compute", "SPEC", "compute specification (native, fp16, bf16, fp16/fp32, ...)", false, "native"},
+                 ks::cli::emulationOption(),
                  {"out", "Y.npy", "output array", true, ""}};
     c.run = [](const ks::cli::Args& args) {
         const std::string algo = args.get("algo");
@@ -55,7 +57,8 @@ KS_CLI_COMMAND(convCommand) {
             ks::TensorD b;
             if (args.has("bias")) b = ks::cli::readArrayD(args, "bias");
             const ks::TensorD y =
-                ks::conv::conv2d(x, w, args.has("bias") ? &b : nullptr, algo, spec, stride, padding);
+                ks::conv::conv2d(x, w, args.has("bias") ? &b : nullptr, algo, spec, stride, padding,
+                                 ks::cli::emulationFromArgs(args));
             ks::cli::writeArray(args.get("out"), y);
             std::cout << "wrote " << args.get("out") << " " << ks::shapeToString(y.shape()) << " (float64, " << algo
                       << ", emulated " << ks::numeric::computeSpecName(spec) << ")\n";

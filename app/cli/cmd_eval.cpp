@@ -5,6 +5,7 @@
 
 #include "base/timing.hpp"
 #include "cli_io.hpp"
+#include "cmd_matmul.hpp"
 #include "command.hpp"
 #include "conv/conv_registry.hpp"
 #include "io/printable.hpp"
@@ -41,6 +42,7 @@ KS_CLI_COMMAND(evalCommand) {
         {"data", "SOURCE", ks::cli::kTestDataHelp, false, "embedded"},
         {"rank", "LIST", "low-rank layers, e.g. fc1=32,fc2=16 (or all=R for every layer)", false, ""},
         {"compute", "SPEC", "arithmetic, e.g. native, bf16, fp16/fp32, e4m3/fp32", false, "native"},
+        ks::cli::emulationOption(),
         {"conv-algo", "NAME", "algorithm of the conv layers: direct, im2col, winograd-*, fft", false, "direct"},
         {"activation-scale", "MODE", "with an integer --compute such as int8: per-tensor (one scale per layer input over the batch, calibrated in float32) or per-sample", false, "per-tensor"},
         {"matmul", "METHOD", "run every layer's product through this matmul method (naive, log, lns-binned, ...)", false, ""},
@@ -82,6 +84,7 @@ KS_CLI_COMMAND(evalCommand) {
             test = test.subset(keep);
         }
         ks::nn::InferenceOptions options;
+        options.emulation = ks::cli::emulationFromArgs(args);
         if (args.has("threads")) options.threads = static_cast<int>(args.getInt("threads", 1, 256));
         try {
             options.convAlgorithm = ks::conv::convAlgorithm(args.get("conv-algo")).name();
@@ -110,6 +113,7 @@ KS_CLI_COMMAND(evalCommand) {
             }
             ks::matmul::MatmulOptions matmulOptions;
             matmulOptions.compute = spec;
+            matmulOptions.emulation = options.emulation;
             if (args.has("log-format")) {
                 try {
                     matmulOptions.logFormat = ks::numeric::parseFormat(args.get("log-format"));

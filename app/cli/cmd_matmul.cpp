@@ -70,16 +70,24 @@ matmul::MatmulOptions matmulOptionsFromArgs(const Args& args) {
     o.binned.convertBack = choose<matmul::ConvertBack>(args, "convert-back", {{"none", matmul::ConvertBack::None},
                                                                              {"nearest", matmul::ConvertBack::Nearest},
                                                                              {"truncate", matmul::ConvertBack::Truncate}});
-    o.emulation = choose<matmul::Emulation>(args, "emulation",
-                                            {{"fast", matmul::Emulation::Fast}, {"reference", matmul::Emulation::Reference}});
+    o.emulation = emulationFromArgs(args);
     return o;
 }
 
+Option emulationOption() {
+    return {"emulation", "fast|reference",
+            "engine of an emulated --compute: the vectorised fast engine (where it covers the spec) or the scalar "
+            "reference (the same bits)",
+            false, "fast"};
+}
+
+numeric::EmulationEngine emulationFromArgs(const Args& args) {
+    return choose<numeric::EmulationEngine>(
+        args, "emulation", {{"fast", numeric::EmulationEngine::Fast}, {"reference", numeric::EmulationEngine::Reference}});
+}
+
 std::vector<Option> matmulMethodOptions() {
-    return {{"emulation", "fast|reference",
-             "naive/dense under an emulated --compute: the vectorised engine (where it covers the spec) or the scalar "
-             "reference (the same bits)",
-             false, "fast"},
+    return {emulationOption(),
             {"format", "F", "LNS format of the log-domain methods (e.g. lns8.3); another format F means --compute F",
              false, ""},
             {"compute", "SPEC", "arithmetic of naive/dense/log, e.g. fp16/fp32, bf16:sr (default: native float32)",

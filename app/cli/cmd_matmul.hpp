@@ -10,4 +10,8 @@ namespace ks::cli {
 std::vector<Option> matmulMethodOptions();
 matmul::MatmulOptions matmulOptionsFromArgs(const Args& args);
 
+/// --emulation fast|reference, for every command that emulates a compute spec.
+Option emulationOption();
+numeric::EmulationEngine emulationFromArgs(const Args& args);
+
 }  // namespace ks::cli

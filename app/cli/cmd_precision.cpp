@@ -3,6 +3,7 @@
 
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
+#include "cmd_matmul.hpp"
 #include "command.hpp"
 #include "numeric/format_family.hpp"
 #include "numeric/rounding_mode.hpp"
@@ -46,6 +47,7 @@ KS_CLI_COMMAND(precisionCommand) {
         {"trials", "N", "random inputs per point", false, "3"},
         {"seed", "S", "random seed", false, "1"},
         {"shape", "DIMS", shapeHelp() + " (default 1,16,20,20,4,3 / 32,64,32)", false, ""},
+        ks::cli::emulationOption(),
     };
     c.run = [](const ks::cli::Args& args) {
         using namespace ks;
@@ -73,6 +75,7 @@ KS_CLI_COMMAND(precisionCommand) {
         else if (accumulate == "fp32") s.accumulation = study::Accumulation::Fp32;
         else throw cli::UsageError("--accumulate: expected format or fp32, got '" + accumulate + "'");
         s.trials = int(args.getInt("trials", 1, 10000));
+        s.engine = cli::emulationFromArgs(args);
         s.seed = static_cast<std::uint64_t>(args.getInt("seed", 0, (1ll << 62)));
         if (args.has("shape")) {
             study::ProblemShapes shapes = s.shapes();

@@ -45,7 +45,8 @@ TensorD conv2d(const TensorD& input, const TensorD& weight, const TensorD* bias,
 }
 
 TensorD conv2d(const TensorD& input, const TensorD& weight, const TensorD* bias, std::string_view algorithm,
-               const numeric::ComputeSpec& spec, std::int64_t stride, std::int64_t padding) {
+               const numeric::ComputeSpec& spec, std::int64_t stride, std::int64_t padding,
+               numeric::EmulationEngine engine) {
     if (spec.native) {
         const TensorF biasF = bias ? bias->cast<float>() : TensorF();
         return conv2d(input.cast<float>(), weight.cast<float>(), bias ? &biasF : nullptr, algorithm, stride, padding)
@@ -54,7 +55,7 @@ TensorD conv2d(const TensorD& input, const TensorD& weight, const TensorD* bias,
     const ConvProblem p = problemFromShapes(input.shape(), weight.shape(), stride, padding);
     const ConvAlgorithm& algo = convAlgorithm(algorithm);
     TensorD out(outputShapeFor(p, input));
-    numeric::EmulatedArithmetic arith(spec);
+    numeric::EmulatedArithmetic arith(spec, engine);
     algo.run(p, input.data(), weight.data(), biasData(p, bias), out.data(), arith);
     return out;
 }

@@ -5,6 +5,7 @@
 
 #include "base/tensor.hpp"
 #include "conv/conv_problem.hpp"
+#include "numeric/arithmetic.hpp"
 #include "numeric/compute_spec.hpp"
 
 namespace ks::conv {
@@ -16,9 +17,11 @@ TensorF conv2d(const TensorF& input, const TensorF& weight, const TensorF* bias,
                std::int64_t stride = 1, std::int64_t padding = 0);
 TensorD conv2d(const TensorD& input, const TensorD& weight, const TensorD* bias, std::string_view algorithm,
                std::int64_t stride = 1, std::int64_t padding = 0);
-/// Every intermediate rounded as `spec` says (spec.native = the float32 fast path, widened to double).
+/// Every intermediate rounded as `spec` says (spec.native = the float32 fast path, widened to double),
+/// on the fast emulation engine where it covers the spec unless `engine` asks for the reference (the same bits).
 TensorD conv2d(const TensorD& input, const TensorD& weight, const TensorD* bias, std::string_view algorithm,
-               const numeric::ComputeSpec& spec, std::int64_t stride = 1, std::int64_t padding = 0);
+               const numeric::ComputeSpec& spec, std::int64_t stride = 1, std::int64_t padding = 0,
+               numeric::EmulationEngine engine = numeric::EmulationEngine::Fast);
 
 /// The assignment's call: one H×W image, one R×S kernel, a scalar bias, valid cross-correlation
 /// (PyTorch's F.conv2d, no kernel flip) → (H−R+1)×(W−S+1).

@@ -63,9 +63,10 @@ public:
         return asConv(algorithm).supports(shapes.conv);
     }
     TensorD emulate(const Algorithm& algorithm, const ProblemShapes& shapes, const numeric::ComputeSpec& spec,
-                    const numeric::Format&, const TensorD& a, const TensorD& b) const override {
+                    const numeric::Format&, numeric::EmulationEngine engine, const TensorD& a,
+                    const TensorD& b) const override {
         TensorD y(shapes.conv.outputShape());
-        numeric::EmulatedArithmetic arithmetic(spec);
+        numeric::EmulatedArithmetic arithmetic(spec, engine);
         asConv(algorithm).run(shapes.conv, a.data(), b.data(), nullptr, y.data(), arithmetic);
         return y;
     }

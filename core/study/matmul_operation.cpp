@@ -96,10 +96,13 @@ public:
         return asMatmul(algorithm).supports(problemOf(shapes), emulatedOptions(spec, format));
     }
     TensorD emulate(const Algorithm& algorithm, const ProblemShapes& shapes, const numeric::ComputeSpec& spec,
-                    const numeric::Format& format, const TensorD& a, const TensorD& b) const override {
+                    const numeric::Format& format, numeric::EmulationEngine engine, const TensorD& a,
+                    const TensorD& b) const override {
         const TensorF af = a.cast<float>(), bf = b.cast<float>();
         TensorF c({shapes.m, shapes.n});
-        asMatmul(algorithm).run(problemOf(shapes), af.span(), bf.span(), c.span(), emulatedOptions(spec, format));
+        matmul::MatmulOptions options = emulatedOptions(spec, format);
+        options.emulation = engine;
+        asMatmul(algorithm).run(problemOf(shapes), af.span(), bf.span(), c.span(), options);
         return c.cast<double>();
     }
     TensorD inputPicture(const ProblemShapes&, const TensorD& a) const override { return a; }

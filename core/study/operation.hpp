@@ -14,6 +14,7 @@
 #include "base/algorithm.hpp"
 #include "base/tensor.hpp"
 #include "conv/conv_problem.hpp"
+#include "numeric/arithmetic.hpp"
 #include "numeric/compute_spec.hpp"
 #include "numeric/format.hpp"
 
@@ -109,9 +110,10 @@ public:
     /// algorithms), or nothing.
     virtual std::optional<std::string> supports(const Algorithm& algorithm, const ProblemShapes& shapes,
                                                 const numeric::ComputeSpec& spec, const numeric::Format& format) const = 0;
-    /// The algorithm's output with every intermediate rounded as `spec` says.
+    /// The algorithm's output with every intermediate rounded as `spec` says, on `engine`.
     virtual TensorD emulate(const Algorithm& algorithm, const ProblemShapes& shapes, const numeric::ComputeSpec& spec,
-                            const numeric::Format& format, const TensorD& a, const TensorD& b) const = 0;
+                            const numeric::Format& format, numeric::EmulationEngine engine, const TensorD& a,
+                            const TensorD& b) const = 0;
     /// The 2-D pictures of an operand or result: conv the first image's first channel, matmul the matrix.
     virtual TensorD inputPicture(const ProblemShapes& shapes, const TensorD& a) const = 0;
     virtual TensorD outputPicture(const ProblemShapes& shapes, const TensorD& y) const = 0;

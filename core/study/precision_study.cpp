@@ -88,7 +88,7 @@ std::optional<std::string> refusal(const PrecisionSweep& s, const Algorithm& alg
 }
 
 TensorD runOnce(const PrecisionSweep& s, const Algorithm& algorithm, const Format& format, const Operands& trial) {
-    return s.operation.impl().emulate(algorithm, s.shapes(), s.specFor(format), format, trial.a, trial.b);
+    return s.operation.impl().emulate(algorithm, s.shapes(), s.specFor(format), format, s.engine, trial.a, trial.b);
 }
 
 }  // namespace

@@ -49,6 +49,8 @@ struct PrecisionSweep {
     conv::ConvProblem conv = conv::ConvProblem::layer(1, 16, 20, 20, 4, 3);
     std::int64_t m = 32, k = 64, n = 32;  ///< matmul: (m×k)·(k×n)
     int threads = 0;                      ///< 0: ks::threadCount()
+    /// The emulation engine (the same results; the reference is the scalar EmulatedArithmetic).
+    numeric::EmulationEngine engine = numeric::EmulationEngine::Fast;
 
     /// Sets the convolution layer and the matrix product that computes it (im2col's GEMM: the K×C·R·S
     /// weights times the C·R·S×P·Q patches, per image), so that both operations sum the same number of terms.

@@ -122,6 +122,9 @@ private Q_SLOTS:
             << QStringList{QStringLiteral("bench"), QStringLiteral("emulation"), QStringLiteral("--shape"), QStringLiteral("2,2,2"),
                            QStringLiteral("--specs"), QStringLiteral("fp16:sr"), QStringLiteral("--min-seconds"), QStringLiteral("0")}
             << 0 << QStringLiteral("not covered: the fast engine rounds to nearest-even only");
+        QTest::newRow("eval --emulation") << QStringList{QStringLiteral("eval"), QStringLiteral("--compute"), QStringLiteral("fp16"),
+                                                         QStringLiteral("--emulation"), QStringLiteral("turbo")}
+                                          << 2 << QStringLiteral("--emulation: unknown value 'turbo'");
         QTest::newRow("matmul --emulation") << QStringList{QStringLiteral("bench"), QStringLiteral("matmul"), QStringLiteral("--shape"),
                                                            QStringLiteral("2,2,2"), QStringLiteral("--emulation"), QStringLiteral("quick")}
                                             << 2 << QStringLiteral("--emulation: unknown value 'quick'");

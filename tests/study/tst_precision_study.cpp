@@ -112,6 +112,32 @@ private Q_SLOTS:
         QVERIFY(std::isnan(t.numbers("rel_error_median")[0]));
     }
 
+    // The engine is a matter of speed: both give the same table, number for number.
+    void enginesGiveTheSameTable_data() {
+        QTest::addColumn<QString>("operation");
+        QTest::newRow("conv") << QStringLiteral("conv");
+        QTest::newRow("matmul") << QStringLiteral("matmul");
+    }
+    void enginesGiveTheSameTable() {
+        QFETCH(QString, operation);
+        PrecisionSweep s;
+        s.operation = study::Operation::byId(operation.toStdString());
+        s.family = "e5";
+        s.accumulation = study::Accumulation::Fp32;
+        s.setLayer(conv::ConvProblem::layer(1, 3, 8, 8, 2, 3));
+        s.trials = 2;
+        const study::Table fast = study::runPrecisionSweep(s);
+        s.engine = numeric::EmulationEngine::Reference;
+        const study::Table reference = study::runPrecisionSweep(s);
+        QCOMPARE(fast.rowCount(), reference.rowCount());
+        for (const char* column : {"rel_error_median", "max_abs_error_median", "mean_abs_error_median"})
+            for (std::size_t r = 0; r < fast.rowCount(); ++r) {
+                const double x = fast.numbers(column)[r], y = reference.numbers(column)[r];
+                if (std::isnan(x) && std::isnan(y)) continue;
+                KS_COMPARE_EXACT(x, y);
+            }
+    }
+
     void unknownMethodIsAnError() {
         PrecisionSweep s;
         s.methods = {"karatsuba"};

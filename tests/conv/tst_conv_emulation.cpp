@@ -1,8 +1,8 @@
-// Every convolution algorithm that runs on the fast engine (all but fft): its emulated run on the fast engine (FastEmulatedArithmetic, what
-// numeric::withEmulation hands the algorithm when the spec is covered) against the same algorithm on
-// the reference EmulatedArithmetic, bit for bit (a NaN matching any NaN: its sign and payload are
-// unspecified), for specs across the float families, shapes with padding and stride, and data that
-// reaches subnormals, overflow and NaN.
+// Every convolution algorithm that runs on the fast engine (all but fft, see conv_fft.cpp): its emulated
+// run on FastEmulatedArithmetic (what numeric::withEmulation hands the algorithm when the spec is
+// covered) against the same algorithm on the reference EmulatedArithmetic, bit for bit (a NaN matching
+// any NaN: its sign and payload are unspecified), for specs across the float families, shapes with
+// padding and stride, and data that reaches subnormals, overflow and NaN.
 #include <QtTest>
 
 #include <bit>

@@ -17,6 +17,7 @@
 #include "matmul/emulated_gemm.hpp"
 #include "matmul/dense_matmul.hpp"
 #include "numeric/compute_spec.hpp"
+#include "numeric/fast_arithmetic.hpp"
 
 using ks::cli::number;
 
@@ -81,7 +82,7 @@ KS_CLI_COMMAND(benchEmulationCommand) {
         const double flops = 2.0 * double(m) * double(k) * double(n);
         for (const auto& spec : specs) {
             const std::string name = ks::numeric::computeSpecName(spec);
-            if (auto refusal = ks::matmul::fastEmulationRefusal(spec)) {
+            if (auto refusal = ks::numeric::fastArithmeticRefusal(spec)) {
                 table.rows.push_back({name, "-", "", "", "", "", "", "", "not covered: " + *refusal});
                 continue;
             }

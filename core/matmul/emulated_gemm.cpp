@@ -91,13 +91,9 @@ AlignedVector<double> stored(const float* x, std::int64_t count, const Stage& st
 
 }  // namespace
 
-std::optional<std::string> fastEmulationRefusal(const numeric::ComputeSpec& spec) {
-    return numeric::fastArithmeticRefusal(spec);
-}
-
 void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
                       std::int64_t n, const float* a, const float* b, float* c) {
-    if (auto reason = fastEmulationRefusal(spec)) throw std::invalid_argument("fast emulated GEMM: " + *reason);
+    if (auto reason = numeric::fastArithmeticRefusal(spec)) throw std::invalid_argument("fast emulated GEMM: " + *reason);
     if (m <= 0 || n <= 0) return;
     const Stage storage = stageOf(spec.storage);
     const Stages stages{stageOf(spec.product), stageOf(spec.accumulate)};
@@ -119,7 +115,7 @@ void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std
 
 void fastEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
                         const double* a, const double* b, const double* initial, double* c) {
-    if (auto reason = fastEmulationRefusal(spec)) throw std::invalid_argument("fast emulated GEMM: " + *reason);
+    if (auto reason = numeric::fastArithmeticRefusal(spec)) throw std::invalid_argument("fast emulated GEMM: " + *reason);
     const Stages stages{stageOf(spec.product), stageOf(spec.accumulate)};
     parallelFor(m, 40.0 * double(m) * double(k) * double(n), [&](std::int64_t begin, std::int64_t end) {
         rowsRoundedProducts(stages, begin, end, k, n, a, b, initial, c);
@@ -130,7 +126,7 @@ MatmulReport emulatedProduct(EmulatedOrder order, const MatmulProblem& p, std::s
                              std::span<const float> b, std::span<float> c, const MatmulOptions& options) {
     MatmulReport report;
     if (options.emulation == Emulation::Fast) {
-        const auto refusal = fastEmulationRefusal(options.compute);
+        const auto refusal = numeric::fastArithmeticRefusal(options.compute);
         if (!refusal) {
             fastEmulatedGemm(order, options.compute, p.m, p.k, p.n, a.data(), b.data(), c.data());
             return report;

@@ -22,9 +22,6 @@
 
 namespace ks::matmul {
 
-/// Why the fast engine cannot emulate `spec`, or nothing.
-std::optional<std::string> fastEmulationRefusal(const numeric::ComputeSpec& spec);
-
 /// The two orders of the emulated products, as the reference loops in naive_matmul.hpp have them.
 enum class EmulatedOrder {
     RoundedProducts,  ///< naive: each product rounded to the product format, then added (rounded)
@@ -33,7 +30,7 @@ enum class EmulatedOrder {
 
 /// C = A·B (row-major float32, A m×k, B k×n) with every operation rounded as `spec` says, operands
 /// rounded to the storage format first. Bit-identical to naiveMatmul / fmaMatmul over
-/// EmulatedArithmetic(spec). std::invalid_argument when fastEmulationRefusal(spec) has a reason.
+/// EmulatedArithmetic(spec). std::invalid_argument when numeric::fastArithmeticRefusal(spec) has a reason.
 void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
                       std::int64_t n, const float* a, const float* b, float* c);
 
@@ -41,7 +38,7 @@ void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std
 /// C(i, j) = initial[j] + Σ_p A(i, p)·B(p, j), starting from initial[j] and adding each rounded product
 /// in turn (the network's emulated Linear layers: initial is the stored bias, or zeros). A is m×k, B k×n,
 /// C m×n, row-major doubles. Bit-identical to the same loop over EmulatedArithmetic; std::invalid_argument
-/// when fastEmulationRefusal(spec) has a reason.
+/// when numeric::fastArithmeticRefusal(spec) has a reason.
 void fastEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
                         const double* a, const double* b, const double* initial, double* c);
 

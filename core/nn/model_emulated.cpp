@@ -13,6 +13,7 @@
 #include "nn/layer_kernels.hpp"
 #include "nn/model.hpp"
 #include "numeric/arithmetic.hpp"
+#include "numeric/fast_arithmetic.hpp"
 
 namespace ks::nn {
 
@@ -187,7 +188,7 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
     }
     // The fast engine covers the spec when its formats are binary floats rounded to nearest-even; the
     // activations' stores stay element-wise (numeric::roundArray), as in the reference.
-    const bool fast = options.emulation == matmul::Emulation::Fast && !matmul::fastEmulationRefusal(spec);
+    const bool fast = options.emulation == matmul::Emulation::Fast && !numeric::fastArithmeticRefusal(spec);
     if (fast)
         for (std::size_t k = 0; k < layers_.size(); ++k) {
             const Layer& l = layers_[k];

@@ -18,6 +18,7 @@
 #include "matmul/naive_matmul.hpp"
 #include "numeric/arithmetic.hpp"
 #include "numeric/compute_spec.hpp"
+#include "numeric/fast_arithmetic.hpp"
 #include "test_support.hpp"
 
 using namespace ks;
@@ -116,7 +117,7 @@ private Q_SLOTS:
         const EmulatedOrder order = parts[0] == QLatin1String("naive") ? EmulatedOrder::RoundedProducts
                                                                         : EmulatedOrder::FusedMultiplyAdd;
         const numeric::ComputeSpec compute = numeric::parseComputeSpec(parts[1].toStdString());
-        QVERIFY2(!fastEmulationRefusal(compute), fastEmulationRefusal(compute)->c_str());
+        QVERIFY2(!numeric::fastArithmeticRefusal(compute), numeric::fastArithmeticRefusal(compute)->c_str());
         // Shapes: a single term, columns ending inside a vector, more columns than one block (256).
         const std::int64_t shapes[][3] = {{1, 1, 1}, {3, 7, 5}, {5, 40, 19}, {4, 33, 300}};
         std::uint64_t seed = 11;
@@ -189,7 +190,7 @@ private Q_SLOTS:
     void refusesWhatItDoesNotCover() {
         QFETCH(QString, spec);
         QFETCH(QString, reason);
-        const auto refusal = fastEmulationRefusal(numeric::parseComputeSpec(spec.toStdString()));
+        const auto refusal = numeric::fastArithmeticRefusal(numeric::parseComputeSpec(spec.toStdString()));
         QVERIFY(refusal);
         QVERIFY2(refusal->find(reason.toStdString()) != std::string::npos, refusal->c_str());
         float x = 1, y = 1, z = 0;

@@ -14,6 +14,7 @@
 #include "study/operation.hpp"
 #include "study/precision_study.hpp"
 #include "study/runtime_study.hpp"
+#include "test_support.hpp"
 
 using namespace ks;
 using study::Operation;
@@ -119,7 +120,7 @@ private Q_SLOTS:
             for (int j = 0; j < 2; ++j) {
                 double sum = 0;
                 for (int k = 0; k < 4; ++k) sum += a[std::size_t(i * 4 + k)] * b[std::size_t(k * 2 + j)];
-                QCOMPARE(c[std::size_t(i * 2 + j)], sum);
+                KS_COMPARE_EXACT(c[std::size_t(i * 2 + j)], sum);
             }
     }
 

@@ -10,7 +10,9 @@
 #include <stdexcept>
 
 #include "base/aligned_vector.hpp"
+#include "base/isa.hpp"
 #include "base/parallel.hpp"
+#include "matmul/lane_kernels.hpp"
 #include "matmul/naive_matmul.hpp"
 #include "numeric/arithmetic.hpp"
 #include "numeric/fast_arithmetic.hpp"
@@ -89,12 +91,76 @@ AlignedVector<double> stored(const float* x, std::int64_t count, const Stage& st
     return out;
 }
 
+/// ~20 vector operations per 16 terms on float32 lanes: worth threads from a few thousand terms.
+constexpr double kLaneWorkPerTerm = 4.0;
+
+/// C = initial + A·B (or A·B) on float32 lanes, A and B already stored, k ≥ 1 for the naive order.
+void laneProduct(const numeric::LaneSpec& spec, EmulatedOrder order, std::int64_t m, std::int64_t k, std::int64_t n,
+                 const float* a, const float* b, const float* initial, float* c) {
+    constexpr std::int64_t width = lanes::kLaneTileColumns;
+    const std::int64_t full = n / width * width;
+    AlignedVector<float> edge;
+    if (full < n) {
+        edge.assign(static_cast<std::size_t>(k * width), 0.0f);
+        for (std::int64_t p = 0; p < k; ++p)
+            std::copy(b + p * n + full, b + p * n + n, edge.data() + p * width);
+    }
+    const lanes::GemmArgs args{&spec, order, k, n, a, k, b, initial, c, n, edge.empty() ? nullptr : edge.data()};
+    const lanes::Kernels& kernels = lanes::kernelsFor(activeIsa());
+    parallelFor(m, kLaneWorkPerTerm * double(m) * double(k) * double(n),
+                [&](std::int64_t begin, std::int64_t end) { kernels.rows(args, begin, end); });
+}
+
 }  // namespace
 
-void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
-                      std::int64_t n, const float* a, const float* b, float* c) {
-    if (auto reason = numeric::fastArithmeticRefusal(spec)) throw std::invalid_argument("fast emulated GEMM: " + *reason);
+namespace lanes {
+
+const Kernels& kernelsFor(Isa isa) {
+    switch (isa) {
+    case Isa::Avx512: return avx512::kernels;
+    case Isa::Avx2: return avx2::kernels;
+    case Isa::Generic: break;
+    }
+    return generic::kernels;
+}
+
+}  // namespace lanes
+
+void laneRound(const numeric::Format& format, const float* in, float* out, std::int64_t count) {
+    const numeric::LaneRounding rounding = numeric::laneRounding(format);
+    lanes::kernelsFor(activeIsa()).round(rounding, in, out, count);
+}
+
+void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
+                        const float* a, const float* b, const float* initial, float* c) {
+    const numeric::LaneSpec lanes = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts);
     if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        std::copy(initial, initial + n, c);
+        for (std::int64_t i = 1; i < m; ++i) std::copy(initial, initial + n, c + i * n);
+        return;
+    }
+    laneProduct(lanes, EmulatedOrder::RoundedProducts, m, k, n, a, b, initial, c);
+}
+
+void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
+                      std::int64_t n, const float* a, const float* b, float* c, EmulationLanes lanes) {
+    const auto laneReason = numeric::laneRefusal(spec, order);
+    if (lanes == EmulationLanes::Float32 && laneReason)
+        throw std::invalid_argument("fast emulated GEMM on float32 lanes: " + *laneReason);
+    const bool floatLanes = lanes != EmulationLanes::Float64 && !laneReason;
+    if (!floatLanes)
+        if (auto reason = numeric::fastArithmeticRefusal(spec)) throw std::invalid_argument("fast emulated GEMM: " + *reason);
+    if (m <= 0 || n <= 0) return;
+    if (floatLanes && k > 0) {
+        const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, order);
+        const lanes::Kernels& kernels = lanes::kernelsFor(activeIsa());
+        AlignedVector<float> as(static_cast<std::size_t>(m * k)), bs(static_cast<std::size_t>(k * n));
+        kernels.round(laneSpec.storage, a, as.data(), m * k);
+        kernels.round(laneSpec.storage, b, bs.data(), k * n);
+        laneProduct(laneSpec, order, m, k, n, as.data(), bs.data(), nullptr, c);
+        return;
+    }
     const Stage storage = stageOf(spec.storage);
     const Stages stages{stageOf(spec.product), stageOf(spec.accumulate)};
     if (k <= 0) {  // as the reference: no term, and the fused order's zero; the other order has no empty sum

@@ -7,7 +7,11 @@
 // Each C(i, j) still sums its terms one at a time in the order k = 0, 1, …, K−1, so lanes and threads
 // change nothing but the speed.
 //
-// Covered today: binary float formats of up to 11 exponent and 52 mantissa bits (every eXmY, fp16,
+// Two widths of lanes. Where every stage's format has at most 11 bits of precision inside float32's
+// range (fp16, bf16, fp8, eXmY with m ≤ 10), each operation is done in float32 and rounded again, in
+// 16-lane vectors compiled per instruction set (lane_kernels.inc): innocuous double rounding
+// (Figueroa) or round-to-odd makes that the reference's bits, numeric/lane_rounding.hpp says when.
+// Otherwise the double lanes below. Covered today: binary float formats of up to 11 exponent and 52 mantissa bits (every eXmY, fp16,
 // bf16, tf32, fp32, fp64, with or without subnormals, saturating or finite-only) in every stage,
 // nearest-even rounding. Everything else (directed and stochastic rounding, fixed point, scaled
 // integers, LNS) is refused with the reason, and the callers run the reference instead and say so.
@@ -18,21 +22,36 @@
 #include <span>
 
 #include "matmul/matmul_algorithm.hpp"
+#include "numeric/lane_rounding.hpp"
 #include "numeric/compute_spec.hpp"
 
 namespace ks::matmul {
 
-/// The two orders of the emulated products, as the reference loops in naive_matmul.hpp have them.
-enum class EmulatedOrder {
-    RoundedProducts,  ///< naive: each product rounded to the product format, then added (rounded)
-    FusedMultiplyAdd  ///< dense: acc = a·b + acc rounded once to the accumulation format, from acc = 0
+using numeric::EmulatedOrder;
+
+/// Which lanes the fast engine computes in. Both give the reference's bits; float32 lanes are two to
+/// three times as wide and need far fewer operations, where numeric::laneRefusal() allows them.
+enum class EmulationLanes {
+    Auto,     ///< float32 lanes where they apply, double lanes otherwise
+    Float32,  ///< float32 lanes only (std::invalid_argument with laneRefusal's reason otherwise)
+    Float64,  ///< double lanes with exact error terms (fast_arithmetic.hpp)
 };
 
 /// C = A·B (row-major float32, A m×k, B k×n) with every operation rounded as `spec` says, operands
 /// rounded to the storage format first. Bit-identical to naiveMatmul / fmaMatmul over
 /// EmulatedArithmetic(spec). std::invalid_argument when numeric::fastArithmeticRefusal(spec) has a reason.
 void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
-                      std::int64_t n, const float* a, const float* b, float* c);
+                      std::int64_t n, const float* a, const float* b, float* c,
+                      EmulationLanes lanes = EmulationLanes::Auto);
+
+/// fastEmulatedAffine on float32 lanes: the same sums (numeric::laneRefusal(spec, RoundedProducts) must
+/// be empty), operands already stored, in float32 (every value of a lane format is one).
+void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
+                        const float* a, const float* b, const float* initial, float* c);
+
+/// Rounds `count` floats to `format` on float32 lanes, nearest-even (numeric::laneFormatRefusal(format)
+/// must be empty); in == out allowed.
+void laneRound(const numeric::Format& format, const float* in, float* out, std::int64_t count);
 
 /// A layer's product in the rounded-products order on operands already rounded to the storage format:
 /// C(i, j) = initial[j] + Σ_p A(i, p)·B(p, j), starting from initial[j] and adding each rounded product

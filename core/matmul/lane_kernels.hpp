@@ -1,0 +1,47 @@
+#pragma once
+// The float32-lane emulation kernels, one set per instruction set (lane_kernels.inc compiled by
+// lane_kernels_generic.cpp, lane_kernels_avx2.cpp and lane_kernels_avx512.cpp with their own -march),
+// chosen at run time by ks::activeIsa(). Internal to core/matmul: callers use emulated_gemm.hpp.
+#include <cstdint>
+
+#include "base/isa.hpp"
+#include "numeric/lane_rounding.hpp"
+
+namespace ks::matmul::lanes {
+
+/// The register tile's width in columns (two 16-lane vectors), the same for every instruction set.
+constexpr int kLaneTileColumns = 32;
+
+/// Rows of C = initial + A·B (or A·B) in one of the two emulated orders, operands already stored.
+struct GemmArgs {
+    const numeric::LaneSpec* spec;
+    numeric::EmulatedOrder order;
+    std::int64_t k, n;
+    const float* a;  ///< row i at a + i·lda
+    std::int64_t lda;
+    const float* b;  ///< k × n, row-major
+    /// RoundedProducts only: each sum starts from initial[j] and adds every product; null: the sum
+    /// starts with the first product (naive).
+    const float* initial;
+    float* c;  ///< row i at c + i·ldc
+    std::int64_t ldc;
+    /// When n is not a multiple of kLaneTileColumns: B's last n mod kLaneTileColumns columns, k rows of
+    /// kLaneTileColumns, zero-padded (the caller copies them once for all threads); null otherwise.
+    const float* edgePanel;
+};
+
+struct Kernels {
+    Isa isa;
+    void (*rows)(const GemmArgs& args, std::int64_t rowBegin, std::int64_t rowEnd);
+    /// out[i] = in[i] rounded to the format (in == out allowed).
+    void (*round)(const numeric::LaneRounding& rounding, const float* in, float* out, std::int64_t count);
+};
+
+/// The kernels compiled for `isa` (every set is compiled on x86-64; run only what isaSupported()).
+const Kernels& kernelsFor(Isa isa);
+
+namespace generic { extern const Kernels kernels; }
+namespace avx2 { extern const Kernels kernels; }
+namespace avx512 { extern const Kernels kernels; }
+
+}  // namespace ks::matmul::lanes

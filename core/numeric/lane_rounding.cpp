@@ -1,0 +1,118 @@
+#include "numeric/lane_rounding.hpp"
+
+#include <bit>
+#include <cfloat>
+#include <cmath>
+#include <stdexcept>
+
+namespace ks::numeric {
+
+namespace {
+
+std::int32_t bitsOf(double x) { return std::bit_cast<std::int32_t>(static_cast<float>(x)); }
+
+bool isFloat32(const Format& f) {
+    return f.kind == FormatKind::Float && f.exponentBits == 8 && f.mantissaBits == 23 && f.subnormals &&
+           f.specials == Specials::Ieee && f.overflow == Overflow::Infinity;
+}
+
+int eminOf(const Format& f) { return std::ilogb(minNormal(f)); }
+int emaxOf(const Format& f) { return std::ilogb(maxFinite(f)); }
+/// log2 of the smallest positive number (the subnormal step, or minNormal without subnormals).
+int quantumOf(const Format& f) { return std::ilogb(minPositive(f)); }
+
+/// Every finite number of `inner` is one of `outer`'s.
+bool holds(const Format& outer, const Format& inner) {
+    if (isFloat32(outer)) return true;
+    if (isFloat32(inner)) return false;
+    return inner.mantissaBits <= outer.mantissaBits && quantumOf(inner) >= quantumOf(outer) &&
+           (inner.subnormals ? eminOf(inner) - inner.mantissaBits >= eminOf(outer) - outer.mantissaBits : true) &&
+           maxFinite(inner) <= maxFinite(outer);
+}
+
+}  // namespace
+
+std::optional<std::string> laneFormatRefusal(const Format& f) {
+    if (isFloat32(f)) return std::nullopt;
+    const std::string name = formatName(f);
+    if (f.kind != FormatKind::Float) return name + " is not a binary float format";
+    if (f.mantissaBits > 10) return name + " has more than 11 bits of precision (float32 would round twice)";
+    if (f.exponentBits > 8 || maxFinite(f) > FLT_MAX) return name + " reaches beyond float32's range";
+    if (f.overflow == Overflow::Saturate && f.specials == Specials::Ieee && f.exponentBits >= 7)
+        return name + " saturates, and a float32 overflow of its operations could not be told from an infinite operand";
+    return std::nullopt;
+}
+
+LaneRounding laneRounding(const Format& f) {
+    if (auto reason = laneFormatRefusal(f)) throw std::invalid_argument("float32 lanes: " + *reason);
+    LaneRounding r;
+    if (isFloat32(f)) return r;
+    const bool ieeeFp16 = f.exponentBits == 5 && f.mantissaBits == 10 && f.subnormals && f.specials == Specials::Ieee &&
+                          f.overflow == Overflow::Infinity;
+    r.method = ieeeFp16 ? LaneMethod::Fp16 : (f.exponentBits == 8 ? LaneMethod::Bits : LaneMethod::Magic);
+    const int emin = eminOf(f), emax = emaxOf(f);
+    r.exponentOffset = (23 - f.mantissaBits) << 23;
+    r.smallMagic = bitsOf(std::ldexp(1.0, quantumOf(f) + 23));
+    r.minNormal = bitsOf(std::ldexp(1.0, emin));
+    r.clamp = f.exponentBits == 8 ? 0x7f800000 : bitsOf(std::ldexp(1.0, emax + 2));
+    r.shift = 23 - f.mantissaBits;
+    r.lowMask = static_cast<std::int32_t>((1u << r.shift) - 1);
+    r.halfMinusOne = static_cast<std::int32_t>((1u << (r.shift - 1)) - 1);
+    r.smallRange = f.subnormals ? 0 : 1;
+    r.maxFinite = bitsOf(maxFinite(f));
+    const bool finiteOnly = f.specials == Specials::FiniteOnlyOcp;
+    const double overflowValue = f.overflow == Overflow::Saturate ? maxFinite(f)
+                                 : finiteOnly                     ? std::nan("")
+                                                                  : HUGE_VAL;
+    r.overflow = bitsOf(overflowValue);
+    // IEEE formats keep NaN and ∞ as they are; a finite-only one keeps NaN and sends ∞ to its overflow
+    // value, which the clamp and the overflow test do.
+    r.specialFrom = finiteOnly ? 0x7f800001 : 0x7f800000;
+    (void)emax;
+    return r;
+}
+
+std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder order) {
+    if (spec.native) return "the native float32 specification is not emulated";
+    if (spec.rounding != Rounding::NearestEven)
+        return "float32 lanes round to nearest-even only so far (" + roundingName(spec.rounding) + ")";
+    for (const Format* f : {&spec.storage, &spec.product, &spec.accumulate})
+        if (auto reason = laneFormatRefusal(*f)) return reason;
+    const Format &s = spec.storage, &p = spec.product, &a = spec.accumulate;
+    // Products of two stored values: exact in float32 when both have at most 12 bits of precision,
+    // unless they fall below float32's subnormals (then see below).
+    const bool storedNarrow = !isFloat32(s);
+    const bool productsMayUnderflow = 2 * (eminOf(s) - s.mantissaBits) < -149;
+    if (order == EmulatedOrder::RoundedProducts) {
+        if (!isFloat32(p)) {
+            if (!storedNarrow)
+                return "products of float32 operands are not exact in float32 (" + formatName(p) + " products would round twice)";
+            // An inexact float32 product has its last bit below 2^-149, so its magnitude is below
+            // 2^(2m + 2 - 150); if that is below the product format's smallest midpoint 2^(q - 1), both
+            // roundings give the same zero or smallest step.
+            if (productsMayUnderflow && 2 * s.mantissaBits + 2 - 150 > quantumOf(p) - 1)
+                return "products of " + formatName(s) + " values can underflow float32 near " + formatName(p) +
+                       "'s smallest numbers";
+        }
+    } else if (!isFloat32(a)) {
+        if (!storedNarrow || productsMayUnderflow || 2 * (emaxOf(s) + 1) > 127)
+            return "the fused order needs every product of two " + formatName(s) + " values exact in float32";
+    }
+    return std::nullopt;
+}
+
+LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order) {
+    if (auto reason = laneRefusal(spec, order)) throw std::invalid_argument("float32 lanes: " + *reason);
+    LaneSpec l{laneRounding(spec.storage), laneRounding(spec.product), laneRounding(spec.accumulate), LaneSum::Native};
+    if (isFloat32(spec.accumulate)) l.sum = LaneSum::Native;
+    // Figueroa (1995): with both operands in a p-bit format and p ≤ 11, float32's 24 ≥ 2p + 2 bits make
+    // rounding the float32 sum again to the format innocuous. Otherwise the float32 sum is made the
+    // round-to-odd value of the exact one first (TwoSum's exact remainder), which rounds once correctly.
+    else if (order == EmulatedOrder::RoundedProducts && holds(spec.accumulate, spec.product) &&
+             holds(spec.accumulate, spec.storage))
+        l.sum = LaneSum::RoundTwice;
+    else l.sum = LaneSum::RoundToOdd;
+    return l;
+}
+
+}  // namespace ks::numeric

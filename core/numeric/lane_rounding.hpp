@@ -1,0 +1,72 @@
+#pragma once
+// The float32-lane engine's roundings: a float32 value rounded to nearest-even in a binary float format
+// of at most 11 bits of precision, whose numbers float32 holds (fp16, bf16, every fp8, eXmY with
+// m ≤ 10 and e ≤ 8). With the operation itself done in float32, this gives the correctly rounded
+// result whenever the rounding twice is innocuous, which laneRefusal() checks for each stage of a
+// compute specification (the argument is written there); everything else runs on the double-lane
+// engine (fast_arithmetic.hpp) or the reference.
+//
+// This header holds the plain data the vector kernels need (they are compiled once per instruction
+// set, see core/base/isa.hpp); the kernels themselves are in core/matmul/lane_kernels.inc.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "numeric/compute_spec.hpp"
+
+namespace ks::numeric {
+
+/// How one format's rounding is done on a float32 lane.
+enum class LaneMethod : std::int32_t {
+    Identity,   ///< float32 itself (IEEE e8m23 with subnormals, overflow to infinity): nothing to do
+    Fp16,       ///< IEEE fp16 with subnormals and infinities: F16C's vcvtps2ph where the CPU has it,
+                ///< otherwise the Magic method
+    Magic,      ///< exponent ≤ 7 bits: (|x| + s) − s, s = 2^(exponent of x + 23 − m), the float32
+                ///< adder rounding at the format's last place (Sterbenz makes the subtraction exact)
+    Bits,       ///< 8 exponent bits (bf16, e8mY): the integer nearest-even step on float32's bits,
+                ///< whose exponent field is the format's
+};
+
+/// The constants of one format's rounding, as float32 bit patterns.
+struct LaneRounding {
+    LaneMethod method = LaneMethod::Identity;
+    std::int32_t exponentOffset = 0;  ///< Magic: (23 − m) << 23, added to |x|'s exponent field
+    std::int32_t smallMagic = 0;      ///< below minNormal: 2^(q + 23), q the subnormal (or flush) step
+    std::int32_t minNormal = 0;
+    std::int32_t clamp = 0;           ///< Magic: 2^(emax + 2): larger inputs overflow anyway
+    std::int32_t shift = 0;           ///< Bits: mantissa bits dropped (23 − m)
+    std::int32_t lowMask = 0, halfMinusOne = 0;
+    std::int32_t smallRange = 0;      ///< Bits: 1 when values below minNormal need the flush step
+    std::int32_t maxFinite = 0, overflow = 0;
+    std::int32_t specialFrom = 0;     ///< |x| bits from here are returned as they are (NaN; IEEE ∞)
+};
+
+/// The rounding of `format` (laneFormatRefusal(format) must be empty).
+LaneRounding laneRounding(const Format& format);
+
+/// Why `format` is not a float32-lane format, or nothing.
+std::optional<std::string> laneFormatRefusal(const Format& format);
+
+/// The two orders of the emulated matrix products, as the reference loops of matmul/naive_matmul.hpp
+/// have them.
+enum class EmulatedOrder {
+    RoundedProducts,  ///< naive: each product rounded to the product format, then added (rounded)
+    FusedMultiplyAdd  ///< dense: acc = a·b + acc rounded once to the accumulation format, from acc = 0
+};
+
+/// How the accumulation stage adds in float32: the hardware sum is the result (float32 accumulation),
+/// rounded once more (innocuous double rounding), or made exact first (TwoSum, round-to-odd).
+enum class LaneSum : std::int32_t { Native, RoundTwice, RoundToOdd };
+
+/// A compute specification as the float32-lane kernels run it.
+struct LaneSpec {
+    LaneRounding storage, product, accumulate;
+    LaneSum sum = LaneSum::Native;
+};
+
+/// Why the float32-lane engine cannot give the reference's bits for `spec` in `order`, or nothing.
+std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder order);
+/// The kernels' constants for `spec` (laneRefusal must be empty: std::invalid_argument otherwise).
+LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order);
+
+}  // namespace ks::numeric

@@ -13,12 +13,14 @@
 #include <random>
 #include <vector>
 
+#include "base/isa.hpp"
 #include "base/parallel.hpp"
 #include "matmul/emulated_gemm.hpp"
 #include "matmul/naive_matmul.hpp"
 #include "numeric/arithmetic.hpp"
 #include "numeric/compute_spec.hpp"
 #include "numeric/fast_arithmetic.hpp"
+#include "numeric/lane_rounding.hpp"
 #include "test_support.hpp"
 
 using namespace ks;
@@ -108,6 +110,17 @@ private Q_SLOTS:
             row("fp64/e11m40", 127);
             row("fp32/e8m13", 127);
             row("fp64/fp32", 127);
+            // Float32 lanes: each rounding method (Fp16, Magic, Bits) and each kind of sum (native,
+            // rounded twice, round-to-odd when the accumulator does not hold the products).
+            row("e5m2/fp16", 15);
+            row("fp16/e5m2", 15);
+            row("e4m3/e5m2", 8);
+            row("bf16-nosub", 127);
+            row("e8m3", 127);
+            row("e5m2-sat", 15);
+            row("e6m5/fp32", 31);
+            row("e7m2", 63);
+            row("e4m3-nosub/fp16", 8);
         }
     }
     void bitIdenticalToTheReference() {
@@ -118,6 +131,16 @@ private Q_SLOTS:
                                                                         : EmulatedOrder::FusedMultiplyAdd;
         const numeric::ComputeSpec compute = numeric::parseComputeSpec(parts[1].toStdString());
         QVERIFY2(!numeric::fastArithmeticRefusal(compute), numeric::fastArithmeticRefusal(compute)->c_str());
+        // Every engine that covers the spec: double lanes, and float32 lanes in each instruction set this
+        // CPU runs (the generic one always).
+        struct Engine {
+            EmulationLanes lanes;
+            Isa isa;
+        };
+        std::vector<Engine> engines{{EmulationLanes::Float64, activeIsa()}};
+        if (!numeric::laneRefusal(compute, order))
+            for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512})
+                if (isaSupported(isa)) engines.push_back({EmulationLanes::Float32, isa});
         // Shapes: a single term, columns ending inside a vector, more columns than one block (256).
         const std::int64_t shapes[][3] = {{1, 1, 1}, {3, 7, 5}, {5, 40, 19}, {4, 33, 300}};
         std::uint64_t seed = 11;
@@ -126,14 +149,20 @@ private Q_SLOTS:
                 const std::int64_t m = s[0], k = s[1], n = s[2];
                 const auto a = operand(m * k, maxExponent, specials, seed++), b = operand(k * n, maxExponent, specials, seed++);
                 const auto want = reference(order, compute, m, k, n, a, b);
-                for (int threads : {1, 2}) {
-                    setThreadCount(threads);
-                    std::vector<float> got(want.size(), -1.0f);
-                    fastEmulatedGemm(order, compute, m, k, n, a.data(), b.data(), got.data());
-                    const QString difference = firstDifference(got, want, n);
-                    QVERIFY2(difference.isEmpty(), qPrintable(QStringLiteral("%1×%2×%3, %4 thread(s), specials %5: %6")
-                                                                  .arg(m).arg(k).arg(n).arg(threads).arg(specials).arg(difference)));
-                }
+                for (const Engine& engine : engines)
+                    for (int threads : {1, 2}) {
+                        setThreadCount(threads);
+                        setIsa(engine.isa);
+                        std::vector<float> got(want.size(), -1.0f);
+                        fastEmulatedGemm(order, compute, m, k, n, a.data(), b.data(), got.data(), engine.lanes);
+                        setIsa(std::nullopt);
+                        const QString difference = firstDifference(got, want, n);
+                        QVERIFY2(difference.isEmpty(),
+                                 qPrintable(QStringLiteral("%1 lanes, %2: %3×%4×%5, %6 thread(s), specials %7: %8")
+                                                .arg(engine.lanes == EmulationLanes::Float32 ? "float32" : "double")
+                                                .arg(QString::fromStdString(isaName(engine.isa)))
+                                                .arg(m).arg(k).arg(n).arg(threads).arg(specials).arg(difference)));
+                    }
             }
         setThreadCount(std::max(1, int(std::thread::hardware_concurrency())));
     }
@@ -162,6 +191,24 @@ private Q_SLOTS:
         KS_COMPARE_EXACT(reference(order, compute, 1, 2, 1, a, b)[0], c);
     }
 
+    // The fused order on float32 lanes: 1 + (1044/1024)·(2009·2^-22) = 1 + 2^-11 + 244·2^-32 lies just
+    // above the midpoint between fp16's 1 and 1 + 2^-10; its float32 sum is the midpoint itself, which a
+    // second rounding would tie to even, down to 1. Round-to-odd keeps the sticky bit: 1 + 2^-10.
+    void floatLanesFusedSumIsRoundedOnce() {
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec("fp16");
+        const std::vector<float> a = {1.0f, 1044.0f / 1024.0f}, b = {1.0f, float(std::ldexp(2009.0, -22))};
+        for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+            if (!isaSupported(isa)) continue;
+            setIsa(isa);
+            float c = 0;
+            fastEmulatedGemm(EmulatedOrder::FusedMultiplyAdd, compute, 1, 2, 1, a.data(), b.data(), &c,
+                             EmulationLanes::Float32);
+            setIsa(std::nullopt);
+            KS_COMPARE_EXACT(c, float(1 + std::ldexp(1.0, -10)));
+        }
+        KS_COMPARE_EXACT(reference(EmulatedOrder::FusedMultiplyAdd, compute, 1, 2, 1, a, b)[0], float(1 + std::ldexp(1.0, -10)));
+    }
+
     // Large enough for the threads to split the rows: the same bits on any thread count.
     void threadsDoNotChangeBits() {
         const numeric::ComputeSpec spec = numeric::parseComputeSpec("bf16/fp32");
@@ -175,6 +222,47 @@ private Q_SLOTS:
         setThreadCount(std::max(1, int(std::thread::hardware_concurrency())));
         QVERIFY(firstDifference(one, two, n).isEmpty());
         QCOMPARE(firstDifference(two, reference(EmulatedOrder::RoundedProducts, spec, m, k, n, a, b), n), QString());
+    }
+
+    // Which specs the float32 lanes take, and how: the methods and sums the rows above exercise.
+    void floatLanesChooseTheirMethod_data() {
+        QTest::addColumn<QString>("spec");
+        QTest::addColumn<bool>("fused");
+        QTest::addColumn<QString>("plan");  // product method, accumulation method, sum; or the refusal
+        QTest::newRow("fp16") << "fp16" << false << "Fp16 Fp16 RoundTwice";
+        QTest::newRow("bf16") << "bf16" << false << "Bits Bits RoundTwice";
+        QTest::newRow("e4m3") << "e4m3" << false << "Magic Magic RoundTwice";
+        QTest::newRow("fp16/fp32") << "fp16/fp32" << false << "Fp16 Identity Native";
+        QTest::newRow("fp16/e5m2") << "fp16/e5m2" << false << "Fp16 Magic RoundToOdd";
+        QTest::newRow("fused fp16") << "fp16" << true << "Fp16 Fp16 RoundToOdd";
+        QTest::newRow("fused bf16/fp32") << "bf16/fp32" << true << "Bits Identity Native";
+        QTest::newRow("tf32 products underflow") << "tf32" << false << "underflow";
+        QTest::newRow("fused bf16: inexact products") << "bf16" << true << "exact in float32";
+        QTest::newRow("fp32 products into fp16") << "fp32/fp16/fp32" << false << "not exact in float32";
+        QTest::newRow("e8m13 too precise") << "e8m13" << false << "more than 11 bits";
+        QTest::newRow("e9m5 too wide") << "e9m5" << false << "beyond float32's range";
+        QTest::newRow("bf16-sat") << "bf16-sat" << false << "saturates";
+        QTest::newRow("stochastic") << "fp16:sr" << false << "nearest-even only";
+    }
+    void floatLanesChooseTheirMethod() {
+        QFETCH(QString, spec);
+        QFETCH(bool, fused);
+        QFETCH(QString, plan);
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        const EmulatedOrder order = fused ? EmulatedOrder::FusedMultiplyAdd : EmulatedOrder::RoundedProducts;
+        if (auto refusal = numeric::laneRefusal(compute, order)) {
+            QVERIFY2(refusal->find(plan.toStdString()) != std::string::npos, refusal->c_str());
+            float x = 1, y = 1, z = 0;
+            QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                     fastEmulatedGemm(order, compute, 1, 1, 1, &x, &y, &z, EmulationLanes::Float32));
+            return;
+        }
+        const numeric::LaneSpec lanes = numeric::laneSpec(compute, order);
+        const char* methods[] = {"Identity", "Fp16", "Magic", "Bits"};
+        const char* sums[] = {"Native", "RoundTwice", "RoundToOdd"};
+        QCOMPARE(QStringLiteral("%1 %2 %3")
+                     .arg(methods[int(lanes.product.method)], methods[int(lanes.accumulate.method)], sums[int(lanes.sum)]),
+                 plan);
     }
 
     void refusesWhatItDoesNotCover_data() {

@@ -127,8 +127,19 @@ const Kernels& kernelsFor(Isa isa) {
 }  // namespace lanes
 
 void laneRound(const numeric::Format& format, const float* in, float* out, std::int64_t count) {
+    laneRound(format, in, out, count, activeIsa());
+}
+
+void laneRound(const numeric::Format& format, const float* in, float* out, std::int64_t count, Isa isa) {
+    if (!isaSupported(isa)) throw std::invalid_argument("this CPU cannot run the " + isaName(isa) + " kernels");
     const numeric::LaneRounding rounding = numeric::laneRounding(format);
-    lanes::kernelsFor(activeIsa()).round(rounding, in, out, count);
+    lanes::kernelsFor(isa).round(rounding, in, out, count);
+}
+
+float laneRound(const numeric::Format& format, float x) {
+    float r = 0;
+    laneRound(format, &x, &r, 1);
+    return r;
 }
 
 void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,

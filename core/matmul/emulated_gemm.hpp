@@ -21,6 +21,7 @@
 
 #include <span>
 
+#include "base/isa.hpp"
 #include "matmul/matmul_algorithm.hpp"
 #include "numeric/lane_rounding.hpp"
 #include "numeric/compute_spec.hpp"
@@ -52,6 +53,9 @@ void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::i
 /// Rounds `count` floats to `format` on float32 lanes, nearest-even (numeric::laneFormatRefusal(format)
 /// must be empty); in == out allowed.
 void laneRound(const numeric::Format& format, const float* in, float* out, std::int64_t count);
+/// The same in a given instruction set (std::invalid_argument when the CPU lacks it).
+void laneRound(const numeric::Format& format, const float* in, float* out, std::int64_t count, Isa isa);
+float laneRound(const numeric::Format& format, float x);
 
 /// A layer's product in the rounded-products order on operands already rounded to the storage format:
 /// C(i, j) = initial[j] + Σ_p A(i, p)·B(p, j), starting from initial[j] and adding each rounded product

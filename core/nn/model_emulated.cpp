@@ -28,7 +28,11 @@ struct StoredLayer {
     /// For the fast engine: the weight matrices transposed (in × out, so that its lanes run along the
     /// outputs), and the sums' starting values (the bias, or zeros).
     std::vector<double> weightT, downT, upT, start, hiddenStart;
+    /// The same in float32, for the float32-lane kernels (every value of a lane format is a float).
+    std::vector<float> weightTf, downTf, upTf, startf, hiddenStartf;
 };
+
+std::vector<float> toFloats(const std::vector<double>& v) { return {v.begin(), v.end()}; }
 
 std::vector<double> transposed(const std::vector<double>& w, std::int64_t out, std::int64_t in) {
     std::vector<double> t(w.size());
@@ -65,6 +69,25 @@ void affine(Arithmetic& ar, const std::vector<double>& w, const std::vector<doub
     }
 }
 
+/// A fully connected layer on float32 lanes: the rows' inputs stored and all their sums at once.
+void laneLinear(const Layer& l, const StoredLayer& s, const numeric::ComputeSpec& spec, std::int64_t rows,
+                std::vector<double>& x, std::vector<double>& y) {
+    const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
+    std::vector<float> xf(x.begin(), x.begin() + rows * in), yf(static_cast<std::size_t>(rows * out));
+    matmul::laneRound(spec.storage, xf.data(), xf.data(), rows * in);
+    if (l.kind == LayerKind::Linear) {
+        matmul::laneEmulatedAffine(spec, rows, in, out, xf.data(), s.weightTf.data(), s.startf.data(), yf.data());
+    } else {
+        const std::int64_t rank = l.rank();
+        std::vector<float> hf(static_cast<std::size_t>(rows * rank));
+        matmul::laneEmulatedAffine(spec, rows, in, rank, xf.data(), s.downTf.data(), s.hiddenStartf.data(), hf.data());
+        matmul::laneRound(spec.storage, hf.data(), hf.data(), rows * rank);
+        matmul::laneEmulatedAffine(spec, rows, rank, out, hf.data(), s.upTf.data(), s.startf.data(), yf.data());
+    }
+    y.assign(yf.begin(), yf.end());
+    std::swap(x, y);
+}
+
 /// A fully connected layer on the fast engine: every row's input stored, then all rows' sums at once.
 void fastLinear(const Layer& l, const StoredLayer& s, numeric::EmulatedArithmetic& ar, std::int64_t rows,
                 std::vector<double>& x, std::vector<double>& y, std::vector<double>& h) {
@@ -89,11 +112,16 @@ void fastLinear(const Layer& l, const StoredLayer& s, numeric::EmulatedArithmeti
 
 /// Rows of `x` (rows × in) through a layer into `y`; `h` is scratch.
 void emulatedLayer(const Layer& l, const StoredLayer& s, numeric::EmulatedArithmetic& ar, const std::string& convAlgorithm,
-                   bool fast, std::int64_t rows, std::vector<double>& x, std::vector<double>& y, std::vector<double>& h) {
+                   bool fast, bool lanes, std::int64_t rows, std::vector<double>& x, std::vector<double>& y,
+                   std::vector<double>& h) {
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
     switch (l.kind) {
         case LayerKind::Linear:
         case LayerKind::LowRankLinear:
+            if (lanes) {
+                laneLinear(l, s, ar.spec(), rows, x, y);
+                break;
+            }
             if (fast) {
                 fastLinear(l, s, ar, rows, x, y, h);
                 break;
@@ -189,6 +217,8 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
     // The fast engine covers the spec when its formats are binary floats rounded to nearest-even; the
     // activations' stores stay element-wise (numeric::roundArray), as in the reference.
     const bool fast = options.emulation == matmul::Emulation::Fast && !numeric::fastArithmeticRefusal(spec);
+    // Float32 lanes where they give the same bits (numeric/lane_rounding.hpp), double lanes otherwise.
+    const bool lanes = fast && !numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts);
     if (fast)
         for (std::size_t k = 0; k < layers_.size(); ++k) {
             const Layer& l = layers_[k];
@@ -202,6 +232,13 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
                 s.downT = transposed(s.down, l.rank(), in);
                 s.upT = transposed(s.up, out, l.rank());
                 s.hiddenStart.assign(std::size_t(l.rank()), 0.0);
+            }
+            if (lanes) {
+                s.weightTf = toFloats(s.weightT);
+                s.downTf = toFloats(s.downT);
+                s.upTf = toFloats(s.upT);
+                s.startf = toFloats(s.start);
+                s.hiddenStartf = toFloats(s.hiddenStart);
             }
         }
     const numeric::Format& storage = spec.storage;
@@ -218,7 +255,9 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
         }
     }
     MatrixF output(input.rows(), outputFeatures());
-    constexpr Eigen::Index kChunk = 8;
+    // Eight samples a chunk, each chunk with its own random stream; nearest-even draws nothing, and the
+    // float32 lanes take larger chunks (each weight panel read once for more rows).
+    const Eigen::Index kChunk = lanes ? 64 : 8;
     const Eigen::Index chunks = (input.rows() + kChunk - 1) / kChunk;
     // Chunks claimed one at a time by whichever thread is free (their lengths differ with the values).
     parallelForEach(chunks, [&](std::int64_t c) {
@@ -228,7 +267,7 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
         const Eigen::Index first = c * kChunk, rows = std::min(input.rows(), first + kChunk) - first;
         std::vector<double> x(input.data() + first * input.cols(), input.data() + (first + rows) * input.cols()), y, h;
         for (std::size_t k = 0; k < layers_.size(); ++k)
-            emulatedLayer(layers_[k], stored[k], ar, options.convAlgorithm, fast, rows, x, y, h);
+            emulatedLayer(layers_[k], stored[k], ar, options.convAlgorithm, fast, lanes, rows, x, y, h);
         for (Eigen::Index i = 0; i < rows * output.cols(); ++i)
             output.data()[first * output.cols() + i] = static_cast<float>(x[static_cast<std::size_t>(i)]);
     }, options.threads);

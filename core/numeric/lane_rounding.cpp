@@ -49,12 +49,21 @@ LaneRounding laneRounding(const Format& f) {
     if (isFloat32(f)) return r;
     const bool ieeeFp16 = f.exponentBits == 5 && f.mantissaBits == 10 && f.subnormals && f.specials == Specials::Ieee &&
                           f.overflow == Overflow::Infinity;
-    r.method = ieeeFp16 ? LaneMethod::Fp16 : (f.exponentBits == 8 ? LaneMethod::Bits : LaneMethod::Magic);
+    const bool ieeeE8 = f.exponentBits == 8 && f.subnormals && f.specials == Specials::Ieee && f.overflow == Overflow::Infinity;
+    r.method = ieeeFp16 ? LaneMethod::Fp16
+               : ieeeE8 ? LaneMethod::SignedBits
+               : f.exponentBits == 8 ? LaneMethod::Bits
+                                     : LaneMethod::Magic;
     const int emin = eminOf(f), emax = emaxOf(f);
     r.exponentOffset = (23 - f.mantissaBits) << 23;
     r.smallMagic = bitsOf(std::ldexp(1.0, quantumOf(f) + 23));
     r.minNormal = bitsOf(std::ldexp(1.0, emin));
-    r.clamp = f.exponentBits == 8 ? 0x7f800000 : bitsOf(std::ldexp(1.0, emax + 2));
+    // Past the largest finite value M, the midpoint M + ulp/2 overflows when M's last bit is odd (ties to
+    // even go up: IEEE's all-ones M), the next float32 after it otherwise (OCP e4m3's M = 1.75·2^8).
+    const double ulp = std::ldexp(1.0, emax - f.mantissaBits);
+    const float midpoint = static_cast<float>(maxFinite(f) + ulp / 2);
+    const bool maxIsOdd = std::fmod(maxFinite(f) / ulp, 2.0) == 1.0;
+    r.overflowFrom = std::bit_cast<std::int32_t>(maxIsOdd ? midpoint : std::nextafter(midpoint, HUGE_VALF));
     r.shift = 23 - f.mantissaBits;
     r.lowMask = static_cast<std::int32_t>((1u << r.shift) - 1);
     r.halfMinusOne = static_cast<std::int32_t>((1u << (r.shift - 1)) - 1);
@@ -66,9 +75,8 @@ LaneRounding laneRounding(const Format& f) {
                                                                   : HUGE_VAL;
     r.overflow = bitsOf(overflowValue);
     // IEEE formats keep NaN and ∞ as they are; a finite-only one keeps NaN and sends ∞ to its overflow
-    // value, which the clamp and the overflow test do.
+    // value, which the overflow test does.
     r.specialFrom = finiteOnly ? 0x7f800001 : 0x7f800000;
-    (void)emax;
     return r;
 }
 

@@ -25,6 +25,8 @@ enum class LaneMethod : std::int32_t {
                 ///< adder rounding at the format's last place (Sterbenz makes the subtraction exact)
     Bits,       ///< 8 exponent bits (bf16, e8mY): the integer nearest-even step on float32's bits,
                 ///< whose exponent field is the format's
+    SignedBits, ///< Bits for IEEE e8 formats with subnormals that overflow to ∞ (bf16): the step on
+                ///< the signed bits, whose carry out of the largest binade is ∞; only NaN is selected
 };
 
 /// The constants of one format's rounding, as float32 bit patterns.
@@ -33,10 +35,10 @@ struct LaneRounding {
     std::int32_t exponentOffset = 0;  ///< Magic: (23 − m) << 23, added to |x|'s exponent field
     std::int32_t smallMagic = 0;      ///< below minNormal: 2^(q + 23), q the subnormal (or flush) step
     std::int32_t minNormal = 0;
-    std::int32_t clamp = 0;           ///< Magic: 2^(emax + 2): larger inputs overflow anyway
+    std::int32_t overflowFrom = 0;    ///< the smallest |x| that rounds beyond the largest finite value
     std::int32_t shift = 0;           ///< Bits: mantissa bits dropped (23 − m)
     std::int32_t lowMask = 0, halfMinusOne = 0;
-    std::int32_t smallRange = 0;      ///< Bits: 1 when values below minNormal need the flush step
+    std::int32_t smallRange = 0;      ///< 1 without subnormals: below minNormal, the flush step
     std::int32_t maxFinite = 0, overflow = 0;
     std::int32_t specialFrom = 0;     ///< |x| bits from here are returned as they are (NaN; IEEE ∞)
 };

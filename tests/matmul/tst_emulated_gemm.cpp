@@ -230,12 +230,12 @@ private Q_SLOTS:
         QTest::addColumn<bool>("fused");
         QTest::addColumn<QString>("plan");  // product method, accumulation method, sum; or the refusal
         QTest::newRow("fp16") << "fp16" << false << "Fp16 Fp16 RoundTwice";
-        QTest::newRow("bf16") << "bf16" << false << "Bits Bits RoundTwice";
+        QTest::newRow("bf16") << "bf16" << false << "SignedBits SignedBits RoundTwice";
         QTest::newRow("e4m3") << "e4m3" << false << "Magic Magic RoundTwice";
         QTest::newRow("fp16/fp32") << "fp16/fp32" << false << "Fp16 Identity Native";
         QTest::newRow("fp16/e5m2") << "fp16/e5m2" << false << "Fp16 Magic RoundToOdd";
         QTest::newRow("fused fp16") << "fp16" << true << "Fp16 Fp16 RoundToOdd";
-        QTest::newRow("fused bf16/fp32") << "bf16/fp32" << true << "Bits Identity Native";
+        QTest::newRow("fused bf16/fp32") << "bf16/fp32" << true << "SignedBits Identity Native";
         QTest::newRow("tf32 products underflow") << "tf32" << false << "underflow";
         QTest::newRow("fused bf16: inexact products") << "bf16" << true << "exact in float32";
         QTest::newRow("fp32 products into fp16") << "fp32/fp16/fp32" << false << "not exact in float32";
@@ -258,7 +258,7 @@ private Q_SLOTS:
             return;
         }
         const numeric::LaneSpec lanes = numeric::laneSpec(compute, order);
-        const char* methods[] = {"Identity", "Fp16", "Magic", "Bits"};
+        const char* methods[] = {"Identity", "Fp16", "Magic", "Bits", "SignedBits"};
         const char* sums[] = {"Native", "RoundTwice", "RoundToOdd"};
         QCOMPARE(QStringLiteral("%1 %2 %3")
                      .arg(methods[int(lanes.product.method)], methods[int(lanes.accumulate.method)], sums[int(lanes.sum)]),

@@ -51,6 +51,14 @@ std::vector<FormatFamily::Preset> FormatFamily::presets() const {
     return out;
 }
 
+int FormatFamily::defaultPosition() const {
+    int best = last_;
+    bool found = false;
+    for (const auto& p : presets())
+        if (!found || p.position > best) best = p.position, found = true;
+    return best;
+}
+
 const std::vector<FormatFamily>& standardFamilies() {
     static const std::vector<FormatFamily> families = [] {
         using V = FormatFamily::Varies;

@@ -34,6 +34,8 @@ public:
     std::optional<int> positionOf(const Format& f) const;
     /// Positions whose format is a well-known one (fp32, bf16, fp16, e4m3, int8, ...).
     std::vector<Preset> presets() const;
+    /// Where a slider starts: the widest familiar member (fp16, fp32, int8, ...), else the last position.
+    int defaultPosition() const;
 
 private:
     std::string id_, label_;

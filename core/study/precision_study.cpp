@@ -16,10 +16,12 @@ using numeric::ComputeSpec;
 using numeric::Format;
 using numeric::FormatKind;
 
-ComputeSpec PrecisionSweep::specFor(const Format& format) const {
+ComputeSpec computeSpecFor(const Format& format, Accumulation accumulation, numeric::Rounding rounding) {
     return accumulation == Accumulation::InFormat ? ComputeSpec::uniform(format, rounding)
                                                   : ComputeSpec::mixed(format, Format::fp32(), rounding);
 }
+
+ComputeSpec PrecisionSweep::specFor(const Format& format) const { return computeSpecFor(format, accumulation, rounding); }
 
 void PrecisionSweep::setLayer(const conv::ConvProblem& layer) {
     conv = layer;

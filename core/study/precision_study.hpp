@@ -35,6 +35,11 @@ enum class Accumulation {
     Fp32,      ///< storage and products in the format, accumulation in fp32 (tensor-core style)
 };
 
+/// The compute specification of a format with an accumulation choice: every stage in the format, or
+/// storage and products in it and sums in fp32.
+numeric::ComputeSpec computeSpecFor(const numeric::Format& format, Accumulation accumulation,
+                                    numeric::Rounding rounding = numeric::Rounding::NearestEven);
+
 struct PrecisionSweep {
     Operation operation = Operation::Conv;
     std::vector<std::string> methods;  ///< registry names; empty: every method of the operation

@@ -12,6 +12,7 @@
 
 #include "test_support.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include "charts/chart_panel.hpp"
@@ -19,6 +20,8 @@
 #include "nn/low_rank.hpp"
 #include "nn/model_io.hpp"
 #include "pages/network_page.hpp"
+#include "numeric/compute_spec.hpp"
+#include "study/table.hpp"
 #include "widgets/digit_grid.hpp"
 
 using namespace ks;
@@ -227,6 +230,58 @@ private Q_SLOTS:
         page.openEmbedded();
         QVERIFY(!page.convAlgorithmBox()->isEnabled());
         page.waitForIdle();
+    }
+
+    // The bit-width slider: each step classifies all 2,000 test digits in the slider's format (the MLP
+    // runs on float32 lanes), the accuracy exactly that of a direct emulated evaluation; the accuracy-vs-bits
+    // curve holds every position of the family with the same numbers; arithmetic that cannot run on the
+    // lanes (here rounding toward zero) classifies the subset and says how many.
+    void bitWidthSliderReclassifiesEveryDigit() {
+        ui::NetworkPage page;
+        page.rankSlider()->setValue(512);  // dense
+        page.computeBox()->setCurrentIndex(page.computeBox()->findData(QStringLiteral("family")));
+        page.familyBox()->setCurrentIndex(page.familyBox()->findData(QStringLiteral("e5")));
+        QVERIFY(page.bitsSlider()->isEnabled());
+        QCOMPARE(page.bitsSlider()->minimum(), 1);
+        QCOMPARE(page.bitsSlider()->maximum(), 10);
+        QCOMPARE(page.bitsSlider()->value(), 10);  // fp16, the family's widest named format
+        page.waitForIdle();
+
+        const nn::Model mlp = nn::loadModel("embedded");
+        const io::DigitSet test = io::embeddedSplit().test;
+        const nn::MatrixF inputs = nn::toMatrix(test.normalisedImages());
+        for (int bits : {2, 5}) {
+            page.bitsSlider()->setValue(bits);
+            page.waitForIdle();
+            QVERIFY2(page.messageLabel()->text().isEmpty(), qPrintable(page.messageLabel()->text()));
+            const auto spec = numeric::parseComputeSpec("e5m" + std::to_string(bits));
+            QCOMPARE(page.model()->computeName(), numeric::computeSpecName(spec));
+            QVERIFY(page.currentPoint().has_value());
+            QCOMPARE(page.currentPoint()->testDigits, std::size_t{2000});
+            const double expected = nn::accuracy(mlp.forward(inputs, spec), test.labels);
+            KS_COMPARE_EXACT(page.currentPoint()->accuracy, expected);
+            QVERIFY(page.accuracyLabel()->text().contains(QStringLiteral("e5m%1").arg(bits)));
+
+            const study::Table& curve = page.model()->curveTable();
+            QCOMPARE(curve.rowCount(), std::size_t{10});
+            const auto& positions = curve.column("position").numbers();
+            const auto at = std::find(positions.begin(), positions.end(), double(bits)) - positions.begin();
+            KS_COMPARE_EXACT(curve.column("accuracy").numbers()[std::size_t(at)], expected);
+            KS_COMPARE_EXACT(curve.column("test_digits").numbers()[std::size_t(at)], 2000.0);
+        }
+        KS_COMPARE_EXACT(page.accuracyBitsChart()->spec().currentX.value(), 5.0);
+        QCOMPARE(page.accuracyBitsChart()->seriesPoints(page.accuracyBitsChart()->seriesNames().value(0)).size(), qsizetype(10));
+
+        page.roundingBox()->setCurrentIndex(page.roundingBox()->findData(int(numeric::Rounding::TowardZero)));
+        page.waitForIdle();
+        QCOMPARE(page.currentPoint()->testDigits, ui::NetworkModel::kEmulatedDigits);
+        QVERIFY(page.model()->computeName().find("toward-zero") != std::string::npos);
+
+        page.computeBox()->setCurrentIndex(page.computeBox()->findData(QStringLiteral("native")));
+        QVERIFY(!page.bitsSlider()->isEnabled());
+        page.waitForIdle();
+        QCOMPARE(page.model()->computeName(), std::string("native"));
+        QCOMPARE(page.model()->curveTable().rowCount(), std::size_t{0});
     }
 
     void idxDigitsReplaceTheTestSet() {

@@ -49,7 +49,11 @@ private:
 };
 
 NetworkModel::NetworkModel(QObject* parent)
-    : QObject(parent), sweepRunner_(new StudyRunner(this)), currentRunner_(new StudyRunner(this)) {
+    : QObject(parent), sweepRunner_(new StudyRunner(this)), currentRunner_(new StudyRunner(this)),
+      curveRunner_(new StudyRunner(this)), sweepDelay_(new QTimer(this)) {
+    sweepDelay_->setSingleShot(true);
+    sweepDelay_->setInterval(400);
+    connect(sweepDelay_, &QTimer::timeout, this, &NetworkModel::requestSweep);
     connect(sweepRunner_, &StudyRunner::finished, this, [this](const QString& key, const std::any& result) {
         if (!source_ || !key.startsWith(source_->key + QLatin1Char('|'))) return;
         sweepTable_ = std::any_cast<const study::Table&>(result);
@@ -58,14 +62,19 @@ NetworkModel::NetworkModel(QObject* parent)
     connect(currentRunner_, &StudyRunner::finished, this, [this](const QString& key, const std::any& result) {
         if (source_ && key.startsWith(source_->key + QLatin1Char('|'))) takeCurrent(result);
     });
-    for (StudyRunner* runner : {sweepRunner_, currentRunner_})
+    connect(curveRunner_, &StudyRunner::finished, this, [this](const QString& key, const std::any& result) {
+        if (!source_ || !key.startsWith(source_->key + QLatin1Char('|'))) return;
+        curveTable_ = std::any_cast<const study::Table&>(result);
+        Q_EMIT curveChanged();
+    });
+    for (StudyRunner* runner : {sweepRunner_, currentRunner_, curveRunner_})
         connect(runner, &StudyRunner::failed, this, [this](const QString&, const QString& text) { Q_EMIT failed(text); });
 }
 
 NetworkModel::~NetworkModel() {
     // Stop the background work before any member goes away. The runners' destructors wait for their
     // threads without dispatching events, so no result is delivered into this half-destroyed object.
-    for (StudyRunner* runner : {sweepRunner_, currentRunner_}) {
+    for (StudyRunner* runner : {sweepRunner_, currentRunner_, curveRunner_}) {
         disconnect(runner, nullptr, this, nullptr);
         runner->cancel();
         delete runner;
@@ -168,10 +177,12 @@ void NetworkModel::setSource(std::shared_ptr<Source> source) {
     source_ = std::move(source);
     current_.reset();
     sweepTable_ = {};
+    curveTable_ = {};
     resetRanks();
     Q_EMIT modelChanged();
     requestSweep();
     requestCurrent();
+    requestCurve();
 }
 
 int NetworkModel::maxRank() const {
@@ -196,20 +207,39 @@ void NetworkModel::setMode(study::CompressionMode mode) {
 
 void NetworkModel::setCompute(const std::string& name) {
     compute_ = name;
+    formatSetting_.reset();
+    curveTable_ = {};
+    Q_EMIT curveChanged();
     requestSweep();
     requestCurrent();
+}
+
+void NetworkModel::setFormatSetting(const study::FormatSetting& setting) {
+    const bool sameCurve = formatSetting_ && formatSetting_->family == setting.family &&
+                           formatSetting_->accumulation == setting.accumulation && formatSetting_->rounding == setting.rounding;
+    formatSetting_ = setting;
+    compute_ = numeric::computeSpecName(setting.spec());
+    requestCurrent();  // first: the slider step is what the user waits for
+    sweepDelay_->start();
+    if (!sameCurve) {
+        curveTable_ = {};
+        Q_EMIT curveChanged();
+        requestCurve();
+    }
 }
 
 void NetworkModel::setConvAlgorithm(const std::string& name) {
     convAlgorithm_ = name;
     requestSweep();
     requestCurrent();
+    requestCurve();
 }
 
 void NetworkModel::setFineTuneEpochs(int epochs) {
     fineTuneEpochs_ = epochs;
     requestSweep();
     requestCurrent();
+    requestCurve();
 }
 
 void NetworkModel::setSharedRank(int rank) {
@@ -218,6 +248,7 @@ void NetworkModel::setSharedRank(int rank) {
     resetRanks();
     Q_EMIT ranksChanged();
     requestCurrent();
+    requestCurve();
 }
 
 void NetworkModel::setLayerRank(const std::string& layer, std::int64_t rank) {
@@ -225,6 +256,7 @@ void NetworkModel::setLayerRank(const std::string& layer, std::int64_t rank) {
     ranks_[layer] = rank;
     Q_EMIT ranksChanged();
     requestCurrent();
+    requestCurve();
 }
 
 study::CompressSweep NetworkModel::sweep() const {
@@ -234,7 +266,7 @@ study::CompressSweep NetworkModel::sweep() const {
     s.fineTuneEpochs = fineTuneEpochs_;
     if (network().hasConvolutions()) s.convAlgorithm = convAlgorithm_;
     s.fineTuneLearningRate = 0.1;  // from pretrained factors; 1.0 (training from scratch) undoes them at rank >= 16
-    if (!s.compute.native) s.maxTestDigits = kEmulatedDigits;
+    s.maxTestDigits = study::liveTestDigits(network(), s.compute, kEmulatedDigits);
     s.timing = {1, 3, 20, 0.05};
     return s;
 }
@@ -272,6 +304,24 @@ void NetworkModel::requestCurrent() {
     });
 }
 
+void NetworkModel::requestCurve() {
+    if (!source_ || !formatSetting_) return;
+    study::CompressSweep s = sweep();
+    s.maxTestDigits = kEmulatedDigits;  // the subset where a position cannot run on float32 lanes
+    const study::LayerRanks ranks = ranks_;
+    std::string rankText;
+    for (const auto& [name, r] : ranks) rankText += name + "=" + std::to_string(r) + ",";
+    const study::FormatSetting setting = *formatSetting_;
+    const QString key = source_->key + QLatin1Char('|') +
+                        q(rankText + "|" + setting.family + "|" + std::to_string(int(setting.accumulation)) + "|" +
+                          numeric::roundingName(setting.rounding) + "|" + s.key());
+    curveRunner_->request(key, tr("Accuracy vs bits"), [source = source_, s, ranks, setting](const Progress& progress) -> std::any {
+        const auto study = source->study();
+        const nn::Model model = study->prepare(ranks, s, progress);
+        return study::formatAccuracySweep(*study, model, setting, s, progress);
+    });
+}
+
 void NetworkModel::takeCurrent(const std::any& result) {
     const auto& r = std::any_cast<const CurrentResult&>(result);
     current_ = r.point;
@@ -283,8 +333,13 @@ void NetworkModel::takeCurrent(const std::any& result) {
 void NetworkModel::setTaskProgress(TaskProgress* progress) { sweepRunner_->setProgressWidget(progress); }
 
 void NetworkModel::waitForIdle() {
+    if (sweepDelay_->isActive()) {
+        sweepDelay_->stop();
+        requestSweep();
+    }
     sweepRunner_->waitForFinished();
     currentRunner_->waitForFinished();
+    curveRunner_->waitForFinished();
 }
 
 }  // namespace ks::ui

@@ -9,6 +9,7 @@
 #include <QObject>
 #include <QString>
 #include <QStringList>
+#include <QTimer>
 
 #include <any>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "io/mnist.hpp"
 #include "nn/model.hpp"
 #include "study/compress_study.hpp"
+#include "study/network_precision.hpp"
 #include "study/table.hpp"
 
 namespace ks::ui {
@@ -30,7 +32,9 @@ class NetworkModel : public QObject {
     Q_OBJECT
 public:
     enum class EmbeddedModel { Mlp, Cnn };
-    /// Emulated arithmetic is ~1000× slower than float32: a stratified subset of the test digits is classified there.
+    /// Where emulation cannot run on the fast engine's float32 lanes (convolutions, formats wider than 11 bits,
+    /// fixed point, LNS, integers, directed or stochastic rounding: study::liveTestDigits), a stratified subset
+    /// of the test digits is classified; everywhere else all of them.
     static constexpr std::size_t kEmulatedDigits = 200;
     /// How many test digits the current setting shows with their predictions.
     static constexpr std::size_t kSampleDigits = 40;
@@ -59,6 +63,12 @@ public:
     /// The setting. Without a network the values are kept for the first one and nothing runs.
     void setMode(study::CompressionMode mode);      ///< the sweep again
     void setCompute(const std::string& name);       ///< the sweep and the current setting again
+    /// The bit-width slider's arithmetic (replacing setCompute's): the current setting again at once; the
+    /// sweep, and the accuracy-vs-bits curve when the family, accumulation or rounding changed.
+    void setFormatSetting(const study::FormatSetting& setting);
+    /// The slider's setting when it chose the arithmetic (setCompute clears it).
+    const std::optional<study::FormatSetting>& formatSetting() const { return formatSetting_; }
+    const std::string& computeName() const { return compute_; }
     void setConvAlgorithm(const std::string& name); ///< (used by networks with Conv2d layers)
     void setFineTuneEpochs(int epochs);
     /// Every Linear layer at min(rank, its full rank); kept (clamped to 1 … maxRank()) for the next network.
@@ -75,6 +85,8 @@ public:
 
     /// What the jobs found for the current network (empty / nullopt until they have).
     const study::Table& sweepTable() const { return sweepTable_; }
+    /// The accuracy at every position of the slider's family (study::formatAccuracySweep), at the current ranks.
+    const study::Table& curveTable() const { return curveTable_; }
     const std::optional<study::CompressionPoint>& currentPoint() const { return current_; }
     /// The current setting's sample of test digits and the class predicted for each.
     const io::DigitSet& sampleDigits() const { return sample_; }
@@ -90,6 +102,7 @@ Q_SIGNALS:
     /// The ranks changed (shared or one layer's).
     void ranksChanged();
     void sweepChanged();
+    void curveChanged();
     void currentChanged();
     /// A background job failed: its message.
     void failed(const QString& message);
@@ -103,6 +116,7 @@ private:
     void resetRanks();
     void requestSweep();
     void requestCurrent();
+    void requestCurve();
     void takeCurrent(const std::any& result);
 
     std::shared_ptr<Source> source_;
@@ -117,13 +131,19 @@ private:
     int sharedRank_ = 16;
     study::LayerRanks ranks_;
 
+    std::optional<study::FormatSetting> formatSetting_;
     study::Table sweepTable_;
+    study::Table curveTable_;
     std::optional<study::CompressionPoint> current_;
     io::DigitSet sample_;
     std::vector<std::uint8_t> predicted_;
 
     StudyRunner* sweepRunner_;
     StudyRunner* currentRunner_;
+    StudyRunner* curveRunner_;
+    /// The sweep after a slider step waits until the slider rests, so that it does not take the cores
+    /// from the steps themselves.
+    QTimer* sweepDelay_;
 };
 
 }  // namespace ks::ui

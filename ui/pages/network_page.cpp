@@ -1,5 +1,7 @@
 #include "pages/network_page.hpp"
 
+#include <algorithm>
+
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -17,7 +19,10 @@
 
 #include "charts/chart_panel.hpp"
 #include "conv/conv_registry.hpp"
+#include "numeric/format_family.hpp"
+#include "study/network_precision.hpp"
 #include "qt_text.hpp"
+#include "widgets/arithmetic_controls.hpp"
 #include "widgets/control_panel.hpp"
 #include "widgets/digit_grid.hpp"
 
@@ -26,6 +31,8 @@ namespace ks::ui {
 namespace {
 
 const char* kSettingsGroup = "network";
+/// The Arithmetic box's item that hands the arithmetic to the bit-width slider.
+const char* kFamilyChoice = "family";
 
 QString computeTip(const std::string& name) {
     if (name == "native") return QObject::tr("Plain float32 on this CPU (our packed AVX2 GEMM): the only choice whose time is real.");
@@ -44,9 +51,11 @@ NetworkPage::NetworkPage(QWidget* parent)
       model_(new NetworkModel(this)), modelLabel_(new QLabel), openButton_(new QPushButton(tr("Open weights or digits…"))),
       embeddedButton_(new QPushButton(tr("Embedded MLP"))), embeddedCnnButton_(new QPushButton(tr("Embedded CNN"))),
       slider_(new QSlider(Qt::Horizontal)), rankLabel_(new QLabel),
-      layerForm_(new QFormLayout), sweepMode_(new QComboBox), compute_(new QComboBox), convAlgorithm_(new QComboBox), fineTune_(new QSpinBox),
+      layerForm_(new QFormLayout), sweepMode_(new QComboBox), compute_(new QComboBox), family_(new QComboBox),
+      bits_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox), rounding_(new QComboBox),
+      formatControls_(new QWidget), convAlgorithm_(new QComboBox), fineTune_(new QSpinBox),
       accuracy_(new QLabel), message_(new QLabel), ratioAccuracy_(new ChartPanel), ratioRuntime_(new ChartPanel),
-      runtimeAccuracy_(new ChartPanel), grid_(new DigitGrid) {
+      runtimeAccuracy_(new ChartPanel), accuracyBits_(new ChartPanel), grid_(new DigitGrid) {
     modelLabel_->setWordWrap(true);
     modelLabel_->setTextFormat(Qt::PlainText);  // shows names from files: never read as HTML
     modelLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -75,10 +84,33 @@ NetworkPage::NetworkPage(QWidget* parent)
         compute_->addItem(q(name), q(name));
         compute_->setItemData(compute_->count() - 1, computeTip(name), Qt::ToolTipRole);
     }
+    compute_->addItem(tr("Format family (bit-width slider)"), QLatin1String(kFamilyChoice));
+    compute_->setItemData(compute_->count() - 1,
+                          tr("Pick the format with the slider below: every step re-classifies the test digits."),
+                          Qt::ToolTipRole);
     compute_->setToolTip(tr("The arithmetic of inference: weights, activations, products and sums rounded to a "
-                            "format as hardware in that format would. Emulated formats are slow, so the page then "
-                            "classifies %1 of the test digits and their times compare settings only.")
+                            "format as hardware in that format would, bit for bit. Fully connected networks in "
+                            "formats of up to 11 bits of precision, rounded to nearest, run on the fast engine's "
+                            "float32 lanes: all test digits in tens of milliseconds. Elsewhere (convolutions, wider "
+                            "formats, fixed point, LNS, integers, other roundings) the page classifies %1 of them. "
+                            "Emulated times compare settings only.")
                              .arg(NetworkModel::kEmulatedDigits));
+    fillFamilyBox(family_);
+    bits_->setTickPosition(QSlider::TicksBelow);
+    bits_->setPageStep(1);
+    bits_->setToolTip(tr("Bit width of the family's format (for floating point, the stored mantissa bits). Each "
+                         "step classifies the test digits again in that format; arrow keys move one bit."));
+    formatLabel_->setWordWrap(true);
+    formatLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    fillAccumulationBox(accumulation_);
+    fillRoundingBox(rounding_);
+    auto* formatForm = new QFormLayout(formatControls_);
+    formatForm->setContentsMargins(0, 0, 0, 0);
+    formatForm->addRow(tr("Family"), family_);
+    formatForm->addRow(tr("Bits"), bits_);
+    formatForm->addRow(formatLabel_);
+    formatForm->addRow(tr("Sums"), accumulation_);
+    formatForm->addRow(tr("Rounding"), rounding_);
     for (const conv::ConvAlgorithm* algorithm : conv::convAlgorithms()) {
         convAlgorithm_->addItem(q(algorithm->name()), q(algorithm->name()));
         convAlgorithm_->setItemData(convAlgorithm_->count() - 1, q(algorithm->description()), Qt::ToolTipRole);
@@ -117,6 +149,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     form->addRow(layers);
     form->addRow(tr("Sweep"), sweepMode_);
     form->addRow(tr("Arithmetic"), compute_);
+    form->addRow(formatControls_);
     form->addRow(tr("Convolutions"), convAlgorithm_);
     form->addRow(tr("Fine-tune"), fineTune_);
     form->addRow(accuracy_);
@@ -127,10 +160,12 @@ NetworkPage::NetworkPage(QWidget* parent)
     auto* grid = new QGridLayout(right);
     grid->addWidget(ratioAccuracy_, 0, 0);
     grid->addWidget(ratioRuntime_, 0, 1);
+    grid->addWidget(accuracyBits_, 0, 2);
     grid->addWidget(runtimeAccuracy_, 1, 0);
-    grid->addWidget(grid_, 1, 1);
+    grid->addWidget(grid_, 1, 1, 1, 2);
     grid->setColumnStretch(0, 1);
     grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(2, 1);
     grid->setRowStretch(0, 1);
     grid->setRowStretch(1, 1);
     auto* layout = new QHBoxLayout(this);
@@ -140,7 +175,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     // The controls as last left, handed to the model before anything runs; then user input is forwarded.
     restoreSettings();
     model_->setMode(static_cast<study::CompressionMode>(sweepMode_->currentData().toInt()));
-    model_->setCompute(compute_->currentData().toString().toStdString());
+    familyChanged();  // the slider's range for the restored family; hands the arithmetic to the model
     model_->setConvAlgorithm(convAlgorithm_->currentData().toString().toStdString());
     model_->setFineTuneEpochs(fineTune_->value());
     model_->setSharedRank(slider_->value());
@@ -163,9 +198,26 @@ NetworkPage::NetworkPage(QWidget* parent)
         saveSettings();
     });
     connect(compute_, &QComboBox::currentIndexChanged, this, [this] {
-        model_->setCompute(compute_->currentData().toString().toStdString());
+        applyArithmetic();
         saveSettings();
     });
+    connect(family_, &QComboBox::currentIndexChanged, this, [this] {
+        {
+            QSignalBlocker block(bits_);
+            bits_->setValue(numeric::standardFamily(family_->currentData().toString().toStdString()).defaultPosition());
+        }
+        familyChanged();
+        saveSettings();
+    });
+    connect(bits_, &QSlider::valueChanged, this, [this] {
+        applyArithmetic();
+        saveSettings();
+    });
+    for (QComboBox* box : {accumulation_, rounding_})
+        connect(box, &QComboBox::currentIndexChanged, this, [this] {
+            applyArithmetic();
+            saveSettings();
+        });
     connect(convAlgorithm_, &QComboBox::currentIndexChanged, this, [this] {
         model_->setConvAlgorithm(convAlgorithm_->currentData().toString().toStdString());
         saveSettings();
@@ -178,6 +230,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     connect(model_, &NetworkModel::modelChanged, this, &NetworkPage::showModel);
     connect(model_, &NetworkModel::ranksChanged, this, &NetworkPage::showRanks);
     connect(model_, &NetworkModel::sweepChanged, this, &NetworkPage::showSweep);
+    connect(model_, &NetworkModel::curveChanged, this, &NetworkPage::showCurve);
     connect(model_, &NetworkModel::currentChanged, this, &NetworkPage::showCurrent);
     connect(model_, &NetworkModel::failed, this, &NetworkPage::showProblem);
     connect(model_, &NetworkModel::statusMessage, this, &InvestigationPage::statusMessage);
@@ -194,7 +247,43 @@ NetworkPage::~NetworkPage() {
 
 QStringList NetworkPage::openableSuffixes() const { return NetworkModel::openableSuffixes(); }
 
-QList<ChartPanel*> NetworkPage::charts() const { return {ratioAccuracy_, ratioRuntime_, runtimeAccuracy_}; }
+QList<ChartPanel*> NetworkPage::charts() const { return {ratioAccuracy_, ratioRuntime_, runtimeAccuracy_, accuracyBits_}; }
+
+bool NetworkPage::slidingFormats() const { return compute_->currentData().toString() == QLatin1String(kFamilyChoice); }
+
+void NetworkPage::familyChanged() {
+    const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
+    {
+        QSignalBlocker block(bits_);
+        const int position = bits_->value();
+        bits_->setRange(family.first(), family.last());
+        bits_->setValue(std::clamp(position, family.first(), family.last()));
+    }
+    applyArithmetic();
+}
+
+void NetworkPage::applyArithmetic() {
+    const bool sliding = slidingFormats();
+    formatControls_->setEnabled(sliding);
+    const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
+    showFormat(formatLabel_, family, bits_->value());
+    accuracyBits_->setCurrentX(double(bits_->value()));
+    if (!sliding) {
+        model_->setCompute(compute_->currentData().toString().toStdString());
+        return;
+    }
+    study::FormatSetting setting;
+    setting.family = family.id();
+    setting.position = bits_->value();
+    setting.accumulation = static_cast<study::Accumulation>(accumulation_->currentData().toInt());
+    setting.rounding = static_cast<numeric::Rounding>(rounding_->currentData().toInt());
+    model_->setFormatSetting(setting);
+}
+
+void NetworkPage::showCurve() {
+    const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
+    accuracyBits_->setData(model_->curveTable(), study::formatAccuracyChart(family, double(bits_->value())));
+}
 
 void NetworkPage::setTaskProgress(TaskProgress* progress) { model_->setTaskProgress(progress); }
 
@@ -300,12 +389,13 @@ void NetworkPage::showSweep() {
 void NetworkPage::showCurrent() {
     const study::CompressionPoint& point = *model_->currentPoint();
     const double n = double(point.testDigits);
+    const bool emulated = model_->computeName() != "native";
     accuracy_->setText(tr("<b>Accuracy %1 %</b> on %2 test digits<br>%3 ms for all of them (%4 µs per digit)%5")
                            .arg(100.0 * point.accuracy, 0, 'f', 2)
                            .arg(point.testDigits)
                            .arg(point.medianMs, 0, 'f', 2)
                            .arg(1e3 * point.medianMs / n, 0, 'f', 2)
-                           .arg(compute_->currentIndex() > 0 ? tr(", emulated") : QString()));
+                           .arg(emulated ? tr(", emulated in %1").arg(q(model_->computeName()).toHtmlEscaped()) : QString()));
     const io::DigitSet& sample = model_->sampleDigits();
     QList<DigitGrid::Digit> digits;
     for (std::size_t i = 0; i < sample.count(); ++i) {
@@ -338,6 +428,10 @@ void NetworkPage::saveSettings() const {
     settings.setValue(QStringLiteral("rank"), slider_->value());
     settings.setValue(QStringLiteral("sweep"), sweepMode_->currentIndex());
     settings.setValue(QStringLiteral("compute"), compute_->currentData());
+    settings.setValue(QStringLiteral("family"), family_->currentData());
+    settings.setValue(QStringLiteral("bits"), bits_->value());
+    settings.setValue(QStringLiteral("accumulation"), accumulation_->currentIndex());
+    settings.setValue(QStringLiteral("rounding"), rounding_->currentIndex());
     settings.setValue(QStringLiteral("convAlgorithm"), convAlgorithm_->currentData());
     settings.setValue(QStringLiteral("fineTune"), fineTune_->value());
 }
@@ -350,6 +444,13 @@ void NetworkPage::restoreSettings() {
     sweepMode_->setCurrentIndex(settings.value(QStringLiteral("sweep"), 0).toInt());
     const int compute = compute_->findData(settings.value(QStringLiteral("compute"), QStringLiteral("native")));
     compute_->setCurrentIndex(compute >= 0 ? compute : 0);
+    const int family = family_->findData(settings.value(QStringLiteral("family"), QStringLiteral("e5")));
+    family_->setCurrentIndex(family >= 0 ? family : 0);
+    const auto& formats = numeric::standardFamily(family_->currentData().toString().toStdString());
+    bits_->setRange(formats.first(), formats.last());
+    bits_->setValue(settings.value(QStringLiteral("bits"), formats.defaultPosition()).toInt());
+    accumulation_->setCurrentIndex(std::max(0, settings.value(QStringLiteral("accumulation"), 0).toInt()));
+    rounding_->setCurrentIndex(std::max(0, settings.value(QStringLiteral("rounding"), 0).toInt()));
     const int convAlgorithm = convAlgorithm_->findData(settings.value(QStringLiteral("convAlgorithm")));
     if (convAlgorithm >= 0) convAlgorithm_->setCurrentIndex(convAlgorithm);
     fineTune_->setValue(settings.value(QStringLiteral("fineTune"), 0).toInt());

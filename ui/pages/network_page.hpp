@@ -1,8 +1,10 @@
 #pragma once
 // Network: the digit classifier compressed by low-rank factorisation of its layers. The model (the
 // embedded pretrained MLP or CNN, or the user's weight file), a shared-rank slider and per-layer ranks, the
-// inference arithmetic; charts of compression ratio vs accuracy and vs runtime, and runtime vs
-// accuracy with the Pareto front and the current setting; a grid of test digits with predictions.
+// inference arithmetic (a preset, or a bit-width slider over a format family with accumulation and
+// rounding choices); charts of compression ratio vs accuracy and vs runtime, runtime vs accuracy with
+// the Pareto front and the current setting, accuracy vs bits for the slider's family; a grid of test
+// digits with predictions.
 //
 // The sweep (every rank of the study) runs once per model / arithmetic / fine-tuning in the
 // background; a slider step only evaluates the current setting (truncation + one timed inference
@@ -62,6 +64,12 @@ public:
     NetworkModel* model() const { return model_; }
     QSlider* rankSlider() const { return slider_; }
     QComboBox* computeBox() const { return compute_; }
+    /// The bit-width slider and its choices (enabled when computeBox() is on "Format family").
+    QComboBox* familyBox() const { return family_; }
+    QSlider* bitsSlider() const { return bits_; }
+    QComboBox* accumulationBox() const { return accumulation_; }
+    QComboBox* roundingBox() const { return rounding_; }
+    ChartPanel* accuracyBitsChart() const { return accuracyBits_; }
     /// The algorithm of the network's convolutions (enabled when it has Conv2d layers).
     QComboBox* convAlgorithmBox() const { return convAlgorithm_; }
     QLabel* accuracyLabel() const { return accuracy_; }
@@ -81,6 +89,11 @@ private:
     void showSweep();
     void showCurrent();
     void updateMarkers();
+    void familyChanged();
+    /// The arithmetic the controls describe, handed to the model.
+    void applyArithmetic();
+    void showCurve();
+    bool slidingFormats() const;
     void saveSettings() const;
     void restoreSettings();
 
@@ -95,6 +108,12 @@ private:
     QList<QSpinBox*> layerRanks_;
     QComboBox* sweepMode_;
     QComboBox* compute_;
+    QComboBox* family_;
+    QSlider* bits_;
+    QLabel* formatLabel_;
+    QComboBox* accumulation_;
+    QComboBox* rounding_;
+    QWidget* formatControls_;
     QComboBox* convAlgorithm_;
     QSpinBox* fineTune_;
     QLabel* accuracy_;
@@ -102,6 +121,7 @@ private:
     ChartPanel* ratioAccuracy_;
     ChartPanel* ratioRuntime_;
     ChartPanel* runtimeAccuracy_;
+    ChartPanel* accuracyBits_;
     DigitGrid* grid_;
 };
 

@@ -20,6 +20,7 @@
 #include "numeric/format_family.hpp"
 #include "qt_text.hpp"
 #include "study_runner.hpp"
+#include "widgets/arithmetic_controls.hpp"
 #include "widgets/control_panel.hpp"
 #include "widgets/tensor_image.hpp"
 
@@ -28,15 +29,6 @@ namespace ks::ui {
 namespace {
 
 const char* kSettingsGroup = "precision";
-
-/// Start on the widest familiar member of a family (fp16, fp32, int8, ...) rather than an arbitrary width.
-int defaultPosition(const numeric::FormatFamily& family) {
-    int best = family.last();
-    bool found = false;
-    for (const auto& p : family.presets())
-        if (!found || p.position > best) best = p.position, found = true;
-    return best;
-}
 
 }  // namespace
 
@@ -54,9 +46,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     for (const study::Operation& op : study::Operation::all()) operation_->addItem(q(op.label()), q(op.id()));
     operation_->setToolTip(tr("Which primitive to study: a 2-D convolution layer or a matrix product."));
 
-    for (const numeric::FormatFamily* f : study::precisionFamilies()) family_->addItem(q(f->label()), q(f->id()));
-    family_->setToolTip(tr("The formats the slider walks through: one parameter varies (mantissa bits, word length, "
-                           "log fraction bits), the rest stays fixed."));
+    fillFamilyBox(family_);
 
     slider_->setTickPosition(QSlider::TicksBelow);
     slider_->setPageStep(1);
@@ -66,17 +56,8 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     formatLabel_->setWordWrap(true);
     formatLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
-    accumulation_->addItem(tr("Everything in the format"), int(study::Accumulation::InFormat));
-    accumulation_->addItem(tr("Accumulate in fp32 (tensor-core style)"), int(study::Accumulation::Fp32));
-    accumulation_->setToolTip(tr("Where sums are kept: in the swept format, or in fp32 while operands, transformed "
-                                 "tiles and products are rounded to the format (like fp16 tensor cores)."));
-    const std::pair<const char*, numeric::Rounding> roundings[] = {
-        {"nearest, ties to even", numeric::Rounding::NearestEven}, {"toward zero", numeric::Rounding::TowardZero},
-        {"up (toward +∞)", numeric::Rounding::Up},                 {"down (toward −∞)", numeric::Rounding::Down},
-        {"stochastic", numeric::Rounding::Stochastic}};
-    for (const auto& [label, mode] : roundings) rounding_->addItem(tr(label), int(mode));
-    rounding_->setToolTip(tr("How a result between two representable numbers is rounded. Stochastic rounding picks "
-                             "up or down with probabilities that make the error zero on average."));
+    fillAccumulationBox(accumulation_);
+    fillRoundingBox(rounding_);
     for (const auto& d : study::distributionNames()) distribution_->addItem(q(d), q(d));
     distribution_->setToolTip(tr("The input data: randn like the assignment, uniform [−1, 1] like Lavin & Gray, or "
                                  "smooth non-negative images."));
@@ -228,7 +209,7 @@ void PrecisionPage::familyChanged() {
     QSignalBlocker block(slider_);
     const int previous = slider_->value();
     slider_->setRange(family.first(), family.last());
-    if (!restoring_) slider_->setValue(defaultPosition(family));
+    if (!restoring_) slider_->setValue(family.defaultPosition());
     else slider_->setValue(previous);
     sliderMoved(slider_->value());
     requestSweep();
@@ -236,13 +217,7 @@ void PrecisionPage::familyChanged() {
 
 void PrecisionPage::sliderMoved(int position) {
     const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
-    const numeric::Format format = family.at(position);
-    QString presetName;
-    for (const auto& p : family.presets())
-        if (p.position == position && q(p.name) != q(numeric::formatName(format))) presetName = q(p.name);
-    formatLabel_->setText(QStringLiteral("<b>%1%2</b><br>%3")
-                              .arg(q(numeric::formatName(format)), presetName.isEmpty() ? QString() : QStringLiteral(" = ") + presetName,
-                                   q(numeric::describe(format)).toHtmlEscaped()));
+    showFormat(formatLabel_, family, position);
     chart_->setCurrentX(double(position));
     requestSnapshot();
 }
@@ -338,7 +313,7 @@ void PrecisionPage::restoreSettings() {
     family_->setCurrentIndex(familyIndex >= 0 ? familyIndex : 0);
     const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
     slider_->setRange(family.first(), family.last());
-    slider_->setValue(settings.value(QStringLiteral("position"), defaultPosition(family)).toInt());
+    slider_->setValue(settings.value(QStringLiteral("position"), family.defaultPosition()).toInt());
     accumulation_->setCurrentIndex(settings.value(QStringLiteral("accumulation"), 0).toInt());
     rounding_->setCurrentIndex(settings.value(QStringLiteral("rounding"), 0).toInt());
     distribution_->setCurrentIndex(settings.value(QStringLiteral("distribution"), 1).toInt());

@@ -1,0 +1,66 @@
+#include "study/network_precision.hpp"
+
+#include <algorithm>
+
+#include "numeric/lane_rounding.hpp"
+
+namespace ks::study {
+
+numeric::Format FormatSetting::format() const { return numeric::standardFamily(family).at(position); }
+
+numeric::ComputeSpec FormatSetting::spec() const { return computeSpecFor(format(), accumulation, rounding); }
+
+std::string FormatSetting::key() const {
+    return family + ":" + std::to_string(position) + (accumulation == Accumulation::Fp32 ? "/fp32" : "") + ":" +
+           numeric::roundingName(rounding);
+}
+
+std::vector<const numeric::FormatFamily*> networkFamilies() {
+    std::vector<const numeric::FormatFamily*> out;
+    for (const auto& family : numeric::standardFamilies()) out.push_back(&family);
+    return out;
+}
+
+std::size_t liveTestDigits(const nn::Model& model, const numeric::ComputeSpec& spec, std::size_t subset) {
+    if (spec.native) return 0;
+    const bool fullyConnected = std::all_of(model.layers().begin(), model.layers().end(), [](const nn::Layer& l) {
+        return l.kind != nn::LayerKind::Conv2d;
+    });
+    return fullyConnected && !numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts) ? 0 : subset;
+}
+
+Table formatAccuracySweep(const CompressionStudy& study, const nn::Model& model, const FormatSetting& setting,
+                          const CompressSweep& options, const Progress& progress) {
+    const numeric::FormatFamily& family = numeric::standardFamily(setting.family);
+    Table table({"position", "bits", "accuracy", "median_ms", "test_digits"}, {"family", "format"});
+    const int count = family.last() - family.first() + 1;
+    for (int position = family.first(); position <= family.last(); ++position) {
+        progress.step(position - family.first(), count);
+        FormatSetting at = setting;
+        at.position = position;
+        CompressSweep o = options;
+        o.compute = at.spec();
+        o.maxTestDigits = liveTestDigits(model, o.compute, options.maxTestDigits);
+        const numeric::Format format = at.format();
+        const CompressionPoint p = study.measure(at.key(), model, o);
+        table.addRow({double(position), double(numeric::bitWidth(format)), p.accuracy, p.medianMs, double(p.testDigits),
+                      family.id(), numeric::formatName(format)});
+    }
+    progress.step(count, count);
+    return table;
+}
+
+ChartSpec formatAccuracyChart(const numeric::FormatFamily& family, std::optional<double> current) {
+    ChartSpec s;
+    s.id = "network-accuracy-bits";
+    s.title = "Accuracy vs format (" + family.label() + ")";
+    s.xColumn = "position";
+    s.yColumn = "accuracy";
+    s.xLabel = family.varies() == numeric::FormatFamily::Varies::MantissaBits ? "mantissa bits" : "bits";
+    s.yLabel = "test accuracy";
+    for (const auto& preset : family.presets()) s.xMarkers.push_back({double(preset.position), preset.name});
+    s.currentX = current;
+    return s;
+}
+
+}  // namespace ks::study

@@ -14,10 +14,15 @@
 #include "base/timing.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
-#include "matmul/emulated_gemm.hpp"
+#include "base/isa.hpp"
+#include "io/mnist.hpp"
 #include "matmul/dense_matmul.hpp"
+#include "matmul/emulated_gemm.hpp"
+#include "nn/model.hpp"
+#include "nn/model_io.hpp"
 #include "numeric/compute_spec.hpp"
 #include "numeric/fast_arithmetic.hpp"
+#include "numeric/lane_rounding.hpp"
 
 using ks::cli::number;
 
@@ -31,6 +36,18 @@ bool sameBits(const std::vector<float>& x, const std::vector<float>& y) {
     return true;
 }
 
+bool sameBits(const ks::nn::MatrixF& x, const ks::nn::MatrixF& y) {
+    return sameBits(std::vector<float>(x.data(), x.data() + x.size()), std::vector<float>(y.data(), y.data() + y.size()));
+}
+
+/// Which lanes the fast engine runs a spec on in an order: "float32 avx512", "double".
+std::string lanesOf(const ks::numeric::ComputeSpec& spec, ks::numeric::EmulatedOrder order) {
+    return ks::numeric::laneRefusal(spec, order) ? "double" : "float32 " + ks::isaName(ks::activeIsa());
+}
+
+/// The first `count` rows.
+ks::nn::MatrixF firstRows(const ks::nn::MatrixF& m, Eigen::Index count) { return m.topRows(std::min(count, m.rows())); }
+
 }  // namespace
 
 KS_CLI_COMMAND(benchEmulationCommand) {
@@ -43,12 +60,19 @@ KS_CLI_COMMAND(benchEmulationCommand) {
         "run: native float32 sgemm, the scalar reference emulation (EmulatedArithmetic, one thread, as the\n"
         "studies ran it), and the fast engine on every thread. Medians of repeats (--min-seconds each; the\n"
         "reference once when it is slow). 'slowdown' is fast / native, 'speed-up' reference / fast;\n"
-        "'same bits' compares the fast engine's output with the reference's (a NaN matches any NaN).";
+        "'same bits' compares the fast engine's output with the reference's (a NaN matches any NaN);\n"
+        "'lanes' says what the fast engine ran on (float32 lanes in the instruction set chosen, or double).\n"
+        "The mlp rows run the embedded digit MLP (784 → 512 → 128 → 10) on the 2,000 embedded test digits:\n"
+        "native and fast on all of them (the network page's time per bit-width slider step), the reference\n"
+        "once on the first --reference-digits (its time scaled per digit for the speed-up; the bits compared\n"
+        "on those digits).";
     c.options = {{"shape", "M,K,N", "the product", false, "256,256,256"},
                  {"specs", "LIST", "compute specifications", false, "fp16,bf16,e4m3,e5m2,fp16/fp32,bf16/fp32,tf32,fp32/e8m13"},
                  {"min-seconds", "S", "measure each row at least this long", false, "0.3"},
                  {"threads", "T", "threads of native and fast (default: all cores)", false, ""},
-                 {"csv", "FILE", "also write spec,order,native_ms,reference_ms,fast_ms,slowdown,speedup,same_bits", false, ""}};
+                 {"workloads", "LIST", "gemm (the product above), mlp (the digit MLP's forward pass)", false, "gemm,mlp"},
+                 {"reference-digits", "N", "digits the mlp rows run on the reference", false, "200"},
+                 {"csv", "FILE", "also write spec,order,native_ms,reference_ms,fast_ms,slowdown,speedup,same_bits,lanes", false, ""}};
     c.run = [](const ks::cli::Args& args) {
         const auto dims = args.getIntList("shape");
         if (dims.size() != 3 || dims[0] < 1 || dims[1] < 1 || dims[2] < 1)
@@ -65,6 +89,13 @@ KS_CLI_COMMAND(benchEmulationCommand) {
         const double minSeconds = args.getDouble("min-seconds");
         if (!(minSeconds >= 0) || minSeconds > 60) throw ks::cli::UsageError("--min-seconds: between 0 and 60");
         if (args.has("threads")) ks::setThreadCount(static_cast<int>(args.getInt("threads", 1, 256)));
+        bool gemm = false, mlp = false;
+        for (const auto& w : args.getList("workloads")) {
+            if (w == "gemm") gemm = true;
+            else if (w == "mlp") mlp = true;
+            else throw ks::cli::UsageError("--workloads: gemm, mlp (got '" + w + "')");
+        }
+        const std::int64_t referenceDigits = args.getInt("reference-digits", 1, 2000);
 
         std::mt19937_64 rng(1);
         std::uniform_real_distribution<double> uniform(-1.0, 1.0);
@@ -77,10 +108,10 @@ KS_CLI_COMMAND(benchEmulationCommand) {
         const double nativeSeconds =
             ks::measure([&] { ks::matmul::denseGemm(m, k, n, a.data(), b.data(), native.data()); }, timing).medianSeconds;
 
-        ks::cli::Table table{{"spec", "order", "native ms", "reference ms", "fast ms", "fast GFLOP/s", "slowdown", "speed-up", "same bits"}, {}};
-        ks::cli::Table csv{{"spec", "order", "native_ms", "reference_ms", "fast_ms", "slowdown", "speedup", "same_bits"}, {}};
+        ks::cli::Table table{{"spec", "order", "native ms", "reference ms", "fast ms", "fast GFLOP/s", "slowdown", "speed-up", "same bits", "lanes"}, {}};
+        ks::cli::Table csv{{"spec", "order", "native_ms", "reference_ms", "fast_ms", "slowdown", "speedup", "same_bits", "lanes"}, {}};
         const double flops = 2.0 * double(m) * double(k) * double(n);
-        for (const auto& spec : specs) {
+        for (const auto& spec : gemm ? specs : std::vector<ks::numeric::ComputeSpec>{}) {
             const std::string name = ks::numeric::computeSpecName(spec);
             if (auto refusal = ks::numeric::fastArithmeticRefusal(spec)) {
                 table.rows.push_back({name, "-", "", "", "", "", "", "", "not covered: " + *refusal});
@@ -98,19 +129,54 @@ KS_CLI_COMMAND(benchEmulationCommand) {
                     ks::measure([&] { ks::matmul::emulatedProduct(order, problem, a, b, fast, options); }, timing).medianSeconds;
                 const bool same = sameBits(fast, reference);
                 const char* orderName = order == ks::matmul::EmulatedOrder::RoundedProducts ? "naive" : "fma";
+                const std::string lanes = lanesOf(spec, order);
                 table.rows.push_back({name, orderName, number("%.3f", nativeSeconds * 1e3), number("%.1f", referenceSeconds * 1e3),
                                       number("%.2f", fastSeconds * 1e3), number("%.2f", flops / fastSeconds * 1e-9),
                                       number("%.0f×", fastSeconds / nativeSeconds), number("%.0f×", referenceSeconds / fastSeconds),
-                                      same ? "yes" : "NO"});
+                                      same ? "yes" : "NO", lanes});
                 csv.rows.push_back({name, orderName, number("%.6f", nativeSeconds * 1e3), number("%.3f", referenceSeconds * 1e3),
                                     number("%.4f", fastSeconds * 1e3), number("%.2f", fastSeconds / nativeSeconds),
-                                    number("%.2f", referenceSeconds / fastSeconds), same ? "1" : "0"});
+                                    number("%.2f", referenceSeconds / fastSeconds), same ? "1" : "0", lanes});
                 if (!same) std::cerr << "kernelscope-cli: the fast engine's bits differ from the reference's for " << name << "\n";
             }
         }
-        std::cout << "(" << m << "×" << k << ")·(" << k << "×" << n << "), " << ks::threadCount()
-                  << " thread(s) for native and fast; native float32 " << number("%.1f", flops / nativeSeconds * 1e-9)
-                  << " GFLOP/s\n"
+        if (mlp) {
+            const ks::nn::Model model = ks::nn::loadModel("embedded");
+            const ks::io::DigitSet test = ks::io::embeddedSplit().test;
+            const ks::nn::MatrixF inputs = ks::nn::toMatrix(test.normalisedImages());
+            const ks::nn::MatrixF referenceInputs = firstRows(inputs, referenceDigits);
+            const double mlpFlops = double(inputs.rows()) * model.flopsPerSample();
+            const double nativeMlp = ks::measure([&] { (void)model.forward(inputs); }, timing).medianSeconds;
+            for (const auto& spec : specs) {
+                const std::string name = ks::numeric::computeSpecName(spec);
+                if (auto refusal = ks::numeric::fastArithmeticRefusal(spec)) {
+                    table.rows.push_back({name, "mlp", "", "", "", "", "", "", "not covered: " + *refusal, ""});
+                    continue;
+                }
+                ks::nn::InferenceOptions options;
+                options.emulation = ks::matmul::Emulation::Reference;
+                ks::nn::MatrixF referenceOut, fastOut;
+                const double referenceSeconds =
+                    ks::measure([&] { referenceOut = model.forward(referenceInputs, spec, options); }, once).medianSeconds *
+                    double(inputs.rows()) / double(referenceInputs.rows());
+                options.emulation = ks::matmul::Emulation::Fast;
+                const double fastSeconds = ks::measure([&] { fastOut = model.forward(inputs, spec, options); }, timing).medianSeconds;
+                const bool same = sameBits(firstRows(fastOut, referenceInputs.rows()), referenceOut);
+                const auto order = ks::numeric::EmulatedOrder::RoundedProducts;
+                const std::string lanes = lanesOf(spec, order);
+                table.rows.push_back({name, "mlp", number("%.3f", nativeMlp * 1e3), number("%.1f", referenceSeconds * 1e3),
+                                      number("%.2f", fastSeconds * 1e3), number("%.2f", mlpFlops / fastSeconds * 1e-9),
+                                      number("%.0f×", fastSeconds / nativeMlp), number("%.0f×", referenceSeconds / fastSeconds),
+                                      same ? "yes" : "NO", lanes});
+                csv.rows.push_back({name, "mlp", number("%.6f", nativeMlp * 1e3), number("%.3f", referenceSeconds * 1e3),
+                                    number("%.4f", fastSeconds * 1e3), number("%.2f", fastSeconds / nativeMlp),
+                                    number("%.2f", referenceSeconds / fastSeconds), same ? "1" : "0", lanes});
+                if (!same) std::cerr << "kernelscope-cli: the fast engine's bits differ from the reference's for the mlp in " << name << "\n";
+            }
+        }
+        std::cout << "gemm: (" << m << "×" << k << ")·(" << k << "×" << n << "), native float32 "
+                  << number("%.1f", flops / nativeSeconds * 1e-9) << " GFLOP/s; mlp: 2,000 digits; " << ks::threadCount()
+                  << " thread(s) for native and fast, the reference on one; kernels for " << ks::isaName(ks::activeIsa()) << "\n"
                   << table.toText();
         if (args.has("csv")) ks::cli::writeText(args.get("csv"), csv.toCsv());
         return 0;

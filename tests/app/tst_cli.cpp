@@ -116,8 +116,10 @@ private Q_SLOTS:
                                              << 2 << QStringLiteral("--seconds");
         QTest::newRow("bench emulation") << QStringList{QStringLiteral("bench"), QStringLiteral("emulation"), QStringLiteral("--shape"),
                                                         QStringLiteral("3,17,5"), QStringLiteral("--specs"), QStringLiteral("bf16/fp32"),
-                                                        QStringLiteral("--min-seconds"), QStringLiteral("0")}
-                                         << 0 << QStringLiteral("yes\n");
+                                                        QStringLiteral("--min-seconds"), QStringLiteral("0"),
+                                                        QStringLiteral("--workloads"), QStringLiteral("gemm,mlp"),
+                                                        QStringLiteral("--reference-digits"), QStringLiteral("10")}
+                                         << 0 << QStringLiteral("mlp ");
         QTest::newRow("bench emulation, not covered")
             << QStringList{QStringLiteral("bench"), QStringLiteral("emulation"), QStringLiteral("--shape"), QStringLiteral("2,2,2"),
                            QStringLiteral("--specs"), QStringLiteral("fp16:sr"), QStringLiteral("--min-seconds"), QStringLiteral("0")}

@@ -247,7 +247,11 @@ NetworkPage::~NetworkPage() {
 
 QStringList NetworkPage::openableSuffixes() const { return NetworkModel::openableSuffixes(); }
 
-QList<ChartPanel*> NetworkPage::charts() const { return {ratioAccuracy_, ratioRuntime_, runtimeAccuracy_, accuracyBits_}; }
+QList<ChartPanel*> NetworkPage::charts() const {
+    QList<ChartPanel*> charts{ratioAccuracy_, ratioRuntime_, runtimeAccuracy_};
+    if (model_->curveTable().rowCount() > 0) charts.append(accuracyBits_);  // only with the bit-width slider
+    return charts;
+}
 
 bool NetworkPage::slidingFormats() const { return compute_->currentData().toString() == QLatin1String(kFamilyChoice); }
 

@@ -9,7 +9,7 @@
 
 namespace ks::matmul::lanes {
 
-/// The register tile's width in columns (two 16-lane vectors), the same for every instruction set.
+/// The register tile's width in columns (2 zmm, 4 ymm or 8 xmm vectors), the same for every instruction set.
 constexpr int kLaneTileColumns = 32;
 
 /// Rows of C = initial + A·B (or A·B) in one of the two emulated orders, operands already stored.

@@ -196,12 +196,24 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
     if (input.cols() != inputFeatures())
         throw ModelError("the model takes " + std::to_string(inputFeatures()) + " features per sample (" +
                          input_.toString() + "), the input has " + std::to_string(input.cols()));
+    // The fast engine covers the spec when its formats are binary floats rounded to nearest-even; the
+    // activations' stores stay element-wise (numeric::roundArray), as in the reference.
+    const bool fast = options.emulation == matmul::Emulation::Fast && !numeric::fastArithmeticRefusal(spec);
+    // Float32 lanes where they give the same bits (numeric/lane_rounding.hpp), double lanes otherwise.
+    const bool lanes = fast && !numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts);
     std::vector<StoredLayer> stored(layers_.size());
     {
         numeric::EmulatedArithmetic ar(spec);
         for (std::size_t k = 0; k < layers_.size(); ++k) {
             const Layer& l = layers_[k];
+            // The weights are floats: one rounding to the storage format, on the lanes where they run
+            // (a bit-width slider step stores every weight again).
             auto store = [&](const auto& m) {
+                if (lanes) {
+                    std::vector<float> f(m.data(), m.data() + m.size());
+                    matmul::laneRound(spec.storage, f.data(), f.data(), std::int64_t(f.size()));
+                    return std::vector<double>(f.begin(), f.end());
+                }
                 std::vector<double> v = toDoubles(m.data(), m.size());
                 if (!v.empty()) ar.storeTensor(v);
                 return v;
@@ -214,11 +226,6 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
             if (l.kind == LayerKind::Linear || l.kind == LayerKind::LowRankLinear) stored[k].bias = store(l.bias);
         }
     }
-    // The fast engine covers the spec when its formats are binary floats rounded to nearest-even; the
-    // activations' stores stay element-wise (numeric::roundArray), as in the reference.
-    const bool fast = options.emulation == matmul::Emulation::Fast && !numeric::fastArithmeticRefusal(spec);
-    // Float32 lanes where they give the same bits (numeric/lane_rounding.hpp), double lanes otherwise.
-    const bool lanes = fast && !numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts);
     if (fast)
         for (std::size_t k = 0; k < layers_.size(); ++k) {
             const Layer& l = layers_[k];

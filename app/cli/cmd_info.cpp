@@ -1,7 +1,10 @@
 // `kernelscope-cli info`: versions of the libraries in use and the machine's vector features.
+#include <cstdlib>
+#include <stdexcept>
 #include <iostream>
 #include <thread>
 
+#include "base/isa.hpp"
 #include "base/version.hpp"
 #include "command.hpp"
 
@@ -28,6 +31,22 @@ KS_CLI_COMMAND(infoCommand) {
                   << " f16c"
 #endif
                   << "\n";
+        // The run-time-dispatched kernels (today the fast emulation engine's float32 lanes).
+        const char* forced = std::getenv("KS_ISA");
+        std::cout << "dispatched kernels: " << ks::isaName(ks::activeIsa()) << " (the CPU runs "
+                  << ks::isaName(ks::detectedIsa());
+        if (forced && *forced) {
+            bool known = true;
+            try {
+                (void)ks::parseIsa(forced);
+            } catch (const std::invalid_argument&) {
+                known = false;
+            }
+            std::cout << "; KS_ISA=" << forced
+                      << (!known ? " is not generic, avx2 or avx512: ignored"
+                                 : ks::isaSupported(ks::parseIsa(forced)) ? "" : " is beyond this CPU: ignored");
+        }
+        std::cout << ")\n";
         return 0;
     };
     return c;

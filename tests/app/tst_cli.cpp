@@ -97,6 +97,7 @@ private Q_SLOTS:
         QTest::newRow("unknown option") << QStringList{QStringLiteral("info"), QStringLiteral("--bogus")} << 2
                                         << QStringLiteral("unknown option '--bogus'");
         QTest::newRow("info") << QStringList{QStringLiteral("info")} << 0 << QStringLiteral("Eigen");
+        QTest::newRow("info, dispatched kernels") << QStringList{QStringLiteral("info")} << 0 << QStringLiteral("dispatched kernels: ");
         QTest::newRow("bad format name") << QStringList{QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("fp17x"),
                                                        QStringLiteral("--in"), QStringLiteral("a.npy"), QStringLiteral("--out"), QStringLiteral("b.npy")}
                                          << 2 << QStringLiteral("unknown number format 'fp17x'");

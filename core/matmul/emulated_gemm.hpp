@@ -9,7 +9,7 @@
 //
 // Two widths of lanes. Where every stage's format has at most 11 bits of precision inside float32's
 // range (fp16, bf16, fp8, eXmY with m ≤ 10), each operation is done in float32 and rounded again, in
-// 16-lane vectors compiled per instruction set (lane_kernels.inc): innocuous double rounding
+// vectors of each instruction set's width, compiled per set (lane_kernels.inc): innocuous double rounding
 // (Figueroa) or round-to-odd makes that the reference's bits, numeric/lane_rounding.hpp says when.
 // Otherwise the double lanes below. Covered today: binary float formats of up to 11 exponent and 52 mantissa bits (every eXmY, fp16,
 // bf16, tf32, fp32, fp64, with or without subnormals, saturating or finite-only) in every stage,

@@ -105,7 +105,8 @@ void laneProduct(const numeric::LaneSpec& spec, EmulatedOrder order, std::int64_
         for (std::int64_t p = 0; p < k; ++p)
             std::copy(b + p * n + full, b + p * n + n, edge.data() + p * width);
     }
-    const lanes::GemmArgs args{&spec, order, k, n, a, k, b, initial, c, n, edge.empty() ? nullptr : edge.data()};
+    lanes::GemmArgs args{&spec, order, k, n, a, k, b, n, initial, c, n};
+    args.edgePanel = edge.empty() ? nullptr : edge.data();
     const lanes::Kernels& kernels = lanes::kernelsFor(activeIsa());
     parallelFor(m, kLaneWorkPerTerm * double(m) * double(k) * double(n),
                 [&](std::int64_t begin, std::int64_t end) { kernels.rows(args, begin, end); });

@@ -1,7 +1,8 @@
 #pragma once
 // The float32-lane emulation kernels, one set per instruction set (lane_kernels.inc compiled by
 // lane_kernels_generic.cpp, lane_kernels_avx2.cpp and lane_kernels_avx512.cpp with their own -march),
-// chosen at run time by ks::activeIsa(). Internal to core/matmul: callers use emulated_gemm.hpp.
+// chosen at run time by ks::activeIsa(). Internal to core: matmul/emulated_gemm.hpp and the conv
+// algorithms' lane paths (conv/conv_lanes.hpp) call them.
 #include <cstdint>
 
 #include "base/isa.hpp"
@@ -19,15 +20,23 @@ struct GemmArgs {
     std::int64_t k, n;
     const float* a;  ///< row i at a + i·lda
     std::int64_t lda;
-    const float* b;  ///< k × n, row-major
+    const float* b;  ///< k × n, row p at b + p·ldb
+    std::int64_t ldb;
     /// RoundedProducts only: each sum starts from initial[j] and adds every product; null: the sum
     /// starts with the first product (naive).
     const float* initial;
     float* c;  ///< row i at c + i·ldc
     std::int64_t ldc;
     /// When n is not a multiple of kLaneTileColumns: B's last n mod kLaneTileColumns columns, k rows of
-    /// kLaneTileColumns, zero-padded (the caller copies them once for all threads); null otherwise.
-    const float* edgePanel;
+    /// kLaneTileColumns, zero-padded (the caller copies them once for all threads); null when n is a
+    /// multiple, or when B's rows can be read up to the next multiple (ldb large enough: a padded block).
+    const float* edgePanel = nullptr;
+    /// RoundedProducts only, optional: added to row i's sums after every product (a convolution's bias).
+    const float* rowTerm = nullptr;
+    /// RoundedProducts only, optional: term (p, j) is added only where keep[(p mod keepPeriod)·ldb + j]
+    /// is all ones (zero: skipped, a direct convolution's taps outside the image); readable like B.
+    const std::int32_t* keep = nullptr;
+    std::int64_t keepPeriod = 1;
 };
 
 struct Kernels {

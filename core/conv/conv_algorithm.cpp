@@ -2,7 +2,14 @@
 
 #include <stdexcept>
 
+#include "numeric/fast_arithmetic.hpp"
+
 namespace ks::conv {
+
+std::string ConvAlgorithm::fastEmulationPath(const numeric::ComputeSpec& spec) const {
+    if (auto reason = numeric::fastArithmeticRefusal(spec)) return "reference: " + *reason;
+    return "double";
+}
 
 void ConvAlgorithm::check(const ConvProblem& problem) const {
     problem.validate();

@@ -55,6 +55,10 @@ public:
     void run(const ConvProblem& problem, const double* input, const double* weight, const double* bias,
              double* output, numeric::EmulatedArithmetic& arithmetic) const;
 
+    /// What the fast emulation engine computes `spec` on in this algorithm: "float32 <isa>" (float32
+    /// lanes in the instruction set chosen), "double" (double lanes with exact error terms) or
+    /// "reference: <why>" (the reference engine, the same bits).
+    virtual std::string fastEmulationPath(const numeric::ComputeSpec& spec) const;
     /// Throws std::invalid_argument if the problem is malformed or not supported.
     void check(const ConvProblem& problem) const;
 

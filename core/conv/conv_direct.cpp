@@ -8,6 +8,8 @@
 #include "base/parallel.hpp"
 #include "conv/conv_direct_f32.hpp"
 #include "conv/conv_kernel_util.hpp"
+#include "conv/conv_lanes.hpp"
+#include "base/isa.hpp"
 #include "conv/conv_registry.hpp"
 #include "numeric/fast_arithmetic.hpp"
 
@@ -105,7 +107,15 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
+        if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::patchRefusal(arith.spec()))
+            return lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Skipped, x, w, b, y);
         numeric::withEmulation(arith, [&](auto& a) { directConv(p, x, w, b, y, a); });
+    }
+
+public:
+    std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
+        if (!lanes::patchRefusal(spec)) return "float32 " + isaName(activeIsa());
+        return ConvAlgorithm::fastEmulationPath(spec);
     }
 };
 

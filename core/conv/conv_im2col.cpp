@@ -9,6 +9,8 @@
 #include "base/parallel.hpp"
 #include "conv/conv_gemm.hpp"
 #include "conv/conv_kernel_util.hpp"
+#include "conv/conv_lanes.hpp"
+#include "base/isa.hpp"
 #include "conv/conv_registry.hpp"
 #include "numeric/fast_arithmetic.hpp"
 #include "conv/im2col_patches.hpp"
@@ -109,7 +111,15 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
+        if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::patchRefusal(arith.spec()))
+            return lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Added, x, w, b, y);
         numeric::withEmulation(arith, [&](auto& a) { im2colConv(p, x, w, b, y, a); });
+    }
+
+public:
+    std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
+        if (!lanes::patchRefusal(spec)) return "float32 " + isaName(activeIsa());
+        return ConvAlgorithm::fastEmulationPath(spec);
     }
 };
 

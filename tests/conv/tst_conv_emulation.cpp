@@ -12,6 +12,9 @@
 #include <random>
 #include <vector>
 
+#include "base/isa.hpp"
+#include "base/parallel.hpp"
+#include "conv/conv_lanes.hpp"
 #include "conv/conv_registry.hpp"
 #include "numeric/arithmetic.hpp"
 #include "numeric/compute_spec.hpp"
@@ -34,6 +37,30 @@ std::vector<double> data(std::int64_t count, bool specials, std::uint64_t seed) 
         if (specials && k == 2) x = std::numeric_limits<double>::quiet_NaN();
     }
     return v;
+}
+
+/// Data for the float32 lanes' masks and zero taps: besides data()'s specials, −0 (an all-negative-zero
+/// sum stays −0 only if the outside zeros are skipped) and ±∞ (∞ · 0 is NaN where a zero tap is added).
+std::vector<double> signedZerosAndInfinities(std::int64_t count, std::uint64_t seed) {
+    std::vector<double> v = data(count, true, seed);
+    std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ull);
+    std::uniform_int_distribution<int> kind(0, 99);
+    for (auto& x : v) {
+        const int k = kind(rng);
+        if (k < 15) x = -0.0;
+        if (k == 15) x = std::numeric_limits<double>::infinity();
+        if (k == 16) x = -std::numeric_limits<double>::infinity();
+    }
+    return v;
+}
+
+QString firstDifference(const std::vector<double>& got, const std::vector<double>& want) {
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        if (std::isnan(got[i]) && std::isnan(want[i])) continue;
+        if (std::bit_cast<std::uint64_t>(got[i]) != std::bit_cast<std::uint64_t>(want[i]))
+            return QStringLiteral("output %1: got %2, want %3").arg(i).arg(got[i], 0, 'g', 17).arg(want[i], 0, 'g', 17);
+    }
+    return {};
 }
 
 }  // namespace
@@ -86,6 +113,62 @@ private Q_SLOTS:
             }
         }
         QVERIFY(ran > 0);
+    }
+
+    // direct and im2col on float32 lanes (conv_lanes.hpp), in every instruction set this CPU runs and on
+    // one and two threads, against the reference engine: shapes of several 256-pixel blocks, a batch,
+    // padding, stride and a 1×1 kernel; −0, ±∞ and NaN in inputs and weights, so that the outside taps'
+    // mask (direct) and zeros (im2col) show; with a bias and without.
+    void patchLanesAreTheReference_data() {
+        QTest::addColumn<QString>("algorithm");
+        QTest::addColumn<QString>("spec");
+        for (const char* algorithm : {"direct", "im2col"})
+            for (const char* spec : {"fp16", "bf16", "e4m3", "e5m2-sat", "fp16/fp32", "e4m3-nosub/fp16", "e3m2"})
+                QTest::addRow("%s %s", algorithm, spec) << QString::fromLatin1(algorithm) << QString::fromLatin1(spec);
+    }
+    void patchLanesAreTheReference() {
+        QFETCH(QString, algorithm);
+        QFETCH(QString, spec);
+        const conv::ConvAlgorithm& algo = conv::convAlgorithm(algorithm.toStdString());
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        QVERIFY2(!conv::lanes::patchRefusal(compute), conv::lanes::patchRefusal(compute)->c_str());
+        QVERIFY(algo.fastEmulationPath(compute).starts_with("float32 "));
+        const conv::ConvProblem problems[] = {conv::ConvProblem::layer(2, 3, 19, 17, 5, 3, 1, 1),
+                                              conv::ConvProblem::layer(1, 4, 40, 37, 3, 3, 2, 2),
+                                              conv::ConvProblem::layer(1, 5, 21, 21, 4, 1),
+                                              conv::ConvProblem::layer(1, 2, 6, 7, 33, 5, 1, 2)};
+        std::uint64_t seed = 101;
+        const int savedThreads = threadCount();
+        for (const auto& p : problems) {
+            QVERIFY(!algo.supports(p));
+            const auto x = signedZerosAndInfinities(p.inputCount(), seed++);
+            const auto w = signedZerosAndInfinities(p.weightCount(), seed++);
+            const auto b = data(p.K, false, seed++);
+            for (const double* bias : {b.data(), static_cast<const double*>(nullptr)}) {
+                std::vector<double> want(static_cast<std::size_t>(p.outputCount()));
+                numeric::EmulatedArithmetic referenceOnly(compute, numeric::EmulationEngine::Reference);
+                algo.run(p, x.data(), w.data(), bias, want.data(), referenceOnly);
+                for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+                    if (!isaSupported(isa)) continue;
+                    for (int threads : {1, 2}) {
+                        setIsa(isa);
+                        setThreadCount(threads);
+                        std::vector<double> got(want.size(), -1.0);
+                        numeric::EmulatedArithmetic fast(compute, numeric::EmulationEngine::Fast);
+                        algo.run(p, x.data(), w.data(), bias, got.data(), fast);
+                        setIsa(std::nullopt);
+                        setThreadCount(savedThreads);
+                        const QString difference = firstDifference(got, want);
+                        QVERIFY2(difference.isEmpty(), qPrintable(QStringLiteral("%1, %2, %3 thread(s), bias %4: %5")
+                                                                      .arg(QString::fromStdString(p.toString()))
+                                                                      .arg(QString::fromStdString(isaName(isa)))
+                                                                      .arg(threads)
+                                                                      .arg(bias ? "yes" : "no")
+                                                                      .arg(difference)));
+                    }
+                }
+            }
+        }
     }
 };
 

@@ -1,0 +1,27 @@
+#pragma once
+// The conv algorithms' emulated runs on float32 lanes (matmul/lane_kernels.hpp): the same bits as
+// their loops over EmulatedArithmetic, for the specs numeric::laneRefusal admits in the rounded-products
+// order (each tap's product rounded, then added to a sum that starts from zero; the bias added last).
+// im2col's and direct's sums are one lane product per block of output pixels: the K × C·R·S weights times
+// the block's patch matrix, whose taps outside the image are zeros that im2col adds and direct skips
+// (a mask: adding the zero product is not always a no-op, −0 + +0 is +0 and ∞·0 is NaN).
+#include <optional>
+#include <string>
+
+#include "conv/conv_problem.hpp"
+#include "numeric/compute_spec.hpp"
+
+namespace ks::conv::lanes {
+
+/// Why im2col's and direct's emulation of `spec` cannot run on float32 lanes, or nothing.
+std::optional<std::string> patchRefusal(const numeric::ComputeSpec& spec);
+
+/// How outside taps are summed: added as zeros (im2col) or skipped (direct).
+enum class OutsideTaps { Added, Skipped };
+
+/// The emulated convolution (operands rounded to the storage format here, from double) on float32
+/// lanes, threaded over blocks of output pixels. std::invalid_argument when patchRefusal(spec) has a reason.
+void patchConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, OutsideTaps outside, const double* input,
+               const double* weight, const double* bias, double* output);
+
+}  // namespace ks::conv::lanes

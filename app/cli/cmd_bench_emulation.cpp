@@ -15,6 +15,7 @@
 #include "cli_io.hpp"
 #include "command.hpp"
 #include "base/isa.hpp"
+#include "conv/conv_registry.hpp"
 #include "io/mnist.hpp"
 #include "matmul/dense_matmul.hpp"
 #include "matmul/emulated_gemm.hpp"
@@ -65,12 +66,17 @@ KS_CLI_COMMAND(benchEmulationCommand) {
         "The mlp rows run the embedded digit MLP (784 → 512 → 128 → 10) on the 2,000 embedded test digits:\n"
         "native and fast on all of them (the network page's time per bit-width slider step), the reference\n"
         "once on the first --reference-digits (its time scaled per digit for the speed-up; the bits compared\n"
-        "on those digits).";
+        "on those digits).\n"
+        "The conv rows run every convolution algorithm on --conv-shape (default: the ResNet-style layer\n"
+        "1,64,56,56→64, 3×3, padding 1): native is the algorithm's own float32 path (weights prepared once),\n"
+        "the reference runs once, the fast engine on every thread; 'slowdown' is against that algorithm's own\n"
+        "float32 speed.";
     c.options = {{"shape", "M,K,N", "the product", false, "256,256,256"},
                  {"specs", "LIST", "compute specifications", false, "fp16,bf16,e4m3,e5m2,fp16/fp32,bf16/fp32,tf32,fp32/e8m13"},
                  {"min-seconds", "S", "measure each row at least this long", false, "0.3"},
                  {"threads", "T", "threads of native and fast (default: all cores)", false, ""},
-                 {"workloads", "LIST", "gemm (the product above), mlp (the digit MLP's forward pass)", false, "gemm,mlp"},
+                 {"workloads", "LIST", "gemm (the product above), mlp (the digit MLP's forward pass), conv (every conv algorithm)", false, "gemm,mlp"},
+                 {"conv-shape", "N,C,H,W,K,R[,stride,pad]", "the convolution of the conv rows", false, "1,64,56,56,64,3,1,1"},
                  {"reference-digits", "N", "digits the mlp rows run on the reference", false, "200"},
                  {"csv", "FILE", "also write spec,order,native_ms,reference_ms,fast_ms,slowdown,speedup,same_bits,lanes", false, ""}};
     c.run = [](const ks::cli::Args& args) {
@@ -89,12 +95,20 @@ KS_CLI_COMMAND(benchEmulationCommand) {
         const double minSeconds = args.getDouble("min-seconds");
         if (!(minSeconds >= 0) || minSeconds > 60) throw ks::cli::UsageError("--min-seconds: between 0 and 60");
         if (args.has("threads")) ks::setThreadCount(static_cast<int>(args.getInt("threads", 1, 256)));
-        bool gemm = false, mlp = false;
+        bool gemm = false, mlp = false, conv = false;
         for (const auto& w : args.getList("workloads")) {
             if (w == "gemm") gemm = true;
             else if (w == "mlp") mlp = true;
-            else throw ks::cli::UsageError("--workloads: gemm, mlp (got '" + w + "')");
+            else if (w == "conv") conv = true;
+            else throw ks::cli::UsageError("--workloads: gemm, mlp, conv (got '" + w + "')");
         }
+        const auto convDims = args.getIntList("conv-shape");
+        if (convDims.size() != 6 && convDims.size() != 8)
+            throw ks::cli::UsageError("--conv-shape: N,C,H,W,K,R or N,C,H,W,K,R,stride,pad");
+        const ks::conv::ConvProblem convProblem = ks::conv::ConvProblem::layer(
+            convDims[0], convDims[1], convDims[2], convDims[3], convDims[4], convDims[5],
+            convDims.size() == 8 ? convDims[6] : 1, convDims.size() == 8 ? convDims[7] : 0);
+        if (auto error = convProblem.validationError()) throw ks::cli::UsageError("--conv-shape: " + *error);
         const std::int64_t referenceDigits = args.getInt("reference-digits", 1, 2000);
 
         std::mt19937_64 rng(1);
@@ -174,8 +188,51 @@ KS_CLI_COMMAND(benchEmulationCommand) {
                 if (!same) std::cerr << "kernelscope-cli: the fast engine's bits differ from the reference's for the mlp in " << name << "\n";
             }
         }
+        if (conv) {
+            const ks::conv::ConvProblem& p = convProblem;
+            std::vector<double> x(std::size_t(p.inputCount())), w(std::size_t(p.weightCount())), bias(std::size_t(p.K)),
+                referenceOut(std::size_t(p.outputCount())), fastOut(referenceOut.size());
+            for (double& v : x) v = static_cast<float>(uniform(rng));
+            for (double& v : w) v = static_cast<float>(uniform(rng) / std::sqrt(double(p.C * p.R * p.S)));
+            for (double& v : bias) v = static_cast<float>(uniform(rng) * 0.1);
+            const std::vector<float> xf(x.begin(), x.end()), wf(w.begin(), w.end()), bf(bias.begin(), bias.end());
+            std::vector<float> nativeOut(std::size_t(p.outputCount()));
+            for (const ks::conv::ConvAlgorithm* algorithm : ks::conv::convAlgorithms()) {
+                if (algorithm->supports(p)) continue;
+                const auto plan = algorithm->plan(p, wf.data());
+                const double convNativeSeconds =
+                    ks::measure([&] { plan->execute(xf.data(), bf.data(), nativeOut.data()); }, timing).medianSeconds;
+                for (const auto& spec : specs) {
+                    const std::string name = ks::numeric::computeSpecName(spec);
+                    const std::string workload = "conv " + algorithm->name();
+                    if (auto refusal = ks::numeric::fastArithmeticRefusal(spec)) {
+                        table.rows.push_back({name, workload, "", "", "", "", "", "", "not covered: " + *refusal, ""});
+                        continue;
+                    }
+                    ks::numeric::EmulatedArithmetic referenceArith(spec, ks::numeric::EmulationEngine::Reference);
+                    const double referenceSeconds = ks::measure([&] {
+                        algorithm->run(p, x.data(), w.data(), bias.data(), referenceOut.data(), referenceArith);
+                    }, once).medianSeconds;
+                    ks::numeric::EmulatedArithmetic fastArith(spec, ks::numeric::EmulationEngine::Fast);
+                    const double fastSeconds = ks::measure([&] {
+                        algorithm->run(p, x.data(), w.data(), bias.data(), fastOut.data(), fastArith);
+                    }, timing).medianSeconds;
+                    const bool same = sameBits(std::vector<float>(fastOut.begin(), fastOut.end()),
+                                               std::vector<float>(referenceOut.begin(), referenceOut.end()));
+                    const std::string lanes = algorithm->fastEmulationPath(spec);
+                    table.rows.push_back({name, workload, number("%.3f", convNativeSeconds * 1e3), number("%.1f", referenceSeconds * 1e3),
+                                          number("%.2f", fastSeconds * 1e3), number("%.2f", p.flops() / fastSeconds * 1e-9),
+                                          number("%.0f×", fastSeconds / convNativeSeconds), number("%.0f×", referenceSeconds / fastSeconds),
+                                          same ? "yes" : "NO", lanes});
+                    csv.rows.push_back({name, workload, number("%.6f", convNativeSeconds * 1e3), number("%.3f", referenceSeconds * 1e3),
+                                        number("%.4f", fastSeconds * 1e3), number("%.2f", fastSeconds / convNativeSeconds),
+                                        number("%.2f", referenceSeconds / fastSeconds), same ? "1" : "0", lanes});
+                    if (!same) std::cerr << "kernelscope-cli: the fast engine's bits differ from the reference's for " << workload << " in " << name << "\n";
+                }
+            }
+        }
         std::cout << "gemm: (" << m << "×" << k << ")·(" << k << "×" << n << "), native float32 "
-                  << number("%.1f", flops / nativeSeconds * 1e-9) << " GFLOP/s; mlp: 2,000 digits; " << ks::threadCount()
+                  << number("%.1f", flops / nativeSeconds * 1e-9) << " GFLOP/s; mlp: 2,000 digits; conv: " << convProblem.toString() << "; " << ks::threadCount()
                   << " thread(s) for native and fast, the reference on one; kernels for " << ks::isaName(ks::activeIsa()) << "\n"
                   << table.toText();
         if (args.has("csv")) ks::cli::writeText(args.get("csv"), csv.toCsv());

@@ -39,11 +39,35 @@ struct GemmArgs {
     std::int64_t keepPeriod = 1;
 };
 
+/// Tiles side by side: out[o][i][v] = Σ_e coefficient[e] · in[o][column[e]][v] over the non-zero entries e of
+/// a small matrix's row i, in entry order, each product rounded, the sum from +0 (then `term`, when given,
+/// added to it), for every group o < outer and lane v < length: one stage of a Winograd sandwich, whose
+/// lanes are independent tiles. The reference order of conv_winograd.cpp's sandwich().
+struct CombineArgs {
+    const numeric::LaneSpec* spec;
+    /// Whether `in` holds accumulated values (then the products are rounded as spec->mixedProduct says)
+    /// rather than stored ones.
+    bool accumulatedInput;
+    int rows;
+    const int* start;  ///< rows + 1 offsets into column and coefficient
+    const int* column;
+    const float* coefficient;  ///< stored-format values
+    std::int64_t outer;
+    std::int64_t length;          ///< floats per row: a multiple of kCombineLength
+    const float* in;              ///< group o at in + o·inGroup, its row j at + j·length
+    std::int64_t inGroup;
+    float* out;                   ///< group o at out + o·outGroup, row i at + i·length
+    std::int64_t outGroup;
+    const float* term = nullptr;  ///< optional: one value added to every sum after its products
+};
+constexpr std::int64_t kCombineLength = 16;
+
 struct Kernels {
     Isa isa;
     void (*rows)(const GemmArgs& args, std::int64_t rowBegin, std::int64_t rowEnd);
     /// out[i] = in[i] rounded to the format (in == out allowed).
     void (*round)(const numeric::LaneRounding& rounding, const float* in, float* out, std::int64_t count);
+    void (*combine)(const CombineArgs& args);
 };
 
 /// The kernels compiled for `isa` (every set is compiled on x86-64; run only what isaSupported()).

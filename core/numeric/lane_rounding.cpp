@@ -109,6 +109,36 @@ std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder or
     return std::nullopt;
 }
 
+std::optional<std::string> laneMixedProductRefusal(const ComputeSpec& spec) {
+    if (auto reason = laneRefusal(spec, EmulatedOrder::RoundedProducts)) return reason;
+    const Format &s = spec.storage, &p = spec.product, &a = spec.accumulate;
+    if (isFloat32(p)) return std::nullopt;  // the float32 product is the correctly rounded one
+    if (isFloat32(a)) {
+        // Round-to-odd (LaneProduct::RoundToOdd): TwoProd's remainder is exact, or non-zero with the right
+        // sign, unless the product's last bits lie below 2^-150; with a float32 factor that happens only for
+        // products below 2^(m_s + 2 − 125), which must then lie below the product format's smallest midpoint.
+        if (s.mantissaBits + 2 - 125 > quantumOf(p) - 1)
+            return "products of " + formatName(s) + " and float32 values can fall below float32's precision near " +
+                   formatName(p) + "'s smallest numbers";
+        if (p.overflow == Overflow::Saturate && p.specials == Specials::Ieee)
+            return "products of " + formatName(s) + " and float32 values can overflow float32, and " + formatName(p) +
+                   " saturates";
+        return std::nullopt;
+    }
+    // Both have at most 11 bits of precision: the product has at most 22, exact in float32 unless it
+    // falls below float32's subnormals; then, as laneRefusal argues for two stored values, an inexact
+    // product lies below 2^(m_s + m_a + 2 − 150), which must be below the product format's smallest midpoint.
+    const bool mayUnderflow = (eminOf(s) - s.mantissaBits) + (eminOf(a) - a.mantissaBits) < -149;
+    if (mayUnderflow && s.mantissaBits + a.mantissaBits + 2 - 150 > quantumOf(p) - 1)
+        return "products of " + formatName(s) + " and " + formatName(a) + " values can underflow float32 near " +
+               formatName(p) + "'s smallest numbers";
+    // A product beyond float32's range is ∞ there, which a saturating IEEE product format would keep.
+    if (emaxOf(s) + emaxOf(a) + 2 > 128 && p.overflow == Overflow::Saturate && p.specials == Specials::Ieee)
+        return "products of " + formatName(s) + " and " + formatName(a) + " values can overflow float32, and " +
+               formatName(p) + " saturates";
+    return std::nullopt;
+}
+
 LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order) {
     if (auto reason = laneRefusal(spec, order)) throw std::invalid_argument("float32 lanes: " + *reason);
     LaneSpec l{laneRounding(spec.storage), laneRounding(spec.product), laneRounding(spec.accumulate), LaneSum::Native};
@@ -120,6 +150,7 @@ LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order) {
              holds(spec.accumulate, spec.storage))
         l.sum = LaneSum::RoundTwice;
     else l.sum = LaneSum::RoundToOdd;
+    if (!isFloat32(spec.product) && isFloat32(spec.accumulate)) l.mixedProduct = LaneProduct::RoundToOdd;
     return l;
 }
 

@@ -60,14 +60,25 @@ enum class EmulatedOrder {
 /// rounded once more (innocuous double rounding), or made exact first (TwoSum, round-to-odd).
 enum class LaneSum : std::int32_t { Native, RoundTwice, RoundToOdd };
 
+/// How a product of a stored value and an accumulated one is rounded to the product format: the float32
+/// product rounded (it is exact, or the product format is float32), or made the round-to-odd value of
+/// the exact product first (TwoProd's exact remainder, one FMA), which rounds once correctly.
+enum class LaneProduct : std::int32_t { Direct, RoundToOdd };
+
 /// A compute specification as the float32-lane kernels run it.
 struct LaneSpec {
     LaneRounding storage, product, accumulate;
     LaneSum sum = LaneSum::Native;
+    /// Products of a stored and an accumulated value (meaningful when laneMixedProductRefusal is empty).
+    LaneProduct mixedProduct = LaneProduct::Direct;
 };
 
 /// Why the float32-lane engine cannot give the reference's bits for `spec` in `order`, or nothing.
 std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder order);
+/// Why float32 lanes cannot give the reference's rounded products of a stored value and an accumulated
+/// one (the transforms applied to sums: Winograd's second stages and its output transform), beyond
+/// laneRefusal(spec, RoundedProducts), or nothing.
+std::optional<std::string> laneMixedProductRefusal(const ComputeSpec& spec);
 /// The kernels' constants for `spec` (laneRefusal must be empty: std::invalid_argument otherwise).
 LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order);
 

@@ -16,11 +16,13 @@
 #include "base/isa.hpp"
 #include "base/parallel.hpp"
 #include "matmul/emulated_gemm.hpp"
+#include "matmul/lane_kernels.hpp"
 #include "matmul/naive_matmul.hpp"
 #include "numeric/arithmetic.hpp"
 #include "numeric/compute_spec.hpp"
 #include "numeric/fast_arithmetic.hpp"
 #include "numeric/lane_rounding.hpp"
+#include "numeric/round_nearest_even.hpp"
 #include "test_support.hpp"
 
 using namespace ks;
@@ -80,6 +82,81 @@ QString firstDifference(const std::vector<float>& got, const std::vector<float>&
 class tst_EmulatedGemm : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    // The transforms' lane kernel (lanes::Kernels::combine: a small matrix applied across tiles side by
+    // side, as Winograd's stages) against EmulatedArithmetic's mul and add in the same order, from +0,
+    // then the term: stored coefficients times stored values, and times accumulated values (float32 ones
+    // under "…/fp32"), whose products a narrow product format must round once. Besides random values, products
+    // that float32 rounds onto a midpoint of the product format while the exact product lies past it
+    // (found by search for each format): rounding the float32 product again would tie to even, wrongly.
+    void combineIsTheReference_data() {
+        QTest::addColumn<QString>("spec");
+        for (const char* spec : {"fp16", "bf16", "e4m3", "fp16/fp32", "e4m3/fp32", "e5m2/fp16/fp32", "e4m3-nosub/fp16", "e5m2-sat"})
+            QTest::newRow(spec) << QString::fromLatin1(spec);
+    }
+    void combineIsTheReference() {
+        QFETCH(QString, spec);
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        QVERIFY2(!numeric::laneMixedProductRefusal(compute), numeric::laneMixedProductRefusal(compute)->c_str());
+        const numeric::LaneSpec laneSpec = numeric::laneSpec(compute, EmulatedOrder::RoundedProducts);
+        const auto storedParams = numeric::rneParams<double>(compute.storage);
+        const auto productParams = numeric::rneParams<double>(compute.product);
+        const auto store = [&](float x) { return float(numeric::roundNearestEven(double(x), storedParams)); };
+        // A 3 × 4 matrix with a zero entry left out, coefficients stored; one of them 3, for the search.
+        const std::vector<int> start = {0, 3, 6, 10}, column = {0, 1, 3, 0, 1, 2, 0, 1, 2, 3};
+        std::vector<float> coefficient = operand(10, 7, false, 21);
+        for (auto& c : coefficient) c = store(c);
+        coefficient[3] = 3.0f;
+        const std::int64_t length = 2 * lanes::kCombineLength, outer = 3;
+        for (bool accumulated : {false, true}) {
+            std::vector<float> in = operand(outer * 4 * length, accumulated ? 100 : 15, true, accumulated ? 22 : 23);
+            if (!accumulated) for (auto& x : in) x = store(x);
+            if (accumulated) {
+                // Row 1's first entry is 3 · in[0][0][v]: put the double-rounding cases in group 0's first row.
+                int found = 0;
+                for (int j = 0; j < 4000 && found < int(length); ++j) {
+                    const float x = float(std::ldexp(1.0 + j * std::ldexp(1.0, -12), -2)) / 3.0f * float(1 + j % 5);
+                    for (float y = x, k = 0; k < 8 && found < int(length); ++k, y = std::nextafter(y, 1.0f)) {
+                        const double exact = 3.0 * double(y);
+                        if (numeric::roundNearestEven(double(float(exact)), productParams) !=
+                            numeric::roundNearestEven(exact, productParams))
+                            in[static_cast<std::size_t>(found++)] = y;
+                    }
+                }
+                if (compute.product.mantissaBits < 23) QVERIFY2(found > 0, "no double-rounding case found");
+                // Accumulated values are the accumulation format's (with a narrow one the products are exact).
+                const auto accumulatedParams = numeric::rneParams<double>(compute.accumulate);
+                for (auto& x : in) x = float(numeric::roundNearestEven(double(x), accumulatedParams));
+            }
+            const float term = 0.375f;
+            for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+                if (!isaSupported(isa)) continue;
+                std::vector<float> got(static_cast<std::size_t>(outer * 3 * length), -1.0f);
+                lanes::CombineArgs args{&laneSpec, accumulated, 3, start.data(), column.data(), coefficient.data(),
+                                        outer, length, in.data(), 4 * length, got.data(), 3 * length};
+                args.term = accumulated ? &term : nullptr;
+                lanes::kernelsFor(isa).combine(args);
+                numeric::EmulatedArithmetic arith(compute, numeric::EmulationEngine::Reference);
+                for (std::int64_t o = 0; o < outer; ++o)
+                    for (int i = 0; i < 3; ++i)
+                        for (std::int64_t v = 0; v < length; ++v) {
+                            double acc = 0.0;
+                            for (int e = start[i]; e < start[i + 1]; ++e)
+                                acc = arith.add(acc, arith.mul(coefficient[e], in[static_cast<std::size_t>((o * 4 + column[e]) * length + v)]));
+                            if (args.term) acc = arith.add(acc, term);
+                            const float want = float(acc), have = got[static_cast<std::size_t>((o * 3 + i) * length + v)];
+                            if (std::isnan(want) && std::isnan(have)) continue;
+                            QVERIFY2(std::bit_cast<std::uint32_t>(want) == std::bit_cast<std::uint32_t>(have),
+                                     qPrintable(QStringLiteral("%1, %2 input, group %3 row %4 lane %5: got %6, want %7")
+                                                    .arg(QString::fromStdString(isaName(isa)))
+                                                    .arg(accumulated ? "accumulated" : "stored")
+                                                    .arg(o).arg(i).arg(v)
+                                                    .arg(double(have), 0, 'g', 9)
+                                                    .arg(double(want), 0, 'g', 9)));
+                        }
+            }
+        }
+    }
+
     void bitIdenticalToTheReference_data() {
         QTest::addColumn<QString>("spec");
         QTest::addColumn<int>("maxExponent");  // the largest binade of the narrowest format in the spec

@@ -22,8 +22,8 @@ using numeric::EmulatedOrder;
 constexpr std::int64_t kBlockColumns = 256;
 static_assert(kBlockColumns % matmul::lanes::kLaneTileColumns == 0);
 
-/// `count` doubles rounded once to the storage format (EmulatedArithmetic::store's bits), as floats:
-/// every value of a lane format is a float, so the conversion is exact.
+}  // namespace
+
 std::vector<float> stored(const double* x, std::int64_t count, const numeric::Format& format) {
     std::vector<float> out(static_cast<std::size_t>(count));
     const auto params = numeric::rneParams<double>(format);
@@ -31,8 +31,6 @@ std::vector<float> stored(const double* x, std::int64_t count, const numeric::Fo
         out[static_cast<std::size_t>(i)] = static_cast<float>(numeric::roundNearestEven(x[i], params));
     return out;
 }
-
-}  // namespace
 
 std::optional<std::string> patchRefusal(const numeric::ComputeSpec& spec) {
     return numeric::laneRefusal(spec, EmulatedOrder::RoundedProducts);

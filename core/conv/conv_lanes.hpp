@@ -5,10 +5,14 @@
 // im2col's and direct's sums are one lane product per block of output pixels: the K × C·R·S weights times
 // the block's patch matrix, whose taps outside the image are zeros that im2col adds and direct skips
 // (a mask: adding the zero product is not always a no-op, −0 + +0 is +0 and ∞·0 is NaN).
+// Winograd's (winograd_lanes.cpp) runs its transforms kCombineLength tiles side by side and its products
+// over channels as lane products; its transforms multiply sums too, which laneMixedProductRefusal admits.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "conv/conv_problem.hpp"
+#include "conv/winograd_transform.hpp"
 #include "numeric/compute_spec.hpp"
 
 namespace ks::conv::lanes {
@@ -23,5 +27,17 @@ enum class OutsideTaps { Added, Skipped };
 /// lanes, threaded over blocks of output pixels. std::invalid_argument when patchRefusal(spec) has a reason.
 void patchConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, OutsideTaps outside, const double* input,
                const double* weight, const double* bias, double* output);
+
+/// Why Winograd's emulation of `spec` cannot run on float32 lanes, or nothing.
+std::optional<std::string> winogradRefusal(const numeric::ComputeSpec& spec);
+
+/// The emulated Winograd convolution with transforms `t` (3×3, stride 1), as conv_winograd.cpp's generic
+/// definition computes it on EmulatedArithmetic. std::invalid_argument when winogradRefusal(spec) has a reason.
+void winogradConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, const WinogradTransforms& t,
+                  const double* input, const double* weight, const double* bias, double* output);
+
+/// `count` doubles rounded once to the storage format (EmulatedArithmetic::store's bits under
+/// round-to-nearest-even), as floats: every value of a lane format is a float, so that is exact.
+std::vector<float> stored(const double* x, std::int64_t count, const numeric::Format& format);
 
 }  // namespace ks::conv::lanes

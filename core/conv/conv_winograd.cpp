@@ -15,7 +15,9 @@
 
 #include "base/parallel.hpp"
 #include "conv/conv_gemm.hpp"
+#include "base/isa.hpp"
 #include "conv/conv_kernel_util.hpp"
+#include "conv/conv_lanes.hpp"
 #include "conv/conv_registry.hpp"
 #include "numeric/fast_arithmetic.hpp"
 #include "conv/winograd_transform.hpp"
@@ -379,7 +381,15 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
+        if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::winogradRefusal(arith.spec()))
+            return lanes::winogradConv(p, arith.spec(), transforms_, x, w, b, y);
         numeric::withEmulation(arith, [&](auto& a) { winogradConv(p, transforms_, x, w, b, y, a); });
+    }
+
+public:
+    std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
+        if (!lanes::winogradRefusal(spec)) return "float32 " + isaName(activeIsa());
+        return ConvAlgorithm::fastEmulationPath(spec);
     }
 
 private:

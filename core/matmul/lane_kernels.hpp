@@ -59,8 +59,34 @@ struct CombineArgs {
     float* out;                   ///< group o at out + o·outGroup, row i at + i·length
     std::int64_t outGroup;
     const float* term = nullptr;  ///< optional: one value added to every sum after its products
+    /// The sum starts with the first product itself (not +0 + it: a −0 product stays −0), as the
+    /// reference's scaling of a transform's output, v = mul(x, scale), does.
+    bool fromFirstProduct = false;
 };
 constexpr std::int64_t kCombineLength = 16;
+
+/// Radix-2 FFTs of length n side by side, kCombineLength of them: conv/fft_radix2.hpp's transform (bit
+/// reversal, then decimation in time, the twiddle 1 skipped; products with an accumulated factor, sums
+/// and differences rounded), element i of transform l at re[i·kCombineLength + l] (im likewise).
+struct FftArgs {
+    const numeric::LaneSpec* spec;
+    std::int64_t n;  ///< a power of two
+    const float* cosine;  ///< n/2 stored twiddles cos(−2πk/n)
+    const float* sine;    ///< n/2 stored sin(−2πk/n); negated for the inverse
+    bool inverse;
+    float* re;
+    float* im;
+};
+
+/// The FFT convolution's frequency-domain sum over channels, one channel's term: for b < count (a
+/// multiple of kCombineLength), accRe += xr·wr + xi·wi and accIm += xi·wr − xr·wi (x times w's
+/// conjugate), each product, sum and difference rounded in that order (products of two accumulated values).
+struct SpectralArgs {
+    const numeric::LaneSpec* spec;
+    std::int64_t count;
+    const float *xr, *xi, *wr, *wi;
+    float *accRe, *accIm;
+};
 
 struct Kernels {
     Isa isa;
@@ -68,6 +94,8 @@ struct Kernels {
     /// out[i] = in[i] rounded to the format (in == out allowed).
     void (*round)(const numeric::LaneRounding& rounding, const float* in, float* out, std::int64_t count);
     void (*combine)(const CombineArgs& args);
+    void (*fft)(const FftArgs& args);
+    void (*spectral)(const SpectralArgs& args);
 };
 
 /// The kernels compiled for `isa` (every set is compiled on x86-64; run only what isaSupported()).

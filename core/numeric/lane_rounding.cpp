@@ -139,6 +139,27 @@ std::optional<std::string> laneMixedProductRefusal(const ComputeSpec& spec) {
     return std::nullopt;
 }
 
+std::optional<std::string> laneAccumulatedProductRefusal(const ComputeSpec& spec) {
+    if (auto reason = laneMixedProductRefusal(spec)) return reason;
+    const Format &p = spec.product, &a = spec.accumulate;
+    if (isFloat32(p)) return std::nullopt;
+    if (isFloat32(a)) {
+        // Round-to-odd, as for a stored and a float32 factor: two 24-bit factors leave the remainder's last
+        // bits below 2^-149 only for products below 2^(2·24 − 149) = 2^-101.
+        if (-101 > quantumOf(p) - 1)
+            return "products of two float32 values can fall below float32's precision near " + formatName(p) +
+                   "'s smallest numbers";
+        return std::nullopt;
+    }
+    const bool mayUnderflow = 2 * (eminOf(a) - a.mantissaBits) < -149;
+    if (mayUnderflow && 2 * a.mantissaBits + 2 - 150 > quantumOf(p) - 1)
+        return "products of two " + formatName(a) + " values can underflow float32 near " + formatName(p) +
+               "'s smallest numbers";
+    if (2 * (emaxOf(a) + 1) > 128 && p.overflow == Overflow::Saturate && p.specials == Specials::Ieee)
+        return "products of two " + formatName(a) + " values can overflow float32, and " + formatName(p) + " saturates";
+    return std::nullopt;
+}
+
 LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order) {
     if (auto reason = laneRefusal(spec, order)) throw std::invalid_argument("float32 lanes: " + *reason);
     LaneSpec l{laneRounding(spec.storage), laneRounding(spec.product), laneRounding(spec.accumulate), LaneSum::Native};

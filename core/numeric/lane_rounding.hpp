@@ -69,7 +69,8 @@ enum class LaneProduct : std::int32_t { Direct, RoundToOdd };
 struct LaneSpec {
     LaneRounding storage, product, accumulate;
     LaneSum sum = LaneSum::Native;
-    /// Products of a stored and an accumulated value (meaningful when laneMixedProductRefusal is empty).
+    /// Products with an accumulated factor (meaningful when laneMixedProductRefusal is empty; of two
+    /// accumulated ones, when laneAccumulatedProductRefusal is).
     LaneProduct mixedProduct = LaneProduct::Direct;
 };
 
@@ -79,6 +80,10 @@ std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder or
 /// one (the transforms applied to sums: Winograd's second stages and its output transform), beyond
 /// laneRefusal(spec, RoundedProducts), or nothing.
 std::optional<std::string> laneMixedProductRefusal(const ComputeSpec& spec);
+/// Why float32 lanes cannot give the reference's rounded products of two accumulated values (the FFT's
+/// frequency-domain products), beyond laneMixedProductRefusal(spec), or nothing. They are rounded as
+/// LaneSpec::mixedProduct says.
+std::optional<std::string> laneAccumulatedProductRefusal(const ComputeSpec& spec);
 /// The kernels' constants for `spec` (laneRefusal must be empty: std::invalid_argument otherwise).
 LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order);
 

@@ -7,6 +7,8 @@
 // (a mask: adding the zero product is not always a no-op, −0 + +0 is +0 and ∞·0 is NaN).
 // Winograd's (winograd_lanes.cpp) runs its transforms kCombineLength tiles side by side and its products
 // over channels as lane products; its transforms multiply sums too, which laneMixedProductRefusal admits.
+// The FFT's (fft_lanes.cpp) transforms kCombineLength rows or columns side by side and sums its spectra's
+// products bin by bin.
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,15 @@ std::optional<std::string> winogradRefusal(const numeric::ComputeSpec& spec);
 /// definition computes it on EmulatedArithmetic. std::invalid_argument when winogradRefusal(spec) has a reason.
 void winogradConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, const WinogradTransforms& t,
                   const double* input, const double* weight, const double* bias, double* output);
+
+/// Why the FFT convolution's emulation of `spec` cannot run on float32 lanes (its spectra are multiplied
+/// together: laneAccumulatedProductRefusal), or nothing.
+std::optional<std::string> fftRefusal(const numeric::ComputeSpec& spec);
+
+/// The emulated FFT convolution, as conv_fft.cpp's generic definition computes it on EmulatedArithmetic.
+/// std::invalid_argument when fftRefusal(spec) has a reason.
+void fftConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, const double* input, const double* weight,
+             const double* bias, double* output);
 
 /// `count` doubles rounded once to the storage format (EmulatedArithmetic::store's bits under
 /// round-to-nearest-even), as floats: every value of a lane format is a float, so that is exact.

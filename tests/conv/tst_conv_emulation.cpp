@@ -1,6 +1,6 @@
-// Every convolution algorithm that runs on the fast engine (all but fft, see conv_fft.cpp): its emulated
-// run on FastEmulatedArithmetic (what numeric::withEmulation hands the algorithm when the spec is
-// covered) against the same algorithm on the reference EmulatedArithmetic, bit for bit (a NaN matching
+// Every convolution algorithm on the fast engine (float32 lanes, conv_lanes.hpp, where the spec allows;
+// otherwise FastEmulatedArithmetic's double lanes, or the reference for fft) against the same algorithm
+// on the reference EmulatedArithmetic, bit for bit (a NaN matching
 // any NaN: its sign and payload are unspecified), for specs across the float families, shapes with
 // padding and stride, and data that reaches subnormals, overflow and NaN.
 #include <QtTest>
@@ -71,9 +71,7 @@ private Q_SLOTS:
     void fastEngineIsTheReference_data() {
         QTest::addColumn<QString>("algorithm");
         QTest::addColumn<QString>("spec");
-        // fft runs on the reference engine in either case (conv_fft.cpp says why), so it is not listed.
         for (const auto* algorithm : conv::convAlgorithms()) {
-            if (algorithm->name() == "fft") continue;
             for (const char* spec : {"fp16", "bf16", "e4m3", "fp16/fp32", "bf16/fp32", "e5m2/fp16/fp32", "tf32", "fp16-nosub"})
                 QTest::addRow("%s %s", algorithm->name().c_str(), spec)
                     << QString::fromStdString(algorithm->name()) << QString::fromLatin1(spec);
@@ -124,7 +122,7 @@ private Q_SLOTS:
     void patchLanesAreTheReference_data() {
         QTest::addColumn<QString>("algorithm");
         QTest::addColumn<QString>("spec");
-        for (const char* algorithm : {"direct", "im2col", "winograd-2x2", "winograd-4x4", "winograd-6x6"})
+        for (const char* algorithm : {"direct", "im2col", "winograd-2x2", "winograd-4x4", "winograd-6x6", "fft"})
             for (const char* spec : {"fp16", "bf16", "e4m3", "e5m2-sat", "fp16/fp32", "e4m3/fp32", "e4m3-nosub/fp16", "e3m2"})
                 QTest::addRow("%s %s", algorithm, spec) << QString::fromLatin1(algorithm) << QString::fromLatin1(spec);
     }

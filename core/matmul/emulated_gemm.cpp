@@ -137,6 +137,10 @@ void laneRound(const numeric::Format& format, const float* in, float* out, std::
     lanes::kernelsFor(isa).round(rounding, in, out, count);
 }
 
+void laneRound(const numeric::Format& format, numeric::Rounding rounding, const float* in, float* out, std::int64_t count) {
+    lanes::kernelsFor(activeIsa()).round(numeric::laneRounding(format, rounding), in, out, count);
+}
+
 float laneRound(const numeric::Format& format, float x) {
     float r = 0;
     laneRound(format, &x, &r, 1);
@@ -205,7 +209,7 @@ MatmulReport emulatedProduct(EmulatedOrder order, const MatmulProblem& p, std::s
     MatmulReport report;
     if (options.emulation == Emulation::Fast) {
         const auto refusal = numeric::fastArithmeticRefusal(options.compute);
-        if (!refusal) {
+        if (!refusal || !numeric::laneRefusal(options.compute, order)) {
             fastEmulatedGemm(order, options.compute, p.m, p.k, p.n, a.data(), b.data(), c.data());
             return report;
         }

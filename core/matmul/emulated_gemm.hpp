@@ -53,6 +53,8 @@ void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::i
 /// Rounds `count` floats to `format` on float32 lanes, nearest-even (numeric::laneFormatRefusal(format)
 /// must be empty); in == out allowed.
 void laneRound(const numeric::Format& format, const float* in, float* out, std::int64_t count);
+/// The same in a rounding mode (not stochastic), on the active instruction set.
+void laneRound(const numeric::Format& format, numeric::Rounding rounding, const float* in, float* out, std::int64_t count);
 /// The same in a given instruction set (std::invalid_argument when the CPU lacks it).
 void laneRound(const numeric::Format& format, const float* in, float* out, std::int64_t count, Isa isa);
 float laneRound(const numeric::Format& format, float x);

@@ -43,8 +43,9 @@ std::optional<std::string> laneFormatRefusal(const Format& f) {
     return std::nullopt;
 }
 
-LaneRounding laneRounding(const Format& f) {
+LaneRounding laneRounding(const Format& f, Rounding rounding) {
     if (auto reason = laneFormatRefusal(f)) throw std::invalid_argument("float32 lanes: " + *reason);
+    if (rounding == Rounding::Stochastic) throw std::invalid_argument("float32 lanes: stochastic rounding is not a lane rounding");
     LaneRounding r;
     if (isFloat32(f)) return r;
     const bool ieeeFp16 = f.exponentBits == 5 && f.mantissaBits == 10 && f.subnormals && f.specials == Specials::Ieee &&
@@ -77,16 +78,45 @@ LaneRounding laneRounding(const Format& f) {
     // IEEE formats keep NaN and ∞ as they are; a finite-only one keeps NaN and sends ∞ to its overflow
     // value, which the overflow test does.
     r.specialFrom = finiteOnly ? 0x7f800001 : 0x7f800000;
+    if (rounding != Rounding::NearestEven) {
+        // Rounder::roundFloat's steps: Up rounds positive values away from zero, Down negative ones.
+        r.method = LaneMethod::Directed;
+        r.awayPositive = rounding == Rounding::Up ? -1 : 0;
+        r.awayNegative = rounding == Rounding::Down ? -1 : 0;
+        r.stepBias = emin - f.mantissaBits + 150;
+        r.smallStep = f.subnormals ? bitsOf(std::ldexp(1.0, emin - f.mantissaBits)) : r.minNormal;
+        r.infinity = bitsOf(finiteOnly ? overflowValue : HUGE_VAL);
+    }
     return r;
 }
 
+namespace {
+
+bool directed(const ComputeSpec& spec) {
+    return spec.rounding == Rounding::TowardZero || spec.rounding == Rounding::Up || spec.rounding == Rounding::Down;
+}
+
+/// A product of values up to 2^(ex + 1) and 2^(ey + 1) beyond float32's range is ∞ there, which a
+/// saturating IEEE product format would keep rather than saturate.
+std::optional<std::string> productOverflowRefusal(const Format& x, const Format& y, const Format& p) {
+    if (emaxOf(x) + emaxOf(y) + 2 > 128 && p.overflow == Overflow::Saturate && p.specials == Specials::Ieee)
+        return "products of " + formatName(x) + " and " + formatName(y) + " values can overflow float32, and " +
+               formatName(p) + " saturates";
+    return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder order) {
     if (spec.native) return "the native float32 specification is not emulated";
-    if (spec.rounding != Rounding::NearestEven)
-        return "float32 lanes round to nearest-even only so far (" + roundingName(spec.rounding) + ")";
+    if (spec.rounding == Rounding::Stochastic) return "float32 lanes do not round stochastically so far";
     for (const Format* f : {&spec.storage, &spec.product, &spec.accumulate})
         if (auto reason = laneFormatRefusal(*f)) return reason;
     const Format &s = spec.storage, &p = spec.product, &a = spec.accumulate;
+    // Directed: every format's numbers are float32 numbers, so rounding the float32 operation in the same
+    // direction and then to the format is rounding once (the nested grids' largest number below x is the
+    // format's); nothing needs to be exact.
+    if (directed(spec)) return productOverflowRefusal(s, s, order == EmulatedOrder::RoundedProducts ? p : a);
     // Products of two stored values: exact in float32 when both have at most 12 bits of precision,
     // unless they fall below float32's subnormals (then see below).
     const bool storedNarrow = !isFloat32(s);
@@ -106,12 +136,13 @@ std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder or
         if (!storedNarrow || productsMayUnderflow || 2 * (emaxOf(s) + 1) > 127)
             return "the fused order needs every product of two " + formatName(s) + " values exact in float32";
     }
-    return std::nullopt;
+    return productOverflowRefusal(s, s, order == EmulatedOrder::RoundedProducts ? p : a);
 }
 
 std::optional<std::string> laneMixedProductRefusal(const ComputeSpec& spec) {
     if (auto reason = laneRefusal(spec, EmulatedOrder::RoundedProducts)) return reason;
     const Format &s = spec.storage, &p = spec.product, &a = spec.accumulate;
+    if (directed(spec)) return productOverflowRefusal(s, a, p);
     if (isFloat32(p)) return std::nullopt;  // the float32 product is the correctly rounded one
     if (isFloat32(a)) {
         // Round-to-odd (LaneProduct::RoundToOdd): TwoProd's remainder is exact, or non-zero with the right
@@ -120,10 +151,7 @@ std::optional<std::string> laneMixedProductRefusal(const ComputeSpec& spec) {
         if (s.mantissaBits + 2 - 125 > quantumOf(p) - 1)
             return "products of " + formatName(s) + " and float32 values can fall below float32's precision near " +
                    formatName(p) + "'s smallest numbers";
-        if (p.overflow == Overflow::Saturate && p.specials == Specials::Ieee)
-            return "products of " + formatName(s) + " and float32 values can overflow float32, and " + formatName(p) +
-                   " saturates";
-        return std::nullopt;
+        return productOverflowRefusal(s, a, p);
     }
     // Both have at most 11 bits of precision: the product has at most 22, exact in float32 unless it
     // falls below float32's subnormals; then, as laneRefusal argues for two stored values, an inexact
@@ -132,16 +160,13 @@ std::optional<std::string> laneMixedProductRefusal(const ComputeSpec& spec) {
     if (mayUnderflow && s.mantissaBits + a.mantissaBits + 2 - 150 > quantumOf(p) - 1)
         return "products of " + formatName(s) + " and " + formatName(a) + " values can underflow float32 near " +
                formatName(p) + "'s smallest numbers";
-    // A product beyond float32's range is ∞ there, which a saturating IEEE product format would keep.
-    if (emaxOf(s) + emaxOf(a) + 2 > 128 && p.overflow == Overflow::Saturate && p.specials == Specials::Ieee)
-        return "products of " + formatName(s) + " and " + formatName(a) + " values can overflow float32, and " +
-               formatName(p) + " saturates";
-    return std::nullopt;
+    return productOverflowRefusal(s, a, p);
 }
 
 std::optional<std::string> laneAccumulatedProductRefusal(const ComputeSpec& spec) {
     if (auto reason = laneMixedProductRefusal(spec)) return reason;
     const Format &p = spec.product, &a = spec.accumulate;
+    if (directed(spec)) return productOverflowRefusal(a, a, p);
     if (isFloat32(p)) return std::nullopt;
     if (isFloat32(a)) {
         // Round-to-odd, as for a stored and a float32 factor: two 24-bit factors leave the remainder's last
@@ -155,15 +180,16 @@ std::optional<std::string> laneAccumulatedProductRefusal(const ComputeSpec& spec
     if (mayUnderflow && 2 * a.mantissaBits + 2 - 150 > quantumOf(p) - 1)
         return "products of two " + formatName(a) + " values can underflow float32 near " + formatName(p) +
                "'s smallest numbers";
-    if (2 * (emaxOf(a) + 1) > 128 && p.overflow == Overflow::Saturate && p.specials == Specials::Ieee)
-        return "products of two " + formatName(a) + " values can overflow float32, and " + formatName(p) + " saturates";
-    return std::nullopt;
+    return productOverflowRefusal(a, a, p);
 }
 
 LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order) {
     if (auto reason = laneRefusal(spec, order)) throw std::invalid_argument("float32 lanes: " + *reason);
-    LaneSpec l{laneRounding(spec.storage), laneRounding(spec.product), laneRounding(spec.accumulate), LaneSum::Native};
+    LaneSpec l{spec.rounding, laneRounding(spec.storage, spec.rounding), laneRounding(spec.product, spec.rounding),
+               laneRounding(spec.accumulate, spec.rounding), LaneSum::Native};
     if (isFloat32(spec.accumulate)) l.sum = LaneSum::Native;
+    // Directed: the float32 sum (or FMA) in the same direction, rounded again (nested grids).
+    else if (directed(spec)) l.sum = LaneSum::RoundTwice;
     // Figueroa (1995): with both operands in a p-bit format and p ≤ 11, float32's 24 ≥ 2p + 2 bits make
     // rounding the float32 sum again to the format innocuous. Otherwise the float32 sum is made the
     // round-to-odd value of the exact one first (TwoSum's exact remainder), which rounds once correctly.
@@ -171,7 +197,7 @@ LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order) {
              holds(spec.accumulate, spec.storage))
         l.sum = LaneSum::RoundTwice;
     else l.sum = LaneSum::RoundToOdd;
-    if (!isFloat32(spec.product) && isFloat32(spec.accumulate)) l.mixedProduct = LaneProduct::RoundToOdd;
+    if (!directed(spec) && !isFloat32(spec.product) && isFloat32(spec.accumulate)) l.mixedProduct = LaneProduct::RoundToOdd;
     return l;
 }
 

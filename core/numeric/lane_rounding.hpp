@@ -27,6 +27,9 @@ enum class LaneMethod : std::int32_t {
                 ///< whose exponent field is the format's
     SignedBits, ///< Bits for IEEE e8 formats with subnormals that overflow to ∞ (bf16): the step on
                 ///< the signed bits, whose carry out of the largest binade is ∞; only NaN is selected
+    Directed,   ///< toward zero, up or down (every format): the dropped bits cleared, or cleared after
+                ///< adding the step less one where the direction is away from zero (integer operations
+                ///< only, so the float32 operations before it may run in the same directed mode)
 };
 
 /// The constants of one format's rounding, as float32 bit patterns.
@@ -41,10 +44,16 @@ struct LaneRounding {
     std::int32_t smallRange = 0;      ///< 1 without subnormals: below minNormal, the flush step
     std::int32_t maxFinite = 0, overflow = 0;
     std::int32_t specialFrom = 0;     ///< |x| bits from here are returned as they are (NaN; IEEE ∞)
+    // Directed only:
+    std::int32_t awayPositive = 0, awayNegative = 0;  ///< all ones where that sign rounds away from zero
+    std::int32_t stepBias = 0;        ///< q + 150, 2^q the subnormal step: the bits a float32 of exponent
+                                      ///< field E drops are max(shift, stepBias − max(E, 1))
+    std::int32_t smallStep = 0;       ///< below it the neighbours are 0 and it: 2^q, or minNormal without subnormals
+    std::int32_t infinity = 0;        ///< what ∞ becomes (∞, or the overflow value of a finite-only format)
 };
 
-/// The rounding of `format` (laneFormatRefusal(format) must be empty).
-LaneRounding laneRounding(const Format& format);
+/// The rounding of `format` in `rounding` (not stochastic; laneFormatRefusal(format) must be empty).
+LaneRounding laneRounding(const Format& format, Rounding rounding = Rounding::NearestEven);
 
 /// Why `format` is not a float32-lane format, or nothing.
 std::optional<std::string> laneFormatRefusal(const Format& format);
@@ -67,6 +76,7 @@ enum class LaneProduct : std::int32_t { Direct, RoundToOdd };
 
 /// A compute specification as the float32-lane kernels run it.
 struct LaneSpec {
+    Rounding rounding = Rounding::NearestEven;  ///< the directed modes run the kernels' float32 operations in it
     LaneRounding storage, product, accumulate;
     LaneSum sum = LaneSum::Native;
     /// Products with an accumulated factor (meaningful when laneMixedProductRefusal is empty; of two

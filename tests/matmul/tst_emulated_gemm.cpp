@@ -157,6 +157,52 @@ private Q_SLOTS:
         }
     }
 
+    // The directed lane rounding (LaneMethod::Directed) against the reference Rounder on float32 inputs:
+    // a stride through all 2^32 patterns, and around each format's edges (its largest finite value and
+    // overflow threshold, its smallest step and normal, zeros, infinities, NaN), in every instruction set.
+    void directedRoundingIsTheRounder_data() {
+        QTest::addColumn<QString>("format");
+        QTest::addColumn<QString>("rounding");
+        for (const char* format : {"fp16", "bf16", "e4m3", "e5m2", "e5m2-sat", "e4m3-fn-inf", "fp16-nosub", "bf16-nosub", "e3m2", "tf32"})
+            for (const char* rounding : {"rz", "ru", "rd"})
+                QTest::addRow("%s %s", format, rounding) << QString::fromLatin1(format) << QString::fromLatin1(rounding);
+    }
+    void directedRoundingIsTheRounder() {
+        QFETCH(QString, format);
+        QFETCH(QString, rounding);
+        const numeric::Format f = numeric::parseFormat(format.toStdString());
+        const numeric::Rounding mode = numeric::parseRounding(rounding.toStdString());
+        const numeric::Rounder reference(f, mode);
+        std::vector<float> in;
+        for (std::uint64_t bits = 0; bits < (1ull << 32); bits += 65521) in.push_back(std::bit_cast<float>(std::uint32_t(bits)));
+        for (double edge : {numeric::maxFinite(f), numeric::minNormal(f), numeric::minPositive(f), 0.0,
+                            double(std::numeric_limits<float>::infinity())}) {
+            const std::uint32_t e = std::bit_cast<std::uint32_t>(float(edge));
+            for (std::uint32_t d = 0; d < 4096; ++d)
+                for (std::uint32_t sign : {0u, 0x80000000u}) {
+                    in.push_back(std::bit_cast<float>((e + d) | sign));
+                    if (e >= d) in.push_back(std::bit_cast<float>((e - d) | sign));
+                }
+        }
+        std::vector<float> want(in.size());
+        for (std::size_t i = 0; i < in.size(); ++i) want[i] = float(reference(double(in[i])));
+        for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+            if (!isaSupported(isa)) continue;
+            std::vector<float> got(in.size());
+            lanes::kernelsFor(isa).round(numeric::laneRounding(f, mode), in.data(), got.data(), std::int64_t(in.size()));
+            for (std::size_t i = 0; i < in.size(); ++i) {
+                if (std::isnan(want[i]) && std::isnan(got[i])) continue;
+                if (std::bit_cast<std::uint32_t>(want[i]) != std::bit_cast<std::uint32_t>(got[i]))
+                    QFAIL(qPrintable(QStringLiteral("%1: %2 (0x%3) gives %4, the Rounder %5")
+                                        .arg(QString::fromStdString(isaName(isa)))
+                                        .arg(double(in[i]), 0, 'g', 9)
+                                        .arg(std::bit_cast<std::uint32_t>(in[i]), 8, 16, QLatin1Char('0'))
+                                        .arg(double(got[i]), 0, 'g', 9)
+                                        .arg(double(want[i]), 0, 'g', 9)));
+            }
+        }
+    }
+
     void bitIdenticalToTheReference_data() {
         QTest::addColumn<QString>("spec");
         QTest::addColumn<int>("maxExponent");  // the largest binade of the narrowest format in the spec
@@ -198,6 +244,24 @@ private Q_SLOTS:
             row("e6m5/fp32", 31);
             row("e7m2", 63);
             row("e4m3-nosub/fp16", 8);
+            // Directed modes on float32 lanes (the double lanes round to nearest only): every method's
+            // directed step, overflow to the largest finite value or beyond, flushing formats, finite-only
+            // and saturating ones, wide products into narrow sums.
+            row("fp16:rz", 15);
+            row("fp16:ru", 15);
+            row("bf16:rd", 127);
+            row("e4m3:ru", 8);
+            row("e4m3:rz", 8);
+            row("e5m2:rd", 15);
+            row("fp16/fp32:rd", 15);
+            row("bf16/fp32:ru", 127);
+            row("e5m2-sat:ru", 15);
+            row("e4m3-fn-inf:rd", 8);
+            row("e4m3-nosub/fp16:ru", 8);
+            row("bf16-nosub:rz", 127);
+            row("fp16/e5m2:rd", 15);
+            row("fp32/fp16/fp32:rz", 15);
+            row("tf32:rd", 127);
         }
     }
     void bitIdenticalToTheReference() {
@@ -207,17 +271,18 @@ private Q_SLOTS:
         const EmulatedOrder order = parts[0] == QLatin1String("naive") ? EmulatedOrder::RoundedProducts
                                                                         : EmulatedOrder::FusedMultiplyAdd;
         const numeric::ComputeSpec compute = numeric::parseComputeSpec(parts[1].toStdString());
-        QVERIFY2(!numeric::fastArithmeticRefusal(compute), numeric::fastArithmeticRefusal(compute)->c_str());
         // Every engine that covers the spec: double lanes, and float32 lanes in each instruction set this
         // CPU runs (the generic one always).
         struct Engine {
             EmulationLanes lanes;
             Isa isa;
         };
-        std::vector<Engine> engines{{EmulationLanes::Float64, activeIsa()}};
+        std::vector<Engine> engines;
+        if (!numeric::fastArithmeticRefusal(compute)) engines.push_back({EmulationLanes::Float64, activeIsa()});
         if (!numeric::laneRefusal(compute, order))
             for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512})
                 if (isaSupported(isa)) engines.push_back({EmulationLanes::Float32, isa});
+        QVERIFY2(!engines.empty(), numeric::laneRefusal(compute, order)->c_str());
         // Shapes: a single term, columns ending inside a vector, more columns than one block (256).
         const std::int64_t shapes[][3] = {{1, 1, 1}, {3, 7, 5}, {5, 40, 19}, {4, 33, 300}};
         std::uint64_t seed = 11;
@@ -319,7 +384,11 @@ private Q_SLOTS:
         QTest::newRow("e8m13 too precise") << "e8m13" << false << "more than 11 bits";
         QTest::newRow("e9m5 too wide") << "e9m5" << false << "beyond float32's range";
         QTest::newRow("bf16-sat") << "bf16-sat" << false << "saturates";
-        QTest::newRow("stochastic") << "fp16:sr" << false << "nearest-even only";
+        QTest::newRow("stochastic") << "fp16:sr" << false << "stochastically";
+        QTest::newRow("toward zero") << "fp16:rz" << false << "Directed Directed RoundTwice";
+        QTest::newRow("fused up") << "bf16/fp32:ru" << true << "Directed Identity Native";
+        QTest::newRow("fused down, narrow sums") << "e4m3:rd" << true << "Directed Directed RoundTwice";
+        QTest::newRow("down, fp32 products into fp16") << "fp32/fp16/fp32:rd" << false << "Directed Identity Native";
     }
     void floatLanesChooseTheirMethod() {
         QFETCH(QString, spec);
@@ -335,7 +404,7 @@ private Q_SLOTS:
             return;
         }
         const numeric::LaneSpec lanes = numeric::laneSpec(compute, order);
-        const char* methods[] = {"Identity", "Fp16", "Magic", "Bits", "SignedBits"};
+        const char* methods[] = {"Identity", "Fp16", "Magic", "Bits", "SignedBits", "Directed"};
         const char* sums[] = {"Native", "RoundTwice", "RoundToOdd"};
         QCOMPARE(QStringLiteral("%1 %2 %3")
                      .arg(methods[int(lanes.product.method)], methods[int(lanes.accumulate.method)], sums[int(lanes.sum)]),
@@ -347,7 +416,6 @@ private Q_SLOTS:
         QTest::addColumn<QString>("reason");
         QTest::newRow("native") << "native" << "native";
         QTest::newRow("stochastic") << "fp16:sr" << "nearest-even only";
-        QTest::newRow("toward zero") << "bf16:rz" << "nearest-even only";
         QTest::newRow("fixed point") << "fixed16.8" << "fixed16.8";
         QTest::newRow("scaled integer") << "int8@0.01/fp32" << "int8";
         QTest::newRow("LNS") << "lns16.10" << "lns16.10";

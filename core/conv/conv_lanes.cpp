@@ -9,6 +9,7 @@
 #include "base/parallel.hpp"
 #include "matmul/lane_kernels.hpp"
 #include "numeric/lane_rounding.hpp"
+#include "numeric/round.hpp"
 #include "numeric/round_nearest_even.hpp"
 
 namespace ks::conv::lanes {
@@ -24,13 +25,20 @@ static_assert(kBlockColumns % matmul::lanes::kLaneTileColumns == 0);
 
 }  // namespace
 
-std::vector<float> stored(const double* x, std::int64_t count, const numeric::Format& format) {
+std::vector<float> stored(const double* x, std::int64_t count, const numeric::ComputeSpec& spec) {
     std::vector<float> out(static_cast<std::size_t>(count));
-    const auto params = numeric::rneParams<double>(format);
-    for (std::int64_t i = 0; i < count; ++i)
-        out[static_cast<std::size_t>(i)] = static_cast<float>(numeric::roundNearestEven(x[i], params));
+    if (spec.rounding == numeric::Rounding::NearestEven) {
+        const auto params = numeric::rneParams<double>(spec.storage);
+        for (std::int64_t i = 0; i < count; ++i)
+            out[static_cast<std::size_t>(i)] = static_cast<float>(numeric::roundNearestEven(x[i], params));
+    } else {
+        const numeric::Rounder rounder(spec.storage, spec.rounding);
+        for (std::int64_t i = 0; i < count; ++i) out[static_cast<std::size_t>(i)] = static_cast<float>(rounder(x[i]));
+    }
     return out;
 }
+
+float stored(double x, const numeric::ComputeSpec& spec) { return stored(&x, 1, spec)[0]; }
 
 std::optional<std::string> patchRefusal(const numeric::ComputeSpec& spec) {
     return numeric::laneRefusal(spec, EmulatedOrder::RoundedProducts);
@@ -39,9 +47,9 @@ std::optional<std::string> patchRefusal(const numeric::ComputeSpec& spec) {
 void patchConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, OutsideTaps outside, const double* input,
                const double* weight, const double* bias, double* output) {
     const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts);
-    const std::vector<float> x = stored(input, pr.inputCount(), spec.storage);
-    const std::vector<float> w = stored(weight, pr.weightCount(), spec.storage);
-    const std::vector<float> b = bias ? stored(bias, pr.K, spec.storage) : std::vector<float>{};
+    const std::vector<float> x = stored(input, pr.inputCount(), spec);
+    const std::vector<float> w = stored(weight, pr.weightCount(), spec);
+    const std::vector<float> b = bias ? stored(bias, pr.K, spec) : std::vector<float>{};
     const std::int64_t P = pr.P(), Q = pr.Q(), PQ = P * Q, RS = pr.R * pr.S, CRS = pr.C * RS;
     std::vector<float> y(static_cast<std::size_t>(pr.outputCount()));
     const bool skip = outside == OutsideTaps::Skipped;

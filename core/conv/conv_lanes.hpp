@@ -47,8 +47,10 @@ std::optional<std::string> fftRefusal(const numeric::ComputeSpec& spec);
 void fftConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, const double* input, const double* weight,
              const double* bias, double* output);
 
-/// `count` doubles rounded once to the storage format (EmulatedArithmetic::store's bits under
-/// round-to-nearest-even), as floats: every value of a lane format is a float, so that is exact.
-std::vector<float> stored(const double* x, std::int64_t count, const numeric::Format& format);
+/// `count` doubles rounded once to the spec's storage format in its rounding mode (EmulatedArithmetic::
+/// store's bits; not stochastic), as floats: every value of a lane format is a float, so that is exact.
+std::vector<float> stored(const double* x, std::int64_t count, const numeric::ComputeSpec& spec);
+/// One value so (a transform's coefficient, a twiddle).
+float stored(double x, const numeric::ComputeSpec& spec);
 
 }  // namespace ks::conv::lanes

@@ -29,12 +29,11 @@ constexpr std::int64_t L = kCombineLength;
 /// One transform length's stored twiddles, as Radix2Fft makes them.
 struct Twiddles {
     std::vector<float> cosine, sine;
-    Twiddles(std::int64_t n, const numeric::Format& storage) {
-        const auto params = numeric::rneParams<double>(storage);
+    Twiddles(std::int64_t n, const numeric::ComputeSpec& spec) {
         for (std::int64_t k = 0; k < n / 2; ++k) {
             const double angle = -2.0 * std::numbers::pi * static_cast<double>(k) / static_cast<double>(n);
-            cosine.push_back(static_cast<float>(numeric::roundNearestEven(std::cos(angle), params)));
-            sine.push_back(static_cast<float>(numeric::roundNearestEven(std::sin(angle), params)));
+            cosine.push_back(stored(std::cos(angle), spec));
+            sine.push_back(stored(std::sin(angle), spec));
         }
     }
 };
@@ -43,9 +42,9 @@ struct Twiddles {
 /// fft2d: the rows, then the columns, kCombineLength at a time through a gathered copy.
 class Planes {
 public:
-    Planes(const numeric::LaneSpec& spec, std::int64_t fh, std::int64_t fw, const numeric::Format& storage)
-        : spec_(spec), kernels_(matmul::lanes::kernelsFor(activeIsa())), fh_(fh), fw_(fw), rowTwiddles_(fw, storage),
-          columnTwiddles_(fh, storage) {
+    Planes(const numeric::LaneSpec& spec, std::int64_t fh, std::int64_t fw, const numeric::ComputeSpec& compute)
+        : spec_(spec), kernels_(matmul::lanes::kernelsFor(activeIsa())), fh_(fh), fw_(fw), rowTwiddles_(fw, compute),
+          columnTwiddles_(fh, compute) {
         // The forward transform of a row of +0 (re and im): every such row of a plane has it, and the
         // padded planes have many.
         AlignedVector<float> re(static_cast<std::size_t>(fw * L), 0.0f), im(re.size(), 0.0f);
@@ -134,12 +133,12 @@ void fftConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const doub
     const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, numeric::EmulatedOrder::RoundedProducts);
     const std::int64_t Fh = static_cast<std::int64_t>(nextPowerOfTwo(static_cast<std::size_t>(pr.H + 2 * pr.padH)));
     const std::int64_t Fw = static_cast<std::int64_t>(nextPowerOfTwo(static_cast<std::size_t>(pr.W + 2 * pr.padW)));
-    const Planes planes(laneSpec, Fh, Fw, spec.storage);
-    const std::vector<float> x = stored(input, pr.inputCount(), spec.storage);
-    const std::vector<float> w = stored(weight, pr.weightCount(), spec.storage);
-    const std::vector<float> b = bias ? stored(bias, pr.K, spec.storage) : std::vector<float>{};
+    const Planes planes(laneSpec, Fh, Fw, spec);
+    const std::vector<float> x = stored(input, pr.inputCount(), spec);
+    const std::vector<float> w = stored(weight, pr.weightCount(), spec);
+    const std::vector<float> b = bias ? stored(bias, pr.K, spec) : std::vector<float>{};
     const double inverseSize = 1.0 / static_cast<double>(Fh * Fw);
-    const float scale = static_cast<float>(numeric::roundNearestEven(inverseSize, numeric::rneParams<double>(spec.storage)));
+    const float scale = stored(inverseSize, spec);
     // Planes padded to whole vectors of the spectral kernel (the padding stays +0).
     const std::int64_t plane = Fh * Fw, stride = (plane + L - 1) / L * L;
     const double transformWork = 40.0 * double(plane) * std::log2(double(std::max<std::int64_t>(plane, 2)));

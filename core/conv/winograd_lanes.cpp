@@ -32,18 +32,17 @@ struct LaneMatrix {
     std::vector<float> coefficient;
 };
 
-LaneMatrix laneMatrix(const std::vector<double>& dense, int rows, int cols, const numeric::Format& storage) {
+LaneMatrix laneMatrix(const std::vector<double>& dense, int rows, int cols, const numeric::ComputeSpec& spec) {
     LaneMatrix m;
     m.rows = rows;
     m.cols = cols;
     m.start.push_back(0);
-    const auto params = numeric::rneParams<double>(storage);
     for (int i = 0; i < rows; ++i) {
         for (int j = 0; j < cols; ++j) {
             const double v = dense[static_cast<std::size_t>(i * cols + j)];
             if (v == 0.0) continue;
             m.column.push_back(j);
-            m.coefficient.push_back(static_cast<float>(numeric::roundNearestEven(v, params)));
+            m.coefficient.push_back(stored(v, spec));
         }
         m.start.push_back(static_cast<int>(m.column.size()));
     }
@@ -83,16 +82,16 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
     if (auto reason = winogradRefusal(spec)) throw std::invalid_argument("float32 lanes: " + *reason);
     const Context cx{numeric::laneSpec(spec, EmulatedOrder::RoundedProducts),
                      matmul::lanes::kernelsFor(activeIsa()),
-                     laneMatrix(t.AT, t.m, t.alpha, spec.storage),
-                     laneMatrix(t.G, t.alpha, t.r, spec.storage),
-                     laneMatrix(t.BT, t.alpha, t.alpha, spec.storage),
+                     laneMatrix(t.AT, t.m, t.alpha, spec),
+                     laneMatrix(t.G, t.alpha, t.r, spec),
+                     laneMatrix(t.BT, t.alpha, t.alpha, spec),
                      t.m,
                      t.alpha};
     const int a = t.alpha, m = t.m;
     const std::int64_t a2 = a * a, K = pr.K, C = pr.C, KC = K * C, P = pr.P(), Q = pr.Q();
-    const std::vector<float> x = stored(input, pr.inputCount(), spec.storage);
-    const std::vector<float> w = stored(weight, pr.weightCount(), spec.storage);
-    const std::vector<float> b = bias ? stored(bias, K, spec.storage) : std::vector<float>{};
+    const std::vector<float> x = stored(input, pr.inputCount(), spec);
+    const std::vector<float> w = stored(weight, pr.weightCount(), spec);
+    const std::vector<float> b = bias ? stored(bias, K, spec) : std::vector<float>{};
     const std::int64_t tilesH = (P + m - 1) / m, tilesW = (Q + m - 1) / m, tilesPerImage = tilesH * tilesW;
     const std::int64_t T = pr.N * tilesPerImage;
     // The products' rows padded to whole lane tiles, so that the lane products read them without an

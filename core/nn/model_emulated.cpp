@@ -74,14 +74,14 @@ void laneLinear(const Layer& l, const StoredLayer& s, const numeric::ComputeSpec
                 std::vector<double>& x, std::vector<double>& y) {
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
     std::vector<float> xf(x.begin(), x.begin() + rows * in), yf(static_cast<std::size_t>(rows * out));
-    matmul::laneRound(spec.storage, xf.data(), xf.data(), rows * in);
+    matmul::laneRound(spec.storage, spec.rounding, xf.data(), xf.data(), rows * in);
     if (l.kind == LayerKind::Linear) {
         matmul::laneEmulatedAffine(spec, rows, in, out, xf.data(), s.weightTf.data(), s.startf.data(), yf.data());
     } else {
         const std::int64_t rank = l.rank();
         std::vector<float> hf(static_cast<std::size_t>(rows * rank));
         matmul::laneEmulatedAffine(spec, rows, in, rank, xf.data(), s.downTf.data(), s.hiddenStartf.data(), hf.data());
-        matmul::laneRound(spec.storage, hf.data(), hf.data(), rows * rank);
+        matmul::laneRound(spec.storage, spec.rounding, hf.data(), hf.data(), rows * rank);
         matmul::laneEmulatedAffine(spec, rows, rank, out, hf.data(), s.upTf.data(), s.startf.data(), yf.data());
     }
     y.assign(yf.begin(), yf.end());
@@ -198,9 +198,11 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
                          input_.toString() + "), the input has " + std::to_string(input.cols()));
     // The fast engine covers the spec when its formats are binary floats rounded to nearest-even; the
     // activations' stores stay element-wise (numeric::roundArray), as in the reference.
-    const bool fast = options.emulation == matmul::Emulation::Fast && !numeric::fastArithmeticRefusal(spec);
-    // Float32 lanes where they give the same bits (numeric/lane_rounding.hpp), double lanes otherwise.
-    const bool lanes = fast && !numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts);
+    // Float32 lanes where they give the same bits (numeric/lane_rounding.hpp, directed modes included),
+    // double lanes otherwise.
+    const bool lanes = options.emulation == matmul::Emulation::Fast &&
+                       !numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts);
+    const bool fast = lanes || (options.emulation == matmul::Emulation::Fast && !numeric::fastArithmeticRefusal(spec));
     std::vector<StoredLayer> stored(layers_.size());
     {
         numeric::EmulatedArithmetic ar(spec);
@@ -211,7 +213,7 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
             auto store = [&](const auto& m) {
                 if (lanes) {
                     std::vector<float> f(m.data(), m.data() + m.size());
-                    matmul::laneRound(spec.storage, f.data(), f.data(), std::int64_t(f.size()));
+                    matmul::laneRound(spec.storage, spec.rounding, f.data(), f.data(), std::int64_t(f.size()));
                     return std::vector<double>(f.begin(), f.end());
                 }
                 std::vector<double> v = toDoubles(m.data(), m.size());
@@ -270,7 +272,10 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
     parallelForEach(chunks, [&](std::int64_t c) {
         numeric::ComputeSpec chunkSpec = spec;
         chunkSpec.seed = spec.seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(c + 1);
-        numeric::EmulatedArithmetic ar(chunkSpec);
+        // The engine reaches the conv layers through `ar`.
+        numeric::EmulatedArithmetic ar(chunkSpec, options.emulation == matmul::Emulation::Fast
+                                                      ? numeric::EmulationEngine::Fast
+                                                      : numeric::EmulationEngine::Reference);
         const Eigen::Index first = c * kChunk, rows = std::min(input.rows(), first + kChunk) - first;
         std::vector<double> x(input.data() + first * input.cols(), input.data() + (first + rows) * input.cols()), y, h;
         for (std::size_t k = 0; k < layers_.size(); ++k)

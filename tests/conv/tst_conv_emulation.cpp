@@ -123,7 +123,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("algorithm");
         QTest::addColumn<QString>("spec");
         for (const char* algorithm : {"direct", "im2col", "winograd-2x2", "winograd-4x4", "winograd-6x6", "fft"})
-            for (const char* spec : {"fp16", "bf16", "e4m3", "e5m2-sat", "fp16/fp32", "e4m3/fp32", "e4m3-nosub/fp16", "e3m2"})
+            for (const char* spec : {"fp16", "bf16", "e4m3", "e5m2-sat", "fp16/fp32", "e4m3/fp32", "e4m3-nosub/fp16", "e3m2",
+                                     "fp16:rz", "bf16:ru", "e4m3:rd", "fp16/fp32:rd", "e5m2-sat:ru"})
                 QTest::addRow("%s %s", algorithm, spec) << QString::fromLatin1(algorithm) << QString::fromLatin1(spec);
     }
     void patchLanesAreTheReference() {

@@ -286,6 +286,31 @@ private Q_SLOTS:
         QVERIFY(model.forward(x, s, o) == y);  // deterministic, whatever the thread count
     }
 
+    // The whole network on the fast engine gives the reference engine's bits: every conv algorithm, a
+    // nearest and a directed rounding (the float32 lanes' rounding mode held across the layers).
+    void fastEmulationIsTheReference_data() {
+        QTest::addColumn<QString>("algorithm");
+        QTest::addColumn<QString>("spec");
+        for (const auto* algo : conv::convAlgorithms())
+            for (const char* spec : {"e4m3/fp16", "bf16:rd", "fp16/fp32:ru"})
+                QTest::addRow("%s %s", algo->name().c_str(), spec) << QString::fromStdString(algo->name()) << QString::fromLatin1(spec);
+    }
+    void fastEmulationIsTheReference() {
+        QFETCH(QString, algorithm);
+        QFETCH(QString, spec);
+        const nn::Model model = nn::Model::digitCnn(7);
+        const nn::MatrixF x = someDigits(3);
+        const numeric::ComputeSpec s = numeric::parseComputeSpec(spec.toStdString());
+        nn::InferenceOptions fast, reference;
+        fast.convAlgorithm = reference.convAlgorithm = algorithm.toStdString();
+        fast.threads = 2;
+        reference.emulation = matmul::Emulation::Reference;
+        const nn::MatrixF a = model.forward(x, s, fast), b = model.forward(x, s, reference);
+        for (Eigen::Index i = 0; i < a.size(); ++i)
+            if (!(std::isnan(a.data()[i]) && std::isnan(b.data()[i])))
+                KS_COMPARE_EXACT(a.data()[i], b.data()[i]);
+    }
+
     void gradientsByFiniteDifferences_data() {
         QTest::addColumn<int>("which");
         QTest::newRow("cnn") << 0;

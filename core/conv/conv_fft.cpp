@@ -36,6 +36,7 @@
 #include "conv/conv_lanes.hpp"
 #include "conv/conv_registry.hpp"
 #include "conv/fft_radix2.hpp"
+#include "numeric/fast_arithmetic.hpp"
 
 namespace ks::conv {
 
@@ -425,18 +426,19 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
-        if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::fftRefusal(arith.spec()))
-            return lanes::fftConv(p, arith.spec(), x, w, b, y);
-        // Otherwise the reference engine even when the fast one is asked for: one butterfly at a time, the
-        // branch-free double-lane arithmetic is slower than the reference's early exits (1,64,28,28→64 at
-        // fp16: 2.94 s against 1.40 s). Its bits would be the same.
+        if (arith.engine() == numeric::EmulationEngine::Fast) {
+            if (!lanes::fftRefusal(arith.spec())) return lanes::fftConv(p, arith.spec(), x, w, b, y);
+            // Eight transforms side by side: one butterfly at a time, the branch-free double-lane
+            // arithmetic was slower than the reference's early exits.
+            if (!numeric::fastArithmeticRefusal(arith.spec())) return lanes::fftConvDouble(p, arith.spec(), x, w, b, y);
+        }
         fftConvGeneric(p, x, w, b, y, arith);
     }
 
 public:
     std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
         if (!lanes::fftRefusal(spec)) return "float32 " + isaName(activeIsa());
-        return "reference: " + *lanes::fftRefusal(spec);
+        return ConvAlgorithm::fastEmulationPath(spec);  // double lanes, or the reference
     }
 };
 

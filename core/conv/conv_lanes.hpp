@@ -8,7 +8,7 @@
 // Winograd's (winograd_lanes.cpp) runs its transforms kCombineLength tiles side by side and its products
 // over channels as lane products; its transforms multiply sums too, which laneMixedProductRefusal admits.
 // The FFT's (fft_lanes.cpp) transforms kCombineLength rows or columns side by side and sums its spectra's
-// products bin by bin.
+// products bin by bin; fft_double_lanes.cpp does the same on double lanes for wider formats.
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +46,12 @@ std::optional<std::string> fftRefusal(const numeric::ComputeSpec& spec);
 /// std::invalid_argument when fftRefusal(spec) has a reason.
 void fftConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, const double* input, const double* weight,
              const double* bias, double* output);
+
+/// The emulated FFT convolution on double lanes (numeric::FastEmulatedArithmetic), for the specs fftRefusal
+/// refuses and numeric::fastArithmeticRefusal admits (fft_double_lanes.cpp); std::invalid_argument with the
+/// latter's reason otherwise.
+void fftConvDouble(const ConvProblem& problem, const numeric::ComputeSpec& spec, const double* input,
+                   const double* weight, const double* bias, double* output);
 
 /// `count` doubles rounded once to the spec's storage format in its rounding mode (EmulatedArithmetic::
 /// store's bits; not stochastic), as floats: every value of a lane format is a float, so that is exact.

@@ -159,6 +159,11 @@ void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::i
     laneProduct(lanes, EmulatedOrder::RoundedProducts, m, k, n, a, b, initial, c);
 }
 
+std::optional<std::string> fastEngineRefusal(const numeric::ComputeSpec& spec, EmulatedOrder order) {
+    if (!numeric::laneRefusal(spec, order)) return std::nullopt;
+    return numeric::fastArithmeticRefusal(spec);
+}
+
 void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
                       std::int64_t n, const float* a, const float* b, float* c, EmulationLanes lanes) {
     const auto laneReason = numeric::laneRefusal(spec, order);
@@ -208,8 +213,8 @@ MatmulReport emulatedProduct(EmulatedOrder order, const MatmulProblem& p, std::s
                              std::span<const float> b, std::span<float> c, const MatmulOptions& options) {
     MatmulReport report;
     if (options.emulation == Emulation::Fast) {
-        const auto refusal = numeric::fastArithmeticRefusal(options.compute);
-        if (!refusal || !numeric::laneRefusal(options.compute, order)) {
+        const auto refusal = fastEngineRefusal(options.compute, order);
+        if (!refusal) {
             fastEmulatedGemm(order, options.compute, p.m, p.k, p.n, a.data(), b.data(), c.data());
             return report;
         }

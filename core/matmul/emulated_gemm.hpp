@@ -38,9 +38,13 @@ enum class EmulationLanes {
     Float64,  ///< double lanes with exact error terms (fast_arithmetic.hpp)
 };
 
+/// Why the fast engine cannot run `spec` in `order` on either lanes (float32: numeric::laneRefusal;
+/// double: numeric::fastArithmeticRefusal), or nothing when it can.
+std::optional<std::string> fastEngineRefusal(const numeric::ComputeSpec& spec, EmulatedOrder order);
+
 /// C = A·B (row-major float32, A m×k, B k×n) with every operation rounded as `spec` says, operands
 /// rounded to the storage format first. Bit-identical to naiveMatmul / fmaMatmul over
-/// EmulatedArithmetic(spec). std::invalid_argument when numeric::fastArithmeticRefusal(spec) has a reason.
+/// EmulatedArithmetic(spec). std::invalid_argument when fastEngineRefusal(spec, order) has a reason.
 void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
                       std::int64_t n, const float* a, const float* b, float* c,
                       EmulationLanes lanes = EmulationLanes::Auto);

@@ -44,10 +44,12 @@ struct FormatSetting {
 std::vector<const numeric::FormatFamily*> networkFamilies();
 
 /// How many test digits a live setting classifies (CompressSweep::maxTestDigits): all of them (0) when
-/// the model runs at hardware speed or on the fast engine's float32 lanes (matmul/emulated_gemm.hpp:
-/// every layer fully connected, numeric::laneRefusal empty: the 2,000 digits in tens of milliseconds),
-/// otherwise `subset` (the double lanes and the reference take seconds for all of them).
-std::size_t liveTestDigits(const nn::Model& model, const numeric::ComputeSpec& spec, std::size_t subset);
+/// the model runs at hardware speed or on the fast engine's float32 lanes (numeric::laneRefusal empty,
+/// and `convAlgorithm`'s fastEmulationPath on float32 lanes if the model has conv layers: the 2,000
+/// digits in tens of milliseconds for the MLP, about 0.2 s for the CNN), otherwise `subset` (the double
+/// lanes and the reference take seconds for all of them).
+std::size_t liveTestDigits(const nn::Model& model, const numeric::ComputeSpec& spec, const std::string& convAlgorithm,
+                           std::size_t subset);
 
 /// Accuracy of `model` (prepared at its ranks) at every position of `setting`'s family, each with
 /// `setting`'s accumulation and rounding, as `options` says (test digits per position: liveTestDigits

@@ -72,7 +72,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("algorithm");
         QTest::addColumn<QString>("spec");
         for (const auto* algorithm : conv::convAlgorithms()) {
-            for (const char* spec : {"fp16", "bf16", "e4m3", "fp16/fp32", "bf16/fp32", "e5m2/fp16/fp32", "tf32", "fp16-nosub"})
+            for (const char* spec : {"fp16", "bf16", "e4m3", "fp16/fp32", "bf16/fp32", "e5m2/fp16/fp32", "tf32", "fp16-nosub",
+                                     "e8m13", "bf16/e8m14", "e5m12-nosub", "fp32/e11m30"})
                 QTest::addRow("%s %s", algorithm->name().c_str(), spec)
                     << QString::fromStdString(algorithm->name()) << QString::fromLatin1(spec);
         }

@@ -10,6 +10,8 @@
 #include "reference_forward.hpp"
 #include "test_support.hpp"
 #include "study/compress_study.hpp"
+#include "study/network_precision.hpp"
+#include "numeric/compute_spec.hpp"
 
 using namespace ks;
 using study::CompressionStudy;
@@ -239,6 +241,34 @@ private Q_SLOTS:
         QCOMPARE(tuned.fineTuneEpochs, 1);
         QVERIFY(tuned.accuracy > truncated.accuracy + 0.05);
         QCOMPARE(tuned.params, truncated.params);  // the factors' shapes are kept
+    }
+
+    // Which settings classify all test digits live: those the float32 lanes run, the conv layers' algorithm
+    // included; the others classify the subset.
+    void liveTestDigitsWhereLanesRun_data() {
+        QTest::addColumn<bool>("cnn");
+        QTest::addColumn<QString>("spec");
+        QTest::addColumn<QString>("algorithm");
+        QTest::addColumn<bool>("all");
+        QTest::newRow("mlp native") << false << "native" << "direct" << true;
+        QTest::newRow("mlp fp16") << false << "fp16" << "direct" << true;
+        QTest::newRow("mlp e4m3:ru") << false << "e4m3:ru" << "direct" << true;
+        QTest::newRow("mlp fp16:sr") << false << "fp16:sr" << "direct" << false;
+        QTest::newRow("mlp fp32/e8m13") << false << "fp32/e8m13" << "direct" << false;
+        QTest::newRow("cnn fp16 direct") << true << "fp16" << "direct" << true;
+        QTest::newRow("cnn bf16:rd winograd-4x4") << true << "bf16:rd" << "winograd-4x4" << true;
+        QTest::newRow("cnn e4m3/fp16 fft") << true << "e4m3/fp16" << "fft" << true;
+        QTest::newRow("cnn e8m13 direct") << true << "e8m13" << "direct" << false;
+    }
+    void liveTestDigitsWhereLanesRun() {
+        QFETCH(bool, cnn);
+        QFETCH(QString, spec);
+        QFETCH(QString, algorithm);
+        QFETCH(bool, all);
+        const nn::Model model = cnn ? nn::Model::digitCnn(3) : nn::Model::mlp({784, 32, 10}, 3);
+        const std::size_t got = study::liveTestDigits(model, numeric::parseComputeSpec(spec.toStdString()),
+                                                      algorithm.toStdString(), 200);
+        QCOMPARE(got, all ? std::size_t(0) : std::size_t(200));
     }
 
     void cancelStopsTheSweep() {

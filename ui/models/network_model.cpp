@@ -266,7 +266,7 @@ study::CompressSweep NetworkModel::sweep() const {
     s.fineTuneEpochs = fineTuneEpochs_;
     if (network().hasConvolutions()) s.convAlgorithm = convAlgorithm_;
     s.fineTuneLearningRate = 0.1;  // from pretrained factors; 1.0 (training from scratch) undoes them at rank >= 16
-    s.maxTestDigits = study::liveTestDigits(network(), s.compute, kEmulatedDigits);
+    s.maxTestDigits = study::liveTestDigits(network(), s.compute, s.convAlgorithm, kEmulatedDigits);
     s.timing = {1, 3, 20, 0.05};
     return s;
 }

@@ -170,6 +170,34 @@ private Q_SLOTS:
         }
         KS_COMPARE_EXACT(t.numbers("rel_error_median")[0], std::sqrt(num / den));
     }
+
+    // Snapshots keep their trial between slider steps: a change of the data (seed, distribution, layer)
+    // must give that data's trial, and coming back the first one again.
+    void snapshotFollowsTheData() {
+        PrecisionSweep s;
+        s.operation = study::Operation::Conv;
+        s.family = "e5";
+        s.conv = conv::ConvProblem::layer(1, 2, 12, 12, 2, 3);
+        const auto input = [&] { return study::precisionSnapshot(s, "im2col", 10).input; };
+        const TensorD first = input();
+        s.seed = 2;
+        const TensorD seeded = input();
+        QVERIFY(seeded.storage() != first.storage());
+        s.distribution = study::Distribution::Normal;
+        const TensorD normal = input();
+        QVERIFY(normal.storage() != seeded.storage());
+        s.conv = conv::ConvProblem::layer(1, 2, 10, 10, 2, 3);
+        QCOMPARE(input().shape(), (Shape{10, 10}));
+        s.seed = 1;
+        s.distribution = PrecisionSweep{}.distribution;
+        s.conv = conv::ConvProblem::layer(1, 2, 12, 12, 2, 3);
+        QVERIFY(input().storage() == first.storage());
+        // And the output follows the format at every step, the reference staying.
+        const study::PrecisionSnapshot fp16 = study::precisionSnapshot(s, "im2col", 10);
+        const study::PrecisionSnapshot e5m3 = study::precisionSnapshot(s, "im2col", 3);
+        QVERIFY(fp16.reference.storage() == e5m3.reference.storage());
+        QVERIFY(fp16.output.storage() != e5m3.output.storage());
+    }
 };
 
 QTEST_APPLESS_MAIN(tst_PrecisionStudy)

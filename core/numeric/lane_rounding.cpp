@@ -47,6 +47,7 @@ LaneRounding laneRounding(const Format& f, Rounding rounding) {
     if (auto reason = laneFormatRefusal(f)) throw std::invalid_argument("float32 lanes: " + *reason);
     if (rounding == Rounding::Stochastic) throw std::invalid_argument("float32 lanes: stochastic rounding is not a lane rounding");
     LaneRounding r;
+    r.rounding = rounding;
     if (isFloat32(f)) return r;
     const bool ieeeFp16 = f.exponentBits == 5 && f.mantissaBits == 10 && f.subnormals && f.specials == Specials::Ieee &&
                           f.overflow == Overflow::Infinity;
@@ -80,7 +81,8 @@ LaneRounding laneRounding(const Format& f, Rounding rounding) {
     r.specialFrom = finiteOnly ? 0x7f800001 : 0x7f800000;
     if (rounding != Rounding::NearestEven) {
         // Rounder::roundFloat's steps: Up rounds positive values away from zero, Down negative ones.
-        r.method = LaneMethod::Directed;
+        // F16C's conversion rounds in MXCSR's mode too (vcvtps2ph's immediate 4), one instruction.
+        r.method = ieeeFp16 ? LaneMethod::Fp16 : LaneMethod::Directed;
         r.awayPositive = rounding == Rounding::Up ? -1 : 0;
         r.awayNegative = rounding == Rounding::Down ? -1 : 0;
         r.stepBias = emin - f.mantissaBits + 150;

@@ -19,8 +19,9 @@ namespace ks::numeric {
 /// How one format's rounding is done on a float32 lane.
 enum class LaneMethod : std::int32_t {
     Identity,   ///< float32 itself (IEEE e8m23 with subnormals, overflow to infinity): nothing to do
-    Fp16,       ///< IEEE fp16 with subnormals and infinities: F16C's vcvtps2ph where the CPU has it,
-                ///< otherwise the Magic method
+    Fp16,       ///< IEEE fp16 with subnormals and infinities: F16C's vcvtps2ph in the MXCSR's mode
+                ///< (nearest-even, or the directed mode the kernels set) where the CPU has it,
+                ///< otherwise the Magic method (the Directed one in a directed mode)
     Magic,      ///< exponent ≤ 7 bits: (|x| + s) − s, s = 2^(exponent of x + 23 − m), the float32
                 ///< adder rounding at the format's last place (Sterbenz makes the subtraction exact)
     Bits,       ///< 8 exponent bits (bf16, e8mY): the integer nearest-even step on float32's bits,
@@ -35,6 +36,7 @@ enum class LaneMethod : std::int32_t {
 /// The constants of one format's rounding, as float32 bit patterns.
 struct LaneRounding {
     LaneMethod method = LaneMethod::Identity;
+    Rounding rounding = Rounding::NearestEven;  ///< the mode, which the kernels set in MXCSR for their run
     std::int32_t exponentOffset = 0;  ///< Magic: (23 − m) << 23, added to |x|'s exponent field
     std::int32_t smallMagic = 0;      ///< below minNormal: 2^(q + 23), q the subnormal (or flush) step
     std::int32_t minNormal = 0;
@@ -44,7 +46,7 @@ struct LaneRounding {
     std::int32_t smallRange = 0;      ///< 1 without subnormals: below minNormal, the flush step
     std::int32_t maxFinite = 0, overflow = 0;
     std::int32_t specialFrom = 0;     ///< |x| bits from here are returned as they are (NaN; IEEE ∞)
-    // Directed only:
+    // Directed (and Fp16 in a directed mode) only:
     std::int32_t awayPositive = 0, awayNegative = 0;  ///< all ones where that sign rounds away from zero
     std::int32_t stepBias = 0;        ///< q + 150, 2^q the subnormal step: the bits a float32 of exponent
                                       ///< field E drops are max(shift, stepBias − max(E, 1))

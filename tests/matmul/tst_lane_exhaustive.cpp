@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/isa.hpp"
+#include "test_support.hpp"
 #include "matmul/emulated_gemm.hpp"
 #include "numeric/format.hpp"
 #include "numeric/round.hpp"
@@ -35,10 +36,7 @@ constexpr std::uint32_t kStride = 1;
 #endif
 constexpr std::uint32_t kGenericStride = 16;
 
-bool sameResult(float a, float b) {
-    if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-    return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
-}
+using ks::test::sameResult;
 
 float decodeFp16(std::uint32_t code) {
     return static_cast<float>(std::bit_cast<_Float16>(static_cast<std::uint16_t>(code)));

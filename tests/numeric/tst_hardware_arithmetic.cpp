@@ -198,10 +198,7 @@ double bf16ToDouble(std::uint16_t bits) {
     return static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16));
 }
 
-/// Same value bit for bit, or both NaN.
-bool sameResult(double a, double b) {
-    return std::isnan(a) ? std::isnan(b) : ks::test::sameBits(a, b);
-}
+using ks::test::sameResult;
 
 // --- operands ------------------------------------------------------------------------------------------
 

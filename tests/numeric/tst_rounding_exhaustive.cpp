@@ -51,12 +51,7 @@ constexpr std::uint32_t kChunkStride = 1;
 /// every 8th chunk (2^29 patterns, every low half-word included) for bf16 to keep the run short.
 constexpr std::uint32_t kBf16ScalarStride = 8;
 
-/// Same float, or both NaN.
-bool sameResult(float a, float b) {
-    const auto ua = std::bit_cast<std::uint32_t>(a), ub = std::bit_cast<std::uint32_t>(b);
-    const bool nanA = (ua & 0x7fffffffu) > 0x7f800000u, nanB = (ub & 0x7fffffffu) > 0x7f800000u;
-    return nanA ? nanB : ua == ub;
-}
+using ks::test::sameResult;
 
 /// float32 -> fp16 -> float32 by F16C, rounding as the immediate says (8 at a time).
 template <int Mode = _MM_FROUND_TO_NEAREST_INT>

@@ -46,6 +46,12 @@ bool sameBits(T a, T b) {
     return bitsOf(a) == bitsOf(b);
 }
 
+/// The same value bit for bit, or both NaN (whatever their payloads and signs).
+template <ExactFloat T>
+bool sameResult(T a, T b) {
+    return std::isnan(a) ? std::isnan(b) : sameBits(a, b);
+}
+
 /// "0x1.8p+0 (1.5, bits 0x3ff8000000000000)": hex float, shortest decimal and the raw bits.
 template <ExactFloat T>
 QByteArray describeBits(T v) {

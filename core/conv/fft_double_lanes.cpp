@@ -3,8 +3,8 @@
 // with the same operations in the same order, kLanes rows or columns transformed side by side in
 // branch-free loops that GCC vectorises, threaded over images' channels and output channels.
 #include <algorithm>
-#include <bit>
 #include <cmath>
+#include <memory>
 #include <numbers>
 #include <stdexcept>
 #include <vector>
@@ -12,6 +12,7 @@
 #include "base/aligned_vector.hpp"
 #include "base/parallel.hpp"
 #include "conv/conv_lanes.hpp"
+#include "conv/fft_lane_planes.hpp"
 #include "conv/fft_radix2.hpp"
 #include "numeric/fast_arithmetic.hpp"
 
@@ -80,78 +81,13 @@ void transformLanes(std::int64_t n, const DoubleTwiddles& t, bool inverse, doubl
     }
 }
 
-/// fft2d on Fh × Fw planes (re and im apart, row-major): the rows, then the columns, kLanes at a time
-/// through a gathered copy; a forward transform's rows of +0 take the one transform of such a row.
-class DoublePlanes {
-public:
-    DoublePlanes(std::int64_t fh, std::int64_t fw, const FastEmulatedArithmetic& arith)
-        : arith_(arith), fh_(fh), fw_(fw), rowTwiddles_(fw, arith), columnTwiddles_(fh, arith) {
-        // (+0 is not a fixed point: +0 · a negative twiddle is −0.)
-        std::vector<double> re(static_cast<std::size_t>(fw * kLanes), 0.0), im(re.size(), 0.0);
-        transformLanes(fw, rowTwiddles_, false, re.data(), im.data(), arith_);
-        for (std::int64_t j = 0; j < fw; ++j) {
-            zeroRowRe_.push_back(re[static_cast<std::size_t>(j * kLanes)]);
-            zeroRowIm_.push_back(im[static_cast<std::size_t>(j * kLanes)]);
-        }
+/// The double lanes' 1-D transforms (LanePlanes' Transform).
+struct DoubleLaneFft {
+    const FastEmulatedArithmetic* arith;
+    std::shared_ptr<const DoubleTwiddles> rowTwiddles, columnTwiddles;
+    void operator()(std::int64_t n, bool rows, bool inverse, double* re, double* im) const {
+        transformLanes(n, rows ? *rowTwiddles : *columnTwiddles, inverse, re, im, *arith);
     }
-
-    std::int64_t scratchDoubles() const { return 2 * std::max(fh_, fw_) * kLanes; }
-
-    /// In place; `scratch` holds scratchDoubles(). Rows from `zeroFrom` on are +0 and not read (a forward
-    /// transform's padding need not be written).
-    void transform2d(double* re, double* im, bool inverse, double* scratch, std::int64_t zeroFrom = -1) const {
-        double* sre = scratch;
-        double* sim = scratch + std::max(fh_, fw_) * kLanes;
-        if (zeroFrom < 0 || inverse) zeroFrom = fh_;
-        for (std::int64_t r0 = 0; r0 < fh_; r0 += kLanes) {
-            const std::int64_t rows = std::min(kLanes, fh_ - r0);
-            if (!inverse && (r0 >= zeroFrom || allPositiveZero(re + r0 * fw_, im + r0 * fw_, std::min(rows, zeroFrom - r0) * fw_))) {
-                for (std::int64_t l = 0; l < rows; ++l) {
-                    std::copy(zeroRowRe_.begin(), zeroRowRe_.end(), re + (r0 + l) * fw_);
-                    std::copy(zeroRowIm_.begin(), zeroRowIm_.end(), im + (r0 + l) * fw_);
-                }
-                continue;
-            }
-            for (std::int64_t j = 0; j < fw_; ++j)
-                for (std::int64_t l = 0; l < kLanes; ++l) {
-                    const bool read = l < rows && r0 + l < zeroFrom;
-                    sre[j * kLanes + l] = read ? re[(r0 + l) * fw_ + j] : 0.0;
-                    sim[j * kLanes + l] = read ? im[(r0 + l) * fw_ + j] : 0.0;
-                }
-            transformLanes(fw_, rowTwiddles_, inverse, sre, sim, arith_);
-            for (std::int64_t l = 0; l < rows; ++l)
-                for (std::int64_t j = 0; j < fw_; ++j) {
-                    re[(r0 + l) * fw_ + j] = sre[j * kLanes + l];
-                    im[(r0 + l) * fw_ + j] = sim[j * kLanes + l];
-                }
-        }
-        for (std::int64_t c0 = 0; c0 < fw_; c0 += kLanes) {
-            const std::int64_t cols = std::min(kLanes, fw_ - c0);
-            for (std::int64_t i = 0; i < fh_; ++i) {
-                std::fill(sre + i * kLanes, sre + (i + 1) * kLanes, 0.0);
-                std::fill(sim + i * kLanes, sim + (i + 1) * kLanes, 0.0);
-                std::copy_n(re + i * fw_ + c0, cols, sre + i * kLanes);
-                std::copy_n(im + i * fw_ + c0, cols, sim + i * kLanes);
-            }
-            transformLanes(fh_, columnTwiddles_, inverse, sre, sim, arith_);
-            for (std::int64_t i = 0; i < fh_; ++i) {
-                std::copy_n(sre + i * kLanes, cols, re + i * fw_ + c0);
-                std::copy_n(sim + i * kLanes, cols, im + i * fw_ + c0);
-            }
-        }
-    }
-
-private:
-    static bool allPositiveZero(const double* re, const double* im, std::int64_t count) {
-        for (std::int64_t i = 0; i < count; ++i)
-            if (std::bit_cast<std::uint64_t>(re[i]) != 0 || std::bit_cast<std::uint64_t>(im[i]) != 0) return false;
-        return true;
-    }
-
-    const FastEmulatedArithmetic& arith_;
-    std::int64_t fh_, fw_;
-    DoubleTwiddles rowTwiddles_, columnTwiddles_;
-    std::vector<double> zeroRowRe_, zeroRowIm_;
 };
 
 }  // namespace
@@ -161,7 +97,8 @@ void fftConvDouble(const ConvProblem& pr, const numeric::ComputeSpec& spec, cons
     const FastEmulatedArithmetic arith(spec);  // std::invalid_argument with fastArithmeticRefusal's reason
     const std::int64_t Fh = static_cast<std::int64_t>(nextPowerOfTwo(static_cast<std::size_t>(pr.H + 2 * pr.padH)));
     const std::int64_t Fw = static_cast<std::int64_t>(nextPowerOfTwo(static_cast<std::size_t>(pr.W + 2 * pr.padW)));
-    const DoublePlanes planes(Fh, Fw, arith);
+    const LanePlanes<double, kLanes, DoubleLaneFft> planes(
+        Fh, Fw, DoubleLaneFft{&arith, std::make_shared<const DoubleTwiddles>(Fw, arith), std::make_shared<const DoubleTwiddles>(Fh, arith)});
     const auto storedCopy = [&](const double* v, std::int64_t count) {
         std::vector<double> out(static_cast<std::size_t>(count));
         for (std::int64_t i = 0; i < count; ++i) out[static_cast<std::size_t>(i)] = arith.store(v[i]);
@@ -188,7 +125,7 @@ void fftConvDouble(const ConvProblem& pr, const numeric::ComputeSpec& spec, cons
     // over channels, bin by bin in channel order, the inverse transform, the scaling and the bias.
     AlignedVector<double> xRe(static_cast<std::size_t>(pr.N * pr.C * plane)), xIm(xRe.size());
     parallelFor(pr.N * pr.C, transformWork * double(pr.N * pr.C), [&](std::int64_t begin, std::int64_t end) {
-        AlignedVector<double> scratch(static_cast<std::size_t>(planes.scratchDoubles()));
+        AlignedVector<double> scratch(static_cast<std::size_t>(planes.scratchSize()));
         for (std::int64_t nc = begin; nc < end; ++nc)
             spectrumOf(x.data() + nc * pr.H * pr.W, pr.H, pr.W, pr.padH, pr.padW, xRe.data() + nc * plane,
                        xIm.data() + nc * plane, scratch.data());
@@ -198,7 +135,7 @@ void fftConvDouble(const ConvProblem& pr, const numeric::ComputeSpec& spec, cons
     parallelFor(pr.K, work, [&](std::int64_t begin, std::int64_t end) {
         AlignedVector<double> wRe(static_cast<std::size_t>(pr.C * plane)), wIm(wRe.size());
         AlignedVector<double> accRe(static_cast<std::size_t>(plane)), accIm(accRe.size());
-        AlignedVector<double> scratch(static_cast<std::size_t>(planes.scratchDoubles()));
+        AlignedVector<double> scratch(static_cast<std::size_t>(planes.scratchSize()));
         for (std::int64_t k = begin; k < end; ++k) {
             for (std::int64_t c = 0; c < pr.C; ++c)
                 spectrumOf(w.data() + (k * pr.C + c) * pr.R * pr.S, pr.R, pr.S, 0, 0, wRe.data() + c * plane,

@@ -36,9 +36,9 @@ KS_CLI_COMMAND(evalCommand) {
         "into one factor: two GEMMs per layer), runs the test digits and prints `accuracy: 0.xxxx` and\n"
         "the time per image (median of repeated runs over the whole batch). --conv-algo picks the\n"
         "convolution algorithm of the conv layers. With --compute the network runs in emulated\n"
-        "arithmetic, convolutions included, bit for bit as the reference (--emulation): an MLP in a format of up\n"
-        "to 11 bits of precision, rounded to nearest, takes tens of milliseconds for all digits; convolutions\n"
-        "and other specs seconds (--limit: a stratified subset).";
+        "arithmetic, convolutions included, bit for bit as the reference (--emulation): in a format of up to\n"
+        "11 bits of precision, rounded to nearest or in a directed mode, all digits take tens of milliseconds\n"
+        "(the MLP) or a few tenths of a second (the CNN); other specs seconds (--limit: a stratified subset).";
     c.options = {
         {"weights", "FILE", "weight file, 'embedded' (the MLP) or 'embedded-cnn'", false, "embedded"},
         {"data", "SOURCE", ks::cli::kTestDataHelp, false, "embedded"},

@@ -235,7 +235,7 @@ private Q_SLOTS:
     // The bit-width slider: each step classifies all 2,000 test digits in the slider's format (the MLP
     // runs on float32 lanes), the accuracy exactly that of a direct emulated evaluation; the accuracy-vs-bits
     // curve holds every position of the family with the same numbers; arithmetic that cannot run on the
-    // lanes (here rounding toward zero) classifies the subset and says how many.
+    // lanes (here stochastic rounding) classifies the subset and says how many.
     void bitWidthSliderReclassifiesEveryDigit() {
         ui::NetworkPage page;
         page.rankSlider()->setValue(512);  // dense

@@ -87,8 +87,8 @@ KS_CLI_COMMAND(benchRoundCommand) {
             timing);
         rows.push_back({"fp16", "float64", "scalar Rounder (bit manipulation)", scalarRun.medianSeconds, scalarRun.repeats});
         for (auto mode : {kn::Rounding::TowardZero, kn::Rounding::Stochastic}) {
-            kn::RandomEngine rng(1);
-            auto run = ks::measure([&] { kn::roundArray(inD, outD, fp16, mode, &rng); }, timing);
+            const kn::RandomKey key = kn::randomKey(1, 0);
+            auto run = ks::measure([&] { kn::roundArray(inD, outD, fp16, mode, &key); }, timing);
             rows.push_back({"fp16", "float64", "scalar " + kn::roundingName(mode), run.medianSeconds, run.repeats});
         }
         for (const char* name : {"fixed16.8", "lns8.3", "int8"}) {

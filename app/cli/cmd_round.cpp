@@ -31,11 +31,11 @@ kn::Rounding roundingOption(const ks::cli::Args& args) {
 
 template <class T>
 kn::ErrorMetrics roundTensor(ks::Tensor<T>& tensor, const kn::Format& format, kn::Rounding rounding,
-                             kn::RandomEngine& rng, double& scale) {
+                             const kn::RandomKey& key, double& scale) {
     const std::vector<double> original(tensor.storage().begin(), tensor.storage().end());
     if (format.kind == kn::FormatKind::ScaledInt && !(format.scale > 0))
         scale = kn::scaledIntScale(std::span<const T>(tensor.span()), format.intBits);
-    kn::roundInPlace(tensor.span(), format, rounding, &rng);
+    kn::roundInPlace(tensor.span(), format, rounding, &key);
     return kn::errorMetrics(std::span<const T>(tensor.span()), std::span<const double>(original));
 }
 
@@ -54,23 +54,24 @@ KS_CLI_COMMAND(roundCommand) {
                  {"in", "X.npy", "input array", true, ""},
                  {"out", "Y.npy", "output array (written atomically)", true, ""},
                  {"rounding", "MODE", "nearest, toward-zero, up, down or stochastic", false, "nearest"},
-                 {"seed", "S", "seed of the stochastic rounding's random stream", false, "0"}};
+                 {"seed", "S", "seed of the stochastic rounding's random bits", false, "0"}};
     c.run = [](const ks::cli::Args& args) {
         const kn::Format format = formatOption(args);
         const kn::Rounding rounding = roundingOption(args);
         const long long seed = args.getInt("seed", 0, std::numeric_limits<long long>::max());
-        kn::RandomEngine rng(static_cast<std::uint64_t>(seed));
+        // Element i draws at site (seed, tensor Input, i): the same bits as any store of this array.
+        const kn::RandomKey key = kn::randomKey(static_cast<std::uint64_t>(seed), kn::randomTensor(kn::RandomTensor::Input));
         ks::io::NpyArray array = ks::io::readNpy(args.get("in"));
         double scale = 0;
         kn::ErrorMetrics metrics;
         const char* dtype = "float64";
         if (auto* f = std::get_if<ks::TensorF>(&array.tensor)) {
-            metrics = roundTensor(*f, format, rounding, rng, scale);
+            metrics = roundTensor(*f, format, rounding, key, scale);
             ks::io::writeNpy(args.get("out"), *f);
             dtype = "float32";
         } else {
             auto& d = std::get<ks::TensorD>(array.tensor);
-            metrics = roundTensor(d, format, rounding, rng, scale);
+            metrics = roundTensor(d, format, rounding, key, scale);
             ks::io::writeNpy(args.get("out"), d);
         }
         std::cout << "rounded " << (metrics.count + metrics.nonFinite + metrics.referenceNonFinite) << ' ' << dtype

@@ -4,6 +4,7 @@
 // innermost loop vectorises over q (stride 1). The float32 plan for unit column stride runs the
 // register-tiled kernel of conv_direct_f32.cpp instead: the same sums, tested against this one.
 #include <algorithm>
+#include <type_traits>
 
 #include "base/parallel.hpp"
 #include "conv/conv_direct_f32.hpp"
@@ -24,6 +25,9 @@ template <numeric::Arithmetic Arith, class V>
 void directRows(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith,
                 std::int64_t rowBegin, std::int64_t rowEnd) {
     const std::int64_t P = pr.P(), Q = pr.Q();
+    // Stochastic rounding's sites (conv_kernel_util.hpp); only the reference arithmetic has them.
+    constexpr bool keyed = std::is_same_v<Arith, numeric::EmulatedArithmetic>;
+    const auto output = numeric::randomTensor(numeric::RandomTensor::Output);
     V acc[kRowBlock];
     for (std::int64_t row = rowBegin; row < rowEnd; ++row) {
         const std::int64_t oh = row % P;
@@ -48,7 +52,13 @@ void directRows(const ConvProblem& pr, const V* x, const V* w, const V* bias, V*
                         std::int64_t qHi = (pr.W - 1 - offset) >= 0 ? (pr.W - 1 - offset) / pr.strideW + 1 : 0;
                         qLo = std::max(qLo, q0);
                         qHi = std::min(qHi, q0 + qn);
-                        if (pr.strideW == 1) {
+                        if constexpr (keyed) {
+                            const std::uint32_t step = detail::productStep((c * pr.R + r) * pr.S + s);
+                            for (std::int64_t q = qLo; q < qHi; ++q) {
+                                arith.at(output, std::uint64_t(row * Q + q), step);
+                                acc[q - q0] = detail::multiplyAdd(arith, wv, xRow[q * pr.strideW + offset], acc[q - q0]);
+                            }
+                        } else if (pr.strideW == 1) {
                             const V* xs = xRow + offset;
                             for (std::int64_t q = qLo; q < qHi; ++q)
                                 acc[q - q0] = detail::multiplyAdd(arith, wv, xs[q], acc[q - q0]);
@@ -59,7 +69,10 @@ void directRows(const ConvProblem& pr, const V* x, const V* w, const V* bias, V*
                     }
                 }
             }
-            for (std::int64_t j = 0; j < qn; ++j) yRow[q0 + j] = bias ? arith.add(acc[j], bias[k]) : acc[j];
+            for (std::int64_t j = 0; j < qn; ++j) {
+                arith.at(output, std::uint64_t(row * Q + q0 + j), detail::productStep(pr.C * pr.R * pr.S));
+                yRow[q0 + j] = bias ? arith.add(acc[j], bias[k]) : acc[j];
+            }
         }
     }
 }
@@ -67,9 +80,9 @@ void directRows(const ConvProblem& pr, const V* x, const V* w, const V* bias, V*
 template <numeric::Arithmetic Arith, class V>
 void directConv(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith) {
     std::vector<V> xs, ws, bs;
-    x = detail::storeOperands(arith, x, pr.inputCount(), xs);
-    w = detail::storeOperands(arith, w, pr.weightCount(), ws);
-    bias = detail::storeOperands(arith, bias, pr.K, bs);
+    x = detail::storeOperands(arith, x, pr.inputCount(), xs, numeric::RandomTensor::Input);
+    w = detail::storeOperands(arith, w, pr.weightCount(), ws, numeric::RandomTensor::Weight);
+    bias = detail::storeOperands(arith, bias, pr.K, bs, numeric::RandomTensor::Bias);
     const std::int64_t rows = pr.N * pr.K * pr.P();
     if constexpr (!numeric::kThreadSplittable<Arith>) {
         directRows(pr, x, w, bias, y, arith, 0, rows);
@@ -108,7 +121,7 @@ protected:
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
         if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::patchRefusal(arith.spec()))
-            return lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Skipped, x, w, b, y);
+            return lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Skipped, x, w, b, y, arith.tensorBase());
         numeric::withEmulation(arith, [&](auto& a) { directConv(p, x, w, b, y, a); });
     }
 

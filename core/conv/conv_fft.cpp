@@ -347,9 +347,11 @@ void fftConvGeneric(const ConvProblem& pr, const double* x, const double* w, con
                     Arith& arith) {
     using V = double;
     std::vector<V> xs, ws, bs;
-    x = detail::storeOperands(arith, x, pr.inputCount(), xs);
-    w = detail::storeOperands(arith, w, pr.weightCount(), ws);
-    bias = detail::storeOperands(arith, bias, pr.K, bs);
+    x = detail::storeOperands(arith, x, pr.inputCount(), xs, numeric::RandomTensor::Input);
+    w = detail::storeOperands(arith, w, pr.weightCount(), ws, numeric::RandomTensor::Weight);
+    bias = detail::storeOperands(arith, bias, pr.K, bs, numeric::RandomTensor::Bias);
+    // Its transforms are not keyed: one sequential stream, in this single-threaded loop's order.
+    arith.at(numeric::randomTensor(numeric::RandomTensor::Sequential), 0, 0);
     const FftGeometry g(pr, true);
     const Radix2Fft<V> rowFft(static_cast<std::size_t>(g.Fw), arith), colFft(static_cast<std::size_t>(g.Fh), arith);
     const auto plane = static_cast<std::size_t>(g.Fh * g.Fw);

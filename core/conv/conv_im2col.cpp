@@ -49,16 +49,25 @@ void im2colBlocks(const ConvProblem& pr, const V* x, const V* w, const V* bias, 
                     for (std::int64_t j = 0; j < cols; ++j) out[j] += bias[k];
                 }
         } else {
+            // Stochastic rounding's sites (conv_kernel_util.hpp): output element, then term.
+            const auto output = numeric::randomTensor(numeric::RandomTensor::Output);
             for (std::int64_t k = 0; k < pr.K; ++k) {
                 V* out = yImage + k * PQ + col0;
+                const std::uint64_t first = std::uint64_t((n * pr.K + k) * PQ + col0);
                 std::fill(out, out + cols, V(0));
                 for (std::int64_t i = 0; i < CRS; ++i) {
                     const V wv = w[k * CRS + i];
                     const V* row = patch.data() + i * cols;
-                    for (std::int64_t j = 0; j < cols; ++j) out[j] = detail::multiplyAdd(arith, wv, row[j], out[j]);
+                    for (std::int64_t j = 0; j < cols; ++j) {
+                        arith.at(output, first + std::uint64_t(j), detail::productStep(i));
+                        out[j] = detail::multiplyAdd(arith, wv, row[j], out[j]);
+                    }
                 }
                 if (bias)
-                    for (std::int64_t j = 0; j < cols; ++j) out[j] = arith.add(out[j], bias[k]);
+                    for (std::int64_t j = 0; j < cols; ++j) {
+                        arith.at(output, first + std::uint64_t(j), detail::productStep(CRS));
+                        out[j] = arith.add(out[j], bias[k]);
+                    }
             }
         }
     }
@@ -67,9 +76,9 @@ void im2colBlocks(const ConvProblem& pr, const V* x, const V* w, const V* bias, 
 template <numeric::Arithmetic Arith, class V>
 void im2colConv(const ConvProblem& pr, const V* x, const V* w, const V* bias, V* y, Arith& arith) {
     std::vector<V> xs, ws, bs;
-    x = detail::storeOperands(arith, x, pr.inputCount(), xs);
-    w = detail::storeOperands(arith, w, pr.weightCount(), ws);
-    bias = detail::storeOperands(arith, bias, pr.K, bs);
+    x = detail::storeOperands(arith, x, pr.inputCount(), xs, numeric::RandomTensor::Input);
+    w = detail::storeOperands(arith, w, pr.weightCount(), ws, numeric::RandomTensor::Weight);
+    bias = detail::storeOperands(arith, bias, pr.K, bs, numeric::RandomTensor::Bias);
     const std::int64_t blocks = pr.N * detail::ceilDiv(pr.P() * pr.Q(), columnBlock(pr));
     if constexpr (!numeric::kThreadSplittable<Arith>) {
         im2colBlocks(pr, x, w, bias, y, arith, 0, blocks);
@@ -112,7 +121,7 @@ protected:
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
         if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::patchRefusal(arith.spec()))
-            return lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Added, x, w, b, y);
+            return lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Added, x, w, b, y, arith.tensorBase());
         numeric::withEmulation(arith, [&](auto& a) { im2colConv(p, x, w, b, y, a); });
     }
 

@@ -20,10 +20,15 @@ inline V multiplyAdd(Arith& arith, V a, V b, V acc) {
         return std::fma(a, b, acc);
 }
 
-/// The stored operands (input, weights, bias) in the storage format: a rounded copy when emulating,
-/// the data itself otherwise.
+/// The sites of a convolution's output (RandomTensor::Output): element `element` of the output tensor,
+/// its term t = (c·R + r)·S + s (the product step 2t, the sum step 2t + 1), the bias after them all.
+inline std::uint32_t productStep(std::int64_t term) { return static_cast<std::uint32_t>(2 * term); }
+
+/// The stored operands (input, weights, bias) in the storage format: a rounded copy when emulating
+/// (element i at random site (tensor, i)), the data itself otherwise.
 template <numeric::Arithmetic Arith, class V>
-const V* storeOperands(Arith& arith, const V* data, std::int64_t count, std::vector<V>& buffer) {
+const V* storeOperands(Arith& arith, const V* data, std::int64_t count, std::vector<V>& buffer,
+                       numeric::RandomTensor tensor) {
     if constexpr (!Arith::emulated) {
         (void)arith;
         (void)count;
@@ -32,7 +37,10 @@ const V* storeOperands(Arith& arith, const V* data, std::int64_t count, std::vec
     } else {
         if (!data) return nullptr;
         buffer.resize(static_cast<std::size_t>(count));
-        for (std::int64_t i = 0; i < count; ++i) buffer[static_cast<std::size_t>(i)] = arith.store(data[i]);
+        for (std::int64_t i = 0; i < count; ++i) {
+            arith.at(numeric::randomTensor(tensor), static_cast<std::uint64_t>(i), 0);
+            buffer[static_cast<std::size_t>(i)] = arith.store(data[i]);
+        }
         return buffer.data();
     }
 }

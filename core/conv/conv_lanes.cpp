@@ -25,9 +25,18 @@ static_assert(kBlockColumns % matmul::lanes::kLaneTileColumns == 0);
 
 }  // namespace
 
-std::vector<float> stored(const double* x, std::int64_t count, const numeric::ComputeSpec& spec) {
+std::vector<float> stored(const double* x, std::int64_t count, const numeric::ComputeSpec& spec,
+                          const numeric::RandomKey* key) {
     std::vector<float> out(static_cast<std::size_t>(count));
-    if (spec.rounding == numeric::Rounding::NearestEven) {
+    if (spec.rounding == numeric::Rounding::Stochastic) {
+        if (!key) throw std::invalid_argument("stochastic stores need their tensor's random key");
+        const numeric::Rounder rounder(spec.storage, spec.rounding);
+        numeric::RandomSite site{*key, 0, 0};
+        for (std::int64_t i = 0; i < count; ++i) {
+            site.element = static_cast<std::uint32_t>(i);
+            out[static_cast<std::size_t>(i)] = static_cast<float>(rounder(x[i], &site));
+        }
+    } else if (spec.rounding == numeric::Rounding::NearestEven) {
         const auto params = numeric::rneParams<double>(spec.storage);
         for (std::int64_t i = 0; i < count; ++i)
             out[static_cast<std::size_t>(i)] = static_cast<float>(numeric::roundNearestEven(x[i], params));
@@ -45,11 +54,16 @@ std::optional<std::string> patchRefusal(const numeric::ComputeSpec& spec) {
 }
 
 void patchConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, OutsideTaps outside, const double* input,
-               const double* weight, const double* bias, double* output) {
+               const double* weight, const double* bias, double* output, std::uint32_t tensorBase) {
     const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts);
-    const std::vector<float> x = stored(input, pr.inputCount(), spec);
-    const std::vector<float> w = stored(weight, pr.weightCount(), spec);
-    const std::vector<float> b = bias ? stored(bias, pr.K, spec) : std::vector<float>{};
+    // Stochastic rounding's sites, as direct's and im2col's loops over EmulatedArithmetic key them.
+    using numeric::RandomTensor;
+    auto keyOf = [&](RandomTensor role) { return numeric::randomKey(spec.seed, tensorBase + numeric::randomTensor(role)); };
+    const numeric::RandomKey inputKey = keyOf(RandomTensor::Input), weightKey = keyOf(RandomTensor::Weight),
+                             biasKey = keyOf(RandomTensor::Bias), outputKey = keyOf(RandomTensor::Output);
+    const std::vector<float> x = stored(input, pr.inputCount(), spec, &inputKey);
+    const std::vector<float> w = stored(weight, pr.weightCount(), spec, &weightKey);
+    const std::vector<float> b = bias ? stored(bias, pr.K, spec, &biasKey) : std::vector<float>{};
     const std::int64_t P = pr.P(), Q = pr.Q(), PQ = P * Q, RS = pr.R * pr.S, CRS = pr.C * RS;
     std::vector<float> y(static_cast<std::size_t>(pr.outputCount()));
     const bool skip = outside == OutsideTaps::Skipped;
@@ -89,6 +103,9 @@ void patchConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, OutsideT
             matmul::lanes::GemmArgs args{&laneSpec, EmulatedOrder::RoundedProducts, CRS, cols, w.data(), CRS,
                                          patch.data(), kBlockColumns, zeros.data(), y.data() + n * pr.K * PQ + col0, PQ};
             args.rowTerm = bias ? b.data() : nullptr;
+            args.random = outputKey;
+            args.elementBase = static_cast<std::uint32_t>(n * pr.K * PQ + col0);
+            args.elementRow = static_cast<std::uint32_t>(PQ);
             if (skip) {
                 args.keep = keep.data();
                 args.keepPeriod = RS;

@@ -16,6 +16,7 @@
 #include "conv/conv_problem.hpp"
 #include "conv/winograd_transform.hpp"
 #include "numeric/compute_spec.hpp"
+#include "numeric/random_bits.hpp"
 
 namespace ks::conv::lanes {
 
@@ -27,8 +28,10 @@ enum class OutsideTaps { Added, Skipped };
 
 /// The emulated convolution (operands rounded to the storage format here, from double) on float32
 /// lanes, threaded over blocks of output pixels. std::invalid_argument when patchRefusal(spec) has a reason.
+/// Stochastic rounding draws at the sites direct's reference loops name, its tensors numbered from
+/// `tensorBase` (EmulatedArithmetic::tensorBase()).
 void patchConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, OutsideTaps outside, const double* input,
-               const double* weight, const double* bias, double* output);
+               const double* weight, const double* bias, double* output, std::uint32_t tensorBase = 0);
 
 /// Why Winograd's emulation of `spec` cannot run on float32 lanes, or nothing.
 std::optional<std::string> winogradRefusal(const numeric::ComputeSpec& spec);
@@ -54,8 +57,10 @@ void fftConvDouble(const ConvProblem& problem, const numeric::ComputeSpec& spec,
                    const double* weight, const double* bias, double* output);
 
 /// `count` doubles rounded once to the spec's storage format in its rounding mode (EmulatedArithmetic::
-/// store's bits; not stochastic), as floats: every value of a lane format is a float, so that is exact.
-std::vector<float> stored(const double* x, std::int64_t count, const numeric::ComputeSpec& spec);
+/// store's bits; stochastic: element i at site (*key, i, 0), std::invalid_argument without a key), as
+/// floats: every value of a lane format is a float, so that is exact.
+std::vector<float> stored(const double* x, std::int64_t count, const numeric::ComputeSpec& spec,
+                          const numeric::RandomKey* key = nullptr);
 /// One value so (a transform's coefficient, a twiddle).
 float stored(double x, const numeric::ComputeSpec& spec);
 

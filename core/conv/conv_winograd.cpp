@@ -294,9 +294,11 @@ template <numeric::Arithmetic Arith, class V>
 void winogradConv(const ConvProblem& pr, const WinogradTransforms& t, const V* x, const V* w, const V* bias, V* y,
                   Arith& arith) {
     std::vector<V> xs, ws, bs;
-    x = detail::storeOperands(arith, x, pr.inputCount(), xs);
-    w = detail::storeOperands(arith, w, pr.weightCount(), ws);
-    bias = detail::storeOperands(arith, bias, pr.K, bs);
+    x = detail::storeOperands(arith, x, pr.inputCount(), xs, numeric::RandomTensor::Input);
+    w = detail::storeOperands(arith, w, pr.weightCount(), ws, numeric::RandomTensor::Weight);
+    bias = detail::storeOperands(arith, bias, pr.K, bs, numeric::RandomTensor::Bias);
+    // Its transforms are not keyed: one sequential stream, in this single-threaded loop's order.
+    arith.at(numeric::randomTensor(numeric::RandomTensor::Sequential), 0, 0);
     const auto mat = matricesFor<V>(t, arith);
     std::vector<V> U(static_cast<std::size_t>(t.alpha * t.alpha * pr.K * pr.C)), Vt, M;
     transformFilters(pr, mat, w, U.data(), arith);

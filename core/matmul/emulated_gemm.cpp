@@ -96,7 +96,7 @@ constexpr double kLaneWorkPerTerm = 4.0;
 
 /// C = initial + A·B (or A·B) on float32 lanes, A and B already stored, k ≥ 1 for the naive order.
 void laneProduct(const numeric::LaneSpec& spec, EmulatedOrder order, std::int64_t m, std::int64_t k, std::int64_t n,
-                 const float* a, const float* b, const float* initial, float* c) {
+                 const float* a, const float* b, const float* initial, float* c, numeric::RandomKey outputKey) {
     constexpr std::int64_t width = lanes::kLaneTileColumns;
     const std::int64_t full = n / width * width;
     AlignedVector<float> edge;
@@ -107,6 +107,8 @@ void laneProduct(const numeric::LaneSpec& spec, EmulatedOrder order, std::int64_
     }
     lanes::GemmArgs args{&spec, order, k, n, a, k, b, n, initial, c, n};
     args.edgePanel = edge.empty() ? nullptr : edge.data();
+    args.random = outputKey;
+    args.elementRow = static_cast<std::uint32_t>(n);
     const lanes::Kernels& kernels = lanes::kernelsFor(activeIsa());
     parallelFor(m, kLaneWorkPerTerm * double(m) * double(k) * double(n),
                 [&](std::int64_t begin, std::int64_t end) { kernels.rows(args, begin, end); });
@@ -138,7 +140,22 @@ void laneRound(const numeric::Format& format, const float* in, float* out, std::
 }
 
 void laneRound(const numeric::Format& format, numeric::Rounding rounding, const float* in, float* out, std::int64_t count) {
+    if (rounding == numeric::Rounding::Stochastic)
+        throw std::invalid_argument("laneRound: stochastic rounding needs the tensor's random key (laneRoundStochastic)");
     lanes::kernelsFor(activeIsa()).round(numeric::laneRounding(format, rounding), in, out, count);
+}
+
+void laneRoundStochastic(const numeric::Format& format, numeric::RandomKey key, std::uint32_t elementBase, const float* in,
+                         float* out, std::int64_t count, Isa isa) {
+    if (!isaSupported(isa)) throw std::invalid_argument("this CPU cannot run the " + isaName(isa) + " kernels");
+    const numeric::LaneRounding rounding = numeric::laneRounding(format, numeric::Rounding::Stochastic);
+    lanes::kernelsFor(isa).roundStochastic({&rounding, key, elementBase, in, out, count});
+}
+
+void laneStore(const numeric::ComputeSpec& spec, std::uint32_t tensor, const float* in, float* out, std::int64_t count) {
+    if (spec.rounding == numeric::Rounding::Stochastic)
+        laneRoundStochastic(spec.storage, numeric::randomKey(spec.seed, tensor), 0, in, out, count, activeIsa());
+    else laneRound(spec.storage, spec.rounding, in, out, count);
 }
 
 float laneRound(const numeric::Format& format, float x) {
@@ -148,7 +165,7 @@ float laneRound(const numeric::Format& format, float x) {
 }
 
 void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
-                        const float* a, const float* b, const float* initial, float* c) {
+                        const float* a, const float* b, const float* initial, float* c, std::uint32_t outputTensor) {
     const numeric::LaneSpec lanes = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts);
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
@@ -156,7 +173,7 @@ void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::i
         for (std::int64_t i = 1; i < m; ++i) std::copy(initial, initial + n, c + i * n);
         return;
     }
-    laneProduct(lanes, EmulatedOrder::RoundedProducts, m, k, n, a, b, initial, c);
+    laneProduct(lanes, EmulatedOrder::RoundedProducts, m, k, n, a, b, initial, c, numeric::randomKey(spec.seed, outputTensor));
 }
 
 std::optional<std::string> fastEngineRefusal(const numeric::ComputeSpec& spec, EmulatedOrder order) {
@@ -177,9 +194,19 @@ void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std
         const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, order);
         const lanes::Kernels& kernels = lanes::kernelsFor(activeIsa());
         AlignedVector<float> as(static_cast<std::size_t>(m * k)), bs(static_cast<std::size_t>(k * n));
-        kernels.round(laneSpec.storage, a, as.data(), m * k);
-        kernels.round(laneSpec.storage, b, bs.data(), k * n);
-        laneProduct(laneSpec, order, m, k, n, as.data(), bs.data(), nullptr, c);
+        if (spec.rounding == numeric::Rounding::Stochastic) {
+            // naiveMatmul's sites: A is RandomTensor::Input, B Weight, C Output.
+            using numeric::RandomTensor;
+            kernels.roundStochastic({&laneSpec.storage, numeric::randomKey(spec.seed, numeric::randomTensor(RandomTensor::Input)),
+                                     0, a, as.data(), m * k});
+            kernels.roundStochastic({&laneSpec.storage, numeric::randomKey(spec.seed, numeric::randomTensor(RandomTensor::Weight)),
+                                     0, b, bs.data(), k * n});
+        } else {
+            kernels.round(laneSpec.storage, a, as.data(), m * k);
+            kernels.round(laneSpec.storage, b, bs.data(), k * n);
+        }
+        laneProduct(laneSpec, order, m, k, n, as.data(), bs.data(), nullptr, c,
+                    numeric::randomKey(spec.seed, numeric::randomTensor(numeric::RandomTensor::Output)));
         return;
     }
     const Stage storage = stageOf(spec.storage);

@@ -25,6 +25,7 @@
 #include "matmul/matmul_algorithm.hpp"
 #include "numeric/lane_rounding.hpp"
 #include "numeric/compute_spec.hpp"
+#include "numeric/random_bits.hpp"
 
 namespace ks::matmul {
 
@@ -51,14 +52,22 @@ void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std
 
 /// fastEmulatedAffine on float32 lanes: the same sums (numeric::laneRefusal(spec, RoundedProducts) must
 /// be empty), operands already stored, in float32 (every value of a lane format is one).
+/// Stochastic rounding draws C(i, j)'s operations at element i·n + j of tensor `outputTensor` (seeded by spec.seed).
 void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
-                        const float* a, const float* b, const float* initial, float* c);
+                        const float* a, const float* b, const float* initial, float* c,
+                        std::uint32_t outputTensor = numeric::randomTensor(numeric::RandomTensor::Output));
 
 /// Rounds `count` floats to `format` on float32 lanes, nearest-even (numeric::laneFormatRefusal(format)
 /// must be empty); in == out allowed.
 void laneRound(const numeric::Format& format, const float* in, float* out, std::int64_t count);
-/// The same in a rounding mode (not stochastic), on the active instruction set.
+/// The same in a rounding mode (not stochastic: std::invalid_argument), on the active instruction set.
 void laneRound(const numeric::Format& format, numeric::Rounding rounding, const float* in, float* out, std::int64_t count);
+/// Stochastic rounding: element i at random site (key, elementBase + i, step 0), on `isa`.
+void laneRoundStochastic(const numeric::Format& format, numeric::RandomKey key, std::uint32_t elementBase, const float* in,
+                         float* out, std::int64_t count, Isa isa);
+/// An operand stored as EmulatedArithmetic::storeTensor(values, tensor) stores it: the spec's storage format
+/// and rounding (stochastic: element i at site (randomKey(spec.seed, tensor), i, 0)), on the active set.
+void laneStore(const numeric::ComputeSpec& spec, std::uint32_t tensor, const float* in, float* out, std::int64_t count);
 /// The same in a given instruction set (std::invalid_argument when the CPU lacks it).
 void laneRound(const numeric::Format& format, const float* in, float* out, std::int64_t count, Isa isa);
 float laneRound(const numeric::Format& format, float x);

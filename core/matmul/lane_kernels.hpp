@@ -7,6 +7,7 @@
 
 #include "base/isa.hpp"
 #include "numeric/lane_rounding.hpp"
+#include "numeric/random_bits.hpp"
 
 namespace ks::matmul::lanes {
 
@@ -37,6 +38,21 @@ struct GemmArgs {
     /// is all ones (zero: skipped, a direct convolution's taps outside the image); readable like B.
     const std::int32_t* keep = nullptr;
     std::int64_t keepPeriod = 1;
+    /// Stochastic rounding's sites (numeric/random_bits.hpp): C(i, j) is element elementBase + i·elementRow + j
+    /// of the tensor keyed `random` (modulo 2^32); its p-th product is step 2p and the sum adding it 2p + 1
+    /// (the fused order: its p-th FMA is step p), rowTerm's sum step 2k.
+    numeric::RandomKey random{};
+    std::uint32_t elementBase = 0, elementRow = 0;
+};
+
+/// Stochastic stores: element i of `in` rounded at site (key, elementBase + i, step 0).
+struct StochasticRoundArgs {
+    const numeric::LaneRounding* rounding;
+    numeric::RandomKey key;
+    std::uint32_t elementBase;
+    const float* in;
+    float* out;
+    std::int64_t count;
 };
 
 /// Tiles side by side: out[o][i][v] = Σ_e coefficient[e] · in[o][column[e]][v] over the non-zero entries e of
@@ -93,6 +109,7 @@ struct Kernels {
     void (*rows)(const GemmArgs& args, std::int64_t rowBegin, std::int64_t rowEnd);
     /// out[i] = in[i] rounded to the format (in == out allowed).
     void (*round)(const numeric::LaneRounding& rounding, const float* in, float* out, std::int64_t count);
+    void (*roundStochastic)(const StochasticRoundArgs& args);
     void (*combine)(const CombineArgs& args);
     void (*fft)(const FftArgs& args);
     void (*spectral)(const SpectralArgs& args);

@@ -1,6 +1,8 @@
 // The forward pass in an emulated arithmetic (core/numeric): every stored operand, product and sum
-// rounded as a ComputeSpec says. Samples run in fixed chunks, each with its own random stream (for
-// stochastic rounding), so results do not depend on the thread count.
+// rounded as a ComputeSpec says. Samples run in fixed chunks, each with its own seed (for stochastic
+// rounding: 64 samples a chunk whichever engine runs), and every rounding draws at its site (layer L's
+// tensors are numeric::randomTensor(L, role), elements numbered within the chunk), so results depend
+// neither on the thread count nor on the engine.
 
 #include <algorithm>
 #include <cmath>
@@ -44,57 +46,66 @@ std::vector<double> transposed(const std::vector<double>& w, std::int64_t out, s
 /// The activation's storage: a fixed-scale format for the whole batch, or the spec's own storage
 /// per sample (one scale per sample for per-tensor integer formats).
 void storeActivation(numeric::EmulatedArithmetic& ar, const std::optional<numeric::Format>& fixed, std::span<double> values,
-                     std::uint64_t seed) {
+                     std::uint32_t tensor, std::uint64_t firstElement) {
     if (!fixed) {
-        ar.storeTensor(values);
+        ar.storeTensor(values, tensor, firstElement);
         return;
     }
     numeric::ComputeSpec spec = ar.spec();
     spec.storage = *fixed;
-    spec.seed = seed;
     numeric::EmulatedArithmetic fixedAr(spec);
-    fixedAr.storeTensor(values);
+    fixedAr.storeTensor(values, tensor, firstElement);
 }
+
+using numeric::RandomTensor;
+std::uint32_t tensorOf(std::size_t layer, RandomTensor role) { return numeric::randomTensor(std::uint32_t(layer), role); }
 
 std::vector<double> toDoubles(const float* data, Eigen::Index n) { return {data, data + n}; }
 
+/// y = b + W·x, output j's i-th product at step 2i of element firstElement + j of `tensor`, its sum 2i + 1.
 template <class Arithmetic>
 void affine(Arithmetic& ar, const std::vector<double>& w, const std::vector<double>& b, const double* x, double* y,
-            std::int64_t in, std::int64_t out) {
+            std::int64_t in, std::int64_t out, std::uint32_t tensor, std::uint64_t firstElement) {
     for (std::int64_t j = 0; j < out; ++j) {
         double acc = b.empty() ? 0.0 : b[static_cast<std::size_t>(j)];
         const double* row = w.data() + j * in;
-        for (std::int64_t i = 0; i < in; ++i) acc = ar.add(acc, ar.mul(x[i], row[i]));
+        for (std::int64_t i = 0; i < in; ++i) {
+            ar.at(tensor, firstElement + std::uint64_t(j), std::uint32_t(2 * i));
+            acc = ar.add(acc, ar.mul(x[i], row[i]));
+        }
         y[j] = acc;
     }
 }
 
 /// A fully connected layer on float32 lanes: the rows' inputs stored and all their sums at once.
-void laneLinear(const Layer& l, const StoredLayer& s, const numeric::ComputeSpec& spec, std::int64_t rows,
+void laneLinear(const Layer& l, std::size_t layer, const StoredLayer& s, const numeric::ComputeSpec& spec, std::int64_t rows,
                 std::vector<double>& x, std::vector<double>& y) {
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
     std::vector<float> xf(x.begin(), x.begin() + rows * in), yf(static_cast<std::size_t>(rows * out));
-    matmul::laneRound(spec.storage, spec.rounding, xf.data(), xf.data(), rows * in);
+    matmul::laneStore(spec, tensorOf(layer, RandomTensor::Input), xf.data(), xf.data(), rows * in);
     if (l.kind == LayerKind::Linear) {
-        matmul::laneEmulatedAffine(spec, rows, in, out, xf.data(), s.weightTf.data(), s.startf.data(), yf.data());
+        matmul::laneEmulatedAffine(spec, rows, in, out, xf.data(), s.weightTf.data(), s.startf.data(), yf.data(),
+                                   tensorOf(layer, RandomTensor::Output));
     } else {
         const std::int64_t rank = l.rank();
         std::vector<float> hf(static_cast<std::size_t>(rows * rank));
-        matmul::laneEmulatedAffine(spec, rows, in, rank, xf.data(), s.downTf.data(), s.hiddenStartf.data(), hf.data());
-        matmul::laneRound(spec.storage, spec.rounding, hf.data(), hf.data(), rows * rank);
-        matmul::laneEmulatedAffine(spec, rows, rank, out, hf.data(), s.upTf.data(), s.startf.data(), yf.data());
+        matmul::laneEmulatedAffine(spec, rows, in, rank, xf.data(), s.downTf.data(), s.hiddenStartf.data(), hf.data(),
+                                   tensorOf(layer, RandomTensor::Hidden));
+        matmul::laneStore(spec, tensorOf(layer, RandomTensor::HiddenStore), hf.data(), hf.data(), rows * rank);
+        matmul::laneEmulatedAffine(spec, rows, rank, out, hf.data(), s.upTf.data(), s.startf.data(), yf.data(),
+                                   tensorOf(layer, RandomTensor::Output));
     }
     y.assign(yf.begin(), yf.end());
     std::swap(x, y);
 }
 
 /// A fully connected layer on the fast engine: every row's input stored, then all rows' sums at once.
-void fastLinear(const Layer& l, const StoredLayer& s, numeric::EmulatedArithmetic& ar, std::int64_t rows,
+void fastLinear(const Layer& l, std::size_t layer, const StoredLayer& s, numeric::EmulatedArithmetic& ar, std::int64_t rows,
                 std::vector<double>& x, std::vector<double>& y, std::vector<double>& h) {
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
     for (std::int64_t r = 0; r < rows; ++r)
         storeActivation(ar, s.inputFormat, std::span<double>(x.data() + r * in, static_cast<std::size_t>(in)),
-                        ar.spec().seed + 2 * r);
+                        tensorOf(layer, RandomTensor::Input), std::uint64_t(r * in));
     y.resize(static_cast<std::size_t>(rows * out));
     if (l.kind == LayerKind::Linear) {
         matmul::fastEmulatedAffine(ar.spec(), rows, in, out, x.data(), s.weightT.data(), s.start.data(), y.data());
@@ -104,14 +115,14 @@ void fastLinear(const Layer& l, const StoredLayer& s, numeric::EmulatedArithmeti
         matmul::fastEmulatedAffine(ar.spec(), rows, in, rank, x.data(), s.downT.data(), s.hiddenStart.data(), h.data());
         for (std::int64_t r = 0; r < rows; ++r)
             storeActivation(ar, s.hiddenFormat, std::span<double>(h.data() + r * rank, static_cast<std::size_t>(rank)),
-                            ar.spec().seed + 2 * r + 1);
+                            tensorOf(layer, RandomTensor::HiddenStore), std::uint64_t(r * rank));
         matmul::fastEmulatedAffine(ar.spec(), rows, rank, out, h.data(), s.upT.data(), s.start.data(), y.data());
     }
     std::swap(x, y);
 }
 
 /// Rows of `x` (rows × in) through a layer into `y`; `h` is scratch.
-void emulatedLayer(const Layer& l, const StoredLayer& s, numeric::EmulatedArithmetic& ar, const std::string& convAlgorithm,
+void emulatedLayer(const Layer& l, std::size_t layer, const StoredLayer& s, numeric::EmulatedArithmetic& ar, const std::string& convAlgorithm,
                    bool fast, bool lanes, std::int64_t rows, std::vector<double>& x, std::vector<double>& y,
                    std::vector<double>& h) {
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
@@ -119,24 +130,27 @@ void emulatedLayer(const Layer& l, const StoredLayer& s, numeric::EmulatedArithm
         case LayerKind::Linear:
         case LayerKind::LowRankLinear:
             if (lanes) {
-                laneLinear(l, s, ar.spec(), rows, x, y);
+                laneLinear(l, layer, s, ar.spec(), rows, x, y);
                 break;
             }
             if (fast) {
-                fastLinear(l, s, ar, rows, x, y, h);
+                fastLinear(l, layer, s, ar, rows, x, y, h);
                 break;
             }
             y.resize(static_cast<std::size_t>(rows * out));
             for (std::int64_t r = 0; r < rows; ++r) {
                 double* xr = x.data() + r * in;
-                storeActivation(ar, s.inputFormat, std::span<double>(xr, static_cast<std::size_t>(in)), ar.spec().seed + 2 * r);
+                storeActivation(ar, s.inputFormat, std::span<double>(xr, static_cast<std::size_t>(in)),
+                                tensorOf(layer, RandomTensor::Input), std::uint64_t(r * in));
+                const auto output = tensorOf(layer, RandomTensor::Output);
                 if (l.kind == LayerKind::Linear) {
-                    affine(ar, s.weight, s.bias, xr, y.data() + r * out, in, out);
+                    affine(ar, s.weight, s.bias, xr, y.data() + r * out, in, out, output, std::uint64_t(r * out));
                 } else {
-                    h.resize(static_cast<std::size_t>(l.rank()));
-                    affine(ar, s.down, {}, xr, h.data(), in, l.rank());
-                    storeActivation(ar, s.hiddenFormat, h, ar.spec().seed + 2 * r + 1);
-                    affine(ar, s.up, s.bias, h.data(), y.data() + r * out, l.rank(), out);
+                    const std::int64_t rank = l.rank();
+                    h.resize(static_cast<std::size_t>(rank));
+                    affine(ar, s.down, {}, xr, h.data(), in, rank, tensorOf(layer, RandomTensor::Hidden), std::uint64_t(r * rank));
+                    storeActivation(ar, s.hiddenFormat, h, tensorOf(layer, RandomTensor::HiddenStore), std::uint64_t(r * rank));
+                    affine(ar, s.up, s.bias, h.data(), y.data() + r * out, rank, out, output, std::uint64_t(r * out));
                 }
             }
             std::swap(x, y);
@@ -146,11 +160,15 @@ void emulatedLayer(const Layer& l, const StoredLayer& s, numeric::EmulatedArithm
             y.resize(static_cast<std::size_t>(rows * out));
             const std::vector<double> w = toDoubles(l.weight.data(), l.weight.size());
             const std::vector<double> b = toDoubles(l.bias.data(), l.bias.size());
+            // The algorithm's tensors (RandomTensor roles) are this layer's.
+            ar.setTensorBase(tensorOf(layer, RandomTensor::Sequential));
             try {
                 conv::convAlgorithm(convAlgorithm).run(p, x.data(), w.data(), b.empty() ? nullptr : b.data(), y.data(), ar);
             } catch (const std::invalid_argument& e) {
+                ar.setTensorBase(0);
                 throw ModelError(l.name + ": " + e.what());
             }
+            ar.setTensorBase(0);
             std::swap(x, y);
             break;
         }
@@ -210,22 +228,23 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
             const Layer& l = layers_[k];
             // The weights are floats: one rounding to the storage format, on the lanes where they run
             // (a bit-width slider step stores every weight again).
-            auto store = [&](const auto& m) {
+            auto store = [&](const auto& m, RandomTensor role) {
                 if (lanes) {
                     std::vector<float> f(m.data(), m.data() + m.size());
-                    matmul::laneRound(spec.storage, spec.rounding, f.data(), f.data(), std::int64_t(f.size()));
+                    matmul::laneStore(spec, tensorOf(k, role), f.data(), f.data(), std::int64_t(f.size()));
                     return std::vector<double>(f.begin(), f.end());
                 }
                 std::vector<double> v = toDoubles(m.data(), m.size());
-                if (!v.empty()) ar.storeTensor(v);
+                if (!v.empty()) ar.storeTensor(v, tensorOf(k, role));
                 return v;
             };
-            if (l.kind == LayerKind::Linear) stored[k].weight = store(l.weight);
+            if (l.kind == LayerKind::Linear) stored[k].weight = store(l.weight, RandomTensor::Weight);
             if (l.kind == LayerKind::LowRankLinear) {
-                stored[k].down = store(l.down);
-                stored[k].up = store(l.up);
+                stored[k].down = store(l.down, RandomTensor::Down);
+                stored[k].up = store(l.up, RandomTensor::Up);
             }
-            if (l.kind == LayerKind::Linear || l.kind == LayerKind::LowRankLinear) stored[k].bias = store(l.bias);
+            if (l.kind == LayerKind::Linear || l.kind == LayerKind::LowRankLinear)
+                stored[k].bias = store(l.bias, RandomTensor::Bias);
         }
     }
     if (fast)
@@ -264,9 +283,10 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
         }
     }
     MatrixF output(input.rows(), outputFeatures());
-    // Eight samples a chunk, each chunk with its own random stream; nearest-even draws nothing, and the
-    // float32 lanes take larger chunks (each weight panel read once for more rows).
-    const Eigen::Index kChunk = lanes ? 64 : 8;
+    // Eight samples a chunk, each chunk with its own seed; the float32 lanes take larger chunks (each weight
+    // panel read once for more rows), and so does stochastic rounding on either engine (its bits depend
+    // on the chunk's seed and the elements' numbers within it).
+    const Eigen::Index kChunk = lanes || spec.rounding == numeric::Rounding::Stochastic ? 64 : 8;
     const Eigen::Index chunks = (input.rows() + kChunk - 1) / kChunk;
     // Chunks claimed one at a time by whichever thread is free (their lengths differ with the values).
     parallelForEach(chunks, [&](std::int64_t c) {
@@ -279,7 +299,7 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
         const Eigen::Index first = c * kChunk, rows = std::min(input.rows(), first + kChunk) - first;
         std::vector<double> x(input.data() + first * input.cols(), input.data() + (first + rows) * input.cols()), y, h;
         for (std::size_t k = 0; k < layers_.size(); ++k)
-            emulatedLayer(layers_[k], stored[k], ar, options.convAlgorithm, fast, lanes, rows, x, y, h);
+            emulatedLayer(layers_[k], k, stored[k], ar, options.convAlgorithm, fast, lanes, rows, x, y, h);
         for (Eigen::Index i = 0; i < rows * output.cols(); ++i)
             output.data()[first * output.cols() + i] = static_cast<float>(x[static_cast<std::size_t>(i)]);
     }, options.threads);

@@ -6,6 +6,9 @@
 //   add(a, b), sub(a, b)     one rounding each, to the accumulation format
 //   fma(a, b, c)             a*b + c with a single rounding to the accumulation format
 //   div(a, b)                one rounding, to the accumulation format
+//   at(tensor, element, step) where the next operations happen (stochastic rounding's random bits are a
+//                            function of it, numeric/random_bits.hpp); each operation takes the next step.
+//                            A no-op for every arithmetic but a stochastic EmulatedArithmetic.
 //
 // Emulation semantic: every operation is rounded ONCE from its exact result. The exact result is
 // never formed; the double result r = RN(exact) and its exact error term are (TwoSum, TwoProd with
@@ -19,17 +22,18 @@
 // Error terms are exact as long as nothing underflows below 2^-969 (far outside fp32's range).
 #include <cmath>
 #include <concepts>
-#include <random>
+#include <cstdint>
 #include <span>
 #include <stdexcept>
 
 #include "numeric/compute_spec.hpp"
+#include "numeric/random_bits.hpp"
 #include "numeric/round.hpp"
 
 namespace ks::numeric {
 
 /// The contract every algorithm's arithmetic parameter meets (the list at the top of this file).
-/// Operations are non-const: an emulated arithmetic draws from its random stream when stochastic.
+/// Operations are non-const: a stochastic emulated arithmetic moves along its random sites.
 template <class A>
 concept Arithmetic = requires(A& arithmetic, typename A::value_type x) {
     typename A::value_type;
@@ -41,11 +45,12 @@ concept Arithmetic = requires(A& arithmetic, typename A::value_type x) {
     { arithmetic.sub(x, x) } -> std::same_as<typename A::value_type>;
     { arithmetic.fma(x, x, x) } -> std::same_as<typename A::value_type>;
     { arithmetic.div(x, x) } -> std::same_as<typename A::value_type>;
+    arithmetic.at(std::uint32_t{0}, std::uint64_t{0}, std::uint32_t{0});
 };
 
-/// True when an arithmetic's operations change no state of it (no random stream): its copies compute
+/// True when an arithmetic's operations change no state of it (no random site): its copies compute
 /// alike, so a kernel may give each thread one. Native arithmetic and FastEmulatedArithmetic are;
-/// EmulatedArithmetic owns a random stream and runs on one thread.
+/// EmulatedArithmetic moves along its random sites and runs on one thread.
 template <class A>
 inline constexpr bool kThreadSplittable = !A::emulated;
 
@@ -59,6 +64,7 @@ struct NativeArithmetic {
     T sub(T a, T b) const { return a - b; }
     T fma(T a, T b, T c) const { return std::fma(a, b, c); }
     T div(T a, T b) const { return a / b; }
+    void at(std::uint32_t, std::uint64_t, std::uint32_t = 0) const {}
 };
 
 /// Error-free transformations: the double result and the (sign-exact) remainder exact - result.
@@ -104,7 +110,10 @@ inline ExactResult exactFma(double a, double b, double c) {
 enum class EmulationEngine : std::uint8_t { Fast, Reference };
 
 /// Values kept in double, every result rounded as the compute specification says.
-/// Not thread-safe when stochastic (owns its random stream): give each thread a copy with its own seed.
+/// Stochastic rounding draws each operation's bits at its random site: the algorithm says where it is
+/// (at(): the tensor, the element and the step of the chain forming it), every operation takes the next
+/// step. So the bits do not depend on the order the loops run in; an algorithm that never calls at()
+/// draws along one sequential stream (RandomTensor::Sequential) and must then run in a fixed order.
 /// A per-tensor integer storage format (int8 without a scale) cannot round a lone value: use
 /// storeTensor on whole operands; store() then throws. Integer formats without a scale are refused
 /// for products and accumulation (std::invalid_argument at construction).
@@ -118,18 +127,43 @@ public:
     explicit EmulatedArithmetic(const ComputeSpec& spec, EmulationEngine engine = EmulationEngine::Fast)
         : spec_(spec),
           engine_(engine),
-          rng_(spec.seed),
+          stochastic_(spec.rounding == Rounding::Stochastic),
           storage_(spec.storage, spec.rounding),
           product_(checkedStage(spec.product, "product"), spec.rounding),
           accumulate_(checkedStage(spec.accumulate, "accumulation"), spec.rounding) {}
 
     const ComputeSpec& spec() const { return spec_; }
     EmulationEngine engine() const { return engine_; }
-    double store(double x) { return storage_(x, &rng_); }
-    /// Round a whole operand to the storage format (per-tensor scale for scaled integers).
-    void storeTensor(std::span<double> values) {
-        roundInPlace(values, spec_.storage, spec_.rounding, &rng_);
+    double store(double x) { return storage_(x, next()); }
+    /// Round a whole operand to the storage format (per-tensor scale for scaled integers): element i at
+    /// site (tensor, firstElement + i, step 0).
+    void storeTensor(std::span<double> values, std::uint32_t tensor, std::uint64_t firstElement = 0) {
+        if (!stochastic_) {
+            roundInPlace(values, spec_.storage, spec_.rounding);
+            return;
+        }
+        Format format = spec_.storage;
+        if (format.kind == FormatKind::ScaledInt && !(format.scale > 0))
+            format = format.withScale(scaledIntScale(std::span<const double>(values), format.intBits));
+        const Rounder rounder(format, spec_.rounding);
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            at(tensor, firstElement + i);
+            values[i] = rounder(values[i], next());
+        }
     }
+    void at(std::uint32_t tensor, std::uint64_t element, std::uint32_t step = 0) {
+        if (!stochastic_) return;
+        tensor += tensorBase_;
+        if (tensor != keyedTensor_) {
+            site_.key = randomKey(spec_.seed, tensor);
+            keyedTensor_ = tensor;
+        }
+        site_.element = static_cast<std::uint32_t>(element);
+        site_.step = step;
+    }
+    /// The tensors at() names are numbered from here (a network's layer gives its own, randomTensor()).
+    void setTensorBase(std::uint32_t base) { tensorBase_ = base; }
+    std::uint32_t tensorBase() const { return tensorBase_; }
     double mul(double a, double b) { return finish(product_, exactMul(a, b)); }
     double add(double a, double b) { return finishSum(exactAdd(a, b), a, b); }
     double sub(double a, double b) { return finishSum(exactAdd(a, -b), a, -b); }
@@ -153,13 +187,24 @@ private:
         return finish(accumulate_, sum);
     }
     double finish(const Rounder& r, ExactResult x) {
+        const RandomSite* site = next();
         if (r.identity() && r.rounding() == Rounding::NearestEven) return x.value;
-        return r.roundExact(x.value, x.error, &rng_);
+        return r.roundExact(x.value, x.error, site);
+    }
+    /// This operation's site (the current one), the step moved on for the next; none unless stochastic.
+    const RandomSite* next() {
+        if (!stochastic_) return nullptr;
+        current_ = site_;
+        ++site_.step;
+        return &current_;
     }
 
     ComputeSpec spec_;
     EmulationEngine engine_;
-    RandomEngine rng_;
+    bool stochastic_;
+    std::uint32_t tensorBase_ = 0;
+    std::uint32_t keyedTensor_ = 0;
+    RandomSite site_{randomKey(spec_.seed, 0), 0, 0}, current_;
     Rounder storage_, product_, accumulate_;
 };
 

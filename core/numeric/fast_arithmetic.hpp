@@ -131,6 +131,7 @@ public:
     double sub(double a, double b) const { return fast::roundedSum(a, -b, accumulate_); }
     double fma(double a, double b, double c) const { return fast::roundedFma(a, b, c, accumulate_); }
     double div(double a, double b) const { return fast::roundedQuotient(a, b, accumulate_); }
+    void at(std::uint32_t, std::uint64_t, std::uint32_t = 0) const {}
 
     const fast::Stage& productStage() const { return product_; }
     const fast::Stage& accumulateStage() const { return accumulate_; }

@@ -46,7 +46,6 @@ std::optional<std::string> laneFormatRefusal(const Format& f) {
 
 LaneRounding laneRounding(const Format& f, Rounding rounding) {
     if (auto reason = laneFormatRefusal(f)) throw std::invalid_argument("float32 lanes: " + *reason);
-    if (rounding == Rounding::Stochastic) throw std::invalid_argument("float32 lanes: stochastic rounding is not a lane rounding");
     LaneRounding r;
     r.rounding = rounding;
     if (isFloat32(f)) return r;
@@ -83,12 +82,17 @@ LaneRounding laneRounding(const Format& f, Rounding rounding) {
     if (rounding != Rounding::NearestEven) {
         // Rounder::roundFloat's steps: Up rounds positive values away from zero, Down negative ones.
         // F16C's conversion rounds in MXCSR's mode too (vcvtps2ph's immediate 4), one instruction.
-        r.method = ieeeFp16 ? LaneMethod::Fp16 : LaneMethod::Directed;
+        r.method = rounding == Rounding::Stochastic ? LaneMethod::Stochastic
+                   : ieeeFp16                       ? LaneMethod::Fp16
+                                                    : LaneMethod::Directed;
         r.awayPositive = rounding == Rounding::Up ? -1 : 0;
         r.awayNegative = rounding == Rounding::Down ? -1 : 0;
         r.stepBias = emin - f.mantissaBits + 150;
         r.smallStep = f.subnormals ? bitsOf(std::ldexp(1.0, emin - f.mantissaBits)) : r.minNormal;
         r.infinity = bitsOf(finiteOnly ? overflowValue : HUGE_VAL);
+        const int smallExponent = 30 - quantumOf(f);  // at most 30 + 149
+        r.smallScaleHigh = bitsOf(std::ldexp(1.0, smallExponent / 2));
+        r.smallScaleLow = bitsOf(std::ldexp(1.0, smallExponent - smallExponent / 2));
     }
     return r;
 }
@@ -112,10 +116,23 @@ std::optional<std::string> productOverflowRefusal(const Format& x, const Format&
 
 std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder order) {
     if (spec.native) return "the native float32 specification is not emulated";
-    if (spec.rounding == Rounding::Stochastic) return "float32 lanes do not round stochastically so far";
     for (const Format* f : {&spec.storage, &spec.product, &spec.accumulate})
         if (auto reason = laneFormatRefusal(*f)) return reason;
     const Format &s = spec.storage, &p = spec.product, &a = spec.accumulate;
+    if (spec.rounding == Rounding::Stochastic) {
+        // The lanes round s + e, the exact value as float32 TwoSum gives it, and need the fraction of the
+        // way between the grid neighbours to 2^-30 (LaneMethod::Stochastic): so products of two stored
+        // values must be exact in float32 and sums must not overflow it, and the sums' format must be
+        // narrower than float32 (a float32 grid holds the TwoSum value itself).
+        if (isFloat32(a)) return "stochastic rounding of float32 sums runs on the reference so far";
+        if (isFloat32(s) || 2 * (eminOf(s) - s.mantissaBits) < -149 || 2 * (emaxOf(s) + 1) > 126)
+            return "stochastic rounding on float32 lanes needs every product of two " + formatName(s) +
+                   " values exact in float32 (" + formatName(s) + " runs on the reference)";
+        if (emaxOf(a) + 2 > 127)
+            return "stochastic rounding on float32 lanes needs sums that cannot overflow float32 (" +
+                   formatName(a) + " runs on the reference)";
+        return std::nullopt;
+    }
     // Directed: every format's numbers are float32 numbers, so rounding the float32 operation in the same
     // direction and then to the format is rounding once (the nested grids' largest number below x is the
     // format's); nothing needs to be exact.
@@ -144,6 +161,8 @@ std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder or
 
 std::optional<std::string> laneMixedProductRefusal(const ComputeSpec& spec) {
     if (auto reason = laneRefusal(spec, EmulatedOrder::RoundedProducts)) return reason;
+    if (spec.rounding == Rounding::Stochastic)
+        return "stochastic rounding of transforms on float32 lanes is not keyed yet (runs on the reference)";
     const Format &s = spec.storage, &p = spec.product, &a = spec.accumulate;
     if (directed(spec)) return productOverflowRefusal(s, a, p);
     if (isFloat32(p)) return std::nullopt;  // the float32 product is the correctly rounded one
@@ -191,6 +210,8 @@ LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order) {
     LaneSpec l{spec.rounding, laneRounding(spec.storage, spec.rounding), laneRounding(spec.product, spec.rounding),
                laneRounding(spec.accumulate, spec.rounding), LaneSum::Native};
     if (isFloat32(spec.accumulate)) l.sum = LaneSum::Native;
+    // Stochastic: the exact sum (TwoSum), rounded once (the kernels' own path).
+    else if (spec.rounding == Rounding::Stochastic) l.sum = LaneSum::RoundToOdd;
     // Directed: the float32 sum (or FMA) in the same direction, rounded again (nested grids).
     else if (directed(spec)) l.sum = LaneSum::RoundTwice;
     // Figueroa (1995): with both operands in a p-bit format and p ≤ 11, float32's 24 ≥ 2p + 2 bits make

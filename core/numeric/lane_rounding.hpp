@@ -31,6 +31,8 @@ enum class LaneMethod : std::int32_t {
     Directed,   ///< toward zero, up or down (every format): the dropped bits cleared, or cleared after
                 ///< adding the step less one where the direction is away from zero (integer operations
                 ///< only, so the float32 operations before it may run in the same directed mode)
+    Stochastic, ///< an exact value s + e (float32 TwoSum; e = 0 for an exact float32 value) rounded up
+                ///< when the draw R < ⌈fraction · 2^30⌉ (numeric/random_bits.hpp), as Rounder does it
 };
 
 /// The constants of one format's rounding, as float32 bit patterns.
@@ -52,9 +54,12 @@ struct LaneRounding {
                                       ///< field E drops are max(shift, stepBias − max(E, 1))
     std::int32_t smallStep = 0;       ///< below it the neighbours are 0 and it: 2^q, or minNormal without subnormals
     std::int32_t infinity = 0;        ///< what ∞ becomes (∞, or the overflow value of a finite-only format)
+    // Stochastic only: 2^(30 − q) for the smallest step 2^q, as two float32 factors (their product may
+    // exceed float32's range), which scale a value below the smallest step to the draw's units.
+    std::int32_t smallScaleHigh = 0, smallScaleLow = 0;
 };
 
-/// The rounding of `format` in `rounding` (not stochastic; laneFormatRefusal(format) must be empty).
+/// The rounding of `format` in `rounding` (laneFormatRefusal(format) must be empty).
 LaneRounding laneRounding(const Format& format, Rounding rounding = Rounding::NearestEven);
 
 /// Why `format` is not a float32-lane format, or nothing.

@@ -27,28 +27,27 @@
 // Double rounding only arises when the value to round was itself rounded to a double first; see
 // arithmetic.hpp for how the emulated operations avoid it.
 #include <cstdint>
-#include <random>
 #include <span>
 #include <string>
 
 #include "numeric/format.hpp"
+#include "numeric/random_bits.hpp"
 #include "numeric/rounding_mode.hpp"
 
 namespace ks::numeric {
 
-using RandomEngine = std::mt19937_64;
-
 /// A format and a rounding mode, validated once, with the constants the scalar path needs.
-/// Stochastic rounding needs a generator (std::invalid_argument otherwise).
+/// Stochastic rounding needs the rounding's RandomSite (std::invalid_argument otherwise) and draws from it
+/// at most once (random_bits.hpp: up when the draw R < ⌈fraction · 2^30⌉).
 class Rounder {
 public:
     Rounder(const Format& format, Rounding rounding);
 
-    double operator()(double x, RandomEngine* rng = nullptr) const;
+    double operator()(double x, const RandomSite* site = nullptr) const;
     /// Round an exact value known as approx + error, where approx = RN(exact) is a double and
     /// error is the (double-rounded) remainder whose sign is exact. Correctly rounded for every
     /// format of precision p <= 51 bits (via round-to-odd) and for p = 53 (the double itself).
-    double roundExact(double approx, double error, RandomEngine* rng = nullptr) const;
+    double roundExact(double approx, double error, const RandomSite* site = nullptr) const;
 
     const Format& format() const { return format_; }
     Rounding rounding() const { return rounding_; }
@@ -69,29 +68,31 @@ private:
     int codeMax_ = 0;
     double codeUnit_ = 1, logMin_ = 0, logMax_ = 0;
 
-    double roundFloat(double x, RandomEngine* rng) const;
-    double roundInteger(double x, RandomEngine* rng) const;
-    double roundLog(double x, RandomEngine* rng) const;
+    double roundFloat(double x, const RandomSite* site) const;
+    /// Stochastic rounding of the exact value approx + error (error = 0: approx itself) to a float format.
+    double roundFloatStochastic(double approx, double error, const RandomSite* site) const;
+    double roundInteger(double x, const RandomSite* site) const;
+    double roundLog(double x, const RandomSite* site) const;
 };
 
-/// Round x once to `format`. Same as Rounder(format, rounding)(x, rng).
-double roundTo(double x, const Format& format, Rounding rounding, RandomEngine* rng = nullptr);
+/// Round x once to `format`. Same as Rounder(format, rounding)(x, site).
+double roundTo(double x, const Format& format, Rounding rounding, const RandomSite* site = nullptr);
 
 /// Round every element of `in` into `out` (same size; in and out may be the same array).
 /// Nearest-even to a float format runs a vectorised bit-manipulation kernel; other modes and
 /// kinds run the scalar Rounder. A ScaledInt format without scale quantises the array as one
-/// tensor (quantizeScaledInt). Stochastic: one generator, consumed in element order.
+/// tensor (quantizeScaledInt). Stochastic: element i draws at RandomSite{*key, i, 0}.
 void roundArray(std::span<const double> in, std::span<double> out, const Format& format,
-                Rounding rounding = Rounding::NearestEven, RandomEngine* rng = nullptr);
+                Rounding rounding = Rounding::NearestEven, const RandomKey* key = nullptr);
 void roundArray(std::span<const float> in, std::span<float> out, const Format& format,
-                Rounding rounding = Rounding::NearestEven, RandomEngine* rng = nullptr);
+                Rounding rounding = Rounding::NearestEven, const RandomKey* key = nullptr);
 inline void roundInPlace(std::span<double> data, const Format& format,
-                         Rounding rounding = Rounding::NearestEven, RandomEngine* rng = nullptr) {
-    roundArray(std::span<const double>(data), data, format, rounding, rng);
+                         Rounding rounding = Rounding::NearestEven, const RandomKey* key = nullptr) {
+    roundArray(std::span<const double>(data), data, format, rounding, key);
 }
 inline void roundInPlace(std::span<float> data, const Format& format,
-                         Rounding rounding = Rounding::NearestEven, RandomEngine* rng = nullptr) {
-    roundArray(std::span<const float>(data), data, format, rounding, rng);
+                         Rounding rounding = Rounding::NearestEven, const RandomKey* key = nullptr) {
+    roundArray(std::span<const float>(data), data, format, rounding, key);
 }
 
 /// Which code path roundArray takes for this element type ("vector-rne-f64", "scalar", ...):
@@ -102,9 +103,9 @@ std::string roundArrayKernel(const Format& format, Rounding rounding, bool sourc
 /// over the finite elements (1 when there is none or all are zero), out = round(x / scale) * scale,
 /// clamped to ±(2^(bits-1) - 1) * scale (infinities saturate, NaN stays NaN). Returns the scale.
 double quantizeScaledInt(std::span<const double> in, std::span<double> out, int bits,
-                         Rounding rounding = Rounding::NearestEven, RandomEngine* rng = nullptr);
+                         Rounding rounding = Rounding::NearestEven, const RandomKey* key = nullptr);
 double quantizeScaledInt(std::span<const float> in, std::span<float> out, int bits,
-                         Rounding rounding = Rounding::NearestEven, RandomEngine* rng = nullptr);
+                         Rounding rounding = Rounding::NearestEven, const RandomKey* key = nullptr);
 /// The scale quantizeScaledInt would choose.
 double scaledIntScale(std::span<const double> in, int bits);
 double scaledIntScale(std::span<const float> in, int bits);

@@ -17,6 +17,23 @@ namespace ks::numeric {
 
 namespace {
 
+/// Element i's random site (step 0), or none without a key (any rounding but stochastic).
+class ElementSites {
+public:
+    explicit ElementSites(const RandomKey* key) : keyed_(key != nullptr) {
+        if (key) site_.key = *key;
+    }
+    const RandomSite* operator()(std::size_t i) {
+        if (!keyed_) return nullptr;
+        site_.element = static_cast<std::uint32_t>(i);
+        return &site_;
+    }
+
+private:
+    bool keyed_;
+    RandomSite site_;
+};
+
 template <class Float>
 void roundNearestEvenKernel(const Float* __restrict in, Float* __restrict out, std::size_t n,
                             const RneParams<Float>& p) {
@@ -63,11 +80,12 @@ double scaleOf(std::span<const Float> in, int bits) {
 }
 
 template <class Float>
-double quantize(std::span<const Float> in, std::span<Float> out, int bits, Rounding rounding, RandomEngine* rng) {
+double quantize(std::span<const Float> in, std::span<Float> out, int bits, Rounding rounding, const RandomKey* key) {
     checkSizes(in.size(), out.size());
     const double scale = scaleOf(in, bits);
     const Rounder r(Format::scaledInt(bits, scale), rounding);
-    for (std::size_t i = 0; i < in.size(); ++i) out[i] = static_cast<Float>(r(static_cast<double>(in[i]), rng));
+    ElementSites siteOf(key);
+    for (std::size_t i = 0; i < in.size(); ++i) out[i] = static_cast<Float>(r(static_cast<double>(in[i]), siteOf(i)));
     return scale;
 }
 
@@ -84,7 +102,7 @@ std::string roundArrayKernel(const Format& format, Rounding rounding, bool sourc
 }
 
 void roundArray(std::span<const double> in, std::span<double> out, const Format& format, Rounding rounding,
-                RandomEngine* rng) {
+                const RandomKey* key) {
     checkSizes(in.size(), out.size());
     validate(format);
     if (isIdentityFor(format, false)) {
@@ -92,7 +110,7 @@ void roundArray(std::span<const double> in, std::span<double> out, const Format&
         return;
     }
     if (format.kind == FormatKind::ScaledInt && !(format.scale > 0)) {
-        quantizeScaledInt(in, out, format.intBits, rounding, rng);
+        quantizeScaledInt(in, out, format.intBits, rounding, key);
         return;
     }
     if (rounding == Rounding::NearestEven && rneKernelApplies<double>(format)) {
@@ -100,11 +118,12 @@ void roundArray(std::span<const double> in, std::span<double> out, const Format&
         return;
     }
     const Rounder r(format, rounding);
-    for (std::size_t i = 0; i < in.size(); ++i) out[i] = r(in[i], rng);
+    ElementSites siteOf(key);
+    for (std::size_t i = 0; i < in.size(); ++i) out[i] = r(in[i], siteOf(i));
 }
 
 void roundArray(std::span<const float> in, std::span<float> out, const Format& format, Rounding rounding,
-                RandomEngine* rng) {
+                const RandomKey* key) {
     checkSizes(in.size(), out.size());
     validate(format);
     if (isIdentityFor(format, true)) {
@@ -112,7 +131,7 @@ void roundArray(std::span<const float> in, std::span<float> out, const Format& f
         return;
     }
     if (format.kind == FormatKind::ScaledInt && !(format.scale > 0)) {
-        quantizeScaledInt(in, out, format.intBits, rounding, rng);
+        quantizeScaledInt(in, out, format.intBits, rounding, key);
         return;
     }
     if (rounding == Rounding::NearestEven && rneKernelApplies<float>(format)) {
@@ -124,24 +143,25 @@ void roundArray(std::span<const float> in, std::span<float> out, const Format& f
     const Rounder r(format, rounding);
     const bool vector = rounding == Rounding::NearestEven && rneKernelApplies<double>(format);
     const auto params = vector ? rneParams<double>(format) : RneParams<double>{};
+    ElementSites siteOf(key);
     double wide[1024], rounded[1024];
     for (std::size_t i = 0; i < in.size(); i += 1024) {
         const std::size_t n = std::min<std::size_t>(1024, in.size() - i);
         for (std::size_t j = 0; j < n; ++j) wide[j] = in[i + j];
         if (vector) roundNearestEvenKernel(wide, rounded, n, params);
         else
-            for (std::size_t j = 0; j < n; ++j) rounded[j] = r(wide[j], rng);
+            for (std::size_t j = 0; j < n; ++j) rounded[j] = r(wide[j], siteOf(i + j));
         for (std::size_t j = 0; j < n; ++j) out[i + j] = static_cast<float>(rounded[j]);
     }
 }
 
 double quantizeScaledInt(std::span<const double> in, std::span<double> out, int bits, Rounding rounding,
-                         RandomEngine* rng) {
-    return quantize(in, out, bits, rounding, rng);
+                         const RandomKey* key) {
+    return quantize(in, out, bits, rounding, key);
 }
 double quantizeScaledInt(std::span<const float> in, std::span<float> out, int bits, Rounding rounding,
-                         RandomEngine* rng) {
-    return quantize(in, out, bits, rounding, rng);
+                         const RandomKey* key) {
+    return quantize(in, out, bits, rounding, key);
 }
 double scaledIntScale(std::span<const double> in, int bits) { return scaleOf(in, bits); }
 double scaledIntScale(std::span<const float> in, int bits) { return scaleOf(in, bits); }

@@ -27,14 +27,14 @@ MagnitudeMode magnitudeMode(Rounding rounding, bool negative) {
     return MagnitudeMode::Nearest;
 }
 
-std::uint64_t drawBits(RandomEngine* rng) {
-    if (!rng) throw std::invalid_argument("stochastic rounding needs a random generator (none was given)");
-    return (*rng)();
+std::uint32_t drawOf(const RandomSite* site) {
+    if (!site) throw std::invalid_argument("stochastic rounding needs the rounding's random site (none was given)");
+    return site->draw();
 }
 
-/// True with probability `fraction` (in [0, 1]), resolved to 2^-53.
-bool drawBelow(double fraction, RandomEngine* rng) {
-    return static_cast<double>(drawBits(rng) >> 11) < fraction * 0x1p53;
+/// True with probability `fraction` (in [0, 1]) to within 2^-30: R < fraction · 2^30, compared exactly.
+bool drawBelow(double fraction, const RandomSite* site) {
+    return static_cast<double>(drawOf(site)) < fraction * 0x1p30;
 }
 
 /// 2^q for q in [-1074, 1023], from the bits (ldexp is a library call, and this is a hot path).
@@ -44,7 +44,7 @@ double powerOfTwo(int q) {
 }
 
 /// Round a non-negative value to an integer.
-double roundMagnitudeToInteger(double a, MagnitudeMode mode, RandomEngine* rng) {
+double roundMagnitudeToInteger(double a, MagnitudeMode mode, const RandomSite* rng) {
     const double low = std::floor(a);
     const double frac = a - low;  // exact
     if (frac == 0) return a;
@@ -124,7 +124,7 @@ Rounder::Rounder(const Format& format, Rounding rounding) : format_(format), rou
     }
 }
 
-double Rounder::operator()(double x, RandomEngine* rng) const {
+double Rounder::operator()(double x, const RandomSite* rng) const {
     switch (format_.kind) {
     case FormatKind::Float: return identity_ ? x : roundFloat(x, rng);
     case FormatKind::Fixed:
@@ -134,7 +134,8 @@ double Rounder::operator()(double x, RandomEngine* rng) const {
     return x;
 }
 
-double Rounder::roundFloat(double x, RandomEngine* rng) const {
+double Rounder::roundFloat(double x, const RandomSite* rng) const {
+    if (rounding_ == Rounding::Stochastic) return roundFloatStochastic(x, 0.0, rng);
     if (std::isnan(x)) return x;
     const double a = std::fabs(x);
     if (std::isinf(a)) return std::copysign(infinityValue_, x);
@@ -168,7 +169,7 @@ double Rounder::roundFloat(double x, RandomEngine* rng) const {
         }
         case MagnitudeMode::Truncate: increment = 0; break;
         case MagnitudeMode::Away: increment = lowMask; break;
-        case MagnitudeMode::Stochastic: increment = drawBits(rng) & lowMask; break;  // up with P = low / unit
+        case MagnitudeMode::Stochastic: break;  // roundFloatStochastic
         }
         r = std::bit_cast<double>((bits + increment) & ~lowMask);
     } else if (dropped > 0) {
@@ -179,7 +180,7 @@ double Rounder::roundFloat(double x, RandomEngine* rng) const {
         case MagnitudeMode::Nearest: up = a > 0.5 * step; break;
         case MagnitudeMode::Truncate: up = false; break;
         case MagnitudeMode::Away: up = true; break;
-        case MagnitudeMode::Stochastic: up = drawBelow(a / step, rng); break;  // exact: a power-of-two scaling
+        case MagnitudeMode::Stochastic: break;  // roundFloatStochastic
         }
         r = up ? step : 0.0;
     }
@@ -187,7 +188,7 @@ double Rounder::roundFloat(double x, RandomEngine* rng) const {
     return std::copysign(r, x);
 }
 
-double Rounder::roundInteger(double x, RandomEngine* rng) const {
+double Rounder::roundInteger(double x, const RandomSite* rng) const {
     if (std::isnan(x)) return x;
     if (format_.kind == FormatKind::ScaledInt && !(unitScale_ > 0))
         throw std::invalid_argument(formatName(format_) +
@@ -205,7 +206,7 @@ double Rounder::roundInteger(double x, RandomEngine* rng) const {
     return divideByScale_ ? k * unitScale_ : k / unitScale_;
 }
 
-double Rounder::roundLog(double x, RandomEngine* rng) const {
+double Rounder::roundLog(double x, const RandomSite* rng) const {
     if (std::isnan(x) || x == 0) return x;
     const double a = std::fabs(x);
     const MagnitudeMode mode = magnitudeMode(rounding_, std::signbit(x));
@@ -278,7 +279,9 @@ double toOdd(double approx, double error) {
 
 }  // namespace
 
-double Rounder::roundExact(double approx, double error, RandomEngine* rng) const {
+double Rounder::roundExact(double approx, double error, const RandomSite* rng) const {
+    if (rounding_ == Rounding::Stochastic && format_.kind == FormatKind::Float && !identity_)
+        return roundFloatStochastic(approx, std::isfinite(error) ? error : 0.0, rng);
     if (error == 0 || !std::isfinite(approx) || !std::isfinite(error)) return (*this)(approx, rng);
     if (format_.kind == FormatKind::Float && mantissaBits_ == 52) {
         // 53-bit target: approx already is the nearest double; adjust it for the other modes.
@@ -295,18 +298,65 @@ double Rounder::roundExact(double approx, double error, RandomEngine* rng) const
         case Rounding::Down:
             if (error < 0) v = std::nextafter(approx, -inf);
             break;
-        case Rounding::Stochastic: {
-            const double other = std::nextafter(approx, error > 0 ? inf : -inf);
-            if (drawBelow(std::fabs(error) / std::fabs(other - approx), rng)) v = other;
-            break;
-        }
+        case Rounding::Stochastic: break;  // roundFloatStochastic
         }
         return (*this)(v, rng);
     }
     return (*this)(toOdd(approx, error), rng);
 }
 
-double roundTo(double x, const Format& format, Rounding rounding, RandomEngine* rng) {
+double Rounder::roundFloatStochastic(double approx, double error, const RandomSite* site) const {
+    if (std::isnan(approx)) return approx;
+    if (std::isinf(approx)) return std::copysign(infinityValue_, approx);
+    // The magnitude |exact| = a + e; its sign is approx's (or the error's, for an underflowed approx).
+    const bool negative = approx != 0 ? std::signbit(approx) : std::signbit(error);
+    const double a = std::fabs(approx);
+    const double e = negative ? -error : error;
+    if (a == 0 && e == 0) return approx;
+    // The grid neighbours low ≤ |exact| < low + step.
+    double low = a, step = 0;
+    if (mantissaBits_ >= 52 && e != 0) {
+        // Every double near a is on the grid: the neighbours are a and the next double toward the error.
+        if (e > 0) step = std::nextafter(a, HUGE_VAL) - a;
+        else if (e < 0) {
+            low = std::nextafter(a, 0.0);
+            step = a - low;
+        }
+    } else {
+        // The round-to-odd double lies strictly between the same two grid points as the exact value
+        // (a grid of p ≤ 51 bits holds no odd double), so its bits give them as Rounder::roundFloat does.
+        const double o = e == 0 ? a : toOdd(a, e);
+        const std::uint64_t bits = std::bit_cast<std::uint64_t>(o);
+        const int biased = static_cast<int>(bits >> 52);
+        const int ex = biased ? biased - 1023 : std::ilogb(o);
+        const int q = ex < emin_ ? (format_.subnormals ? emin_ - mantissaBits_ : emin_) : ex - mantissaBits_;
+        const int dropped = q - (biased ? ex - 52 : -1074);
+        if (dropped > 0) {
+            step = powerOfTwo(q);
+            low = q <= ex ? std::bit_cast<double>(bits & ~((std::uint64_t{1} << dropped) - 1)) : 0.0;
+        }
+    }
+    double r = low;
+    if (step > 0 && (a != low || e != 0)) {
+        // T = ⌈(|exact| − low) / step · 2^30⌉ exactly: A = (a − low)/step · 2^30 is exact (Sterbenz, then
+        // powers of two); its fractional part is a multiple of a's last place, which the error (at most
+        // half of it) cannot cross, so a fractional A gives ⌈A⌉. An integral A gives A + ⌈B⌉, B the
+        // error's share; an underflowed B still counts a positive error.
+        const double scaledPart = (a - low) / step * 0x1p30;
+        double threshold;
+        if (scaledPart != std::floor(scaledPart)) threshold = std::ceil(scaledPart);
+        else {
+            double errorPart = std::ceil(e / step * 0x1p30);
+            if (e > 0 && errorPart < 1) errorPart = 1;
+            threshold = scaledPart + errorPart;
+        }
+        if (static_cast<double>(drawOf(site)) < threshold) r = low + step;
+    }
+    if (r > maxFinite_) r = overflowValue_;
+    return negative ? -r : r;
+}
+
+double roundTo(double x, const Format& format, Rounding rounding, const RandomSite* rng) {
     return Rounder(format, rounding)(x, rng);
 }
 

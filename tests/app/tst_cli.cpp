@@ -123,7 +123,7 @@ private Q_SLOTS:
                                          << 0 << QStringLiteral("mlp ");
         QTest::newRow("bench emulation, not covered")
             << QStringList{QStringLiteral("bench"), QStringLiteral("emulation"), QStringLiteral("--shape"), QStringLiteral("2,2,2"),
-                           QStringLiteral("--specs"), QStringLiteral("fp16:sr"), QStringLiteral("--min-seconds"), QStringLiteral("0")}
+                           QStringLiteral("--specs"), QStringLiteral("bf16:sr"), QStringLiteral("--min-seconds"), QStringLiteral("0")}
             << 0 << QStringLiteral("not covered: the fast engine rounds to nearest-even only");
         QTest::newRow("eval --emulation") << QStringList{QStringLiteral("eval"), QStringLiteral("--compute"), QStringLiteral("fp16"),
                                                          QStringLiteral("--emulation"), QStringLiteral("turbo")}

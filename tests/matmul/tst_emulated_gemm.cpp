@@ -203,6 +203,63 @@ private Q_SLOTS:
         }
     }
 
+    // The stochastic lane rounding of exact float32 values (LaneMethod::Stochastic with no error term, the
+    // stores) against the reference Rounder at the same sites: a stride through all 2^32 patterns and the
+    // formats' edges, in every instruction set.
+    void stochasticRoundingIsTheRounder_data() {
+        QTest::addColumn<QString>("format");
+        for (const char* format : {"fp16", "bf16", "e4m3", "e5m2", "e4m3-fn-inf", "fp16-nosub", "bf16-nosub", "e3m2", "tf32", "e8m3"})
+            QTest::newRow(format) << QString::fromLatin1(format);
+    }
+    void stochasticRoundingIsTheRounder() {
+        QFETCH(QString, format);
+        const numeric::Format f = numeric::parseFormat(format.toStdString());
+        const numeric::Rounder reference(f, numeric::Rounding::Stochastic);
+        std::vector<float> in;
+        for (std::uint64_t bits = 0; bits < (1ull << 32); bits += 65521) in.push_back(std::bit_cast<float>(std::uint32_t(bits)));
+        for (double edge : {numeric::maxFinite(f), numeric::minNormal(f), numeric::minPositive(f), 0.0,
+                            double(std::numeric_limits<float>::infinity())}) {
+            const std::uint32_t e = std::bit_cast<std::uint32_t>(float(edge));
+            for (std::uint32_t d = 0; d < 4096; ++d)
+                for (std::uint32_t sign : {0u, 0x80000000u}) {
+                    in.push_back(std::bit_cast<float>((e + d) | sign));
+                    if (e >= d) in.push_back(std::bit_cast<float>((e - d) | sign));
+                }
+        }
+        // Each value twice more at other sites: both neighbours must turn up.
+        const std::size_t distinct = in.size();
+        for (int copy = 0; copy < 2; ++copy) in.insert(in.end(), in.begin(), in.begin() + std::ptrdiff_t(distinct));
+        const numeric::RandomKey key = numeric::randomKey(20261206, 5);
+        const std::uint32_t base = 0xFFFFF000u;  // the element numbers wrap past 2^32
+        std::vector<float> want(in.size());
+        numeric::RandomSite site{key, 0, 0};
+        std::size_t roundedUp = 0, roundedDown = 0;
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            site.element = base + std::uint32_t(i);
+            want[i] = float(reference(double(in[i]), &site));
+            if (i >= distinct && std::isfinite(want[i]) && want[i] != want[i % distinct]) {
+                (std::fabs(want[i]) > std::fabs(want[i % distinct]) ? roundedUp : roundedDown)++;
+            }
+        }
+        QVERIFY(roundedUp > 100 && roundedDown > 100);  // the sites do draw differently
+        for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+            if (!isaSupported(isa)) continue;
+            std::vector<float> got(in.size());
+            matmul::laneRoundStochastic(f, key, base, in.data(), got.data(), std::int64_t(in.size()), isa);
+            for (std::size_t i = 0; i < in.size(); ++i) {
+                if (std::isnan(want[i]) && std::isnan(got[i])) continue;
+                if (std::bit_cast<std::uint32_t>(want[i]) != std::bit_cast<std::uint32_t>(got[i]))
+                    QFAIL(qPrintable(QStringLiteral("%1: %2 (0x%3) at element %4 gives %5, the Rounder %6")
+                                        .arg(QString::fromStdString(isaName(isa)))
+                                        .arg(double(in[i]), 0, 'g', 9)
+                                        .arg(std::bit_cast<std::uint32_t>(in[i]), 8, 16, QLatin1Char('0'))
+                                        .arg(base + std::uint32_t(i))
+                                        .arg(double(got[i]), 0, 'g', 9)
+                                        .arg(double(want[i]), 0, 'g', 9)));
+            }
+        }
+    }
+
     void bitIdenticalToTheReference_data() {
         QTest::addColumn<QString>("spec");
         QTest::addColumn<int>("maxExponent");  // the largest binade of the narrowest format in the spec
@@ -262,6 +319,19 @@ private Q_SLOTS:
             row("fp16/e5m2:rd", 15);
             row("fp32/fp16/fp32:rz", 15);
             row("tf32:rd", 127);
+            // Stochastic rounding on float32 lanes: every rounding drawn at its site (random_bits.hpp), so
+            // the lanes, the blocking and the threads give the reference's bits; sums exact by TwoSum,
+            // subnormal and flushing formats, finite-only overflow, float32 products (not rounded).
+            row("fp16:sr", 15);
+            row("e4m3:sr:seed=3", 8);
+            row("e5m2:sr", 15);
+            row("fp16/e5m2:sr", 15);
+            row("e5m2/fp16:sr:seed=9", 15);
+            row("e4m3-fn-inf:sr", 8);
+            row("fp16-nosub:sr", 15);
+            row("e4m3-nosub/fp16:sr", 8);
+            row("e5m2/fp32/fp16:sr", 15);
+            row("e3m2:sr", 4);
         }
     }
     void bitIdenticalToTheReference() {
@@ -384,7 +454,10 @@ private Q_SLOTS:
         QTest::newRow("e8m13 too precise") << "e8m13" << false << "more than 11 bits";
         QTest::newRow("e9m5 too wide") << "e9m5" << false << "beyond float32's range";
         QTest::newRow("bf16-sat") << "bf16-sat" << false << "saturates";
-        QTest::newRow("stochastic") << "fp16:sr" << false << "stochastically";
+        QTest::newRow("stochastic") << "fp16:sr" << false << "Stochastic Stochastic RoundToOdd";
+        QTest::newRow("stochastic, fp32 products") << "e5m2/fp32/fp16:sr" << true << "Identity Stochastic RoundToOdd";
+        QTest::newRow("stochastic bf16: products underflow") << "bf16:sr" << false << "exact in float32";
+        QTest::newRow("stochastic fp32 sums") << "fp16/fp32:sr" << false << "float32 sums";
         QTest::newRow("toward zero") << "fp16:rz" << false << "Fp16 Fp16 RoundTwice";  // F16C in MXCSR's mode
         QTest::newRow("fused up") << "bf16/fp32:ru" << true << "Directed Identity Native";
         QTest::newRow("fused down, narrow sums") << "e4m3:rd" << true << "Directed Directed RoundTwice";
@@ -404,7 +477,7 @@ private Q_SLOTS:
             return;
         }
         const numeric::LaneSpec lanes = numeric::laneSpec(compute, order);
-        const char* methods[] = {"Identity", "Fp16", "Magic", "Bits", "SignedBits", "Directed"};
+        const char* methods[] = {"Identity", "Fp16", "Magic", "Bits", "SignedBits", "Directed", "Stochastic"};
         const char* sums[] = {"Native", "RoundTwice", "RoundToOdd"};
         QCOMPARE(QStringLiteral("%1 %2 %3")
                      .arg(methods[int(lanes.product.method)], methods[int(lanes.accumulate.method)], sums[int(lanes.sum)]),
@@ -415,7 +488,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("spec");
         QTest::addColumn<QString>("reason");
         QTest::newRow("native") << "native" << "native";
-        QTest::newRow("stochastic") << "fp16:sr" << "nearest-even only";
+        QTest::newRow("stochastic") << "bf16:sr" << "nearest-even only";  // float32 lanes refuse it too
         QTest::newRow("fixed point") << "fixed16.8" << "fixed16.8";
         QTest::newRow("scaled integer") << "int8@0.01/fp32" << "int8";
         QTest::newRow("LNS") << "lns16.10" << "lns16.10";

@@ -292,7 +292,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("algorithm");
         QTest::addColumn<QString>("spec");
         for (const auto* algo : conv::convAlgorithms())
-            for (const char* spec : {"e4m3/fp16", "bf16:rd", "fp16/fp32:ru"})
+            for (const char* spec : {"e4m3/fp16", "bf16:rd", "fp16/fp32:ru", "fp16:sr:seed=2"})
                 QTest::addRow("%s %s", algo->name().c_str(), spec) << QString::fromStdString(algo->name()) << QString::fromLatin1(spec);
     }
     void fastEmulationIsTheReference() {

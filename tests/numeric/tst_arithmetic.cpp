@@ -294,7 +294,7 @@ private Q_SLOTS:
         EmulatedArithmetic arith(parseComputeSpec("int8/fp32"));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, arith.store(0.5));
         std::vector<double> operand{-1.0, 0.5, 0.3};
-        arith.storeTensor(operand);
+        arith.storeTensor(operand, randomTensor(RandomTensor::Input));
         const double scale = 1.0 / 127;
         KS_COMPARE_EXACT(operand[0], -1.0);
         // The definition: x / scale rounded to an integer, times the scale (1/127 is inexact, so the

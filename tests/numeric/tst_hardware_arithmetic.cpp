@@ -330,19 +330,25 @@ void addOpModeRows() {
                 << int(op) << r;
 }
 
-/// Draws from a stochastic Rounder, up to 2^26 at a time through a 2^16 buffer for the array path.
+/// Draws from a stochastic Rounder at `draws` distinct sites (elements 0, 1, ...; the array path a key per
+/// 2^16-element array).
 std::uint64_t countUps(double x, double hi, const Format& format, bool arrayPath, std::uint64_t draws,
                        std::uint64_t seed) {
-    RandomEngine rng(seed);
     std::uint64_t ups = 0;
     if (!arrayPath) {
         const Rounder rounder(format, Rounding::Stochastic);
-        for (std::uint64_t i = 0; i < draws; ++i) ups += rounder(x, &rng) == hi;
+        RandomSite site{randomKey(seed, 0), 0, 0};
+        for (std::uint64_t i = 0; i < draws; ++i) {
+            site.element = static_cast<std::uint32_t>(i);
+            ups += rounder(x, &site) == hi;
+        }
         return ups;
     }
     std::vector<double> in(std::size_t{1} << 16, x), out(in.size());
+    std::uint32_t array = 0;
     for (std::uint64_t done = 0; done < draws; done += in.size()) {
-        roundArray(std::span<const double>(in), std::span<double>(out), format, Rounding::Stochastic, &rng);
+        const RandomKey key = randomKey(seed, ++array);
+        roundArray(std::span<const double>(in), std::span<double>(out), format, Rounding::Stochastic, &key);
         for (double r : out) ups += r == hi;
     }
     return ups;
@@ -517,10 +523,9 @@ private Q_SLOTS:
                                 .arg(deviation)));
     }
 
-    /// roundTo element by element and roundArray (double and float arrays) over the same values draw the same
-    /// random sequence (one 64-bit draw per rounded value, in element order), and so do
-    /// EmulatedArithmetic::store and storeTensor.
-    void stochasticPathsDrawTheSameSequence() {
+    /// roundTo element by element at sites (key, i, 0) and roundArray with the key (double and float arrays)
+    /// agree, and so do EmulatedArithmetic::store at those sites and storeTensor; another seed differs.
+    void stochasticPathsDrawTheSameBits() {
         std::mt19937_64 values(5);
         std::vector<double> in(10000);
         for (std::size_t i = 0; i < in.size(); ++i) {
@@ -528,33 +533,39 @@ private Q_SLOTS:
             in[i] = (values() & 1 ? -1 : 1) * scale * (1 + static_cast<double>(values() >> 11) * 0x1p-53);
         }
         for (const Format& f : {Format::fp16(), Format::bf16(), Format::e4m3()}) {
-            RandomEngine scalarRng(77), arrayRng(77);
+            const RandomKey key = randomKey(77, randomTensor(RandomTensor::Input));
             std::vector<double> scalar(in.size()), array(in.size());
-            for (std::size_t i = 0; i < in.size(); ++i) scalar[i] = roundTo(in[i], f, Rounding::Stochastic, &scalarRng);
-            roundArray(std::span<const double>(in), std::span<double>(array), f, Rounding::Stochastic, &arrayRng);
+            RandomSite site{key, 0, 0};
+            for (std::size_t i = 0; i < in.size(); ++i) {
+                site.element = static_cast<std::uint32_t>(i);
+                scalar[i] = roundTo(in[i], f, Rounding::Stochastic, &site);
+            }
+            roundArray(std::span<const double>(in), std::span<double>(array), f, Rounding::Stochastic, &key);
             QCOMPARE(ks::test::firstBitDifference(std::span<const double>(scalar), std::span<const double>(array)),
                      std::ptrdiff_t{-1});
-            QVERIFY(scalarRng == arrayRng);  // both consumed the same number of draws
             // The float32 array path too (its values rounded to float first, so compared with roundTo of those).
             std::vector<float> narrow(in.begin(), in.end()), narrowOut(in.size());
-            RandomEngine narrowScalarRng(78), narrowArrayRng(78);
-            roundArray(std::span<const float>(narrow), std::span<float>(narrowOut), f, Rounding::Stochastic,
-                       &narrowArrayRng);
+            roundArray(std::span<const float>(narrow), std::span<float>(narrowOut), f, Rounding::Stochastic, &key);
             for (std::size_t i = 0; i < in.size(); ++i) {
-                const double one = roundTo(static_cast<double>(narrow[i]), f, Rounding::Stochastic, &narrowScalarRng);
-                KS_COMPARE_EXACT(static_cast<double>(narrowOut[i]), one);
+                site.element = static_cast<std::uint32_t>(i);
+                KS_COMPARE_EXACT(static_cast<double>(narrowOut[i]), roundTo(static_cast<double>(narrow[i]), f, Rounding::Stochastic, &site));
             }
-            QVERIFY(narrowScalarRng == narrowArrayRng);
             ComputeSpec spec = ComputeSpec::uniform(f, Rounding::Stochastic);
             spec.seed = 77;
             EmulatedArithmetic one(spec), whole(spec);
             std::vector<double> stored(in.size()), tensor = in;
-            for (std::size_t i = 0; i < in.size(); ++i) stored[i] = one.store(in[i]);
-            whole.storeTensor(tensor);
+            for (std::size_t i = 0; i < in.size(); ++i) {
+                one.at(randomTensor(RandomTensor::Input), i);
+                stored[i] = one.store(in[i]);
+            }
+            whole.storeTensor(tensor, randomTensor(RandomTensor::Input));
             QCOMPARE(ks::test::firstBitDifference(std::span<const double>(stored), std::span<const double>(tensor)),
                      std::ptrdiff_t{-1});
             QCOMPARE(ks::test::firstBitDifference(std::span<const double>(stored), std::span<const double>(scalar)),
                      std::ptrdiff_t{-1});
+            const RandomKey other = randomKey(78, randomTensor(RandomTensor::Input));
+            roundArray(std::span<const double>(in), std::span<double>(array), f, Rounding::Stochastic, &other);
+            QVERIFY(ks::test::firstBitDifference(std::span<const double>(scalar), std::span<const double>(array)) >= 0);
         }
     }
 

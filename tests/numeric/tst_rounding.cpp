@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <random>
 #include <cstdio>
 #include <limits>
 #include <vector>
@@ -287,13 +288,14 @@ private Q_SLOTS:
         QVERIFY(lo < x && x < hi);
         const double p = (x - lo) / (hi - lo);
         const double sigma = (hi - lo) * std::sqrt(p * (1 - p));  // of one draw
-        RandomEngine rng(12345);
+        RandomSite site{randomKey(12345, 0), 0, 0};
         double sum = 0;
         long drawn = 0;
         std::vector<double> biases;
         for (long n : {100L, 10000L, 1000000L}) {
             for (; drawn < n; ++drawn) {
-                const double r = roundTo(x, f, Rounding::Stochastic, &rng);
+                site.element = static_cast<std::uint32_t>(drawn);
+                const double r = roundTo(x, f, Rounding::Stochastic, &site);
                 QVERIFY(r == lo || r == hi);
                 sum += r - x;
             }
@@ -315,9 +317,9 @@ private Q_SLOTS:
         std::vector<double> in(1000);
         for (std::size_t i = 0; i < in.size(); ++i) in[i] = 1 + double(i) * 1e-5;
         auto run = [&](std::uint64_t seed) {
-            RandomEngine rng(seed);
+            const RandomKey key = randomKey(seed, 1);
             std::vector<double> out(in.size());
-            roundArray(std::span<const double>(in), std::span<double>(out), Format::fp16(), Rounding::Stochastic, &rng);
+            roundArray(std::span<const double>(in), std::span<double>(out), Format::fp16(), Rounding::Stochastic, &key);
             return out;
         };
         const auto first = run(7), again = run(7);
@@ -337,7 +339,7 @@ private Q_SLOTS:
         const Format f = parseFormat(format.toStdString());
         const double bound = std::exp2(std::ldexp(1.0, -f.logFractionBits - 1)) - 1;
         const double logMin = std::log2(minNormal(f)), logMax = std::log2(maxFinite(f));
-        RandomEngine rng(3);
+        std::mt19937_64 rng(3);
         std::uniform_real_distribution<double> logs(logMin, logMax);
         double worst = 0;
         for (int i = 0; i < 20000; ++i) {

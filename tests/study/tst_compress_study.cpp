@@ -253,12 +253,15 @@ private Q_SLOTS:
         QTest::newRow("mlp native") << false << "native" << "direct" << true;
         QTest::newRow("mlp fp16") << false << "fp16" << "direct" << true;
         QTest::newRow("mlp e4m3:ru") << false << "e4m3:ru" << "direct" << true;
-        QTest::newRow("mlp fp16:sr") << false << "fp16:sr" << "direct" << false;
+        QTest::newRow("mlp fp16:sr") << false << "fp16:sr" << "direct" << true;
+        QTest::newRow("mlp bf16:sr") << false << "bf16:sr" << "direct" << false;  // bf16 products underflow float32
         QTest::newRow("mlp fp32/e8m13") << false << "fp32/e8m13" << "direct" << false;
         QTest::newRow("cnn fp16 direct") << true << "fp16" << "direct" << true;
         QTest::newRow("cnn bf16:rd winograd-4x4") << true << "bf16:rd" << "winograd-4x4" << true;
         QTest::newRow("cnn e4m3/fp16 fft") << true << "e4m3/fp16" << "fft" << true;
         QTest::newRow("cnn e8m13 direct") << true << "e8m13" << "direct" << false;
+        QTest::newRow("cnn e4m3:sr im2col") << true << "e4m3:sr" << "im2col" << true;
+        QTest::newRow("cnn fp16:sr winograd-4x4") << true << "fp16:sr" << "winograd-4x4" << false;
     }
     void liveTestDigitsWhereLanesRun() {
         QFETCH(bool, cnn);

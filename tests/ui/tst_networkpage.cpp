@@ -272,14 +272,14 @@ private Q_SLOTS:
         KS_COMPARE_EXACT(page.accuracyBitsChart()->spec().currentX.value(), 5.0);
         QCOMPARE(page.accuracyBitsChart()->seriesPoints(page.accuracyBitsChart()->seriesNames().value(0)).size(), qsizetype(10));
 
-        // Directed roundings run on the float32 lanes too: all digits; stochastic rounding does not yet.
+        // Directed and stochastic roundings run on the float32 lanes too: all digits.
         page.roundingBox()->setCurrentIndex(page.roundingBox()->findData(int(numeric::Rounding::TowardZero)));
         page.waitForIdle();
         QCOMPARE(page.currentPoint()->testDigits, std::size_t{2000});
         QVERIFY(page.model()->computeName().find("toward-zero") != std::string::npos);
         page.roundingBox()->setCurrentIndex(page.roundingBox()->findData(int(numeric::Rounding::Stochastic)));
         page.waitForIdle();
-        QCOMPARE(page.currentPoint()->testDigits, ui::NetworkModel::kEmulatedDigits);
+        QCOMPARE(page.currentPoint()->testDigits, std::size_t{2000});
         QVERIFY(page.model()->computeName().find("stochastic") != std::string::npos);
 
         page.computeBox()->setCurrentIndex(page.computeBox()->findData(QStringLiteral("native")));

@@ -93,6 +93,11 @@ LaneRounding laneRounding(const Format& f, Rounding rounding) {
         const int smallExponent = 30 - quantumOf(f);  // at most 30 + 149
         r.smallScaleHigh = bitsOf(std::ldexp(1.0, smallExponent / 2));
         r.smallScaleLow = bitsOf(std::ldexp(1.0, smallExponent - smallExponent / 2));
+        const int tinyExponent = smallExponent - kTinyProductScale;
+        r.tinyStepBias = r.stepBias + kTinyProductScale;
+        r.tinySmallStep = bitsOf(std::ldexp(f.subnormals ? std::ldexp(1.0, emin - f.mantissaBits) : minNormal(f), kTinyProductScale));
+        r.tinySmallScaleHigh = bitsOf(std::ldexp(1.0, tinyExponent / 2));
+        r.tinySmallScaleLow = bitsOf(std::ldexp(1.0, tinyExponent - tinyExponent / 2));
     }
     return r;
 }
@@ -124,13 +129,19 @@ std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder or
         // way between the grid neighbours to 2^-30 (LaneMethod::Stochastic): so products of two stored
         // values must be exact in float32 and sums must not overflow it, and the sums' format must be
         // narrower than float32 (a float32 grid holds the TwoSum value itself).
+        // Products of stored values below float32's precision are formed scaled (LaneSpec::tinyProducts) in
+        // the rounded-products order. Products and sums beyond float32's range are ∞, which every lane format
+        // that does not saturate turns into its overflow value, as the reference does: a float32 sum of two
+        // values of at most 11 bits overflows only when the exact one reaches 2^128 (both are multiples of
+        // 2^106 or finer only far below FLT_MAX, whose gap to 2^128 is 2^104), beyond every lane format.
         if (isFloat32(a)) return "stochastic rounding of float32 sums runs on the reference so far";
-        if (isFloat32(s) || 2 * (eminOf(s) - s.mantissaBits) < -149 || 2 * (emaxOf(s) + 1) > 126)
-            return "stochastic rounding on float32 lanes needs every product of two " + formatName(s) +
-                   " values exact in float32 (" + formatName(s) + " runs on the reference)";
-        if (emaxOf(a) + 2 > 127)
-            return "stochastic rounding on float32 lanes needs sums that cannot overflow float32 (" +
-                   formatName(a) + " runs on the reference)";
+        if (isFloat32(s)) return "stochastic rounding of float32 operands' products runs on the reference so far";
+        const bool exactProducts = 2 * (eminOf(s) - s.mantissaBits) >= -149 && 2 * (emaxOf(s) + 1) <= 126;
+        if (order == EmulatedOrder::FusedMultiplyAdd && !exactProducts)
+            return "the fused order needs every product of two " + formatName(s) + " values exact in float32";
+        if (!exactProducts && isFloat32(p))
+            return "products of " + formatName(s) + " values are not exact in float32, and stochastic rounding of "
+                   "float32 products runs on the reference so far";
         return std::nullopt;
     }
     // Directed: every format's numbers are float32 numbers, so rounding the float32 operation in the same
@@ -211,7 +222,10 @@ LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order) {
                laneRounding(spec.accumulate, spec.rounding), LaneSum::Native};
     if (isFloat32(spec.accumulate)) l.sum = LaneSum::Native;
     // Stochastic: the exact sum (TwoSum), rounded once (the kernels' own path).
-    else if (spec.rounding == Rounding::Stochastic) l.sum = LaneSum::RoundToOdd;
+    else if (spec.rounding == Rounding::Stochastic) {
+        l.sum = LaneSum::RoundToOdd;
+        l.tinyProducts = 2 * (eminOf(spec.storage) - spec.storage.mantissaBits) < -149;
+    }
     // Directed: the float32 sum (or FMA) in the same direction, rounded again (nested grids).
     else if (directed(spec)) l.sum = LaneSum::RoundTwice;
     // Figueroa (1995): with both operands in a p-bit format and p ≤ 11, float32's 24 ≥ 2p + 2 bits make

@@ -57,7 +57,13 @@ struct LaneRounding {
     // Stochastic only: 2^(30 − q) for the smallest step 2^q, as two float32 factors (their product may
     // exceed float32's range), which scale a value below the smallest step to the draw's units.
     std::int32_t smallScaleHigh = 0, smallScaleLow = 0;
+    /// The same constants for the format's grid scaled by 2^kTinyProductScale (LaneSpec::tinyProducts).
+    std::int32_t tinyStepBias = 0, tinySmallStep = 0, tinySmallScaleHigh = 0, tinySmallScaleLow = 0;
 };
+
+/// LaneSpec::tinyProducts' scale: 2^176 = (2^88)², each factor a float32; a product below 2^-100 has a factor
+/// below 2^-50, which it leaves below 2^126, and every product of two float32 numbers it leaves exact.
+inline constexpr int kTinyProductScale = 176;
 
 /// The rounding of `format` in `rounding` (laneFormatRefusal(format) must be empty).
 LaneRounding laneRounding(const Format& format, Rounding rounding = Rounding::NearestEven);
@@ -89,6 +95,10 @@ struct LaneSpec {
     /// Products with an accumulated factor (meaningful when laneMixedProductRefusal is empty; of two
     /// accumulated ones, when laneAccumulatedProductRefusal is).
     LaneProduct mixedProduct = LaneProduct::Direct;
+    /// Stochastic only: products of two stored values may fall below float32's precision (8 exponent bits):
+    /// those below 2^-100 are formed with the smaller factor scaled by 2^176 (exact) and rounded on the
+    /// product format's grid scaled alike (LaneRounding's tiny* constants), then scaled back.
+    bool tinyProducts = false;
 };
 
 /// Why the float32-lane engine cannot give the reference's bits for `spec` in `order`, or nothing.

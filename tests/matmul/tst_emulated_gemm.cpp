@@ -332,6 +332,16 @@ private Q_SLOTS:
             row("e4m3-nosub/fp16:sr", 8);
             row("e5m2/fp32/fp16:sr", 15);
             row("e3m2:sr", 4);
+            // 8 exponent bits, the rounded-products order only (the fused one needs exact products): products
+            // below float32's precision (formed scaled) and sums beyond its range (formed from halves).
+            if (QLatin1String(order) == QLatin1String("naive")) {
+                row("bf16:sr", 127);
+                row("tf32:sr:seed=5", 127);
+                row("bf16-nosub:sr", 127);
+                row("e8m3:sr", 127);
+                row("e4m3-fn-inf/bf16:sr", 8);
+                row("bf16/e5m2:sr", 15);
+            }
         }
     }
     void bitIdenticalToTheReference() {
@@ -377,6 +387,44 @@ private Q_SLOTS:
                     }
             }
         setThreadCount(std::max(1, int(std::thread::hardware_concurrency())));
+    }
+
+    // Stochastic rounding with 8 exponent bits: products far below float32's precision (2^-160 to 2^-100,
+    // where float32 keeps fewer bits than a product has, or none), which the lanes form scaled; their sums
+    // stay that small, so every rounding counts.
+    void stochasticTinyProducts_data() {
+        QTest::addColumn<QString>("spec");
+        for (const char* spec : {"bf16:sr", "tf32:sr:seed=2", "e8m3:sr", "bf16-nosub:sr", "e8m1:sr"})
+            QTest::newRow(spec) << QString::fromLatin1(spec);
+    }
+    void stochasticTinyProducts() {
+        QFETCH(QString, spec);
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        QVERIFY2(!numeric::laneRefusal(compute, EmulatedOrder::RoundedProducts),
+                 numeric::laneRefusal(compute, EmulatedOrder::RoundedProducts)->c_str());
+        std::mt19937_64 rng(31);
+        std::uniform_real_distribution<double> mantissa(1.0, 2.0);
+        std::uniform_int_distribution<int> exponent(-80, -50);
+        auto tiny = [&](std::int64_t count) {
+            std::vector<float> v(static_cast<std::size_t>(count));
+            for (auto& x : v) x = float(((rng() & 1) ? -1 : 1) * mantissa(rng) * std::ldexp(1.0, exponent(rng)));
+            return v;
+        };
+        const std::int64_t m = 5, k = 33, n = 70;
+        const auto a = tiny(m * k), b = tiny(k * n);
+        const auto want = reference(EmulatedOrder::RoundedProducts, compute, m, k, n, a, b);
+        std::size_t nonZero = 0;
+        for (float w : want) nonZero += w != 0;
+        QVERIFY(nonZero > want.size() / 2);  // the products' roundings reach the output
+        for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+            if (!isaSupported(isa)) continue;
+            setIsa(isa);
+            std::vector<float> got(want.size(), -1.0f);
+            fastEmulatedGemm(EmulatedOrder::RoundedProducts, compute, m, k, n, a.data(), b.data(), got.data(), EmulationLanes::Float32);
+            setIsa(std::nullopt);
+            const QString difference = firstDifference(got, want, n);
+            QVERIFY2(difference.isEmpty(), qPrintable(QString::fromStdString(isaName(isa)) + QStringLiteral(": ") + difference));
+        }
     }
 
     // A sum whose exact value lies just below a midpoint of the accumulator's grid, by less than a double
@@ -456,7 +504,8 @@ private Q_SLOTS:
         QTest::newRow("bf16-sat") << "bf16-sat" << false << "saturates";
         QTest::newRow("stochastic") << "fp16:sr" << false << "Stochastic Stochastic RoundToOdd";
         QTest::newRow("stochastic, fp32 products") << "e5m2/fp32/fp16:sr" << true << "Identity Stochastic RoundToOdd";
-        QTest::newRow("stochastic bf16: products underflow") << "bf16:sr" << false << "exact in float32";
+        QTest::newRow("stochastic bf16") << "bf16:sr" << false << "Stochastic Stochastic RoundToOdd";
+        QTest::newRow("stochastic fused bf16: inexact products") << "bf16:sr" << true << "exact in float32";
         QTest::newRow("stochastic fp32 sums") << "fp16/fp32:sr" << false << "float32 sums";
         QTest::newRow("toward zero") << "fp16:rz" << false << "Fp16 Fp16 RoundTwice";  // F16C in MXCSR's mode
         QTest::newRow("fused up") << "bf16/fp32:ru" << true << "Directed Identity Native";
@@ -488,7 +537,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("spec");
         QTest::addColumn<QString>("reason");
         QTest::newRow("native") << "native" << "native";
-        QTest::newRow("stochastic") << "bf16:sr" << "nearest-even only";  // float32 lanes refuse it too
+        QTest::newRow("stochastic") << "bf16/fp32:sr" << "nearest-even only";  // float32 lanes refuse it too
         QTest::newRow("fixed point") << "fixed16.8" << "fixed16.8";
         QTest::newRow("scaled integer") << "int8@0.01/fp32" << "int8";
         QTest::newRow("LNS") << "lns16.10" << "lns16.10";

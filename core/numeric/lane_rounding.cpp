@@ -134,7 +134,6 @@ std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder or
         // that does not saturate turns into its overflow value, as the reference does: a float32 sum of two
         // values of at most 11 bits overflows only when the exact one reaches 2^128 (both are multiples of
         // 2^106 or finer only far below FLT_MAX, whose gap to 2^128 is 2^104), beyond every lane format.
-        if (isFloat32(a)) return "stochastic rounding of float32 sums runs on the reference so far";
         if (isFloat32(s)) return "stochastic rounding of float32 operands' products runs on the reference so far";
         const bool exactProducts = 2 * (eminOf(s) - s.mantissaBits) >= -149 && 2 * (emaxOf(s) + 1) <= 126;
         if (order == EmulatedOrder::FusedMultiplyAdd && !exactProducts)
@@ -220,12 +219,11 @@ LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order) {
     if (auto reason = laneRefusal(spec, order)) throw std::invalid_argument("float32 lanes: " + *reason);
     LaneSpec l{spec.rounding, laneRounding(spec.storage, spec.rounding), laneRounding(spec.product, spec.rounding),
                laneRounding(spec.accumulate, spec.rounding), LaneSum::Native};
-    if (isFloat32(spec.accumulate)) l.sum = LaneSum::Native;
-    // Stochastic: the exact sum (TwoSum), rounded once (the kernels' own path).
-    else if (spec.rounding == Rounding::Stochastic) {
+    // Stochastic: the exact sum (TwoSum), rounded once (the kernels' own path, float32 sums too).
+    if (spec.rounding == Rounding::Stochastic) {
         l.sum = LaneSum::RoundToOdd;
         l.tinyProducts = 2 * (eminOf(spec.storage) - spec.storage.mantissaBits) < -149;
-    }
+    } else if (isFloat32(spec.accumulate)) l.sum = LaneSum::Native;
     // Directed: the float32 sum (or FMA) in the same direction, rounded again (nested grids).
     else if (directed(spec)) l.sum = LaneSum::RoundTwice;
     // Figueroa (1995): with both operands in a p-bit format and p ≤ 11, float32's 24 ≥ 2p + 2 bits make

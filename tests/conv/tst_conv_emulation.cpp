@@ -130,7 +130,7 @@ private Q_SLOTS:
         // Stochastic rounding: every rounding drawn at its site, so blocks, lanes and threads agree with the
         // reference's loops (direct and im2col so far; Winograd's and the FFT's transforms are not keyed).
         for (const char* algorithm : {"direct", "im2col"})
-            for (const char* spec : {"fp16:sr", "e4m3:sr:seed=4", "e5m2/fp16:sr", "fp16-nosub:sr", "e5m2/fp32/fp16:sr", "bf16:sr"})
+            for (const char* spec : {"fp16:sr", "e4m3:sr:seed=4", "e5m2/fp16:sr", "fp16-nosub:sr", "e5m2/fp32/fp16:sr", "bf16:sr", "fp16/fp32:sr"})
                 QTest::addRow("%s %s", algorithm, spec) << QString::fromLatin1(algorithm) << QString::fromLatin1(spec);
     }
     void patchLanesAreTheReference() {

@@ -332,6 +332,8 @@ private Q_SLOTS:
             row("e4m3-nosub/fp16:sr", 8);
             row("e5m2/fp32/fp16:sr", 15);
             row("e3m2:sr", 4);
+            row("fp16/fp32:sr", 15);  // float32 sums: between the TwoSum value and its neighbour
+            row("e4m3/fp32:sr:seed=8", 8);
             // 8 exponent bits, the rounded-products order only (the fused one needs exact products): products
             // below float32's precision (formed scaled) and sums beyond its range (formed from halves).
             if (QLatin1String(order) == QLatin1String("naive")) {
@@ -341,6 +343,8 @@ private Q_SLOTS:
                 row("e8m3:sr", 127);
                 row("e4m3-fn-inf/bf16:sr", 8);
                 row("bf16/e5m2:sr", 15);
+                row("bf16/bf16/fp32:sr", 127);  // float32 sums near FLT_MAX: formed from halves past it
+                row("e8m2/fp32:sr:seed=4", 127);
             }
         }
     }
@@ -427,6 +431,55 @@ private Q_SLOTS:
         }
     }
 
+    // Stochastic float32 sums at their edges, through the lane rows from given float32 starting values (a
+    // layer's sums start from its bias): just below a power of two (where the step below is half), past
+    // FLT_MAX by less than 2^104 (float32's sum is ∞, the exact one may still round to FLT_MAX), and random
+    // values; each case at many sites, against EmulatedArithmetic from the same start.
+    void stochasticFloat32SumsAtTheirEdges() {
+        const numeric::ComputeSpec spec = numeric::parseComputeSpec("bf16/bf16/fp32:sr:seed=6");
+        const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts);
+        const float maxFloat = std::numeric_limits<float>::max();
+        const std::pair<float, float> cases[] = {{1.0f, -0x1p-30f},       {-1.0f, 0x1p-29f},      {0x1p-100f, -0x1p-126f},
+                                                 {maxFloat, 0x1.8p103f},  {-maxFloat, -0x1p104f}, {maxFloat, 0x1p120f},
+                                                 {0x1.000002p0f, -0x1p-25f}, {0x1p-126f, 0x1p-133f}};
+        constexpr std::int64_t kSites = 2048;
+        std::mt19937_64 rng(17);
+        std::vector<float> start, term;
+        for (const auto& c : cases)
+            for (std::int64_t i = 0; i < kSites; ++i) {
+                start.push_back(c.first);
+                term.push_back(c.second);
+            }
+        for (std::int64_t i = 0; i < kSites; ++i) {
+            start.push_back(float(std::ldexp(double(rng() >> 40) - 0x1p23, int(rng() % 60) - 30)));
+            term.push_back(float(numeric::roundTo(std::ldexp(double(rng() >> 40) - 0x1p23, int(rng() % 60) - 50), numeric::Format::bf16(), numeric::Rounding::NearestEven)));
+        }
+        const std::int64_t n = std::int64_t(start.size());
+        const float one = 1.0f;
+        // Reference: C(0, j) = start_j + (1 · term_j), the product step 0, the sum step 1 of element j.
+        std::vector<float> want(start.size());
+        numeric::EmulatedArithmetic arith(spec, numeric::EmulationEngine::Reference);
+        std::size_t finitePastMax = 0, belowPowerOfTwo = 0;
+        for (std::int64_t j = 0; j < n; ++j) {
+            arith.at(numeric::randomTensor(numeric::RandomTensor::Output), std::uint64_t(j), 0);
+            want[std::size_t(j)] = float(arith.add(double(start[std::size_t(j)]), arith.mul(1.0, double(term[std::size_t(j)]))));
+            if (j >= 3 * kSites && j < 4 * kSites) finitePastMax += std::isfinite(want[std::size_t(j)]);
+            if (j < kSites) belowPowerOfTwo += want[std::size_t(j)] < 1.0f;
+        }
+        QVERIFY(finitePastMax > kSites / 8 && finitePastMax < kSites / 2);  // P = 1/4
+        QVERIFY(belowPowerOfTwo > kSites / 100 && belowPowerOfTwo < kSites / 20);  // P = 2^-6
+        for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+            if (!isaSupported(isa)) continue;
+            std::vector<float> got(want.size(), -1.0f);
+            lanes::GemmArgs args{&laneSpec, EmulatedOrder::RoundedProducts, 1, n, &one, 1, term.data(), n, start.data(), got.data(), n};
+            args.random = numeric::randomKey(spec.seed, numeric::randomTensor(numeric::RandomTensor::Output));
+            args.elementRow = std::uint32_t(n);
+            lanes::kernelsFor(isa).rows(args, 0, 1);
+            const QString difference = firstDifference(got, want, n);
+            QVERIFY2(difference.isEmpty(), qPrintable(QString::fromStdString(isaName(isa)) + QStringLiteral(": ") + difference));
+        }
+    }
+
     // A sum whose exact value lies just below a midpoint of the accumulator's grid, by less than a double
     // can hold: rounded to double first it would land on the midpoint and tie to even, upwards. Operands
     // (row of A, column of B): 1 + 2^-13 times 1, then 2^-7(1 + 2^-23) times 2^-7(1 − 2^-23), whose
@@ -506,7 +559,8 @@ private Q_SLOTS:
         QTest::newRow("stochastic, fp32 products") << "e5m2/fp32/fp16:sr" << true << "Identity Stochastic RoundToOdd";
         QTest::newRow("stochastic bf16") << "bf16:sr" << false << "Stochastic Stochastic RoundToOdd";
         QTest::newRow("stochastic fused bf16: inexact products") << "bf16:sr" << true << "exact in float32";
-        QTest::newRow("stochastic fp32 sums") << "fp16/fp32:sr" << false << "float32 sums";
+        QTest::newRow("stochastic fp32 sums") << "fp16/fp32:sr" << false << "Stochastic Identity RoundToOdd";
+        QTest::newRow("stochastic fp32 operands") << "fp32/fp16:sr" << false << "float32 operands";
         QTest::newRow("toward zero") << "fp16:rz" << false << "Fp16 Fp16 RoundTwice";  // F16C in MXCSR's mode
         QTest::newRow("fused up") << "bf16/fp32:ru" << true << "Directed Identity Native";
         QTest::newRow("fused down, narrow sums") << "e4m3:rd" << true << "Directed Directed RoundTwice";
@@ -537,7 +591,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("spec");
         QTest::addColumn<QString>("reason");
         QTest::newRow("native") << "native" << "native";
-        QTest::newRow("stochastic") << "bf16/fp32:sr" << "nearest-even only";  // float32 lanes refuse it too
+        QTest::newRow("stochastic") << "fp32/fp16:sr" << "nearest-even only";  // float32 lanes refuse it too
         QTest::newRow("fixed point") << "fixed16.8" << "fixed16.8";
         QTest::newRow("scaled integer") << "int8@0.01/fp32" << "int8";
         QTest::newRow("LNS") << "lns16.10" << "lns16.10";

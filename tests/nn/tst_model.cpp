@@ -236,7 +236,7 @@ private Q_SLOTS:
     void fastEmulationIsTheReference_data() {
         QTest::addColumn<QString>("spec");
         for (const char* spec : {"fp16", "bf16", "e4m3", "e5m2/fp16/fp32", "bf16/fp32", "fp16-nosub/fp32", "tf32", "fp16:rz", "e4m3:ru", "bf16/fp32:rd",
-                                 "fp16:sr", "e4m3/fp16:sr:seed=3", "bf16:sr"})
+                                 "fp16:sr", "e4m3/fp16:sr:seed=3", "bf16:sr", "bf16/fp32:sr"})
             QTest::newRow(spec) << QString::fromLatin1(spec);
     }
     void fastEmulationIsTheReference() {

@@ -255,7 +255,8 @@ private Q_SLOTS:
         QTest::newRow("mlp e4m3:ru") << false << "e4m3:ru" << "direct" << true;
         QTest::newRow("mlp fp16:sr") << false << "fp16:sr" << "direct" << true;
         QTest::newRow("mlp bf16:sr") << false << "bf16:sr" << "direct" << true;
-        QTest::newRow("mlp fp16/fp32:sr") << false << "fp16/fp32:sr" << "direct" << false;  // float32 sums: the reference
+        QTest::newRow("mlp fp16/fp32:sr") << false << "fp16/fp32:sr" << "direct" << true;
+        QTest::newRow("mlp fp32/fp16:sr") << false << "fp32/fp16:sr" << "direct" << false;  // float32 operands: the reference
         QTest::newRow("mlp fp32/e8m13") << false << "fp32/e8m13" << "direct" << false;
         QTest::newRow("cnn fp16 direct") << true << "fp16" << "direct" << true;
         QTest::newRow("cnn bf16:rd winograd-4x4") << true << "bf16:rd" << "winograd-4x4" << true;

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "base/isa.hpp"
 #include "numeric/fast_arithmetic.hpp"
 
 namespace ks::conv {
@@ -9,6 +10,14 @@ namespace ks::conv {
 std::string ConvAlgorithm::fastEmulationPath(const numeric::ComputeSpec& spec) const {
     if (auto reason = numeric::fastArithmeticRefusal(spec)) return "reference: " + *reason;
     return "double";
+}
+
+std::string ConvAlgorithm::fastEmulationPath(const numeric::ComputeSpec& spec, const std::optional<std::string>& laneRefusal) {
+    if (!laneRefusal) return "float32 " + isaName(activeIsa());
+    const auto doubleRefusal = numeric::fastArithmeticRefusal(spec);
+    if (!doubleRefusal) return "double";
+    if (spec.rounding != numeric::Rounding::NearestEven && !spec.native) return "reference: " + *laneRefusal;
+    return "reference: " + *doubleRefusal;
 }
 
 void ConvAlgorithm::check(const ConvProblem& problem) const {

@@ -59,6 +59,10 @@ public:
     /// lanes in the instruction set chosen), "double" (double lanes with exact error terms) or
     /// "reference: <why>" (the reference engine, the same bits).
     virtual std::string fastEmulationPath(const numeric::ComputeSpec& spec) const;
+    /// fastEmulationPath given why the algorithm's float32 lanes refuse `spec` (or nothing: they run it):
+    /// double lanes where they apply, otherwise the reference, with the lanes' reason when the double
+    /// lanes' own is only that they round to nearest.
+    static std::string fastEmulationPath(const numeric::ComputeSpec& spec, const std::optional<std::string>& laneRefusal);
     /// Throws std::invalid_argument if the problem is malformed or not supported.
     void check(const ConvProblem& problem) const;
 

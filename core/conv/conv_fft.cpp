@@ -439,8 +439,7 @@ protected:
 
 public:
     std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
-        if (!lanes::fftRefusal(spec)) return "float32 " + isaName(activeIsa());
-        return ConvAlgorithm::fastEmulationPath(spec);  // double lanes, or the reference
+        return ConvAlgorithm::fastEmulationPath(spec, lanes::fftRefusal(spec));
     }
 };
 

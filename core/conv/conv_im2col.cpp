@@ -127,8 +127,7 @@ protected:
 
 public:
     std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
-        if (!lanes::patchRefusal(spec)) return "float32 " + isaName(activeIsa());
-        return ConvAlgorithm::fastEmulationPath(spec);
+        return ConvAlgorithm::fastEmulationPath(spec, lanes::patchRefusal(spec));
     }
 };
 

@@ -390,8 +390,7 @@ protected:
 
 public:
     std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
-        if (!lanes::winogradRefusal(spec)) return "float32 " + isaName(activeIsa());
-        return ConvAlgorithm::fastEmulationPath(spec);
+        return ConvAlgorithm::fastEmulationPath(spec, lanes::winogradRefusal(spec));
     }
 
 private:

@@ -38,7 +38,8 @@ KS_CLI_COMMAND(evalCommand) {
         "convolution algorithm of the conv layers. With --compute the network runs in emulated\n"
         "arithmetic, convolutions included, bit for bit as the reference (--emulation): in a format of up to\n"
         "11 bits of precision, rounded to nearest or in a directed mode, all digits take tens of milliseconds\n"
-        "(the MLP) or a few tenths of a second (the CNN); other specs seconds (--limit: a stratified subset).";
+        "(the MLP) or a few tenths of a second (the CNN), rounded stochastically under a second; other specs\n"
+        "seconds (--limit: a stratified subset).";
     c.options = {
         {"weights", "FILE", "weight file, 'embedded' (the MLP) or 'embedded-cnn'", false, "embedded"},
         {"data", "SOURCE", ks::cli::kTestDataHelp, false, "embedded"},

@@ -90,10 +90,11 @@ NetworkPage::NetworkPage(QWidget* parent)
                           Qt::ToolTipRole);
     compute_->setToolTip(tr("The arithmetic of inference: weights, activations, products and sums rounded to a "
                             "format as hardware in that format would, bit for bit. Networks in "
-                            "formats of up to 11 bits of precision, rounded to nearest or in a directed mode, run on "
-                            "the fast engine's float32 lanes: all test digits in tens of milliseconds (fully "
-                            "connected) or a few tenths of a second (convolutions). Elsewhere (wider formats, fixed "
-                            "point, LNS, integers, stochastic rounding) the page classifies %1 of them. "
+                            "formats of up to 11 bits of precision run on the fast engine's float32 lanes: all test "
+                            "digits in tens of milliseconds (fully connected, to nearest or in a directed mode), a "
+                            "few tenths of a second (convolutions, or stochastic rounding). Elsewhere (wider "
+                            "formats, fixed point, LNS, integers, Winograd's and the FFT's transforms rounded "
+                            "stochastically) the page classifies %1 of them. "
                             "Emulated times compare settings only.")
                              .arg(NetworkModel::kEmulatedDigits));
     fillFamilyBox(family_);

@@ -51,6 +51,24 @@ std::vector<float> operand(std::int64_t count, int maxExponent, bool specials, s
     return v;
 }
 
+/// Float32 inputs for a lane rounding to `f`: a stride through all 2^32 patterns, and around the format's
+/// edges (its largest finite value and overflow threshold, its smallest step and normal, zeros, infinities,
+/// NaN), both signs.
+std::vector<float> roundingProbes(const numeric::Format& f) {
+    std::vector<float> in;
+    for (std::uint64_t bits = 0; bits < (1ull << 32); bits += 65521) in.push_back(std::bit_cast<float>(std::uint32_t(bits)));
+    for (double edge : {numeric::maxFinite(f), numeric::minNormal(f), numeric::minPositive(f), 0.0,
+                        double(std::numeric_limits<float>::infinity())}) {
+        const std::uint32_t e = std::bit_cast<std::uint32_t>(float(edge));
+        for (std::uint32_t d = 0; d < 4096; ++d)
+            for (std::uint32_t sign : {0u, 0x80000000u}) {
+                in.push_back(std::bit_cast<float>((e + d) | sign));
+                if (e >= d) in.push_back(std::bit_cast<float>((e - d) | sign));
+            }
+    }
+    return in;
+}
+
 std::vector<float> reference(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
                              std::int64_t n, const std::vector<float>& a, const std::vector<float>& b) {
     std::vector<float> c(static_cast<std::size_t>(m * n));
@@ -173,17 +191,7 @@ private Q_SLOTS:
         const numeric::Format f = numeric::parseFormat(format.toStdString());
         const numeric::Rounding mode = numeric::parseRounding(rounding.toStdString());
         const numeric::Rounder reference(f, mode);
-        std::vector<float> in;
-        for (std::uint64_t bits = 0; bits < (1ull << 32); bits += 65521) in.push_back(std::bit_cast<float>(std::uint32_t(bits)));
-        for (double edge : {numeric::maxFinite(f), numeric::minNormal(f), numeric::minPositive(f), 0.0,
-                            double(std::numeric_limits<float>::infinity())}) {
-            const std::uint32_t e = std::bit_cast<std::uint32_t>(float(edge));
-            for (std::uint32_t d = 0; d < 4096; ++d)
-                for (std::uint32_t sign : {0u, 0x80000000u}) {
-                    in.push_back(std::bit_cast<float>((e + d) | sign));
-                    if (e >= d) in.push_back(std::bit_cast<float>((e - d) | sign));
-                }
-        }
+        std::vector<float> in = roundingProbes(f);
         std::vector<float> want(in.size());
         for (std::size_t i = 0; i < in.size(); ++i) want[i] = float(reference(double(in[i])));
         for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
@@ -215,17 +223,7 @@ private Q_SLOTS:
         QFETCH(QString, format);
         const numeric::Format f = numeric::parseFormat(format.toStdString());
         const numeric::Rounder reference(f, numeric::Rounding::Stochastic);
-        std::vector<float> in;
-        for (std::uint64_t bits = 0; bits < (1ull << 32); bits += 65521) in.push_back(std::bit_cast<float>(std::uint32_t(bits)));
-        for (double edge : {numeric::maxFinite(f), numeric::minNormal(f), numeric::minPositive(f), 0.0,
-                            double(std::numeric_limits<float>::infinity())}) {
-            const std::uint32_t e = std::bit_cast<std::uint32_t>(float(edge));
-            for (std::uint32_t d = 0; d < 4096; ++d)
-                for (std::uint32_t sign : {0u, 0x80000000u}) {
-                    in.push_back(std::bit_cast<float>((e + d) | sign));
-                    if (e >= d) in.push_back(std::bit_cast<float>((e - d) | sign));
-                }
-        }
+        std::vector<float> in = roundingProbes(f);
         // Each value twice more at other sites: both neighbours must turn up.
         const std::size_t distinct = in.size();
         for (int copy = 0; copy < 2; ++copy) in.insert(in.end(), in.begin(), in.begin() + std::ptrdiff_t(distinct));

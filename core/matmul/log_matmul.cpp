@@ -15,14 +15,21 @@ namespace ks::matmul {
 
 namespace {
 
-/// Σ_p product(i, p, j) in order p = 0…K−1, each addition in the arithmetic (as naive does).
+/// Σ_p product(i, p, j) in order p = 0…K−1, each addition in the arithmetic (as naive does, at naive's
+/// random sites: the p-th product step 2p of element i·n + j, the sum adding it 2p + 1).
 template <numeric::Arithmetic Arith, class Product>
 void sumProducts(Arith& arith, const MatmulProblem& pr, Product product, float* c) {
     using V = typename Arith::value_type;
+    const auto output = numeric::randomTensor(numeric::RandomTensor::Output);
     for (std::int64_t i = 0; i < pr.m; ++i)
         for (std::int64_t j = 0; j < pr.n; ++j) {
+            arith.at(output, std::uint64_t(i * pr.n + j), 0);
             V acc = product(i, 0, j);
-            for (std::int64_t p = 1; p < pr.k; ++p) acc = arith.add(acc, product(i, p, j));
+            for (std::int64_t p = 1; p < pr.k; ++p) {
+                arith.at(output, std::uint64_t(i * pr.n + j), std::uint32_t(2 * p));
+                const V term = product(i, p, j);
+                acc = arith.add(acc, term);
+            }
             c[i * pr.n + j] = static_cast<float>(acc);
         }
 }
@@ -40,7 +47,7 @@ SignedLogs<T> signedLogs(std::span<const float> x, std::int64_t rows, std::int64
     out.log2Abs.resize(x.size());
     for (std::int64_t r = 0; r < rows; ++r)
         for (std::int64_t cl = 0; cl < cols; ++cl) {
-            const T v = store(T(x[static_cast<std::size_t>(r * cols + cl)]));
+            const T v = store(T(x[static_cast<std::size_t>(r * cols + cl)]), static_cast<std::size_t>(r * cols + cl));
             const std::size_t at = static_cast<std::size_t>(transpose ? cl * rows + r : r * cols + cl);
             out.sign[at] = std::signbit(v) ? T(-1) : T(1);
             out.log2Abs[at] = std::log2(std::fabs(v));
@@ -107,8 +114,8 @@ protected:
             return report;
         }
         if (options.compute.native) {
-            const auto la = signedLogs<float>(a, p.m, p.k, false, [](float v) { return v; });
-            const auto lb = signedLogs<float>(b, p.k, p.n, true, [](float v) { return v; });
+            const auto la = signedLogs<float>(a, p.m, p.k, false, [](float v, std::size_t) { return v; });
+            const auto lb = signedLogs<float>(b, p.k, p.n, true, [](float v, std::size_t) { return v; });
             numeric::NativeArithmetic<float> arith;
             sumProducts(arith, p,
                         [&](std::int64_t i, std::int64_t q, std::int64_t j) {
@@ -118,9 +125,15 @@ protected:
                         c.data());
         } else {
             numeric::EmulatedArithmetic arith(options.compute);
-            auto store = [&](double v) { return arith.store(v); };
-            const auto la = signedLogs<double>(a, p.m, p.k, false, store);
-            const auto lb = signedLogs<double>(b, p.k, p.n, true, store);
+            // Stored at naive's sites: A as RandomTensor::Input, B as Weight, element by element.
+            auto storeAt = [&](numeric::RandomTensor tensor) {
+                return [&arith, tensor](double v, std::size_t at) {
+                    arith.at(numeric::randomTensor(tensor), at, 0);
+                    return arith.store(v);
+                };
+            };
+            const auto la = signedLogs<double>(a, p.m, p.k, false, storeAt(numeric::RandomTensor::Input));
+            const auto lb = signedLogs<double>(b, p.k, p.n, true, storeAt(numeric::RandomTensor::Weight));
             sumProducts(arith, p,
                         [&](std::int64_t i, std::int64_t q, std::int64_t j) {
                             const auto x = static_cast<std::size_t>(i * p.k + q), y = static_cast<std::size_t>(j * p.k + q);

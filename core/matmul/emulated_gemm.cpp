@@ -177,8 +177,12 @@ void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::i
 }
 
 std::optional<std::string> fastEngineRefusal(const numeric::ComputeSpec& spec, EmulatedOrder order) {
-    if (!numeric::laneRefusal(spec, order)) return std::nullopt;
-    return numeric::fastArithmeticRefusal(spec);
+    const auto laneReason = numeric::laneRefusal(spec, order);
+    if (!laneReason) return std::nullopt;
+    auto doubleReason = numeric::fastArithmeticRefusal(spec);
+    // The double lanes round to nearest only: for the other modes the float32 lanes' reason is the one that counts.
+    if (doubleReason && spec.rounding != numeric::Rounding::NearestEven && !spec.native) return laneReason;
+    return doubleReason;
 }
 
 void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,

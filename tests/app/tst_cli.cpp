@@ -123,8 +123,8 @@ private Q_SLOTS:
                                          << 0 << QStringLiteral("mlp ");
         QTest::newRow("bench emulation, not covered")
             << QStringList{QStringLiteral("bench"), QStringLiteral("emulation"), QStringLiteral("--shape"), QStringLiteral("2,2,2"),
-                           QStringLiteral("--specs"), QStringLiteral("bf16:sr"), QStringLiteral("--min-seconds"), QStringLiteral("0")}
-            << 0 << QStringLiteral("not covered: the fast engine rounds to nearest-even only");
+                           QStringLiteral("--specs"), QStringLiteral("fp32/fp16:sr"), QStringLiteral("--min-seconds"), QStringLiteral("0")}
+            << 0 << QStringLiteral("not covered: stochastic rounding of float32 operands' products runs on the reference");
         QTest::newRow("eval --emulation") << QStringList{QStringLiteral("eval"), QStringLiteral("--compute"), QStringLiteral("fp16"),
                                                          QStringLiteral("--emulation"), QStringLiteral("turbo")}
                                           << 2 << QStringLiteral("--emulation: unknown value 'turbo'");

@@ -95,6 +95,33 @@ QString firstDifference(const std::vector<float>& got, const std::vector<float>&
     return {};
 }
 
+/// C(0, j) = start_j + 1 · term_j on the float32 lanes' rows in every instruction set (a layer's sums start from
+/// its bias), against EmulatedArithmetic from the same start (the product step 0, the sum step 1 of element j):
+/// the first difference, or empty. `want` receives the reference's.
+QString laneSumsAgainstTheReference(const numeric::ComputeSpec& spec, const std::vector<float>& start,
+                                    const std::vector<float>& term, std::vector<float>& want) {
+    const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts);
+    const std::int64_t n = std::int64_t(start.size());
+    const float one = 1.0f;
+    want.assign(start.size(), 0.0f);
+    numeric::EmulatedArithmetic arith(spec, numeric::EmulationEngine::Reference);
+    for (std::int64_t j = 0; j < n; ++j) {
+        arith.at(numeric::randomTensor(numeric::RandomTensor::Output), std::uint64_t(j), 0);
+        want[std::size_t(j)] = float(arith.add(double(start[std::size_t(j)]), arith.mul(1.0, double(term[std::size_t(j)]))));
+    }
+    for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+        if (!isaSupported(isa)) continue;
+        std::vector<float> got(want.size(), -1.0f);
+        lanes::GemmArgs args{&laneSpec, EmulatedOrder::RoundedProducts, 1, n, &one, 1, term.data(), n, start.data(), got.data(), n};
+        args.random = numeric::randomKey(spec.seed, numeric::randomTensor(numeric::RandomTensor::Output));
+        args.elementRow = std::uint32_t(n);
+        lanes::kernelsFor(isa).rows(args, 0, 1);
+        const QString difference = firstDifference(got, want, n);
+        if (!difference.isEmpty()) return QString::fromStdString(isaName(isa)) + QStringLiteral(": ") + difference;
+    }
+    return {};
+}
+
 }  // namespace
 
 class tst_EmulatedGemm : public QObject {
@@ -435,7 +462,6 @@ private Q_SLOTS:
     // values; each case at many sites, against EmulatedArithmetic from the same start.
     void stochasticFloat32SumsAtTheirEdges() {
         const numeric::ComputeSpec spec = numeric::parseComputeSpec("bf16/bf16/fp32:sr:seed=6");
-        const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts);
         const float maxFloat = std::numeric_limits<float>::max();
         const std::pair<float, float> cases[] = {{1.0f, -0x1p-30f},       {-1.0f, 0x1p-29f},      {0x1p-100f, -0x1p-126f},
                                                  {maxFloat, 0x1.8p103f},  {-maxFloat, -0x1p104f}, {maxFloat, 0x1p120f},
@@ -452,30 +478,38 @@ private Q_SLOTS:
             start.push_back(float(std::ldexp(double(rng() >> 40) - 0x1p23, int(rng() % 60) - 30)));
             term.push_back(float(numeric::roundTo(std::ldexp(double(rng() >> 40) - 0x1p23, int(rng() % 60) - 50), numeric::Format::bf16(), numeric::Rounding::NearestEven)));
         }
-        const std::int64_t n = std::int64_t(start.size());
-        const float one = 1.0f;
-        // Reference: C(0, j) = start_j + (1 · term_j), the product step 0, the sum step 1 of element j.
-        std::vector<float> want(start.size());
-        numeric::EmulatedArithmetic arith(spec, numeric::EmulationEngine::Reference);
+        std::vector<float> want;
+        const QString difference = laneSumsAgainstTheReference(spec, start, term, want);
         std::size_t finitePastMax = 0, belowPowerOfTwo = 0;
-        for (std::int64_t j = 0; j < n; ++j) {
-            arith.at(numeric::randomTensor(numeric::RandomTensor::Output), std::uint64_t(j), 0);
-            want[std::size_t(j)] = float(arith.add(double(start[std::size_t(j)]), arith.mul(1.0, double(term[std::size_t(j)]))));
-            if (j >= 3 * kSites && j < 4 * kSites) finitePastMax += std::isfinite(want[std::size_t(j)]);
-            if (j < kSites) belowPowerOfTwo += want[std::size_t(j)] < 1.0f;
+        for (std::int64_t j = 0; j < kSites; ++j) {
+            finitePastMax += std::isfinite(want[std::size_t(3 * kSites + j)]);
+            belowPowerOfTwo += want[std::size_t(j)] < 1.0f;
         }
         QVERIFY(finitePastMax > kSites / 8 && finitePastMax < kSites / 2);  // P = 1/4
         QVERIFY(belowPowerOfTwo > kSites / 100 && belowPowerOfTwo < kSites / 20);  // P = 2^-6
-        for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
-            if (!isaSupported(isa)) continue;
-            std::vector<float> got(want.size(), -1.0f);
-            lanes::GemmArgs args{&laneSpec, EmulatedOrder::RoundedProducts, 1, n, &one, 1, term.data(), n, start.data(), got.data(), n};
-            args.random = numeric::randomKey(spec.seed, numeric::randomTensor(numeric::RandomTensor::Output));
-            args.elementRow = std::uint32_t(n);
-            lanes::kernelsFor(isa).rows(args, 0, 1);
-            const QString difference = firstDifference(got, want, n);
-            QVERIFY2(difference.isEmpty(), qPrintable(QString::fromStdString(isaName(isa)) + QStringLiteral(": ") + difference));
+        QVERIFY2(difference.isEmpty(), qPrintable(difference));
+    }
+
+    // Sums below a narrow format's smallest step from starting values with bits far below it (a fraction of
+    // the draw's units), which products of stored values never have.
+    void stochasticSumsBelowTheSmallestStep_data() {
+        QTest::addColumn<QString>("spec");
+        for (const char* spec : {"fp16:sr", "e4m3:sr:seed=2", "bf16:sr"}) QTest::newRow(spec) << QString::fromLatin1(spec);
+    }
+    void stochasticSumsBelowTheSmallestStep() {
+        QFETCH(QString, spec);
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        const int q = std::ilogb(numeric::minPositive(compute.accumulate));
+        std::mt19937_64 rng(23);
+        std::vector<float> start, term;
+        for (int i = 0; i < 4096; ++i) {
+            start.push_back(float(((rng() & 1) ? -1 : 1) * std::ldexp(1.0 + double(rng() >> 41) * 0x1p-23, q - 1 - int(rng() % 20))));
+            const double t = std::ldexp(double(rng() % 7) - 3, q);  // a few smallest steps, or zero
+            term.push_back(float(numeric::roundTo(t, compute.storage, numeric::Rounding::NearestEven)));
         }
+        std::vector<float> want;
+        const QString difference = laneSumsAgainstTheReference(compute, start, term, want);
+        QVERIFY2(difference.isEmpty(), qPrintable(difference));
     }
 
     // A sum whose exact value lies just below a midpoint of the accumulator's grid, by less than a double

@@ -1,7 +1,7 @@
 #include "conv/conv_lanes.hpp"
 
 #include <algorithm>
-#include <stdexcept>
+#include <span>
 #include <vector>
 
 #include "base/aligned_vector.hpp"
@@ -10,7 +10,6 @@
 #include "matmul/lane_kernels.hpp"
 #include "numeric/lane_rounding.hpp"
 #include "numeric/round.hpp"
-#include "numeric/round_nearest_even.hpp"
 
 namespace ks::conv::lanes {
 
@@ -27,24 +26,9 @@ static_assert(kBlockColumns % matmul::lanes::kLaneTileColumns == 0);
 
 std::vector<float> stored(const double* x, std::int64_t count, const numeric::ComputeSpec& spec,
                           const numeric::RandomKey* key) {
-    std::vector<float> out(static_cast<std::size_t>(count));
-    if (spec.rounding == numeric::Rounding::Stochastic) {
-        if (!key) throw std::invalid_argument("stochastic stores need their tensor's random key");
-        const numeric::Rounder rounder(spec.storage, spec.rounding);
-        numeric::RandomSite site{*key, 0, 0};
-        for (std::int64_t i = 0; i < count; ++i) {
-            site.element = static_cast<std::uint32_t>(i);
-            out[static_cast<std::size_t>(i)] = static_cast<float>(rounder(x[i], &site));
-        }
-    } else if (spec.rounding == numeric::Rounding::NearestEven) {
-        const auto params = numeric::rneParams<double>(spec.storage);
-        for (std::int64_t i = 0; i < count; ++i)
-            out[static_cast<std::size_t>(i)] = static_cast<float>(numeric::roundNearestEven(x[i], params));
-    } else {
-        const numeric::Rounder rounder(spec.storage, spec.rounding);
-        for (std::int64_t i = 0; i < count; ++i) out[static_cast<std::size_t>(i)] = static_cast<float>(rounder(x[i]));
-    }
-    return out;
+    std::vector<double> rounded(x, x + count);
+    numeric::roundInPlace(std::span<double>(rounded), spec.storage, spec.rounding, key);
+    return {rounded.begin(), rounded.end()};
 }
 
 float stored(double x, const numeric::ComputeSpec& spec) { return stored(&x, 1, spec)[0]; }

@@ -147,7 +147,7 @@ void MainWindow::openFileDialog() {
     if (!openFile(path, &error)) warnPlainText(this, tr("Cannot open file"), error);
 }
 
-QStringList MainWindow::exportAllCharts(const QString& directory) {
+QStringList MainWindow::exportAllCharts(const QString& directory, const ExportImageOptions& options) {
     if (!QDir().mkpath(directory)) throw std::runtime_error("cannot create folder " + directory.toStdString());
     QStringList written;
     for (InvestigationPage* page : pages_) {
@@ -156,7 +156,7 @@ QStringList MainWindow::exportAllCharts(const QString& directory) {
             QString stem = q(chart->spec().id);
             if (stem.isEmpty()) stem = page->title().toLower().remove(QLatin1Char(' '));
             const QString base = QDir(directory).filePath(stem);
-            chart->exportPng(base + QStringLiteral(".png"));
+            chart->exportPng(base + QStringLiteral(".png"), options);
             chart->exportCsv(base + QStringLiteral(".csv"));
             written << base + QStringLiteral(".png") << base + QStringLiteral(".csv");
         }
@@ -166,11 +166,14 @@ QStringList MainWindow::exportAllCharts(const QString& directory) {
 
 void MainWindow::exportAllChartsDialog() {
     QSettings settings;
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export all charts into"), settings.value(QStringLiteral("paths/export")).toString());
-    if (dir.isEmpty()) return;
+    const QString last = settings.value(QStringLiteral("paths/export"), QDir::homePath()).toString();
+    ExportOptionsDialog dialog(ExportImageOptions::load(), &last, this);
+    if (dialog.exec() != QDialog::Accepted || dialog.folder().isEmpty()) return;
+    const QString dir = dialog.folder();
     settings.setValue(QStringLiteral("paths/export"), dir);
+    dialog.options().save();
     try {
-        const QStringList files = exportAllCharts(dir);
+        const QStringList files = exportAllCharts(dir, dialog.options());
         statusBar()->showMessage(tr("Exported %1 files into %2").arg(files.size()).arg(dir), 8000);
     } catch (const std::exception& e) {
         warnPlainText(this, tr("Export failed"), q(e.what()));

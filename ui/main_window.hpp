@@ -2,6 +2,8 @@
 #include <QMainWindow>
 #include <QStringList>
 
+#include "charts/export_options.hpp"
+
 class QListWidget;
 class QStackedWidget;
 
@@ -24,9 +26,10 @@ public:
     /// Returns the files written; throws std::runtime_error naming the file that could not be written.
     QStringList saveScreenshots(const QString& directory);
 
-    /// Every chart of every page as PNG (and its data as CSV) into `directory`; returns the files.
+    /// Every chart of every page as PNG (and its data as CSV) into `directory`, each at `options`
+    /// whatever the window's size and whether or not its page was opened; returns the files.
     /// Throws std::runtime_error naming the file that could not be written.
-    QStringList exportAllCharts(const QString& directory);
+    QStringList exportAllCharts(const QString& directory, const ExportImageOptions& options = ExportImageOptions::load());
     /// Open a file on the page that accepts its suffix (switching to it). False with *error otherwise.
     bool openFile(const QString& path, QString* error);
 

@@ -77,6 +77,8 @@ std::vector<ConvFindResult> timeAll(const ConvProblem& problem, const ConvFindOp
         r.cpuSecondsPerCall = double(std::clock() - cpuStart) / CLOCKS_PER_SEC /
                               double(t.repeats + options.timing.warmupRuns);
         r.medianSeconds = t.medianSeconds;
+        r.minSeconds = t.minSeconds;
+        r.maxSeconds = t.maxSeconds;
         r.gflops = problem.flops() / t.medianSeconds * 1e-9;
         r.maxAbsError = maxAbsDifference(y, d.reference);
         supported.push_back(std::move(r));

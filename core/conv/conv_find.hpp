@@ -28,6 +28,7 @@ struct ConvFindResult {
     std::string algorithm;
     std::optional<std::string> unsupported;  ///< the reason, when the algorithm cannot run the shape
     double medianSeconds = 0;
+    double minSeconds = 0, maxSeconds = 0;  ///< the spread of the repeats
     /// Process CPU time per call (all threads, averaged over warm-up and repeats): on a shared,
     /// oversubscribed machine this shows the work when wall times are inflated by waiting for a core.
     double cpuSecondsPerCall = 0;

@@ -13,6 +13,12 @@ struct Marker {
     std::string label;  ///< e.g. "fp16"
 };
 
+/// The limits of a quantity itself (an accuracy lies in [0, 1], a relative error of a truncation in
+/// [0, 1], a time is never negative): an axis never reaches past them, however its ticks fall.
+struct AxisBounds {
+    std::optional<double> min, max;
+};
+
 struct ChartSpec {
     std::string id;     ///< file name stem when exported, e.g. "precision-conv"
     std::string title;
@@ -21,6 +27,16 @@ struct ChartSpec {
     std::string xLabel, yLabel;
     bool xLog = false, yLog = false;
     bool scatter = false;  ///< points instead of lines
+    /// A bar per row at x = its index, named on the axis by seriesColumn (algorithm names on a numeric
+    /// axis from −2 to 6 read as nonsense); whiskers from yLowColumn to yHighColumn when both are given.
+    bool bars = false;
+    std::string yLowColumn, yHighColumn;
+    /// Series names in a fixed order (e.g. an operation's registry): a series' colour is its place here,
+    /// so one algorithm keeps one colour on every chart and in every run. Empty: colours by drawing order.
+    std::vector<std::string> colorKeys;
+    AxisBounds xBounds, yBounds;
+    bool xIntegers = false;   ///< x takes whole values (bits, ranks): ticks on whole numbers, the data's range
+    bool yLogIfWide = false;  ///< y on a log axis when its positive data span more than two decades
     std::vector<Marker> xMarkers;           ///< vertical reference lines (e.g. named formats)
     std::optional<double> currentX;         ///< the slider's position
     std::string highlightSeries;            ///< drawn thicker (e.g. the baseline)

@@ -392,6 +392,7 @@ ChartSpec compressionAccuracyChart(std::optional<double> currentRatio) {
     s.yColumn = "accuracy";
     s.xLabel = "compression ratio (parameters kept / original)";
     s.yLabel = "test accuracy";
+    s.yBounds = {0.0, 1.0};
     s.xLog = true;
     s.currentX = currentRatio;
     return s;
@@ -431,6 +432,7 @@ ParetoChart runtimeAccuracyChart(const Table& sweepTable, std::optional<CurrentP
     c.spec.seriesColumn = "series";
     c.spec.xLabel = "inference of the test set (ms, median)";
     c.spec.yLabel = "test accuracy";
+    c.spec.yBounds = {0.0, 1.0};
     c.spec.highlightSeries = "pareto front";
     if (current) c.spec.currentX = current->medianMs;
     return c;

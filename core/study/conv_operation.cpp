@@ -89,6 +89,8 @@ public:
             return timing;
         }
         timing.medianSeconds = r.medianSeconds;
+        timing.minSeconds = r.minSeconds;
+        timing.maxSeconds = r.maxSeconds;
         timing.workspaceBytes = double(r.workspaceBytes);
         timing.maxAbsError = r.maxAbsError;
         return timing;
@@ -96,14 +98,16 @@ public:
     double flops(const ProblemShapes& shapes) const override { return shapes.conv.flops(); }
     std::optional<std::string> scaleTo(ProblemShapes& shapes, std::int64_t side) const override {
         if (side < shapes.conv.R || side < shapes.conv.S) return "the kernel is larger than the image";
-        shapes.conv = conv::ConvProblem::single(side, side, shapes.conv.R, shapes.conv.S);
+        // Batch, channels, filters, kernel, stride and padding as in the shape above: only the image grows.
+        shapes.conv.H = shapes.conv.W = side;
         return std::nullopt;
     }
     std::string sizeLabel() const override { return "image side (pixels)"; }
     std::vector<std::int64_t> defaultScalingSizes() const override { return {32, 64, 128, 256}; }
     std::string scalingTitle(const ProblemShapes& base) const override {
-        return label() + ": runtime vs image size (one channel, " + std::to_string(base.conv.R) + "×" +
-               std::to_string(base.conv.S) + " kernel)";
+        const conv::ConvProblem& b = base.conv;
+        return label() + ": runtime vs image side (N=" + std::to_string(b.N) + ", C=" + std::to_string(b.C) +
+               ", K=" + std::to_string(b.K) + ", " + std::to_string(b.R) + "×" + std::to_string(b.S) + " kernel)";
     }
 
 private:

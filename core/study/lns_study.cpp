@@ -281,6 +281,7 @@ ChartSpec lnsFractionChart(const LnsSweep& s, const std::string& reference) {
     spec.yColumn = reference == "exact" ? "rel_error_exact" : "rel_error_quantised";
     spec.seriesColumn = "method";
     spec.xLabel = "LNS fraction bits";
+    spec.xIntegers = true;
     spec.yLabel = "relative error (‖S̃ − S‖ / ‖S‖)";
     spec.yLog = true;
     spec.highlightSeries = "quantised";
@@ -297,6 +298,7 @@ ChartSpec lnsAccumulatorChart(const LnsSweep& s) {
     spec.yColumn = "rel_error_exact";
     spec.seriesColumn = "method";
     spec.xLabel = "accumulator width (bits)";
+    spec.xIntegers = true;
     spec.yLabel = "relative error vs exact product";
     spec.yLog = true;
     return spec;

@@ -140,6 +140,8 @@ public:
         matmul::MatmulReport report;
         const TimingResult t = timeAfterFirstRun([&] { report = plan->execute(a.data(), c.data()); }, find.timing);
         timing.medianSeconds = t.medianSeconds;
+        timing.minSeconds = t.minSeconds;
+        timing.maxSeconds = t.maxSeconds;
         timing.workspaceBytes = double(plan->workspaceBytes());
         timing.note = plan->note().empty() ? report.note : plan->note();
         timing.maxAbsError = maxAbsError(c, exact(shapes, a.cast<double>(), b.cast<double>()));

@@ -63,6 +63,8 @@ ChartSpec formatAccuracyChart(const numeric::FormatFamily& family, std::optional
     s.yColumn = "accuracy";
     s.xLabel = family.varies() == numeric::FormatFamily::Varies::MantissaBits ? "mantissa bits" : "bits";
     s.yLabel = "test accuracy";
+    s.yBounds = {0.0, 1.0};
+    s.xIntegers = true;
     for (const auto& preset : family.presets()) s.xMarkers.push_back({double(preset.position), preset.name});
     s.currentX = current;
     return s;

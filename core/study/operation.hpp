@@ -37,6 +37,7 @@ struct AlgorithmTiming {
     std::string status = "ok";  ///< or why it did not run
     std::string note;           ///< what the numbers alone do not show (rank, LNS format)
     double medianSeconds = 0;
+    double minSeconds = 0, maxSeconds = 0;  ///< fastest and slowest of the repeats
     double workspaceBytes = 0;
     double maxAbsError = 0;  ///< float32 output against the double-precision reference
 };

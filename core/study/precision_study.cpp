@@ -199,7 +199,9 @@ ChartSpec precisionChart(const PrecisionSweep& s, std::optional<int> currentPosi
     }
     spec.yLabel = "relative error";
     spec.yLog = true;
+    spec.xIntegers = true;
     spec.highlightSeries = s.operation.reference().name();
+    for (const Algorithm* a : s.operation.algorithms()) spec.colorKeys.push_back(a->name());  // as on Runtime
     for (const auto& p : family.presets()) spec.xMarkers.push_back({double(p.position), p.name});
     if (currentPosition) spec.currentX = double(*currentPosition);
     return spec;

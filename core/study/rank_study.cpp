@@ -329,6 +329,9 @@ ChartSpec rankErrorChart(std::optional<std::int64_t> currentRank) {
     spec.seriesColumn = "input";
     spec.xLabel = "rank r";
     spec.yLabel = "relative error";
+    spec.yBounds = {0.0, 1.0};  // Eckart–Young: ‖A − A_r‖ ≤ ‖A‖
+    spec.yLogIfWide = true;
+    spec.xIntegers = true;
     if (currentRank) spec.currentX = double(*currentRank);
     return spec;
 }
@@ -342,6 +345,7 @@ ChartSpec rankSpectrumChart() {
     spec.seriesColumn = "input";
     spec.xLabel = "index i";
     spec.yLabel = "singular value σ_i";
+    spec.xIntegers = true;
     spec.yLog = true;
     return spec;
 }

@@ -32,6 +32,7 @@ std::vector<Row> findRows(const RuntimeFind& f, const ProblemShapes& shapes, con
             row.gflops = op.flops(shapes) / row.timing.medianSeconds * 1e-9;
         } else {
             row.timing.medianSeconds = row.timing.workspaceBytes = row.timing.maxAbsError = kNaN;
+            row.timing.minSeconds = row.timing.maxSeconds = kNaN;
         }
         rows.push_back(std::move(row));
         afterEach();
@@ -50,6 +51,13 @@ void appendKey(std::ostringstream& out, const RuntimeFind& f) {
     out << '|' << f.conv.toString() << '|' << f.m << 'x' << f.k << 'x' << f.n << '|' << f.svdRank << '|'
         << numeric::formatName(f.logFormat) << '|' << f.maxElementwiseMacs << '|' << f.timing.warmupRuns << ','
         << f.timing.minRepeats << ',' << f.timing.minSeconds << '|' << f.seed;
+}
+
+/// Registry order: an algorithm's colour is its place in the operation's registry, whatever ran.
+std::vector<std::string> algorithmColorKeys(const Operation& operation) {
+    std::vector<std::string> names;
+    for (const Algorithm* a : operation.algorithms()) names.push_back(a->name());
+    return names;
 }
 
 }  // namespace
@@ -73,14 +81,26 @@ Table runRuntimeFind(const RuntimeFind& f, const Progress& progress) {
     double done = 0;
     progress.step(0, total);
     const std::vector<Row> rows = findRows(f, f.shapes(), [&] { progress.step(++done, total); });
-    Table table({"index", "median_ms", "gflops", "workspace_bytes", "max_abs_error"},
+    Table table({"index", "median_ms", "gflops", "workspace_bytes", "max_abs_error", "min_ms", "max_ms"},
                 {"operation", "algorithm", "status", "note"});
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const AlgorithmTiming& t = rows[i].timing;
-        table.addRow({i, t.medianSeconds * 1e3, rows[i].gflops, t.workspaceBytes, t.maxAbsError, f.operation.id(),
-                      rows[i].algorithm, t.status, t.note});
+        table.addRow({i, t.medianSeconds * 1e3, rows[i].gflops, t.workspaceBytes, t.maxAbsError, t.minSeconds * 1e3,
+                      t.maxSeconds * 1e3, f.operation.id(), rows[i].algorithm, t.status, t.note});
     }
     return table;
+}
+
+std::optional<std::size_t> fastestWithinError(const Table& find, double tolerance) {
+    const auto& ms = find.numbers("median_ms");
+    const auto& error = find.numbers("max_abs_error");
+    const auto& status = find.labels("status");
+    std::optional<std::size_t> best;
+    for (std::size_t r = 0; r < find.rowCount(); ++r) {
+        if (status[r] != "ok" || !(error[r] <= tolerance) || !std::isfinite(ms[r])) continue;
+        if (!best || ms[r] < ms[*best]) best = r;
+    }
+    return best;
 }
 
 Table runRuntimeScaling(const RuntimeScaling& s, const Progress& progress) {
@@ -115,9 +135,12 @@ ChartSpec runtimeFindChart(const RuntimeFind& f) {
     spec.yColumn = "median_ms";
     spec.seriesColumn = "algorithm";
     spec.xLabel = "algorithm (fastest first)";
-    spec.yLabel = "median time (ms)";
-    spec.yLog = true;
-    spec.scatter = true;
+    spec.yLabel = "median time (ms); whiskers: fastest to slowest repeat";
+    spec.yLogIfWide = true;
+    spec.bars = true;
+    spec.yLowColumn = "min_ms";
+    spec.yHighColumn = "max_ms";
+    spec.colorKeys = algorithmColorKeys(f.operation);
     return spec;
 }
 
@@ -134,6 +157,7 @@ ChartSpec runtimeScalingChart(const RuntimeScaling& s) {
     spec.xLog = true;
     spec.yLog = true;
     spec.highlightSeries = s.base.operation.everydayAlgorithm();
+    spec.colorKeys = algorithmColorKeys(s.base.operation);
     return spec;
 }
 

@@ -9,6 +9,7 @@
 //                                         RuntimeFind::maxElementwiseMacs); note: rank, LNS format
 //   index            0, 1, ... in the table's order (the x of the time-per-algorithm chart)
 //   median_ms        median wall time of one call (ks::measure), float32 fast path
+//   min_ms, max_ms   the fastest and the slowest of the repeats (the spread the chart's whiskers show)
 //   gflops           effective GFLOP/s: the direct definition's FLOPs (conv 2·N·K·C·P·Q·R·S,
 //                    matmul 2·M·K·N) over the median time, as cuDNN and oneDNN rate Winograd, FFT
 //                    and low-rank products
@@ -20,6 +21,7 @@
 // median_ms, gflops (as above). Only algorithms that ran at a size have a row with status "ok";
 // skipped ones have a row with NaN times and the reason.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,7 +63,7 @@ Table runRuntimeFind(const RuntimeFind& find, const Progress& progress = {});
 
 struct RuntimeScaling {
     RuntimeFind base;  ///< operation, algorithms, kernel (conv.R, conv.S), ranks, formats, timing
-    /// conv: single-channel square images of side s with base's kernel; matmul: s×s times s×s.
+    /// conv: base's layer (batch, channels, filters, kernel, stride, padding) on s×s images; matmul: s×s times s×s.
     std::vector<std::int64_t> sizes = {32, 64, 128, 256};
 
     std::string key() const;
@@ -70,7 +72,13 @@ struct RuntimeScaling {
 /// Median time per algorithm and size; progress per (size × algorithm), Cancelled between them.
 Table runRuntimeScaling(const RuntimeScaling& scaling, const Progress& progress = {});
 
-/// Time per algorithm (a point per algorithm at x = its index, log time axis); `find` for the title.
+/// The precision-aware pick: the row of the fastest algorithm that ran with max_abs_error ≤ `tolerance`
+/// (a Find table, any row order), or none. A fast method that is wrong (a low-rank product's error of 19)
+/// is not "the fastest" for a user who needs the answer.
+std::optional<std::size_t> fastestWithinError(const Table& find, double tolerance);
+
+/// Time per algorithm: a bar per algorithm, fastest first, whiskers from the fastest to the slowest
+/// repeat, each algorithm in its registry colour; `find` for the title.
 ChartSpec runtimeFindChart(const RuntimeFind& find);
 /// Runtime vs size per algorithm, log–log.
 ChartSpec runtimeScalingChart(const RuntimeScaling& scaling);

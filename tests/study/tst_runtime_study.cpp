@@ -58,6 +58,8 @@ private Q_SLOTS:
             }
             QVERIFY2(!seenUnsupported, "supported algorithms come before unsupported ones");
             QVERIFY(t.numbers("median_ms")[r] > 0);
+            QVERIFY(t.numbers("min_ms")[r] <= t.numbers("median_ms")[r]);
+            QVERIFY(t.numbers("median_ms")[r] <= t.numbers("max_ms")[r]);
             QVERIFY(t.numbers("gflops")[r] > 0);
             QVERIFY(t.numbers("workspace_bytes")[r] >= 0);
             // Data uniform[-1, 1], sums of ≤ 25 terms: float32 errors stay far below 1e-4.
@@ -129,6 +131,42 @@ private Q_SLOTS:
         const study::ChartSpec spec = study::runtimeScalingChart(s);
         QVERIFY(t.hasColumn(spec.xColumn) && t.hasColumn(spec.yColumn) && t.hasColumn(spec.seriesColumn));
         QVERIFY(spec.xLog && spec.yLog);
+    }
+
+    // Issue 17: "the scaling chart ignores C and K". Only the image side changes.
+    void scalingKeepsTheLayer() {
+        study::ProblemShapes shapes{conv::ConvProblem::layer(2, 3, 20, 24, 5, 3, 2, 1), 0, 0, 0};
+        QVERIFY(!study::Operation::Conv.impl().scaleTo(shapes, 40));
+        const conv::ConvProblem& c = shapes.conv;
+        QCOMPARE(std::vector<std::int64_t>({c.N, c.C, c.H, c.W, c.K, c.R, c.S, c.strideH, c.padW}),
+                 std::vector<std::int64_t>({2, 3, 40, 40, 5, 3, 3, 2, 1}));
+        study::RuntimeScaling s;
+        s.base.conv = conv::ConvProblem::layer(1, 7, 8, 8, 9, 3);
+        const std::string title = study::runtimeScalingChart(s).title;
+        QVERIFY2(title.find("C=7") != std::string::npos && title.find("K=9") != std::string::npos, title.c_str());
+    }
+
+    // Issue 17: "Fastest: svd" was declared with max |error| 19.1.
+    void fastestWithinErrorSkipsWrongAnswers_data() {
+        QTest::addColumn<double>("tolerance");
+        QTest::addColumn<int>("row");  // -1: none
+        QTest::newRow("loose: the low-rank one") << 100.0 << 0;
+        QTest::newRow("1e-4: winograd") << 1e-4 << 2;
+        QTest::newRow("1e-6: direct") << 1e-6 << 3;
+        QTest::newRow("tighter than any") << 1e-9 << -1;
+    }
+    void fastestWithinErrorSkipsWrongAnswers() {
+        QFETCH(double, tolerance);
+        QFETCH(int, row);
+        study::Table t({"median_ms", "max_abs_error"}, {"algorithm", "status"});
+        const double nan = std::nan("");
+        t.addRow({0.1, 19.1, "svd", "ok"});
+        t.addRow({nan, nan, "fft", "cannot run the shape"});
+        t.addRow({0.2, 1e-5, "winograd", "ok"});
+        t.addRow({0.5, 1e-6, "direct", "ok"});
+        t.addRow({0.05, nan, "broken", "ok"});  // an error not measured is not within any tolerance
+        const auto pick = study::fastestWithinError(t, tolerance);
+        QCOMPARE(pick ? int(*pick) : -1, row);
     }
 
     void findChartReadsTheTable() {

@@ -4,6 +4,7 @@
 #include <QGraphicsScene>
 #include <QGraphicsView>
 #include <QLineSeries>
+#include <QLogValueAxis>
 #include <QTemporaryDir>
 #include <QValueAxis>
 #include <QtTest>
@@ -110,27 +111,131 @@ private Q_SLOTS:
         else QVERIFY2(axis->min() >= 0, qPrintable(QString::number(axis->min())));
     }
 
+    // Issue 17's axis ranges: accuracies to 1.2, relative errors below zero, a bits axis 0–12 for data
+    // 1–10, a compression-ratio axis to 10 for data up to 1.5. Each row: data, the spec's hints, and the
+    // range the axis must lie within (outer) and cover (the data).
+    void axisRangesFollowTheQuantity_data() {
+        QTest::addColumn<QList<QPointF>>("points");
+        QTest::addColumn<bool>("xIntegers");
+        QTest::addColumn<bool>("xLog");
+        QTest::addColumn<double>("yBoundMin");  // NaN: none
+        QTest::addColumn<double>("yBoundMax");
+        QTest::addColumn<QRectF>("outer");      // x from left() to right(), y from top() to bottom()
+        const double none = std::nan("");
+        const QList<QPointF> accuracies{{1, 0.905}, {2, 0.97}, {3, 0.991}};
+        QTest::newRow("accuracy near 1") << accuracies << false << false << 0.0 << 1.0 << QRectF(QPointF(0, 0.85), QPointF(4, 1.0));
+        QTest::newRow("accuracy from chance to 1") << QList<QPointF>{{1, 0.098}, {2, 1.0}} << false << false << 0.0 << 1.0
+                                                  << QRectF(QPointF(0, 0.0), QPointF(3, 1.0));
+        QTest::newRow("relative error from 0") << QList<QPointF>{{1, 0.8}, {2, 0.3}, {3, 0.0}} << false << false << 0.0 << 1.0
+                                              << QRectF(QPointF(0, 0.0), QPointF(4, 1.0));
+        QTest::newRow("bits 1 to 10") << QList<QPointF>{{1, 0.5}, {10, 0.9}} << true << false << none << none
+                                      << QRectF(QPointF(0.5, 0.0), QPointF(10.5, 1.0));
+        QTest::newRow("ratio up to 1.5, log") << QList<QPointF>{{0.02, 0.5}, {1.5, 0.9}} << false << true << none << none
+                                              << QRectF(QPointF(0.01, 0.0), QPointF(2.0, 1.0));
+        QTest::newRow("ratio 0.2 to 0.6, log") << QList<QPointF>{{0.2, 0.5}, {0.6, 0.9}} << false << true << none << none
+                                               << QRectF(QPointF(0.1, 0.0), QPointF(1.0, 1.0));
+    }
+    void axisRangesFollowTheQuantity() {
+        QFETCH(QList<QPointF>, points);
+        QFETCH(bool, xIntegers);
+        QFETCH(bool, xLog);
+        QFETCH(double, yBoundMin);
+        QFETCH(double, yBoundMax);
+        QFETCH(QRectF, outer);
+        study::Table t({"x", "y"});
+        for (const QPointF& p : points) t.addRow({p.x(), p.y()});
+        study::ChartSpec s;
+        s.xColumn = "x";
+        s.yColumn = "y";
+        s.xIntegers = xIntegers;
+        s.xLog = xLog;
+        if (!std::isnan(yBoundMin)) s.yBounds = {yBoundMin, yBoundMax};
+        ui::ChartPanel panel;
+        panel.setData(t, s);
+        auto range = [](const QAbstractAxis* axis) -> std::pair<double, double> {
+            if (const auto* l = qobject_cast<const QLogValueAxis*>(axis)) return {l->min(), l->max()};
+            const auto* v = qobject_cast<const QValueAxis*>(axis);
+            return {v->min(), v->max()};
+        };
+        const auto [x0, x1] = range(panel.chart()->axes(Qt::Horizontal).front());
+        const auto [y0, y1] = range(panel.chart()->axes(Qt::Vertical).front());
+        const QString got = QStringLiteral("x %1…%2, y %3…%4").arg(x0).arg(x1).arg(y0).arg(y1);
+        for (const QPointF& p : points)  // every point inside
+            QVERIFY2(x0 <= p.x() && p.x() <= x1 && y0 <= p.y() && p.y() <= y1, qPrintable(got));
+        QVERIFY2(x0 >= outer.left() - 1e-12 && x1 <= outer.right() + 1e-12, qPrintable(got));
+        QVERIFY2(y0 >= outer.top() - 1e-12 && y1 <= outer.bottom() + 1e-12, qPrintable(got));
+        if (xIntegers) {  // ticks on the whole numbers
+            const auto* axis = qobject_cast<const QValueAxis*>(panel.chart()->axes(Qt::Horizontal).front());
+            QCOMPARE(axis->tickType(), QValueAxis::TicksDynamic);
+            QCOMPARE(axis->tickInterval(), 1.0);
+            QCOMPARE(axis->tickAnchor(), 0.0);
+        }
+    }
+
+    void logScaleOnlyWhenDataSpanDecades_data() {
+        QTest::addColumn<double>("low");
+        QTest::addColumn<bool>("log");
+        QTest::newRow("1e-6 to 1") << 1e-6 << true;
+        QTest::newRow("0.005 to 1") << 0.005 << true;
+        QTest::newRow("0.02 to 1") << 0.02 << false;
+    }
+    void logScaleOnlyWhenDataSpanDecades() {
+        QFETCH(double, low);
+        QFETCH(bool, log);
+        study::Table t({"x", "y"});
+        t.addRow({1, 1.0});
+        t.addRow({2, low});
+        t.addRow({3, 0.0});
+        study::ChartSpec s;
+        s.xColumn = "x";
+        s.yColumn = "y";
+        s.yLogIfWide = true;
+        ui::ChartPanel panel;
+        panel.setData(t, s);
+        const QAbstractAxis* axis = panel.chart()->axes(Qt::Vertical).front();
+        QCOMPARE(qobject_cast<const QLogValueAxis*>(axis) != nullptr, log);
+        QCOMPARE(panel.seriesPoints(QStringLiteral("y")).size(), log ? 2 : 3);  // zero has no place on a log axis
+    }
+
+    // Issue 17: "Export all" wrote pages not yet opened at 100×73 px and a chart at its window's
+    // 390×438. An export is the size and resolution asked for, whatever the window, and opaque.
     void exports_data() {
-        QTest::addColumn<qreal>("scale");
-        QTest::newRow("screen") << qreal(1.0);
-        QTest::newRow("2x") << qreal(2.0);
+        QTest::addColumn<QSize>("pixels");
+        QTest::addColumn<int>("dpi");
+        QTest::addColumn<QSize>("window");
+        QTest::newRow("default from a small window") << QSize(1600, 1000) << 192 << QSize(390, 438);
+        QTest::newRow("screen resolution from a wide one") << QSize(900, 560) << 96 << QSize(1800, 300);
+        QTest::newRow("print, portrait, never shown") << QSize(1200, 1500) << 300 << QSize();
     }
     void exports() {
-        QFETCH(qreal, scale);
+        QFETCH(QSize, pixels);
+        QFETCH(int, dpi);
+        QFETCH(QSize, window);
         QTemporaryDir dir;
         ui::ChartPanel panel;
-        panel.resize(640, 420);
-        panel.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        if (window.isValid()) {
+            panel.resize(window);
+            panel.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        }
         panel.setData(sampleTable(), sampleSpec());
         const QString png = dir.filePath(QStringLiteral("c.png"));
-        panel.exportPng(png, scale);
+        panel.exportPng(png, ui::ExportImageOptions{pixels, dpi});
         const QImage image(png);
         QVERIFY(!image.isNull());
-        const QSize viewSize = panel.chart()->scene()->views().front()->size();
-        QCOMPARE(image.size(), viewSize * scale);
+        QCOMPARE(image.size(), pixels);
+        QCOMPARE(image.dotsPerMeterX(), int(std::lround(dpi / 0.0254)));
+        QVERIFY(!image.hasAlphaChannel());
+        QCOMPARE(image.pixelColor(0, 0), image.pixelColor(image.width() / 2, 1));  // square corners, background colour
         const auto* first = qobject_cast<QLineSeries*>(panel.chart()->series().front());
         QVERIFY(containsColor(image, first->color()));
+        // The same picture from another window size: the window plays no part.
+        ui::ChartPanel other;
+        other.resize(200, 150);
+        other.setData(sampleTable(), sampleSpec());
+        QImage again = other.renderImage(ui::ExportImageOptions{pixels, dpi});
+        again.setDevicePixelRatio(1.0);  // a PNG read back has none
+        QCOMPARE(again, image.convertToFormat(QImage::Format_RGB32));
 
         const QString svg = dir.filePath(QStringLiteral("c.svg"));
         panel.exportSvg(svg);
@@ -180,7 +285,7 @@ private Q_SLOTS:
     void headlessRender() {
         QTemporaryDir dir;
         const QString png = dir.filePath(QStringLiteral("h.png"));
-        ui::ChartPanel::renderToPng(sampleTable(), sampleSpec(), png, QSize(500, 300));
+        ui::ChartPanel::renderToPng(sampleTable(), sampleSpec(), png, {QSize(500, 300), 96});
         const QImage image(png);
         QCOMPARE(image.size(), QSize(500, 300));
         ui::ChartPanel reference;  // the same series colours as any panel's first series

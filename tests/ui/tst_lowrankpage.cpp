@@ -135,7 +135,12 @@ private Q_SLOTS:
         QVERIFY(page.analysis());
         QCOMPARE(page.analysis()->rows(), std::int64_t{30});
         QCOMPARE(page.rankSlider()->maximum(), 12);
-        QCOMPARE(page.errorChart()->seriesPoints(QStringLiteral("mine.npy")).size(), qsizetype(12));
+        const study::Table mine = page.errorChart()->table().filtered("input", "mine.npy");
+        QCOMPARE(mine.rowCount(), std::size_t{12});  // a rank each
+        // Errors spanning many decades go on a log axis, where the exact 0 of full rank has no place.
+        const auto& errors = mine.numbers("relative_error");
+        const auto positive = std::count_if(errors.begin(), errors.end(), [](double e) { return e > 0; });
+        QCOMPARE(page.errorChart()->seriesPoints(QStringLiteral("mine.npy")).size(), qsizetype(positive));
     }
 };
 

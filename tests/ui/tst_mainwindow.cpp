@@ -76,12 +76,26 @@ private Q_SLOTS:
         QCOMPARE(again.currentPage(), 3);
     }
 
+    // Issue 17: charts of pages never opened came out at 100×73 px. Every chart, opened or not, at the
+    // size and resolution asked for; the window is never shown here.
     void exportAllCharts() {
         QTemporaryDir dir;
         MainWindow window;
-        const QStringList files = window.exportAllCharts(dir.filePath(QStringLiteral("charts")));
+        const ks::ui::ExportImageOptions options{QSize(1000, 640), 120};
+        const QStringList files = window.exportAllCharts(dir.filePath(QStringLiteral("charts")), options);
         QVERIFY(files.size() >= 2);
-        for (const QString& f : files) QVERIFY2(QFileInfo(f).size() > 100, qPrintable(f));
+        int images = 0;
+        for (const QString& f : files) {
+            QVERIFY2(QFileInfo(f).size() > 100, qPrintable(f));
+            if (!f.endsWith(QLatin1String(".png"))) continue;
+            const QImage image(f);
+            QVERIFY2(image.size() == options.pixels, qPrintable(f + QStringLiteral(": %1×%2").arg(image.width()).arg(image.height())));
+            QVERIFY2(!image.hasAlphaChannel(), qPrintable(f));
+            ++images;
+        }
+        int charts = 0;
+        for (const auto* page : window.pages()) charts += int(page->charts().size());
+        QCOMPARE(images, charts);
         QVERIFY(files.contains(dir.filePath(QStringLiteral("charts/precision-conv-e5.png"))));
     }
 

@@ -3,6 +3,7 @@
 #include <QLabel>
 #include <QSettings>
 #include <QSlider>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QtTest>
 
@@ -38,6 +39,49 @@ private Q_SLOTS:
             KS_COMPARE_EXACT(points[i].x(), direct.numbers("position")[std::size_t(i)]);
             KS_COMPARE_EXACT(points[i].y(), direct.numbers("rel_error_median")[std::size_t(i)]);
         }
+    }
+
+    // Issue 17: after changing Arithmetic the error picture still showed the previous setting's
+    // "max |error| 5.33e-15" until the slider was nudged; Operation and Kernel kept old pictures. Every
+    // input: while the new result is computed the views are marked, and afterwards chart and pictures
+    // are exactly those of the new setting.
+    void everyInputRefreshesEveryView_data() {
+        QTest::addColumn<QString>("input");
+        for (const char* input : {"arithmetic", "rounding", "inputs", "operation", "family", "size", "kernel", "channels"})
+            QTest::newRow(input) << QString::fromLatin1(input);
+    }
+    void everyInputRefreshesEveryView() {
+        QFETCH(QString, input);
+        QSettings().clear();
+        ui::PrecisionPage page;
+        page.waitForIdle();
+        const QString before = page.errorImage()->detail();
+        auto next = [](QComboBox* box) { box->setCurrentIndex((box->currentIndex() + 1) % box->count()); };
+        if (input == QLatin1String("arithmetic")) next(page.accumulationBox());
+        else if (input == QLatin1String("rounding")) next(page.roundingBox());
+        else if (input == QLatin1String("inputs")) next(page.distributionBox());
+        else if (input == QLatin1String("operation")) next(page.operationBox());
+        else if (input == QLatin1String("family")) next(page.familyBox());
+        else if (input == QLatin1String("size")) page.sizeBox()->setValue(12);
+        else if (input == QLatin1String("kernel")) page.kernelBox()->setValue(5);
+        else page.channelsBox()->setValue(4);
+        // Marked at once (unless the answer was already at hand).
+        QVERIFY2(page.errorChart()->staleNote() == QStringLiteral("updating…") || page.errorChart()->staleNote().isEmpty(), qPrintable(page.errorChart()->staleNote()));
+        QVERIFY(page.errorImage()->isStale() || page.errorImage()->detail() != before);
+        page.waitForIdle();
+        QCoreApplication::processEvents();  // the results' queued signals
+        QVERIFY2(page.errorChart()->staleNote().isEmpty(), qPrintable(page.errorChart()->staleNote()));
+        QVERIFY(!page.errorImage()->isStale());
+        const study::PrecisionSweep s = page.sweep();
+        const study::Table expected = study::runPrecisionSweep(s);
+        QCOMPARE(QString::fromStdString(page.errorChart()->table().toCsv()), QString::fromStdString(expected.toCsv()));
+        const study::PrecisionSnapshot snap =
+            study::precisionSnapshot(s, page.pictureMethodBox()->currentText().toStdString(), page.bitSlider()->value());
+        QCOMPARE(snap.status, std::string("ok"));
+        QCOMPARE(page.errorImage()->image(), ui::tensorToImage(snap.error, ui::ImageStyle::Diverging));
+        double maxError = 0;
+        for (double e : snap.error.storage()) maxError = std::max(maxError, std::fabs(e));
+        QVERIFY2(page.errorImage()->detail().contains(QString::number(maxError, 'g', 3)), qPrintable(page.errorImage()->detail()));
     }
 
     // Real layers from core's presets: the sweep is that layer (and its im2col product for matmul), the

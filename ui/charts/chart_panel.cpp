@@ -1,13 +1,16 @@
 #include "charts/chart_panel.hpp"
 
 #include <QAction>
+#include <QAreaSeries>
 #include <QApplication>
 #include <QBuffer>
+#include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
 #include <QClipboard>
 #include <QFile>
 #include <QFileDialog>
+#include <QLabel>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QLogValueAxis>
@@ -39,39 +42,103 @@ void saveAtomically(const QString& path, const QByteArray& bytes) {
                             std::string_view(bytes.constData(), std::size_t(bytes.size())));
 }
 
-QAbstractAxis* makeAxis(bool logScale, const QString& title, double lo, double hi) {
-    if (logScale) {
+/// Distinguishable on light and dark backgrounds, and none of them the red of the "current" marker.
+const QColor kKeyedColors[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
+                               QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b), QColor(0xe3, 0x77, 0xc2),
+                               QColor(0x7f, 0x7f, 0x7f), QColor(0xbc, 0xbd, 0x22), QColor(0x17, 0xbe, 0xcf),
+                               QColor(0xae, 0xc7, 0xe8), QColor(0xff, 0xbb, 0x78), QColor(0x98, 0xdf, 0x8a)};
+
+/// The series' colour by its place in spec.colorKeys; none when the spec has no keys or lacks the name.
+std::optional<QColor> keyedColor(const study::ChartSpec& spec, const std::string& name) {
+    const auto it = std::find(spec.colorKeys.begin(), spec.colorKeys.end(), name);
+    if (it == spec.colorKeys.end()) return std::nullopt;
+    return kKeyedColors[std::size_t(it - spec.colorKeys.begin()) % std::size(kKeyedColors)];
+}
+
+/// A "nice" tick interval (1, 2, 2.5 or 5 times a power of ten) giving about `ticks` intervals over `span`.
+double niceStep(double span, int ticks) {
+    const double raw = span / ticks;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    const double r = raw / magnitude;
+    return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 2.5 ? 2.5 : r <= 5 ? 5 : 10) * magnitude;
+}
+
+/// Whether the positive finite values span more than `decades` powers of ten.
+bool spansDecades(const std::vector<double>& values, double decades) {
+    double lo = INFINITY, hi = 0;
+    for (double v : values)
+        if (std::isfinite(v) && v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+    return hi > 0 && hi / lo > std::pow(10.0, decades);
+}
+
+struct AxisRequest {
+    bool log = false;
+    bool integers = false;
+    QString title;
+    double lo = 0, hi = 0;  ///< the drawn data's range
+    study::AxisBounds bounds;
+};
+
+QAbstractAxis* makeAxis(const AxisRequest& r) {
+    const double boundLo = r.bounds.min.value_or(-INFINITY), boundHi = r.bounds.max.value_or(INFINITY);
+    if (r.log) {
         auto* axis = new QLogValueAxis;
         axis->setBase(10);
         axis->setLabelFormat(QStringLiteral("%.0e"));
         axis->setMinorTickCount(0);
-        if (lo > 0 && hi > 0) {
-            // Whole decades around the data, at most ~16 of them so labels stay readable.
-            double a = std::floor(std::log10(lo)), b = std::ceil(std::log10(hi));
-            if (a == b) b += 1;
-            a = std::max(a, b - 16);
-            axis->setRange(std::pow(10.0, a), std::pow(10.0, b));
+        if (r.lo > 0 && r.hi > 0) {
+            // The data's range and a little room, not whole decades (a ratio up to 1.5 on an axis to
+            // 10 wastes half the plot); widened to the nearest power of ten only when no tick (a
+            // power of ten) would fall inside; at most ~16 decades so labels stay readable.
+            double a = std::max(r.lo / 1.25, boundLo > 0 ? boundLo : 0.0), b = std::min(r.hi * 1.25, boundHi);
+            if (std::floor(std::log10(b)) < std::ceil(std::log10(a))) {
+                // no power of ten inside [a, b]: take in the nearer one
+                const double below = std::pow(10.0, std::floor(std::log10(a))), above = std::pow(10.0, std::ceil(std::log10(b)));
+                if (a / below <= above / b || above > boundHi) a = below;
+                else b = above;
+            }
+            a = std::max(a, b * 1e-16);
+            axis->setRange(a, b);
         }
-        axis->setTitleText(title);
+        axis->setTitleText(r.title);
         return axis;
     }
     auto* axis = new QValueAxis;
+    double lo = r.lo, hi = r.hi;
     if (lo <= hi) {
-        // A little room at both ends so points and markers at the extremes stay visible, but not
-        // below zero for positive data (times: an axis from -10 ms reads as nonsense). A point at
-        // zero (an index) keeps its room.
-        const double pad = lo == hi ? std::max(1.0, std::fabs(lo) * 0.1) : 0.03 * (hi - lo);
-        axis->setRange(lo > 0 ? std::max(0.0, lo - pad) : lo - pad, hi + pad);
-        axis->applyNiceNumbers();
+        // Room at both ends so points and markers at the extremes stay visible (half a step for whole
+        // numbers, whose ticks sit on the points), but never below zero for positive data (a time on an
+        // axis from −10 ms reads as nonsense) nor past the quantity's bounds.
+        double step;
+        if (r.integers) {
+            step = std::max(1.0, std::ceil(niceStep(std::max(hi - lo, 1.0), 10)));
+            lo -= 0.5, hi += 0.5;
+        } else {
+            const double pad = lo == hi ? std::max(std::fabs(lo) * 0.1, 1e-300) : 0.03 * (hi - lo);
+            const double padded = lo - pad;
+            lo = lo > 0 && padded < 0 ? 0.0 : padded;
+            hi += pad;
+            step = niceStep(hi - lo, 6);
+            lo = std::floor(lo / step) * step;
+            hi = std::ceil(hi / step) * step;
+        }
+        lo = std::max(lo, boundLo);
+        hi = std::min(hi, boundHi);
+        if (!(lo < hi)) hi = lo + step;
+        axis->setRange(lo, hi);
+        axis->setTickType(QValueAxis::TicksDynamic);
+        axis->setTickAnchor(0.0);
+        axis->setTickInterval(step);
     }
     axis->setLabelFormat(QStringLiteral("%g"));
-    axis->setTitleText(title);
+    axis->setTitleText(r.title);
     return axis;
 }
 
 }  // namespace
 
-ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent), view_(new QChartView(this)), toolBar_(new QToolBar(this)) {
+ChartPanel::ChartPanel(QWidget* parent)
+    : QWidget(parent), view_(new QChartView(this)), toolBar_(new QToolBar(this)), staleLabel_(new QLabel(this)) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
@@ -90,13 +157,13 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent), view_(new QChartView(
         QKeySequence key;
     };
     const Entry entries[] = {
-        {tr("PNG"), tr("Export the chart as a PNG image at screen resolution (Ctrl+E)"), QStringLiteral("png"),
+        {tr("PNG"), tr("Export the chart as a PNG image at the chosen size (Ctrl+E)"), QStringLiteral("png"),
          QKeySequence(Qt::CTRL | Qt::Key_E)},
-        {tr("PNG 2×"), tr("Export the chart as a PNG image at twice the resolution"), QStringLiteral("png2"), {}},
         {tr("SVG"), tr("Export the chart as a scalable SVG drawing"), QStringLiteral("svg"), {}},
         {tr("CSV"), tr("Export the data behind the chart as CSV"), QStringLiteral("csv"), {}},
         {tr("Copy"), tr("Copy the chart image to the clipboard (Ctrl+Shift+C)"), QStringLiteral("copy"),
          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)},
+        {tr("Size…"), tr("The size and resolution of exported images (remembered)"), QStringLiteral("size"), {}},
     };
     for (const auto& e : entries) {
         QAction* action = toolBar_->addAction(e.text);
@@ -110,7 +177,22 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent), view_(new QChartView(
         connect(action, &QAction::triggered, this, [this, kind] { askAndExport(kind); });
         addAction(action);
     }
+    auto* spacer = new QWidget(toolBar_);
+    spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    toolBar_->addWidget(spacer);
+    staleLabel_->setObjectName(QStringLiteral("staleNote"));
+    staleLabel_->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #664d03; padding: 1px 6px; }"));
+    toolBar_->addWidget(staleLabel_)->setVisible(false);
 }
+
+void ChartPanel::setStale(const QString& note) {
+    staleLabel_->setText(note);
+    for (QAction* a : toolBar_->actions())
+        if (toolBar_->widgetForAction(a) == staleLabel_) a->setVisible(!note.isEmpty());
+    chart()->setOpacity(note.isEmpty() ? 1.0 : 0.45);  // faded: visibly not current
+}
+
+QString ChartPanel::staleNote() const { return staleLabel_->text(); }
 
 ChartPanel::~ChartPanel() = default;
 
@@ -134,6 +216,7 @@ void ChartPanel::changeEvent(QEvent* event) {
 void ChartPanel::setData(const study::Table& table, const study::ChartSpec& spec) {
     table_ = table;
     spec_ = spec;
+    setStale({});
     rebuild();
 }
 
@@ -151,14 +234,19 @@ void ChartPanel::rebuild() {
     }
     c->setTitle(q(spec_.title));
     if (table_.rowCount() == 0 || !table_.hasColumn(spec_.xColumn) || !table_.hasColumn(spec_.yColumn)) return;
+    if (spec_.bars) {
+        buildBars();
+        return;
+    }
 
     const auto& xs = table_.numbers(spec_.xColumn);
     const auto& ys = table_.numbers(spec_.yColumn);
     std::vector<std::string> groups = spec_.seriesColumn.empty() ? std::vector<std::string>{spec_.yColumn}
                                                                  : table_.distinct(spec_.seriesColumn);
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    const bool yLog = spec_.yLog || (spec_.yLogIfWide && spansDecades(ys, 2));
     auto usable = [&](double x, double y) {
-        return std::isfinite(x) && std::isfinite(y) && (!spec_.xLog || x > 0) && (!spec_.yLog || y > 0);
+        return std::isfinite(x) && std::isfinite(y) && (!spec_.xLog || x > 0) && (!yLog || y > 0);
     };
     std::vector<QXYSeries*> made;
     for (const auto& group : groups) {
@@ -184,6 +272,10 @@ void ChartPanel::rebuild() {
         series->replace(points);
         if (!spec_.scatter) series->setPointsVisible(points.size() <= 40);
         if (auto* scatter = qobject_cast<QScatterSeries*>(series)) scatter->setMarkerSize(8);
+        if (const auto color = keyedColor(spec_, group)) {
+            series->setColor(*color);
+            if (auto* scatter = qobject_cast<QScatterSeries*>(series)) scatter->setBorderColor(color->darker(130));
+        }
         if (!spec_.highlightSeries.empty() && group == spec_.highlightSeries) {
             QPen pen = series->pen();
             pen.setWidthF(3.0);
@@ -194,9 +286,10 @@ void ChartPanel::rebuild() {
         made.push_back(series);
     }
     if (!std::isfinite(xlo)) xlo = xhi = spec_.xLog ? 1 : 0;
-    if (!std::isfinite(ylo)) ylo = yhi = spec_.yLog ? 1 : 0;
-    QAbstractAxis* xAxis = makeAxis(spec_.xLog, q(spec_.xLabel.empty() ? spec_.xColumn : spec_.xLabel), xlo, xhi);
-    QAbstractAxis* yAxis = makeAxis(spec_.yLog, q(spec_.yLabel.empty() ? spec_.yColumn : spec_.yLabel), ylo, yhi);
+    if (!std::isfinite(ylo)) ylo = yhi = yLog ? 1 : 0;
+    QAbstractAxis* xAxis = makeAxis({spec_.xLog, spec_.xIntegers && !spec_.xLog,
+                                     q(spec_.xLabel.empty() ? spec_.xColumn : spec_.xLabel), xlo, xhi, spec_.xBounds});
+    QAbstractAxis* yAxis = makeAxis({yLog, false, q(spec_.yLabel.empty() ? spec_.yColumn : spec_.yLabel), ylo, yhi, spec_.yBounds});
     c->addAxis(xAxis, Qt::AlignBottom);
     c->addAxis(yAxis, Qt::AlignLeft);
     for (auto* s : made) {
@@ -206,6 +299,80 @@ void ChartPanel::rebuild() {
     c->legend()->setVisible(made.size() > 1);
     c->legend()->setAlignment(Qt::AlignRight);
     updateCurrentMarker();
+}
+
+void ChartPanel::buildBars() {
+    QChart* c = chart();
+    const auto& ys = table_.numbers(spec_.yColumn);
+    const bool whiskers = !spec_.yLowColumn.empty() && table_.hasColumn(spec_.yLowColumn) &&
+                          !spec_.yHighColumn.empty() && table_.hasColumn(spec_.yHighColumn);
+    const bool yLog = spec_.yLog || (spec_.yLogIfWide && spansDecades(ys, 2));
+    struct Bar {
+        QString name;
+        double y, low, high;
+    };
+    std::vector<Bar> bars;  // rows that have a value to draw, in table order (e.g. fastest first)
+    for (std::size_t r = 0; r < ys.size(); ++r) {
+        if (!std::isfinite(ys[r]) || (yLog && ys[r] <= 0)) continue;
+        const QString name = spec_.seriesColumn.empty() ? QString::number(r) : q(table_.labels(spec_.seriesColumn)[r]);
+        double low = ys[r], high = ys[r];
+        if (whiskers) {
+            const double l = table_.numbers(spec_.yLowColumn)[r], h = table_.numbers(spec_.yHighColumn)[r];
+            if (std::isfinite(l) && (!yLog || l > 0)) low = std::min(low, l);
+            if (std::isfinite(h)) high = std::max(high, h);
+        }
+        bars.push_back({name, ys[r], low, high});
+    }
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (const Bar& b : bars) ylo = std::min(ylo, b.low), yhi = std::max(yhi, b.high);
+    if (bars.empty()) ylo = yhi = yLog ? 1 : 0;
+    if (!yLog) ylo = std::min(ylo, 0.0);  // linear bars stand on zero
+    QAbstractAxis* yAxis = makeAxis({yLog, false, q(spec_.yLabel.empty() ? spec_.yColumn : spec_.yLabel), ylo, yhi, spec_.yBounds});
+    const double base = yLog ? qobject_cast<QLogValueAxis*>(yAxis)->min() : 0.0;
+
+    auto* xAxis = new QCategoryAxis;
+    xAxis->setTitleText(q(spec_.xLabel.empty() ? spec_.xColumn : spec_.xLabel));
+    xAxis->setStartValue(-0.5);
+    for (std::size_t i = 0; i < bars.size(); ++i) xAxis->append(bars[i].name, double(i) + 0.5);
+    xAxis->setRange(-0.5, std::max(0.5, double(bars.size()) - 0.5));
+    xAxis->setLabelsPosition(QCategoryAxis::AxisLabelsPositionCenter);
+    xAxis->setGridLineVisible(false);
+    c->addAxis(xAxis, Qt::AlignBottom);
+    c->addAxis(yAxis, Qt::AlignLeft);
+
+    constexpr double kHalfWidth = 0.35, kCap = 0.12;
+    for (std::size_t i = 0; i < bars.size(); ++i) {
+        const Bar& b = bars[i];
+        const double x = double(i);
+        auto* upper = new QLineSeries;
+        auto* lower = new QLineSeries;
+        upper->append({QPointF(x - kHalfWidth, b.y), QPointF(x + kHalfWidth, b.y)});
+        lower->append({QPointF(x - kHalfWidth, base), QPointF(x + kHalfWidth, base)});
+        auto* bar = new QAreaSeries(upper, lower);
+        upper->setParent(bar);
+        lower->setParent(bar);
+        bar->setName(b.name);
+        const QColor color = keyedColor(spec_, b.name.toStdString()).value_or(kKeyedColors[i % std::size(kKeyedColors)]);
+        bar->setColor(color);
+        bar->setBorderColor(color.darker(130));
+        c->addSeries(bar);
+        bar->attachAxis(xAxis);
+        bar->attachAxis(yAxis);
+        if (whiskers && b.high > b.low) {  // the spread of the repeats, as an I-beam
+            auto* whisker = new QLineSeries;
+            whisker->setObjectName(QStringLiteral("whisker"));
+            whisker->setName(b.name + tr(" (fastest to slowest)"));
+            whisker->append({QPointF(x - kCap, b.low), QPointF(x + kCap, b.low), QPointF(x, b.low), QPointF(x, b.high),
+                             QPointF(x - kCap, b.high), QPointF(x + kCap, b.high)});
+            QPen pen(palette().color(QPalette::WindowText));
+            pen.setWidthF(1.2);
+            whisker->setPen(pen);
+            c->addSeries(whisker);
+            whisker->attachAxis(xAxis);
+            whisker->attachAxis(yAxis);
+        }
+    }
+    c->legend()->setVisible(false);  // the names are on the axis
 }
 
 void ChartPanel::updateCurrentMarker() {
@@ -243,53 +410,94 @@ void ChartPanel::updateCurrentMarker() {
     if (spec_.currentX) addLine(*spec_.currentX, tr("current"), QColor(220, 50, 50), Qt::SolidLine);
 }
 
+namespace {
+/// Reference lines and whiskers are drawing aids, not data series.
+bool isDataSeries(const QAbstractSeries* s) {
+    return s->objectName() != QLatin1String("marker") && s->objectName() != QLatin1String("whisker");
+}
+}  // namespace
+
 QStringList ChartPanel::seriesNames() const {
     QStringList names;
     for (QAbstractSeries* s : chart()->series())
-        if (s->objectName() != QLatin1String("marker")) names << s->name();
+        if (isDataSeries(s)) names << s->name();
     return names;
 }
 
 QList<QPointF> ChartPanel::seriesPoints(const QString& name) const {
-    for (QAbstractSeries* s : chart()->series())
-        if (s->objectName() != QLatin1String("marker") && s->name() == name)
-            if (auto* xy = qobject_cast<QXYSeries*>(s)) return xy->points();
+    for (QAbstractSeries* s : chart()->series()) {
+        if (!isDataSeries(s) || s->name() != name) continue;
+        if (auto* xy = qobject_cast<QXYSeries*>(s)) return xy->points();
+        if (auto* bar = qobject_cast<QAreaSeries*>(s)) {  // a bar: its top's middle
+            const QList<QPointF> top = bar->upperSeries()->points();
+            return {QPointF((top.front().x() + top.back().x()) / 2, top.front().y())};
+        }
+    }
     return {};
 }
 
-QImage ChartPanel::renderImage(const QSize& logicalSize, qreal scale) const {
-    QImage image(logicalSize * scale, QImage::Format_ARGB32_Premultiplied);
-    image.setDevicePixelRatio(scale);
-    image.fill(chart()->backgroundBrush().color());
+QColor ChartPanel::seriesColor(const QString& name) const {
+    for (QAbstractSeries* s : chart()->series()) {
+        if (!isDataSeries(s) || s->name() != name) continue;
+        if (auto* xy = qobject_cast<QXYSeries*>(s)) return xy->color();
+        if (auto* bar = qobject_cast<QAreaSeries*>(s)) return bar->color();
+    }
+    return {};
+}
+
+void ChartPanel::layOutOffscreen(const QSize& logical) {
+    toolBar_->hide();
+    setAttribute(Qt::WA_DontShowOnScreen);  // laid out and painted like a window, never shown
+    chart()->setBackgroundRoundness(0);     // square corners: nothing transparent in a PNG
+    resize(logical);
+    show();
+    // Qt Charts lays out through posted events; user input is not ours to handle here.
+    QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents);
+}
+
+QImage ChartPanel::renderImage(const study::Table& table, const study::ChartSpec& spec, const ExportImageOptions& options) {
+    ChartPanel panel;
+    panel.setData(table, spec);
+    panel.layOutOffscreen(options.logicalSize().toSize());
+    QImage image(options.pixels, QImage::Format_RGB32);  // no alpha channel: opaque everywhere
+    image.setDevicePixelRatio(options.scale());
+    const int dotsPerMeter = int(std::lround(options.dpi / 0.0254));
+    image.setDotsPerMeterX(dotsPerMeter);
+    image.setDotsPerMeterY(dotsPerMeter);
+    image.fill(panel.chart()->backgroundBrush().color());
     QPainter painter(&image);
     painter.setRenderHint(QPainter::Antialiasing);
-    // An explicit target rect in logical coordinates: the device pixel ratio does the scaling once.
-    view_->render(&painter, QRectF(QPointF(0, 0), QSizeF(logicalSize)), view_->viewport()->rect());
+    // A target rect in logical coordinates: the device pixel ratio does the scaling once.
+    panel.view_->render(&painter, QRectF(QPointF(0, 0), options.logicalSize()), panel.view_->viewport()->rect());
     return image;
 }
 
-void ChartPanel::exportPng(const QString& path, qreal scale) const {
+void ChartPanel::exportPng(const QString& path, const ExportImageOptions& options) const {
     QByteArray bytes;
     QBuffer buffer(&bytes);
     buffer.open(QIODevice::WriteOnly);
-    if (!renderImage(view_->size(), scale).save(&buffer, "PNG"))
-        throw std::runtime_error("cannot encode the chart as PNG");
+    if (!renderImage(options).save(&buffer, "PNG")) throw std::runtime_error("cannot encode the chart as PNG");
     saveAtomically(path, bytes);
 }
 
-void ChartPanel::exportSvg(const QString& path) const {
+void ChartPanel::exportSvg(const QString& path, const ExportImageOptions& options) const {
+    ChartPanel panel;
+    panel.setData(table_, spec_);
+    const QSize logical = options.logicalSize().toSize();
+    panel.layOutOffscreen(logical);
     QByteArray bytes;
     QBuffer buffer(&bytes);
     buffer.open(QIODevice::WriteOnly);
     QSvgGenerator generator;
     generator.setOutputDevice(&buffer);
-    generator.setSize(view_->size());
-    generator.setViewBox(QRect(QPoint(0, 0), view_->size()));
+    generator.setSize(logical);
+    generator.setViewBox(QRect(QPoint(0, 0), logical));
     generator.setTitle(q(spec_.title));
     generator.setDescription(QStringLiteral("KernelScope chart"));
     {
         QPainter painter(&generator);
-        view_->render(&painter, QRectF(QPointF(0, 0), QSizeF(view_->size())), view_->viewport()->rect());
+        painter.fillRect(QRect(QPoint(0, 0), logical), panel.chart()->backgroundBrush().color());
+        panel.view_->render(&painter, QRectF(QPointF(0, 0), QSizeF(logical)), panel.view_->viewport()->rect());
     }
     saveAtomically(path, bytes);
 }
@@ -298,11 +506,24 @@ void ChartPanel::exportCsv(const QString& path) const {
     saveAtomically(path, QByteArray::fromStdString(table_.toCsv()));
 }
 
-void ChartPanel::copyImage() const { QApplication::clipboard()->setImage(renderImage(view_->size(), 1.0)); }
+void ChartPanel::copyImage() const {
+    QImage image(view_->size(), QImage::Format_RGB32);
+    image.fill(chart()->backgroundBrush().color());
+    QPainter painter(&image);
+    painter.setRenderHint(QPainter::Antialiasing);
+    view_->render(&painter, QRectF(QPointF(0, 0), QSizeF(view_->size())), view_->viewport()->rect());
+    painter.end();
+    QApplication::clipboard()->setImage(image);
+}
 
 void ChartPanel::askAndExport(const QString& kind) {
     if (kind == QLatin1String("copy")) {
         copyImage();
+        return;
+    }
+    if (kind == QLatin1String("size")) {
+        ExportOptionsDialog dialog(ExportImageOptions::load(), nullptr, this);
+        if (dialog.exec() == QDialog::Accepted) dialog.options().save();
         return;
     }
     const QString stem = spec_.id.empty() ? QStringLiteral("chart") : q(spec_.id);
@@ -311,8 +532,7 @@ void ChartPanel::askAndExport(const QString& kind) {
     const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), stem + QLatin1Char('.') + suffix, filter);
     if (path.isEmpty()) return;
     try {
-        if (kind == QLatin1String("png")) exportPng(path, 1.0);
-        else if (kind == QLatin1String("png2")) exportPng(path, 2.0);
+        if (kind == QLatin1String("png")) exportPng(path);
         else if (kind == QLatin1String("svg")) exportSvg(path);
         else exportCsv(path);
         Q_EMIT exported(path);
@@ -328,18 +548,11 @@ void ChartPanel::contextMenu(const QPoint& position) {
 }
 
 void ChartPanel::renderToPng(const study::Table& table, const study::ChartSpec& spec, const QString& path,
-                             const QSize& size, qreal scale) {
-    ChartPanel panel;
-    panel.toolBar()->hide();
-    panel.setAttribute(Qt::WA_DontShowOnScreen);  // laid out and painted like a window, never shown
-    panel.resize(size);
-    panel.setData(table, spec);
-    panel.show();
-    QCoreApplication::processEvents();
+                             const ExportImageOptions& options) {
     QByteArray bytes;
     QBuffer buffer(&bytes);
     buffer.open(QIODevice::WriteOnly);
-    if (!panel.renderImage(panel.view_->size(), scale).save(&buffer, "PNG")) throw std::runtime_error("cannot encode the chart as PNG");
+    if (!renderImage(table, spec, options).save(&buffer, "PNG")) throw std::runtime_error("cannot encode the chart as PNG");
     saveAtomically(path, bytes);
 }
 

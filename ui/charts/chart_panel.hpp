@@ -1,15 +1,18 @@
 #pragma once
 // The chart adapter: the only place that includes Qt Charts. A ChartPanel draws a study table
-// as a ChartSpec says, and exports it (PNG at screen or 2× resolution, SVG, CSV, clipboard) from
-// its toolbar, its context menu and shortcuts. Writes are atomic (io::writeFileAtomically).
+// as a ChartSpec says, and exports it (PNG at the size and resolution the user chose, SVG, CSV,
+// clipboard) from its toolbar, its context menu and shortcuts. Images are drawn off screen from the
+// table and spec, so they never depend on the window. Writes are atomic (io::writeFileAtomically).
 #include <QImage>
 #include <QWidget>
 
+#include "charts/export_options.hpp"
 #include "study/chart_spec.hpp"
 #include "study/table.hpp"
 
 class QChart;
 class QChartView;
+class QLabel;
 class QToolBar;
 
 namespace ks::ui {
@@ -23,18 +26,27 @@ public:
     void setData(const study::Table& table, const study::ChartSpec& spec);
     const study::Table& table() const { return table_; }
     const study::ChartSpec& spec() const { return spec_; }
+    /// Marks the chart as not matching its inputs any more (empty: it matches): shown beside the toolbar
+    /// and by fading the plot, e.g. "updating…" while the new result is computed, or "out of date: press
+    /// Find" for results that are only measured on request. setData() clears it.
+    void setStale(const QString& note);
+    QString staleNote() const;
     /// Move the "current position" marker without rebuilding the series.
     void setCurrentX(std::optional<double> x);
 
     /// Names and point counts of the drawn series (for tests and the CSV).
     QStringList seriesNames() const;
     QList<QPointF> seriesPoints(const QString& name) const;
+    QColor seriesColor(const QString& name) const;
 
-    QImage renderImage(const QSize& logicalSize, qreal scale = 1.0) const;
+    /// The chart drawn off screen at exactly options.pixels, opaque, its resolution recorded.
+    static QImage renderImage(const study::Table& table, const study::ChartSpec& spec, const ExportImageOptions& options);
+    QImage renderImage(const ExportImageOptions& options) const { return renderImage(table_, spec_, options); }
     // Each throws std::runtime_error naming the file and the reason; nothing half-written stays.
-    void exportPng(const QString& path, qreal scale = 1.0) const;
-    void exportSvg(const QString& path) const;
+    void exportPng(const QString& path, const ExportImageOptions& options = ExportImageOptions::load()) const;
+    void exportSvg(const QString& path, const ExportImageOptions& options = ExportImageOptions::load()) const;
     void exportCsv(const QString& path) const;
+    /// The chart as seen on screen, to the clipboard.
     void copyImage() const;
 
     QChart* chart() const;
@@ -42,7 +54,7 @@ public:
 
     /// Headless rendering for the CLI: same drawing code, no window.
     static void renderToPng(const study::Table& table, const study::ChartSpec& spec, const QString& path,
-                            const QSize& size = QSize(900, 560), qreal scale = 1.0);
+                            const ExportImageOptions& options = {QSize(900, 560), 96});
 
 Q_SIGNALS:
     void exported(const QString& path);
@@ -55,6 +67,9 @@ private:
     /// Light or dark chart theme, following the widget's palette (readable in both).
     void applyPaletteTheme();
     void rebuild();
+    void buildBars();
+    /// Lay the panel out at `logical` size without showing it (for the off-screen renderings).
+    void layOutOffscreen(const QSize& logical);
     void updateCurrentMarker();
     void askAndExport(const QString& kind);
     void contextMenu(const QPoint& position);
@@ -63,6 +78,7 @@ private:
     study::ChartSpec spec_;
     QChartView* view_;
     QToolBar* toolBar_;
+    QLabel* staleLabel_;
 };
 
 }  // namespace ks::ui

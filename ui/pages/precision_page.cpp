@@ -156,10 +156,16 @@ PrecisionPage::PrecisionPage(QWidget* parent)
         for (double e : snap.error.storage()) maxError = std::max(maxError, std::fabs(e));
         errorImage_->setTensor(snap.error, ImageStyle::Diverging, tr("max |error| %1").arg(maxError, 0, 'g', 3));
     });
+    connect(sweepRunner_, &StudyRunner::cancelled, this, [this](const QString&) {
+        if (!sweepRunner_->isRunning()) chart_->setStale(tr("cancelled: the curves are of an earlier setting"));
+    });
     for (StudyRunner* runner : {sweepRunner_, snapshotRunner_})
-        connect(runner, &StudyRunner::failed, this, [this](const QString&, const QString& message) {
+        connect(runner, &StudyRunner::failed, this, [this, runner](const QString&, const QString& message) {
             message_->setText(message);
             Q_EMIT statusMessage(message);
+            if (runner == sweepRunner_) chart_->setStale(tr("not updated: %1").arg(message));
+            else
+                for (TensorImage* image : {inputImage_, outputImage_, errorImage_}) image->clear(message);
         });
 
     requestSweep();
@@ -249,9 +255,13 @@ void PrecisionPage::requestSweep() {
         message_->setText(tr("Choose at least one method."));
         return;
     }
+    // Everything drawn from the old setting is marked until the new one arrives (a cached answer
+    // arrives at once and clears it again), and the pictures follow the sweep's inputs too.
+    chart_->setStale(tr("updating…"));
     sweepRunner_->request(q(s.key()), tr("Precision sweep"), [s](const Progress& progress) -> std::any {
         return study::runPrecisionSweep(s, progress);
     });
+    requestSnapshot();
     saveSettings();
 }
 
@@ -260,6 +270,7 @@ void PrecisionPage::requestSnapshot() {
     const study::PrecisionSweep s = sweep();
     const std::string method = pictureMethod_->currentText().toStdString();
     const int position = slider_->value();
+    for (TensorImage* image : {inputImage_, outputImage_, errorImage_}) image->setStale(true);
     snapshotRunner_->request(q(s.key() + "|" + method + "|" + std::to_string(position)), tr("Pictures"),
                              [s, method, position](const Progress&) -> std::any {
                                  return study::precisionSnapshot(s, method, position);

@@ -33,6 +33,13 @@ public:
     ChartPanel* errorChart() const { return chart_; }
     QComboBox* familyBox() const { return family_; }
     QComboBox* operationBox() const { return operation_; }
+    QComboBox* accumulationBox() const { return accumulation_; }
+    QComboBox* roundingBox() const { return rounding_; }
+    QComboBox* distributionBox() const { return distribution_; }
+    QSpinBox* sizeBox() const { return size_; }
+    QSpinBox* kernelBox() const { return kernel_; }
+    QSpinBox* channelsBox() const { return channels_; }
+    QComboBox* pictureMethodBox() const { return pictureMethod_; }
     /// "Custom" (the size, kernel and channel boxes) first, then study::precisionLayerPresets().
     QComboBox* layerBox() const { return layer_; }
     QLabel* formatLabel() const { return formatLabel_; }

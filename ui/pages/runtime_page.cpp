@@ -16,6 +16,7 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <limits>
 
 #include "charts/chart_panel.hpp"
 #include "qt_text.hpp"
@@ -67,7 +68,7 @@ RuntimePage::RuntimePage(QWidget* parent)
       matN_(spin(1, 4096, 256, tr("Columns of B and C (N)."))),
       rank_(spin(0, 4096, 32, tr("svd: B replaced by its rank-r truncated SVD, factored once beforehand (not timed), "
                                  "so the product costs 2·M·r·(K + N) instead of 2·M·K·N. 0: B exactly."))),
-      sizes_(new QLineEdit), findButton_(new QPushButton(tr("Find"))), cancelButton_(new QPushButton(tr("Cancel"))),
+      sizes_(new QLineEdit), tolerance_(new QComboBox), findButton_(new QPushButton(tr("Find"))),
       message_(new QLabel), table_(new QTableWidget), findChart_(new ChartPanel), scalingChart_(new ChartPanel),
       runner_(new StudyRunner(this)) {
     // The shape editors in shapeStack_ are in the same order as study::Operation::all().
@@ -93,22 +94,27 @@ RuntimePage::RuntimePage(QWidget* parent)
     shapeStack_->addWidget(convShape);
     shapeStack_->addWidget(matShape);
 
-    sizes_->setToolTip(tr("Sizes for runtime vs size, comma-separated: single-channel square images with the kernel "
-                          "above (convolution), or square matrices (matrix multiply)."));
+    sizes_->setToolTip(tr("Sizes for runtime vs size, comma-separated: square images of this side in the layer "
+                          "above (convolution: N, C, K and kernel kept), or square matrices (matrix multiply)."));
     findButton_->setToolTip(tr("Time every algorithm on the shape (warm-up, then the median of repeats), measure its "
                                "float32 error against a double-precision reference, then time the sizes below."));
     findButton_->setDefault(true);
-    cancelButton_->setToolTip(tr("Stop after the algorithm being timed now."));
-    cancelButton_->setEnabled(false);
+    for (double t : {1e-2, 1e-3, 1e-4, 1e-5, 1e-6}) tolerance_->addItem(QStringLiteral("%1").arg(t, 0, 'g'), t);
+    tolerance_->addItem(tr("any"), std::numeric_limits<double>::infinity());
+    tolerance_->setCurrentIndex(1);
+    tolerance_->setToolTip(tr("The fastest algorithm is named among those whose float32 result is within this max "
+                              "|error| of the double-precision reference: a fast but wrong method (a low-rank product, "
+                              "a 3-bit log domain) is not the one to pick."));
     message_->setWordWrap(true);
 
+    // One Cancel for all long work, in the status bar beside the progress (a second one here was one too many).
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(findButton_);
-    buttons->addWidget(cancelButton_);
     auto* form = new QFormLayout;
     form->addRow(tr("Operation"), operation_);
     form->addRow(shapeStack_);
     form->addRow(tr("Sizes"), sizes_);
+    form->addRow(tr("Max |error|"), tolerance_);
     form->addRow(buttons);
     form->addRow(message_);
     QScrollArea* scroll = makeControlPanel(form);
@@ -145,17 +151,18 @@ RuntimePage::RuntimePage(QWidget* parent)
 
     connect(operation_, &QComboBox::currentIndexChanged, this, &RuntimePage::operationChanged);
     connect(findButton_, &QPushButton::clicked, this, &RuntimePage::runFind);
-    connect(cancelButton_, &QPushButton::clicked, this, &RuntimePage::cancel);
+    connect(tolerance_, &QComboBox::currentIndexChanged, this, &RuntimePage::describeResult);
+    connect(operation_, &QComboBox::currentIndexChanged, this, &RuntimePage::markIfOutOfDate);
+    for (QSpinBox* box : {batch_, channels_, height_, width_, outChannels_, kernel_, matM_, matK_, matN_, rank_})
+        connect(box, &QSpinBox::valueChanged, this, &RuntimePage::markIfOutOfDate);
+    connect(sizes_, &QLineEdit::textChanged, this, &RuntimePage::markIfOutOfDate);
     connect(runner_, &StudyRunner::finished, this, [this](const QString&, const std::any& result) {
-        cancelButton_->setEnabled(runner_->isRunning());
         showResult(result);
     });
     connect(runner_, &StudyRunner::cancelled, this, [this](const QString&) {
-        cancelButton_->setEnabled(runner_->isRunning());
         if (!runner_->isRunning()) message_->setText(tr("Cancelled."));
     });
     connect(runner_, &StudyRunner::failed, this, [this](const QString&, const QString& error) {
-        cancelButton_->setEnabled(runner_->isRunning());
         message_->setText(error);
         Q_EMIT statusMessage(error);
     });
@@ -223,7 +230,6 @@ void RuntimePage::runFind() {
         return;
     }
     message_->setText(tr("Timing…"));
-    cancelButton_->setEnabled(true);
     saveSettings();
     // Every Find measures afresh (a benchmark is not a cached computation): the key counts the runs.
     const QString key = q(s.key()) + QStringLiteral("#") + QString::number(++runs_);
@@ -258,12 +264,54 @@ void RuntimePage::showResult(const std::any& result) {
     fillTable(r.find);
     findChart_->setData(r.find, study::runtimeFindChart(r.findSpec));
     scalingChart_->setData(r.scaling, study::runtimeScalingChart(r.scalingSpec));
-    const auto& status = r.find.labels("status");
+    shownFind_ = r.find;
+    shownKey_ = q(r.findSpec.key() + "\n" + r.scalingSpec.key());
+    describeResult();
+    markIfOutOfDate();
+}
+
+bool RuntimePage::resultsAreCurrent() const {
+    return shownFind_ && shownKey_ == q(find().key() + "\n" + scaling().key());
+}
+
+void RuntimePage::markIfOutOfDate() {
+    if (!shownFind_) return;
+    const bool current = resultsAreCurrent();
+    const QString note = current ? QString() : tr("out of date: press Find for the shape on the left");
+    findChart_->setStale(note);
+    scalingChart_->setStale(note);
+    table_->setEnabled(current);  // greyed: these rows belong to another shape
+    table_->setToolTip(current ? tr("Fastest first, like cudnnFindConvolutionForwardAlgorithm; algorithms that cannot "
+                                    "run the shape are listed last with the reason.")
+                               : note);
+}
+
+void RuntimePage::describeResult() {
+    if (!shownFind_) return;
+    const study::Table& t = *shownFind_;
+    const auto& status = t.labels("status");
+    const auto& names = t.labels("algorithm");
     const auto ran = std::count(status.begin(), status.end(), std::string("ok"));
-    message_->setText(tr("%1 of %2 algorithms ran; fastest: %3.")
-                          .arg(ran)
-                          .arg(status.size())
-                          .arg(ran > 0 ? q(r.find.labels("algorithm").front()) : tr("none")));
+    const double tolerance = tolerance_->currentData().toDouble();
+    QString text = tr("%1 of %2 algorithms ran.").arg(ran).arg(status.size());
+    if (ran > 0) {
+        const std::size_t fastest = 0;  // the table is fastest first
+        const auto pick = study::fastestWithinError(t, tolerance);
+        const QString within = std::isinf(tolerance) ? QString() : tr(" within max |error| %1").arg(tolerance_->currentText());
+        if (pick) {
+            text += tr(" Fastest%1: %2 (%3 ms).").arg(within, q(names[*pick])).arg(t.numbers("median_ms")[*pick], 0, 'g', 3);
+            if (*pick != fastest)
+                text += tr(" Faster but outside it: %1 (%2 ms, max |error| %3).")
+                            .arg(q(names[fastest]))
+                            .arg(t.numbers("median_ms")[fastest], 0, 'g', 3)
+                            .arg(t.numbers("max_abs_error")[fastest], 0, 'g', 3);
+        } else {
+            text += tr(" None is%1; the fastest, %2, has max |error| %3.")
+                        .arg(within, q(names[fastest]))
+                        .arg(t.numbers("max_abs_error")[fastest], 0, 'g', 3);
+        }
+    }
+    message_->setText(text);
 }
 
 void RuntimePage::fillTable(const study::Table& t) {
@@ -303,6 +351,7 @@ void RuntimePage::saveSettings() const {
                                                        {"n", matN_},            {"rank", rank_}};
     for (const auto& [name, box] : boxes) settings.setValue(QLatin1String(name), box->value());
     settings.setValue(QStringLiteral("sizes"), sizes_->text());
+    settings.setValue(QStringLiteral("tolerance"), tolerance_->currentIndex());
 }
 
 void RuntimePage::restoreSettings() {
@@ -317,6 +366,8 @@ void RuntimePage::restoreSettings() {
                                                        {"n", matN_},            {"rank", rank_}};
     for (const auto& [name, box] : boxes) box->setValue(settings.value(QLatin1String(name), box->value()).toInt());
     if (settings.contains(QStringLiteral("sizes"))) sizes_->setText(settings.value(QStringLiteral("sizes")).toString());
+    const int tolerance = settings.value(QStringLiteral("tolerance"), 1).toInt();
+    if (tolerance >= 0 && tolerance < tolerance_->count()) tolerance_->setCurrentIndex(tolerance);
 }
 
 }  // namespace ks::ui

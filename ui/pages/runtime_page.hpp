@@ -3,6 +3,7 @@
 // of time per algorithm), and runtime vs size per algorithm. Benchmarks run on demand ("Find"), in
 // the background, with progress and Cancel; the numbers come from core/study/runtime_study.
 #include <any>
+#include <optional>
 
 #include "pages/investigation_page.hpp"
 #include "study/runtime_study.hpp"
@@ -40,7 +41,6 @@ public:
 
     QComboBox* operationBox() const { return operation_; }
     QPushButton* findButton() const { return findButton_; }
-    QPushButton* cancelButton() const { return cancelButton_; }
     QTableWidget* resultTable() const { return table_; }
     QLineEdit* sizesEdit() const { return sizes_; }
     QSpinBox* imageSizeBox() const { return height_; }
@@ -48,6 +48,10 @@ public:
     QSpinBox* filtersBox() const { return outChannels_; }
     QSpinBox* matrixSizeBox() const { return matM_; }
     QLabel* messageLabel() const { return message_; }
+    /// The largest max |error| an algorithm may have to be named the fastest (the precision-aware pick).
+    QComboBox* toleranceBox() const { return tolerance_; }
+    /// Whether the shown results were measured for the shape the controls describe now.
+    bool resultsAreCurrent() const;
     ChartPanel* findChart() const { return findChart_; }
     ChartPanel* scalingChart() const { return scalingChart_; }
 
@@ -59,6 +63,9 @@ private:
     void operationChanged();
     void showResult(const std::any& result);
     void fillTable(const study::Table& table);
+    void describeResult();
+    /// Marks table and charts out of date when the controls no longer describe what they show.
+    void markIfOutOfDate();
     void saveSettings() const;
     void restoreSettings();
 
@@ -67,14 +74,16 @@ private:
     QSpinBox *batch_, *channels_, *height_, *width_, *outChannels_, *kernel_;
     QSpinBox *matM_, *matK_, *matN_, *rank_;
     QLineEdit* sizes_;
+    QComboBox* tolerance_;
     QPushButton* findButton_;
-    QPushButton* cancelButton_;
     QLabel* message_;
     QTableWidget* table_;
     ChartPanel* findChart_;
     ChartPanel* scalingChart_;
     StudyRunner* runner_;
     int runs_ = 0;
+    std::optional<study::Table> shownFind_;  ///< the Find table on screen
+    QString shownKey_;                       ///< what it was measured for (find and scaling keys)
     bool shownOnce_ = false;
 };
 

@@ -50,12 +50,20 @@ TensorImage::TensorImage(const QString& caption, QWidget* parent) : QWidget(pare
 void TensorImage::setTensor(const TensorD& tensor, ImageStyle style, const QString& detail) {
     image_ = tensorToImage(tensor, style);
     detail_ = detail;
+    stale_ = false;
     update();
 }
 
 void TensorImage::clear(const QString& message) {
     image_ = QImage();
     detail_ = message;
+    stale_ = false;
+    update();
+}
+
+void TensorImage::setStale(bool stale) {
+    if (stale_ == stale) return;
+    stale_ = stale;
     update();
 }
 
@@ -66,14 +74,17 @@ void TensorImage::paintEvent(QPaintEvent*) {
     if (!image_.isNull()) {
         QSize size = image_.size().scaled(area.size(), Qt::KeepAspectRatio);
         const QRect target(area.center() - QPoint(size.width() / 2, size.height() / 2), size);
+        painter.setOpacity(stale_ ? 0.35 : 1.0);
         painter.drawImage(target, image_);  // nearest-neighbour: each element stays a visible cell
+        painter.setOpacity(1.0);
         painter.setPen(palette().color(QPalette::Mid));
         painter.drawRect(target.adjusted(0, 0, -1, -1));
     }
     painter.setPen(palette().color(QPalette::WindowText));
     const QRect text(0, height() - captionHeight, width(), captionHeight);
+    const QString detail = stale_ ? tr("updating…") : detail_;
     painter.drawText(text, Qt::AlignHCenter | Qt::AlignTop | Qt::TextWordWrap,
-                     detail_.isEmpty() ? caption_ : caption_ + QLatin1Char('\n') + detail_);
+                     detail.isEmpty() ? caption_ : caption_ + QLatin1Char('\n') + detail);
 }
 
 }  // namespace ks::ui

@@ -24,7 +24,11 @@ public:
     explicit TensorImage(const QString& caption, QWidget* parent = nullptr);
     void setTensor(const TensorD& tensor, ImageStyle style, const QString& detail = {});
     void clear(const QString& message = {});
+    /// A picture whose inputs changed and whose new one is being computed: drawn faded, captioned so.
+    void setStale(bool stale);
+    bool isStale() const { return stale_; }
     const QImage& image() const { return image_; }
+    QString detail() const { return detail_; }
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -33,6 +37,7 @@ protected:
 private:
     QString caption_, detail_;
     QImage image_;
+    bool stale_ = false;
 };
 
 }  // namespace ks::ui

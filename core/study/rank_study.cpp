@@ -122,6 +122,56 @@ RankInput makeRankInput(RankInputKind kind, std::uint64_t seed) {
     return in;
 }
 
+std::string imageMatrixName(ImageMatrix view) {
+    switch (view) {
+    case ImageMatrix::PixelsByChannel: return "pixels";
+    case ImageMatrix::Grey: return "grey";
+    case ImageMatrix::Red: return "red";
+    case ImageMatrix::Green: return "green";
+    case ImageMatrix::Blue: return "blue";
+    }
+    return "?";
+}
+
+std::vector<ImageMatrix> imageMatrixViews() {
+    return {ImageMatrix::PixelsByChannel, ImageMatrix::Grey, ImageMatrix::Red, ImageMatrix::Green, ImageMatrix::Blue};
+}
+
+ImageMatrix parseImageMatrix(std::string_view name) {
+    for (auto view : imageMatrixViews())
+        if (name == imageMatrixName(view)) return view;
+    throw std::invalid_argument("unknown image matrix '" + std::string(name) + "' (choose pixels, grey, red, green or blue)");
+}
+
+RankInput imageRankInput(const std::string& name, const TensorD& image, ImageMatrix view) {
+    const Shape& s = image.shape();
+    if (s.size() != 3 || s[2] < 1 || s[2] > 4 || s[0] < 1 || s[1] < 1)
+        throw std::invalid_argument(name + ": shape " + shapeToString(s) + " is not an image H × W × C with C ≤ 4");
+    const std::int64_t h = s[0], w = s[1], channels = s[2];
+    for (double v : image.storage())
+        if (!std::isfinite(v)) throw std::invalid_argument(name + ": the image holds a NaN or an infinity");
+    if (view == ImageMatrix::PixelsByChannel) return rankInputFromTensor(name, image);
+    const int channel = view == ImageMatrix::Red ? 0 : view == ImageMatrix::Green ? 1 : view == ImageMatrix::Blue ? 2 : -1;
+    if (channel >= 0 && channels < 3)  // a colour channel of a grey image
+        throw std::invalid_argument(name + ": has no " + imageMatrixName(view) + " channel (" + std::to_string(channels) +
+                                    " channel" + (channels == 1 ? "" : "s") + ")");
+    RankInput in;
+    in.name = name + " (" + imageMatrixName(view) + ")";
+    in.imageShape = {h, w, 1};
+    in.matrix = TensorD({h, w});
+    for (std::int64_t p = 0; p < h * w; ++p) {
+        const double* px = image.data() + p * channels;
+        double v;
+        if (channel >= 0) v = px[channel];
+        else if (channels >= 3) v = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
+        else v = px[0];  // grey (with alpha): the grey itself
+        in.matrix[std::size_t(p)] = v;
+    }
+    in.description = name + ": " + (channel >= 0 ? "the " + imageMatrixName(view) + " channel" : std::string("grey (luma)")) +
+                     " as an H × W matrix: " + shapeText(h, w);
+    return in;
+}
+
 RankInput rankInputFromTensor(const std::string& name, const TensorD& tensor) {
     RankInput in;
     in.name = name;

@@ -66,6 +66,27 @@ inline constexpr std::int64_t kMaxRankStudyElements = std::int64_t{1} << 24;
 /// large matrix, or a NaN/infinity.
 RankInput rankInputFromTensor(const std::string& name, const TensorD& tensor);
 
+/// Which matrix an image (H × W × C, values in [0, 1]) is studied as. The assignment's is the pixels as rows of
+/// their channels (H·W × C: rank ≤ C, so a photo's spectrum ends at 3); what users expect of "the rank of an
+/// image" is the picture itself as an H × W matrix, grey or one channel.
+enum class ImageMatrix {
+    PixelsByChannel,  ///< H·W × C
+    Grey,             ///< H × W luma, Rec. 601 weights 0.299 R + 0.587 G + 0.114 B (one channel: itself)
+    Red,              ///< H × W, channel 0
+    Green,            ///< H × W, channel 1
+    Blue,             ///< H × W, channel 2
+};
+/// "pixels", "grey", "red", "green", "blue".
+std::string imageMatrixName(ImageMatrix view);
+std::vector<ImageMatrix> imageMatrixViews();
+/// std::invalid_argument listing the names otherwise.
+ImageMatrix parseImageMatrix(std::string_view name);
+
+/// An image (H × W × C, 1 ≤ C ≤ 4, e.g. io::embeddedPhoto()) as the matrix `view` says. The H × W views keep
+/// imageShape {H, W, 1}, so reconstructImage() gives a grey picture. std::invalid_argument naming the problem
+/// for another shape, a channel the image lacks (green of a grey image), or a NaN/infinity.
+RankInput imageRankInput(const std::string& name, const TensorD& image, ImageMatrix view);
+
 /// One input and its singular value decomposition.
 class RankAnalysis {
 public:

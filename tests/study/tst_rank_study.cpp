@@ -231,6 +231,68 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, study::parseRankInputKind("cat"));
     }
 
+    // Issue 17: the photo was studied only as pixels × RGB, so the rank slider ended at 3. The picture
+    // itself as an H × W matrix: grey (Rec. 601 luma) or one channel, reconstructed as a grey picture.
+    void imageAsHeightByWidth_data() {
+        QTest::addColumn<QString>("view");
+        QTest::addColumn<QList<double>>("expected");  // the 2 × 3 matrix, row by row
+        // Pixels: red, green, blue, white, black, a grey of 0.25 (exact in binary).
+        const double luma = 0.299 + 0.587 + 0.114;  // white, summed in the order the luma formula adds
+        QTest::newRow("grey") << QStringLiteral("grey") << QList<double>{0.299, 0.587, 0.114, luma, 0.0, 0.25};
+        QTest::newRow("red") << QStringLiteral("red") << QList<double>{1, 0, 0, 1, 0, 0.25};
+        QTest::newRow("green") << QStringLiteral("green") << QList<double>{0, 1, 0, 1, 0, 0.25};
+        QTest::newRow("blue") << QStringLiteral("blue") << QList<double>{0, 0, 1, 1, 0, 0.25};
+    }
+    void imageAsHeightByWidth() {
+        QFETCH(QString, view);
+        QFETCH(QList<double>, expected);
+        const double pixels[6][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 1}, {0, 0, 0}, {0.25, 0.25, 0.25}};
+        TensorD image({2, 3, 3});
+        for (int p = 0; p < 6; ++p)
+            for (int c = 0; c < 3; ++c) image[std::size_t(p * 3 + c)] = pixels[p][c];
+        const study::RankInput in = study::imageRankInput("tiny.png", image, study::parseImageMatrix(view.toStdString()));
+        QCOMPARE(in.matrix.shape(), (Shape{2, 3}));
+        QCOMPARE(in.imageShape, (Shape{2, 3, 1}));
+        for (int i = 0; i < 6; ++i) {
+            if (view == QLatin1String("grey") && i == 5) {  // 0.25·(0.299 + 0.587 + 0.114) rounds within an ulp of 0.25
+                QVERIFY(std::fabs(in.matrix[5] - 0.25) < 1e-16);
+                continue;
+            }
+            if (view == QLatin1String("grey") && i == 3) {
+                QVERIFY(std::fabs(in.matrix[3] - 1.0) < 1e-15);
+                continue;
+            }
+            KS_COMPARE_EXACT(in.matrix[std::size_t(i)], expected[i]);
+        }
+        const RankAnalysis a(in);
+        QCOMPARE(a.fullRank(), std::int64_t{2});
+        QCOMPARE(a.reconstructImage(2).shape(), (Shape{2, 3, 1}));
+    }
+
+    void photoAsHeightByWidth() {
+        const TensorD photo = io::embeddedPhoto();
+        const RankAnalysis pixels(study::imageRankInput("photo", photo, study::ImageMatrix::PixelsByChannel));
+        QCOMPARE(pixels.fullRank(), std::int64_t{3});
+        const RankAnalysis grey(study::imageRankInput("photo", photo, study::ImageMatrix::Grey));
+        QCOMPARE(grey.rows(), photo.dim(0));
+        QCOMPARE(grey.cols(), photo.dim(1));
+        QCOMPARE(grey.fullRank(), std::min(photo.dim(0), photo.dim(1)));
+        // A photograph's spectrum falls steeply: far fewer than all ranks keep 99 % of its energy.
+        QVERIFY(grey.energyKept(grey.fullRank() / 4) > 0.99);
+        QVERIFY(grey.relativeError(1) > 0.05);  // but not rank 1
+    }
+
+    void imageViewsRefuseWhatTheImageLacks() {
+        TensorD grey({4, 4, 1}, 0.5);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, study::imageRankInput("g.png", grey, study::ImageMatrix::Red));
+        QCOMPARE(study::imageRankInput("g.png", grey, study::ImageMatrix::Grey).matrix.shape(), (Shape{4, 4}));
+        TensorD nan({2, 2, 3}, 0.5);
+        nan[4] = std::nan("");
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, study::imageRankInput("n.png", nan, study::ImageMatrix::Grey));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, study::imageRankInput("m", TensorD({4, 4}), study::ImageMatrix::Grey));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, study::parseImageMatrix("purple"));
+    }
+
     void ppmParser() {
         const io::PpmImage tiny = io::parsePpm(bytesOf(std::string("P6\n# c\n2 1\n255\n") + std::string("\x01\x02\x03\xff\x00\x80", 6)));
         QCOMPARE(tiny.width, std::int64_t{2});

@@ -12,6 +12,7 @@
 
 #include "charts/chart_panel.hpp"
 #include "io/npy.hpp"
+#include "io/ppm.hpp"
 #include "pages/low_rank_page.hpp"
 #include "widgets/tensor_image.hpp"
 
@@ -78,6 +79,34 @@ private Q_SLOTS:
         page.waitForIdle();
         QCOMPARE(page.reconstructionImage()->image().convertToFormat(QImage::Format_RGB32),
                  page.originalImage()->image().convertToFormat(QImage::Format_RGB32));
+    }
+
+    // Issue 17: the photo (and an opened image) was analysed only as pixels × RGB, so the slider ended at
+    // 3. As the grey H × W picture its ranks go to min(H, W), and the pictures are that grey image.
+    void imageAsItsPicture() {
+        QSettings().clear();
+        ui::LowRankPage page;
+        selectInput(page, QStringLiteral("photo"));
+        QVERIFY(page.imageViewBox()->isEnabled());
+        QCOMPARE(page.rankSlider()->maximum(), 3);
+        page.imageViewBox()->setCurrentIndex(page.imageViewBox()->findData(QStringLiteral("grey")));
+        QVERIFY(page.errorChart()->staleNote() == QStringLiteral("updating…") || page.analysis()->rows() == 300);
+        page.waitForIdle();
+        const TensorD photo = io::embeddedPhoto();
+        const study::RankAnalysis expected(study::imageRankInput("photo", photo, study::ImageMatrix::Grey));
+        QCOMPARE(page.analysis()->rows(), photo.dim(0));
+        QCOMPARE(page.analysis()->cols(), photo.dim(1));
+        QCOMPARE(page.rankSlider()->maximum(), int(std::min(photo.dim(0), photo.dim(1))));
+        QVERIFY(page.errorChart()->staleNote().isEmpty());
+        KS_COMPARE_EXACT(page.spectrumChart()->seriesPoints(QStringLiteral("photo (grey)")).first().y(),
+                         expected.singularValues().front());
+        QCOMPARE(page.originalImage()->image().size(), QSize(int(photo.dim(1)), int(photo.dim(0))));
+        const QImage grey = page.originalImage()->image();
+        QCOMPARE(grey.pixelColor(10, 10).red(), grey.pixelColor(10, 10).blue());  // a grey picture
+        // A non-image input has no view to choose.
+        selectInput(page, QStringLiteral("gaussian"));
+        QVERIFY(!page.imageViewBox()->isEnabled());
+        page.imageViewBox()->setCurrentIndex(page.imageViewBox()->findData(QStringLiteral("pixels")));
     }
 
     void unusableFileChangesNothing_data() {

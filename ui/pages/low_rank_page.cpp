@@ -20,6 +20,7 @@
 #include "charts/chart_panel.hpp"
 #include "io/file_util.hpp"
 #include "io/npy.hpp"
+#include "io/ppm.hpp"
 #include "qt_text.hpp"
 #include "study_runner.hpp"
 #include "widgets/control_panel.hpp"
@@ -76,7 +77,7 @@ std::optional<TensorD> imageTensor(const QString& path, QString* error) {
 
 LowRankPage::LowRankPage(QWidget* parent)
     : InvestigationPage(tr("Low rank"), tr("Error and speed-up of SVD low-rank approximations as the rank falls."), parent),
-      input_(new QComboBox), open_(new QPushButton(tr("Open image/matrix…"))), description_(new QLabel),
+      input_(new QComboBox), imageView_(new QComboBox), open_(new QPushButton(tr("Open image/matrix…"))), description_(new QLabel),
       slider_(new QSlider(Qt::Horizontal)), rankLabel_(new QLabel), message_(new QLabel), errorChart_(new ChartPanel),
       spectrumChart_(new ChartPanel), speedupChart_(new ChartPanel), original_(new TensorImage(tr("Original"))),
       reconstruction_(new TensorImage(tr("Rank-r approximation"))), analysisRunner_(new StudyRunner(this)),
@@ -86,6 +87,17 @@ LowRankPage::LowRankPage(QWidget* parent)
                           "(R, G, B) — rank ≤ 3; a batch of 512 handwritten digits; a Gaussian random matrix (no "
                           "structure, so no knee); the first layer's activations of the trained network; and the "
                           "trained fc2 weight. Or open your own image or .npy matrix."));
+    imageView_->addItem(tr("pixels × RGB (rank ≤ 3)"), QStringLiteral("pixels"));
+    imageView_->addItem(tr("grey picture, H × W"), QStringLiteral("grey"));
+    imageView_->addItem(tr("red channel, H × W"), QStringLiteral("red"));
+    imageView_->addItem(tr("green channel, H × W"), QStringLiteral("green"));
+    imageView_->addItem(tr("blue channel, H × W"), QStringLiteral("blue"));
+    imageView_->setToolTip(tr("Which matrix an image is. The assignment's: its pixels as rows of (R, G, B), a "
+                              "matrix of rank at most 3. The picture itself: an H × W matrix of grey levels (Rec. 601 "
+                              "luma) or of one channel, whose rank goes up to min(H, W) — the usual \"low-rank "
+                              "image\"."));
+    imageView_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    imageView_->setMinimumContentsLength(18);
     input_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     input_->setMinimumContentsLength(18);
     open_->setToolTip(tr("Study your own image (.png, .jpg: its pixels become rows of RGB) or matrix (.npy, "
@@ -105,6 +117,7 @@ LowRankPage::LowRankPage(QWidget* parent)
 
     auto* form = new QFormLayout;
     form->addRow(tr("Input"), input_);
+    form->addRow(tr("Image as"), imageView_);
     form->addRow(open_);
     form->addRow(description_);
     form->addRow(tr("Rank"), slider_);
@@ -144,9 +157,15 @@ LowRankPage::LowRankPage(QWidget* parent)
     settings.beginGroup(QLatin1String(kSettingsGroup));
     const int index = input_->findData(settings.value(QStringLiteral("input"), QStringLiteral("photo")));
     input_->setCurrentIndex(index >= 0 ? index : 0);
+    const int view = imageView_->findData(settings.value(QStringLiteral("imageView"), QStringLiteral("pixels")));
+    imageView_->setCurrentIndex(view >= 0 ? view : 0);
     wantedRank_ = settings.value(QStringLiteral("rank"), 0).toInt();
 
     connect(input_, &QComboBox::currentIndexChanged, this, &LowRankPage::requestAnalysis);
+    connect(imageView_, &QComboBox::currentIndexChanged, this, [this] {
+        wantedRank_ = 0;
+        requestAnalysis();
+    });
     connect(open_, &QPushButton::clicked, this, &LowRankPage::openDialog);
     connect(slider_, &QSlider::valueChanged, this, &LowRankPage::sliderMoved);
     connect(analysisRunner_, &StudyRunner::finished, this, [this](const QString& key, const std::any& result) {
@@ -166,7 +185,11 @@ LowRankPage::LowRankPage(QWidget* parent)
         sliderMoved(slider_->value());
     });
     for (StudyRunner* runner : {analysisRunner_, pictureRunner_, speedupRunner_})
-        connect(runner, &StudyRunner::failed, this, [this](const QString&, const QString& message) { showError(message); });
+        connect(runner, &StudyRunner::failed, this, [this, runner](const QString&, const QString& message) {
+            showError(message);
+            if (runner == analysisRunner_)
+                for (ChartPanel* chart : {errorChart_, spectrumChart_}) chart->setStale(tr("not updated: %1").arg(message));
+        });
 
     requestAnalysis();
 }
@@ -208,6 +231,7 @@ bool LowRankPage::openFile(const QString& path, QString* error) {
     const QFileInfo info(path);
     const QString suffix = info.suffix().toLower();
     std::shared_ptr<const study::RankInput> input;
+    std::shared_ptr<const TensorD> raw;
     try {
         TensorD tensor;
         if (suffix == QLatin1String("npy")) {
@@ -220,6 +244,7 @@ bool LowRankPage::openFile(const QString& path, QString* error) {
             throw std::runtime_error(tr("%1: the low-rank page opens .png, .jpg and .npy files").arg(info.fileName()).toStdString());
         }
         input = std::make_shared<const study::RankInput>(study::rankInputFromTensor(info.fileName().toStdString(), tensor));
+        if (input->isImage()) raw = std::make_shared<const TensorD>(std::move(tensor));
     } catch (const std::exception& e) {
         problem = q(e.what());
     }
@@ -230,6 +255,8 @@ bool LowRankPage::openFile(const QString& path, QString* error) {
     }
     const QString key = QStringLiteral("file:%1:%2").arg(info.absoluteFilePath()).arg(info.lastModified().toMSecsSinceEpoch());
     userInputs_.insert(key, input);
+    if (raw) userImages_.insert(key, raw);
+    else userImages_.remove(key);
     int index = input_->findData(key);
     if (index < 0) {
         input_->addItem(tr("File: %1").arg(info.fileName()), key);
@@ -249,18 +276,40 @@ void LowRankPage::openDialog() {
     openFile(path, &error);
 }
 
+bool LowRankPage::currentInputIsImage() const {
+    const QString key = input_->currentData().toString();
+    return key == QString::fromStdString(study::rankInputName(study::RankInputKind::Photo)) || userImages_.contains(key);
+}
+
+QString LowRankPage::analysisKeyWanted() const {
+    const QString key = input_->currentData().toString();
+    return currentInputIsImage() ? key + QStringLiteral("|") + imageView_->currentData().toString() : key;
+}
+
 void LowRankPage::requestAnalysis() {
     const QString key = input_->currentData().toString();
+    const bool image = currentInputIsImage();
+    imageView_->setEnabled(image);
+    const study::ImageMatrix view = study::parseImageMatrix(imageView_->currentData().toString().toStdString());
     std::function<study::RankInput()> make;
-    if (const auto it = userInputs_.constFind(key); it != userInputs_.constEnd()) {
-        const std::shared_ptr<const study::RankInput> input = it.value();
+    if (const auto it = userImages_.constFind(key); it != userImages_.constEnd()) {
+        const std::shared_ptr<const TensorD> raw = it.value();
+        const std::string name = userInputs_.value(key)->name;
+        make = [raw, name, view] { return study::imageRankInput(name, *raw, view); };
+    } else if (const auto user = userInputs_.constFind(key); user != userInputs_.constEnd()) {
+        const std::shared_ptr<const study::RankInput> input = user.value();
         make = [input] { return *input; };
     } else {
         const study::RankInputKind kind = study::parseRankInputKind(key.toStdString());
-        make = [kind] { return study::makeRankInput(kind, 1); };
+        if (image && view != study::ImageMatrix::PixelsByChannel)  // the photo itself as an H × W matrix
+            make = [view] { return study::imageRankInput("photo", io::embeddedPhoto(), view); };
+        else
+            make = [kind] { return study::makeRankInput(kind, 1); };
     }
     message_->clear();
-    analysisRunner_->request(key, tr("Singular value decomposition"), [make](const Progress& progress) -> std::any {
+    for (ChartPanel* chart : {errorChart_, spectrumChart_}) chart->setStale(tr("updating…"));
+    for (TensorImage* picture : {original_, reconstruction_}) picture->setStale(true);
+    analysisRunner_->request(analysisKeyWanted(), tr("Singular value decomposition"), [make](const Progress& progress) -> std::any {
         progress.check();
         return std::shared_ptr<const study::RankAnalysis>(std::make_shared<study::RankAnalysis>(make()));
     });
@@ -268,7 +317,7 @@ void LowRankPage::requestAnalysis() {
 }
 
 void LowRankPage::showAnalysis(const QString& key, std::shared_ptr<const study::RankAnalysis> analysis) {
-    if (key != input_->currentData().toString()) return;  // the user has moved on
+    if (key != analysisKeyWanted()) return;  // the user has moved on
     analysis_ = std::move(analysis);
     analysisKey_ = key;
     description_->setText(tr("%1<br>‖A‖_F = %2; SVD took %3 ms")
@@ -339,6 +388,7 @@ void LowRankPage::saveSettings() const {
     // Only the built-in inputs are remembered: a user's file may be gone next time.
     if (!userInputs_.contains(input_->currentData().toString()))
         settings.setValue(QStringLiteral("input"), input_->currentData());
+    settings.setValue(QStringLiteral("imageView"), imageView_->currentData());
     if (analysis_) settings.setValue(QStringLiteral("rank"), slider_->value());
 }
 

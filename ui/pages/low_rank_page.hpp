@@ -34,6 +34,8 @@ public:
     bool openFile(const QString& path, QString* error) override;
 
     QComboBox* inputBox() const { return input_; }
+    /// How an image is studied (study::ImageMatrix): pixels × RGB, or the H × W picture grey or per channel.
+    QComboBox* imageViewBox() const { return imageView_; }
     QSlider* rankSlider() const { return slider_; }
     QLabel* rankLabel() const { return rankLabel_; }
     QLabel* messageLabel() const { return message_; }
@@ -48,6 +50,9 @@ public:
 private:
     void openDialog();
     void requestAnalysis();
+    /// The input box's key, and for images the view: what the shown analysis must have been made of.
+    QString analysisKeyWanted() const;
+    bool currentInputIsImage() const;
     void showAnalysis(const QString& key, std::shared_ptr<const study::RankAnalysis> analysis);
     void sliderMoved(int rank);
     void requestPicture();
@@ -56,6 +61,7 @@ private:
     void saveSettings() const;
 
     QComboBox* input_;
+    QComboBox* imageView_;
     QPushButton* open_;
     QLabel* description_;
     QSlider* slider_;
@@ -73,6 +79,8 @@ private:
     std::optional<study::SpeedupResult> speedup_;
     /// Inputs the user opened, by their key in the input box.
     QHash<QString, std::shared_ptr<const study::RankInput>> userInputs_;
+    /// Of those, the images as read (H × W × C), for the H × W views.
+    QHash<QString, std::shared_ptr<const TensorD>> userImages_;
     std::shared_ptr<const study::RankAnalysis> analysis_;
     QString analysisKey_;
     int wantedRank_ = 0;

@@ -59,19 +59,20 @@ int FormatFamily::defaultPosition() const {
     return best;
 }
 
+// Labels short enough for a combo box at 1280×720; describe() of a position says the rest.
 const std::vector<FormatFamily>& standardFamilies() {
     static const std::vector<FormatFamily> families = [] {
         using V = FormatFamily::Varies;
         Format lns = Format::logarithmic(5, 0);
         return std::vector<FormatFamily>{
-            {"e8", "8-bit exponent, mantissa 1…23 bits", V::MantissaBits, Format::floating(8, 1), 1, 23},
-            {"e5", "5-bit exponent, mantissa 1…10 bits", V::MantissaBits, Format::floating(5, 1), 1, 10},
-            {"e4", "4-bit exponent, finite-only (OCP), mantissa 1…6 bits", V::MantissaBits, Format::e4m3(), 1, 6},
-            {"e11", "11-bit exponent, mantissa 1…52 bits", V::MantissaBits, Format::floating(11, 1), 1, 52},
-            {"fixed", "fixed point with 4 integer bits (range ±8), 4…32 bits", V::FixedWordBits, Format::fixed(4, 0), 4,
+            {"e8", "8-bit exponent, mantissa 1…23", V::MantissaBits, Format::floating(8, 1), 1, 23},
+            {"e5", "5-bit exponent, mantissa 1…10", V::MantissaBits, Format::floating(5, 1), 1, 10},
+            {"e4", "OCP 4-bit exponent, mantissa 1…6", V::MantissaBits, Format::e4m3(), 1, 6},
+            {"e11", "11-bit exponent, mantissa 1…52", V::MantissaBits, Format::floating(11, 1), 1, 52},
+            {"fixed", "fixed point ±8, 4…32 bits", V::FixedWordBits, Format::fixed(4, 0), 4,
              32},
-            {"lns", "LNS with 5 integer bits (2^±16), fraction bits 0…10", V::LogFractionBits, lns, 0, 10},
-            {"int", "symmetric integer with a per-tensor scale, 2…16 bits", V::IntBits, Format::scaledInt(8), 2, 16},
+            {"lns", "LNS 2^±16, fraction bits 0…10", V::LogFractionBits, lns, 0, 10},
+            {"int", "integer, tensor scale, 2…16 bits", V::IntBits, Format::scaledInt(8), 2, 16},
         };
     }();
     return families;

@@ -390,7 +390,7 @@ ChartSpec compressionAccuracyChart(std::optional<double> currentRatio) {
     s.title = "Accuracy vs compression ratio";
     s.xColumn = "compression_ratio";
     s.yColumn = "accuracy";
-    s.xLabel = "compression ratio (parameters kept / original)";
+    s.xLabel = "compression ratio (parameters kept)";
     s.yLabel = "test accuracy";
     s.yBounds = {0.0, 1.0};
     s.xLog = true;
@@ -401,11 +401,11 @@ ChartSpec compressionAccuracyChart(std::optional<double> currentRatio) {
 ChartSpec compressionRuntimeChart(std::optional<double> currentRatio) {
     ChartSpec s;
     s.id = "compress-ratio-runtime";
-    s.title = "Inference time vs compression ratio";
+    s.title = "Test-set inference time (median) vs compression ratio";
     s.xColumn = "compression_ratio";
     s.yColumn = "median_ms";
-    s.xLabel = "compression ratio (parameters kept / original)";
-    s.yLabel = "inference of the test set (ms, median)";
+    s.xLabel = "compression ratio (parameters kept)";
+    s.yLabel = "time (ms)";
     s.xLog = true;
     s.currentX = currentRatio;
     return s;
@@ -430,7 +430,7 @@ ParetoChart runtimeAccuracyChart(const Table& sweepTable, std::optional<CurrentP
     c.spec.xColumn = "median_ms";
     c.spec.yColumn = "accuracy";
     c.spec.seriesColumn = "series";
-    c.spec.xLabel = "inference of the test set (ms, median)";
+    c.spec.xLabel = "test-set inference (ms, median)";
     c.spec.yLabel = "test accuracy";
     c.spec.yBounds = {0.0, 1.0};
     c.spec.highlightSeries = "pareto front";

@@ -130,12 +130,12 @@ Table runRuntimeScaling(const RuntimeScaling& s, const Progress& progress) {
 ChartSpec runtimeFindChart(const RuntimeFind& f) {
     ChartSpec spec;
     spec.id = "runtime-find-" + f.operation.id();
-    spec.title = f.operation.label() + " " + f.operation.impl().describe(f.shapes()) + ": time per algorithm";
+    spec.title = f.operation.label() + " " + f.operation.impl().describe(f.shapes()) + ": time per algorithm (median; whiskers: fastest and slowest repeat)";
     spec.xColumn = "index";
     spec.yColumn = "median_ms";
     spec.seriesColumn = "algorithm";
     spec.xLabel = "algorithm (fastest first)";
-    spec.yLabel = "median time (ms); whiskers: fastest to slowest repeat";
+    spec.yLabel = "time (ms)";
     spec.yLogIfWide = true;
     spec.bars = true;
     spec.yLowColumn = "min_ms";

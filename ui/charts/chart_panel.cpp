@@ -10,7 +10,9 @@
 #include <QClipboard>
 #include <QFile>
 #include <QFileDialog>
+#include <QGraphicsLayout>
 #include <QLabel>
+#include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QLogValueAxis>
@@ -138,14 +140,31 @@ QAbstractAxis* makeAxis(const AxisRequest& r) {
 }  // namespace
 
 ChartPanel::ChartPanel(QWidget* parent)
-    : QWidget(parent), view_(new QChartView(this)), toolBar_(new QToolBar(this)), staleLabel_(new QLabel(this)) {
+    : QWidget(parent), view_(new QChartView), toolBar_(new QToolBar(this)), staleLabel_(new QLabel(this)),
+      figure_(new QWidget(this)), title_(new QLabel) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
     toolBar_->setIconSize(QSize(16, 16));
     toolBar_->setToolButtonStyle(Qt::ToolButtonTextOnly);
     layout->addWidget(toolBar_);
-    layout->addWidget(view_, 1);
+    layout->addWidget(figure_, 1);
+    // The title as a wrapped label above the view: Qt Charts cuts a long title to one line with "...".
+    auto* figureLayout = new QVBoxLayout(figure_);
+    figureLayout->setContentsMargins(0, 0, 0, 0);
+    figureLayout->setSpacing(0);
+    title_->setObjectName(QStringLiteral("chartTitle"));
+    title_->setWordWrap(true);
+    title_->setAlignment(Qt::AlignHCenter);
+    title_->setTextFormat(Qt::PlainText);
+    title_->setContentsMargins(6, 4, 6, 0);
+    QFont titleFont = title_->font();
+    titleFont.setBold(true);
+    title_->setFont(titleFont);
+    figureLayout->addWidget(title_);
+    figureLayout->addWidget(view_, 1);
+    figure_->setAutoFillBackground(true);
+    view_->setFrameShape(QFrame::NoFrame);
     view_->setRenderHint(QPainter::Antialiasing);
     view_->setChart(new QChart);
     applyPaletteTheme();
@@ -202,6 +221,54 @@ void ChartPanel::applyPaletteTheme() {
     const bool dark = palette().color(QPalette::Window).lightness() < 128;
     const QChart::ChartTheme theme = dark ? QChart::ChartThemeDark : QChart::ChartThemeLight;
     if (chart()->theme() != theme) chart()->setTheme(theme);
+    applyCompactStyle();
+}
+
+void ChartPanel::applyCompactStyle() {
+    QChart* c = chart();
+    c->setMargins(QMargins(4, 2, 8, 2));
+    c->layout()->setContentsMargins(0, 0, 0, 0);
+    c->setBackgroundRoundness(0);
+    placeLegend();
+    QPalette p = figure_->palette();
+    p.setColor(QPalette::Window, c->backgroundBrush().color());
+    p.setColor(QPalette::WindowText, c->titleBrush().color());
+    figure_->setPalette(p);
+    title_->setPalette(p);
+}
+
+namespace {
+/// Axis titles in the window's text size rather than the theme's larger one; tick labels a point smaller.
+void styleAxes(QChart* chart) {
+    const QFont base = QApplication::font();
+    for (QAbstractAxis* axis : chart->axes()) {
+        QFont title = base;
+        title.setBold(false);
+        axis->setTitleFont(title);
+        QFont labels = base;
+        if (labels.pointSizeF() > 8) labels.setPointSizeF(labels.pointSizeF() - 1);
+        axis->setLabelsFont(labels);
+    }
+}
+}  // namespace
+
+void ChartPanel::placeLegend() {
+    QLegend* legend = chart()->legend();
+    const QFontMetrics metrics(legend->font());
+    int row = 0;  // the legend's width as one row: each marker, its name and some spacing
+    for (QLegendMarker* m : legend->markers())
+        if (m->isVisible()) row += metrics.horizontalAdvance(m->label()) + metrics.height() + 16;
+    const Qt::Alignment wanted = row <= view_->width() - 24 ? Qt::AlignBottom : Qt::AlignRight;
+    if (legend->alignment() != wanted) legend->setAlignment(wanted);
+}
+
+void ChartPanel::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    placeLegend();
+}
+
+void ChartPanel::renderFigure(QPainter& painter) const {
+    figure_->render(&painter, QPoint(), QRegion(), QWidget::DrawWindowBackground | QWidget::DrawChildren);
 }
 
 void ChartPanel::changeEvent(QEvent* event) {
@@ -232,7 +299,9 @@ void ChartPanel::rebuild() {
         c->removeAxis(axis);
         delete axis;
     }
-    c->setTitle(q(spec_.title));
+    c->setTitle({});
+    title_->setText(q(spec_.title));
+    title_->setVisible(!spec_.title.empty());
     if (table_.rowCount() == 0 || !table_.hasColumn(spec_.xColumn) || !table_.hasColumn(spec_.yColumn)) return;
     if (spec_.bars) {
         buildBars();
@@ -297,7 +366,8 @@ void ChartPanel::rebuild() {
         s->attachAxis(yAxis);
     }
     c->legend()->setVisible(made.size() > 1);
-    c->legend()->setAlignment(Qt::AlignRight);
+    styleAxes(c);
+    placeLegend();
     updateCurrentMarker();
 }
 
@@ -337,6 +407,7 @@ void ChartPanel::buildBars() {
     xAxis->setRange(-0.5, std::max(0.5, double(bars.size()) - 0.5));
     xAxis->setLabelsPosition(QCategoryAxis::AxisLabelsPositionCenter);
     xAxis->setGridLineVisible(false);
+    if (bars.size() > 3) xAxis->setLabelsAngle(-35);  // names side by side would be cut to "win..."
     c->addAxis(xAxis, Qt::AlignBottom);
     c->addAxis(yAxis, Qt::AlignLeft);
 
@@ -373,6 +444,7 @@ void ChartPanel::buildBars() {
         }
     }
     c->legend()->setVisible(false);  // the names are on the axis
+    styleAxes(c);
 }
 
 void ChartPanel::updateCurrentMarker() {
@@ -448,7 +520,6 @@ QColor ChartPanel::seriesColor(const QString& name) const {
 void ChartPanel::layOutOffscreen(const QSize& logical) {
     toolBar_->hide();
     setAttribute(Qt::WA_DontShowOnScreen);  // laid out and painted like a window, never shown
-    chart()->setBackgroundRoundness(0);     // square corners: nothing transparent in a PNG
     resize(logical);
     show();
     // Qt Charts lays out through posted events; user input is not ours to handle here.
@@ -467,8 +538,7 @@ QImage ChartPanel::renderImage(const study::Table& table, const study::ChartSpec
     image.fill(panel.chart()->backgroundBrush().color());
     QPainter painter(&image);
     painter.setRenderHint(QPainter::Antialiasing);
-    // A target rect in logical coordinates: the device pixel ratio does the scaling once.
-    panel.view_->render(&painter, QRectF(QPointF(0, 0), options.logicalSize()), panel.view_->viewport()->rect());
+    panel.renderFigure(painter);  // in logical coordinates: the device pixel ratio does the scaling once
     return image;
 }
 
@@ -497,7 +567,7 @@ void ChartPanel::exportSvg(const QString& path, const ExportImageOptions& option
     {
         QPainter painter(&generator);
         painter.fillRect(QRect(QPoint(0, 0), logical), panel.chart()->backgroundBrush().color());
-        panel.view_->render(&painter, QRectF(QPointF(0, 0), QSizeF(logical)), panel.view_->viewport()->rect());
+        panel.renderFigure(painter);
     }
     saveAtomically(path, bytes);
 }
@@ -507,11 +577,11 @@ void ChartPanel::exportCsv(const QString& path) const {
 }
 
 void ChartPanel::copyImage() const {
-    QImage image(view_->size(), QImage::Format_RGB32);
+    QImage image(figure_->size(), QImage::Format_RGB32);
     image.fill(chart()->backgroundBrush().color());
     QPainter painter(&image);
     painter.setRenderHint(QPainter::Antialiasing);
-    view_->render(&painter, QRectF(QPointF(0, 0), QSizeF(view_->size())), view_->viewport()->rect());
+    renderFigure(painter);
     painter.end();
     QApplication::clipboard()->setImage(image);
 }

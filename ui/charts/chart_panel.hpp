@@ -62,6 +62,7 @@ Q_SIGNALS:
 
 protected:
     void changeEvent(QEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     /// Light or dark chart theme, following the widget's palette (readable in both).
@@ -70,6 +71,13 @@ private:
     void buildBars();
     /// Lay the panel out at `logical` size without showing it (for the off-screen renderings).
     void layOutOffscreen(const QSize& logical);
+    /// The title and the chart as on screen, into `painter` at the figure's logical size.
+    void renderFigure(QPainter& painter) const;
+    /// Tighter margins than Qt Charts' defaults, the legend below the plot, the figure's colours: charts of
+    /// a 1280×720 window keep their room for the data (re-applied after a theme change, which resets them).
+    void applyCompactStyle();
+    /// Below the plot when the names fit in one row there, else on the right (names cut to "..." help nobody).
+    void placeLegend();
     void updateCurrentMarker();
     void askAndExport(const QString& kind);
     void contextMenu(const QPoint& position);
@@ -79,6 +87,8 @@ private:
     QChartView* view_;
     QToolBar* toolBar_;
     QLabel* staleLabel_;
+    QWidget* figure_;  ///< the title (wrapped, never cut short) above the chart view: what exports draw
+    QLabel* title_;
 };
 
 }  // namespace ks::ui

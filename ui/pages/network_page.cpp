@@ -160,16 +160,17 @@ NetworkPage::NetworkPage(QWidget* parent)
 
     auto* right = new QWidget;
     auto* grid = new QGridLayout(right);
+    // Two charts a row, so that each keeps room for its axis titles and legend at 1280×720; the digits below.
     grid->addWidget(ratioAccuracy_, 0, 0);
     grid->addWidget(ratioRuntime_, 0, 1);
-    grid->addWidget(accuracyBits_, 0, 2);
     grid->addWidget(runtimeAccuracy_, 1, 0);
-    grid->addWidget(grid_, 1, 1, 1, 2);
+    grid->addWidget(accuracyBits_, 1, 1);
+    grid->addWidget(grid_, 2, 0, 1, 2);
     grid->setColumnStretch(0, 1);
     grid->setColumnStretch(1, 1);
-    grid->setColumnStretch(2, 1);
-    grid->setRowStretch(0, 1);
-    grid->setRowStretch(1, 1);
+    grid->setRowStretch(0, 3);
+    grid->setRowStretch(1, 3);
+    grid->setRowStretch(2, 2);
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(scroll);
     layout->addWidget(right, 1);

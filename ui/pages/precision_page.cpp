@@ -91,13 +91,16 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     auto* form = new QFormLayout;
     form->addRow(tr("Operation"), operation_);
     form->addRow(methodsBox_);
-    form->addRow(tr("Family"), family_);
+    // Long choices get the panel's whole width, their label above (a layer preset's name).
+    form->addRow(new QLabel(tr("Family")));
+    form->addRow(family_);
     form->addRow(tr("Bits"), slider_);
     form->addRow(formatLabel_);
     form->addRow(tr("Arithmetic"), accumulation_);
     form->addRow(tr("Rounding"), rounding_);
     form->addRow(tr("Inputs"), distribution_);
-    form->addRow(tr("Layer"), layer_);
+    form->addRow(new QLabel(tr("Layer")));
+    form->addRow(layer_);
     form->addRow(tr("Size"), size_);
     form->addRow(tr("Kernel"), kernel_);
     form->addRow(tr("Channels"), channels_);

@@ -134,14 +134,15 @@ RuntimePage::RuntimePage(QWidget* parent)
     table_->setToolTip(tr("Fastest first, like cudnnFindConvolutionForwardAlgorithm; algorithms that cannot run "
                           "the shape are listed last with the reason."));
 
-    auto* charts = new QSplitter(Qt::Horizontal);
-    charts->addWidget(findChart_);
-    charts->addWidget(scalingChart_);
+    // Stacked, each as wide as the page: algorithm names under the bars and in the legend need the width,
+    // and the table needs no more height than its rows.
     auto* right = new QSplitter(Qt::Vertical);
     right->addWidget(table_);
-    right->addWidget(charts);
-    right->setStretchFactor(0, 2);
-    right->setStretchFactor(1, 3);
+    right->addWidget(findChart_);
+    right->addWidget(scalingChart_);
+    right->setStretchFactor(0, 1);
+    right->setStretchFactor(1, 2);
+    right->setStretchFactor(2, 2);
 
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(scroll);

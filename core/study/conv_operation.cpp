@@ -106,7 +106,7 @@ public:
     std::vector<std::int64_t> defaultScalingSizes() const override { return {32, 64, 128, 256}; }
     std::string scalingTitle(const ProblemShapes& base) const override {
         const conv::ConvProblem& b = base.conv;
-        return label() + ": runtime vs image side (N=" + std::to_string(b.N) + ", C=" + std::to_string(b.C) +
+        return label() + ": median runtime vs image side (N=" + std::to_string(b.N) + ", C=" + std::to_string(b.C) +
                ", K=" + std::to_string(b.K) + ", " + std::to_string(b.R) + "×" + std::to_string(b.S) + " kernel)";
     }
 

@@ -154,7 +154,7 @@ public:
     }
     std::string sizeLabel() const override { return "matrix side"; }
     std::vector<std::int64_t> defaultScalingSizes() const override { return {64, 128, 256}; }
-    std::string scalingTitle(const ProblemShapes&) const override { return label() + ": runtime vs size (square)"; }
+    std::string scalingTitle(const ProblemShapes&) const override { return label() + ": median runtime vs size (square)"; }
 
 private:
     static double maxAbsError(const TensorF& c, const TensorD& reference) {

@@ -130,13 +130,14 @@ Table runRuntimeScaling(const RuntimeScaling& s, const Progress& progress) {
 ChartSpec runtimeFindChart(const RuntimeFind& f) {
     ChartSpec spec;
     spec.id = "runtime-find-" + f.operation.id();
-    spec.title = f.operation.label() + " " + f.operation.impl().describe(f.shapes()) + ": time per algorithm (median; whiskers: fastest and slowest repeat)";
+    spec.title = f.operation.label() + " " + f.operation.impl().describe(f.shapes()) + ": time per algorithm, fastest on top (median; whiskers: fastest and slowest repeat)";
     spec.xColumn = "index";
     spec.yColumn = "median_ms";
     spec.seriesColumn = "algorithm";
-    spec.xLabel = "algorithm (fastest first)";
+    spec.xLabel = "algorithm";
     spec.yLabel = "time (ms)";
     spec.yLogIfWide = true;
+    spec.yBounds.min = 0.0;  // a time: bars stand on zero, the axis never below it
     spec.bars = true;
     spec.yLowColumn = "min_ms";
     spec.yHighColumn = "max_ms";
@@ -153,7 +154,7 @@ ChartSpec runtimeScalingChart(const RuntimeScaling& s) {
     spec.yColumn = "median_ms";
     spec.seriesColumn = "algorithm";
     spec.xLabel = op.sizeLabel();
-    spec.yLabel = "median time (ms)";
+    spec.yLabel = "time (ms)";
     spec.xLog = true;
     spec.yLog = true;
     spec.highlightSeries = s.base.operation.everydayAlgorithm();

@@ -77,7 +77,7 @@ Table runRuntimeScaling(const RuntimeScaling& scaling, const Progress& progress 
 /// is not "the fastest" for a user who needs the answer.
 std::optional<std::size_t> fastestWithinError(const Table& find, double tolerance);
 
-/// Time per algorithm: a bar per algorithm, fastest first, whiskers from the fastest to the slowest
+/// Time per algorithm: a horizontal bar per algorithm, fastest on top, whiskers from the fastest to the slowest
 /// repeat, each algorithm in its registry colour; `find` for the title.
 ChartSpec runtimeFindChart(const RuntimeFind& find);
 /// Runtime vs size per algorithm, log–log.

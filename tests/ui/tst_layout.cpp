@@ -24,7 +24,8 @@ using namespace ks::ui;
 namespace {
 
 bool truncated(const QString& text) {
-    return text.contains(QLatin1String("..."));  // Qt Charts' truncation (a format family's "1…10" is a range)
+    // Qt Charts ends a cut text with "..." or "…" (a format family's "1…10" is a range, not a cut).
+    return text.endsWith(QLatin1String("...")) || text.endsWith(QChar(0x2026));
 }
 
 /// Everything cut short on `page`, one line each.

@@ -100,6 +100,14 @@ QAbstractAxis* makeAxis(const AxisRequest& r) {
                 else b = above;
             }
             a = std::max(a, b * 1e-16);
+            if (b / a < 100 && r.lo >= 1) {
+                // Within two decades of whole numbers (sizes 32…256): ticks at powers of two, which a
+                // power-of-ten axis would leave with one label.
+                axis->setBase(2);
+                axis->setLabelFormat(QStringLiteral("%g"));
+                a = std::min(a, std::exp2(std::floor(std::log2(r.lo))));
+                b = std::max(b, std::exp2(std::ceil(std::log2(r.hi))));
+            }
             axis->setRange(a, b);
         }
         axis->setTitleText(r.title);
@@ -226,6 +234,13 @@ void ChartPanel::applyPaletteTheme() {
 
 void ChartPanel::applyCompactStyle() {
     QChart* c = chart();
+    // One solid background (a theme may give a gradient, whose color() is black): the title above the
+    // plot, the chart and the exported image's fill are all this colour.
+    const QBrush brush = c->backgroundBrush();
+    const QColor background = brush.gradient() && !brush.gradient()->stops().isEmpty()
+                                  ? brush.gradient()->stops().front().second
+                                  : brush.color();
+    c->setBackgroundBrush(background);
     c->setMargins(QMargins(4, 2, 8, 2));
     c->layout()->setContentsMargins(0, 0, 0, 0);
     c->setBackgroundRoundness(0);
@@ -376,7 +391,13 @@ void ChartPanel::buildBars() {
     const auto& ys = table_.numbers(spec_.yColumn);
     const bool whiskers = !spec_.yLowColumn.empty() && table_.hasColumn(spec_.yLowColumn) &&
                           !spec_.yHighColumn.empty() && table_.hasColumn(spec_.yHighColumn);
-    const bool yLog = spec_.yLog || (spec_.yLogIfWide && spansDecades(ys, 2));
+    std::vector<double> extent = ys;  // the medians and the whiskers' ends decide the scale
+    if (whiskers)
+        for (const char* column : {"low", "high"}) {
+            const auto& v = table_.numbers(column == std::string("low") ? spec_.yLowColumn : spec_.yHighColumn);
+            extent.insert(extent.end(), v.begin(), v.end());
+        }
+    const bool yLog = spec_.yLog || (spec_.yLogIfWide && spansDecades(extent, 2));
     struct Bar {
         QString name;
         double y, low, high;
@@ -400,25 +421,29 @@ void ChartPanel::buildBars() {
     QAbstractAxis* yAxis = makeAxis({yLog, false, q(spec_.yLabel.empty() ? spec_.yColumn : spec_.yLabel), ylo, yhi, spec_.yBounds});
     const double base = yLog ? qobject_cast<QLogValueAxis*>(yAxis)->min() : 0.0;
 
-    auto* xAxis = new QCategoryAxis;
-    xAxis->setTitleText(q(spec_.xLabel.empty() ? spec_.xColumn : spec_.xLabel));
-    xAxis->setStartValue(-0.5);
-    for (std::size_t i = 0; i < bars.size(); ++i) xAxis->append(bars[i].name, double(i) + 0.5);
-    xAxis->setRange(-0.5, std::max(0.5, double(bars.size()) - 0.5));
-    xAxis->setLabelsPosition(QCategoryAxis::AxisLabelsPositionCenter);
-    xAxis->setGridLineVisible(false);
-    if (bars.size() > 3) xAxis->setLabelsAngle(-35);  // names side by side would be cut to "win..."
-    c->addAxis(xAxis, Qt::AlignBottom);
-    c->addAxis(yAxis, Qt::AlignLeft);
+    // Horizontal bars: the names sit beside them at their full width (under vertical bars Qt Charts cuts
+    // them to the bar's width), the fastest on top.
+    QAbstractAxis* valueAxis = yAxis;
+    auto* categoryAxis = new QCategoryAxis;
+    categoryAxis->setTitleText(q(spec_.xLabel.empty() ? spec_.xColumn : spec_.xLabel));
+    categoryAxis->setStartValue(-0.5);
+    const std::size_t n = bars.size();
+    auto position = [n](std::size_t i) { return double(n - 1 - i); };
+    for (std::size_t i = n; i-- > 0;) categoryAxis->append(bars[i].name, position(i) + 0.5);
+    categoryAxis->setRange(-0.5, std::max(0.5, double(n) - 0.5));
+    categoryAxis->setLabelsPosition(QCategoryAxis::AxisLabelsPositionCenter);
+    categoryAxis->setGridLineVisible(false);
+    c->addAxis(valueAxis, Qt::AlignBottom);
+    c->addAxis(categoryAxis, Qt::AlignLeft);
 
     constexpr double kHalfWidth = 0.35, kCap = 0.12;
-    for (std::size_t i = 0; i < bars.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
         const Bar& b = bars[i];
-        const double x = double(i);
+        const double y = position(i);
         auto* upper = new QLineSeries;
         auto* lower = new QLineSeries;
-        upper->append({QPointF(x - kHalfWidth, b.y), QPointF(x + kHalfWidth, b.y)});
-        lower->append({QPointF(x - kHalfWidth, base), QPointF(x + kHalfWidth, base)});
+        upper->append({QPointF(base, y + kHalfWidth), QPointF(b.y, y + kHalfWidth)});
+        lower->append({QPointF(base, y - kHalfWidth), QPointF(b.y, y - kHalfWidth)});
         auto* bar = new QAreaSeries(upper, lower);
         upper->setParent(bar);
         lower->setParent(bar);
@@ -427,20 +452,20 @@ void ChartPanel::buildBars() {
         bar->setColor(color);
         bar->setBorderColor(color.darker(130));
         c->addSeries(bar);
-        bar->attachAxis(xAxis);
-        bar->attachAxis(yAxis);
-        if (whiskers && b.high > b.low) {  // the spread of the repeats, as an I-beam
+        bar->attachAxis(valueAxis);
+        bar->attachAxis(categoryAxis);
+        if (whiskers && b.high > b.low) {  // the spread of the repeats, as an I-beam on its side
             auto* whisker = new QLineSeries;
             whisker->setObjectName(QStringLiteral("whisker"));
             whisker->setName(b.name + tr(" (fastest to slowest)"));
-            whisker->append({QPointF(x - kCap, b.low), QPointF(x + kCap, b.low), QPointF(x, b.low), QPointF(x, b.high),
-                             QPointF(x - kCap, b.high), QPointF(x + kCap, b.high)});
+            whisker->append({QPointF(b.low, y - kCap), QPointF(b.low, y + kCap), QPointF(b.low, y), QPointF(b.high, y),
+                             QPointF(b.high, y - kCap), QPointF(b.high, y + kCap)});
             QPen pen(palette().color(QPalette::WindowText));
             pen.setWidthF(1.2);
             whisker->setPen(pen);
             c->addSeries(whisker);
-            whisker->attachAxis(xAxis);
-            whisker->attachAxis(yAxis);
+            whisker->attachAxis(valueAxis);
+            whisker->attachAxis(categoryAxis);
         }
     }
     c->legend()->setVisible(false);  // the names are on the axis
@@ -500,9 +525,9 @@ QList<QPointF> ChartPanel::seriesPoints(const QString& name) const {
     for (QAbstractSeries* s : chart()->series()) {
         if (!isDataSeries(s) || s->name() != name) continue;
         if (auto* xy = qobject_cast<QXYSeries*>(s)) return xy->points();
-        if (auto* bar = qobject_cast<QAreaSeries*>(s)) {  // a bar: its top's middle
-            const QList<QPointF> top = bar->upperSeries()->points();
-            return {QPointF((top.front().x() + top.back().x()) / 2, top.front().y())};
+        if (auto* bar = qobject_cast<QAreaSeries*>(s)) {  // a (horizontal) bar: (its row, its value)
+            const QList<QPointF> upper = bar->upperSeries()->points(), lower = bar->lowerSeries()->points();
+            return {QPointF((upper.front().y() + lower.front().y()) / 2, upper.back().x())};
         }
     }
     return {};

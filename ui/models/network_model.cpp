@@ -180,6 +180,7 @@ void NetworkModel::setSource(std::shared_ptr<Source> source) {
     curveTable_ = {};
     resetRanks();
     Q_EMIT modelChanged();
+    Q_EMIT curveChanged();  // the old network's curve goes at once
     requestSweep();
     requestCurrent();
     requestCurve();

@@ -160,6 +160,7 @@ NetworkPage::NetworkPage(QWidget* parent)
 
     auto* right = new QWidget;
     auto* grid = new QGridLayout(right);
+    chartGrid_ = grid;
     // Two charts a row, so that each keeps room for its axis titles and legend at 1280×720; the digits below.
     grid->addWidget(ratioAccuracy_, 0, 0);
     grid->addWidget(ratioRuntime_, 0, 1);
@@ -234,6 +235,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     connect(model_, &NetworkModel::ranksChanged, this, &NetworkPage::showRanks);
     connect(model_, &NetworkModel::sweepChanged, this, &NetworkPage::showSweep);
     connect(model_, &NetworkModel::curveChanged, this, &NetworkPage::showCurve);
+    showCurve();
     connect(model_, &NetworkModel::currentChanged, this, &NetworkPage::showCurrent);
     connect(model_, &NetworkModel::failed, this, &NetworkPage::showProblem);
     connect(model_, &NetworkModel::statusMessage, this, &InvestigationPage::statusMessage);
@@ -290,6 +292,10 @@ void NetworkPage::applyArithmetic() {
 void NetworkPage::showCurve() {
     const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
     accuracyBits_->setData(model_->curveTable(), study::formatAccuracyChart(family, double(bits_->value())));
+    // Only with the bit-width slider: otherwise no empty frame, and the Pareto chart takes the row.
+    const bool curve = model_->curveTable().rowCount() > 0;
+    accuracyBits_->setVisible(curve);
+    chartGrid_->addWidget(runtimeAccuracy_, 1, 0, 1, curve ? 1 : 2);
 }
 
 void NetworkPage::setTaskProgress(TaskProgress* progress) { model_->setTaskProgress(progress); }

@@ -19,6 +19,7 @@
 #include "pages/investigation_page.hpp"
 
 class QComboBox;
+class QGridLayout;
 class QLabel;
 class QSlider;
 class QSpinBox;
@@ -122,6 +123,7 @@ private:
     ChartPanel* ratioRuntime_;
     ChartPanel* runtimeAccuracy_;
     ChartPanel* accuracyBits_;
+    QGridLayout* chartGrid_ = nullptr;
     DigitGrid* grid_;
 };
 

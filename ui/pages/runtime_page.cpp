@@ -143,6 +143,9 @@ RuntimePage::RuntimePage(QWidget* parent)
     right->setStretchFactor(0, 1);
     right->setStretchFactor(1, 2);
     right->setStretchFactor(2, 2);
+    // Room for the header and the conv registry's six rows without scrolling, not more.
+    table_->setMinimumHeight(table_->horizontalHeader()->sizeHint().height() +
+                             6 * table_->verticalHeader()->defaultSectionSize() + 2 * table_->frameWidth());
 
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(scroll);

@@ -22,6 +22,10 @@ struct AxisBounds {
 struct ChartSpec {
     std::string id;     ///< file name stem when exported, e.g. "precision-conv"
     std::string title;
+    /// Every parameter the figure depends on, in words ("sums in fp32, round to nearest even, uniform
+    /// inputs, 3 trials, seed 1, conv N=1 C=16 …"): drawn under the title and written at the head of the
+    /// CSV, so that a figure can be reproduced from its files alone.
+    std::string caption;
     std::string xColumn, yColumn;
     std::string seriesColumn;  ///< label column whose values name the series; empty: one series
     std::string xLabel, yLabel;

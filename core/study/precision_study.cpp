@@ -42,6 +42,17 @@ std::string PrecisionSweep::key() const {
     return out.str();
 }
 
+std::string PrecisionSweep::describe() const {
+    std::ostringstream out;
+    out << (accumulation == Accumulation::Fp32 ? "storage and products in the format, sums in fp32"
+                                               : "everything in the format")
+        << "; rounding " << numeric::roundingName(rounding) << "; inputs " << distributionName(distribution) << "; "
+        << trials << " trial" << (trials == 1 ? "" : "s") << ", seed " << seed << "; ";
+    if (operation.id() == Operation::Matmul.id()) out << "(" << m << "×" << k << ")·(" << k << "×" << n << ")";
+    else out << "conv " << conv.toString();
+    return out.str();
+}
+
 const std::vector<LayerPreset>& precisionLayerPresets() {
     using conv::ConvProblem;
     static const std::vector<LayerPreset> presets = {
@@ -200,6 +211,7 @@ ChartSpec precisionChart(const PrecisionSweep& s, std::optional<int> currentPosi
     spec.yLabel = "relative error";
     spec.yLog = true;
     spec.xIntegers = true;
+    spec.caption = s.describe();
     spec.highlightSeries = s.operation.reference().name();
     for (const Algorithm* a : s.operation.algorithms()) spec.colorKeys.push_back(a->name());  // as on Runtime
     for (const auto& p : family.presets()) spec.xMarkers.push_back({double(p.position), p.name});

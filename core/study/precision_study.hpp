@@ -65,6 +65,8 @@ struct PrecisionSweep {
     numeric::ComputeSpec specFor(const numeric::Format& format) const;
     /// A key that identifies the sweep's results (for caches).
     std::string key() const;
+    /// Its parameters in words, for captions: arithmetic, rounding, inputs, trials, seed, the layer or product.
+    std::string describe() const;
 };
 
 /// Why the precision study cannot sweep a format, or nothing: a per-tensor integer format has no scale

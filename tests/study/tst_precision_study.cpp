@@ -26,6 +26,24 @@ double errorAt(const study::Table& t, const std::string& method, int position) {
 class tst_PrecisionStudy : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    // Issue 17: the chart's caption and CSV must record every parameter of the figure: each one changed
+    // changes the caption, and the chart spec carries it.
+    void captionNamesEveryParameter() {
+        const study::PrecisionSweep base;
+        const std::string caption = base.describe();
+        QCOMPARE(study::precisionChart(base).caption, caption);
+        std::vector<study::PrecisionSweep> changed(7, base);
+        changed[0].accumulation = study::Accumulation::Fp32;
+        changed[1].rounding = numeric::Rounding::TowardZero;
+        changed[2].distribution = study::Distribution::Normal;
+        changed[3].trials = 5;
+        changed[4].seed = 2;
+        changed[5].setLayer(conv::ConvProblem::layer(1, 8, 14, 14, 16, 3, 1, 1));
+        changed[6].operation = study::Operation::Matmul;
+        for (std::size_t i = 0; i < changed.size(); ++i)
+            if (changed[i].describe() == caption) QFAIL(qPrintable(QStringLiteral("change %1 not in the caption: ").arg(i) + QString::fromStdString(caption)));
+    }
+
     void errorFallsWithMantissaBits_data() {
         QTest::addColumn<QString>("operation");
         QTest::addColumn<QString>("method");

@@ -3,6 +3,7 @@
 #include <QFile>
 #include <QGraphicsScene>
 #include <QGraphicsView>
+#include <QLabel>
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QTemporaryDir>
@@ -34,6 +35,7 @@ study::ChartSpec sampleSpec() {
     s.yLog = true;
     s.xMarkers = {{10, "fp16"}};
     s.currentX = 4;
+    s.caption = "sums in fp32; seed 7";
     return s;
 }
 
@@ -250,9 +252,15 @@ private Q_SLOTS:
         QFile csvFile(csv);
         QVERIFY(csvFile.open(QIODevice::ReadOnly));
         const QList<QByteArray> lines = csvFile.readAll().trimmed().split('\n');
-        QCOMPARE(lines.size(), 21);
-        QCOMPARE(lines[0], QByteArray("bits,error,method"));
-        QCOMPARE(lines[2], QByteArray("1,1.5,winograd"));
+        // Issue 17: a figure could not be reproduced from its files. Title and parameters head the CSV.
+        QCOMPARE(lines.size(), 23);
+        QCOMPARE(lines[0], QByteArray("# Error vs bits"));
+        QCOMPARE(lines[1], QByteArray("# sums in fp32; seed 7"));
+        QCOMPARE(lines[2], QByteArray("bits,error,method"));
+        QCOMPARE(lines[4], QByteArray("1,1.5,winograd"));
+        auto* caption = panel.findChild<QLabel*>(QStringLiteral("chartCaption"));
+        QVERIFY(caption);
+        QCOMPARE(caption->text(), QStringLiteral("sums in fp32; seed 7"));
     }
 
     void failedExportSaysWhyAndLeavesNothing() {

@@ -84,6 +84,18 @@ private Q_SLOTS:
         QVERIFY2(page.errorImage()->detail().contains(QString::number(maxError, 'g', 3)), qPrintable(page.errorImage()->detail()));
     }
 
+    // Issue 17: "Size silently refuses 300". The row says the limit the box holds.
+    void sizeLimitIsSaid() {
+        ui::PrecisionPage page;
+        const QString max = QString::number(page.sizeBox()->maximum());
+        QLabel* label = nullptr;
+        for (QLabel* l : page.findChildren<QLabel*>())
+            if (l->buddy() == page.sizeBox()) label = l;
+        QVERIFY(label);
+        QVERIFY2(label->text().contains(max), qPrintable(label->text()));
+        QVERIFY(page.sizeBox()->toolTip().contains(max));
+    }
+
     // Real layers from core's presets: the sweep is that layer (and its im2col product for matmul), the
     // custom size boxes step aside, and the chart shows the study of that layer.
     void layerPresetsDriveTheSweep() {

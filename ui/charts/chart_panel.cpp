@@ -149,7 +149,7 @@ QAbstractAxis* makeAxis(const AxisRequest& r) {
 
 ChartPanel::ChartPanel(QWidget* parent)
     : QWidget(parent), view_(new QChartView), toolBar_(new QToolBar(this)), staleLabel_(new QLabel(this)),
-      figure_(new QWidget(this)), title_(new QLabel) {
+      figure_(new QWidget(this)), title_(new QLabel), caption_(new QLabel) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
@@ -170,6 +170,15 @@ ChartPanel::ChartPanel(QWidget* parent)
     titleFont.setBold(true);
     title_->setFont(titleFont);
     figureLayout->addWidget(title_);
+    caption_->setObjectName(QStringLiteral("chartCaption"));
+    caption_->setWordWrap(true);
+    caption_->setAlignment(Qt::AlignHCenter);
+    caption_->setTextFormat(Qt::PlainText);
+    caption_->setContentsMargins(6, 0, 6, 0);
+    QFont captionFont = caption_->font();
+    if (captionFont.pointSizeF() > 8) captionFont.setPointSizeF(captionFont.pointSizeF() - 1);
+    caption_->setFont(captionFont);
+    figureLayout->addWidget(caption_);
     figureLayout->addWidget(view_, 1);
     figure_->setAutoFillBackground(true);
     view_->setFrameShape(QFrame::NoFrame);
@@ -250,6 +259,7 @@ void ChartPanel::applyCompactStyle() {
     p.setColor(QPalette::WindowText, c->titleBrush().color());
     figure_->setPalette(p);
     title_->setPalette(p);
+    caption_->setPalette(p);
 }
 
 namespace {
@@ -317,6 +327,8 @@ void ChartPanel::rebuild() {
     c->setTitle({});
     title_->setText(q(spec_.title));
     title_->setVisible(!spec_.title.empty());
+    caption_->setText(q(spec_.caption));
+    caption_->setVisible(!spec_.caption.empty());
     if (table_.rowCount() == 0 || !table_.hasColumn(spec_.xColumn) || !table_.hasColumn(spec_.yColumn)) return;
     if (spec_.bars) {
         buildBars();
@@ -598,7 +610,15 @@ void ChartPanel::exportSvg(const QString& path, const ExportImageOptions& option
 }
 
 void ChartPanel::exportCsv(const QString& path) const {
-    saveAtomically(path, QByteArray::fromStdString(table_.toCsv()));
+    // The figure's title and parameters as comment lines (pandas: read_csv(path, comment="#")).
+    std::string head;
+    for (const std::string* line : {&spec_.title, &spec_.caption})
+        if (!line->empty()) {
+            std::string oneLine = *line;
+            std::replace(oneLine.begin(), oneLine.end(), '\n', ' ');
+            head += "# " + oneLine + "\n";
+        }
+    saveAtomically(path, QByteArray::fromStdString(head + table_.toCsv()));
 }
 
 void ChartPanel::copyImage() const {

@@ -89,6 +89,7 @@ private:
     QLabel* staleLabel_;
     QWidget* figure_;  ///< the title (wrapped, never cut short) above the chart view: what exports draw
     QLabel* title_;
+    QLabel* caption_;
 };
 
 }  // namespace ks::ui

@@ -69,7 +69,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
                           "status bar."));
     size_->setRange(4, 128);
     size_->setValue(20);
-    size_->setToolTip(tr("Input height and width of the layer. Matrix multiply computes the same layer as im2col's "
+    size_->setToolTip(tr("Input height and width of the layer, 4 to 128 (larger: a real layer from Layer above). Matrix multiply computes the same layer as im2col's "
                          "product: the K×C·R·S weights times the C·R·S×P·Q patches."));
     kernel_->setRange(1, 15);
     kernel_->setValue(3);
@@ -101,7 +101,8 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     form->addRow(tr("Inputs"), distribution_);
     form->addRow(new QLabel(tr("Layer")));
     form->addRow(layer_);
-    form->addRow(tr("Size"), size_);
+    // The limit in words (a spin box refuses 300 without a word): larger layers are the presets'.
+    form->addRow(tr("Size (%1–%2)").arg(size_->minimum()).arg(size_->maximum()), size_);
     form->addRow(tr("Kernel"), kernel_);
     form->addRow(tr("Channels"), channels_);
     form->addRow(tr("Trials"), trials_);

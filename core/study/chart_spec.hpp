@@ -31,6 +31,7 @@ struct ChartSpec {
     std::string xLabel, yLabel;
     bool xLog = false, yLog = false;
     bool scatter = false;  ///< points instead of lines
+    std::vector<std::string> scatterSeries;  ///< these series as points only (settings of a sweep: no order to join)
     /// A bar per row at x = its index, named on the axis by seriesColumn (algorithm names on a numeric
     /// axis from −2 to 6 read as nonsense); whiskers from yLowColumn to yHighColumn when both are given.
     bool bars = false;

@@ -434,6 +434,7 @@ ParetoChart runtimeAccuracyChart(const Table& sweepTable, std::optional<CurrentP
     c.spec.yLabel = "test accuracy";
     c.spec.yBounds = {0.0, 1.0};
     c.spec.highlightSeries = "pareto front";
+    c.spec.scatterSeries = {"settings", "current"};
     if (current) c.spec.currentX = current->medianMs;
     return c;
 }

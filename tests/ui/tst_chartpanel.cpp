@@ -65,6 +65,29 @@ private Q_SLOTS:
         QCOMPARE(points[2], QPointF(3, 3 * 0.125));
     }
 
+    // Issue 17: the network's points were joined by lines in sweep order. Lines run left to right;
+    // series named as scatter are points only.
+    void linesRunLeftToRightAndScatterSeriesArePoints() {
+        study::Table t({"x", "y"}, {"series"});
+        for (double x : {0.5, 0.1, 1.0, 0.25}) {
+            t.addRow({x, x * 2, "front"});
+            t.addRow({x, x * 3, "settings"});
+        }
+        study::ChartSpec s;
+        s.xColumn = "x";
+        s.yColumn = "y";
+        s.seriesColumn = "series";
+        s.scatterSeries = {"settings"};
+        ui::ChartPanel panel;
+        panel.setData(t, s);
+        QCOMPARE(panel.seriesPoints(QStringLiteral("front")),
+                 (QList<QPointF>{{0.1, 0.2}, {0.25, 0.5}, {0.5, 1.0}, {1.0, 2.0}}));
+        for (QAbstractSeries* series : panel.chart()->series()) {
+            if (series->name() == QLatin1String("settings")) QCOMPARE(series->type(), QAbstractSeries::SeriesTypeScatter);
+            if (series->name() == QLatin1String("front")) QCOMPARE(series->type(), QAbstractSeries::SeriesTypeLine);
+        }
+    }
+
     void logAxisDropsNonPositive() {
         study::Table t({"x", "y"});
         t.addRow({1, 0.0});

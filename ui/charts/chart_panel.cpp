@@ -363,10 +363,15 @@ void ChartPanel::rebuild() {
             xlo = std::min(xlo, p.x()), xhi = std::max(xhi, p.x());
             ylo = std::min(ylo, p.y()), yhi = std::max(yhi, p.y());
         }
-        QXYSeries* series = spec_.scatter ? static_cast<QXYSeries*>(new QScatterSeries) : new QLineSeries;
+        const bool points_only = spec_.scatter || std::find(spec_.scatterSeries.begin(), spec_.scatterSeries.end(), group) !=
+                                                      spec_.scatterSeries.end();
+        // A line joins its points from left to right, never in the order a sweep happened to measure them.
+        if (!points_only)
+            std::stable_sort(points.begin(), points.end(), [](const QPointF& a, const QPointF& b) { return a.x() < b.x(); });
+        QXYSeries* series = points_only ? static_cast<QXYSeries*>(new QScatterSeries) : new QLineSeries;
         series->setName(q(group));
         series->replace(points);
-        if (!spec_.scatter) series->setPointsVisible(points.size() <= 40);
+        if (!points_only) series->setPointsVisible(points.size() <= 40);
         if (auto* scatter = qobject_cast<QScatterSeries*>(series)) scatter->setMarkerSize(8);
         if (const auto color = keyedColor(spec_, group)) {
             series->setColor(*color);

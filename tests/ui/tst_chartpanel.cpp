@@ -5,6 +5,8 @@
 #include <QGraphicsView>
 #include <QLabel>
 #include <QLineSeries>
+#include <QSignalSpy>
+#include <QXYSeries>
 #include <QLogValueAxis>
 #include <QTemporaryDir>
 #include <QValueAxis>
@@ -86,6 +88,25 @@ private Q_SLOTS:
             if (series->name() == QLatin1String("settings")) QCOMPARE(series->type(), QAbstractSeries::SeriesTypeScatter);
             if (series->name() == QLatin1String("front")) QCOMPARE(series->type(), QAbstractSeries::SeriesTypeLine);
         }
+    }
+
+    // Issue 17: no hover readout of values, no click on a point.
+    void hoverReadsOutAndClickIsReported() {
+        ui::ChartPanel panel;
+        panel.setData(sampleTable(), sampleSpec());
+        QXYSeries* winograd = nullptr;
+        for (QAbstractSeries* s : panel.chart()->series())
+            if (s->name() == QLatin1String("winograd")) winograd = qobject_cast<QXYSeries*>(s);
+        QVERIFY(winograd);
+        Q_EMIT winograd->hovered(QPointF(3, 0.375), true);
+        QCOMPARE(panel.readout(), QStringLiteral("winograd: x 3, y 0.375"));
+        Q_EMIT winograd->hovered(QPointF(3, 0.375), false);
+        QVERIFY(panel.readout().isEmpty());
+        QSignalSpy clicks(&panel, &ui::ChartPanel::pointClicked);
+        Q_EMIT winograd->clicked(QPointF(5, 0.09375));
+        QCOMPARE(clicks.size(), 1);
+        QCOMPARE(clicks.front().at(0).toString(), QStringLiteral("winograd"));
+        QCOMPARE(clicks.front().at(1).toPointF(), QPointF(5, 0.09375));
     }
 
     void logAxisDropsNonPositive() {

@@ -4,6 +4,8 @@
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
+#include <QChart>
+#include <QXYSeries>
 #include <QStandardPaths>
 #include <QtTest>
 
@@ -82,6 +84,21 @@ private Q_SLOTS:
         double maxError = 0;
         for (double e : snap.error.storage()) maxError = std::max(maxError, std::fabs(e));
         QVERIFY2(page.errorImage()->detail().contains(QString::number(maxError, 'g', 3)), qPrintable(page.errorImage()->detail()));
+    }
+
+    // Issue 17: click a point of the chart and the slider goes to its bit width.
+    void clickOnAPointMovesTheSlider() {
+        ui::PrecisionPage page;
+        page.waitForIdle();
+        QXYSeries* direct = nullptr;
+        for (QAbstractSeries* s : page.errorChart()->chart()->series())
+            if (s->name() == QLatin1String("direct")) direct = qobject_cast<QXYSeries*>(s);
+        QVERIFY(direct);
+        const QPointF point = direct->points().at(2);
+        QVERIFY(int(point.x()) != page.bitSlider()->value());
+        Q_EMIT direct->clicked(point);
+        QCOMPARE(page.bitSlider()->value(), int(point.x()));
+        page.waitForIdle();
     }
 
     // Issue 17: "Size silently refuses 300". The row says the limit the box holds.

@@ -149,6 +149,7 @@ QAbstractAxis* makeAxis(const AxisRequest& r) {
 
 ChartPanel::ChartPanel(QWidget* parent)
     : QWidget(parent), view_(new QChartView), toolBar_(new QToolBar(this)), staleLabel_(new QLabel(this)),
+      readout_(new QLabel(this)),
       figure_(new QWidget(this)), title_(new QLabel), caption_(new QLabel) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -216,6 +217,9 @@ ChartPanel::ChartPanel(QWidget* parent)
     auto* spacer = new QWidget(toolBar_);
     spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     toolBar_->addWidget(spacer);
+    readout_->setObjectName(QStringLiteral("readout"));
+    readout_->setToolTip(tr("The point under the mouse; click a point to move the page's slider there"));
+    toolBar_->addWidget(readout_);
     staleLabel_->setObjectName(QStringLiteral("staleNote"));
     staleLabel_->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #664d03; padding: 1px 6px; }"));
     toolBar_->addWidget(staleLabel_)->setVisible(false);
@@ -229,6 +233,16 @@ void ChartPanel::setStale(const QString& note) {
 }
 
 QString ChartPanel::staleNote() const { return staleLabel_->text(); }
+
+QString ChartPanel::readout() const { return readout_->text(); }
+
+void ChartPanel::connectPointer(QXYSeries* series) {
+    connect(series, &QXYSeries::hovered, this, [this, series](const QPointF& p, bool entered) {
+        readout_->setText(entered ? QStringLiteral("%1: x %2, y %3").arg(series->name()).arg(p.x(), 0, 'g', 4).arg(p.y(), 0, 'g', 4)
+                                  : QString());
+    });
+    connect(series, &QXYSeries::clicked, this, [this, series](const QPointF& p) { Q_EMIT pointClicked(series->name(), p); });
+}
 
 ChartPanel::~ChartPanel() = default;
 
@@ -325,6 +339,7 @@ void ChartPanel::rebuild() {
         delete axis;
     }
     c->setTitle({});
+    readout_->clear();
     title_->setText(q(spec_.title));
     title_->setVisible(!spec_.title.empty());
     caption_->setText(q(spec_.caption));
@@ -384,6 +399,7 @@ void ChartPanel::rebuild() {
             series->setPen(pen);
         }
         c->addSeries(series);
+        connectPointer(series);
         made.push_back(series);
     }
     if (!std::isfinite(xlo)) xlo = xhi = spec_.xLog ? 1 : 0;

@@ -13,6 +13,7 @@
 class QChart;
 class QChartView;
 class QLabel;
+class QXYSeries;
 class QToolBar;
 
 namespace ks::ui {
@@ -31,6 +32,8 @@ public:
     /// Find" for results that are only measured on request. setData() clears it.
     void setStale(const QString& note);
     QString staleNote() const;
+    /// The value under the mouse ("direct: x 5, y 0.0123"), beside the toolbar; empty when none.
+    QString readout() const;
     /// Move the "current position" marker without rebuilding the series.
     void setCurrentX(std::optional<double> x);
 
@@ -57,6 +60,8 @@ public:
                             const ExportImageOptions& options = {QSize(900, 560), 96});
 
 Q_SIGNALS:
+    /// A data point was clicked (a page moves its slider there).
+    void pointClicked(const QString& series, const QPointF& point);
     void exported(const QString& path);
     void exportFailed(const QString& message);
 
@@ -69,6 +74,8 @@ private:
     void applyPaletteTheme();
     void rebuild();
     void buildBars();
+    /// Hover readout and click for a data series.
+    void connectPointer(QXYSeries* series);
     /// Lay the panel out at `logical` size without showing it (for the off-screen renderings).
     void layOutOffscreen(const QSize& logical);
     /// The title and the chart as on screen, into `painter` at the figure's logical size.
@@ -87,6 +94,7 @@ private:
     QChartView* view_;
     QToolBar* toolBar_;
     QLabel* staleLabel_;
+    QLabel* readout_;
     QWidget* figure_;  ///< the title (wrapped, never cut short) above the chart view: what exports draw
     QLabel* title_;
     QLabel* caption_;

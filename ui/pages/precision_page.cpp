@@ -133,6 +133,10 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     });
     connect(family_, &QComboBox::currentIndexChanged, this, &PrecisionPage::familyChanged);
     connect(slider_, &QSlider::valueChanged, this, &PrecisionPage::sliderMoved);
+    // Click a point of the chart: the slider goes to its bit width.
+    connect(chart_, &ChartPanel::pointClicked, this, [this](const QString&, const QPointF& p) {
+        slider_->setValue(int(std::lround(p.x())));
+    });
     for (QComboBox* box : {accumulation_, rounding_, distribution_})
         connect(box, &QComboBox::currentIndexChanged, this, &PrecisionPage::requestSweep);
     connect(layer_, &QComboBox::currentIndexChanged, this, [this] {

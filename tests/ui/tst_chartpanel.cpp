@@ -109,6 +109,22 @@ private Q_SLOTS:
         QCOMPARE(clicks.front().at(1).toPointF(), QPointF(5, 0.09375));
     }
 
+    // Issue 17: "dashed markers without a legend". Each format marker carries its name at its top.
+    void markersAreNamed() {
+        ui::ChartPanel panel;
+        panel.setData(sampleTable(), sampleSpec());
+        int named = 0;
+        for (QAbstractSeries* s : panel.chart()->series()) {
+            if (s->objectName() != QLatin1String("marker") || s->name() != QLatin1String("fp16")) continue;
+            auto* line = qobject_cast<QXYSeries*>(s);
+            QVERIFY(line->pointLabelsVisible());
+            QCOMPARE(line->pointLabelsFormat(), QStringLiteral("fp16"));
+            QCOMPARE(line->pointConfiguration(0).value(QXYSeries::PointConfiguration::LabelVisibility).toBool(), false);
+            ++named;
+        }
+        QCOMPARE(named, 1);
+    }
+
     void logAxisDropsNonPositive() {
         study::Table t({"x", "y"});
         t.addRow({1, 0.0});

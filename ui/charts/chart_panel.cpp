@@ -264,7 +264,7 @@ void ChartPanel::applyCompactStyle() {
                                   ? brush.gradient()->stops().front().second
                                   : brush.color();
     c->setBackgroundBrush(background);
-    c->setMargins(QMargins(4, 2, 8, 2));
+    c->setMargins(QMargins(4, spec_.xMarkers.empty() ? 2 : QFontMetrics(QApplication::font()).height() + 2, 8, 2));
     c->layout()->setContentsMargins(0, 0, 0, 0);
     c->setBackgroundRoundness(0);
     placeLegend();
@@ -536,7 +536,19 @@ void ChartPanel::updateCurrentMarker() {
         line->attachAxis(yAxis);
         for (QLegendMarker* m : c->legend()->markers(line)) m->setVisible(false);
     };
-    for (const auto& m : spec_.xMarkers) addLine(m.x, q(m.label), QColor(150, 150, 150), Qt::DotLine);
+    for (const auto& m : spec_.xMarkers) {
+        addLine(m.x, q(m.label), QColor(150, 150, 150), Qt::DotLine);
+        // Named where it stands (a dotted line nobody can name is no help): the name above its top end.
+        auto* line = static_cast<QLineSeries*>(c->series().back());
+        line->setPointLabelsFormat(q(m.label));  // no @ placeholders: the name itself
+        line->setPointLabelsVisible(true);
+        line->setPointLabelsClipping(false);
+        line->setPointLabelsColor(QColor(110, 110, 110));
+        line->setPointConfiguration(0, QXYSeries::PointConfiguration::LabelVisibility, false);
+    }
+    // Room above the plot for those names.
+    const int top = spec_.xMarkers.empty() ? 2 : QFontMetrics(QApplication::font()).height() + 2;
+    if (c->margins().top() != top) c->setMargins(QMargins(4, top, 8, 2));
     if (spec_.currentX) addLine(*spec_.currentX, tr("current"), QColor(220, 50, 50), Qt::SolidLine);
 }
 

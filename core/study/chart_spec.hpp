@@ -32,8 +32,9 @@ struct ChartSpec {
     bool xLog = false, yLog = false;
     bool scatter = false;  ///< points instead of lines
     std::vector<std::string> scatterSeries;  ///< these series as points only (settings of a sweep: no order to join)
-    /// A bar per row at x = its index, named on the axis by seriesColumn (algorithm names on a numeric
-    /// axis from −2 to 6 read as nonsense); whiskers from yLowColumn to yHighColumn when both are given.
+    /// A horizontal bar per row, first row on top, named beside it by seriesColumn (algorithm names on a
+    /// numeric axis from −2 to 6 read as nonsense); yColumn is the bar's length, on the bottom axis; whiskers
+    /// from yLowColumn to yHighColumn when both are given. xLabel names the rows.
     bool bars = false;
     std::string yLowColumn, yHighColumn;
     /// Series names in a fixed order (e.g. an operation's registry): a series' colour is its place here,

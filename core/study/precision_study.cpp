@@ -213,7 +213,7 @@ ChartSpec precisionChart(const PrecisionSweep& s, std::optional<int> currentPosi
     spec.xIntegers = true;
     spec.caption = s.describe();
     spec.highlightSeries = s.operation.reference().name();
-    for (const Algorithm* a : s.operation.algorithms()) spec.colorKeys.push_back(a->name());  // as on Runtime
+    spec.colorKeys = s.operation.resolve({});  // registry order, as on Runtime
     for (const auto& p : family.presets()) spec.xMarkers.push_back({double(p.position), p.name});
     if (currentPosition) spec.currentX = double(*currentPosition);
     return spec;

@@ -53,13 +53,6 @@ void appendKey(std::ostringstream& out, const RuntimeFind& f) {
         << f.timing.minRepeats << ',' << f.timing.minSeconds << '|' << f.seed;
 }
 
-/// Registry order: an algorithm's colour is its place in the operation's registry, whatever ran.
-std::vector<std::string> algorithmColorKeys(const Operation& operation) {
-    std::vector<std::string> names;
-    for (const Algorithm* a : operation.algorithms()) names.push_back(a->name());
-    return names;
-}
-
 }  // namespace
 
 std::string RuntimeFind::key() const {
@@ -141,7 +134,7 @@ ChartSpec runtimeFindChart(const RuntimeFind& f) {
     spec.bars = true;
     spec.yLowColumn = "min_ms";
     spec.yHighColumn = "max_ms";
-    spec.colorKeys = algorithmColorKeys(f.operation);
+    spec.colorKeys = f.operation.resolve({});  // registry order: one colour per algorithm, whatever ran
     return spec;
 }
 
@@ -158,7 +151,7 @@ ChartSpec runtimeScalingChart(const RuntimeScaling& s) {
     spec.xLog = true;
     spec.yLog = true;
     spec.highlightSeries = s.base.operation.everydayAlgorithm();
-    spec.colorKeys = algorithmColorKeys(s.base.operation);
+    spec.colorKeys = s.base.operation.resolve({});
     return spec;
 }
 

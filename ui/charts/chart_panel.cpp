@@ -162,24 +162,22 @@ ChartPanel::ChartPanel(QWidget* parent)
     auto* figureLayout = new QVBoxLayout(figure_);
     figureLayout->setContentsMargins(0, 0, 0, 0);
     figureLayout->setSpacing(0);
+    for (QLabel* label : {title_, caption_}) {
+        label->setWordWrap(true);
+        label->setAlignment(Qt::AlignHCenter);
+        label->setTextFormat(Qt::PlainText);
+        figureLayout->addWidget(label);
+    }
     title_->setObjectName(QStringLiteral("chartTitle"));
-    title_->setWordWrap(true);
-    title_->setAlignment(Qt::AlignHCenter);
-    title_->setTextFormat(Qt::PlainText);
     title_->setContentsMargins(6, 4, 6, 0);
     QFont titleFont = title_->font();
     titleFont.setBold(true);
     title_->setFont(titleFont);
-    figureLayout->addWidget(title_);
     caption_->setObjectName(QStringLiteral("chartCaption"));
-    caption_->setWordWrap(true);
-    caption_->setAlignment(Qt::AlignHCenter);
-    caption_->setTextFormat(Qt::PlainText);
     caption_->setContentsMargins(6, 0, 6, 0);
     QFont captionFont = caption_->font();
     if (captionFont.pointSizeF() > 8) captionFont.setPointSizeF(captionFont.pointSizeF() - 1);
     caption_->setFont(captionFont);
-    figureLayout->addWidget(caption_);
     figureLayout->addWidget(view_, 1);
     figure_->setAutoFillBackground(true);
     view_->setFrameShape(QFrame::NoFrame);
@@ -222,13 +220,13 @@ ChartPanel::ChartPanel(QWidget* parent)
     toolBar_->addWidget(readout_);
     staleLabel_->setObjectName(QStringLiteral("staleNote"));
     staleLabel_->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #664d03; padding: 1px 6px; }"));
-    toolBar_->addWidget(staleLabel_)->setVisible(false);
+    staleAction_ = toolBar_->addWidget(staleLabel_);
+    staleAction_->setVisible(false);
 }
 
 void ChartPanel::setStale(const QString& note) {
     staleLabel_->setText(note);
-    for (QAction* a : toolBar_->actions())
-        if (toolBar_->widgetForAction(a) == staleLabel_) a->setVisible(!note.isEmpty());
+    staleAction_->setVisible(!note.isEmpty());
     chart()->setOpacity(note.isEmpty() ? 1.0 : 0.45);  // faded: visibly not current
 }
 
@@ -264,7 +262,7 @@ void ChartPanel::applyCompactStyle() {
                                   ? brush.gradient()->stops().front().second
                                   : brush.color();
     c->setBackgroundBrush(background);
-    c->setMargins(QMargins(4, spec_.xMarkers.empty() ? 2 : QFontMetrics(QApplication::font()).height() + 2, 8, 2));
+    applyMargins();
     c->layout()->setContentsMargins(0, 0, 0, 0);
     c->setBackgroundRoundness(0);
     placeLegend();
@@ -290,6 +288,12 @@ void styleAxes(QChart* chart) {
     }
 }
 }  // namespace
+
+void ChartPanel::applyMargins() {
+    const int top = spec_.xMarkers.empty() ? 2 : QFontMetrics(QApplication::font()).height() + 2;
+    const QMargins margins(4, top, 8, 2);
+    if (chart()->margins() != margins) chart()->setMargins(margins);
+}
 
 void ChartPanel::placeLegend() {
     QLegend* legend = chart()->legend();
@@ -426,10 +430,8 @@ void ChartPanel::buildBars() {
                           !spec_.yHighColumn.empty() && table_.hasColumn(spec_.yHighColumn);
     std::vector<double> extent = ys;  // the medians and the whiskers' ends decide the scale
     if (whiskers)
-        for (const char* column : {"low", "high"}) {
-            const auto& v = table_.numbers(column == std::string("low") ? spec_.yLowColumn : spec_.yHighColumn);
-            extent.insert(extent.end(), v.begin(), v.end());
-        }
+        for (const std::string* column : {&spec_.yLowColumn, &spec_.yHighColumn})
+            extent.insert(extent.end(), table_.numbers(*column).begin(), table_.numbers(*column).end());
     const bool yLog = spec_.yLog || (spec_.yLogIfWide && spansDecades(extent, 2));
     struct Bar {
         QString name;
@@ -546,9 +548,7 @@ void ChartPanel::updateCurrentMarker() {
         line->setPointLabelsColor(QColor(110, 110, 110));
         line->setPointConfiguration(0, QXYSeries::PointConfiguration::LabelVisibility, false);
     }
-    // Room above the plot for those names.
-    const int top = spec_.xMarkers.empty() ? 2 : QFontMetrics(QApplication::font()).height() + 2;
-    if (c->margins().top() != top) c->setMargins(QMargins(4, top, 8, 2));
+    applyMargins();  // room above the plot for those names
     if (spec_.currentX) addLine(*spec_.currentX, tr("current"), QColor(220, 50, 50), Qt::SolidLine);
 }
 

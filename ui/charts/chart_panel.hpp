@@ -12,6 +12,7 @@
 
 class QChart;
 class QChartView;
+class QAction;
 class QLabel;
 class QXYSeries;
 class QToolBar;
@@ -85,6 +86,8 @@ private:
     void applyCompactStyle();
     /// Below the plot when the names fit in one row there, else on the right (names cut to "..." help nobody).
     void placeLegend();
+    /// Tight margins, with a line of room above the plot when format markers carry their names there.
+    void applyMargins();
     void updateCurrentMarker();
     void askAndExport(const QString& kind);
     void contextMenu(const QPoint& position);
@@ -94,6 +97,7 @@ private:
     QChartView* view_;
     QToolBar* toolBar_;
     QLabel* staleLabel_;
+    QAction* staleAction_;  ///< the toolbar's slot for staleLabel_ (shown only when there is a note)
     QLabel* readout_;
     QWidget* figure_;  ///< the title (wrapped, never cut short) above the chart view: what exports draw
     QLabel* title_;

@@ -43,6 +43,17 @@ QString kindLabel(study::RankInputKind kind) {
     return {};
 }
 
+QString imageViewLabel(study::ImageMatrix view) {
+    switch (view) {
+    case study::ImageMatrix::PixelsByChannel: return QObject::tr("pixels × RGB (rank ≤ 3)");
+    case study::ImageMatrix::Grey: return QObject::tr("grey picture, H × W");
+    case study::ImageMatrix::Red: return QObject::tr("red channel, H × W");
+    case study::ImageMatrix::Green: return QObject::tr("green channel, H × W");
+    case study::ImageMatrix::Blue: return QObject::tr("blue channel, H × W");
+    }
+    return {};
+}
+
 /// No photo the page analyses comes near this; a larger file is refused before it is read.
 constexpr std::uint64_t kMaxImageFileBytes = std::uint64_t{256} << 20;
 
@@ -87,11 +98,8 @@ LowRankPage::LowRankPage(QWidget* parent)
                           "(R, G, B) — rank ≤ 3; a batch of 512 handwritten digits; a Gaussian random matrix (no "
                           "structure, so no knee); the first layer's activations of the trained network; and the "
                           "trained fc2 weight. Or open your own image or .npy matrix."));
-    imageView_->addItem(tr("pixels × RGB (rank ≤ 3)"), QStringLiteral("pixels"));
-    imageView_->addItem(tr("grey picture, H × W"), QStringLiteral("grey"));
-    imageView_->addItem(tr("red channel, H × W"), QStringLiteral("red"));
-    imageView_->addItem(tr("green channel, H × W"), QStringLiteral("green"));
-    imageView_->addItem(tr("blue channel, H × W"), QStringLiteral("blue"));
+    for (study::ImageMatrix view : study::imageMatrixViews())
+        imageView_->addItem(imageViewLabel(view), q(study::imageMatrixName(view)));
     imageView_->setToolTip(tr("Which matrix an image is. The assignment's: its pixels as rows of (R, G, B), a "
                               "matrix of rank at most 3. The picture itself: an H × W matrix of grey levels (Rec. 601 "
                               "luma) or of one channel, whose rank goes up to min(H, W) — the usual \"low-rank "

@@ -1,0 +1,474 @@
+#include "study/findings.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+
+#include "numeric/format_family.hpp"
+
+namespace ks::study {
+namespace {
+
+std::string number(double v, int digits = 3) {
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
+    return buffer;
+}
+
+std::string fixed(double v, int decimals) {
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, v);
+    return buffer;
+}
+
+std::string percent(double share, int decimals = 1) { return fixed(100 * share, decimals) + " %"; }
+
+/// "a", "a and b", "a, b and c".
+std::string listed(const std::vector<std::string>& items) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) out += i + 1 == items.size() ? " and " : ", ";
+        out += items[i];
+    }
+    return out;
+}
+
+bool usable(double v) { return std::isfinite(v); }
+
+/// The rows of `table` whose label column `column` is `value`, in table order.
+std::vector<std::size_t> rowsWhere(const Table& table, const std::string& column, const std::string& value) {
+    std::vector<std::size_t> rows;
+    const auto& labels = table.labels(column);
+    for (std::size_t r = 0; r < labels.size(); ++r)
+        if (labels[r] == value) rows.push_back(r);
+    return rows;
+}
+
+/// Rows sorted by a numeric column.
+void sortBy(std::vector<std::size_t>& rows, const std::vector<double>& key) {
+    std::stable_sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) { return key[a] < key[b]; });
+}
+
+std::string positionWord(const std::string& familyId) {
+    try {
+        switch (numeric::standardFamily(familyId).varies()) {
+            case numeric::FormatFamily::Varies::MantissaBits: return "mantissa bits";
+            case numeric::FormatFamily::Varies::LogFractionBits: return "fraction bits";
+            case numeric::FormatFamily::Varies::FixedWordBits:
+            case numeric::FormatFamily::Varies::IntBits: return "bits";
+        }
+    } catch (const std::invalid_argument&) {
+    }
+    return "bits";
+}
+
+// ---- precision --------------------------------------------------------------------------------------
+
+/// One method's usable points, by position.
+struct Curve {
+    std::vector<std::size_t> rows;  ///< status ok and a finite, positive error; sorted by position
+};
+
+std::map<std::string, Curve> curvesOf(const Table& t) {
+    std::map<std::string, Curve> curves;
+    const auto& method = t.labels("method");
+    const auto& status = t.labels("status");
+    const auto& error = t.numbers("rel_error_median");
+    for (std::size_t r = 0; r < t.rowCount(); ++r)
+        if (status[r] == "ok" && usable(error[r]) && error[r] > 0) curves[method[r]].rows.push_back(r);
+    for (auto& [name, curve] : curves) sortBy(curve.rows, t.numbers("position"));
+    return curves;
+}
+
+/// At a named format: bits lost or gained by each method against the reference.
+std::optional<Finding> atPreset(const Table& t, const std::string& reference, const std::vector<std::string>& methods,
+                                int position, const std::string& presetName) {
+    const auto& pos = t.numbers("position");
+    const auto& method = t.labels("method");
+    const auto& status = t.labels("status");
+    const auto& error = t.numbers("rel_error_median");
+    const auto rowOf = [&](const std::string& m) -> std::optional<std::size_t> {
+        for (std::size_t r = 0; r < t.rowCount(); ++r)
+            if (method[r] == m && pos[r] == position && status[r] == "ok" && usable(error[r]) && error[r] > 0) return r;
+        return std::nullopt;
+    };
+    const auto ref = rowOf(reference);
+    if (!ref) return std::nullopt;
+    Finding f;
+    f.rows.push_back(*ref);
+    std::vector<std::string> same, parts;
+    for (const std::string& m : methods) {
+        if (m == reference) continue;
+        const auto row = rowOf(m);
+        if (!row) continue;
+        f.rows.push_back(*row);
+        const double bits = std::log2(error[*row] / error[*ref]);
+        // A tenth of a bit is well inside the spread of a few random trials.
+        if (std::abs(bits) < 0.1) {
+            same.push_back(m);
+        } else {
+            parts.push_back(m + (bits > 0 ? " loses " : " gains ") + fixed(std::abs(bits), 1) + " bit" +
+                            (std::abs(bits) >= 1.05 ? "s" : "") + " (" + number(error[*row]) + ")");
+        }
+    }
+    if (f.rows.size() < 2) return std::nullopt;
+    const std::string format = t.labels("format")[*ref];
+    f.text = "At " + presetName + (presetName != format ? " (" + format + ")" : "") + ", against " + reference +
+             "'s relative error of " + number(error[*ref]) + ": ";
+    if (!parts.empty()) f.text += listed(parts);
+    if (!same.empty())
+        f.text += std::string(parts.empty() ? "" : "; ") + listed(same) + (same.size() == 1 ? " matches" : " match") +
+                  " it within 0.1 bit";
+    f.text += ".";
+    return f;
+}
+
+/// The position from which a curve stops falling: the first point after which the error never again
+/// drops below 0.7 of it (half a bit), with at least two more points to show it, and after the curve
+/// had fallen at least fourfold (a curve that never fell has no "stops").
+std::optional<Finding> plateau(const Table& t, const std::string& name, const Curve& c, const std::string& word) {
+    const auto& pos = t.numbers("position");
+    const auto& error = t.numbers("rel_error_median");
+    const std::size_t n = c.rows.size();
+    if (n < 4) return std::nullopt;
+    // Positions must be consecutive for "stops falling at p" to be a statement about every width after p.
+    for (std::size_t i = 1; i < n; ++i)
+        if (pos[c.rows[i]] != pos[c.rows[i - 1]] + 1) return std::nullopt;
+    for (std::size_t i = 1; i + 2 < n; ++i) {
+        const double here = error[c.rows[i]];
+        double lowestAfter = here;
+        for (std::size_t j = i + 1; j < n; ++j) lowestAfter = std::min(lowestAfter, error[c.rows[j]]);
+        if (lowestAfter < 0.7 * here) continue;
+        if (error[c.rows.front()] < 4 * here) return std::nullopt;
+        const std::size_t last = c.rows.back();
+        Finding f;
+        f.rows = {c.rows[i], last};
+        f.text = name + "'s error stops falling at " + number(pos[c.rows[i]]) + " " + word + ": " + number(here) +
+                 " there, " + number(error[last]) + " at " + number(pos[last]) + " (it fell " +
+                 number(error[c.rows.front()] / here, 2) + "× from " + number(pos[c.rows.front()]) + ").";
+        return f;
+    }
+    return std::nullopt;
+}
+
+/// The reference's error per added bit: least-squares slope of log2(error) against position, over the
+/// points before any plateau.
+std::optional<Finding> slope(const Table& t, const std::string& name, const Curve& c, const std::string& word,
+                             std::size_t points) {
+    if (points < 3) return std::nullopt;
+    const auto& pos = t.numbers("position");
+    const auto& error = t.numbers("rel_error_median");
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (std::size_t i = 0; i < points; ++i) {
+        const double x = pos[c.rows[i]], y = std::log2(error[c.rows[i]]);
+        sx += x, sy += y, sxx += x * x, sxy += x * y;
+    }
+    const double k = double(points);
+    const double denominator = k * sxx - sx * sx;
+    if (denominator <= 0) return std::nullopt;
+    const double s = (k * sxy - sx * sy) / denominator;
+    if (s >= 0) return std::nullopt;  // not falling: the plateau or overflow findings say what happens
+    Finding f;
+    f.rows = {c.rows.front(), c.rows[points - 1]};
+    f.text = name + "'s error falls by " + fixed(-s, 2) + " bits per added bit (a factor " + number(std::exp2(-s), 3) +
+             ", least squares over " + number(pos[c.rows.front()]) + "–" + number(pos[c.rows[points - 1]]) + " " +
+             word + "; rounding error halves per bit in theory).";
+    return f;
+}
+
+}  // namespace
+
+std::string findingSource(const Finding& finding, const std::string& csvName) {
+    if (finding.rows.empty()) return "";
+    std::vector<std::size_t> rows = finding.rows;
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    std::string out = rows.size() == 1 ? "row " : "rows ";
+    for (std::size_t i = 0; i < rows.size(); ++i) out += (i ? ", " : "") + std::to_string(rows[i] + 1);
+    return out + " of " + csvName;
+}
+
+Findings precisionFindings(const Table& t, const std::string& reference) {
+    Findings out;
+    if (t.rowCount() == 0) return out;
+    const std::string familyId = t.labels("family").front();
+    const std::string word = positionWord(familyId);
+    const std::vector<std::string> methods = t.distinct("method");
+    const auto curves = curvesOf(t);
+
+    try {
+        for (const auto& preset : numeric::standardFamily(familyId).presets())
+            if (auto f = atPreset(t, reference, methods, preset.position, preset.name)) out.push_back(*f);
+    } catch (const std::invalid_argument&) {
+        // A family this build does not know has no named formats to quote.
+    }
+
+    std::size_t referencePoints = 0;
+    if (auto it = curves.find(reference); it != curves.end()) {
+        const auto flat = plateau(t, reference, it->second, word);
+        referencePoints = it->second.rows.size();
+        if (flat) {
+            const auto& pos = t.numbers("position");
+            const double start = pos[flat->rows.front()];
+            referencePoints = std::size_t(std::count_if(it->second.rows.begin(), it->second.rows.end(),
+                                                        [&](std::size_t r) { return pos[r] <= start; }));
+        }
+        if (auto f = slope(t, reference, it->second, word, referencePoints)) out.push_back(*f);
+    }
+    for (const std::string& m : methods)
+        if (auto it = curves.find(m); it != curves.end())
+            if (auto f = plateau(t, m, it->second, word)) out.push_back(*f);
+
+    // Overflow (inf/NaN outputs) and refusals, per method.
+    const auto& status = t.labels("status");
+    const auto& format = t.labels("format");
+    const auto& nonfinite = t.numbers("nonfinite");
+    for (const std::string& m : methods) {
+        std::vector<std::size_t> rows = rowsWhere(t, "method", m);
+        sortBy(rows, t.numbers("position"));
+        Finding overflow, refused;
+        double count = 0;
+        std::vector<std::string> overflowFormats, refusedFormats;
+        for (std::size_t r : rows) {
+            if (status[r] == "ok" && nonfinite[r] > 0) {
+                overflow.rows.push_back(r), overflowFormats.push_back(format[r]), count += nonfinite[r];
+            } else if (status[r] != "ok") {
+                refused.rows.push_back(r), refusedFormats.push_back(format[r]);
+            }
+        }
+        if (!overflowFormats.empty()) {
+            overflow.text = m + " gave infinite or NaN outputs at " + listed(overflowFormats) + " (" + number(count, 6) +
+                            " in all, over every trial).";
+            out.push_back(overflow);
+        }
+        if (!refusedFormats.empty()) {
+            refused.text = m + " cannot run at " + listed(refusedFormats) + ": " + status[refused.rows.front()] + ".";
+            out.push_back(refused);
+        }
+    }
+    return out;
+}
+
+Findings rankFindings(const Table& t, const std::vector<MatrixShape>& shapes) {
+    Findings out;
+    if (t.rowCount() == 0) return out;
+    const auto& rank = t.numbers("rank");
+    const auto& energy = t.numbers("energy_kept");
+    struct Share {
+        std::string input;
+        std::size_t row;
+        double share;
+    };
+    std::vector<Share> at90;
+    for (const std::string& input : t.distinct("input")) {
+        std::vector<std::size_t> rows = rowsWhere(t, "input", input);
+        sortBy(rows, rank);
+        const double top = rank[rows.back()];
+        // "of its N": only when every rank 1…N is in the table and the last keeps everything.
+        bool complete = rank[rows.front()] == 1 && energy[rows.back()] >= 1 - 1e-12;
+        for (std::size_t i = 1; i < rows.size(); ++i) complete = complete && rank[rows[i]] == rank[rows[i - 1]] + 1;
+        const auto reach = [&](double share) -> std::optional<std::size_t> {
+            for (std::size_t r : rows)
+                if (energy[r] >= share) return r;
+            return std::nullopt;
+        };
+        const auto r90 = reach(0.9), r99 = reach(0.99);
+        Finding f;
+        const std::string of = complete ? " of " + number(top, 6) : "";
+        if (r90 && r99) {
+            f.rows = {*r90, *r99};
+            f.text = input + " keeps 90 % of its energy (Σσ²) at rank " + number(rank[*r90], 6) + " and 99 % at rank " +
+                     number(rank[*r99], 6) + of + ".";
+        } else if (r90) {
+            f.rows = {*r90, rows.back()};
+            f.text = input + " keeps 90 % of its energy at rank " + number(rank[*r90], 6) + " but not 99 % up to rank " +
+                     number(top, 6) + " (" + percent(energy[rows.back()]) + ").";
+        } else {
+            f.rows = {rows.back()};
+            f.text = input + " keeps less than 90 % of its energy up to rank " + number(top, 6) + " (" +
+                     percent(energy[rows.back()]) + ").";
+        }
+        out.push_back(f);
+        if (r90 && complete) at90.push_back({input, *r90, rank[*r90] / top});
+
+        for (const MatrixShape& s : shapes) {
+            if (s.input != input || !complete) continue;
+            const std::int64_t narrow = std::min(s.rows, s.cols);
+            if (narrow != std::int64_t(top)) continue;
+            // Only worth a sentence where the end is surprising: a handful of values from a large matrix.
+            if (narrow > 16 || std::max(s.rows, s.cols) < 8 * narrow) continue;
+            out.push_back({input + "'s spectrum ends at " + std::to_string(narrow) + " singular values because its matrix is " +
+                               std::to_string(s.rows) + " × " + std::to_string(s.cols) +
+                               ": a matrix's rank is at most its narrow side.",
+                           {rows.back()}});
+        }
+    }
+    if (at90.size() >= 2) {
+        const auto [low, high] = std::minmax_element(at90.begin(), at90.end(),
+                                                     [](const Share& a, const Share& b) { return a.share < b.share; });
+        if (high->share > low->share)
+            out.push_back({"For 90 % of the energy " + low->input + " needs the smallest share of its rank (" +
+                               percent(low->share) + ") and " + high->input + " the largest (" + percent(high->share) + ").",
+                           {low->row, high->row}});
+    }
+    return out;
+}
+
+Findings speedupFindings(const Table& t, double flopBreakEvenRank) {
+    Findings out;
+    std::vector<std::size_t> rows;
+    const auto& rank = t.numbers("rank");
+    const auto& model = t.numbers("flop_model_speedup");
+    const auto& measured = t.numbers("measured_speedup");
+    for (std::size_t r = 0; r < t.rowCount(); ++r)
+        if (usable(measured[r]) && usable(model[r])) rows.push_back(r);
+    if (rows.empty()) return out;
+    sortBy(rows, rank);
+
+    // Break-even: where the measured speed-up first falls from ≥ 1 to < 1, interpolated linearly in rank.
+    Finding even;
+    even.text = "The FLOP model breaks even at rank " + number(flopBreakEvenRank, 4) + " (k·n / (k + n))";
+    std::optional<double> crossing;
+    for (std::size_t i = 1; i < rows.size() && !crossing; ++i) {
+        const std::size_t a = rows[i - 1], b = rows[i];
+        if (measured[a] >= 1 && measured[b] < 1) {
+            crossing = rank[a] + (measured[a] - 1) / (measured[a] - measured[b]) * (rank[b] - rank[a]);
+            even.rows = {a, b};
+        }
+    }
+    if (crossing) {
+        even.text += "; measured, the factored product stops paying at rank " + number(*crossing, 3) + " (" +
+                     number(measured[even.rows[0]], 3) + "× at " + number(rank[even.rows[0]], 6) + ", " +
+                     number(measured[even.rows[1]], 3) + "× at " + number(rank[even.rows[1]], 6) + ").";
+    } else if (measured[rows.front()] < 1) {
+        even.rows = {rows.front()};
+        even.text += "; measured, the factored product is slower at every rank, even at rank " + number(rank[rows.front()], 6) +
+                     " (" + number(measured[rows.front()], 3) + "×).";
+    } else {
+        even.rows = {rows.back()};
+        even.text += "; measured, the factored product is faster at every rank up to " + number(rank[rows.back()], 6) + " (" +
+                     number(measured[rows.back()], 3) + "×).";
+    }
+    out.push_back(even);
+
+    // The share of the model reached, where the model promises a gain.
+    std::vector<std::pair<double, std::size_t>> shares;
+    for (std::size_t r : rows)
+        if (model[r] > 1) shares.push_back({measured[r] / model[r], r});
+    if (!shares.empty()) {
+        std::sort(shares.begin(), shares.end());
+        const auto& median = shares[(shares.size() - 1) / 2];
+        Finding f;
+        f.rows = {shares.front().second, median.second, shares.back().second};
+        const std::size_t best = rows.front();
+        f.text = "Below the FLOP break-even the factored product reaches " + percent(shares.front().first, 0) + "–" +
+                 percent(shares.back().first, 0) + " of the model's speed-up (median " + percent(median.first, 0) + ", at rank " +
+                 number(rank[median.second], 6) + "); at rank " + number(rank[best], 6) + " it is " + number(measured[best], 3) +
+                 "× faster where the model predicts " + number(model[best], 3) + "×.";
+        if (std::find(f.rows.begin(), f.rows.end(), best) == f.rows.end()) f.rows.push_back(best);
+        out.push_back(f);
+    }
+    return out;
+}
+
+Findings compressionFindings(const Table& t, double tolerancePoints) {
+    Findings out;
+    if (t.rowCount() == 0 || !t.hasColumn("setting")) return out;
+    const auto& setting = t.labels("setting");
+    const auto& accuracy = t.numbers("accuracy");
+    const auto& ratio = t.numbers("compression_ratio");
+    const auto& ms = t.numbers("median_ms");
+    const auto denseRows = rowsWhere(t, "setting", "dense");
+    if (denseRows.size() == 1) {
+        const std::size_t dense = denseRows.front();
+        std::optional<std::size_t> smallest, closest;
+        for (std::size_t r = 0; r < t.rowCount(); ++r) {
+            if (r == dense || !usable(accuracy[r])) continue;
+            if (ratio[r] >= 1) continue;  // not a compression
+            if (!closest || accuracy[r] > accuracy[*closest]) closest = r;
+            // Compared in points (percent) with a hair of slack for the decimal tolerance itself.
+            if (100 * (accuracy[dense] - accuracy[r]) <= tolerancePoints + 1e-9 && (!smallest || ratio[r] < ratio[*smallest]))
+                smallest = r;
+        }
+        if (smallest) {
+            const std::size_t r = *smallest;
+            Finding f{"The smallest network within " + number(tolerancePoints) + " point of dense (" + percent(accuracy[dense], 2) +
+                          ") is " + setting[r] + ": " + percent(ratio[r]) + " of the parameters, " + percent(accuracy[r], 2) +
+                          " accurate",
+                      {r, dense}};
+            if (usable(ms[r]) && usable(ms[dense]) && ms[r] > 0)
+                f.text += ", measured " + number(ms[dense] / ms[r], 3) + "× " + (ms[r] <= ms[dense] ? "faster" : "the speed") +
+                          " than dense (" + number(ms[r], 3) + " vs " + number(ms[dense], 3) + " ms)";
+            f.text += ".";
+            out.push_back(f);
+        } else if (closest) {
+            out.push_back({"No compressed setting stays within " + number(tolerancePoints) + " point of dense (" +
+                               percent(accuracy[dense], 2) + "); the most accurate, " + setting[*closest] + ", reaches " +
+                               percent(accuracy[*closest], 2) + ".",
+                           {*closest, dense}});
+        }
+    }
+    if (t.hasColumn("pareto")) {
+        const auto& pareto = t.numbers("pareto");
+        std::vector<std::size_t> front;
+        for (std::size_t r = 0; r < t.rowCount(); ++r)
+            if (pareto[r] != 0 && usable(ms[r])) front.push_back(r);
+        sortBy(front, ms);
+        if (!front.empty() && front.size() < t.rowCount()) {
+            Finding f;
+            f.rows = front;
+            std::vector<std::string> names;
+            for (std::size_t r : front)
+                names.push_back(setting[r] + " (" + number(ms[r], 3) + " ms, " + percent(accuracy[r], 2) + ")");
+            f.text = "On the runtime-vs-accuracy Pareto front, fastest first: " + listed(names) + "; each other setting is " +
+                     "matched or beaten in both time and accuracy by one of these.";
+            out.push_back(f);
+        }
+    }
+    return out;
+}
+
+Findings lnsFindings(const Table& t) {
+    Findings out;
+    if (t.rowCount() == 0) return out;
+    const auto& bits = t.numbers("fraction_bits");
+    const auto& error = t.numbers("rel_error_quantised");
+    const auto byBits = [&](const std::string& m) {
+        std::map<double, std::size_t> rows;
+        for (std::size_t r : rowsWhere(t, "method", m))
+            if (usable(error[r]) && error[r] > 0) rows[bits[r]] = r;
+        return rows;
+    };
+    const auto binned = byBits("lns-binned-exact");
+    if (binned.empty()) return out;
+    const auto compare = [&](const std::string& other, const std::string& what) {
+        const auto rows = byBits(other);
+        std::vector<std::pair<double, double>> ratios;  // (bits, other / binned)
+        Finding f;
+        for (const auto& [b, r] : binned)
+            if (auto it = rows.find(b); it != rows.end()) {
+                ratios.push_back({b, error[it->second] / error[r]});
+                f.rows.push_back(r), f.rows.push_back(it->second);
+            }
+        if (ratios.empty()) return;
+        const auto [low, high] = std::minmax_element(ratios.begin(), ratios.end(),
+                                                     [](const auto& a, const auto& b) { return a.second < b.second; });
+        std::string each;
+        for (std::size_t i = 0; i < ratios.size(); ++i)
+            each += (i ? ", " : "") + number(ratios[i].first) + ": " + number(ratios[i].second, 2) + "×";
+        const std::string direction = low->second > 1   ? "larger at every width"
+                                      : high->second < 1 ? "smaller at every width"
+                                                         : "larger at some widths, smaller at others";
+        f.text = "Accumulation error alone (against the exact sum of the quantised products): " + what + "'s is " +
+                 number(low->second, 2) + "–" + number(high->second, 2) + "× binned accumulation's, " + direction +
+                 " (by fraction bits " + each + ").";
+        out.push_back(f);
+    };
+    compare("lns-sequential-exact", "sequential LNS addition");
+    compare("log", "linear float32 accumulation");
+    return out;
+}
+
+}  // namespace ks::study

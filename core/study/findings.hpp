@@ -1,0 +1,56 @@
+#pragma once
+// Findings: short sentences written from a study's table, each quoting its numbers and naming the
+// rows they came from. They are computed, never canned: a sentence whose condition the data do not
+// meet (a plateau that is not there, a threshold never reached) is not written, so a table can yield
+// no finding at all. The report ends each section with them and every GUI page shows them under its
+// charts ("What this shows").
+//
+// Rows are the table's data rows counted from 1, as a spreadsheet shows the CSV under its header.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "study/table.hpp"
+
+namespace ks::study {
+
+struct Finding {
+    std::string text;               ///< one or two sentences, numbers quoted
+    std::vector<std::size_t> rows;  ///< 0-based rows of the table the numbers come from
+};
+using Findings = std::vector<Finding>;
+
+/// "rows 3, 17 of precision-e5.csv" (1-based), or "" when the finding names no row.
+std::string findingSource(const Finding& finding, const std::string& csvName);
+
+/// Precision sweep (runPrecisionSweep's table): at each named format of the family (fp16, bf16, e4m3,
+/// …) how many bits each method loses or gains against `referenceMethod` (log2 of the error ratio);
+/// from which position a method's error stops falling; how fast the reference's error falls per bit;
+/// where a method overflowed or could not run.
+Findings precisionFindings(const Table& sweep, const std::string& referenceMethod);
+
+/// A matrix's shape, to explain where a spectrum ends.
+struct MatrixShape {
+    std::string input;
+    std::int64_t rows = 0, cols = 0;
+};
+/// Rank study (rankErrorTable with every rank): the rank at which each input keeps 90 % and 99 % of its
+/// energy, which input needs the smallest and the largest share of its rank, and why a spectrum ends
+/// early (its matrix's narrow side; needs `shapes`).
+Findings rankFindings(const Table& rankErrors, const std::vector<MatrixShape>& shapes = {});
+
+/// Speed-up sweep (columns rank, flop_model_speedup, measured_speedup): the FLOP model's and the
+/// measured break-even ranks, and the share of the model's speed-up the factored product reaches.
+/// `flopBreakEvenRank` is k·n / (k + n) of the product.
+Findings speedupFindings(const Table& speedup, double flopBreakEvenRank);
+
+/// Compression sweep (CompressionStudy::run's table): the smallest network whose accuracy stays within
+/// `tolerancePoints` percentage points of the "dense" row and its measured speed-up; the Pareto front.
+Findings compressionFindings(const Table& sweep, double tolerancePoints = 0.5);
+
+/// Log accumulation (LnsResult::byFractionBits): binned accumulation against sequential LNS addition and
+/// against linear (float32) accumulation, at each fraction width, by their accumulation error alone.
+Findings lnsFindings(const Table& byFractionBits);
+
+}  // namespace ks::study

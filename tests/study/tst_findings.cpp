@@ -1,0 +1,225 @@
+// The findings generator against hand-made tables whose right sentences are known, including the
+// tables about which nothing should be said (a steady fall has no plateau, a threshold never reached is
+// not claimed, a missing baseline silences the comparison).
+#include <QtTest>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "study/findings.hpp"
+
+using namespace ks::study;
+
+namespace {
+
+struct PrecisionRow {
+    std::string method;
+    int position;
+    double error;
+    double nonfinite = 0;
+    std::string status = "ok";
+};
+
+Table precisionTable(const std::vector<PrecisionRow>& rows, const std::string& family = "e5") {
+    Table t({"position", "bits", "rel_error_median", "rel_error_p10", "rel_error_p90", "max_abs_error_median",
+             "mean_abs_error_median", "nonfinite", "trials"},
+            {"operation", "method", "family", "format", "status"});
+    for (const auto& r : rows)
+        t.addRow({r.position, 6 + r.position, r.error, r.error, r.error, r.error, r.error, r.nonfinite, 3, "conv", r.method,
+                  family, family + "m" + std::to_string(r.position), r.status});
+    return t;
+}
+
+/// Error 2^-p times a factor for positions 1…10.
+void addCurve(std::vector<PrecisionRow>& rows, const std::string& method, double factor) {
+    for (int p = 1; p <= 10; ++p) rows.push_back({method, p, factor * std::ldexp(1.0, -p)});
+}
+
+std::vector<std::string> texts(const Findings& findings) {
+    std::vector<std::string> out;
+    for (const auto& f : findings) out.push_back(f.text);
+    return out;
+}
+
+QString joined(const Findings& findings) {
+    QString out;
+    for (const auto& f : findings) out += QString::fromStdString(f.text) + QLatin1Char('\n');
+    return out;
+}
+
+}  // namespace
+
+class tst_Findings : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void bitsLostAndGainedAtNamedFormats() {
+        std::vector<PrecisionRow> rows;
+        addCurve(rows, "direct", 1.0);
+        addCurve(rows, "im2col", 1.03);
+        addCurve(rows, "winograd-4x4", 4.0);
+        addCurve(rows, "fft", 0.8);
+        const Findings f = precisionFindings(precisionTable(rows), "direct");
+        // fp16 and e5m2 are the e5 family's named formats; a steady fall has no plateau; nothing overflowed.
+        QCOMPARE(texts(f), (std::vector<std::string>{
+                               "At fp16 (e5m10), against direct's relative error of 0.000977: winograd-4x4 loses 2.0 bits "
+                               "(0.00391) and fft gains 0.3 bit (0.000781); im2col matches it within 0.1 bit.",
+                               "At e5m2, against direct's relative error of 0.25: winograd-4x4 loses 2.0 bits (1) and fft "
+                               "gains 0.3 bit (0.2); im2col matches it within 0.1 bit.",
+                               "direct's error falls by 1.00 bits per added bit (a factor 2, least squares over 1–10 mantissa "
+                               "bits; rounding error halves per bit in theory).",
+                           }));
+        QCOMPARE(findingSource(f[0], "precision.csv"), std::string("rows 10, 20, 30, 40 of precision.csv"));
+    }
+
+    void plateauIsNamedWhereTheFallStops() {
+        std::vector<PrecisionRow> rows;
+        addCurve(rows, "direct", 1.0);
+        for (int p = 1; p <= 10; ++p) rows.push_back({"fft", p, std::max(std::ldexp(1.0, -p), std::ldexp(1.0, -6))});
+        const auto f = texts(precisionFindings(precisionTable(rows), "direct"));
+        QVERIFY(std::find(f.begin(), f.end(),
+                          "fft's error stops falling at 6 mantissa bits: 0.0156 there, 0.0156 at 10 (it fell 32× from 1).") !=
+                f.end());
+        // The reference never stops: no sentence about it stopping.
+        for (const auto& s : f) QVERIFY2(s.find("direct's error stops") == std::string::npos, s.c_str());
+    }
+
+    void flatCurvesSayNothingAboutFalling() {
+        std::vector<PrecisionRow> rows;
+        for (int p = 1; p <= 10; ++p) rows.push_back({"direct", p, 0.1});
+        // Only the named formats' comparisons (none: a single method) could be said; nothing is.
+        QCOMPARE(precisionFindings(precisionTable(rows), "direct").size(), std::size_t{0});
+        QCOMPARE(precisionFindings(Table(), "direct").size(), std::size_t{0});
+    }
+
+    void missingBaselineSilencesTheComparison() {
+        std::vector<PrecisionRow> rows;
+        addCurve(rows, "fft", 1.0);
+        rows.push_back({"direct", 10, std::nan(""), 0, "cannot run"});
+        const auto f = texts(precisionFindings(precisionTable(rows), "direct"));
+        for (const auto& s : f) QVERIFY2(s.rfind("At ", 0) != 0, s.c_str());
+        QVERIFY(std::find(f.begin(), f.end(), "direct cannot run at e5m10: cannot run.") != f.end());
+    }
+
+    void overflowIsCounted() {
+        std::vector<PrecisionRow> rows;
+        addCurve(rows, "direct", 1.0);
+        for (int p = 1; p <= 10; ++p) rows.push_back({"winograd-6x6", p, std::ldexp(3.0, -p), p <= 2 ? 6.0 : 0.0});
+        const Findings f = precisionFindings(precisionTable(rows), "direct");
+        const auto it = std::find_if(f.begin(), f.end(), [](const Finding& x) { return x.text.find("infinite") != std::string::npos; });
+        QVERIFY2(it != f.end(), qPrintable(joined(f)));
+        QCOMPARE(it->text, std::string("winograd-6x6 gave infinite or NaN outputs at e5m1 and e5m2 (12 in all, over every trial)."));
+        QCOMPARE(findingSource(*it, "p.csv"), std::string("rows 11, 12 of p.csv"));
+    }
+
+    void energyThresholdsAndWhereASpectrumEnds() {
+        Table t({"rank", "frobenius_error", "relative_error", "energy_kept"}, {"input"});
+        const double photo[] = {0.95, 0.995, 1.0};
+        for (int r = 1; r <= 3; ++r) t.addRow({r, 0.0, 0.0, photo[r - 1], "photo"});
+        for (int r = 1; r <= 10; ++r) t.addRow({r, 0.0, 0.0, r / 10.0, "gaussian"});
+        const std::vector<MatrixShape> shapes = {{"photo", 135300, 3}, {"gaussian", 10, 10}};
+        const Findings f = rankFindings(t, shapes);
+        QCOMPARE(texts(f), (std::vector<std::string>{
+                               "photo keeps 90 % of its energy (Σσ²) at rank 1 and 99 % at rank 2 of 3.",
+                               "photo's spectrum ends at 3 singular values because its matrix is 135300 × 3: a matrix's rank "
+                               "is at most its narrow side.",
+                               "gaussian keeps 90 % of its energy (Σσ²) at rank 9 and 99 % at rank 10 of 10.",
+                               "For 90 % of the energy photo needs the smallest share of its rank (33.3 %) and gaussian the "
+                               "largest (90.0 %).",
+                           }));
+        QCOMPARE(findingSource(f[0], "r.csv"), std::string("rows 1, 2 of r.csv"));
+    }
+
+    void thresholdsNeverReachedAreNotClaimed() {
+        Table t({"rank", "frobenius_error", "relative_error", "energy_kept"}, {"input"});
+        // Some ranks only, never reaching 90 %: no "of N", no spectrum explanation, no comparison.
+        t.addRow({1, 0.0, 0.0, 0.5, "weights"});
+        t.addRow({2, 0.0, 0.0, 0.6, "weights"});
+        t.addRow({4, 0.0, 0.0, 0.8, "weights"});
+        QCOMPARE(texts(rankFindings(t, {{"weights", 4000, 4}})),
+                 (std::vector<std::string>{"weights keeps less than 90 % of its energy up to rank 4 (80.0 %)."}));
+    }
+
+    void speedupBreakEvenAndShareOfTheModel() {
+        Table t({"rank", "flop_model_speedup", "measured_speedup"});
+        const double ranks[] = {8, 16, 32, 64, 128};
+        const double measured[] = {6.4, 4.8, 1.6, 0.8, 0.4};
+        for (int i = 0; i < 5; ++i) t.addRow({ranks[i], 102.4 / ranks[i], measured[i]});
+        QCOMPARE(texts(speedupFindings(t, 102.4)),
+                 (std::vector<std::string>{
+                     "The FLOP model breaks even at rank 102.4 (k·n / (k + n)); measured, the factored product stops paying "
+                     "at rank 56 (1.6× at 32, 0.8× at 64).",
+                     "Below the FLOP break-even the factored product reaches 50 %–75 % of the model's speed-up (median "
+                     "50 %, at rank 32); at rank 8 it is 6.4× faster where the model predicts 12.8×.",
+                 }));
+    }
+
+    void speedupThatNeverCrossesSaysSo() {
+        Table faster({"rank", "flop_model_speedup", "measured_speedup"});
+        faster.addRow({8, 12.8, 3.0});
+        faster.addRow({128, 0.8, 1.2});
+        QCOMPARE(speedupFindings(faster, 102.4).front().text,
+                 std::string("The FLOP model breaks even at rank 102.4 (k·n / (k + n)); measured, the factored product is "
+                             "faster at every rank up to 128 (1.2×)."));
+        Table slower({"rank", "flop_model_speedup", "measured_speedup"});
+        slower.addRow({128, 0.8, 0.5});
+        const Findings f = speedupFindings(slower, 102.4);
+        QCOMPARE(f.size(), std::size_t{1});  // the model promises no gain at 128: no share to quote
+        QCOMPARE(f.front().text, std::string("The FLOP model breaks even at rank 102.4 (k·n / (k + n)); measured, the factored "
+                                             "product is slower at every rank, even at rank 128 (0.5×)."));
+    }
+
+    void smallestNetworkWithinToleranceAndTheFront() {
+        Table t({"compression_ratio", "accuracy", "median_ms", "pareto"}, {"setting"});
+        t.addRow({0.03, 0.80, 1.0, 1, "rank 4"});
+        t.addRow({0.1, 0.975, 1.5, 1, "rank 16"});
+        t.addRow({0.4, 0.977, 3.0, 0, "rank 64"});
+        t.addRow({1.0, 0.978, 2.5, 1, "dense"});
+        const Findings f = compressionFindings(t);
+        QCOMPARE(texts(f), (std::vector<std::string>{
+                               "The smallest network within 0.5 point of dense (97.80 %) is rank 16: 10.0 % of the "
+                               "parameters, 97.50 % accurate, measured 1.67× faster than dense (1.5 vs 2.5 ms).",
+                               "On the runtime-vs-accuracy Pareto front, fastest first: rank 4 (1 ms, 80.00 %), rank 16 "
+                               "(1.5 ms, 97.50 %) and dense (2.5 ms, 97.80 %); each other setting is matched or beaten in "
+                               "both time and accuracy by one of these.",
+                           }));
+        QCOMPARE(findingSource(f[0], "c.csv"), std::string("rows 2, 4 of c.csv"));
+    }
+
+    void noSettingWithinToleranceIsSaid() {
+        Table t({"compression_ratio", "accuracy", "median_ms", "pareto"}, {"setting"});
+        t.addRow({0.1, 0.96, std::nan(""), 0, "rank 16"});
+        t.addRow({0.03, 0.80, std::nan(""), 0, "rank 4"});
+        t.addRow({1.0, 0.978, std::nan(""), 0, "dense"});
+        t.addRow({1.0, 0.978, std::nan(""), 0, "rank 512"});  // every layer at full rank: no compression
+        // Untimed: no Pareto sentence.
+        QCOMPARE(texts(compressionFindings(t)),
+                 (std::vector<std::string>{"No compressed setting stays within 0.5 point of dense (97.80 %); the most "
+                                           "accurate, rank 16, reaches 96.00 %."}));
+        // Without a dense row there is nothing to compare with.
+        QCOMPARE(compressionFindings(t.filtered("setting", "rank 4")).size(), std::size_t{0});
+    }
+
+    void binnedAgainstSequentialAndLinear() {
+        Table t({"fraction_bits", "rel_error_quantised"}, {"method"});
+        t.addRow({0, 0.01, "lns-binned-exact"});
+        t.addRow({1, 0.005, "lns-binned-exact"});
+        t.addRow({0, 0.02, "lns-sequential-exact"});
+        t.addRow({1, 0.02, "lns-sequential-exact"});
+        t.addRow({0, 0.01, "log"});
+        t.addRow({1, 0.0025, "log"});
+        const Findings f = lnsFindings(t);
+        QCOMPARE(texts(f), (std::vector<std::string>{
+                               "Accumulation error alone (against the exact sum of the quantised products): sequential LNS "
+                               "addition's is 2–4× binned accumulation's, larger at every width (by fraction bits 0: 2×, 1: 4×).",
+                               "Accumulation error alone (against the exact sum of the quantised products): linear float32 "
+                               "accumulation's is 0.5–1× binned accumulation's, larger at some widths, smaller at others (by "
+                               "fraction bits 0: 1×, 1: 0.5×).",
+                           }));
+        QCOMPARE(findingSource(f[0], "l.csv"), std::string("rows 1, 2, 3, 4 of l.csv"));
+        QCOMPARE(lnsFindings(t.filtered("method", "log")).size(), std::size_t{0});
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_Findings)
+#include "tst_findings.moc"

@@ -1,6 +1,7 @@
 #pragma once
 // Charts from the command line: the GUI's own chart code, rendered offscreen.
 #include <string>
+#include <vector>
 
 #include "study/chart_spec.hpp"
 #include "study/table.hpp"
@@ -12,6 +13,10 @@ bool chartsAvailable();
 /// Write `table` drawn as `spec` to `path` (PNG). Throws std::runtime_error when charts are
 /// unavailable or the file cannot be written.
 void writeChartPng(const study::Table& table, const study::ChartSpec& spec, const std::string& path);
+
+/// Typeset `html` (ReportDocument's, images by name) as an A4 PDF at `path`, written atomically; `images` are the
+/// PNG files in `dir` the HTML names. std::runtime_error when charts are unavailable or a figure is unreadable.
+void writePdf(const std::string& html, const std::string& dir, const std::vector<std::string>& images, const std::string& path);
 
 /// Create DIR if needed; std::runtime_error naming it otherwise.
 void ensureDirectory(const std::string& dir);

@@ -1,5 +1,6 @@
 // `kernelscope-cli report`: every investigation of the assignment, its charts as PNG, its tables as
-// CSV, and report.md that embeds them with the numbers — the write-up's figures, reproducible.
+// CSV, and the write-up that embeds them with the numbers and the findings written from them: report.md, one
+// self-contained report.html and report.pdf — the write-up's figures, reproducible.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -8,9 +9,11 @@
 
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
+#include "report_document.hpp"
 #include "command.hpp"
 #include "numeric/format_family.hpp"
 #include "study/compress_study.hpp"
+#include "study/findings.hpp"
 #include "study/lns_study.hpp"
 #include "study/precision_study.hpp"
 #include "study/rank_study.hpp"
@@ -27,63 +30,61 @@ std::string number(double v, int digits = 3) {
     return buffer;
 }
 
-/// A Markdown table of some columns of `table`, rows chosen by `keep`.
+/// Some columns of `table` as a document table, rows chosen by `keep`.
 template <class Keep>
-std::string markdown(const Table& table, const std::vector<std::string>& columns, Keep keep) {
-    std::ostringstream out;
-    out << '|';
-    for (const auto& c : columns) out << ' ' << c << " |";
-    out << "\n|";
-    for (std::size_t i = 0; i < columns.size(); ++i) out << "---|";
-    out << '\n';
+void addTable(ks::cli::ReportDocument& doc, const Table& table, const std::vector<std::string>& columns, Keep keep) {
+    std::vector<std::vector<std::string>> rows;
     for (std::size_t r = 0; r < table.rowCount(); ++r) {
         if (!keep(r)) continue;
-        out << '|';
+        std::vector<std::string> row;
         for (const auto& c : columns) {
             const auto& column = table.column(c);
-            out << ' ' << (column.isNumeric() ? number(column.numbers()[r]) : column.labels()[r]) << " |";
+            row.push_back(column.isNumeric() ? number(column.numbers()[r]) : column.labels()[r]);
         }
-        out << '\n';
+        rows.push_back(std::move(row));
     }
-    return out.str();
+    doc.table(columns, std::move(rows));
 }
 
 class Report {
 public:
     explicit Report(std::string dir) : dir_(std::move(dir)) {}
 
-    /// Writes the chart's PNG and the table's CSV; returns the Markdown that embeds the picture.
+    /// Writes the chart's PNG and the table's CSV and adds the figure; returns the CSV's file name.
     std::string figure(const Table& table, const ChartSpec& spec, const std::string& caption) {
         const std::string stem = spec.id;
         ks::cli::writeText(dir_ + "/" + stem + ".csv", table.toCsv());
-        std::string md;
+        std::string image;
         if (ks::cli::chartsAvailable()) {
-            ks::cli::writeChartPng(table, spec, dir_ + "/" + stem + ".png");
-            md += "![" + caption + "](" + stem + ".png)\n\n";
+            image = stem + ".png";
+            ks::cli::writeChartPng(table, spec, dir_ + "/" + image);
         }
-        md += "*" + caption + "* — data: [`" + stem + ".csv`](" + stem + ".csv)\n\n";
-        return md;
+        doc.figure(image, caption, stem + ".csv");
+        return stem + ".csv";
     }
-    void section(const std::string& text) { body_ << text << '\n'; }
-    void step(const std::string& what) {
-        std::cerr << "report: " << what << "…\n";
+    /// A table that is not drawn, written as its own CSV; returns the file name.
+    std::string data(const Table& table, const std::string& stem) {
+        ks::cli::writeText(dir_ + "/" + stem + ".csv", table.toCsv());
+        return stem + ".csv";
     }
+    void step(const std::string& what) { std::cerr << "report: " << what << "…\n"; }
     const std::string& dir() const { return dir_; }
-    std::string text() const { return body_.str(); }
+
+    ks::cli::ReportDocument doc;
 
 private:
     std::string dir_;
-    std::ostringstream body_;
 };
 
 void precisionSection(Report& report, int trials) {
     using namespace ks::study;
     report.step("precision");
-    report.section("## 1. Reconstruction error vs numerical precision\n\n"
-                   "Every intermediate — stored operands, transformed tiles, products, partial sums, FFT "
-                   "butterflies — is rounded to the format, as a kernel working in that format would; the "
-                   "reference is a double-precision direct computation. Median relative (Frobenius) error over "
-                   + std::to_string(trials) + " seeded trials of uniform [−1, 1] data.\n");
+    auto& doc = report.doc;
+    doc.heading(2, "1. Reconstruction error vs numerical precision");
+    doc.paragraph("Every intermediate — stored operands, transformed tiles, products, partial sums, FFT butterflies — is "
+                  "rounded to the format, as a kernel working in that format would; the reference is a double-precision "
+                  "direct computation. Median relative (Frobenius) error over " +
+                  std::to_string(trials) + " seeded trials of uniform [−1, 1] data.");
     for (const char* family : {"e8", "e5"}) {
         PrecisionSweep s;
         s.operation = Operation::Conv;
@@ -93,18 +94,20 @@ void precisionSection(Report& report, int trials) {
         const LayerPreset& layer = precisionLayerPresets().front();
         s.conv = layer.layer;
         const Table t = runPrecisionSweep(s);
-        report.section(report.figure(t, precisionChart(s), "Convolution (" + layer.name + ": " + s.conv.toString() +
-                                                               "), error vs mantissa bits, " +
-                                                               ks::numeric::standardFamily(family).label()));
+        const std::string csv =
+            report.figure(t, precisionChart(s), "Convolution (" + layer.name + ": " + s.conv.toString() + "), error vs mantissa bits, " +
+                                                    ks::numeric::standardFamily(family).label());
         if (std::string(family) == "e5") {
-            report.section("At fp16 (e5m10):\n\n" + markdown(t, {"method", "format", "rel_error_median", "max_abs_error_median", "status"},
-                                                             [&](std::size_t r) { return t.numbers("position")[r] == 10; }));
+            doc.paragraph("At fp16 (e5m10):");
+            addTable(doc, t, {"method", "format", "rel_error_median", "max_abs_error_median", "status"},
+                     [&](std::size_t r) { return t.numbers("position")[r] == 10; });
         } else {
-            report.section("At bf16 (e8m7) and fp32 (e8m23):\n\n" +
-                           markdown(t, {"method", "format", "rel_error_median", "max_abs_error_median"}, [&](std::size_t r) {
-                               return t.numbers("position")[r] == 7 || t.numbers("position")[r] == 23;
-                           }));
+            doc.paragraph("At bf16 (e8m7) and fp32 (e8m23):");
+            addTable(doc, t, {"method", "format", "rel_error_median", "max_abs_error_median"}, [&](std::size_t r) {
+                return t.numbers("position")[r] == 7 || t.numbers("position")[r] == 23;
+            });
         }
+        doc.findings(precisionFindings(t, s.operation.reference().name()), csv);
     }
     PrecisionSweep m;
     m.operation = Operation::Matmul;
@@ -112,79 +115,129 @@ void precisionSection(Report& report, int trials) {
     m.family = "e8";
     m.trials = trials;
     const Table tm = runPrecisionSweep(m);
-    report.section(report.figure(tm, precisionChart(m), "Matrix multiply (32×64 · 64×32): naive, dense and log-domain, error vs mantissa bits"));
+    const std::string csvM =
+        report.figure(tm, precisionChart(m), "Matrix multiply (32×64 · 64×32): naive, dense and log-domain, error vs mantissa bits");
+    doc.findings(precisionFindings(tm, m.operation.reference().name()), csvM);
     PrecisionSweep l = m;
     l.methods = {"naive", "log", "lns-sequential", "lns-binned"};
     l.family = "lns";
     const Table tl = runPrecisionSweep(l);
-    report.section(report.figure(tl, precisionChart(l), "Matrix multiply with logarithmic numbers: error vs LNS fraction bits"));
+    const std::string csvL = report.figure(tl, precisionChart(l), "Matrix multiply with logarithmic numbers: error vs LNS fraction bits");
+    doc.findings(precisionFindings(tl, l.operation.reference().name()), csvL);
 }
 
 void rankSection(Report& report) {
     using namespace ks::study;
     report.step("rank");
-    report.section("## 2. SVD: error vs rank, and speed-up vs rank\n\n"
-                   "One exact SVD per input; the error at rank r is the Eckart–Young tail sqrt(Σ_{i>r} σ_i²).\n");
+    auto& doc = report.doc;
+    doc.heading(2, "2. SVD: error vs rank, and speed-up vs rank");
+    doc.paragraph("One exact SVD per input; the error at rank r is the Eckart–Young tail sqrt(Σ_{i>r} σ_i²).");
     std::vector<std::unique_ptr<RankAnalysis>> analyses;
     std::vector<const RankAnalysis*> pointers;
+    std::vector<MatrixShape> shapes;
     for (RankInputKind kind : rankInputKinds()) {
         analyses.push_back(std::make_unique<RankAnalysis>(makeRankInput(kind)));
         pointers.push_back(analyses.back().get());
+        shapes.push_back({analyses.back()->input().name, analyses.back()->rows(), analyses.back()->cols()});
     }
     const std::vector<std::int64_t> ranks = {1, 2, 3, 4, 8, 16, 32, 64, 128, 256, 512};
     const Table errors = rankErrorTable(pointers);
-    report.section(report.figure(errors, rankErrorChart(), "Relative Frobenius error vs rank for the five kinds of input"));
+    const std::string csv = report.figure(errors, rankErrorChart(), "Relative Frobenius error vs rank for the five kinds of input");
     const Table selected = rankErrorTable(pointers, ranks);
-    report.section(markdown(selected, {"input", "rank", "frobenius_error", "relative_error", "energy_kept"},
-                            [&](std::size_t r) {
-                                const double k = selected.numbers("rank")[r];
-                                return k == 1 || k == 3 || k == 32 || k == 128;
-                            }));
+    addTable(doc, selected, {"input", "rank", "frobenius_error", "relative_error", "energy_kept"}, [&](std::size_t r) {
+        const double k = selected.numbers("rank")[r];
+        return k == 1 || k == 3 || k == 32 || k == 128;
+    });
+    doc.findings(rankFindings(errors, shapes), csv);
     const Table spectrum = spectrumTable(pointers);
-    report.section(report.figure(spectrum, rankSpectrumChart(), "Singular spectra"));
+    report.figure(spectrum, rankSpectrumChart(), "Singular spectra");
     SpeedupSweep sweep;
     const SpeedupResult speed = runSpeedupSweep(sweep);
-    report.section(report.figure(speedupChartTable(speed.table), rankSpeedupChart(sweep),
-                                 "Speed-up of (512×512)·(512×128) with B factored offline: FLOP model and measured"));
-    std::string breakEven = "FLOP-model break-even rank: " + number(speed.flopBreakEvenRank, 4);
-    if (speed.measuredBreakEvenRank) breakEven += "; measured: " + number(*speed.measuredBreakEvenRank, 4);
-    report.section(breakEven + ". Dense product: " + number(speed.denseMedianMs) + " ms (median).\n");
+    report.figure(speedupChartTable(speed.table), rankSpeedupChart(sweep),
+                  "Speed-up of (512×512)·(512×128) with B factored offline: FLOP model and measured");
+    const std::string speedCsv = report.data(speed.table, "rank-speedup-measured");
+    doc.paragraph("Dense product: " + number(speed.denseMedianMs) + " ms (median). Per rank: `" + speedCsv + "`.");
+    doc.findings(speedupFindings(speed.table, speed.flopBreakEvenRank), speedCsv);
 }
 
-void compressSection(Report& report) {
+/// The compressed network's table, run once for the compression and the layer sections.
+Table compressionTable() {
     using namespace ks::study;
-    report.step("network compression");
-    report.section("## 3. SVD in the digit-recognition network\n\n"
-                   "The seed's MLP (784→512→128→10) trained by KernelScope's own trainer on 8,000 digits, "
-                   "evaluated on the 2,000 test digits; each Linear layer replaced by its rank-r factorisation "
-                   "(two GEMMs), no fine-tuning. Time: median of repeated inference of the whole test set.\n");
     const auto study = CompressionStudy::embedded();
     CompressSweep sweep;
-    const Table t = study->run(sweep);
-    report.section(report.figure(t, compressionAccuracyChart(), "Compression ratio vs accuracy"));
-    report.section(report.figure(t, compressionRuntimeChart(), "Compression ratio vs runtime"));
+    return study->run(sweep);
+}
+
+/// Returns the table's CSV file name.
+std::string compressSection(Report& report, const Table& t) {
+    using namespace ks::study;
+    report.step("network compression");
+    auto& doc = report.doc;
+    doc.heading(2, "3. SVD in the digit-recognition network");
+    doc.paragraph("The seed's MLP (784→512→128→10) trained by KernelScope's own trainer on 8,000 digits, evaluated on the "
+                  "2,000 test digits; each Linear layer replaced by its rank-r factorisation (two GEMMs), no fine-tuning. "
+                  "Time: median of repeated inference of the whole test set.");
+    const std::string csv = report.figure(t, compressionAccuracyChart(), "Compression ratio vs accuracy");
+    report.figure(t, compressionRuntimeChart(), "Compression ratio vs runtime");
     const ParetoChart pareto = runtimeAccuracyChart(t);
-    report.section(report.figure(pareto.table, pareto.spec, "Runtime vs accuracy, with the Pareto front"));
+    report.figure(pareto.table, pareto.spec, "Runtime vs accuracy, with the Pareto front");
     std::vector<std::string> columns;
     for (const char* c : {"setting", "compression_ratio", "accuracy", "median_ms", "pareto"})
         if (t.hasColumn(c)) columns.push_back(c);
-    report.section(markdown(t, columns, [](std::size_t) { return true; }));
+    addTable(doc, t, columns, [](std::size_t) { return true; });
+    doc.findings(compressionFindings(t), csv);
+    return csv;
+}
+
+void layerSection(Report& report, const Table& t, const std::string& csv) {
+    using namespace ks::study;
+    auto& doc = report.doc;
+    doc.heading(2, "4. The custom low-rank layer");
+    doc.paragraph("A Linear layer's weight W (out × in) is factored once by an exact SVD, W = U·Σ·Vᵀ, and truncated to "
+                  "rank r without refactoring. The layer keeps two matrices: `down` = V_rᵀ (r × in) and `up` = U_r·Σ_r "
+                  "(out × r); Σ is folded into `up`, so the layer is two matrix products instead of three. It is stored "
+                  "as PyTorch's `nn.Sequential(Linear(in, r, bias=False), Linear(r, out))` would store it, so a "
+                  "compressed network loads back into PyTorch as it is.");
+    doc.paragraph("Order of multiplication: y = (x·downᵀ)·upᵀ + b. Multiplying the batch by the thin factor first costs "
+                  "r·(in + out) multiply-adds per sample instead of in·out, and never forms the dense product downᵀ·upᵀ "
+                  "(which would cost in·r·out once and then in·out per sample, no saving). Both factors are packed into "
+                  "the GEMM's panel layout once per forward pass and shared by every thread and row tile; the r-wide "
+                  "intermediate x·downᵀ stays in a per-thread buffer of one tile of rows, and the bias and the following "
+                  "ReLU are applied in the second product's epilogue while its tile is in registers.");
+    doc.paragraph("Measured efficiency: the FLOP model promises a speed-up of 1 / flop_ratio; the measured speed-up is "
+                  "dense time / compressed time (medians of repeated inference of the 2,000 test digits).");
+    const auto& setting = t.labels("setting");
+    const auto& flops = t.numbers("flop_ratio");
+    const auto& ms = t.numbers("median_ms");
+    const auto dense = t.filtered("setting", "dense");
+    if (dense.rowCount() == 1) {
+        const double denseMs = dense.numbers("median_ms").front();
+        std::vector<std::vector<std::string>> rows;
+        for (std::size_t r = 0; r < t.rowCount(); ++r)
+            if (setting[r] != "dense" && flops[r] < 1)
+                rows.push_back({setting[r], number(flops[r]), number(1 / flops[r]), number(denseMs / ms[r]),
+                                number(denseMs / ms[r] * flops[r])});
+        doc.table({"setting", "flop_ratio", "model speed-up", "measured speed-up", "share of the model"}, std::move(rows));
+    }
+    doc.findings(lowRankEfficiencyFindings(t), csv);
 }
 
 void lnsSection(Report& report, int trials) {
     using namespace ks::study;
     report.step("log accumulation");
-    report.section("## 4. Extra credit: adding in the log domain (NVIDIA's binned accumulation)\n\n"
-                   "Length-256 dot products of N(0, 1) data; `exact` compares with the unquantised product, "
-                   "`quantised` with the exact sum of the quantised products (accumulation error alone).\n");
+    auto& doc = report.doc;
+    doc.heading(2, "5. Extra credit: adding in the log domain (NVIDIA's binned accumulation)");
+    doc.paragraph("Length-256 dot products of N(0, 1) data; `exact` compares with the unquantised product, `quantised` "
+                  "with the exact sum of the quantised products (accumulation error alone).");
     LnsSweep sweep;
     sweep.trials = trials;
     const LnsResult r = runLnsSweep(sweep);
-    report.section(report.figure(r.byFractionBits, lnsFractionChart(sweep), "Error vs LNS fraction bits"));
-    report.section(report.figure(r.byAccumulatorBits, lnsAccumulatorChart(sweep), "Binned accumulation: error vs accumulator width"));
-    report.section("At 3 fraction bits:\n\n" +
-                   markdown(r.byFractionBits, {"method", "rel_error_exact", "rel_error_quantised"},
-                            [&](std::size_t i) { return r.byFractionBits.numbers("fraction_bits")[i] == 3; }));
+    const std::string csv = report.figure(r.byFractionBits, lnsFractionChart(sweep), "Error vs LNS fraction bits");
+    report.figure(r.byAccumulatorBits, lnsAccumulatorChart(sweep), "Binned accumulation: error vs accumulator width");
+    doc.paragraph("At 3 fraction bits:");
+    addTable(doc, r.byFractionBits, {"method", "rel_error_exact", "rel_error_quantised"},
+             [&](std::size_t i) { return r.byFractionBits.numbers("fraction_bits")[i] == 3; });
+    doc.findings(lnsFindings(r.byFractionBits), csv);
 }
 
 }  // namespace
@@ -192,8 +245,9 @@ void lnsSection(Report& report, int trials) {
 KS_CLI_COMMAND(reportCommand) {
     ks::cli::Command c;
     c.name = "report";
-    c.summary = "Run every investigation and write report.md with its charts and numbers";
-    c.details = "Writes DIR/report.md, one PNG per chart and one CSV per table. Takes a few minutes on 2 cores.";
+    c.summary = "Run every investigation and write the report (Markdown, HTML, PDF) with its charts, numbers and findings";
+    c.details = "Writes DIR/report.md (beside one PNG per chart and one CSV per table), DIR/report.html (one self-contained file, "
+                "images embedded) and DIR/report.pdf. Takes a few minutes on 2 cores.";
     c.options = {
         {"out", "DIR", "folder for report.md, the PNGs and the CSVs", true, ""},
         {"trials", "N", "random trials per precision point", false, "5"},
@@ -209,17 +263,29 @@ KS_CLI_COMMAND(reportCommand) {
         ks::cli::ensureDirectory(dir);
         const auto start = std::chrono::steady_clock::now();
         Report report(dir);
-        report.section("# KernelScope report\n\nGenerated by `kernelscope-cli report --out " + dir +
-                       "`. Every figure below is drawn by the same code as the desktop app, and every number "
-                       "comes with its CSV.\n");
+        auto& doc = report.doc;
+        doc.heading(1, "KernelScope report");
+        doc.paragraph("Generated by `kernelscope-cli report --out " + dir +
+                      "`. Every figure below is drawn by the same code as the desktop app, and every number comes with its "
+                      "CSV. The findings under each section are written from the data of this run; the rows they cite "
+                      "count a CSV's data rows from 1, below its header.");
         if (sections.find(",precision,") != std::string::npos) precisionSection(report, trials);
         if (sections.find(",rank,") != std::string::npos) rankSection(report);
-        if (sections.find(",compress,") != std::string::npos) compressSection(report);
+        if (sections.find(",compress,") != std::string::npos) {
+            const Table t = compressionTable();
+            const std::string csv = compressSection(report, t);
+            layerSection(report, t, csv);
+        }
         if (sections.find(",lns,") != std::string::npos) lnsSection(report, std::max(trials * 4, 20));
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        report.section("\n---\nMade in " + number(seconds, 3) + " s.\n");
-        ks::cli::writeText(dir + "/report.md", report.text());
-        std::cout << dir << "/report.md\n";
+        doc.paragraph("Made in " + number(seconds, 3) + " s.");
+        ks::cli::writeText(dir + "/report.md", doc.markdown());
+        ks::cli::writeText(dir + "/report.html", doc.html(dir, ks::cli::ReportDocument::Images::Embedded));
+        std::cout << dir << "/report.md\n" << dir << "/report.html\n";
+        if (ks::cli::chartsAvailable()) {
+            ks::cli::writePdf(doc.html(dir, ks::cli::ReportDocument::Images::ByName), dir, doc.images(), dir + "/report.pdf");
+            std::cout << dir << "/report.pdf\n";
+        }
         return 0;
     };
     return c;

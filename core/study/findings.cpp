@@ -430,44 +430,120 @@ Findings compressionFindings(const Table& t, double tolerancePoints) {
     return out;
 }
 
+Findings lowRankEfficiencyFindings(const Table& t) {
+    Findings out;
+    if (t.rowCount() == 0 || !t.hasColumn("setting")) return out;
+    const auto dense = rowsWhere(t, "setting", "dense");
+    if (dense.size() != 1) return out;
+    const auto& setting = t.labels("setting");
+    const auto& flops = t.numbers("flop_ratio");
+    const auto& ms = t.numbers("median_ms");
+    const double denseMs = ms[dense.front()];
+    if (!usable(denseMs) || denseMs <= 0) return out;
+    std::vector<std::pair<double, std::size_t>> shares;  // (measured / model speed-up, row)
+    for (std::size_t r = 0; r < t.rowCount(); ++r)
+        if (r != dense.front() && usable(ms[r]) && ms[r] > 0 && usable(flops[r]) && flops[r] > 0 && flops[r] < 1)
+            shares.push_back({denseMs / ms[r] * flops[r], r});
+    if (shares.empty()) return out;
+    std::sort(shares.begin(), shares.end());
+    const auto& [medianShare, r] = shares[(shares.size() - 1) / 2];
+    Finding f;
+    f.rows = {shares.front().second, r, shares.back().second, dense.front()};
+    f.text = "The factored network reaches " +
+             (shares.size() > 1 ? percent(shares.front().first, 0) + "–" + percent(shares.back().first, 0) + " (median " +
+                                      percent(medianShare, 0) + ")"
+                                : percent(medianShare, 0)) +
+             " of the speed-up its FLOP count promises; " + setting[r] + " does " + percent(flops[r]) +
+             " of dense's FLOPs in " + percent(ms[r] / denseMs) + " of its time (" + number(ms[r], 3) + " vs " +
+             number(denseMs, 3) + " ms).";
+    out.push_back(f);
+    return out;
+}
+
 Findings lnsFindings(const Table& t) {
     Findings out;
     if (t.rowCount() == 0) return out;
     const auto& bits = t.numbers("fraction_bits");
-    const auto& error = t.numbers("rel_error_quantised");
+    const auto& total = t.numbers("rel_error_exact");
+    const auto& accumulation = t.numbers("rel_error_quantised");
     const auto byBits = [&](const std::string& m) {
         std::map<double, std::size_t> rows;
         for (std::size_t r : rowsWhere(t, "method", m))
-            if (usable(error[r]) && error[r] > 0) rows[bits[r]] = r;
+            if (usable(total[r]) && usable(accumulation[r])) rows[bits[r]] = r;
         return rows;
     };
-    const auto binned = byBits("lns-binned-exact");
-    if (binned.empty()) return out;
-    const auto compare = [&](const std::string& other, const std::string& what) {
-        const auto rows = byBits(other);
-        std::vector<std::pair<double, double>> ratios;  // (bits, other / binned)
+    // The quantisation floor: the exact sum of the quantised products against the exact sums.
+    const auto floor = byBits("quantised");
+    if (floor.empty()) return out;
+    std::vector<std::pair<std::string, std::string>> methods;  // (method, words)
+    for (const std::string& m : t.distinct("method")) {
+        if (m == "lns-binned-exact") methods.push_back({m, "binned accumulation with exact constants"});
+        else if (m.rfind("lns-binned-b", 0) == 0 && m.find("convert") == std::string::npos)
+            methods.push_back({m, "binned accumulation with " + m.substr(12) + "-bit constants"});
+        else if (m == "lns-sequential-exact") methods.push_back({m, "sequential LNS addition"});
+        else if (m == "log") methods.push_back({m, "linear float32 accumulation"});
+    }
+    for (const auto& [m, words] : methods) {
+        struct Point {
+            double bits, accumulation, floor;
+            std::size_t row, floorRow;
+        };
+        std::vector<Point> points;
+        for (const auto& [b, r] : byBits(m))
+            if (auto it = floor.find(b); it != floor.end() && total[it->second] > 0)
+                points.push_back({b, accumulation[r], total[it->second], r, it->second});
+        if (points.empty()) continue;
         Finding f;
-        for (const auto& [b, r] : binned)
-            if (auto it = rows.find(b); it != rows.end()) {
-                ratios.push_back({b, error[it->second] / error[r]});
-                f.rows.push_back(r), f.rows.push_back(it->second);
-            }
-        if (ratios.empty()) return;
-        const auto [low, high] = std::minmax_element(ratios.begin(), ratios.end(),
-                                                     [](const auto& a, const auto& b) { return a.second < b.second; });
-        std::string each;
-        for (std::size_t i = 0; i < ratios.size(); ++i)
-            each += (i ? ", " : "") + number(ratios[i].first) + ": " + number(ratios[i].second, 2) + "×";
-        const std::string direction = low->second > 1   ? "larger at every width"
-                                      : high->second < 1 ? "smaller at every width"
-                                                         : "larger at some widths, smaller at others";
-        f.text = "Accumulation error alone (against the exact sum of the quantised products): " + what + "'s is " +
-                 number(low->second, 2) + "–" + number(high->second, 2) + "× binned accumulation's, " + direction +
-                 " (by fraction bits " + each + ").";
+        for (const auto& p : points) f.rows.push_back(p.row), f.rows.push_back(p.floorRow);
+        double lowest = points.front().accumulation, highest = lowest;
+        for (const auto& p : points) lowest = std::min(lowest, p.accumulation), highest = std::max(highest, p.accumulation);
+        const std::string range = lowest == highest ? number(lowest) : number(lowest) + "–" + number(highest);
+        const std::string span = number(points.front().bits) + "–" + number(points.back().bits) + " fraction bits";
+        // Relative errors of a few 1e-16 are double rounding in the reference sums: the accumulation is exact.
+        if (highest < 1e-12) {
+            f.text = "The error of " + words + " is the quantisation floor at every width (" + span +
+                     "): its accumulation error is at most " + number(highest) + ", rounding in the reference sums.";
+            out.push_back(f);
+            continue;
+        }
+        // Where the accumulation error first exceeds the floor and stays above it.
+        std::optional<std::size_t> from;
+        for (std::size_t i = points.size(); i-- > 0;) {
+            if (points[i].accumulation <= points[i].floor) break;
+            from = i;
+        }
+        const auto& first = points.front();
+        if (!from) {
+            f.text = "The accumulation error of " + words + " (" + range + ") stays below the quantisation floor at every width (" +
+                     span + ").";
+        } else if (*from == 0) {
+            f.text = "The accumulation error of " + words + " (" + range + ") exceeds the quantisation floor at every width (" +
+                     span + "; at " + number(first.bits) + " bits " + number(first.accumulation) + " against " + number(first.floor) +
+                     ").";
+        } else {
+            const auto& p = points[*from];
+            f.text = "The accumulation error of " + words + " (" + range + ") exceeds the quantisation floor from " +
+                     number(p.bits) + " fraction bits on (" + number(p.accumulation) + " against " + number(p.floor) +
+                     "): from there it, not the format, limits the accuracy.";
+        }
         out.push_back(f);
-    };
-    compare("lns-sequential-exact", "sequential LNS addition");
-    compare("log", "linear float32 accumulation");
+    }
+    // Sequential addition against binned accumulation with exact constants, the best a log-domain adder does.
+    const auto binned = byBits("lns-binned-exact");
+    Finding f;
+    double low = 0, high = 0;
+    for (const auto& [b, r] : byBits("lns-sequential-exact"))
+        if (auto it = binned.find(b); it != binned.end() && total[it->second] > 0) {
+            const double ratio = total[r] / total[it->second];
+            low = f.rows.empty() ? ratio : std::min(low, ratio), high = f.rows.empty() ? ratio : std::max(high, ratio);
+            f.rows.push_back(r), f.rows.push_back(it->second);
+        }
+    if (!f.rows.empty()) {
+        const std::string ratio = number(low, 2) == number(high, 2) ? number(low, 2) : number(low, 2) + "–" + number(high, 2);
+        f.text = "Against the exact sums, sequential LNS addition's error is " + ratio +
+                 "× that of binned accumulation with exact constants.";
+        out.push_back(f);
+    }
     return out;
 }
 

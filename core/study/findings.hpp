@@ -49,6 +49,10 @@ Findings speedupFindings(const Table& speedup, double flopBreakEvenRank);
 /// `tolerancePoints` percentage points of the "dense" row and its measured speed-up; the Pareto front.
 Findings compressionFindings(const Table& sweep, double tolerancePoints = 0.5);
 
+/// The low-rank layers' efficiency (CompressionStudy::run's table): for each timed setting that does fewer FLOPs
+/// than dense, the measured speed-up (dense time / its time) as a share of the FLOP model's (1 / flop_ratio).
+Findings lowRankEfficiencyFindings(const Table& sweep);
+
 /// Log accumulation (LnsResult::byFractionBits): binned accumulation against sequential LNS addition and
 /// against linear (float32) accumulation, at each fraction width, by their accumulation error alone.
 Findings lnsFindings(const Table& byFractionBits);

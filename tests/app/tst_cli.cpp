@@ -2,6 +2,7 @@
 // input and output paths (devices, FIFOs, links, read-only files), refused with exit status 1 and one line.
 #include <QDir>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -325,6 +326,40 @@ private Q_SLOTS:
         const CliRun run = runCli({QStringLiteral("eval"), QStringLiteral("--data"), dir.path()}, dir.path());
         QCOMPARE(run.exitCode, 0);
         QVERIFY2(run.output().contains(QStringLiteral("(20 images in")), qPrintable(run.output()));
+    }
+
+    // The report in its three forms from one run of a short section: the findings in each, the HTML self-contained
+    // (each embedded image is the PNG beside it, byte for byte), the PDF a PDF with every figure in it.
+    void reportInThreeForms() {
+        QTemporaryDir dir, elsewhere;  // run from another folder: figures are found by the report's folder, not the cwd
+        const CliRun run = runCli({QStringLiteral("report"), QStringLiteral("--sections"), QStringLiteral("lns"),
+                                   QStringLiteral("--trials"), QStringLiteral("1"), QStringLiteral("--out"), dir.path()},
+                                  elsewhere.path(), 120000);
+        QVERIFY2(run.finished && run.exitCode == 0, qPrintable(run.output()));
+        const std::string md = fileText(dir.filePath(QStringLiteral("report.md")));
+        const std::string html = fileText(dir.filePath(QStringLiteral("report.html")));
+        for (const std::string* text : {&md, &html}) {
+            QVERIFY(text->find("What this shows") != std::string::npos);
+            QVERIFY(text->find("sequential LNS addition's error is") != std::string::npos);
+            QVERIFY(text->find("of lns-fraction-bits-exact.csv") != std::string::npos);
+        }
+#ifdef KS_CLI_HAS_CHARTS
+        int images = 0;
+        for (const char* name : {"lns-fraction-bits-exact.png", "lns-accumulator-bits.png"}) {
+            const std::string png = fileText(dir.filePath(QString::fromLatin1(name)));
+            QVERIFY2(png.size() > 1000, name);
+            const std::string uri = "src=\"data:image/png;base64," +
+                                    QByteArray(png.data(), qsizetype(png.size())).toBase64().toStdString() + "\"";
+            QVERIFY2(html.find(uri) != std::string::npos, name);
+            ++images;
+        }
+        QCOMPARE(html.find("src=\"lns-"), std::string::npos);
+        const std::string pdf = fileText(dir.filePath(QStringLiteral("report.pdf")));
+        QCOMPARE(pdf.substr(0, 5), std::string("%PDF-"));
+        // Each figure at its own size (a figure that failed to load would be Qt's small placeholder instead).
+        const QRegularExpression image(QStringLiteral("/Subtype\\s*/Image\\s*/Width 1600\\s*/Height 1000\\b"));
+        QCOMPARE(int(QString::fromLatin1(QByteArray::fromStdString(pdf)).count(image)), images);
+#endif
     }
 
     // Names read from files reach the terminal escaped: a layer whose name holds an OSC title sequence, BEL and a

@@ -392,9 +392,12 @@ void ChartPanel::rebuild() {
         series->replace(points);
         if (!points_only) series->setPointsVisible(points.size() <= 40);
         if (auto* scatter = qobject_cast<QScatterSeries*>(series)) scatter->setMarkerSize(8);
-        if (const auto color = keyedColor(spec_, group)) {
-            series->setColor(*color);
-            if (auto* scatter = qobject_cast<QScatterSeries*>(series)) scatter->setBorderColor(color->darker(130));
+        {
+            // Keyed series keep their colour everywhere; others take the same palette in drawing order (the
+            // themes' own five colours repeat from the sixth series, and one of them is near black on a dark background).
+            const QColor color = keyedColor(spec_, group).value_or(kKeyedColors[made.size() % std::size(kKeyedColors)]);
+            series->setColor(color);
+            if (auto* scatter = qobject_cast<QScatterSeries*>(series)) scatter->setBorderColor(color.darker(130));
         }
         if (!spec_.highlightSeries.empty() && group == spec_.highlightSeries) {
             QPen pen = series->pen();
@@ -592,7 +595,10 @@ void ChartPanel::layOutOffscreen(const QSize& logical) {
     setAttribute(Qt::WA_DontShowOnScreen);  // laid out and painted like a window, never shown
     resize(logical);
     show();
-    // Qt Charts lays out through posted events; user input is not ours to handle here.
+    // Qt Charts lays out through posted events; user input is not ours to handle here. The legend's place
+    // depends on the laid-out plot's width, so it is chosen again once that is known, and laid out again.
+    QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents);
+    placeLegend();
     QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents);
 }
 

@@ -58,7 +58,7 @@ public:
 
     /// Headless rendering for the CLI: same drawing code, no window.
     static void renderToPng(const study::Table& table, const study::ChartSpec& spec, const QString& path,
-                            const ExportImageOptions& options = {QSize(900, 560), 96});
+                            const ExportImageOptions& options = {});
 
 Q_SIGNALS:
     /// A data point was clicked (a page moves its slider there).

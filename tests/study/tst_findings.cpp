@@ -200,23 +200,47 @@ private Q_SLOTS:
         QCOMPARE(compressionFindings(t.filtered("setting", "rank 4")).size(), std::size_t{0});
     }
 
+    void lowRankEfficiencyAgainstTheFlopModel() {
+        Table t({"flop_ratio", "median_ms"}, {"setting"});
+        t.addRow({0.05, 1.0, "rank 8"});    // 20× promised, 4× measured: 20 %
+        t.addRow({0.1, 1.0, "rank 16"});    // 10× promised, 4× measured: 40 %
+        t.addRow({0.25, 2.0, "rank 64"});   // 4× promised, 2× measured: 50 %
+        t.addRow({1.0, 5.0, "rank 512"});   // no fewer FLOPs: no share to quote
+        t.addRow({1.0, 4.0, "dense"});
+        const Findings f = lowRankEfficiencyFindings(t);
+        QCOMPARE(texts(f), (std::vector<std::string>{"The factored network reaches 20 %–50 % (median 40 %) of the speed-up its "
+                                                     "FLOP count promises; rank 16 does 10.0 % of dense's FLOPs in 25.0 % of "
+                                                     "its time (1 vs 4 ms)."}));
+        QCOMPARE(findingSource(f[0], "c.csv"), std::string("rows 1, 2, 3, 5 of c.csv"));
+        QCOMPARE(lowRankEfficiencyFindings(t.filtered("setting", "dense")).size(), std::size_t{0});
+    }
+
     void binnedAgainstSequentialAndLinear() {
-        Table t({"fraction_bits", "rel_error_quantised"}, {"method"});
-        t.addRow({0, 0.01, "lns-binned-exact"});
-        t.addRow({1, 0.005, "lns-binned-exact"});
-        t.addRow({0, 0.02, "lns-sequential-exact"});
-        t.addRow({1, 0.02, "lns-sequential-exact"});
-        t.addRow({0, 0.01, "log"});
-        t.addRow({1, 0.0025, "log"});
+        Table t({"fraction_bits", "rel_error_exact", "rel_error_quantised"}, {"method"});
+        const double floor[] = {0.1, 0.01, 0.001};
+        for (int b = 0; b < 3; ++b) {
+            t.addRow({b, floor[b], 0.0, "quantised"});
+            t.addRow({b, floor[b], 3e-16, "lns-binned-exact"});          // exact up to the reference's rounding
+            t.addRow({b, floor[b], 0.002, "lns-binned-b8"});             // above the floor from 2 bits on
+            t.addRow({b, 10 * floor[b], 0.5 * b + 0.2, "lns-sequential-exact"});  // above it everywhere
+            t.addRow({b, floor[b], 1e-7, "log"});                        // below it everywhere
+        }
         const Findings f = lnsFindings(t);
         QCOMPARE(texts(f), (std::vector<std::string>{
-                               "Accumulation error alone (against the exact sum of the quantised products): sequential LNS "
-                               "addition's is 2–4× binned accumulation's, larger at every width (by fraction bits 0: 2×, 1: 4×).",
-                               "Accumulation error alone (against the exact sum of the quantised products): linear float32 "
-                               "accumulation's is 0.5–1× binned accumulation's, larger at some widths, smaller at others (by "
-                               "fraction bits 0: 1×, 1: 0.5×).",
+                               "The error of binned accumulation with exact constants is the quantisation floor at every "
+                               "width (0–2 fraction bits): its accumulation error is at most 3e-16, rounding in the reference sums.",
+                               "The accumulation error of binned accumulation with 8-bit constants (0.002) exceeds the "
+                               "quantisation floor from 2 fraction bits on (0.002 against 0.001): from there it, not the "
+                               "format, limits the accuracy.",
+                               "The accumulation error of sequential LNS addition (0.2–1.2) exceeds the quantisation floor at "
+                               "every width (0–2 fraction bits; at 0 bits 0.2 against 0.1).",
+                               "The accumulation error of linear float32 accumulation (1e-07) stays below the quantisation floor "
+                               "at every width (0–2 fraction bits).",
+                               "Against the exact sums, sequential LNS addition's error is 10× that of binned accumulation "
+                               "with exact constants.",
                            }));
-        QCOMPARE(findingSource(f[0], "l.csv"), std::string("rows 1, 2, 3, 4 of l.csv"));
+        QCOMPARE(findingSource(f[1], "l.csv"), std::string("rows 1, 3, 6, 8, 11, 13 of l.csv"));
+        // Without the floor there is nothing to measure against.
         QCOMPARE(lnsFindings(t.filtered("method", "log")).size(), std::size_t{0});
     }
 };

@@ -64,6 +64,19 @@ std::string positionWord(const std::string& familyId) {
     return "bits";
 }
 
+/// The formats of rows sorted by position: "e5m1–e5m10" when they are every position from the first to the last
+/// (three or more), else listed.
+std::string formatsOf(const Table& t, const std::vector<std::size_t>& rows) {
+    const auto& pos = t.numbers("position");
+    const auto& format = t.labels("format");
+    bool consecutive = rows.size() >= 3;
+    for (std::size_t i = 1; i < rows.size() && consecutive; ++i) consecutive = pos[rows[i]] == pos[rows[i - 1]] + 1;
+    if (consecutive) return "every width from " + format[rows.front()] + " to " + format[rows.back()];
+    std::vector<std::string> names;
+    for (std::size_t r : rows) names.push_back(format[r]);
+    return listed(names);
+}
+
 // ---- precision --------------------------------------------------------------------------------------
 
 /// One method's usable points, by position.
@@ -94,8 +107,10 @@ std::optional<Finding> atPreset(const Table& t, const std::string& reference, co
             if (method[r] == m && pos[r] == position && status[r] == "ok" && usable(error[r]) && error[r] > 0) return r;
         return std::nullopt;
     };
+    const auto& nonfinite = t.numbers("nonfinite");
     const auto ref = rowOf(reference);
-    if (!ref) return std::nullopt;
+    // An error over the finite outputs alone says nothing of a method that overflowed: it is named as overflowing.
+    if (!ref || nonfinite[*ref] > 0) return std::nullopt;
     Finding f;
     f.rows.push_back(*ref);
     std::vector<std::string> same, parts;
@@ -104,6 +119,10 @@ std::optional<Finding> atPreset(const Table& t, const std::string& reference, co
         const auto row = rowOf(m);
         if (!row) continue;
         f.rows.push_back(*row);
+        if (nonfinite[*row] > 0) {
+            parts.push_back(m + " overflows (" + number(nonfinite[*row], 6) + " infinite or NaN outputs)");
+            continue;
+        }
         const double bits = std::log2(error[*row] / error[*ref]);
         // A tenth of a bit is well inside the spread of a few random trials.
         if (std::abs(bits) < 0.1) {
@@ -223,28 +242,26 @@ Findings precisionFindings(const Table& t, const std::string& reference) {
 
     // Overflow (inf/NaN outputs) and refusals, per method.
     const auto& status = t.labels("status");
-    const auto& format = t.labels("format");
     const auto& nonfinite = t.numbers("nonfinite");
     for (const std::string& m : methods) {
         std::vector<std::size_t> rows = rowsWhere(t, "method", m);
         sortBy(rows, t.numbers("position"));
         Finding overflow, refused;
         double count = 0;
-        std::vector<std::string> overflowFormats, refusedFormats;
         for (std::size_t r : rows) {
             if (status[r] == "ok" && nonfinite[r] > 0) {
-                overflow.rows.push_back(r), overflowFormats.push_back(format[r]), count += nonfinite[r];
+                overflow.rows.push_back(r), count += nonfinite[r];
             } else if (status[r] != "ok") {
-                refused.rows.push_back(r), refusedFormats.push_back(format[r]);
+                refused.rows.push_back(r);
             }
         }
-        if (!overflowFormats.empty()) {
-            overflow.text = m + " gave infinite or NaN outputs at " + listed(overflowFormats) + " (" + number(count, 6) +
-                            " in all, over every trial).";
+        if (!overflow.rows.empty()) {
+            overflow.text = m + " gave infinite or NaN outputs at " + formatsOf(t, overflow.rows) + " (" + number(count, 6) +
+                            " in all, over every trial); its errors there are of the finite outputs only.";
             out.push_back(overflow);
         }
-        if (!refusedFormats.empty()) {
-            refused.text = m + " cannot run at " + listed(refusedFormats) + ": " + status[refused.rows.front()] + ".";
+        if (!refused.rows.empty()) {
+            refused.text = m + " cannot run at " + formatsOf(t, refused.rows) + ": " + status[refused.rows.front()] + ".";
             out.push_back(refused);
         }
     }

@@ -209,6 +209,20 @@ std::string findingSource(const Finding& finding, const std::string& csvName) {
     return out + " of " + csvName;
 }
 
+Findings citingRowsOf(const Findings& findings, const Table& source, const Table& target, const std::string& key) {
+    const auto& from = source.numbers(key);
+    const auto& to = target.numbers(key);
+    Findings out = findings;
+    for (Finding& f : out) {
+        std::vector<std::size_t> rows;
+        for (std::size_t r : f.rows)
+            for (std::size_t t = 0; t < to.size(); ++t)
+                if (to[t] == from[r]) rows.push_back(t);
+        f.rows = rows;
+    }
+    return out;
+}
+
 Findings precisionFindings(const Table& t, const std::string& reference) {
     Findings out;
     if (t.rowCount() == 0) return out;
@@ -474,6 +488,50 @@ Findings lowRankEfficiencyFindings(const Table& t) {
              " of dense's FLOPs in " + percent(ms[r] / denseMs) + " of its time (" + number(ms[r], 3) + " vs " +
              number(denseMs, 3) + " ms).";
     out.push_back(f);
+    return out;
+}
+
+Findings runtimeFindings(const Table& t, const std::string& baseline) {
+    Findings out;
+    if (t.rowCount() == 0) return out;
+    const auto& algorithm = t.labels("algorithm");
+    const auto& status = t.labels("status");
+    const auto& ms = t.numbers("median_ms");
+    std::optional<std::size_t> base;
+    for (std::size_t r = 0; r < t.rowCount(); ++r)
+        if (algorithm[r] == baseline && status[r] == "ok" && usable(ms[r]) && ms[r] > 0) base = r;
+    if (base) {
+        Finding f;
+        f.rows.push_back(*base);
+        std::vector<std::string> parts;
+        for (std::size_t r = 0; r < t.rowCount(); ++r) {
+            if (r == *base || status[r] != "ok" || !usable(ms[r]) || ms[r] <= 0) continue;
+            const double speedup = ms[*base] / ms[r];
+            parts.push_back(algorithm[r] + " " + (speedup >= 1 ? number(speedup, 3) + "× faster" : number(1 / speedup, 3) + "× slower"));
+            f.rows.push_back(r);
+        }
+        if (!parts.empty()) {
+            f.text = "Against " + baseline + " (" + number(ms[*base], 3) + " ms): " + listed(parts) + ".";
+            out.push_back(f);
+        }
+    }
+    if (t.hasColumn("min_ms") && t.hasColumn("max_ms")) {
+        const auto& lo = t.numbers("min_ms");
+        const auto& hi = t.numbers("max_ms");
+        Finding f;
+        std::vector<std::string> names;
+        for (std::size_t r = 0; r < t.rowCount(); ++r) {
+            if (status[r] != "ok" || !usable(ms[r]) || !usable(lo[r]) || !usable(hi[r]) || ms[r] <= 0) continue;
+            if (hi[r] - lo[r] <= 0.5 * ms[r]) continue;
+            names.push_back(algorithm[r] + " (" + number(lo[r], 3) + "–" + number(hi[r], 3) + " ms around " + number(ms[r], 3) + ")");
+            f.rows.push_back(r);
+        }
+        if (!names.empty()) {
+            f.text = "The repeats of " + listed(names) + " spread by more than half their median: the order of these is " +
+                     "uncertain; measure again with more repeats (kernelscope-cli bench).";
+            out.push_back(f);
+        }
+    }
     return out;
 }
 

@@ -24,6 +24,10 @@ using Findings = std::vector<Finding>;
 /// "rows 3, 17 of precision-e5.csv" (1-based), or "" when the finding names no row.
 std::string findingSource(const Finding& finding, const std::string& csvName);
 
+/// The same findings citing the rows of `target` that hold the same value of the numeric column `key` as the rows they
+/// cite in `source` (a chart's long-form table drawn from the table the findings were written from).
+Findings citingRowsOf(const Findings& findings, const Table& source, const Table& target, const std::string& key);
+
 /// Precision sweep (runPrecisionSweep's table): at each named format of the family (fp16, bf16, e4m3,
 /// …) how many bits each method loses or gains against `referenceMethod` (log2 of the error ratio);
 /// from which position a method's error stops falling; how fast the reference's error falls per bit;
@@ -52,6 +56,11 @@ Findings compressionFindings(const Table& sweep, double tolerancePoints = 0.5);
 /// The low-rank layers' efficiency (CompressionStudy::run's table): for each timed setting that does fewer FLOPs
 /// than dense, the measured speed-up (dense time / its time) as a share of the FLOP model's (1 / flop_ratio).
 Findings lowRankEfficiencyFindings(const Table& sweep);
+
+/// Runtime find (runRuntimeFind's table): each algorithm's speed against `baseline` (the one a user runs by
+/// default), and algorithms whose repeats spread so widely (slowest − fastest above half the median) that their
+/// place in the order is uncertain.
+Findings runtimeFindings(const Table& find, const std::string& baseline);
 
 /// Log accumulation (LnsResult::byFractionBits): binned accumulation against sequential LNS addition and
 /// against linear (float32) accumulation, at each fraction width, by their accumulation error alone.

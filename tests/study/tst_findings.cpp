@@ -173,6 +173,19 @@ private Q_SLOTS:
                  }));
     }
 
+    void rowsCitedInTheChartsTable() {
+        Table wide({"rank", "flop_model_speedup", "measured_speedup"});
+        wide.addRow({8, 12.8, 6.4});
+        wide.addRow({16, 6.4, 4.8});
+        Table longForm({"rank", "speedup"}, {"estimate"});
+        for (const char* estimate : {"FLOP model", "measured"})
+            for (double r : {8.0, 16.0}) longForm.addRow({r, 1.0, estimate});
+        const Findings f = citingRowsOf({{"at 16", {1}}, {"both", {0, 1}}}, wide, longForm, "rank");
+        QCOMPARE(findingSource(f[0], "s.csv"), std::string("rows 2, 4 of s.csv"));
+        QCOMPARE(findingSource(f[1], "s.csv"), std::string("rows 1, 2, 3, 4 of s.csv"));
+        QCOMPARE(f[1].text, std::string("both"));
+    }
+
     void speedupThatNeverCrossesSaysSo() {
         Table faster({"rank", "flop_model_speedup", "measured_speedup"});
         faster.addRow({8, 12.8, 3.0});
@@ -232,6 +245,23 @@ private Q_SLOTS:
                                                      "its time (1 vs 4 ms)."}));
         QCOMPARE(findingSource(f[0], "c.csv"), std::string("rows 1, 2, 3, 5 of c.csv"));
         QCOMPARE(lowRankEfficiencyFindings(t.filtered("setting", "dense")).size(), std::size_t{0});
+    }
+
+    void runtimeAgainstTheDefaultAndSpreads() {
+        Table t({"median_ms", "min_ms", "max_ms"}, {"algorithm", "status"});
+        t.addRow({1.0, 0.9, 1.1, "winograd-4x4", "ok"});
+        t.addRow({2.0, 1.9, 2.1, "direct", "ok"});
+        t.addRow({4.0, 2.0, 6.0, "fft", "ok"});  // spread 4 ms around 4: uncertain
+        t.addRow({std::nan(""), std::nan(""), std::nan(""), "winograd-6x6", "cannot run the shape"});
+        const Findings f = runtimeFindings(t, "direct");
+        QCOMPARE(texts(f), (std::vector<std::string>{
+                               "Against direct (2 ms): winograd-4x4 2× faster and fft 2× slower.",
+                               "The repeats of fft (2–6 ms around 4) spread by more than half their median: the order of "
+                               "these is uncertain; measure again with more repeats (kernelscope-cli bench).",
+                           }));
+        QCOMPARE(findingSource(f[0], "r.csv"), std::string("rows 1, 2, 3 of r.csv"));
+        // Without the baseline among the results, no comparison.
+        QCOMPARE(runtimeFindings(t.filtered("algorithm", "winograd-4x4"), "direct").size(), std::size_t{0});
     }
 
     void binnedAgainstSequentialAndLinear() {

@@ -14,11 +14,19 @@
 #include "io/npy.hpp"
 #include "io/ppm.hpp"
 #include "pages/low_rank_page.hpp"
+#include "study/findings.hpp"
+#include "widgets/findings_view.hpp"
 #include "widgets/tensor_image.hpp"
 
 using namespace ks;
 
 namespace {
+
+QStringList sentencesOf(const ks::study::Findings& findings) {
+    QStringList out;
+    for (const auto& f : findings) out << QString::fromStdString(f.text);
+    return out;
+}
 
 void selectInput(ui::LowRankPage& page, const QString& name) {
     const int index = page.inputBox()->findData(name);
@@ -54,6 +62,31 @@ private Q_SLOTS:
         // The speed-up chart has both estimates.
         const QStringList estimates = page.speedupChart()->seriesNames();
         QVERIFY(estimates.contains(QStringLiteral("FLOP model")) && estimates.contains(QStringLiteral("measured")));
+    }
+
+    // Issue 17: findings in words under the error chart (the energy thresholds and, for the photo as pixels × RGB,
+    // why its spectrum ends at 3) and under the speed-up chart, citing the rows of the chart's own CSV.
+    void findingsUnderTheCharts() {
+        QSettings().clear();
+        ui::LowRankPage page;
+        selectInput(page, QStringLiteral("photo"));
+        page.imageViewBox()->setCurrentIndex(page.imageViewBox()->findData(QStringLiteral("pixels")));
+        page.waitForIdle();
+        QCoreApplication::processEvents();
+        const QStringList shown = page.errorChart()->findings()->sentences();
+        const study::RankAnalysis& a = *page.analysis();
+        QCOMPARE(shown, sentencesOf(study::rankFindings(page.errorChart()->table(), {{a.input().name, a.rows(), a.cols()}})));
+        QVERIFY2(shown.join(QLatin1Char('\n')).contains(QStringLiteral("spectrum ends at 3 singular values")), qPrintable(shown.join(QLatin1Char('\n'))));
+        // The speed-up findings cite the chart's long table: each rank's FLOP-model and measured rows.
+        QTRY_VERIFY_WITH_TIMEOUT(!page.speedupChart()->findings()->sentences().isEmpty(), 60000);
+        const QString speed = page.speedupChart()->findings()->text();
+        QVERIFY2(speed.contains(QStringLiteral("The FLOP model breaks even at rank")), qPrintable(speed));
+        QVERIFY2(speed.contains(QStringLiteral("of rank-speedup.csv")), qPrintable(speed));
+        // Another input: the findings follow.
+        selectInput(page, QStringLiteral("gaussian"));
+        page.waitForIdle();
+        QCoreApplication::processEvents();
+        QVERIFY(page.errorChart()->findings()->sentences().front().startsWith(QStringLiteral("gaussian keeps 90 %")));
     }
 
     void sliderMovesMarkerAndReconstruction() {

@@ -20,6 +20,8 @@
 #include "nn/low_rank.hpp"
 #include "nn/model_io.hpp"
 #include "pages/network_page.hpp"
+#include "study/findings.hpp"
+#include "widgets/findings_view.hpp"
 #include "numeric/compute_spec.hpp"
 #include "study/table.hpp"
 #include "widgets/digit_grid.hpp"
@@ -27,6 +29,12 @@
 using namespace ks;
 
 namespace {
+
+QStringList sentencesOf(const ks::study::Findings& findings) {
+    QStringList out;
+    for (const auto& f : findings) out << QString::fromStdString(f.text);
+    return out;
+}
 
 void writeBytes(const QString& path, const std::string& bytes) {
     std::ofstream out(path.toStdString(), std::ios::binary);
@@ -97,6 +105,22 @@ private Q_SLOTS:
         }
         QVERIFY(page.runtimeAccuracyChart()->seriesNames().contains(QStringLiteral("pareto front")));
         QCOMPARE(page.digitGrid()->digits().size(), 40);
+    }
+
+    // Issue 17: "What this shows" for the sweep: the smallest network within 0.5 point of dense, the Pareto front and
+    // the factored layers' share of the FLOP model, written from the sweep's table.
+    void findingsOfTheSweep() {
+        ui::NetworkPage page;
+        page.waitForIdle();
+        QCoreApplication::processEvents();
+        const study::Table& table = page.ratioAccuracyChart()->table();
+        study::Findings expected = study::compressionFindings(table);
+        for (auto& f : study::lowRankEfficiencyFindings(table)) expected.push_back(f);
+        QVERIFY(!expected.empty());
+        QCOMPARE(page.findingsView()->sentences(), sentencesOf(expected));
+        QVERIFY2(page.findingsView()->sentences().front().startsWith(QStringLiteral("The smallest network within 0.5 point of dense")),
+                 qPrintable(page.findingsView()->sentences().front()));
+        QVERIFY(page.findingsView()->text().contains(QStringLiteral("of compress-ratio-accuracy.csv")));
     }
 
     void sliderMovesTheCurrentPoint() {

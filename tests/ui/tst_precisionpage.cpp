@@ -13,9 +13,18 @@
 
 #include "charts/chart_panel.hpp"
 #include "pages/precision_page.hpp"
+#include "widgets/findings_view.hpp"
 #include "widgets/tensor_image.hpp"
 
 using namespace ks;
+
+namespace {
+QStringList sentencesOf(const study::Findings& findings) {
+    QStringList out;
+    for (const auto& f : findings) out << QString::fromStdString(f.text);
+    return out;
+}
+}  // namespace
 
 class tst_PrecisionPage : public QObject {
     Q_OBJECT
@@ -41,6 +50,22 @@ private Q_SLOTS:
             KS_COMPARE_EXACT(points[i].x(), direct.numbers("position")[std::size_t(i)]);
             KS_COMPARE_EXACT(points[i].y(), direct.numbers("rel_error_median")[std::size_t(i)]);
         }
+    }
+
+    // Issue 17: findings in words under the chart, written from its table (bits lost or gained at fp16 and e5m2 by
+    // each algorithm against direct), citing the CSV's rows.
+    void findingsUnderTheChart() {
+        QSettings().clear();
+        ui::PrecisionPage page;
+        page.waitForIdle();
+        QCoreApplication::processEvents();
+        const ui::FindingsView* view = page.errorChart()->findings();
+        const study::Findings expected = study::precisionFindings(page.errorChart()->table(), "direct");
+        QVERIFY(!expected.empty());
+        QCOMPARE(view->sentences(), sentencesOf(expected));
+        QVERIFY(view->isVisibleTo(&page));
+        QVERIFY2(view->sentences().front().startsWith(QStringLiteral("At fp16, against direct's relative error")), qPrintable(view->sentences().front()));
+        QVERIFY2(view->text().contains(QStringLiteral("of precision-conv-e5.csv")), qPrintable(view->text()));
     }
 
     // Issue 17: after changing Arithmetic the error picture still showed the previous setting's
@@ -77,6 +102,8 @@ private Q_SLOTS:
         const study::PrecisionSweep s = page.sweep();
         const study::Table expected = study::runPrecisionSweep(s);
         QCOMPARE(QString::fromStdString(page.errorChart()->table().toCsv()), QString::fromStdString(expected.toCsv()));
+        // "What this shows" is written from the new data too.
+        QCOMPARE(page.errorChart()->findings()->sentences(), sentencesOf(study::precisionFindings(expected, s.operation.reference().name())));
         const study::PrecisionSnapshot snap =
             study::precisionSnapshot(s, page.pictureMethodBox()->currentText().toStdString(), page.bitSlider()->value());
         QCOMPARE(snap.status, std::string("ok"));

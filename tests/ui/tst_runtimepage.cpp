@@ -16,6 +16,8 @@
 #include "conv/conv_registry.hpp"
 #include "matmul/matmul_registry.hpp"
 #include "pages/runtime_page.hpp"
+#include "study/findings.hpp"
+#include "widgets/findings_view.hpp"
 #include "task_progress.hpp"
 
 using namespace ks;
@@ -27,6 +29,13 @@ QStringList tableAlgorithms(const QTableWidget* table) {
     for (int r = 0; r < table->rowCount(); ++r) names << table->item(r, 0)->text();
     names.sort();
     return names;
+}
+
+
+QStringList sentencesOf(const ks::study::Findings& findings) {
+    QStringList out;
+    for (const auto& f : findings) out << QString::fromStdString(f.text);
+    return out;
 }
 
 }  // namespace
@@ -64,6 +73,23 @@ private Q_SLOTS:
         for (const QString& name : page.scalingChart()->seriesNames())
             QCOMPARE(page.scalingChart()->seriesPoints(name).size(), 2);
         QVERIFY(!page.scalingChart()->seriesNames().isEmpty());
+    }
+
+    // Issue 17: "What this shows" for a Find: each algorithm against direct, written from the Find table; faded
+    // once the shape changes.
+    void findingsOfAFind() {
+        ui::RuntimePage page;
+        page.imageSizeBox()->setValue(48);
+        page.sizesEdit()->setText(QStringLiteral("16,32"));
+        page.findButton()->click();
+        page.waitForIdle();
+        QCoreApplication::processEvents();
+        const QStringList shown = page.findingsView()->sentences();
+        QCOMPARE(shown, sentencesOf(study::runtimeFindings(page.findChart()->table(), "direct")));
+        QVERIFY2(!shown.isEmpty() && shown.front().startsWith(QStringLiteral("Against direct (")), qPrintable(shown.join(QLatin1Char('\n'))));
+        QVERIFY(!page.findingsView()->graphicsEffect() && !page.findingsView()->widget()->graphicsEffect());
+        page.imageSizeBox()->setValue(40);
+        QVERIFY(page.findingsView()->widget()->graphicsEffect());  // of another shape: faded
     }
 
     void findFillsTableWithEveryMatmulMethod() {

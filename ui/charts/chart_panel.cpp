@@ -1,4 +1,5 @@
 #include "charts/chart_panel.hpp"
+#include "widgets/findings_view.hpp"
 
 #include <QAction>
 #include <QAreaSeries>
@@ -150,7 +151,7 @@ QAbstractAxis* makeAxis(const AxisRequest& r) {
 ChartPanel::ChartPanel(QWidget* parent)
     : QWidget(parent), view_(new QChartView), toolBar_(new QToolBar(this)), staleLabel_(new QLabel(this)),
       readout_(new QLabel(this)),
-      figure_(new QWidget(this)), title_(new QLabel), caption_(new QLabel) {
+      figure_(new QWidget(this)), title_(new QLabel), findings_(new FindingsView(2, this)), caption_(new QLabel) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
@@ -158,6 +159,7 @@ ChartPanel::ChartPanel(QWidget* parent)
     toolBar_->setToolButtonStyle(Qt::ToolButtonTextOnly);
     layout->addWidget(toolBar_);
     layout->addWidget(figure_, 1);
+    layout->addWidget(findings_);
     // The title as a wrapped label above the view: Qt Charts cuts a long title to one line with "...".
     auto* figureLayout = new QVBoxLayout(figure_);
     figureLayout->setContentsMargins(0, 0, 0, 0);
@@ -184,6 +186,9 @@ ChartPanel::ChartPanel(QWidget* parent)
     view_->setRenderHint(QPainter::Antialiasing);
     view_->setChart(new QChart);
     applyPaletteTheme();
+    view_->installEventFilter(this);
+    // Tick density follows the plot's laid-out size (queued: the base is changed outside Qt Charts' layout pass).
+    connect(chart(), &QChart::plotAreaChanged, this, &ChartPanel::fitLogTicks, Qt::QueuedConnection);
     view_->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(view_, &QWidget::customContextMenuRequested, this, &ChartPanel::contextMenu);
 
@@ -228,6 +233,11 @@ void ChartPanel::setStale(const QString& note) {
     staleLabel_->setText(note);
     staleAction_->setVisible(!note.isEmpty());
     chart()->setOpacity(note.isEmpty() ? 1.0 : 0.45);  // faded: visibly not current
+    findings_->setStale(!note.isEmpty());
+}
+
+void ChartPanel::setFindings(const study::Findings& findings) {
+    findings_->setFindings(findings, q(spec_.id + ".csv"));
 }
 
 QString ChartPanel::staleNote() const { return staleLabel_->text(); }
@@ -308,6 +318,33 @@ void ChartPanel::placeLegend() {
 void ChartPanel::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
     placeLegend();
+}
+
+bool ChartPanel::eventFilter(QObject* watched, QEvent* event) {
+    // The plot's own size, which changes without the panel's when the findings below it appear or grow.
+    if (watched == view_ && event->type() == QEvent::Resize) placeLegend();
+    return QWidget::eventFilter(watched, event);
+}
+
+void ChartPanel::fitLogTicks() {
+    const QRectF plot = chart()->plotArea();
+    for (QAbstractAxis* a : chart()->axes()) {
+        auto* axis = qobject_cast<QLogValueAxis*>(a);
+        if (!axis || axis->min() <= 0 || axis->max() <= axis->min()) continue;
+        const double decimalBase = std::log10(axis->base());
+        if (std::abs(decimalBase - std::round(decimalBase)) > 1e-9) continue;  // powers of two: few ticks by design
+        // A tick label per power of ten over seventeen decades crowds a short axis, and Qt Charts then cuts every
+        // label to "...": take every 10th, 100th, ... power instead, as many as the axis has room for.
+        const QFontMetrics metrics(axis->labelsFont());
+        const bool vertical = axis->orientation() == Qt::Vertical;
+        const double room = vertical ? plot.height() : plot.width();
+        const double perLabel = vertical ? 1.6 * metrics.height() : 1.4 * metrics.horizontalAdvance(QStringLiteral("1e-10"));
+        if (room <= 0) continue;
+        const int fits = std::max(2, int(room / perLabel));
+        const double decades = std::log10(axis->max() / axis->min());
+        const double step = std::max(1.0, std::ceil(decades / fits));
+        if (std::abs(step - std::round(decimalBase)) > 1e-9) axis->setBase(std::pow(10.0, step));
+    }
 }
 
 void ChartPanel::renderFigure(QPainter& painter) const {
@@ -599,6 +636,7 @@ void ChartPanel::layOutOffscreen(const QSize& logical) {
     // depends on the laid-out plot's width, so it is chosen again once that is known, and laid out again.
     QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents);
     placeLegend();
+    fitLogTicks();
     QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents);
 }
 

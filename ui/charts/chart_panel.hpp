@@ -8,6 +8,7 @@
 
 #include "charts/export_options.hpp"
 #include "study/chart_spec.hpp"
+#include "study/findings.hpp"
 #include "study/table.hpp"
 
 class QChart;
@@ -18,6 +19,8 @@ class QXYSeries;
 class QToolBar;
 
 namespace ks::ui {
+
+class FindingsView;
 
 class ChartPanel : public QWidget {
     Q_OBJECT
@@ -33,6 +36,10 @@ public:
     /// Find" for results that are only measured on request. setData() clears it.
     void setStale(const QString& note);
     QString staleNote() const;
+    /// "What this shows" under the chart (not part of its exports): sentences written from its data, each naming
+    /// the rows of the chart's CSV it came from. Pages set them with each new table; none hides the view.
+    void setFindings(const study::Findings& findings);
+    const FindingsView* findings() const { return findings_; }
     /// The value under the mouse ("direct: x 5, y 0.0123"), beside the toolbar; empty when none.
     QString readout() const;
     /// Move the "current position" marker without rebuilding the series.
@@ -54,6 +61,10 @@ public:
     void copyImage() const;
 
     QChart* chart() const;
+    /// One size for every chart, whatever Qt Charts prefers for its content (the Pareto chart asked for 137 px and
+    /// was given it beside two asking for 560), so that a layout short of room shares it between charts alike.
+    QSize sizeHint() const override { return {480, 400}; }
+    bool hasHeightForWidth() const override { return false; }
     QToolBar* toolBar() const { return toolBar_; }
 
     /// Headless rendering for the CLI: same drawing code, no window.
@@ -69,11 +80,15 @@ Q_SIGNALS:
 protected:
     void changeEvent(QEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 
 private:
     /// Light or dark chart theme, following the widget's palette (readable in both).
     void applyPaletteTheme();
     void rebuild();
+    /// Log axes: one tick label per power of ten, or of 10^k when the axis has room for no more.
+    void fitLogTicks();
     void buildBars();
     /// Hover readout and click for a data series.
     void connectPointer(QXYSeries* series);
@@ -101,6 +116,7 @@ private:
     QLabel* readout_;
     QWidget* figure_;  ///< the title (wrapped, never cut short) above the chart view: what exports draw
     QLabel* title_;
+    FindingsView* findings_;
     QLabel* caption_;
 };
 

@@ -189,7 +189,10 @@ LowRankPage::LowRankPage(QWidget* parent)
     });
     connect(speedupRunner_, &StudyRunner::finished, this, [this](const QString&, const std::any& result) {
         speedup_ = std::any_cast<study::SpeedupResult>(result);
-        speedupChart_->setData(study::speedupChartTable(speedup_->table), study::rankSpeedupChart(speedupSweep_, slider_->value()));
+        const study::Table chartTable = study::speedupChartTable(speedup_->table);
+        speedupChart_->setData(chartTable, study::rankSpeedupChart(speedupSweep_, slider_->value()));
+        speedupChart_->setFindings(study::citingRowsOf(study::speedupFindings(speedup_->table, speedup_->flopBreakEvenRank),
+                                                       speedup_->table, chartTable, "rank"));
         sliderMoved(slider_->value());
     });
     for (StudyRunner* runner : {analysisRunner_, pictureRunner_, speedupRunner_})
@@ -341,7 +344,10 @@ void LowRankPage::showAnalysis(const QString& key, std::shared_ptr<const study::
         slider_->setValue(std::clamp(wanted, 1, int(analysis_->fullRank())));
         wantedRank_ = 0;
     }
-    errorChart_->setData(study::rankErrorTable(one), study::rankErrorChart(slider_->value()));
+    const study::Table errors = study::rankErrorTable(one);
+    errorChart_->setData(errors, study::rankErrorChart(slider_->value()));
+    errorChart_->setFindings(
+        study::rankFindings(errors, {{analysis_->input().name, analysis_->rows(), analysis_->cols()}}));
     spectrumChart_->setData(study::spectrumTable(one), study::rankSpectrumChart());
     if (analysis_->input().isImage()) {
         original_->setTensor(analysis_->image(), ImageStyle::Grey, q(analysis_->input().name));

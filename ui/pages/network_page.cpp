@@ -1,4 +1,5 @@
 #include "pages/network_page.hpp"
+#include "widgets/findings_view.hpp"
 
 #include <algorithm>
 
@@ -54,7 +55,7 @@ NetworkPage::NetworkPage(QWidget* parent)
       layerForm_(new QFormLayout), sweepMode_(new QComboBox), compute_(new QComboBox), family_(new QComboBox),
       bits_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox), rounding_(new QComboBox),
       formatControls_(new QWidget), convAlgorithm_(new QComboBox), fineTune_(new QSpinBox),
-      accuracy_(new QLabel), message_(new QLabel), ratioAccuracy_(new ChartPanel), ratioRuntime_(new ChartPanel),
+      accuracy_(new QLabel), message_(new QLabel), findings_(new FindingsView(0)), ratioAccuracy_(new ChartPanel), ratioRuntime_(new ChartPanel),
       runtimeAccuracy_(new ChartPanel), accuracyBits_(new ChartPanel), grid_(new DigitGrid) {
     modelLabel_->setWordWrap(true);
     modelLabel_->setTextFormat(Qt::PlainText);  // shows names from files: never read as HTML
@@ -156,6 +157,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     form->addRow(tr("Fine-tune"), fineTune_);
     form->addRow(accuracy_);
     form->addRow(message_);
+    form->addRow(findings_);
     QScrollArea* scroll = makeControlPanel(form);
 
     auto* right = new QWidget;
@@ -396,6 +398,9 @@ void NetworkPage::showSweep() {
     const double ratio = model_->compressionRatio();
     ratioAccuracy_->setData(model_->sweepTable(), study::compressionAccuracyChart(ratio));
     ratioRuntime_->setData(model_->sweepTable(), study::compressionRuntimeChart(ratio));
+    study::Findings findings = study::compressionFindings(model_->sweepTable());
+    for (auto& f : study::lowRankEfficiencyFindings(model_->sweepTable())) findings.push_back(std::move(f));
+    findings_->setFindings(findings, q(study::compressionAccuracyChart().id + ".csv"));
     updateMarkers();
 }
 

@@ -28,6 +28,8 @@ class QPushButton;
 
 namespace ks::ui {
 
+class FindingsView;
+
 class DigitGrid;
 
 class NetworkPage : public InvestigationPage {
@@ -76,6 +78,7 @@ public:
     QLabel* accuracyLabel() const { return accuracy_; }
     QLabel* messageLabel() const { return message_; }
     ChartPanel* ratioAccuracyChart() const { return ratioAccuracy_; }
+    const FindingsView* findingsView() const { return findings_; }
     ChartPanel* ratioRuntimeChart() const { return ratioRuntime_; }
     ChartPanel* runtimeAccuracyChart() const { return runtimeAccuracy_; }
     DigitGrid* digitGrid() const { return grid_; }
@@ -119,6 +122,8 @@ private:
     QSpinBox* fineTune_;
     QLabel* accuracy_;
     QLabel* message_;
+    /// "What this shows" for the sweep, in the control column: the charts need the page's height at 1280×720.
+    FindingsView* findings_;
     ChartPanel* ratioAccuracy_;
     ChartPanel* ratioRuntime_;
     ChartPanel* runtimeAccuracy_;

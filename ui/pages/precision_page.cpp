@@ -289,6 +289,7 @@ void PrecisionPage::showSweep(const QString& key, const study::Table& table) {
     shownKey_ = key;
     const study::ChartSpec spec = study::precisionChart(sweep(), slider_->value());
     chart_->setData(table, spec);
+    chart_->setFindings(study::precisionFindings(table, sweep().operation.reference().name()));
     QStringList unsupported;
     for (std::size_t r = 0; r < table.rowCount(); ++r)
         if (table.labels("status")[r] != "ok") {

@@ -1,4 +1,5 @@
 #include "pages/runtime_page.hpp"
+#include "widgets/findings_view.hpp"
 
 #include <QComboBox>
 #include <QFormLayout>
@@ -69,7 +70,7 @@ RuntimePage::RuntimePage(QWidget* parent)
       rank_(spin(0, 4096, 32, tr("svd: B replaced by its rank-r truncated SVD, factored once beforehand (not timed), "
                                  "so the product costs 2·M·r·(K + N) instead of 2·M·K·N. 0: B exactly."))),
       sizes_(new QLineEdit), tolerance_(new QComboBox), findButton_(new QPushButton(tr("Find"))),
-      message_(new QLabel), table_(new QTableWidget), findChart_(new ChartPanel), scalingChart_(new ChartPanel),
+      message_(new QLabel), findings_(new FindingsView(0)), table_(new QTableWidget), findChart_(new ChartPanel), scalingChart_(new ChartPanel),
       runner_(new StudyRunner(this)) {
     // The shape editors in shapeStack_ are in the same order as study::Operation::all().
     for (const study::Operation& op : study::Operation::all()) operation_->addItem(q(op.label()), q(op.id()));
@@ -117,6 +118,7 @@ RuntimePage::RuntimePage(QWidget* parent)
     form->addRow(tr("Max |error|"), tolerance_);
     form->addRow(buttons);
     form->addRow(message_);
+    form->addRow(findings_);
     QScrollArea* scroll = makeControlPanel(form);
 
     const QStringList headers = {tr("Algorithm"), tr("Time (ms)"), tr("GFLOP/s"), tr("Workspace"), tr("Max |error|"),
@@ -267,6 +269,8 @@ void RuntimePage::showResult(const std::any& result) {
     const auto& r = std::any_cast<const RuntimeResult&>(result);
     fillTable(r.find);
     findChart_->setData(r.find, study::runtimeFindChart(r.findSpec));
+    findings_->setFindings(study::runtimeFindings(r.find, r.findSpec.operation.everydayAlgorithm()),
+                           q(study::runtimeFindChart(r.findSpec).id + ".csv"));
     scalingChart_->setData(r.scaling, study::runtimeScalingChart(r.scalingSpec));
     shownFind_ = r.find;
     shownKey_ = q(r.findSpec.key() + "\n" + r.scalingSpec.key());
@@ -283,6 +287,7 @@ void RuntimePage::markIfOutOfDate() {
     const bool current = resultsAreCurrent();
     const QString note = current ? QString() : tr("out of date: press Find for the shape on the left");
     findChart_->setStale(note);
+    findings_->setStale(!current);
     scalingChart_->setStale(note);
     table_->setEnabled(current);  // greyed: these rows belong to another shape
     table_->setToolTip(current ? tr("Fastest first, like cudnnFindConvolutionForwardAlgorithm; algorithms that cannot "

@@ -18,6 +18,8 @@ class QTableWidget;
 
 namespace ks::ui {
 
+class FindingsView;
+
 class StudyRunner;
 
 class RuntimePage : public InvestigationPage {
@@ -53,6 +55,7 @@ public:
     /// Whether the shown results were measured for the shape the controls describe now.
     bool resultsAreCurrent() const;
     ChartPanel* findChart() const { return findChart_; }
+    const FindingsView* findingsView() const { return findings_; }
     ChartPanel* scalingChart() const { return scalingChart_; }
 
 protected:
@@ -77,6 +80,8 @@ private:
     QComboBox* tolerance_;
     QPushButton* findButton_;
     QLabel* message_;
+    /// "What this shows" for the Find table, in the control column: the table and two charts fill the page's height.
+    FindingsView* findings_;
     QTableWidget* table_;
     ChartPanel* findChart_;
     ChartPanel* scalingChart_;

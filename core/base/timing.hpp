@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/statistics.hpp"
+#include "base/timing_gate.hpp"
 
 namespace ks {
 
@@ -23,9 +24,12 @@ struct TimingResult {
     int repeats = 0;
 };
 
+/// Warm-up and repeats of `fn`, alone: holds the timing gate exclusively (base/timing_gate.hpp), so that no other
+/// study's work in this process shares the cores meanwhile.
 template <class Fn>
 TimingResult measure(Fn&& fn, const TimingOptions& options = {}) {
     using Clock = std::chrono::steady_clock;
+    const ExclusiveTimingScope alone;
     for (int i = 0; i < options.warmupRuns; ++i) fn();
     std::vector<double> samples;
     double total = 0;

@@ -1,5 +1,7 @@
 #include "study/compress_study.hpp"
 
+#include "base/timing_gate.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <atomic>
@@ -265,7 +267,9 @@ CompressionPoint CompressionStudy::measure(const std::string& setting, const nn:
     p.medianMs = std::nan("");
     if (!options.compute.native) {
         // Emulated arithmetic is slower than hardware: the one pass that gives the accuracy is timed too,
-        // enough to compare settings with each other (and a bit-width slider step costs one pass).
+        // enough to compare settings with each other (and a bit-width slider step costs one pass); alone, as
+        // every timing (base/timing_gate.hpp).
+        const ExclusiveTimingScope alone;
         const auto start = std::chrono::steady_clock::now();
         const nn::MatrixF out = model.forward(*inputs, options.compute, inference);
         const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
@@ -273,8 +277,11 @@ CompressionPoint CompressionStudy::measure(const std::string& setting, const nn:
         if (options.measureTime) p.medianMs = elapsed.count();
         return p;
     }
-    const nn::MatrixF out = model.forward(*inputs, options.compute, inference);
-    p.accuracy = nn::accuracy(out, digits->labels);
+    {
+        const SharedComputeScope heavy;
+        const nn::MatrixF out = model.forward(*inputs, options.compute, inference);
+        p.accuracy = nn::accuracy(out, digits->labels);
+    }
     if (options.measureTime) {
         const TimingResult t = ks::measure([&] { (void)model.forward(*inputs, options.compute, inference); }, options.timing);
         p.medianMs = t.medianSeconds * 1e3;

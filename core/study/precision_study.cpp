@@ -1,5 +1,7 @@
 #include "study/precision_study.hpp"
 
+#include "base/timing_gate.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -156,6 +158,7 @@ Table runPrecisionSweep(const PrecisionSweep& s, const Progress& progress) {
     parallelForEach(
         std::int64_t(points.size()),
         [&](std::int64_t i) {
+            const SharedComputeScope heavy;  // no timing elsewhere in the process runs beside this point
             Point& point = points[std::size_t(i)];
             const Format format = family.at(point.position);
             const Algorithm& method = *methods[point.method];

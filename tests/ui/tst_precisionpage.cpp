@@ -129,6 +129,29 @@ private Q_SLOTS:
     }
 
     // Issue 17: "Size silently refuses 300". The row says the limit the box holds.
+    // Issue 17: "matmul keeps the meaningless Kernel and Channels controls": under matrix multiply they define the
+    // product (the layer's im2col GEMM), and the page says which.
+    void matmulSaysWhichProductTheLayerIs() {
+        QSettings().clear();
+        ui::PrecisionPage page;
+        page.waitForIdle();
+        QVERIFY(!page.productLabel()->isVisibleTo(&page));
+        page.operationBox()->setCurrentIndex(page.operationBox()->findData(QString::fromStdString(study::Operation::Matmul.id())));
+        page.channelsBox()->setValue(8);
+        page.kernelBox()->setValue(5);
+        page.waitForIdle();
+        const study::PrecisionSweep s = page.sweep();
+        QCOMPARE(s.k, std::int64_t(8 * 5 * 5));
+        QVERIFY(page.productLabel()->isVisibleTo(&page));
+        QCOMPARE(page.productLabel()->text(), QStringLiteral("Product (%1 × %2)·(%2 × %3): this layer's im2col GEMM, filters × patches")
+                                                  .arg(s.m).arg(s.k).arg(s.n));
+        // Back to convolution, for the other tests' settings.
+        page.operationBox()->setCurrentIndex(page.operationBox()->findData(QString::fromStdString(study::Operation::Conv.id())));
+        page.channelsBox()->setValue(16);
+        page.kernelBox()->setValue(3);
+        page.waitForIdle();
+    }
+
     void sizeLimitIsSaid() {
         ui::PrecisionPage page;
         const QString max = QString::number(page.sizeBox()->maximum());

@@ -39,7 +39,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
       operation_(new QComboBox), methodsBox_(new QGroupBox(tr("Methods"))), methodsLayout_(new QVBoxLayout(methodsBox_)),
       family_(new QComboBox), slider_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox),
       rounding_(new QComboBox), distribution_(new QComboBox), layer_(new QComboBox), size_(new QSpinBox), kernel_(new QSpinBox),
-      channels_(new QSpinBox), trials_(new QSpinBox), pictureMethod_(new QComboBox), message_(new QLabel),
+      channels_(new QSpinBox), trials_(new QSpinBox), pictureMethod_(new QComboBox), productLabel_(new QLabel), message_(new QLabel),
       chart_(new ChartPanel), inputImage_(new TensorImage(tr("Input"))), outputImage_(new TensorImage(tr("Output"))),
       errorImage_(new TensorImage(tr("Error (output − exact)"))), sweepRunner_(new StudyRunner(this)),
       snapshotRunner_(new StudyRunner(this)) {
@@ -105,6 +105,8 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     form->addRow(tr("Size (%1–%2)").arg(size_->minimum()).arg(size_->maximum()), size_);
     form->addRow(tr("Kernel"), kernel_);
     form->addRow(tr("Channels"), channels_);
+    productLabel_->setWordWrap(true);
+    form->addRow(productLabel_);
     form->addRow(tr("Trials"), trials_);
     form->addRow(tr("Pictures of"), pictureMethod_);
     form->addRow(message_);
@@ -259,6 +261,14 @@ void PrecisionPage::requestSweep() {
     if (restoring_ || methodChecks_.isEmpty()) return;
     const study::PrecisionSweep s = sweep();
     message_->clear();
+    // A matrix product has no kernel or channels of its own: the layer's controls define the product it is.
+    const bool matmul = s.operation.id() == study::Operation::Matmul.id();
+    productLabel_->setVisible(matmul);
+    if (matmul)
+        productLabel_->setText(tr("Product (%1 × %2)·(%2 × %3): this layer's im2col GEMM, filters × patches")
+                                   .arg(s.m)
+                                   .arg(s.k)
+                                   .arg(s.n));
     if (s.methods.empty()) {
         message_->setText(tr("Choose at least one method."));
         return;

@@ -43,6 +43,8 @@ public:
     /// "Custom" (the size, kernel and channel boxes) first, then study::precisionLayerPresets().
     QComboBox* layerBox() const { return layer_; }
     QLabel* formatLabel() const { return formatLabel_; }
+    /// Under matrix multiply: the product the layer's controls define (its im2col GEMM); hidden under convolution.
+    QLabel* productLabel() const { return productLabel_; }
     TensorImage* errorImage() const { return errorImage_; }
 
 private:
@@ -73,6 +75,7 @@ private:
     QSpinBox* channels_;
     QSpinBox* trials_;
     QComboBox* pictureMethod_;
+    QLabel* productLabel_;
     QLabel* message_;
     ChartPanel* chart_;
     TensorImage* inputImage_;

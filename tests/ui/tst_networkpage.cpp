@@ -123,6 +123,33 @@ private Q_SLOTS:
         QVERIFY(page.findingsView()->text().contains(QStringLiteral("of compress-ratio-accuracy.csv")));
     }
 
+    // Issue 17: "The kept-energy sweep still labels its slider Rank". Under it the slider walks the sweep's energies
+    // and sets each layer's rank to the smallest keeping that share of its squared singular values.
+    void keptEnergySlider() {
+        QSettings().clear();
+        ui::NetworkPage page;
+        page.waitForIdle();
+        QCOMPARE(page.sliderName(), QStringLiteral("Rank"));
+        page.sweepModeBox()->setCurrentIndex(page.sweepModeBox()->findData(int(study::CompressionMode::Energy)));
+        page.waitForIdle();
+        QCoreApplication::processEvents();
+        QCOMPARE(page.sliderName(), QStringLiteral("Kept energy"));
+        const std::vector<double> energies = study::CompressSweep{}.energies;
+        QCOMPARE(page.rankSlider()->maximum(), int(energies.size()) - 1);
+        const auto study = study::CompressionStudy::embedded();
+        for (int i : {0, 3, int(energies.size()) - 1}) {
+            page.rankSlider()->setValue(i);
+            page.waitForIdle();
+            QCOMPARE(page.currentRanks(), study->energyRanks(energies[std::size_t(i)]));
+        }
+        // Back to one rank for all layers.
+        page.sweepModeBox()->setCurrentIndex(page.sweepModeBox()->findData(int(study::CompressionMode::SharedRank)));
+        page.waitForIdle();
+        QCOMPARE(page.sliderName(), QStringLiteral("Rank"));
+        QCOMPARE(page.currentRanks(), study->sharedRanks(page.rankSlider()->value()));
+        QSettings().clear();
+    }
+
     void sliderMovesTheCurrentPoint() {
         ui::NetworkPage page;
         QSlider* slider = page.rankSlider();

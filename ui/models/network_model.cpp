@@ -260,6 +260,17 @@ void NetworkModel::setLayerRank(const std::string& layer, std::int64_t rank) {
     requestCurve();
 }
 
+void NetworkModel::setRanks(const study::LayerRanks& ranks) {
+    if (!source_) return;
+    bool changed = false;
+    for (const auto& [layer, rank] : ranks)
+        if (auto it = ranks_.find(layer); it != ranks_.end() && it->second != rank) it->second = rank, changed = true;
+    if (!changed) return;
+    Q_EMIT ranksChanged();
+    requestCurrent();
+    requestCurve();
+}
+
 study::CompressSweep NetworkModel::sweep() const {
     study::CompressSweep s;
     s.mode = mode_;

@@ -74,6 +74,8 @@ public:
     /// Every Linear layer at min(rank, its full rank); kept (clamped to 1 … maxRank()) for the next network.
     void setSharedRank(int rank);
     void setLayerRank(const std::string& layer, std::int64_t rank);
+    /// Several layers at once (a kept-energy setting): one new current setting, not one per layer.
+    void setRanks(const study::LayerRanks& ranks);
     int sharedRank() const { return sharedRank_; }
     /// The largest full rank of the network's Linear layers (the shared rank's upper end); 1 without layers.
     int maxRank() const;

@@ -2,6 +2,8 @@
 #include "widgets/findings_view.hpp"
 
 #include <algorithm>
+#include <iomanip>
+#include <sstream>
 
 #include <QComboBox>
 #include <QFileDialog>
@@ -51,7 +53,7 @@ NetworkPage::NetworkPage(QWidget* parent)
                         tr("Accuracy and runtime of the digit-recognition network as its layers are compressed."), parent),
       model_(new NetworkModel(this)), modelLabel_(new QLabel), openButton_(new QPushButton(tr("Open weights or digits…"))),
       embeddedButton_(new QPushButton(tr("Embedded MLP"))), embeddedCnnButton_(new QPushButton(tr("Embedded CNN"))),
-      slider_(new QSlider(Qt::Horizontal)), rankLabel_(new QLabel),
+      slider_(new QSlider(Qt::Horizontal)), sliderName_(new QLabel(tr("Rank"))), rankLabel_(new QLabel),
       layerForm_(new QFormLayout), sweepMode_(new QComboBox), compute_(new QComboBox), family_(new QComboBox),
       bits_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox), rounding_(new QComboBox),
       formatControls_(new QWidget), convAlgorithm_(new QComboBox), fineTune_(new QSpinBox),
@@ -145,7 +147,7 @@ NetworkPage::NetworkPage(QWidget* parent)
 
     auto* form = new QFormLayout;
     form->addRow(modelBox);
-    form->addRow(tr("Rank"), slider_);
+    form->addRow(sliderName_, slider_);
     form->addRow(rankLabel_);
     auto* layers = new QGroupBox(tr("Rank per layer"));
     layers->setLayout(layerForm_);
@@ -198,9 +200,10 @@ NetworkPage::NetworkPage(QWidget* parent)
     });
     connect(embeddedButton_, &QPushButton::clicked, this, [this] { openEmbedded(EmbeddedModel::Mlp); });
     connect(embeddedCnnButton_, &QPushButton::clicked, this, [this] { openEmbedded(EmbeddedModel::Cnn); });
-    connect(slider_, &QSlider::valueChanged, model_, &NetworkModel::setSharedRank);
+    connect(slider_, &QSlider::valueChanged, this, &NetworkPage::sliderMoved);
     connect(sweepMode_, &QComboBox::currentIndexChanged, this, [this] {
         model_->setMode(static_cast<study::CompressionMode>(sweepMode_->currentData().toInt()));
+        configureSlider(true);
         saveSettings();
     });
     connect(compute_, &QComboBox::currentIndexChanged, this, [this] {
@@ -373,9 +376,61 @@ void NetworkPage::rebuildLayerControls() {
         layerForm_->addRow(q(l.name), box);
         layerRanks_.append(box);
     }
+    configureSlider(false);
+}
+
+bool NetworkPage::energyMode() const {
+    return static_cast<study::CompressionMode>(sweepMode_->currentData().toInt()) == study::CompressionMode::Energy;
+}
+
+QString NetworkPage::sliderName() const { return sliderName_->text(); }
+
+void NetworkPage::configureSlider(bool apply) {
+    const std::vector<double> energies = study::CompressSweep{}.energies;
     QSignalBlocker block(slider_);
-    slider_->setRange(1, model_->maxRank());
-    slider_->setValue(model_->sharedRank());
+    if (energyMode()) {
+        sliderName_->setText(tr("Kept energy"));
+        slider_->setToolTip(tr("Each layer at the smallest rank keeping this share of its squared singular values"));
+        slider_->setRange(0, int(energies.size()) - 1);
+        slider_->setPageStep(1);
+        const auto at90 = std::find(energies.begin(), energies.end(), 0.9);
+        slider_->setValue(at90 != energies.end() ? int(at90 - energies.begin()) : slider_->maximum());
+        if (apply) applyEnergy();
+    } else {
+        sliderName_->setText(tr("Rank"));
+        slider_->setToolTip(tr("Every layer at this rank (capped at its full rank)"));
+        slider_->setRange(1, model_->maxRank());
+        slider_->setPageStep(8);
+        slider_->setValue(model_->sharedRank());
+        if (apply) model_->setSharedRank(slider_->value());
+    }
+}
+
+void NetworkPage::sliderMoved(int value) {
+    if (energyMode()) applyEnergy();
+    else model_->setSharedRank(value);
+}
+
+void NetworkPage::applyEnergy() {
+    // The ranks of the sweep's own row for this energy (the sweep made them from each layer's SVD); until the sweep
+    // has arrived there is nothing to set, and showSweep() applies it then.
+    const std::vector<double> energies = study::CompressSweep{}.energies;
+    const int index = slider_->value();
+    if (!energyMode() || index < 0 || index >= int(energies.size())) return;
+    const study::Table& table = model_->sweepTable();
+    if (table.rowCount() == 0 || !table.hasColumn("energy_kept")) return;
+    const study::CompressSweep defaults;
+    const auto settings = table.labels("setting");
+    std::ostringstream label;
+    label << "energy " << std::fixed << std::setprecision(energies[std::size_t(index)] >= 0.99 ? 3 : 2) << energies[std::size_t(index)];
+    for (std::size_t r = 0; r < table.rowCount(); ++r) {
+        if (settings[r] != label.str()) continue;
+        study::LayerRanks ranks;
+        for (const auto& [name, rank] : model_->ranks())
+            if (table.hasColumn("rank_" + name)) ranks[name] = std::int64_t(table.numbers("rank_" + name)[r]);
+        model_->setRanks(ranks);
+        return;
+    }
 }
 
 void NetworkPage::showRanks() {
@@ -386,8 +441,12 @@ void NetworkPage::showRanks() {
         box->setValue(int(model_->ranks().at(box->objectName().toStdString())));
         parts << QStringLiteral("%1 %2").arg(box->objectName()).arg(box->value());
     }
-    rankLabel_->setText(tr("%1 · compression ratio %2 · FLOPs ×%3")
-                            .arg(parts.join(QStringLiteral(", ")))
+    const std::vector<double> energies = study::CompressSweep{}.energies;
+    const QString energy = energyMode() && slider_->value() < int(energies.size())
+                               ? tr("kept energy %1 %: ").arg(100 * energies[std::size_t(slider_->value())], 0, 'g', 3)
+                               : QString();
+    rankLabel_->setText(tr("%1%2 · compression ratio %3 · FLOPs ×%4")
+                            .arg(energy, parts.join(QStringLiteral(", ")))
                             .arg(model_->compressionRatio(), 0, 'f', 4)
                             .arg(model_->flopRatio(), 0, 'f', 4));
     updateMarkers();
@@ -395,6 +454,7 @@ void NetworkPage::showRanks() {
 }
 
 void NetworkPage::showSweep() {
+    applyEnergy();  // a kept-energy slider waiting for the sweep's ranks
     const double ratio = model_->compressionRatio();
     ratioAccuracy_->setData(model_->sweepTable(), study::compressionAccuracyChart(ratio));
     ratioRuntime_->setData(model_->sweepTable(), study::compressionRuntimeChart(ratio));

@@ -66,6 +66,9 @@ public:
 
     NetworkModel* model() const { return model_; }
     QSlider* rankSlider() const { return slider_; }
+    /// The slider's name in the form: "Rank" (one rank for all layers) or "Kept energy" (per layer).
+    QString sliderName() const;
+    QComboBox* sweepModeBox() const { return sweepMode_; }
     QComboBox* computeBox() const { return compute_; }
     /// The bit-width slider and its choices (enabled when computeBox() is on "Format family").
     QComboBox* familyBox() const { return family_; }
@@ -90,6 +93,12 @@ private:
     void showModel();
     void rebuildLayerControls();
     void showRanks();
+    /// Under the kept-energy sweep the slider walks its energies, each setting the ranks of the sweep's row.
+    bool energyMode() const;
+    /// The slider's name, range and value for the sweep mode; `apply`: hand its setting to the model now.
+    void configureSlider(bool apply);
+    void sliderMoved(int value);
+    void applyEnergy();
     void showSweep();
     void showCurrent();
     void updateMarkers();
@@ -107,6 +116,7 @@ private:
     QPushButton* embeddedButton_;
     QPushButton* embeddedCnnButton_;
     QSlider* slider_;
+    QLabel* sliderName_;
     QLabel* rankLabel_;
     QFormLayout* layerForm_;
     QList<QSpinBox*> layerRanks_;

@@ -152,6 +152,27 @@ private Q_SLOTS:
         page.waitForIdle();
     }
 
+    // Issue 17: the error map offers a fixed scale (its own largest |error| made 1 bit and 9 bits look alike) and
+    // shows a colour bar; the choice redraws the picture at once and is remembered.
+    void errorMapOnAFixedScale() {
+        QSettings().clear();
+        {
+            ui::PrecisionPage page;
+            page.waitForIdle();
+            QCoreApplication::processEvents();
+            QCOMPARE(page.errorImage()->colourBarLabels().size(), qsizetype(3));
+            page.errorScaleBox()->setCurrentIndex(page.errorScaleBox()->findData(int(ui::DivergingScale::Kind::FixedLog)));
+            const study::PrecisionSnapshot snap =
+                study::precisionSnapshot(page.sweep(), page.pictureMethodBox()->currentText().toStdString(), page.bitSlider()->value());
+            QCOMPARE(page.errorImage()->image(), ui::tensorToImage(snap.error, ui::ImageStyle::Diverging, page.errorImage()->scale()));
+            QCOMPARE(page.errorImage()->colourBarLabels().front(), QStringLiteral("+1"));
+        }
+        ui::PrecisionPage again;
+        again.waitForIdle();
+        QCOMPARE(again.errorImage()->scale().kind, ui::DivergingScale::Kind::FixedLog);
+        QSettings().clear();
+    }
+
     void sizeLimitIsSaid() {
         ui::PrecisionPage page;
         const QString max = QString::number(page.sizeBox()->maximum());

@@ -39,7 +39,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
       operation_(new QComboBox), methodsBox_(new QGroupBox(tr("Methods"))), methodsLayout_(new QVBoxLayout(methodsBox_)),
       family_(new QComboBox), slider_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox),
       rounding_(new QComboBox), distribution_(new QComboBox), layer_(new QComboBox), size_(new QSpinBox), kernel_(new QSpinBox),
-      channels_(new QSpinBox), trials_(new QSpinBox), pictureMethod_(new QComboBox), productLabel_(new QLabel), message_(new QLabel),
+      channels_(new QSpinBox), trials_(new QSpinBox), pictureMethod_(new QComboBox), errorScale_(new QComboBox), productLabel_(new QLabel), message_(new QLabel),
       chart_(new ChartPanel), inputImage_(new TensorImage(tr("Input"))), outputImage_(new TensorImage(tr("Output"))),
       errorImage_(new TensorImage(tr("Error (output − exact)"))), sweepRunner_(new StudyRunner(this)),
       snapshotRunner_(new StudyRunner(this)) {
@@ -81,10 +81,14 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     trials_->setValue(3);
     trials_->setToolTip(tr("Random inputs per point; the chart shows the median."));
     pictureMethod_->setToolTip(tr("Whose output and error the pictures show."));
+    errorScale_->addItem(tr("this picture's largest"), int(DivergingScale::Kind::PictureMaximum));
+    errorScale_->addItem(tr("fixed, log 1e-8 … 1"), int(DivergingScale::Kind::FixedLog));
+    errorScale_->setToolTip(tr("Scaled to its own largest |error|, a map at 1 bit and one at 9 bits look alike; on the "
+                               "fixed logarithmic scale one colour is one error size at every bit width."));
     message_->setWordWrap(true);
     message_->setStyleSheet(QStringLiteral("color: #b00020"));
 
-    for (QComboBox* box : {operation_, family_, accumulation_, rounding_, distribution_, layer_, pictureMethod_}) {
+    for (QComboBox* box : {operation_, family_, accumulation_, rounding_, distribution_, layer_, pictureMethod_, errorScale_}) {
         box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
         box->setMinimumContentsLength(14);
     }
@@ -109,6 +113,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     form->addRow(productLabel_);
     form->addRow(tr("Trials"), trials_);
     form->addRow(tr("Pictures of"), pictureMethod_);
+    form->addRow(tr("Error colours"), errorScale_);
     form->addRow(message_);
     QScrollArea* scroll = makeControlPanel(form);
 
@@ -149,6 +154,13 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     for (QSpinBox* box : {size_, kernel_, channels_, trials_})
         connect(box, &QSpinBox::valueChanged, this, &PrecisionPage::requestSweep);
     connect(pictureMethod_, &QComboBox::currentIndexChanged, this, &PrecisionPage::requestSnapshot);
+    connect(errorScale_, &QComboBox::currentIndexChanged, this, [this] {
+        DivergingScale scale;
+        scale.kind = static_cast<DivergingScale::Kind>(errorScale_->currentData().toInt());
+        errorImage_->setScale(scale);
+        saveSettings();
+    });
+    errorImage_->setScale({static_cast<DivergingScale::Kind>(errorScale_->currentData().toInt())});  // as restored
     connect(sweepRunner_, &StudyRunner::finished, this, [this](const QString& key, const std::any& result) {
         showSweep(key, std::any_cast<const study::Table&>(result));
     });
@@ -315,6 +327,7 @@ void PrecisionPage::saveSettings() const {
     settings.setValue(QStringLiteral("operation"), operation_->currentIndex());
     settings.setValue(QStringLiteral("family"), family_->currentData());
     settings.setValue(QStringLiteral("position"), slider_->value());
+    settings.setValue(QStringLiteral("errorScale"), errorScale_->currentIndex());
     settings.setValue(QStringLiteral("accumulation"), accumulation_->currentIndex());
     settings.setValue(QStringLiteral("rounding"), rounding_->currentIndex());
     settings.setValue(QStringLiteral("distribution"), distribution_->currentIndex());
@@ -334,6 +347,7 @@ void PrecisionPage::restoreSettings() {
     QSettings settings;
     settings.beginGroup(QLatin1String(kSettingsGroup));
     operation_->setCurrentIndex(settings.value(QStringLiteral("operation"), 0).toInt());
+    errorScale_->setCurrentIndex(std::clamp(settings.value(QStringLiteral("errorScale"), 0).toInt(), 0, errorScale_->count() - 1));
     rebuildMethodList();
     if (settings.contains(QStringLiteral("methods"))) {
         const QStringList methods = settings.value(QStringLiteral("methods")).toStringList();

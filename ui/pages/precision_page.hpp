@@ -40,6 +40,8 @@ public:
     QSpinBox* kernelBox() const { return kernel_; }
     QSpinBox* channelsBox() const { return channels_; }
     QComboBox* pictureMethodBox() const { return pictureMethod_; }
+    /// The error map's colours: this picture's largest |error|, or a fixed log scale the same for every bit width.
+    QComboBox* errorScaleBox() const { return errorScale_; }
     /// "Custom" (the size, kernel and channel boxes) first, then study::precisionLayerPresets().
     QComboBox* layerBox() const { return layer_; }
     QLabel* formatLabel() const { return formatLabel_; }
@@ -75,6 +77,7 @@ private:
     QSpinBox* channels_;
     QSpinBox* trials_;
     QComboBox* pictureMethod_;
+    QComboBox* errorScale_;
     QLabel* productLabel_;
     QLabel* message_;
     ChartPanel* chart_;

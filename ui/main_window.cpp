@@ -1,4 +1,5 @@
 #include "main_window.hpp"
+#include "theme.hpp"
 
 #include <QAction>
 #include <QBuffer>
@@ -17,6 +18,7 @@
 #include <QListWidget>
 #include <QMenuBar>
 #include <QPixmap>
+#include <QActionGroup>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -52,6 +54,9 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), navigation_(new QListWidget), stack_(new QStackedWidget), progress_(new TaskProgress) {
     setWindowTitle(QStringLiteral("KernelScope"));
     setObjectName(QStringLiteral("MainWindow"));
+    // The theme chosen last time, before any widget is drawn (System leaves the desktop's own alone).
+    if (const Theme saved = themeFromName(QSettings().value(QStringLiteral("view/theme")).toString()); saved != currentTheme())
+        applyTheme(saved);
     setAcceptDrops(true);
 
     auto* splitter = new QSplitter(this);
@@ -101,6 +106,23 @@ void MainWindow::buildMenus() {
         QAction* show = view->addAction(pages_[i]->title(), this, [this, i] { showPage(i); });
         show->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
     }
+
+    view->addSeparator();
+    QMenu* themes = view->addMenu(tr("&Theme"));
+    auto* themeGroup = new QActionGroup(this);
+    for (const auto& [theme, text] : {std::pair{Theme::System, tr("&System")}, std::pair{Theme::Light, tr("&Light")},
+                                      std::pair{Theme::Dark, tr("&Dark")}}) {
+        QAction* action = themes->addAction(text);
+        action->setCheckable(true);
+        action->setChecked(theme == currentTheme());
+        action->setData(themeName(theme));
+        themeGroup->addAction(action);
+        connect(action, &QAction::triggered, this, [theme] {
+            applyTheme(theme);
+            QSettings().setValue(QStringLiteral("view/theme"), themeName(theme));
+        });
+    }
+    themeActions_ = themeGroup->actions();
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About KernelScope"), this, &MainWindow::showAbout);

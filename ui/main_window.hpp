@@ -4,6 +4,7 @@
 
 #include "charts/export_options.hpp"
 
+class QAction;
 class QListWidget;
 class QStackedWidget;
 
@@ -19,6 +20,8 @@ public:
 
     QList<InvestigationPage*> pages() const { return pages_; }
     TaskProgress* taskProgress() const { return progress_; }
+    /// View ▸ Theme's choices (System, Light, Dark), checkable; their data() is the theme's name.
+    QList<QAction*> themeActions() const { return themeActions_; }
     void showPage(int index);
     int currentPage() const;
 
@@ -53,6 +56,7 @@ private:
     QStackedWidget* stack_;
     TaskProgress* progress_;
     QList<InvestigationPage*> pages_;
+    QList<QAction*> themeActions_;
 };
 
 }  // namespace ks::ui

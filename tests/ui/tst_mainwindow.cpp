@@ -1,5 +1,8 @@
 // GUI smoke test, offscreen: the window opens with its four pages, About shows the versions,
 // the progress area works, screenshots are written.
+#include <QAction>
+#include <QApplication>
+#include <QChart>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
@@ -10,6 +13,7 @@
 
 #include "about_dialog.hpp"
 #include "main_window.hpp"
+#include "charts/chart_panel.hpp"
 #include "pages/investigation_page.hpp"
 #include "task_progress.hpp"
 
@@ -97,6 +101,57 @@ private Q_SLOTS:
         for (const auto* page : window.pages()) charts += int(page->charts().size());
         QCOMPARE(images, charts);
         QVERIFY(files.contains(dir.filePath(QStringLiteral("charts/precision-conv-e5.png"))));
+    }
+
+    // Issue 17: "no View ▸ Theme entry; on a dark palette the reference series is drawn in black and disappears".
+    // Under Dark every series of every chart stands out from its chart's background, the reference included; the
+    // choice is remembered; System gives the start palette back.
+    void darkThemeKeepsEverySeriesVisible() {
+        const QPalette start = QApplication::palette();
+        {
+            MainWindow window;
+            window.resize(1200, 800);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            QAction* dark = nullptr;
+            for (QAction* a : window.themeActions())
+                if (a->data().toString() == QLatin1String("dark")) dark = a;
+            QVERIFY(dark);
+            window.showPage(0);
+            window.pages()[0]->waitForIdle();
+            ChartPanel* precision = window.pages()[0]->charts().front();
+            const QString reference = QString::fromStdString(precision->spec().highlightSeries);
+            const QColor before = precision->seriesColor(reference);
+            QVERIFY(before.isValid());
+            dark->trigger();
+            QCOMPARE(precision->seriesColor(reference), before);  // one colour per algorithm on every theme
+            QVERIFY(QApplication::palette().color(QPalette::Window).lightness() < 100);
+            int checked = 0;
+            for (int p = 0; p < window.pages().size(); ++p) {
+                window.showPage(p);
+                window.pages()[p]->waitForIdle();
+                QCoreApplication::processEvents();
+                for (ChartPanel* chart : window.pages()[p]->charts()) {
+                    const QColor background = chart->chart()->backgroundBrush().color();
+                    QVERIFY2(background.lightness() < 100, qPrintable(chart->chart()->title()));
+                    for (const QString& name : chart->seriesNames()) {
+                        const QColor colour = chart->seriesColor(name);
+                        QVERIFY2(std::abs(colour.lightness() - background.lightness()) >= 50,
+                                 qPrintable(QStringLiteral("%1: %2 on %3").arg(name, colour.name(), background.name())));
+                        ++checked;
+                    }
+                }
+            }
+            QVERIFY(checked > 10);
+        }
+        {
+            MainWindow again;  // remembered
+            QVERIFY(QApplication::palette().color(QPalette::Window).lightness() < 100);
+            for (QAction* a : again.themeActions())
+                if (a->data().toString() == QLatin1String("system")) a->trigger();
+        }
+        QCOMPARE(QApplication::palette().color(QPalette::Window), start.color(QPalette::Window));
+        QSettings().remove(QStringLiteral("view/theme"));
     }
 
     void unknownFileTypeIsAClearError() {

@@ -89,6 +89,22 @@ private Q_SLOTS:
         QVERIFY(page.errorChart()->findings()->sentences().front().startsWith(QStringLiteral("gaussian keeps 90 %")));
     }
 
+    // Issue 17: "the speed-up chart always shows 512×512·512×128 whatever the input". The input is B of a product
+    // with a batch of 512 rows; its shape is timed, and another input's shape is timed again.
+    void speedupFollowsTheInputsShape() {
+        QSettings().clear();
+        ui::LowRankPage page;
+        selectInput(page, QStringLiteral("weights"));  // fc2: 128 × 512
+        QTRY_VERIFY_WITH_TIMEOUT(page.speedupChart()->staleNote().isEmpty() && page.speedupChart()->table().rowCount() > 0, 60000);
+        QCOMPARE(QString::fromStdString(page.speedupChart()->spec().title), QStringLiteral("Speed-up vs rank: (512×128)·(128×512), B factored"));
+        const auto ranks = page.speedupChart()->table().numbers("rank");
+        QCOMPARE(*std::max_element(ranks.begin(), ranks.end()), 128.0);
+        selectInput(page, QStringLiteral("mnist"));  // 512 × 784
+        QTRY_VERIFY_WITH_TIMEOUT(page.speedupChart()->staleNote().isEmpty() &&
+                                     page.speedupChart()->spec().title == "Speed-up vs rank: (512×512)·(512×784), B factored",
+                                 60000);
+    }
+
     void sliderMovesMarkerAndReconstruction() {
         ui::LowRankPage page;
         selectInput(page, QStringLiteral("photo"));

@@ -84,7 +84,7 @@ private:
     std::shared_ptr<const study::RankAnalysis> analysis_;
     QString analysisKey_;
     int wantedRank_ = 0;
-    bool speedupRequested_ = false;
+    QString speedupKeyWanted_;  ///< the timing of the shape shown; older results are dropped
 };
 
 }  // namespace ks::ui

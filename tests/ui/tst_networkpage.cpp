@@ -17,6 +17,7 @@
 
 #include "charts/chart_panel.hpp"
 #include "io/mnist.hpp"
+#include "io/weights.hpp"
 #include "nn/low_rank.hpp"
 #include "nn/model_io.hpp"
 #include "pages/network_page.hpp"
@@ -148,6 +149,34 @@ private Q_SLOTS:
         QCOMPARE(page.sliderName(), QStringLiteral("Rank"));
         QCOMPARE(page.currentRanks(), study->sharedRanks(page.rankSlider()->value()));
         QSettings().clear();
+    }
+
+    // Issue 17: "Custom .pt layers show only as 1 / 3 / 5": an nn.Sequential's state dict names its layers by index;
+    // the page says "layer 1 (784→32)".
+    void sequentialIndicesReadAsLayers() {
+        QTemporaryDir dir;
+        std::vector<io::NamedTensor> tensors;
+        const std::int64_t widths[] = {784, 32, 16, 10};
+        for (int i = 0; i < 3; ++i) {
+            const std::string name = std::to_string(2 * i + 1);
+            TensorF w({widths[i + 1], widths[i]});
+            for (std::size_t k = 0; k < w.size(); ++k) w[k] = float((k * 7919) % 13) / 100.0f - 0.06f;
+            TensorF b({widths[i + 1]});
+            tensors.push_back({name + ".weight", w, "float32"});
+            tensors.push_back({name + ".bias", b, "float32"});
+        }
+        const QString path = dir.filePath(QStringLiteral("sequential.safetensors"));
+        io::writeSafetensors(path.toStdString(), tensors);
+        ui::NetworkPage page;
+        page.waitForIdle();
+        QString error;
+        QVERIFY2(page.openFile(path, &error), qPrintable(error));
+        page.waitForIdle();
+        QStringList labels;
+        for (QLabel* l : page.findChildren<QLabel*>()) labels << l->text();
+        for (const char* caption : {"layer 1 (784→32)", "layer 3 (32→16)", "layer 5 (16→10)"})
+            QVERIFY2(labels.contains(QString::fromUtf8(caption)), qPrintable(labels.join(QLatin1Char('|'))));
+        QCOMPARE(ui::layerCaption(QStringLiteral("fc1"), 784, 512), QStringLiteral("fc1 (784→512)"));
     }
 
     void sliderMovesTheCurrentPoint() {

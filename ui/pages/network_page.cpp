@@ -355,6 +355,20 @@ void NetworkPage::showModel() {
     showRanks();
 }
 
+namespace {
+/// A layer's name as a person reads it: an nn.Sequential's index ("1", "3", "5" in PyTorch's state dict) becomes
+/// "layer 1"; a named module ("fc1") stays itself.
+QString layerName(const QString& name) {
+    bool number = false;
+    name.toInt(&number);
+    return number ? NetworkPage::tr("layer %1").arg(name) : name;
+}
+}  // namespace
+
+QString layerCaption(const QString& name, std::int64_t in, std::int64_t out) {
+    return QStringLiteral("%1 (%2→%3)").arg(layerName(name)).arg(in).arg(out);
+}
+
 void NetworkPage::rebuildLayerControls() {
     qDeleteAll(layerRanks_);
     layerRanks_.clear();
@@ -373,7 +387,7 @@ void NetworkPage::rebuildLayerControls() {
                             .arg(l.rank())
                             .arg(l.inFeatures() * l.outFeatures() / (l.inFeatures() + l.outFeatures())));
         connect(box, &QSpinBox::valueChanged, this, [this, name = l.name](int rank) { model_->setLayerRank(name, rank); });
-        layerForm_->addRow(q(l.name), box);
+        layerForm_->addRow(layerCaption(q(l.name), l.inFeatures(), l.outFeatures()), box);
         layerRanks_.append(box);
     }
     configureSlider(false);
@@ -439,7 +453,7 @@ void NetworkPage::showRanks() {
     for (QSpinBox* box : layerRanks_) {
         QSignalBlocker block(box);
         box->setValue(int(model_->ranks().at(box->objectName().toStdString())));
-        parts << QStringLiteral("%1 %2").arg(box->objectName()).arg(box->value());
+        parts << QStringLiteral("%1 %2").arg(layerName(box->objectName())).arg(box->value());
     }
     const std::vector<double> energies = study::CompressSweep{}.energies;
     const QString energy = energyMode() && slider_->value() < int(energies.size())

@@ -28,6 +28,9 @@ class QPushButton;
 
 namespace ks::ui {
 
+/// The caption of a layer's rank control: "fc1 (784→512)", or for an nn.Sequential's index "layer 1 (784→512)".
+QString layerCaption(const QString& name, std::int64_t in, std::int64_t out);
+
 class FindingsView;
 
 class DigitGrid;

@@ -110,7 +110,8 @@ KS_CLI_COMMAND(compressCommand) {
             cli::TerminalProgress bar("compress");
             table = compression->run(s, Progress([&](double f) { bar(f); }, nullptr));
         }
-        cli::writeText(dir + "/compress.csv", table.toCsv());
+        const std::string caption = args.get("weights") + "; " + s.describe();
+        cli::writeText(dir + "/compress.csv", table.toCsv({"Compression sweep", caption}));
         std::cout << dir << "/compress.csv\n";
         // A short summary on the terminal: the numbers the charts show.
         const auto& names = table.labels("setting");
@@ -122,10 +123,10 @@ KS_CLI_COMMAND(compressCommand) {
             std::cout << line;
         }
         if (cli::chartsAvailable()) {
-            const study::ParetoChart pareto = study::runtimeAccuracyChart(table);
+            const study::ParetoChart pareto = study::runtimeAccuracyChart(table, std::nullopt, caption);
             const std::vector<std::pair<const study::Table*, study::ChartSpec>> charts = {
-                {&table, study::compressionAccuracyChart()},
-                {&table, study::compressionRuntimeChart()},
+                {&table, study::compressionAccuracyChart(std::nullopt, caption)},
+                {&table, study::compressionRuntimeChart(std::nullopt, caption)},
                 {&pareto.table, pareto.spec}};
             for (const auto& [t, spec] : charts) {
                 const std::string path = dir + "/" + spec.id + ".png";

@@ -71,8 +71,9 @@ KS_CLI_COMMAND(lnsCommand) {
         cli::ensureDirectory(dir);
         cli::TerminalProgress bar("lns");
         const study::LnsResult result = study::runLnsSweep(s, Progress([&](double f) { bar(f); }, nullptr));
-        cli::writeText(dir + "/lns-fraction-bits.csv", result.byFractionBits.toCsv());
-        cli::writeText(dir + "/lns-accumulator-bits.csv", result.byAccumulatorBits.toCsv());
+        cli::writeText(dir + "/lns-fraction-bits.csv", result.byFractionBits.toCsv({"Log accumulation by fraction bits", s.describe()}));
+        cli::writeText(dir + "/lns-accumulator-bits.csv",
+                       result.byAccumulatorBits.toCsv({"Binned accumulation by accumulator width", study::lnsAccumulatorChart(s).caption}));
         std::cout << dir << "/lns-fraction-bits.csv\n" << dir << "/lns-accumulator-bits.csv\n";
         if (!cli::chartsAvailable()) {
             std::cerr << "kernelscope-cli: built without the GUI library, no PNG written\n";

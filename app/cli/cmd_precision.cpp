@@ -96,7 +96,7 @@ KS_CLI_COMMAND(precisionCommand) {
         const study::Table table = study::runPrecisionSweep(s, Progress([&](double f) { bar(f); }, nullptr));
         const study::ChartSpec spec = study::precisionChart(s);
         const std::string stem = dir + "/" + spec.id;
-        cli::writeText(stem + ".csv", table.toCsv());
+        cli::writeText(stem + ".csv", table.toCsv({spec.title, spec.caption}));
         std::cout << stem << ".csv\n";
         if (cli::chartsAvailable()) {
             cli::writeChartPng(table, spec, stem + ".png");

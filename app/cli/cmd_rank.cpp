@@ -28,7 +28,7 @@ std::vector<std::string> splitList(const std::string& text) {
 void writeTableAndChart(const std::string& dir, const ks::study::Table& csvTable, const ks::study::Table& chartTable,
                         const ks::study::ChartSpec& spec) {
     const std::string stem = dir + "/" + spec.id;
-    ks::cli::writeText(stem + ".csv", csvTable.toCsv());
+    ks::cli::writeText(stem + ".csv", csvTable.toCsv({spec.title, spec.caption}));
     std::cout << stem << ".csv\n";
     if (ks::cli::chartsAvailable()) {
         ks::cli::writeChartPng(chartTable, spec, stem + ".png");
@@ -110,9 +110,9 @@ KS_CLI_COMMAND(rankCommand) {
             std::printf("\n");
         }
         const study::Table error = study::rankErrorTable(pointers, ranks);
-        writeTableAndChart(dir, error, error, study::rankErrorChart());
+        writeTableAndChart(dir, error, error, study::rankErrorChart(std::nullopt, study::describeInputs(pointers)));
         const study::Table spectrum = study::spectrumTable(pointers);
-        writeTableAndChart(dir, spectrum, spectrum, study::rankSpectrumChart());
+        writeTableAndChart(dir, spectrum, spectrum, study::rankSpectrumChart(study::describeInputs(pointers)));
 
         if (!args.flag("no-speedup")) {
             study::SpeedupSweep sweep;

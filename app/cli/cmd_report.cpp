@@ -53,7 +53,7 @@ public:
     /// Writes the chart's PNG and the table's CSV and adds the figure; returns the CSV's file name.
     std::string figure(const Table& table, const ChartSpec& spec, const std::string& caption) {
         const std::string stem = spec.id;
-        ks::cli::writeText(dir_ + "/" + stem + ".csv", table.toCsv());
+        ks::cli::writeText(dir_ + "/" + stem + ".csv", table.toCsv({spec.title, spec.caption}));
         std::string image;
         if (ks::cli::chartsAvailable()) {
             image = stem + ".png";
@@ -142,7 +142,9 @@ void rankSection(Report& report) {
     }
     const std::vector<std::int64_t> ranks = {1, 2, 3, 4, 8, 16, 32, 64, 128, 256, 512};
     const Table errors = rankErrorTable(pointers);
-    const std::string csv = report.figure(errors, rankErrorChart(), "Relative Frobenius error vs rank for the five kinds of input");
+    const std::string inputs = describeInputs(pointers);
+    const std::string csv =
+        report.figure(errors, rankErrorChart(std::nullopt, inputs), "Relative Frobenius error vs rank for the five kinds of input");
     const Table selected = rankErrorTable(pointers, ranks);
     addTable(doc, selected, {"input", "rank", "frobenius_error", "relative_error", "energy_kept"}, [&](std::size_t r) {
         const double k = selected.numbers("rank")[r];
@@ -150,7 +152,7 @@ void rankSection(Report& report) {
     });
     doc.findings(rankFindings(errors, shapes), csv);
     const Table spectrum = spectrumTable(pointers);
-    report.figure(spectrum, rankSpectrumChart(), "Singular spectra");
+    report.figure(spectrum, rankSpectrumChart(inputs), "Singular spectra");
     SpeedupSweep sweep;
     const SpeedupResult speed = runSpeedupSweep(sweep);
     report.figure(speedupChartTable(speed.table), rankSpeedupChart(sweep),
@@ -177,9 +179,10 @@ std::string compressSection(Report& report, const Table& t) {
     doc.paragraph("The seed's MLP (784→512→128→10) trained by KernelScope's own trainer on 8,000 digits, evaluated on the "
                   "2,000 test digits; each Linear layer replaced by its rank-r factorisation (two GEMMs), no fine-tuning. "
                   "Time: median of repeated inference of the whole test set.");
-    const std::string csv = report.figure(t, compressionAccuracyChart(), "Compression ratio vs accuracy");
-    report.figure(t, compressionRuntimeChart(), "Compression ratio vs runtime");
-    const ParetoChart pareto = runtimeAccuracyChart(t);
+    const std::string caption = "the embedded MLP, 2,000 test digits; " + CompressSweep{}.describe();
+    const std::string csv = report.figure(t, compressionAccuracyChart(std::nullopt, caption), "Compression ratio vs accuracy");
+    report.figure(t, compressionRuntimeChart(std::nullopt, caption), "Compression ratio vs runtime");
+    const ParetoChart pareto = runtimeAccuracyChart(t, std::nullopt, caption);
     report.figure(pareto.table, pareto.spec, "Runtime vs accuracy, with the Pareto front");
     std::vector<std::string> columns;
     for (const char* c : {"setting", "compression_ratio", "accuracy", "median_ms", "pareto"})

@@ -3,6 +3,7 @@
 // the median is the figure to quote (these machines are shared and noisy).
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <vector>
 
 #include "base/statistics.hpp"
@@ -23,6 +24,9 @@ struct TimingResult {
     double maxSeconds = 0;
     int repeats = 0;
 };
+
+/// "median of ≥ 5 repeats and ≥ 0.05 s after 1 warm-up run": how a figure was timed, for captions.
+std::string describeTiming(const TimingOptions& options);
 
 /// Warm-up and repeats of `fn`, alone: holds the timing gate exclusively (base/timing_gate.hpp), so that no other
 /// study's work in this process shares the cores meanwhile.

@@ -34,6 +34,20 @@ std::string CompressSweep::key() const {
     return out.str();
 }
 
+std::string CompressSweep::describe() const {
+    std::ostringstream out;
+    switch (mode) {
+        case CompressionMode::SharedRank: out << "one rank for every layer"; break;
+        case CompressionMode::PerLayerRanks: out << "ranks per layer"; break;
+        case CompressionMode::Energy: out << "per layer, the smallest rank keeping a share of Σσ²"; break;
+    }
+    out << "; inference " << numeric::computeSpecName(compute) << "; convolutions " << convAlgorithm << "; "
+        << (maxTestDigits > 0 ? "at most " + std::to_string(maxTestDigits) + " test digits" : std::string("every test digit"))
+        << "; fine-tuning " << fineTuneEpochs << " epoch" << (fineTuneEpochs == 1 ? "" : "s");
+    if (measureTime) out << "; time " << (compute.native ? describeTiming(timing) : std::string("of the one emulated pass"));
+    return out.str();
+}
+
 namespace {
 
 /// A stratified subset (each class its share, spread through the class), as `eval --limit` takes.
@@ -391,8 +405,9 @@ std::vector<bool> paretoFront(const std::vector<double>& times, const std::vecto
     return front;
 }
 
-ChartSpec compressionAccuracyChart(std::optional<double> currentRatio) {
+ChartSpec compressionAccuracyChart(std::optional<double> currentRatio, const std::string& caption) {
     ChartSpec s;
+    s.caption = caption;
     s.id = "compress-ratio-accuracy";
     s.title = "Accuracy vs compression ratio";
     s.xColumn = "compression_ratio";
@@ -405,8 +420,9 @@ ChartSpec compressionAccuracyChart(std::optional<double> currentRatio) {
     return s;
 }
 
-ChartSpec compressionRuntimeChart(std::optional<double> currentRatio) {
+ChartSpec compressionRuntimeChart(std::optional<double> currentRatio, const std::string& caption) {
     ChartSpec s;
+    s.caption = caption;
     s.id = "compress-ratio-runtime";
     s.title = "Test-set inference time (median) vs compression ratio";
     s.xColumn = "compression_ratio";
@@ -418,7 +434,7 @@ ChartSpec compressionRuntimeChart(std::optional<double> currentRatio) {
     return s;
 }
 
-ParetoChart runtimeAccuracyChart(const Table& sweepTable, std::optional<CurrentPoint> current) {
+ParetoChart runtimeAccuracyChart(const Table& sweepTable, std::optional<CurrentPoint> current, const std::string& caption) {
     ParetoChart c;
     c.table = Table({"median_ms", "accuracy"}, {"series", "setting"});
     const auto& ms = sweepTable.numbers("median_ms");
@@ -433,6 +449,7 @@ ParetoChart runtimeAccuracyChart(const Table& sweepTable, std::optional<CurrentP
     for (auto i : front) c.table.addRow({ms[i], acc[i], "pareto front", names[i]});
     if (current) c.table.addRow({current->medianMs, current->accuracy, "current", "current"});
     c.spec.id = "compress-runtime-accuracy";
+    c.spec.caption = caption;
     c.spec.title = "Accuracy vs inference time (Pareto front)";
     c.spec.xColumn = "median_ms";
     c.spec.yColumn = "accuracy";

@@ -70,6 +70,8 @@ struct CompressSweep {
 
     /// A key identifying the sweep (with the study's own key, for caches).
     std::string key() const;
+    /// Its parameters in words, for captions: the settings swept, the arithmetic, digits, fine-tuning, timing.
+    std::string describe() const;
 };
 
 /// One evaluated setting.
@@ -154,8 +156,9 @@ double flopRatioOf(const nn::Model& dense, const LayerRanks& ranks);
 std::vector<bool> paretoFront(const std::vector<double>& times, const std::vector<double>& accuracies);
 
 /// Charts of a sweep's table. `currentRatio` / `currentMs` mark the GUI's current setting.
-ChartSpec compressionAccuracyChart(std::optional<double> currentRatio = std::nullopt);
-ChartSpec compressionRuntimeChart(std::optional<double> currentRatio = std::nullopt);
+/// `caption`: the network and CompressSweep::describe(), drawn under the title and written in the CSV.
+ChartSpec compressionAccuracyChart(std::optional<double> currentRatio = std::nullopt, const std::string& caption = {});
+ChartSpec compressionRuntimeChart(std::optional<double> currentRatio = std::nullopt, const std::string& caption = {});
 /// Runtime (x) vs accuracy (y) needs its own table: the series column "series" holds "settings"
 /// (every row, in the sweep's order), "pareto front" (the front, by runtime) and, when given,
 /// "current" (one point). Columns: series, setting, median_ms, accuracy.
@@ -167,7 +170,8 @@ struct CurrentPoint {
     double medianMs = 0;
     double accuracy = 0;
 };
-ParetoChart runtimeAccuracyChart(const Table& sweepTable, std::optional<CurrentPoint> current = std::nullopt);
+ParetoChart runtimeAccuracyChart(const Table& sweepTable, std::optional<CurrentPoint> current = std::nullopt,
+                                 const std::string& caption = {});
 
 /// "native", "bf16", "fp16", "fp16/fp32", "e4m3/fp32": the compute specifications the GUI offers.
 std::vector<std::string> networkComputeChoices();

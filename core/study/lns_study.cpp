@@ -31,6 +31,14 @@ std::string LnsSweep::key() const {
     return out.str();
 }
 
+std::string LnsSweep::describe() const {
+    std::ostringstream out;
+    out << "(" << m << "×" << length << ")·(" << length << "×" << n << "), inputs " << distributionName(distribution) << ", "
+        << trials << " trial" << (trials == 1 ? "" : "s") << ", seed " << seed << "; LNS with " << integerBits
+        << " integer bits; table policy at fraction bits − " << tableDropBits << "; " << constantBits << "-bit constants";
+    return out.str();
+}
+
 namespace {
 
 /// One trial's operands: rows of A and columns of B, each contiguous (length values).
@@ -272,6 +280,7 @@ ChartSpec lnsFractionChart(const LnsSweep& s, const std::string& reference) {
         throw std::invalid_argument("lns chart: reference must be exact or quantised, got '" + reference + "'");
     ChartSpec spec;
     spec.id = "lns-fraction-bits-" + reference;
+    spec.caption = s.describe();
     const std::string what = s.m == 1 && s.n == 1 ? "dot products of length " + std::to_string(s.length)
                                                   : "(" + std::to_string(s.m) + "×" + std::to_string(s.length) + ")·(" +
                                                         std::to_string(s.length) + "×" + std::to_string(s.n) + ")";
@@ -292,6 +301,7 @@ ChartSpec lnsFractionChart(const LnsSweep& s, const std::string& reference) {
 ChartSpec lnsAccumulatorChart(const LnsSweep& s) {
     ChartSpec spec;
     spec.id = "lns-accumulator-bits";
+    spec.caption = s.describe() + "; at " + std::to_string(s.widthSweepFractionBits) + " fraction bits";
     spec.title = "Binned accumulation at " + std::to_string(s.widthSweepFractionBits) +
                  " fraction bits: error vs accumulator width";
     spec.xColumn = "accumulator_bits";

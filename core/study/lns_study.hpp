@@ -48,6 +48,8 @@ struct LnsSweep {
     std::uint64_t seed = 1;
 
     std::string key() const;
+    /// Its parameters in words, for captions.
+    std::string describe() const;
 };
 
 /// Two tables: errors vs fraction bits (every variant) and vs accumulator width (binned variants).

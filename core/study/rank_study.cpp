@@ -303,6 +303,20 @@ std::vector<std::int64_t> defaultSpeedupRanks(std::int64_t k, std::int64_t n) {
     return ranks;
 }
 
+std::string describeInputs(const std::vector<const RankAnalysis*>& analyses) {
+    std::string out;
+    for (const RankAnalysis* a : analyses)
+        out += (out.empty() ? "" : "; ") + a->input().name + ": " + a->input().description;
+    return out + (out.empty() ? "" : "; one exact SVD in double each");
+}
+
+std::string SpeedupSweep::describe() const {
+    std::ostringstream out;
+    out << "float32 (" << m << "×" << k << ")·(" << k << "×" << n << "), operands N(0, 1) seed " << seed
+        << "; B factored once by an exact SVD (not timed); " << describeTiming(timing);
+    return out.str();
+}
+
 std::string SpeedupSweep::key() const {
     std::ostringstream out;
     out << m << 'x' << k << 'x' << n << '|' << seed << '|';
@@ -375,8 +389,9 @@ Table speedupChartTable(const Table& speedup) {
     return table;
 }
 
-ChartSpec rankErrorChart(std::optional<std::int64_t> currentRank) {
+ChartSpec rankErrorChart(std::optional<std::int64_t> currentRank, const std::string& caption) {
     ChartSpec spec;
+    spec.caption = caption;
     spec.id = "rank-error";
     spec.title = "Error vs rank: ‖A − A_r‖_F / ‖A‖_F (Eckart–Young)";
     spec.xColumn = "rank";
@@ -391,8 +406,9 @@ ChartSpec rankErrorChart(std::optional<std::int64_t> currentRank) {
     return spec;
 }
 
-ChartSpec rankSpectrumChart() {
+ChartSpec rankSpectrumChart(const std::string& caption) {
     ChartSpec spec;
+    spec.caption = caption;
     spec.id = "rank-spectrum";
     spec.title = "Singular value spectrum";
     spec.xColumn = "index";
@@ -408,6 +424,7 @@ ChartSpec rankSpectrumChart() {
 ChartSpec rankSpeedupChart(const SpeedupSweep& s, std::optional<std::int64_t> currentRank) {
     ChartSpec spec;
     spec.id = "rank-speedup";
+    spec.caption = s.describe();
     spec.title = "Speed-up vs rank: (" + std::to_string(s.m) + "×" + std::to_string(s.k) + ")·(" + std::to_string(s.k) + "×" +
                  std::to_string(s.n) + "), B factored";
     spec.xColumn = "rank";

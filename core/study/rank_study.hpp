@@ -122,6 +122,9 @@ private:
 
 /// Ranks 1 … min(rows, cols) of every analysis when `ranks` is empty; otherwise the given ranks
 /// (each ≥ 1; ranks above an input's full rank are clipped away for that input).
+/// "photo: <description>; mnist: <description>", the inputs in words for a chart's caption.
+std::string describeInputs(const std::vector<const RankAnalysis*>& analyses);
+
 Table rankErrorTable(const std::vector<const RankAnalysis*>& analyses, const std::vector<std::int64_t>& ranks = {});
 Table spectrumTable(const std::vector<const RankAnalysis*>& analyses);
 
@@ -132,6 +135,8 @@ struct SpeedupSweep {
     std::uint64_t seed = 1;           ///< operands are N(0, 1): float GEMM time does not depend on the values
     TimingOptions timing;
     std::string key() const;
+    /// Its parameters in words, for captions: the product, the operands, the timing.
+    std::string describe() const;
 };
 
 struct SpeedupResult {
@@ -150,8 +155,9 @@ SpeedupResult runSpeedupSweep(const SpeedupSweep& sweep, const Progress& progres
 /// The speed-up table in long form for the chart: rank, speedup, estimate ("FLOP model", "measured").
 Table speedupChartTable(const Table& speedup);
 
-ChartSpec rankErrorChart(std::optional<std::int64_t> currentRank = std::nullopt);
-ChartSpec rankSpectrumChart();
+/// `caption`: the inputs in words (RankInput::description of each), drawn under the title and written in the CSV.
+ChartSpec rankErrorChart(std::optional<std::int64_t> currentRank = std::nullopt, const std::string& caption = {});
+ChartSpec rankSpectrumChart(const std::string& caption = {});
 ChartSpec rankSpeedupChart(const SpeedupSweep& sweep, std::optional<std::int64_t> currentRank = std::nullopt);
 
 }  // namespace ks::study

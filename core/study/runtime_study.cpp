@@ -69,6 +69,24 @@ std::string RuntimeScaling::key() const {
     return out.str();
 }
 
+std::string RuntimeFind::describe() const {
+    std::ostringstream out;
+    if (operation.id() == Operation::Matmul.id())
+        out << "float32 (" << m << "×" << k << ")·(" << k << "×" << n << "), svd rank " << svdRank << ", log formats "
+            << numeric::formatName(logFormat);
+    else
+        out << "float32 conv " << conv.toString();
+    out << "; data uniform [−1, 1] seed " << seed << "; " << describeTiming(timing);
+    return out.str();
+}
+
+std::string RuntimeScaling::describe() const {
+    std::ostringstream out;
+    out << base.describe() << "; sizes";
+    for (std::size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : " ") << sizes[i];
+    return out.str();
+}
+
 Table runRuntimeFind(const RuntimeFind& f, const Progress& progress) {
     const double total = double(f.operation.resolve(f.algorithms).size());
     double done = 0;
@@ -122,6 +140,7 @@ Table runRuntimeScaling(const RuntimeScaling& s, const Progress& progress) {
 
 ChartSpec runtimeFindChart(const RuntimeFind& f) {
     ChartSpec spec;
+    spec.caption = f.describe();
     spec.id = "runtime-find-" + f.operation.id();
     spec.title = f.operation.label() + " " + f.operation.impl().describe(f.shapes()) + ": time per algorithm, fastest on top (median; whiskers: fastest and slowest repeat)";
     spec.xColumn = "index";
@@ -142,6 +161,7 @@ ChartSpec runtimeScalingChart(const RuntimeScaling& s) {
     const OperationImpl& op = s.base.operation.impl();
     ChartSpec spec;
     spec.id = "runtime-scaling-" + s.base.operation.id();
+    spec.caption = s.describe();
     spec.title = op.scalingTitle(s.base.shapes());
     spec.xColumn = "size";
     spec.yColumn = "median_ms";

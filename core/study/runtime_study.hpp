@@ -55,6 +55,8 @@ struct RuntimeFind {
 
     ProblemShapes shapes() const { return {conv, m, k, n}; }
     std::string key() const;
+    /// Its parameters in words, for captions: the shape, the operands, the timing.
+    std::string describe() const;
 };
 
 /// Every selected algorithm on the shape; progress per algorithm, Cancelled between algorithms.
@@ -67,6 +69,7 @@ struct RuntimeScaling {
     std::vector<std::int64_t> sizes = {32, 64, 128, 256};
 
     std::string key() const;
+    std::string describe() const;
 };
 
 /// Median time per algorithm and size; progress per (size × algorithm), Cancelled between them.

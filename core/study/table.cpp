@@ -81,6 +81,16 @@ std::string Table::toCsv() const {
     return out;
 }
 
+std::string Table::toCsv(const std::vector<std::string>& commentLines) const {
+    std::string head;
+    for (std::string line : commentLines) {
+        if (line.empty()) continue;
+        std::replace(line.begin(), line.end(), '\n', ' ');
+        head += "# " + line + "\n";
+    }
+    return head + toCsv();
+}
+
 Table Table::filtered(const std::string& name, const std::string& value) const {
     const auto& key = labels(name);
     Table out;

@@ -48,6 +48,9 @@ public:
 
     /// RFC 4180 CSV with a header line; numbers with 17 significant digits where needed (round-trip).
     std::string toCsv() const;
+    /// The same after comment lines "# <line>" (one per non-empty entry, newlines flattened): a figure's title and
+    /// parameters, so that it can be reproduced from its CSV alone (pandas: read_csv(path, comment="#")).
+    std::string toCsv(const std::vector<std::string>& commentLines) const;
     /// Rows whose label column `name` equals `value`.
     Table filtered(const std::string& name, const std::string& value) const;
     /// Distinct values of a label column, in order of first appearance.

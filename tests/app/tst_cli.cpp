@@ -338,6 +338,10 @@ private Q_SLOTS:
         QVERIFY2(run.finished && run.exitCode == 0, qPrintable(run.output()));
         const std::string md = fileText(dir.filePath(QStringLiteral("report.md")));
         const std::string html = fileText(dir.filePath(QStringLiteral("report.html")));
+        // Each CSV is headed by its figure's title and parameters.
+        QVERIFY(fileText(dir.filePath(QStringLiteral("lns-fraction-bits-exact.csv"))).rfind("# Log accumulation", 0) == 0);
+        QVERIFY(fileText(dir.filePath(QStringLiteral("lns-fraction-bits-exact.csv"))).find("\n# (1×256)·(256×1), inputs normal") !=
+                std::string::npos);
         for (const std::string* text : {&md, &html}) {
             QVERIFY(text->find("What this shows") != std::string::npos);
             QVERIFY(text->find("sequential LNS addition's error is") != std::string::npos);

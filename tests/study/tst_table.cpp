@@ -37,6 +37,13 @@ private Q_SLOTS:
             QVERIFY(QString::fromUtf8(e.what()).contains(QLatin1String("x, name")));
         }
     }
+    void commentLinesBeforeTheHeader() {
+        Table t({"x"});
+        t.addRow({1});
+        QCOMPARE(t.toCsv({"Title", "", "two\nlines"}), std::string("# Title\n# two lines\nx\n1\n"));
+        QCOMPARE(t.toCsv({}), t.toCsv());
+    }
+
     void filterAndDistinct() {
         Table t({"v"}, {"k"});
         t.addRow({1, "a"});

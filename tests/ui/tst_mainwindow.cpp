@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QChart>
+#include <QFile>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
@@ -152,6 +153,32 @@ private Q_SLOTS:
         }
         QCOMPARE(QApplication::palette().color(QPalette::Window), start.color(QPalette::Window));
         QSettings().remove(QStringLiteral("view/theme"));
+    }
+
+    // Issue 17: "the CSV and chart title do not record the arithmetic setting, so a figure cannot be reproduced from its
+    // files": every chart on every page with data names its parameters in its caption, which heads its CSV.
+    void everyChartNamesItsParameters() {
+        MainWindow window;
+        window.resize(1200, 800);
+        int charts = 0;
+        for (int p = 0; p < window.pages().size(); ++p) {
+            window.showPage(p);
+            window.pages()[p]->waitForIdle();
+            QCoreApplication::processEvents();
+            for (ChartPanel* chart : window.pages()[p]->charts()) {
+                if (chart->table().rowCount() == 0) continue;  // nothing measured yet (Runtime before Find)
+                QVERIFY2(!chart->spec().caption.empty(), chart->spec().id.c_str());
+                QTemporaryDir dir;
+                const QString path = dir.filePath(QStringLiteral("c.csv"));
+                chart->exportCsv(path);
+                QFile file(path);
+                QVERIFY(file.open(QIODevice::ReadOnly));
+                const QList<QByteArray> lines = file.readAll().split('\n');
+                QCOMPARE(lines.value(1), QByteArray("# ") + QByteArray::fromStdString(chart->spec().caption));
+                ++charts;
+            }
+        }
+        QVERIFY2(charts >= 6, qPrintable(QString::number(charts)));
     }
 
     void unknownFileTypeIsAClearError() {

@@ -317,7 +317,21 @@ void ChartPanel::placeLegend() {
 
 void ChartPanel::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
+    fitCaption();
     placeLegend();
+}
+
+void ChartPanel::fitCaption() {
+    // The caption (every parameter, in small type) under the title while the plot keeps room for its ticks and
+    // axis titles; in a short panel it gives way (the title's tooltip still says it). Exports, drawn at their own
+    // size, keep it.
+    if (spec_.caption.empty()) {
+        caption_->setVisible(false);
+        return;
+    }
+    const int width = std::max(1, figure_->width());
+    const int needed = title_->heightForWidth(width) + caption_->heightForWidth(width) + 15 * fontMetrics().lineSpacing();
+    caption_->setVisible(figure_->height() >= needed || figure_->height() <= 0);
 }
 
 bool ChartPanel::eventFilter(QObject* watched, QEvent* event) {
@@ -384,7 +398,8 @@ void ChartPanel::rebuild() {
     title_->setText(q(spec_.title));
     title_->setVisible(!spec_.title.empty());
     caption_->setText(q(spec_.caption));
-    caption_->setVisible(!spec_.caption.empty());
+    title_->setToolTip(q(spec_.caption));  // the parameters, also when the caption gives way to the plot
+    fitCaption();
     if (table_.rowCount() == 0 || !table_.hasColumn(spec_.xColumn) || !table_.hasColumn(spec_.yColumn)) return;
     if (spec_.bars) {
         buildBars();
@@ -688,14 +703,7 @@ void ChartPanel::exportSvg(const QString& path, const ExportImageOptions& option
 
 void ChartPanel::exportCsv(const QString& path) const {
     // The figure's title and parameters as comment lines (pandas: read_csv(path, comment="#")).
-    std::string head;
-    for (const std::string* line : {&spec_.title, &spec_.caption})
-        if (!line->empty()) {
-            std::string oneLine = *line;
-            std::replace(oneLine.begin(), oneLine.end(), '\n', ' ');
-            head += "# " + oneLine + "\n";
-        }
-    saveAtomically(path, QByteArray::fromStdString(head + table_.toCsv()));
+    saveAtomically(path, QByteArray::fromStdString(table_.toCsv({spec_.title, spec_.caption})));
 }
 
 void ChartPanel::copyImage() const {

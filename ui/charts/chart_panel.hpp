@@ -89,6 +89,8 @@ private:
     void rebuild();
     /// Log axes: one tick label per power of ten, or of 10^k when the axis has room for no more.
     void fitLogTicks();
+    /// Shows the caption when the panel has room for it beside a readable plot.
+    void fitCaption();
     void buildBars();
     /// Hover readout and click for a data series.
     void connectPointer(QXYSeries* series);

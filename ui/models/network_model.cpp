@@ -96,6 +96,8 @@ QString NetworkModel::description() const {
     return source_ ? source_->name + QStringLiteral(": ") + q(io::printable(source_->dense.describe())) : QString();
 }
 
+QString NetworkModel::name() const { return source_ ? source_->name : QString(); }
+
 bool NetworkModel::openFile(const QString& path, QString* error) {
     return study::networkFileKind(localPath(path)) == study::NetworkFileKind::MnistImages ? openDigits(path, error)
                                                                                           : openWeights(path, error);

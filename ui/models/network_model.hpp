@@ -59,6 +59,8 @@ public:
     const nn::Model& network() const;
     /// "<name>: <layers>", the name saying which digits when they are the user's; names from files escaped.
     QString description() const;
+    /// The network's name ("Embedded pretrained MLP", "rank6.safetensors on my-digits"), for captions.
+    QString name() const;
 
     /// The setting. Without a network the values are kept for the first one and nothing runs.
     void setMode(study::CompressionMode mode);      ///< the sweep again

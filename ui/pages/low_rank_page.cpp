@@ -355,10 +355,11 @@ void LowRankPage::showAnalysis(const QString& key, std::shared_ptr<const study::
         wantedRank_ = 0;
     }
     const study::Table errors = study::rankErrorTable(one);
-    errorChart_->setData(errors, study::rankErrorChart(slider_->value()));
+    const std::string caption = study::describeInputs(one);
+    errorChart_->setData(errors, study::rankErrorChart(slider_->value(), caption));
     errorChart_->setFindings(
         study::rankFindings(errors, {{analysis_->input().name, analysis_->rows(), analysis_->cols()}}));
-    spectrumChart_->setData(study::spectrumTable(one), study::rankSpectrumChart());
+    spectrumChart_->setData(study::spectrumTable(one), study::rankSpectrumChart(caption));
     if (analysis_->input().isImage()) {
         original_->setTensor(analysis_->image(), ImageStyle::Grey, q(analysis_->input().name));
     } else {

@@ -467,11 +467,15 @@ void NetworkPage::showRanks() {
     saveSettings();
 }
 
+std::string NetworkPage::sweepCaption() const {
+    return model_->name().toStdString() + "; " + model_->sweep().describe();
+}
+
 void NetworkPage::showSweep() {
     applyEnergy();  // a kept-energy slider waiting for the sweep's ranks
     const double ratio = model_->compressionRatio();
-    ratioAccuracy_->setData(model_->sweepTable(), study::compressionAccuracyChart(ratio));
-    ratioRuntime_->setData(model_->sweepTable(), study::compressionRuntimeChart(ratio));
+    ratioAccuracy_->setData(model_->sweepTable(), study::compressionAccuracyChart(ratio, sweepCaption()));
+    ratioRuntime_->setData(model_->sweepTable(), study::compressionRuntimeChart(ratio, sweepCaption()));
     study::Findings findings = study::compressionFindings(model_->sweepTable());
     for (auto& f : study::lowRankEfficiencyFindings(model_->sweepTable())) findings.push_back(std::move(f));
     findings_->setFindings(findings, q(study::compressionAccuracyChart().id + ".csv"));
@@ -510,7 +514,7 @@ void NetworkPage::updateMarkers() {
     if (model_->sweepTable().rowCount() == 0) return;
     std::optional<study::CurrentPoint> point;
     if (const auto& current = model_->currentPoint()) point = study::CurrentPoint{current->medianMs, current->accuracy};
-    const study::ParetoChart pareto = study::runtimeAccuracyChart(model_->sweepTable(), point);
+    const study::ParetoChart pareto = study::runtimeAccuracyChart(model_->sweepTable(), point, sweepCaption());
     runtimeAccuracy_->setData(pareto.table, pareto.spec);
 }
 

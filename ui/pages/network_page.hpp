@@ -103,6 +103,8 @@ private:
     void sliderMoved(int value);
     void applyEnergy();
     void showSweep();
+    /// The network and the sweep's parameters in words: the charts' caption and their CSVs' head.
+    std::string sweepCaption() const;
     void showCurrent();
     void updateMarkers();
     void familyChanged();

@@ -105,6 +105,29 @@ private Q_SLOTS:
                                  60000);
     }
 
+    // Issue 17: an opened image was held twice (as read, and as its pixels × channels matrix). Now once.
+    void openedImageIsHeldOnce() {
+        QTemporaryDir dir;
+        QImage picture(40, 30, QImage::Format_RGB32);
+        for (int y = 0; y < 30; ++y)
+            for (int x = 0; x < 40; ++x) picture.setPixel(x, y, qRgb(x * 6, y * 8, (x + y) * 3));
+        const QString path = dir.filePath(QStringLiteral("p.png"));
+        QVERIFY(picture.save(path));
+        ui::LowRankPage page;
+        page.waitForIdle();
+        QString error;
+        QVERIFY2(page.openFile(path, &error), qPrintable(error));
+        page.waitForIdle();
+        QCOMPARE(page.heldUserNumbers(), std::size_t(30 * 40 * 3));
+        QCOMPARE(page.analysis()->rows(), 30 * 40);  // analysed as pixels × RGB, from the one copy
+        page.imageViewBox()->setCurrentIndex(page.imageViewBox()->findData(QStringLiteral("grey")));
+        page.waitForIdle();
+        QCOMPARE(page.analysis()->rows(), 30);
+        QCOMPARE(page.heldUserNumbers(), std::size_t(30 * 40 * 3));
+        page.imageViewBox()->setCurrentIndex(page.imageViewBox()->findData(QStringLiteral("pixels")));
+        page.waitForIdle();
+    }
+
     void sliderMovesMarkerAndReconstruction() {
         ui::LowRankPage page;
         selectInput(page, QStringLiteral("photo"));

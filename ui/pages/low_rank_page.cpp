@@ -265,7 +265,7 @@ bool LowRankPage::openFile(const QString& path, QString* error) {
             throw std::runtime_error(tr("%1: the low-rank page opens .png, .jpg and .npy files").arg(info.fileName()).toStdString());
         }
         input = std::make_shared<const study::RankInput>(study::rankInputFromTensor(info.fileName().toStdString(), tensor));
-        if (input->isImage()) raw = std::make_shared<const TensorD>(std::move(tensor));
+        if (input->isImage()) raw = std::make_shared<const TensorD>(std::move(tensor));  // kept instead of `input`
     } catch (const std::exception& e) {
         problem = q(e.what());
     }
@@ -275,9 +275,13 @@ bool LowRankPage::openFile(const QString& path, QString* error) {
         return false;
     }
     const QString key = QStringLiteral("file:%1:%2").arg(info.absoluteFilePath()).arg(info.lastModified().toMSecsSinceEpoch());
-    userInputs_.insert(key, input);
-    if (raw) userImages_.insert(key, raw);
-    else userImages_.remove(key);
+    if (raw) {
+        userImages_.insert(key, UserImage{input->name, raw});
+        userInputs_.remove(key);
+    } else {
+        userInputs_.insert(key, input);
+        userImages_.remove(key);
+    }
     int index = input_->findData(key);
     if (index < 0) {
         input_->addItem(tr("File: %1").arg(info.fileName()), key);
@@ -297,6 +301,13 @@ void LowRankPage::openDialog() {
     openFile(path, &error);
 }
 
+std::size_t LowRankPage::heldUserNumbers() const {
+    std::size_t n = 0;
+    for (const auto& input : userInputs_) n += input->matrix.size();
+    for (const auto& image : userImages_) n += image.pixels->size();
+    return n;
+}
+
 bool LowRankPage::currentInputIsImage() const {
     const QString key = input_->currentData().toString();
     return key == QString::fromStdString(study::rankInputName(study::RankInputKind::Photo)) || userImages_.contains(key);
@@ -314,8 +325,8 @@ void LowRankPage::requestAnalysis() {
     const study::ImageMatrix view = study::parseImageMatrix(imageView_->currentData().toString().toStdString());
     std::function<study::RankInput()> make;
     if (const auto it = userImages_.constFind(key); it != userImages_.constEnd()) {
-        const std::shared_ptr<const TensorD> raw = it.value();
-        const std::string name = userInputs_.value(key)->name;
+        const std::shared_ptr<const TensorD> raw = it.value().pixels;
+        const std::string name = it.value().name;
         make = [raw, name, view] { return study::imageRankInput(name, *raw, view); };
     } else if (const auto user = userInputs_.constFind(key); user != userInputs_.constEnd()) {
         const std::shared_ptr<const study::RankInput> input = user.value();
@@ -411,7 +422,7 @@ void LowRankPage::saveSettings() const {
     QSettings settings;
     settings.beginGroup(QLatin1String(kSettingsGroup));
     // Only the built-in inputs are remembered: a user's file may be gone next time.
-    if (!userInputs_.contains(input_->currentData().toString()))
+    if (const QString key = input_->currentData().toString(); !userInputs_.contains(key) && !userImages_.contains(key))
         settings.setValue(QStringLiteral("input"), input_->currentData());
     settings.setValue(QStringLiteral("imageView"), imageView_->currentData());
     if (analysis_) settings.setValue(QStringLiteral("rank"), slider_->value());

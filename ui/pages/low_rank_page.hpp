@@ -39,6 +39,8 @@ public:
     QSlider* rankSlider() const { return slider_; }
     QLabel* rankLabel() const { return rankLabel_; }
     QLabel* messageLabel() const { return message_; }
+    /// Numbers held for the files the user opened (each image once, as read; each matrix once).
+    std::size_t heldUserNumbers() const;
     ChartPanel* errorChart() const { return errorChart_; }
     ChartPanel* spectrumChart() const { return spectrumChart_; }
     ChartPanel* speedupChart() const { return speedupChart_; }
@@ -77,10 +79,15 @@ private:
     StudyRunner* speedupRunner_;
     study::SpeedupSweep speedupSweep_;
     std::optional<study::SpeedupResult> speedup_;
-    /// Inputs the user opened, by their key in the input box.
+    /// Matrices the user opened (.npy), by their key in the input box.
     QHash<QString, std::shared_ptr<const study::RankInput>> userInputs_;
-    /// Of those, the images as read (H × W × C), for the H × W views.
-    QHash<QString, std::shared_ptr<const TensorD>> userImages_;
+    /// Images the user opened, by their key: only as read (H × W × C); each view's matrix is made from it when
+    /// analysed, so that a large photo is held once, not also as its pixels × channels copy.
+    struct UserImage {
+        std::string name;
+        std::shared_ptr<const TensorD> pixels;
+    };
+    QHash<QString, UserImage> userImages_;
     std::shared_ptr<const study::RankAnalysis> analysis_;
     QString analysisKey_;
     int wantedRank_ = 0;

@@ -57,7 +57,7 @@ NetworkPage::NetworkPage(QWidget* parent)
       layerForm_(new QFormLayout), sweepMode_(new QComboBox), compute_(new QComboBox), family_(new QComboBox),
       bits_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox), rounding_(new QComboBox),
       formatControls_(new QWidget), convAlgorithm_(new QComboBox), fineTune_(new QSpinBox),
-      accuracy_(new QLabel), message_(new QLabel), findings_(new FindingsView(0)), ratioAccuracy_(new ChartPanel), ratioRuntime_(new ChartPanel),
+      accuracy_(new QLabel), message_(new QLabel), findings_(new FindingsView(8)), ratioAccuracy_(new ChartPanel), ratioRuntime_(new ChartPanel),
       runtimeAccuracy_(new ChartPanel), accuracyBits_(new ChartPanel), grid_(new DigitGrid) {
     modelLabel_->setWordWrap(true);
     modelLabel_->setTextFormat(Qt::PlainText);  // shows names from files: never read as HTML
@@ -159,8 +159,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     form->addRow(tr("Fine-tune"), fineTune_);
     form->addRow(accuracy_);
     form->addRow(message_);
-    form->addRow(findings_);
-    QScrollArea* scroll = makeControlPanel(form);
+    QWidget* scroll = makeControlPanel(form, findings_);
 
     auto* right = new QWidget;
     auto* grid = new QGridLayout(right);

@@ -70,7 +70,7 @@ RuntimePage::RuntimePage(QWidget* parent)
       rank_(spin(0, 4096, 32, tr("svd: B replaced by its rank-r truncated SVD, factored once beforehand (not timed), "
                                  "so the product costs 2·M·r·(K + N) instead of 2·M·K·N. 0: B exactly."))),
       sizes_(new QLineEdit), tolerance_(new QComboBox), findButton_(new QPushButton(tr("Find"))),
-      message_(new QLabel), findings_(new FindingsView(0)), table_(new QTableWidget), findChart_(new ChartPanel), scalingChart_(new ChartPanel),
+      message_(new QLabel), findings_(new FindingsView(8)), table_(new QTableWidget), findChart_(new ChartPanel), scalingChart_(new ChartPanel),
       runner_(new StudyRunner(this)) {
     // The shape editors in shapeStack_ are in the same order as study::Operation::all().
     for (const study::Operation& op : study::Operation::all()) operation_->addItem(q(op.label()), q(op.id()));
@@ -118,8 +118,7 @@ RuntimePage::RuntimePage(QWidget* parent)
     form->addRow(tr("Max |error|"), tolerance_);
     form->addRow(buttons);
     form->addRow(message_);
-    form->addRow(findings_);
-    QScrollArea* scroll = makeControlPanel(form);
+    QWidget* scroll = makeControlPanel(form, findings_);
 
     const QStringList headers = {tr("Algorithm"), tr("Time (ms)"), tr("GFLOP/s"), tr("Workspace"), tr("Max |error|"),
                                  tr("Note")};

@@ -2,6 +2,7 @@
 
 #include <QLayout>
 #include <QScrollArea>
+#include <QVBoxLayout>
 
 namespace ks::ui {
 
@@ -15,6 +16,18 @@ QScrollArea* makeControlPanel(QLayout* layout) {
     scroll->setMinimumWidth(300);
     scroll->setMaximumWidth(380);
     return scroll;
+}
+
+QWidget* makeControlPanel(QLayout* layout, QWidget* below) {
+    QScrollArea* scroll = makeControlPanel(layout);
+    auto* column = new QWidget;
+    auto* stack = new QVBoxLayout(column);
+    stack->setContentsMargins(0, 0, 0, 0);
+    stack->addWidget(scroll, 1);
+    stack->addWidget(below);
+    column->setMinimumWidth(scroll->minimumWidth());
+    column->setMaximumWidth(scroll->maximumWidth());
+    return column;
 }
 
 }  // namespace ks::ui

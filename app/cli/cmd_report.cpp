@@ -119,7 +119,7 @@ void precisionSection(Report& report, int trials) {
         report.figure(tm, precisionChart(m), "Matrix multiply (32×64 · 64×32): naive, dense and log-domain, error vs mantissa bits");
     doc.findings(precisionFindings(tm, m.operation.reference().name()), csvM);
     PrecisionSweep l = m;
-    l.methods = {"naive", "log", "lns-sequential", "lns-binned"};
+    l.methods = {"log", "lns-sequential", "lns-binned"};  // the methods of a log format
     l.family = "lns";
     const Table tl = runPrecisionSweep(l);
     const std::string csvL = report.figure(tl, precisionChart(l), "Matrix multiply with logarithmic numbers: error vs LNS fraction bits");

@@ -28,12 +28,18 @@ const matmul::MatmulAlgorithm& asMatmul(const Algorithm& algorithm) {
 
 matmul::MatmulProblem problemOf(const ProblemShapes& s) { return {s.m, s.k, s.n, std::nullopt, std::nullopt}; }
 
-/// The options of an emulated run: the log-domain algorithms take their LNS format from the swept
-/// format when it is one.
+/// The options of an emulated run. A logarithmic format is the log-domain algorithms' own number format: they
+/// take it as their LNS format and add as they define (log: products converted back and summed in float32, the
+/// assignment's logmatmul; lns-sequential: Gaussian-logarithm additions in the format; lns-binned: integer bins),
+/// so the compute specification stays native (sequential and binned refuse any other, and "everything in the
+/// format" made log's sums LNS additions, another method's).
 matmul::MatmulOptions emulatedOptions(const numeric::ComputeSpec& spec, const numeric::Format& format) {
     matmul::MatmulOptions options;
     options.compute = spec;
-    if (format.kind == numeric::FormatKind::Log) options.logFormat = format;
+    if (format.kind == numeric::FormatKind::Log) {
+        options.logFormat = format;
+        options.compute = numeric::ComputeSpec{};
+    }
     return options;
 }
 

@@ -28,6 +28,26 @@ class tst_PrecisionStudy : public QObject {
 private Q_SLOTS:
     // Issue 17: the chart's caption and CSV must record every parameter of the figure: each one changed
     // changes the caption, and the chart spec carries it.
+    // The log-domain methods under the LNS family: each adds as it defines (the report's LNS figure showed only "log",
+    // sequential and binned refused at every width, and log's sums were LNS additions). Sequential addition rounds
+    // after every addition and loses more than binned accumulation, which is exact up to the conversion back.
+    void logDomainMethodsRunOnTheLnsFamily() {
+        study::PrecisionSweep s;
+        s.operation = study::Operation::Matmul;
+        s.family = "lns";
+        s.methods = {"log", "lns-sequential", "lns-binned"};
+        s.trials = 1;
+        const study::Table t = study::runPrecisionSweep(s);
+        for (std::size_t r = 0; r < t.rowCount(); ++r)
+            QVERIFY2(t.labels("status")[r] == "ok", (t.labels("method")[r] + " at " + t.labels("format")[r] + ": " + t.labels("status")[r]).c_str());
+        const auto at = [&](const std::string& method, double bits) {
+            for (std::size_t r = 0; r < t.rowCount(); ++r)
+                if (t.labels("method")[r] == method && t.numbers("position")[r] == bits) return t.numbers("rel_error_median")[r];
+            return std::nan("");
+        };
+        for (double bits : {2.0, 5.0, 8.0}) QVERIFY(at("lns-sequential", bits) > at("lns-binned", bits));
+    }
+
     void captionNamesEveryParameter() {
         const study::PrecisionSweep base;
         const std::string caption = base.describe();

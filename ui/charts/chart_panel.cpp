@@ -475,6 +475,7 @@ void ChartPanel::rebuild() {
     c->legend()->setVisible(made.size() > 1);
     styleAxes(c);
     placeLegend();
+    fitLogTicks();  // at the plot's present size; again when its new layout changes it
     updateCurrentMarker();
 }
 

@@ -7,17 +7,24 @@
 #include "io/npy.hpp"
 #include "numeric/error_metrics.hpp"
 #include "numeric/format_family.hpp"
+#include "numeric/mx.hpp"
 #include "numeric/round.hpp"
 
 namespace {
 
 namespace kn = ks::numeric;
 
+std::string mxNameList() {
+    std::string out;
+    for (const std::string& n : kn::mxNames()) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
 kn::Format formatOption(const ks::cli::Args& args) {
     try {
         return kn::parseFormat(args.get("format"));
     } catch (const kn::FormatError& e) {
-        throw ks::cli::UsageError(std::string("--format: ") + e.what());
+        throw ks::cli::UsageError(std::string("--format: ") + e.what() + "; or an MX format: " + mxNameList());
     }
 }
 
@@ -39,6 +46,16 @@ kn::ErrorMetrics roundTensor(ks::Tensor<T>& tensor, const kn::Format& format, kn
     return kn::errorMetrics(std::span<const T>(tensor.span()), std::span<const double>(original));
 }
 
+/// An MX format (blocks of 32 along the last axis, each with its E8M0 scale): quantise-dequantise `tensor`.
+template <class T>
+kn::ErrorMetrics roundTensorMx(ks::Tensor<T>& tensor, kn::MxElement element) {
+    if (tensor.rank() < 1 || tensor.empty()) throw std::runtime_error("an MX format needs a non-empty array");
+    const std::vector<double> original(tensor.storage().begin(), tensor.storage().end());
+    const std::vector<T> in(tensor.storage().begin(), tensor.storage().end());
+    kn::mxQuantize(std::span<const T>(in), tensor.span(), tensor.dim(tensor.rank() - 1), element);
+    return kn::errorMetrics(std::span<const T>(tensor.span()), std::span<const double>(original));
+}
+
 }  // namespace
 
 KS_CLI_COMMAND(roundCommand) {
@@ -49,13 +66,33 @@ KS_CLI_COMMAND(roundCommand) {
         "The output keeps the input's dtype and shape; every element is the input rounded once to the format\n"
         "(an intN format without @scale is quantised per tensor, scale = max|x| / (2^(N-1) - 1)).\n"
         "Formats: fp64 fp32 tf32 fp16 bf16 e4m3 e5m2 fp8, eXmY[-fn|-ieee][-nosub][-sat|-inf], fixedW.F,\n"
-        "intN[@scale], lnsW.F (see `kernelscope-cli formats`). Prints the rounding error against the input.";
+        "intN[@scale], lnsW.F (see `kernelscope-cli formats`), and the OCP MX block-scaled formats mxfp8-e4m3 (mxfp8),\n"
+        "mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8: blocks of 32 along the last axis share an E8M0 scale\n"
+        "(nearest-even, saturating; a shorter last block is its own). Prints the rounding error against the input.";
     c.options = {{"format", "F", "target format, e.g. fp16, e4m3, e5m10-nosub, fixed16.8, int8, lns8.3", true, ""},
                  {"in", "X.npy", "input array", true, ""},
                  {"out", "Y.npy", "output array (written atomically)", true, ""},
                  {"rounding", "MODE", "nearest, toward-zero, up, down or stochastic", false, "nearest"},
                  {"seed", "S", "seed of the stochastic rounding's random bits", false, "0"}};
     c.run = [](const ks::cli::Args& args) {
+        if (const auto mx = kn::parseMxName(args.get("format"))) {
+            if (args.get("rounding") != "nearest")
+                throw ks::cli::UsageError("--rounding: the MX formats round to nearest, ties to even (OCP MX v1.0)");
+            ks::io::NpyArray array = ks::io::readNpy(args.get("in"));
+            kn::ErrorMetrics metrics;
+            if (auto* f = std::get_if<ks::TensorF>(&array.tensor)) {
+                metrics = roundTensorMx(*f, *mx);
+                ks::io::writeNpy(args.get("out"), *f);
+            } else {
+                auto& d = std::get<ks::TensorD>(array.tensor);
+                metrics = roundTensorMx(d, *mx);
+                ks::io::writeNpy(args.get("out"), d);
+            }
+            std::cout << "rounded " << (metrics.count + metrics.nonFinite + metrics.referenceNonFinite) << " values to "
+                      << kn::mxName(*mx) << " (blocks of 32 along the last axis, E8M0 scales)\nerror vs input: "
+                      << kn::toString(metrics) << '\n';
+            return 0;
+        }
         const kn::Format format = formatOption(args);
         const kn::Rounding rounding = roundingOption(args);
         const long long seed = args.getInt("seed", 0, std::numeric_limits<long long>::max());
@@ -112,6 +149,8 @@ KS_CLI_COMMAND(formatsCommand) {
             }
             std::cout << '\n';
         }
+        std::cout << "\nBlock-scaled (OCP MX v1.0; `round` only so far): " << mxNameList()
+                  << ": blocks of 32 share an E8M0 scale 2^(floor(log2 amax) - emax).\n";
         std::cout << "\nGrammar: eXmY (X 2…11, Y 0…52) with suffixes -fn (OCP finite-only), -ieee, -nosub, -sat, -inf;\n"
                      "fixedW.F (W 2…53), intN[@scale] (N 2…32), lnsW.F (sign + (W-1)-bit log2|x|, F fraction bits).\n";
         return 0;

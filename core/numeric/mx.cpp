@@ -108,7 +108,10 @@ std::optional<int> mxSharedExponent(double amax, MxElement e) {
     return std::clamp(exponent, -127, 127);
 }
 
-void mxQuantize(std::span<const float> in, std::span<float> out, std::int64_t rowLength, MxElement e, int blockSize) {
+namespace {
+
+template <class T>
+void quantizeRows(std::span<const T> in, std::span<T> out, std::int64_t rowLength, MxElement e, int blockSize) {
     if (rowLength < 1) throw std::invalid_argument("mxQuantize: row length " + std::to_string(rowLength) + " < 1");
     if (blockSize < 1) throw std::invalid_argument("mxQuantize: block size " + std::to_string(blockSize) + " < 1");
     if (in.size() != out.size() || in.size() % std::size_t(rowLength) != 0)
@@ -121,19 +124,43 @@ void mxQuantize(std::span<const float> in, std::span<float> out, std::int64_t ro
             const std::size_t end = begin + std::size_t(std::min<std::int64_t>(blockSize, rowLength - start));
             double amax = 0;
             for (std::size_t i = begin; i < end; ++i)
-                amax = std::isnan(in[i]) ? in[i] : std::max(amax, std::fabs(double(in[i])));
+                amax = std::isnan(in[i]) ? double(in[i]) : std::max(amax, std::fabs(double(in[i])));
             const std::optional<int> shared = mxSharedExponent(amax, e);
             for (std::size_t i = begin; i < end; ++i) {
                 if (!shared) {
-                    out[i] = std::numeric_limits<float>::quiet_NaN();
+                    out[i] = std::numeric_limits<T>::quiet_NaN();
                     continue;
                 }
-                // Scaling by a power of two is exact in double, the element is exact in float (≤ 8 significant bits,
-                // and 2^±127 times an element with emax ≤ 15 stays within float's range or flushes as float would).
+                // Scaling by a power of two is exact in double; the element times the scale is exact in T (an element
+                // has at most 8 significant bits, and for float inputs the scale keeps it within float's range).
                 const double element = roundToMxElement(std::ldexp(double(in[i]), -*shared), e);
-                out[i] = float(std::ldexp(element, *shared));
+                out[i] = T(std::ldexp(element, *shared));
             }
         }
+}
+
+}  // namespace
+
+void mxQuantize(std::span<const float> in, std::span<float> out, std::int64_t rowLength, MxElement e, int blockSize) {
+    quantizeRows(in, out, rowLength, e, blockSize);
+}
+
+void mxQuantize(std::span<const double> in, std::span<double> out, std::int64_t rowLength, MxElement e, int blockSize) {
+    quantizeRows(in, out, rowLength, e, blockSize);
+}
+
+std::optional<MxElement> parseMxName(std::string_view name) {
+    if (name == "mxfp8") return MxElement::E4M3;
+    for (MxElement e : {MxElement::E4M3, MxElement::E5M2, MxElement::E3M2, MxElement::E2M3, MxElement::E2M1, MxElement::Int8})
+        if (name == mxName(e)) return e;
+    return std::nullopt;
+}
+
+std::vector<std::string> mxNames() {
+    std::vector<std::string> out;
+    for (MxElement e : {MxElement::E4M3, MxElement::E5M2, MxElement::E3M2, MxElement::E2M3, MxElement::E2M1, MxElement::Int8})
+        out.push_back(mxName(e));
+    return out;
 }
 
 }  // namespace ks::numeric

@@ -18,6 +18,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ks::numeric {
@@ -26,6 +27,10 @@ enum class MxElement { E4M3, E5M2, E3M2, E2M3, E2M1, Int8 };
 
 /// "mxfp8-e4m3", "mxfp8-e5m2", "mxfp6-e3m2", "mxfp6-e2m3", "mxfp4", "mxint8".
 std::string mxName(MxElement element);
+/// The element format an MX name names ("mxfp8" is mxfp8-e4m3), or none.
+std::optional<MxElement> parseMxName(std::string_view name);
+/// Every MX name, in the order above.
+std::vector<std::string> mxNames();
 /// The element format's exponent of its largest normal (E4M3 8, E5M2 15, E3M2 4, E2M3 2, E2M1 2, INT8 0).
 int mxElementEmax(MxElement element);
 /// The element format's values ≥ 0 in ascending order; for the float formats the i-th is the value of code i
@@ -40,6 +45,9 @@ std::optional<int> mxSharedExponent(double amax, MxElement element);
 /// Quantise-dequantise `in` (rows of `rowLength`, blocks of `blockSize` along each row) into `out`.
 /// std::invalid_argument for a row length or block size < 1, or sizes that do not match.
 void mxQuantize(std::span<const float> in, std::span<float> out, std::int64_t rowLength, MxElement element,
+                int blockSize = 32);
+/// The same for doubles (the scaled elements are exact in double).
+void mxQuantize(std::span<const double> in, std::span<double> out, std::int64_t rowLength, MxElement element,
                 int blockSize = 32);
 
 }  // namespace ks::numeric

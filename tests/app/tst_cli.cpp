@@ -328,6 +328,39 @@ private Q_SLOTS:
         QVERIFY2(run.output().contains(QStringLiteral("(20 images in")), qPrintable(run.output()));
     }
 
+    // Issue 18 (groundwork): `round --format mxfp4` blocks along the last axis with E8M0 scales; the hand-worked blocks of
+    // tst_mx through the command line, each row its own blocks; only nearest rounding; unknown names list the MX ones.
+    void roundToAnMxFormat() {
+        QTemporaryDir dir;
+        std::vector<float> row(36, 0.0f);
+        row[0] = 8, row[1] = 1, row[2] = 3, row[3] = -2;      // block 1 (32): scale 2
+        row[32] = 0.99f, row[33] = 0.1f, row[35] = -0.5f;     // block 2 (4): scale 2^-3, 0.99 saturates at 6·2^-3
+        std::vector<float> both = row;
+        both.insert(both.end(), row.begin(), row.end());
+        ks::io::writeNpy(dir.filePath(QStringLiteral("x.npy")).toStdString(), ks::TensorF({2, 36}, both));
+        const CliRun run = runCli({QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("mxfp4"), QStringLiteral("--in"),
+                                   QStringLiteral("x.npy"), QStringLiteral("--out"), QStringLiteral("y.npy")},
+                                  dir.path());
+        QVERIFY2(run.finished && run.exitCode == 0, qPrintable(run.output()));
+        const ks::io::NpyArray y = ks::io::readNpy(dir.filePath(QStringLiteral("y.npy")).toStdString());
+        const auto& out = std::get<ks::TensorF>(y.tensor);
+        for (int r = 0; r < 2; ++r) {
+            const float* v = out.data() + r * 36;
+            QCOMPARE((std::vector<float>{v[0], v[1], v[2], v[3]}), (std::vector<float>{8, 1, 3, -2}));
+            QCOMPARE((std::vector<float>{v[32], v[33], v[34], v[35]}), (std::vector<float>{0.75f, 0.125f, 0, -0.5f}));
+        }
+        const CliRun stochastic = runCli({QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("mxfp4"),
+                                          QStringLiteral("--rounding"), QStringLiteral("stochastic"), QStringLiteral("--in"),
+                                          QStringLiteral("x.npy"), QStringLiteral("--out"), QStringLiteral("z.npy")},
+                                         dir.path());
+        QCOMPARE(stochastic.exitCode, 2);
+        const CliRun unknown = runCli({QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("mxfp5"), QStringLiteral("--in"),
+                                       QStringLiteral("x.npy"), QStringLiteral("--out"), QStringLiteral("z.npy")},
+                                      dir.path());
+        QCOMPARE(unknown.exitCode, 2);
+        QVERIFY2(unknown.output().contains(QStringLiteral("mxfp6-e2m3")), qPrintable(unknown.output()));
+    }
+
     // The report in its three forms from one run of a short section: the findings in each, the HTML self-contained
     // (each embedded image is the PNG beside it, byte for byte), the PDF a PDF with every figure in it.
     void reportInThreeForms() {

@@ -20,6 +20,10 @@ QScrollArea* makeControlPanel(QLayout* layout) {
 
 QWidget* makeControlPanel(QLayout* layout, QWidget* below) {
     QScrollArea* scroll = makeControlPanel(layout);
+    // The controls keep their natural height at the top: a taller column leaves the room below them, not between
+    // two of them (a stacked widget among the rows took it all).
+    scroll->widget()->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+    scroll->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     auto* column = new QWidget;
     auto* stack = new QVBoxLayout(column);
     stack->setContentsMargins(0, 0, 0, 0);

@@ -34,6 +34,12 @@ std::string CompressSweep::key() const {
     return out.str();
 }
 
+std::string energySettingName(double energy) {
+    std::ostringstream label;
+    label << "energy " << std::fixed << std::setprecision(energy >= 0.99 ? 3 : 2) << energy;
+    return label.str();
+}
+
 std::string CompressSweep::describe() const {
     std::ostringstream out;
     switch (mode) {
@@ -41,7 +47,7 @@ std::string CompressSweep::describe() const {
         case CompressionMode::PerLayerRanks: out << "ranks per layer"; break;
         case CompressionMode::Energy: out << "per layer, the smallest rank keeping a share of Σσ²"; break;
     }
-    out << "; inference " << numeric::computeSpecName(compute) << "; convolutions " << convAlgorithm << "; "
+    out << "; inference " << numeric::computeSpecName(compute) << "; Conv2d layers, if any, by " << convAlgorithm << "; "
         << (maxTestDigits > 0 ? "at most " + std::to_string(maxTestDigits) + " test digits" : std::string("every test digit"))
         << "; fine-tuning " << fineTuneEpochs << " epoch" << (fineTuneEpochs == 1 ? "" : "s");
     if (measureTime) out << "; time " << (compute.native ? describeTiming(timing) : std::string("of the one emulated pass"));
@@ -332,9 +338,7 @@ std::vector<std::pair<std::string, LayerRanks>> CompressionStudy::settings(const
             break;
         case CompressionMode::Energy:
             for (double e : sweep.energies) {
-                std::ostringstream label;
-                label << "energy " << std::fixed << std::setprecision(e >= 0.99 ? 3 : 2) << e;
-                out.emplace_back(label.str(), energyRanks(e));
+                out.emplace_back(energySettingName(e), energyRanks(e));
             }
             break;
     }

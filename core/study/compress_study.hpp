@@ -74,6 +74,9 @@ struct CompressSweep {
     std::string describe() const;
 };
 
+/// The setting's name in a kept-energy sweep: "energy 0.90", "energy 0.990" (the table's `setting` label).
+std::string energySettingName(double energy);
+
 /// One evaluated setting.
 struct CompressionPoint {
     std::string setting;

@@ -2,8 +2,6 @@
 #include "widgets/findings_view.hpp"
 
 #include <algorithm>
-#include <iomanip>
-#include <sstream>
 
 #include <QComboBox>
 #include <QFileDialog>
@@ -355,6 +353,9 @@ void NetworkPage::showModel() {
 }
 
 namespace {
+/// The kept-energy slider's stops: the energies the sweep evaluates.
+const std::vector<double> kSliderEnergies = study::CompressSweep{}.energies;
+
 /// A layer's name as a person reads it: an nn.Sequential's index ("1", "3", "5" in PyTorch's state dict) becomes
 /// "layer 1"; a named module ("fc1") stays itself.
 QString layerName(const QString& name) {
@@ -399,7 +400,7 @@ bool NetworkPage::energyMode() const {
 QString NetworkPage::sliderName() const { return sliderName_->text(); }
 
 void NetworkPage::configureSlider(bool apply) {
-    const std::vector<double> energies = study::CompressSweep{}.energies;
+    const std::vector<double>& energies = kSliderEnergies;
     QSignalBlocker block(slider_);
     if (energyMode()) {
         sliderName_->setText(tr("Kept energy"));
@@ -427,17 +428,15 @@ void NetworkPage::sliderMoved(int value) {
 void NetworkPage::applyEnergy() {
     // The ranks of the sweep's own row for this energy (the sweep made them from each layer's SVD); until the sweep
     // has arrived there is nothing to set, and showSweep() applies it then.
-    const std::vector<double> energies = study::CompressSweep{}.energies;
+    const std::vector<double>& energies = kSliderEnergies;
     const int index = slider_->value();
     if (!energyMode() || index < 0 || index >= int(energies.size())) return;
     const study::Table& table = model_->sweepTable();
     if (table.rowCount() == 0 || !table.hasColumn("energy_kept")) return;
-    const study::CompressSweep defaults;
-    const auto settings = table.labels("setting");
-    std::ostringstream label;
-    label << "energy " << std::fixed << std::setprecision(energies[std::size_t(index)] >= 0.99 ? 3 : 2) << energies[std::size_t(index)];
+    const std::string wanted = study::energySettingName(energies[std::size_t(index)]);
+    const auto& settings = table.labels("setting");
     for (std::size_t r = 0; r < table.rowCount(); ++r) {
-        if (settings[r] != label.str()) continue;
+        if (settings[r] != wanted) continue;
         study::LayerRanks ranks;
         for (const auto& [name, rank] : model_->ranks())
             if (table.hasColumn("rank_" + name)) ranks[name] = std::int64_t(table.numbers("rank_" + name)[r]);
@@ -454,7 +453,7 @@ void NetworkPage::showRanks() {
         box->setValue(int(model_->ranks().at(box->objectName().toStdString())));
         parts << QStringLiteral("%1 %2").arg(layerName(box->objectName())).arg(box->value());
     }
-    const std::vector<double> energies = study::CompressSweep{}.energies;
+    const std::vector<double>& energies = kSliderEnergies;
     const QString energy = energyMode() && slider_->value() < int(energies.size())
                                ? tr("kept energy %1 %: ").arg(100 * energies[std::size_t(slider_->value())], 0, 'g', 3)
                                : QString();

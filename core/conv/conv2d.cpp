@@ -55,8 +55,7 @@ TensorD conv2d(const TensorD& input, const TensorD& weight, const TensorD* bias,
     const ConvProblem p = problemFromShapes(input.shape(), weight.shape(), stride, padding);
     const ConvAlgorithm& algo = convAlgorithm(algorithm);
     TensorD out(outputShapeFor(p, input));
-    numeric::EmulatedArithmetic arith(spec, engine);
-    algo.run(p, input.data(), weight.data(), biasData(p, bias), out.data(), arith);
+    algo.runEmulated(p, input.data(), weight.data(), biasData(p, bias), out.data(), spec, engine);
     return out;
 }
 

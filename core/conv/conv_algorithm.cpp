@@ -1,6 +1,7 @@
 #include "conv/conv_algorithm.hpp"
 
 #include <stdexcept>
+#include <vector>
 
 #include "base/isa.hpp"
 #include "numeric/fast_arithmetic.hpp"
@@ -46,6 +47,24 @@ void ConvAlgorithm::run(const ConvProblem& problem, const double* input, const d
                         const double* bias, double* output, numeric::EmulatedArithmetic& arithmetic) const {
     check(problem);
     doRun(problem, input, weight, bias, output, arithmetic);
+}
+
+void quantizeConvOperands(const ConvProblem& p, const numeric::ComputeSpec& spec, std::vector<double>& input,
+                          std::vector<double>& weight) {
+    numeric::quantizeOperand(spec, input, {p.N, p.C, p.H * p.W});
+    numeric::quantizeOperand(spec, weight, {p.K, p.C, p.R * p.S});
+}
+
+void ConvAlgorithm::runEmulated(const ConvProblem& problem, const double* input, const double* weight, const double* bias,
+                                double* output, const numeric::ComputeSpec& spec, numeric::EmulationEngine engine,
+                                std::uint32_t tensorBase) const {
+    numeric::EmulatedArithmetic arithmetic(spec.elementwise(), engine);
+    arithmetic.setTensorBase(tensorBase);
+    if (!spec.scaledStorage) return run(problem, input, weight, bias, output, arithmetic);
+    check(problem);
+    std::vector<double> x(input, input + problem.inputCount()), w(weight, weight + problem.weightCount());
+    quantizeConvOperands(problem, spec, x, w);
+    doRun(problem, x.data(), w.data(), bias, output, arithmetic);
 }
 
 }  // namespace ks::conv

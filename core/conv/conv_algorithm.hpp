@@ -31,6 +31,14 @@ public:
     virtual void execute(const float* input, const float* bias, float* output) = 0;
 };
 
+/// A scaled storage format's blocks in a convolution lie along the input channels C, the axis every algorithm
+/// reduces over (and the one NHWC hardware blocks: implicit GEMM's K runs (r, s, c), so with C a multiple of the
+/// block size every block lies within one tap): the input as lines {N, C, H·W}, the weights as {K, C, R·S}. A layer
+/// with fewer channels than the block size has one shorter block per pixel and tap. The bias is not quantised
+/// (hardware adds it in float32 after the product). Quantises copies into `input`/`weight` buffers.
+void quantizeConvOperands(const ConvProblem& problem, const numeric::ComputeSpec& spec, std::vector<double>& input,
+                          std::vector<double>& weight);
+
 /// name(), aliases(), description(), shownByDefault(): see base/algorithm.hpp.
 class ConvAlgorithm : public Algorithm {
 public:
@@ -55,6 +63,12 @@ public:
     void run(const ConvProblem& problem, const double* input, const double* weight, const double* bias,
              double* output, numeric::EmulatedArithmetic& arithmetic) const;
 
+    /// Faithful emulation of `spec`: run() with EmulatedArithmetic(spec.elementwise(), engine), after a scaled
+    /// storage format (spec.scaledStorage) has quantised the input and the weights along the reduction axis C
+    /// (quantizeConvOperands). `tensorBase` numbers stochastic rounding's tensors (a network's layer).
+    void runEmulated(const ConvProblem& problem, const double* input, const double* weight, const double* bias,
+                     double* output, const numeric::ComputeSpec& spec,
+                     numeric::EmulationEngine engine = numeric::EmulationEngine::Fast, std::uint32_t tensorBase = 0) const;
     /// What the fast emulation engine computes `spec` on in this algorithm: "float32 <isa>" (float32
     /// lanes in the instruction set chosen), "double" (double lanes with exact error terms) or
     /// "reference: <why>" (the reference engine, the same bits).

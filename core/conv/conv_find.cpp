@@ -107,8 +107,7 @@ std::optional<ConvChoice> chooseConvAlgorithm(const ConvProblem& problem, const 
         std::vector<double> y(static_cast<std::size_t>(problem.outputCount()));
         for (auto& r : timings) {
             if (r.unsupported) continue;
-            numeric::EmulatedArithmetic arith(spec);
-            convAlgorithm(r.algorithm).run(problem, d.x.data(), d.w.data(), d.b.data(), y.data(), arith);
+            convAlgorithm(r.algorithm).runEmulated(problem, d.x.data(), d.w.data(), d.b.data(), y.data(), spec);
             r.maxAbsError = maxAbsDifference(y, d.reference);
         }
     }

@@ -1,6 +1,7 @@
 #include "matmul/matmul_registry.hpp"
 
 #include <stdexcept>
+#include <vector>
 
 #include "matmul/algorithms.hpp"
 
@@ -53,7 +54,15 @@ MatmulReport MatmulAlgorithm::run(const MatmulProblem& problem, std::span<const 
     checkOperand("B", b.size(), problem.k, problem.n);
     checkOperand("C", c.size(), problem.m, problem.n);
     check(problem, options);
-    return doRun(problem, a, b, c, options);
+    if (!options.compute.scaledStorage) return doRun(problem, a, b, c, options);
+    // A scaled storage format: both operands quantised along K (A's rows, B's columns) once, here, for every
+    // algorithm that takes an emulated spec; the kernels then run the element-wise rest.
+    std::vector<float> qa(a.begin(), a.end()), qb(b.begin(), b.end());
+    numeric::quantizeOperand(options.compute, std::span<float>(qa), {problem.m, problem.k, 1});
+    numeric::quantizeOperand(options.compute, std::span<float>(qb), {1, problem.k, problem.n});
+    MatmulOptions elementwise = options;
+    elementwise.compute = options.compute.elementwise();
+    return doRun(problem, qa, qb, c, elementwise);
 }
 
 std::unique_ptr<MatmulPlan> MatmulAlgorithm::plan(const MatmulProblem& problem, std::span<const float> b,
@@ -61,6 +70,7 @@ std::unique_ptr<MatmulPlan> MatmulAlgorithm::plan(const MatmulProblem& problem, 
     problem.validate();
     checkOperand("B", b.size(), problem.k, problem.n);
     check(problem, options);
+    if (options.compute.scaledStorage) return MatmulAlgorithm::doPlan(problem, b, options);  // run() quantises
     return doPlan(problem, b, options);
 }
 

@@ -25,6 +25,9 @@ namespace {
 /// unrounded: the conv algorithm stores its operands itself.) With per-tensor activation scales,
 /// the fixed-scale formats of the layer's input and hidden product.
 struct StoredLayer {
+    /// The full spec when it has a scaled storage format (activations are quantised as they arrive);
+    /// the kernels run its elementwise() part.
+    numeric::ComputeSpec scaled;
     std::vector<double> weight, down, up, bias;
     std::optional<numeric::Format> inputFormat, hiddenFormat;
     /// For the fast engine: the weight matrices transposed (in × out, so that its lanes run along the
@@ -55,6 +58,17 @@ void storeActivation(numeric::EmulatedArithmetic& ar, const std::optional<numeri
     spec.storage = *fixed;
     numeric::EmulatedArithmetic fixedAr(spec);
     fixedAr.storeTensor(values, tensor, firstElement);
+}
+
+/// A scaled storage format's activations: each sample a tensor of its own (`sample` its lines), so that a scale
+/// per tensor (NVFP4's, @tensor's) is found per sample at run time as dynamic quantisation does, and the
+/// result does not depend on how many samples run together.
+template <class T>
+void quantizeActivations(const numeric::ComputeSpec& spec, std::span<T> rows, std::int64_t count,
+                         numeric::ReductionLines sample) {
+    if (!spec.scaledStorage) return;
+    for (std::int64_t r = 0; r < count; ++r)
+        numeric::quantizeOperand(spec, rows.subspan(std::size_t(r * sample.count()), std::size_t(sample.count())), sample);
 }
 
 using numeric::RandomTensor;
@@ -91,6 +105,7 @@ void laneLinear(const Layer& l, std::size_t layer, const StoredLayer& s, const n
         std::vector<float> hf(static_cast<std::size_t>(rows * rank));
         matmul::laneEmulatedAffine(spec, rows, in, rank, xf.data(), s.downTf.data(), s.hiddenStartf.data(), hf.data(),
                                    tensorOf(layer, RandomTensor::Hidden));
+        quantizeActivations(s.scaled, std::span<float>(hf), rows, {1, rank, 1});
         matmul::laneStore(spec, tensorOf(layer, RandomTensor::HiddenStore), hf.data(), hf.data(), rows * rank);
         matmul::laneEmulatedAffine(spec, rows, rank, out, hf.data(), s.upTf.data(), s.startf.data(), yf.data(),
                                    tensorOf(layer, RandomTensor::Output));
@@ -113,6 +128,7 @@ void fastLinear(const Layer& l, std::size_t layer, const StoredLayer& s, numeric
         const std::int64_t rank = l.rank();
         h.resize(static_cast<std::size_t>(rows * rank));
         matmul::fastEmulatedAffine(ar.spec(), rows, in, rank, x.data(), s.downT.data(), s.hiddenStart.data(), h.data());
+        quantizeActivations(s.scaled, std::span<double>(h), rows, {1, rank, 1});
         for (std::int64_t r = 0; r < rows; ++r)
             storeActivation(ar, s.hiddenFormat, std::span<double>(h.data() + r * rank, static_cast<std::size_t>(rank)),
                             tensorOf(layer, RandomTensor::HiddenStore), std::uint64_t(r * rank));
@@ -129,6 +145,8 @@ void emulatedLayer(const Layer& l, std::size_t layer, const StoredLayer& s, nume
     switch (l.kind) {
         case LayerKind::Linear:
         case LayerKind::LowRankLinear:
+            // A scaled storage format: each sample's input in blocks along its features (the reduction axis).
+            quantizeActivations(s.scaled, std::span<double>(x.data(), std::size_t(rows * in)), rows, {1, in, 1});
             if (lanes) {
                 laneLinear(l, layer, s, ar.spec(), rows, x, y);
                 break;
@@ -149,6 +167,7 @@ void emulatedLayer(const Layer& l, std::size_t layer, const StoredLayer& s, nume
                     const std::int64_t rank = l.rank();
                     h.resize(static_cast<std::size_t>(rank));
                     affine(ar, s.down, {}, xr, h.data(), in, rank, tensorOf(layer, RandomTensor::Hidden), std::uint64_t(r * rank));
+                    quantizeActivations(s.scaled, std::span<double>(h), 1, {1, rank, 1});
                     storeActivation(ar, s.hiddenFormat, h, tensorOf(layer, RandomTensor::HiddenStore), std::uint64_t(r * rank));
                     affine(ar, s.up, s.bias, h.data(), y.data() + r * out, rank, out, output, std::uint64_t(r * out));
                 }
@@ -158,8 +177,12 @@ void emulatedLayer(const Layer& l, std::size_t layer, const StoredLayer& s, nume
         case LayerKind::Conv2d: {
             const conv::ConvProblem p = detail::convProblemOf(l, rows);
             y.resize(static_cast<std::size_t>(rows * out));
-            const std::vector<double> w = toDoubles(l.weight.data(), l.weight.size());
+            std::vector<double> w = toDoubles(l.weight.data(), l.weight.size());
             const std::vector<double> b = toDoubles(l.bias.data(), l.bias.size());
+            // Input and weights in blocks along the channels, as conv's runEmulated (each sample its own tensor).
+            quantizeActivations(s.scaled, std::span<double>(x.data(), std::size_t(rows * in)), rows,
+                                {1, p.C, p.H * p.W});
+            numeric::quantizeOperand(s.scaled, std::span<double>(w), {p.K, p.C, p.R * p.S});
             // The algorithm's tensors (RandomTensor roles) are this layer's.
             ar.setTensorBase(tensorOf(layer, RandomTensor::Sequential));
             try {
@@ -209,8 +232,11 @@ void emulatedLayer(const Layer& l, std::size_t layer, const StoredLayer& s, nume
 
 }  // namespace
 
-MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, const InferenceOptions& options) const {
-    if (spec.native) return forward(input, options);
+MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& requested, const InferenceOptions& options) const {
+    if (requested.native) return forward(input, options);
+    // A scaled storage format quantises weights (here) and activations (as each layer receives them) along
+    // their reduction axis; everything else runs the element-wise rest of the spec.
+    const numeric::ComputeSpec spec = requested.elementwise();
     if (input.cols() != inputFeatures())
         throw ModelError("the model takes " + std::to_string(inputFeatures()) + " features per sample (" +
                          input_.toString() + "), the input has " + std::to_string(input.cols()));
@@ -218,6 +244,8 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
     // activations' stores stay element-wise (numeric::roundArray), as in the reference.
     // Float32 lanes where they give the same bits (numeric/lane_rounding.hpp, directed modes included),
     // double lanes otherwise.
+    // A scaled storage format quantises weights (here) and activations (as each layer receives them) along
+    // their reduction axis; everything else runs the element-wise rest of the spec.
     const bool lanes = options.emulation == matmul::Emulation::Fast &&
                        !numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts);
     const bool fast = lanes || (options.emulation == matmul::Emulation::Fast && !numeric::fastArithmeticRefusal(spec));
@@ -227,14 +255,18 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
         for (std::size_t k = 0; k < layers_.size(); ++k) {
             const Layer& l = layers_[k];
             // The weights are floats: one rounding to the storage format, on the lanes where they run
-            // (a bit-width slider step stores every weight again).
+            // (a bit-width slider step stores every weight again). A scaled storage format first quantises
+            // the weight matrices (out × in) along in, the reduction axis; the bias is not quantised.
             auto store = [&](const auto& m, RandomTensor role) {
+                std::vector<float> f(m.data(), m.data() + m.size());
+                if (role != RandomTensor::Bias)
+                    numeric::quantizeOperand(requested, std::span<float>(f),
+                                             {std::int64_t(m.rows()), std::int64_t(m.cols()), 1});
                 if (lanes) {
-                    std::vector<float> f(m.data(), m.data() + m.size());
                     matmul::laneStore(spec, tensorOf(k, role), f.data(), f.data(), std::int64_t(f.size()));
                     return std::vector<double>(f.begin(), f.end());
                 }
-                std::vector<double> v = toDoubles(m.data(), m.size());
+                std::vector<double> v(f.begin(), f.end());
                 if (!v.empty()) ar.storeTensor(v, tensorOf(k, role));
                 return v;
             };
@@ -245,6 +277,7 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& spec, c
             }
             if (l.kind == LayerKind::Linear || l.kind == LayerKind::LowRankLinear)
                 stored[k].bias = store(l.bias, RandomTensor::Bias);
+            if (requested.scaledStorage) stored[k].scaled = requested;
         }
     }
     if (fast)

@@ -125,7 +125,7 @@ public:
     /// `engine`: what an algorithm handed this arithmetic may run on instead (numeric::withEmulation);
     /// this object's own operations are always the reference's.
     explicit EmulatedArithmetic(const ComputeSpec& spec, EmulationEngine engine = EmulationEngine::Fast)
-        : spec_(spec),
+        : spec_(elementwiseOnly(spec)),
           engine_(engine),
           stochastic_(spec.rounding == Rounding::Stochastic),
           storage_(spec.storage, spec.rounding),
@@ -171,6 +171,11 @@ public:
     double div(double a, double b) { return finish(accumulate_, exactDiv(a, b)); }
 
 private:
+    static const ComputeSpec& elementwiseOnly(const ComputeSpec& spec) {
+        if (spec.scaledStorage)
+            throw std::invalid_argument("compute spec " + computeSpecName(spec) + ": " + kScaledStorageNotApplied);
+        return spec;
+    }
     static const Format& checkedStage(const Format& f, const char* stage) {
         if (f.kind == FormatKind::ScaledInt && !(f.scale > 0))
             throw std::invalid_argument(std::string("compute spec: ") + formatName(f) + " cannot be the " + stage +

@@ -21,6 +21,22 @@ ComputeSpec ComputeSpec::mixed(const Format& storage, const Format& accumulate, 
     return s;
 }
 
+ComputeSpec ComputeSpec::scaled(const ScaledFormat& storage, const Format& accumulate, Rounding r) {
+    validate(storage);
+    ComputeSpec s = mixed(Format::fp32(), accumulate, r);
+    s.product = Format::fp32();
+    s.scaledStorage = storage;
+    return s;
+}
+
+void quantizeOperand(const ComputeSpec& spec, std::span<double> values, ReductionLines lines) {
+    if (spec.scaledStorage) quantizeScaled(values, lines, *spec.scaledStorage);
+}
+
+void quantizeOperand(const ComputeSpec& spec, std::span<float> values, ReductionLines lines) {
+    if (spec.scaledStorage) quantizeScaled(values, lines, *spec.scaledStorage);
+}
+
 namespace {
 
 std::vector<std::string> split(std::string_view text, char sep) {
@@ -44,14 +60,27 @@ ComputeSpec parseComputeSpec(std::string_view text) {
         throw std::invalid_argument(quoted + ": expected native, F, S/A or S/P/A (formats), then optional :MODE "
                                              "and :seed=N");
     std::vector<Format> f;
-    for (const auto& name : formats) {
+    std::optional<ScaledFormat> scaled;
+    for (std::size_t i = 0; i < formats.size(); ++i) {
         try {
-            f.push_back(parseFormat(name));
+            if (auto s = parseScaledFormat(formats[i])) {
+                if (i > 0)
+                    throw FormatError(formats[i] + " is a scaled storage format: it can only be the first (storage) "
+                                      "format; products and sums need an element-wise one");
+                if (formats.size() == 1)
+                    throw FormatError(formats[i] + " is a storage format: give the accumulation format after it, e.g. " +
+                                      formats[i] + "/fp32");
+                scaled = s;
+                f.push_back(Format::fp32());
+                continue;
+            }
+            f.push_back(parseFormat(formats[i]));
         } catch (const FormatError& e) {
             throw FormatError(quoted + ": " + e.what());
         }
     }
-    ComputeSpec spec = formats.size() == 1 ? ComputeSpec::uniform(f[0])
+    ComputeSpec spec = scaled                 ? ComputeSpec::scaled(*scaled, f.back())
+                       : formats.size() == 1 ? ComputeSpec::uniform(f[0])
                        : formats.size() == 2 ? ComputeSpec::mixed(f[0], f[1])
                                              : ComputeSpec::mixed(f[0], f[2]);
     if (formats.size() == 3) spec.product = f[1];
@@ -79,8 +108,15 @@ ComputeSpec parseComputeSpec(std::string_view text) {
     return spec;
 }
 
-std::string computeSpecName(const ComputeSpec& spec) {
-    if (spec.native) return "native";
+namespace {
+
+/// The formats part of a spec's name: storage, then products when they are not the default, then sums.
+std::string stagesName(const ComputeSpec& spec) {
+    if (spec.scaledStorage) {
+        std::string name = scaledFormatName(*spec.scaledStorage);
+        if (!(spec.product == Format::fp32())) name += "/" + formatName(spec.product);
+        return name + "/" + formatName(spec.accumulate);
+    }
     const ComputeSpec twoStage = ComputeSpec::mixed(spec.storage, spec.accumulate, spec.rounding);
     std::string name = formatName(spec.storage);
     if (twoStage.product == spec.product) {
@@ -88,6 +124,14 @@ std::string computeSpecName(const ComputeSpec& spec) {
     } else {
         name += "/" + formatName(spec.product) + "/" + formatName(spec.accumulate);
     }
+    return name;
+}
+
+}  // namespace
+
+std::string computeSpecName(const ComputeSpec& spec) {
+    if (spec.native) return "native";
+    std::string name = stagesName(spec);
     if (spec.rounding != Rounding::NearestEven) name += ":" + roundingName(spec.rounding);
     if (spec.seed != 0) name += ":seed=" + std::to_string(spec.seed);
     return name;

@@ -11,12 +11,20 @@
 //   ...:seed=N                 seed for stochastic rounding
 // e.g. "fp16/fp32", "bf16:sr:seed=7", "e4m3/fp16/fp32". A per-tensor integer storage format (int8)
 // keeps its products exact (fp64): int8/fp32 is "int8 operands, exact products, fp32 accumulation".
+// A scaled storage format (numeric/scaled_format.hpp: mxfp4, nvfp4, e4m3@channel, int4@block64) is named in
+// the storage place only and needs the accumulation format after it: "mxfp4/fp32" stores both operands as
+// MXFP4 blocks along the reduction axis, dequantised to float32 (storage fp32), products in fp32 unless a
+// third format says otherwise ("mxfp8/bf16/fp32"). Whoever runs such a spec quantises whole operands along
+// their reduction axis first (quantizeOperand) and then runs elementwise(): a kernel that sees a spec with
+// scaledStorage set has been handed one it cannot honour (EmulatedArithmetic refuses it).
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "numeric/format.hpp"
+#include "numeric/scaled_format.hpp"
 #include "numeric/rounding_mode.hpp"
 
 namespace ks::numeric {
@@ -28,6 +36,9 @@ struct ComputeSpec {
     Rounding rounding = Rounding::NearestEven;
     std::uint64_t seed = 0;  ///< for stochastic rounding
     bool native = true;      ///< plain float32 hardware arithmetic, no emulation
+    /// Stored operands quantised with shared scales along their reduction axis before the kernel runs;
+    /// `storage` is then float32, where the dequantised values are kept.
+    std::optional<ScaledFormat> scaledStorage;
 
     static ComputeSpec nativeFloat32() { return {}; }
     /// Every stage in one format.
@@ -37,8 +48,29 @@ struct ComputeSpec {
     static ComputeSpec mixed(const Format& storage, const Format& accumulate,
                              Rounding r = Rounding::NearestEven);
 
+    /// Operands stored in a scaled format, dequantised to float32; products in `product` (float32 unless
+    /// given), sums in `accumulate`.
+    static ComputeSpec scaled(const ScaledFormat& storage, const Format& accumulate, Rounding r = Rounding::NearestEven);
+    /// The spec a kernel runs once the operands are quantised: this one without scaledStorage.
+    ComputeSpec elementwise() const {
+        ComputeSpec s = *this;
+        s.scaledStorage.reset();
+        return s;
+    }
+
     bool operator==(const ComputeSpec&) const = default;
 };
+
+/// What a kernel handed a spec with scaledStorage says (the entry point should have quantised and passed elementwise()).
+inline constexpr const char* kScaledStorageNotApplied =
+    "scaled storage quantises whole operands along their reduction axis before a kernel runs; this path was "
+    "handed the spec itself";
+
+/// Quantise an operand to the spec's scaled storage format along its reduction axis (nothing to do
+/// without one). Every entry point that runs an emulated spec calls this on each operand it stores, then
+/// hands the kernels spec.elementwise().
+void quantizeOperand(const ComputeSpec& spec, std::span<double> values, ReductionLines lines);
+void quantizeOperand(const ComputeSpec& spec, std::span<float> values, ReductionLines lines);
 
 /// Parse a compute specification (grammar above). Throws std::invalid_argument (FormatError for a
 /// bad format name) naming the offending part.

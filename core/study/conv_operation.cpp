@@ -66,8 +66,7 @@ public:
                     const numeric::Format&, numeric::EmulationEngine engine, const TensorD& a,
                     const TensorD& b) const override {
         TensorD y(shapes.conv.outputShape());
-        numeric::EmulatedArithmetic arithmetic(spec, engine);
-        asConv(algorithm).run(shapes.conv, a.data(), b.data(), nullptr, y.data(), arithmetic);
+        asConv(algorithm).runEmulated(shapes.conv, a.data(), b.data(), nullptr, y.data(), spec, engine);
         return y;
     }
     TensorD inputPicture(const ProblemShapes& shapes, const TensorD& a) const override {

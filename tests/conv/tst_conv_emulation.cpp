@@ -19,6 +19,7 @@
 #include "numeric/arithmetic.hpp"
 #include "numeric/compute_spec.hpp"
 #include "numeric/fast_arithmetic.hpp"
+#include "numeric/mx.hpp"
 
 using namespace ks;
 
@@ -112,6 +113,53 @@ private Q_SLOTS:
             }
         }
         QVERIFY(ran > 0);
+    }
+
+    // A scaled storage format blocks the input and the weights along C (conv_algorithm.hpp): every algorithm,
+    // either engine, gives the bits of float32 emulation on operands the test blocked itself with mxQuantize on
+    // the channel-last transposes (one block of 32 channels and a short one of 8). The bias is not quantised.
+    void scaledStorageBlocksAlongChannels_data() {
+        QTest::addColumn<QString>("algorithm");
+        QTest::addColumn<bool>("reference");
+        for (const auto* algorithm : conv::convAlgorithms())
+            for (bool reference : {false, true})
+                QTest::addRow("%s %s", algorithm->name().c_str(), reference ? "reference" : "fast")
+                    << QString::fromStdString(algorithm->name()) << reference;
+    }
+    void scaledStorageBlocksAlongChannels() {
+        QFETCH(QString, algorithm);
+        QFETCH(bool, reference);
+        const conv::ConvAlgorithm& algo = conv::convAlgorithm(algorithm.toStdString());
+        const conv::ConvProblem p = conv::ConvProblem::layer(2, 40, 6, 6, 3, 3, 1, 1);
+        if (algo.supports(p)) QSKIP("the algorithm does not take this shape");
+        auto x = data(p.inputCount(), false, 71), w = data(p.weightCount(), false, 72);
+        const auto b = data(p.K, false, 73);
+        // Magnitudes that differ from channel to channel and pixel to pixel (or tap), so that blocks laid any
+        // other way would have other scales.
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::ldexp(x[i], int((i / 36 + i % 36) % 7) - 3);
+        for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::ldexp(w[i], int((i / 9 + 2 * (i % 9)) % 7) - 3);
+        // Channel-last copies, blocked along C by mxQuantize, put back.
+        auto blockedAlongC = [&](const std::vector<double>& t, std::int64_t outer, std::int64_t inner) {
+            std::vector<double> last(t.size()), q(t.size()), back(t.size());
+            for (std::int64_t o = 0; o < outer; ++o)
+                for (std::int64_t c = 0; c < p.C; ++c)
+                    for (std::int64_t i = 0; i < inner; ++i)
+                        last[std::size_t((o * inner + i) * p.C + c)] = t[std::size_t((o * p.C + c) * inner + i)];
+            numeric::mxQuantize(std::span<const double>(last), std::span<double>(q), p.C, numeric::MxElement::E2M1);
+            for (std::int64_t o = 0; o < outer; ++o)
+                for (std::int64_t c = 0; c < p.C; ++c)
+                    for (std::int64_t i = 0; i < inner; ++i)
+                        back[std::size_t((o * p.C + c) * inner + i)] = q[std::size_t((o * inner + i) * p.C + c)];
+            return back;
+        };
+        const auto qx = blockedAlongC(x, p.N, p.H * p.W), qw = blockedAlongC(w, p.K, p.R * p.S);
+        const auto engine = reference ? numeric::EmulationEngine::Reference : numeric::EmulationEngine::Fast;
+        std::vector<double> got(static_cast<std::size_t>(p.outputCount())), want(got.size()), plain(got.size());
+        algo.runEmulated(p, x.data(), w.data(), b.data(), got.data(), numeric::parseComputeSpec("mxfp4/fp32"), engine);
+        algo.runEmulated(p, qx.data(), qw.data(), b.data(), want.data(), numeric::parseComputeSpec("fp32"), engine);
+        algo.runEmulated(p, x.data(), w.data(), b.data(), plain.data(), numeric::parseComputeSpec("fp32"), engine);
+        QCOMPARE(firstDifference(got, want), QString());
+        QVERIFY(!firstDifference(got, plain).isEmpty());
     }
 
     // direct, im2col and Winograd on float32 lanes (conv_lanes.hpp), in every instruction set this CPU

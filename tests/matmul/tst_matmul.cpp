@@ -10,7 +10,9 @@
 #include "matmul/svd_matmul.hpp"
 #include "matmul_test_util.hpp"
 #include "test_support.hpp"
+#include "numeric/compute_spec.hpp"
 #include "numeric/format.hpp"
+#include "numeric/mx.hpp"
 
 using namespace ks;
 using namespace ks::matmul;
@@ -344,6 +346,63 @@ private slots:
                 expected[static_cast<std::size_t>(i * 11 + j)] = acc;
             }
         QCOMPARE(ks::test::firstBitDifference<float>(viaEmulation.storage(), expected.storage()), std::ptrdiff_t(-1));
+    }
+
+    // A scaled storage format quantises A along its rows and B along its columns (K, the reduction axis), then runs
+    // the element-wise rest: the same bits as float32 emulation on operands blocked by mxQuantize (tst_mx checks
+    // it against the element codes) on A's rows and on Bᵀ's rows. Both engines, both orders.
+    void scaledStorageBlocksAlongK_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<QString>("format");
+        QTest::addColumn<int>("element");
+        QTest::addColumn<bool>("reference");
+        for (const char* method : {"naive", "dense"})
+            for (const auto& [format, element] : {std::pair{"mxfp4", numeric::MxElement::E2M1},
+                                                  std::pair{"mxfp8-e4m3", numeric::MxElement::E4M3},
+                                                  std::pair{"mxint8", numeric::MxElement::Int8}})
+                for (bool reference : {false, true})
+                    QTest::addRow("%s %s %s", method, format, reference ? "reference" : "fast")
+                        << method << format << int(element) << reference;
+    }
+    void scaledStorageBlocksAlongK() {
+        QFETCH(QString, method);
+        QFETCH(QString, format);
+        QFETCH(int, element);
+        QFETCH(bool, reference);
+        const auto e = static_cast<numeric::MxElement>(element);
+        const std::int64_t M = 5, K = 77, N = 6;  // K: two blocks of 32 and a short one
+        const TensorF a = randomMatrix(M, K, 91), b = randomMatrix(K, N, 92);
+        TensorF qa({M, K}), bt({N, K}), qbt({N, K}), qb({K, N});
+        numeric::mxQuantize(a.storage(), qa.storage(), K, e);
+        for (std::int64_t k = 0; k < K; ++k)
+            for (std::int64_t n = 0; n < N; ++n) bt[std::size_t(n * K + k)] = b[std::size_t(k * N + n)];
+        numeric::mxQuantize(bt.storage(), qbt.storage(), K, e);
+        for (std::int64_t k = 0; k < K; ++k)
+            for (std::int64_t n = 0; n < N; ++n) qb[std::size_t(k * N + n)] = qbt[std::size_t(n * K + k)];
+        MatmulOptions scaled, elementwise;
+        scaled.compute = numeric::parseComputeSpec(format.toStdString() + "/fp32");
+        elementwise.compute = numeric::parseComputeSpec("fp32");
+        scaled.emulation = elementwise.emulation = reference ? Emulation::Reference : Emulation::Fast;
+        const TensorF got = ks::matmul::matmul(a, b, method.toStdString(), scaled);
+        const TensorF want = ks::matmul::matmul(qa, qb, method.toStdString(), elementwise);
+        QCOMPARE(ks::test::firstBitDifference<float>(got.storage(), want.storage()), std::ptrdiff_t(-1));
+        // And the blocks matter: without them the product differs.
+        const TensorF unquantised = ks::matmul::matmul(a, b, method.toStdString(), elementwise);
+        QVERIFY(ks::test::firstBitDifference<float>(got.storage(), unquantised.storage()) != -1);
+    }
+
+    void scaledStorageIsRefusedWhereItHasNoMeaning() {
+        const TensorF a = randomMatrix(4, 8, 1), b = randomMatrix(8, 4, 2);
+        MatmulOptions options;
+        options.compute = numeric::parseComputeSpec("mxfp4/fp32");
+        for (const char* method : {"log", "svd", "lns-sequential"}) {
+            try {
+                ks::matmul::matmul(a, b, method, options);
+                QFAIL(method);
+            } catch (const std::invalid_argument& e) {
+                QVERIFY2(std::string(e.what()).find(method) != std::string::npos, e.what());
+            }
+        }
     }
 
     void lowPrecisionAccumulationIsWorse() {

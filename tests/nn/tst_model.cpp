@@ -255,6 +255,44 @@ private Q_SLOTS:
                 KS_COMPARE_EXACT(a.data()[i], b.data()[i]);
     }
 
+    // The network's fully connected layers block their weights (out × in) and each sample's input along in, each
+    // sample a tensor of its own: one layer without bias gives the bits of naive's product of each sample alone
+    // with the same spec, which blocks A's row and B = Wᵀ's columns (another path to the same lines). Both
+    // engines; more than one chunk of samples.
+    void scaledStorageInALinearLayer_data() {
+        QTest::addColumn<QString>("spec");
+        QTest::addColumn<bool>("reference");
+        for (const char* spec : {"mxfp4/fp32", "nvfp4/fp32", "int4@block16/fp32", "e4m3@channel/fp32", "fp16@tensor/fp32"})
+            for (bool reference : {false, true})
+                QTest::addRow("%s %s", spec, reference ? "reference" : "fast") << QString::fromLatin1(spec) << reference;
+    }
+    void scaledStorageInALinearLayer() {
+        QFETCH(QString, spec);
+        QFETCH(bool, reference);
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        nn::Layer fc = nn::Model::mlp({70, 9}, 4).layers()[0];  // in = 70: blocks of 32, 32 and 6
+        QCOMPARE(int(fc.kind), int(nn::LayerKind::Linear));
+        fc.bias.setZero();
+        const nn::Model model(std::vector<nn::Layer>{fc});  // the layer alone: no log-softmax after it
+        const nn::MatrixF x = randomMatrix(70, 70, 6);  // 70 samples: two chunks
+        nn::InferenceOptions options;
+        options.threads = 2;
+        options.emulation = reference ? matmul::Emulation::Reference : matmul::Emulation::Fast;
+        const nn::MatrixF y = model.forward(x, compute, options);
+        TensorF wt({70, 9});
+        for (int o = 0; o < 9; ++o)
+            for (int i = 0; i < 70; ++i) wt[std::size_t(i * 9 + o)] = fc.weight(o, i);
+        matmul::MatmulOptions m;
+        m.compute = compute;
+        m.emulation = options.emulation;
+        for (Eigen::Index r = 0; r < x.rows(); ++r) {
+            TensorF a({1, 70});
+            std::copy(x.data() + r * 70, x.data() + (r + 1) * 70, a.storage().begin());
+            const TensorF want = matmul::matmul(a, wt, "naive", m);
+            for (Eigen::Index j = 0; j < 9; ++j) KS_COMPARE_EXACT(y(r, j), want.storage()[std::size_t(j)]);
+        }
+    }
+
     void integerActivationScale_data() {
         QTest::addColumn<int>("mode");
         QTest::addColumn<double>("expectedLogit");

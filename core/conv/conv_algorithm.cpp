@@ -5,6 +5,7 @@
 
 #include "base/isa.hpp"
 #include "numeric/fast_arithmetic.hpp"
+#include "numeric/modelled_dot.hpp"
 
 namespace ks::conv {
 
@@ -43,9 +44,19 @@ void ConvAlgorithm::run(const ConvProblem& problem, const double* input, const d
     doRun(problem, input, weight, bias, output);
 }
 
+std::optional<std::string> ConvAlgorithm::emulationRefusal(const numeric::ComputeSpec& spec) const {
+    if (spec.accumulation.plain()) return std::nullopt;
+    if (!modelsAccumulation())
+        return "its sums run through transforms, not dot products of stored operands: the accumulator model " +
+               numeric::accumulatorModelName(spec.accumulation) + " is modelled for direct and im2col";
+    return numeric::accumulatorRefusal(spec);
+}
+
 void ConvAlgorithm::run(const ConvProblem& problem, const double* input, const double* weight,
                         const double* bias, double* output, numeric::EmulatedArithmetic& arithmetic) const {
     check(problem);
+    if (auto reason = emulationRefusal(arithmetic.spec()))
+        throw std::invalid_argument(name() + " cannot emulate " + numeric::computeSpecName(arithmetic.spec()) + ": " + *reason);
     doRun(problem, input, weight, bias, output, arithmetic);
 }
 
@@ -62,6 +73,8 @@ void ConvAlgorithm::runEmulated(const ConvProblem& problem, const double* input,
     arithmetic.setTensorBase(tensorBase);
     if (!spec.scaledStorage) return run(problem, input, weight, bias, output, arithmetic);
     check(problem);
+    if (auto reason = emulationRefusal(spec))
+        throw std::invalid_argument(name() + " cannot emulate " + numeric::computeSpecName(spec) + ": " + *reason);
     std::vector<double> x(input, input + problem.inputCount()), w(weight, weight + problem.weightCount());
     quantizeConvOperands(problem, spec, x, w);
     doRun(problem, x.data(), w.data(), bias, output, arithmetic);

@@ -45,6 +45,11 @@ public:
     /// Empty when the algorithm can compute `problem`; otherwise the reason it cannot.
     /// (Call validate() on the problem first: supports() assumes a well-formed problem.)
     virtual std::optional<std::string> supports(const ConvProblem& problem) const = 0;
+    /// True when its emulated run computes a compute spec's accumulator model (numeric/accumulator_model.hpp): its
+    /// sums are dot products of stored operands (direct, im2col). The others refuse a non-plain model.
+    virtual bool modelsAccumulation() const { return false; }
+    /// Why it cannot emulate `spec` (an accumulator model it does not compute, or one that cannot be), or nothing.
+    std::optional<std::string> emulationRefusal(const numeric::ComputeSpec& spec) const;
     /// Scratch memory of the float32 path: patch matrices, transformed tiles, spectra (including
     /// the prepared weights when they differ from the given ones).
     virtual std::size_t workspaceBytes(const ConvProblem& problem) const = 0;

@@ -102,6 +102,7 @@ public:
         return "Direct loops over the definition (the reference): any kernel, stride and padding; "
                "each output accumulated over channels and kernel taps in order.";
     }
+    bool modelsAccumulation() const override { return true; }
     std::optional<std::string> supports(const ConvProblem&) const override { return std::nullopt; }
     std::size_t workspaceBytes(const ConvProblem&) const override { return 0; }
 
@@ -120,6 +121,7 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
+        if (!arith.spec().accumulation.plain()) return detail::modelledConv(p, arith.spec(), x, w, b, y);
         if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::patchRefusal(arith.spec()))
             return lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Skipped, x, w, b, y, arith.tensorBase());
         numeric::withEmulation(arith, [&](auto& a) { directConv(p, x, w, b, y, a); });

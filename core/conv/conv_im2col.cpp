@@ -99,6 +99,7 @@ public:
     }
     /// Numerically direct's sums in another order: not among the precision page's first curves.
     bool shownByDefault() const override { return false; }
+    bool modelsAccumulation() const override { return true; }
     std::optional<std::string> supports(const ConvProblem&) const override { return std::nullopt; }
     std::size_t workspaceBytes(const ConvProblem& p) const override {
         const auto blocks = static_cast<std::size_t>(std::min<std::int64_t>(
@@ -120,6 +121,7 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
+        if (!arith.spec().accumulation.plain()) return detail::modelledConv(p, arith.spec(), x, w, b, y);
         if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::patchRefusal(arith.spec()))
             return lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Added, x, w, b, y, arith.tensorBase());
         numeric::withEmulation(arith, [&](auto& a) { im2colConv(p, x, w, b, y, a); });

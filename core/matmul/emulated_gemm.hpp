@@ -80,6 +80,11 @@ float laneRound(const numeric::Format& format, float x);
 void fastEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
                         const double* a, const double* b, const double* initial, double* c);
 
+/// naive's and dense's emulated run under a non-plain accumulator model (spec.accumulation): operands stored, each
+/// C(i, j) numeric::ModelledDot over k (modelled_gemm.cpp); the same bits for both orders. The note names the model.
+MatmulReport modelledProduct(const MatmulProblem& problem, std::span<const float> a, std::span<const float> b,
+                             std::span<float> c, const numeric::ComputeSpec& spec);
+
 /// naive's and dense's emulated run: the fast engine when options.emulation asks for it and it covers
 /// options.compute, the reference loops otherwise; the report's note says when the fast engine was
 /// asked for and could not run, and why.

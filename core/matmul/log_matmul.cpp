@@ -76,6 +76,9 @@ public:
     std::optional<std::string> supports(const MatmulProblem&, const MatmulOptions& options) const override {
         if (options.logFormat && options.logFormat->kind != numeric::FormatKind::Log)
             return "--format must be logarithmic (e.g. lns8.3) for the log method";
+        if (!options.compute.accumulation.plain())
+            return "it sums its products its own way; an accumulator model (" +
+                   numeric::accumulatorModelName(options.compute.accumulation) + ") is for naive and dense";
         if (options.compute.scaledStorage)
             return "its operands are logarithms; a scaled storage format (" +
                    numeric::scaledFormatName(*options.compute.scaledStorage) + ") is for naive and dense";

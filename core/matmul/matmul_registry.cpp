@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "matmul/algorithms.hpp"
+#include "numeric/modelled_dot.hpp"
 
 namespace ks::matmul {
 
@@ -12,6 +13,9 @@ void MatmulAlgorithm::check(const MatmulProblem& problem, const MatmulOptions& o
     if ((problem.rankA || problem.rankB) && !lowRank())
         throw std::invalid_argument("matmul algorithm '" + name() +
                                     "' computes with the operands exactly; ranks are for a low-rank algorithm (svd)");
+    if (auto reason = numeric::accumulatorRefusal(options.compute))
+        throw std::invalid_argument("matmul algorithm '" + name() + "' cannot run " + numeric::computeSpecName(options.compute) +
+                                    ": " + *reason);
     if (auto reason = supports(problem, options))
         throw std::invalid_argument("matmul algorithm '" + name() + "' cannot run " + problem.toString() + ": " +
                                     *reason);

@@ -16,6 +16,7 @@
 #include "nn/model.hpp"
 #include "numeric/arithmetic.hpp"
 #include "numeric/fast_arithmetic.hpp"
+#include "numeric/modelled_dot.hpp"
 
 namespace ks::nn {
 
@@ -137,16 +138,47 @@ void fastLinear(const Layer& l, std::size_t layer, const StoredLayer& s, numeric
     std::swap(x, y);
 }
 
+/// A fully connected layer under an accumulator model: each output the modelled dot product of its weights and the
+/// stored input, the bias its first term (as the sequential loop above starts from it).
+void modelledLinear(const Layer& l, std::size_t layer, const StoredLayer& s, const numeric::ModelledDot& dot,
+                    numeric::EmulatedArithmetic& ar, std::int64_t rows, std::vector<double>& x, std::vector<double>& y,
+                    std::vector<double>& h) {
+    const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
+    y.resize(static_cast<std::size_t>(rows * out));
+    auto biasOf = [&](std::int64_t j) { return s.bias.empty() ? 0.0 : s.bias[std::size_t(j)]; };
+    for (std::int64_t r = 0; r < rows; ++r) {
+        double* xr = x.data() + r * in;
+        double* yr = y.data() + r * out;
+        storeActivation(ar, s.inputFormat, std::span<double>(xr, static_cast<std::size_t>(in)),
+                        tensorOf(layer, RandomTensor::Input), std::uint64_t(r * in));
+        if (l.kind == LayerKind::Linear) {
+            for (std::int64_t j = 0; j < out; ++j) yr[j] = dot(biasOf(j), s.weight.data() + j * in, 1, xr, 1, in);
+            continue;
+        }
+        const std::int64_t rank = l.rank();
+        h.resize(static_cast<std::size_t>(rank));
+        for (std::int64_t j = 0; j < rank; ++j) h[std::size_t(j)] = dot(0.0, s.down.data() + j * in, 1, xr, 1, in);
+        quantizeActivations(s.scaled, std::span<double>(h), 1, {1, rank, 1});
+        storeActivation(ar, s.hiddenFormat, h, tensorOf(layer, RandomTensor::HiddenStore), std::uint64_t(r * rank));
+        for (std::int64_t j = 0; j < out; ++j) yr[j] = dot(biasOf(j), s.up.data() + j * rank, 1, h.data(), 1, rank);
+    }
+    std::swap(x, y);
+}
+
 /// Rows of `x` (rows × in) through a layer into `y`; `h` is scratch.
 void emulatedLayer(const Layer& l, std::size_t layer, const StoredLayer& s, numeric::EmulatedArithmetic& ar, const std::string& convAlgorithm,
-                   bool fast, bool lanes, std::int64_t rows, std::vector<double>& x, std::vector<double>& y,
-                   std::vector<double>& h) {
+                   const numeric::ModelledDot* modelled, bool fast, bool lanes, std::int64_t rows, std::vector<double>& x,
+                   std::vector<double>& y, std::vector<double>& h) {
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
     switch (l.kind) {
         case LayerKind::Linear:
         case LayerKind::LowRankLinear:
             // A scaled storage format: each sample's input in blocks along its features (the reduction axis).
             quantizeActivations(s.scaled, std::span<double>(x.data(), std::size_t(rows * in)), rows, {1, in, 1});
+            if (modelled) {
+                modelledLinear(l, layer, s, *modelled, ar, rows, x, y, h);
+                break;
+            }
             if (lanes) {
                 laneLinear(l, layer, s, ar.spec(), rows, x, y);
                 break;
@@ -249,6 +281,14 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& request
     const bool lanes = options.emulation == matmul::Emulation::Fast &&
                        !numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts);
     const bool fast = lanes || (options.emulation == matmul::Emulation::Fast && !numeric::fastArithmeticRefusal(spec));
+    // An accumulator model: the fully connected layers' sums by numeric::ModelledDot (the conv layers' by their
+    // algorithm, which refuses a model it does not compute).
+    std::optional<numeric::ModelledDot> modelled;
+    if (!spec.accumulation.plain()) {
+        if (auto reason = numeric::accumulatorRefusal(spec))
+            throw ModelError("compute spec " + numeric::computeSpecName(spec) + ": " + *reason);
+        modelled.emplace(spec);
+    }
     std::vector<StoredLayer> stored(layers_.size());
     {
         numeric::EmulatedArithmetic ar(spec);
@@ -332,7 +372,8 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& request
         const Eigen::Index first = c * kChunk, rows = std::min(input.rows(), first + kChunk) - first;
         std::vector<double> x(input.data() + first * input.cols(), input.data() + (first + rows) * input.cols()), y, h;
         for (std::size_t k = 0; k < layers_.size(); ++k)
-            emulatedLayer(layers_[k], k, stored[k], ar, options.convAlgorithm, fast, lanes, rows, x, y, h);
+            emulatedLayer(layers_[k], k, stored[k], ar, options.convAlgorithm, modelled ? &*modelled : nullptr, fast, lanes,
+                          rows, x, y, h);
         for (Eigen::Index i = 0; i < rows * output.cols(); ++i)
             output.data()[first * output.cols() + i] = static_cast<float>(x[static_cast<std::size_t>(i)]);
     }, options.threads);

@@ -51,9 +51,30 @@ std::vector<std::string> split(std::string_view text, char sep) {
 
 }  // namespace
 
+const std::vector<ComputeSpecPreset>& computeSpecPresets() {
+    static const std::vector<ComputeSpecPreset> presets = {
+        {"volta-fp16-tc", "fp16/fp64/fp32:acc=tc4x24",
+         "Fasi, Higham, Mikaitis, Pranesh, \"Numerical behavior of NVIDIA tensor cores\", PeerJ CS 7:e330 (2021), and their "
+         "test suite (north-numerical-computing/tensor-cores-numerical-behavior): V100, products of 4 pairs exact, aligned "
+         "without guard bits, truncated"},
+        {"ampere-fp16-tc", "fp16/fp64/fp32:acc=tc8x25",
+         "Fasi et al. (2021): A100 in binary16 mode adds 8 products at a time, and their suite's alignment test finds one "
+         "bit more on the right than V100 (1 − (1 − 2^-24) gives 2^-24, not 2^-23)"},
+        {"ampere-bf16-tc", "bf16/fp64/fp32:acc=tc8x25", "Fasi et al. (2021): A100's bf16 mode uses the binary16 mode's adder"},
+        {"hopper-fp8", "e4m3/fp64/e8m13:acc=tc4x14",
+         "DeepSeek-V3 technical report §3.5.2: FP8 GEMM on H800 retains about 14 bits in accumulation (FP22: 8 exponent, "
+         "13 mantissa bits); the group size is not published, 4 is assumed as measured on V100"},
+        {"hopper-fp8-promoted", "e4m3/fp64/e8m13:acc=tc4x14,promote128",
+         "DeepSeek-V3 technical report §3.5.2: partial sums promoted to float32 CUDA-core registers every 128 elements of K"},
+    };
+    return presets;
+}
+
 ComputeSpec parseComputeSpec(std::string_view text) {
     const std::string quoted = "compute spec '" + std::string(text) + "'";
     if (text == "native" || text == "fp32-native") return ComputeSpec::nativeFloat32();
+    for (const ComputeSpecPreset& preset : computeSpecPresets())
+        if (text == preset.name) return parseComputeSpec(preset.spec);
     const auto parts = split(text, ':');
     const auto formats = split(parts[0], '/');
     if (parts[0].empty() || formats.size() > 3)
@@ -86,6 +107,14 @@ ComputeSpec parseComputeSpec(std::string_view text) {
     if (formats.size() == 3) spec.product = f[1];
     for (std::size_t i = 1; i < parts.size(); ++i) {
         const std::string& p = parts[i];
+        if (p.rfind("acc=", 0) == 0) {
+            try {
+                spec.accumulation = parseAccumulatorModel(std::string_view(p).substr(4));
+            } catch (const std::invalid_argument& e) {
+                throw std::invalid_argument(quoted + ": " + e.what());
+            }
+            continue;
+        }
         if (p.rfind("seed=", 0) == 0) {
             const char* first = p.data() + 5;
             const char* last = p.data() + p.size();
@@ -134,6 +163,9 @@ std::string computeSpecName(const ComputeSpec& spec) {
     std::string name = stagesName(spec);
     if (spec.rounding != Rounding::NearestEven) name += ":" + roundingName(spec.rounding);
     if (spec.seed != 0) name += ":seed=" + std::to_string(spec.seed);
+    if (!spec.accumulation.plain()) name += ":acc=" + accumulatorModelName(spec.accumulation);
+    for (const ComputeSpecPreset& preset : computeSpecPresets())
+        if (name == preset.spec) return preset.name;
     return name;
 }
 

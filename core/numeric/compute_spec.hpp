@@ -9,6 +9,14 @@
 //   S/P/A                      storage, products and accumulation separately
 //   ...:MODE                   rounding mode (nearest, toward-zero, up, down, stochastic; rne rz ru rd sr)
 //   ...:seed=N                 seed for stochastic rounding
+//   ...:acc=MODEL              how the products are summed (numeric/accumulator_model.hpp): pairwise, blocked32,
+//                              kahan, tc4x24 (tensor-core groups), any of them with ,promote128
+// Presets model real units; each is a spec like any other (computeSpecPresets lists them with their sources):
+//   volta-fp16-tc   fp16/fp64/fp32:acc=tc4x24   V100: groups of 4 exact products, no guard bit (Fasi et al. 2021)
+//   ampere-fp16-tc  fp16/fp64/fp32:acc=tc8x25   A100: groups of 8, one more bit on the right (Fasi et al. 2021)
+//   ampere-bf16-tc  bf16/fp64/fp32:acc=tc8x25   A100 in bf16 (the same adder)
+//   hopper-fp8      e4m3/fp64/e8m13:acc=tc4x14  H800 FP8 GEMM keeping about 14 bits (DeepSeek-V3 report §3.5.2)
+//   hopper-fp8-promoted  the same, promoted into float32 every 128 products (DeepSeek-V3's remedy)
 // e.g. "fp16/fp32", "bf16:sr:seed=7", "e4m3/fp16/fp32". A per-tensor integer storage format (int8)
 // keeps its products exact (fp64): int8/fp32 is "int8 operands, exact products, fp32 accumulation".
 // A scaled storage format (numeric/scaled_format.hpp: mxfp4, nvfp4, e4m3@channel, int4@block64) is named in
@@ -22,7 +30,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "numeric/accumulator_model.hpp"
 #include "numeric/format.hpp"
 #include "numeric/scaled_format.hpp"
 #include "numeric/rounding_mode.hpp"
@@ -39,6 +49,8 @@ struct ComputeSpec {
     /// Stored operands quantised with shared scales along their reduction axis before the kernel runs;
     /// `storage` is then float32, where the dequantised values are kept.
     std::optional<ScaledFormat> scaledStorage;
+    /// How products are summed; plain() (sequential) is every kernel's own order.
+    AccumulatorModel accumulation;
 
     static ComputeSpec nativeFloat32() { return {}; }
     /// Every stage in one format.
@@ -66,11 +78,22 @@ inline constexpr const char* kScaledStorageNotApplied =
     "scaled storage quantises whole operands along their reduction axis before a kernel runs; this path was "
     "handed the spec itself";
 
+/// What a vector engine says of a spec with an accumulator model (numeric/modelled_dot.hpp computes those).
+inline constexpr const char* kAccumulatorModelled = "accumulator models run on the scalar modelled dot product so far";
+
 /// Quantise an operand to the spec's scaled storage format along its reduction axis (nothing to do
 /// without one). Every entry point that runs an emulated spec calls this on each operand it stores, then
 /// hands the kernels spec.elementwise().
 void quantizeOperand(const ComputeSpec& spec, std::span<double> values, ReductionLines lines);
 void quantizeOperand(const ComputeSpec& spec, std::span<float> values, ReductionLines lines);
+
+/// A named compute specification that models a real unit, with the source of its parameters.
+struct ComputeSpecPreset {
+    std::string name;
+    std::string spec;    ///< its spelling without the name, e.g. "fp16/fp64/fp32:acc=tc4x24"
+    std::string source;  ///< where its parameters come from
+};
+const std::vector<ComputeSpecPreset>& computeSpecPresets();
 
 /// Parse a compute specification (grammar above). Throws std::invalid_argument (FormatError for a
 /// bad format name) naming the offending part.

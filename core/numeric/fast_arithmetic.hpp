@@ -24,6 +24,7 @@ namespace ks::numeric {
 inline std::optional<std::string> fastArithmeticRefusal(const ComputeSpec& spec) {
     if (spec.native) return "the native float32 specification is not emulated";
     if (spec.scaledStorage) return kScaledStorageNotApplied;
+    if (!spec.accumulation.plain()) return kAccumulatorModelled;
     if (spec.rounding != Rounding::NearestEven)
         return "the fast engine rounds to nearest-even only so far (" + roundingName(spec.rounding) + " runs on the reference)";
     for (const Format* f : {&spec.storage, &spec.product, &spec.accumulate})

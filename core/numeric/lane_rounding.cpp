@@ -122,6 +122,7 @@ std::optional<std::string> productOverflowRefusal(const Format& x, const Format&
 std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder order) {
     if (spec.native) return "the native float32 specification is not emulated";
     if (spec.scaledStorage) return kScaledStorageNotApplied;
+    if (!spec.accumulation.plain()) return kAccumulatorModelled;
     for (const Format* f : {&spec.storage, &spec.product, &spec.accumulate})
         if (auto reason = laneFormatRefusal(*f)) return reason;
     const Format &s = spec.storage, &p = spec.product, &a = spec.accumulate;

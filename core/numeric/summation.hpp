@@ -13,11 +13,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "numeric/accumulator_model.hpp"
 #include "numeric/arithmetic.hpp"
 
 namespace ks::numeric {
-
-enum class SummationOrder { Sequential, Pairwise, Blocked, Kahan };
 
 struct SummationModel {
     SummationOrder order = SummationOrder::Sequential;
@@ -68,6 +67,8 @@ typename A::value_type sum(A& arith, std::span<const typename A::value_type> val
             }
             return s;
         }
+        case SummationOrder::TensorCore:
+            throw std::invalid_argument("tensor-core sums align products in groups: numeric/modelled_dot.hpp computes them");
     }
     return T(0);
 }

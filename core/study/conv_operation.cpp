@@ -58,9 +58,10 @@ public:
         return y;
     }
 
-    std::optional<std::string> supports(const Algorithm& algorithm, const ProblemShapes& shapes, const numeric::ComputeSpec&,
+    std::optional<std::string> supports(const Algorithm& algorithm, const ProblemShapes& shapes, const numeric::ComputeSpec& spec,
                                         const numeric::Format&) const override {
-        return asConv(algorithm).supports(shapes.conv);
+        if (auto reason = asConv(algorithm).supports(shapes.conv)) return reason;
+        return asConv(algorithm).emulationRefusal(spec);
     }
     TensorD emulate(const Algorithm& algorithm, const ProblemShapes& shapes, const numeric::ComputeSpec& spec,
                     const numeric::Format&, numeric::EmulationEngine engine, const TensorD& a,

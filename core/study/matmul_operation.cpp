@@ -11,6 +11,7 @@
 
 #include "base/timing.hpp"
 #include "matmul/matmul_registry.hpp"
+#include "numeric/modelled_dot.hpp"
 #include "study/operation.hpp"
 #include "study/runtime_study.hpp"
 
@@ -99,7 +100,9 @@ public:
 
     std::optional<std::string> supports(const Algorithm& algorithm, const ProblemShapes& shapes,
                                         const numeric::ComputeSpec& spec, const numeric::Format& format) const override {
-        return asMatmul(algorithm).supports(problemOf(shapes), emulatedOptions(spec, format));
+        const matmul::MatmulOptions options = emulatedOptions(spec, format);
+        if (auto reason = numeric::accumulatorRefusal(options.compute)) return reason;
+        return asMatmul(algorithm).supports(problemOf(shapes), options);
     }
     TensorD emulate(const Algorithm& algorithm, const ProblemShapes& shapes, const numeric::ComputeSpec& spec,
                     const numeric::Format& format, numeric::EmulationEngine engine, const TensorD& a,

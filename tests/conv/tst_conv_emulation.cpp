@@ -20,6 +20,7 @@
 #include "numeric/compute_spec.hpp"
 #include "numeric/fast_arithmetic.hpp"
 #include "numeric/mx.hpp"
+#include "test_support.hpp"
 
 using namespace ks;
 
@@ -160,6 +161,35 @@ private Q_SLOTS:
         algo.runEmulated(p, x.data(), w.data(), b.data(), plain.data(), numeric::parseComputeSpec("fp32"), engine);
         QCOMPARE(firstDifference(got, want), QString());
         QVERIFY(!firstDifference(got, plain).isEmpty());
+    }
+
+    // An accumulator model in a convolution: direct and im2col compute it (1024 channels of ones, a 1×1 kernel: bf16
+    // stalls at 256 in the kernels' order, not pairwise), with the bias after the products; the algorithms whose sums
+    // run through transforms refuse it by name, as the studies' supports() says.
+    void accumulatorModelsInConvolutions() {
+        const conv::ConvProblem p = conv::ConvProblem::layer(1, 1024, 2, 2, 2, 1);
+        const std::vector<double> x(std::size_t(p.inputCount()), 1.0), w(std::size_t(p.weightCount()), 1.0), b = {8.0, -16.0};
+        for (const auto* algorithm : conv::convAlgorithms()) {
+            if (algorithm->supports(p)) continue;
+            for (bool reference : {false, true}) {
+                const auto engine = reference ? numeric::EmulationEngine::Reference : numeric::EmulationEngine::Fast;
+                std::vector<double> plain(std::size_t(p.outputCount())), pairwise(plain.size());
+                const auto pairwiseSpec = numeric::parseComputeSpec("bf16:acc=pairwise");
+                if (!algorithm->modelsAccumulation()) {
+                    QVERIFY(algorithm->emulationRefusal(pairwiseSpec));
+                    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                             algorithm->runEmulated(p, x.data(), w.data(), b.data(), pairwise.data(),
+                                                                    pairwiseSpec, engine));
+                    continue;
+                }
+                algorithm->runEmulated(p, x.data(), w.data(), nullptr, plain.data(), numeric::parseComputeSpec("bf16"), engine);
+                algorithm->runEmulated(p, x.data(), w.data(), b.data(), pairwise.data(), pairwiseSpec, engine);
+                for (std::size_t i = 0; i < plain.size(); ++i) {
+                    KS_COMPARE_EXACT(plain[i], 256.0);
+                    KS_COMPARE_EXACT(pairwise[i], i < 4 ? 1032.0 : 1008.0);  // the bias, added after the products
+                }
+            }
+        }
     }
 
     // direct, im2col and Winograd on float32 lanes (conv_lanes.hpp), in every instruction set this CPU

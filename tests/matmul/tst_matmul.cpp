@@ -405,6 +405,40 @@ private slots:
         }
     }
 
+    // An accumulator model reaches the product through naive and dense alike: 1024 ones summed in bf16 stall at 256 in
+    // the kernels' own order, and do not pairwise or promoted; a V100 tensor core truncates 2 + 3·2^-24 to 2 where
+    // float32's nearest sum gives 2 + 2^-22 (Fasi et al.'s "round down" case).
+    void accumulatorModelsInTheProduct_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<QString>("spec");
+        QTest::addColumn<int>("k");
+        QTest::addColumn<double>("expected");
+        for (const char* method : {"naive", "dense"}) {
+            QTest::addRow("%s bf16", method) << method << "bf16" << 1024 << 256.0;
+            QTest::addRow("%s bf16 pairwise", method) << method << "bf16:acc=pairwise" << 1024 << 1024.0;
+            QTest::addRow("%s bf16 promoted", method) << method << "bf16:acc=sequential,promote128" << 1024 << 1024.0;
+            QTest::addRow("%s fp32", method) << method << "fp16/fp64/fp32" << 2 << 2 + std::ldexp(1.0, -22);
+            QTest::addRow("%s volta", method) << method << "volta-fp16-tc" << 2 << 2.0;
+        }
+    }
+    void accumulatorModelsInTheProduct() {
+        QFETCH(QString, method);
+        QFETCH(QString, spec);
+        QFETCH(int, k);
+        QFETCH(double, expected);
+        TensorF a({2, k}), b({k, 3});
+        for (auto& x : a.storage()) x = 1.0f;
+        for (auto& x : b.storage()) x = 1.0f;
+        if (k == 2)
+            for (int j = 0; j < 3; ++j) b[std::size_t(j)] = 2.0f, b[std::size_t(3 + j)] = float(std::ldexp(3.0, -24));
+        MatmulOptions options;
+        options.compute = numeric::parseComputeSpec(spec.toStdString());
+        MatmulReport report;
+        const TensorF c = ks::matmul::matmul(a, b, method.toStdString(), options, std::nullopt, std::nullopt, &report);
+        for (float v : c.storage()) KS_COMPARE_EXACT(double(v), expected);
+        if (!options.compute.accumulation.plain()) QVERIFY(QString::fromStdString(report.note).contains("accumulator model"));
+    }
+
     void lowPrecisionAccumulationIsWorse() {
         const TensorF a = uniformMatrix(8, 512, 61), b = uniformMatrix(512, 8, 62);
         const Reference ref = referenceProduct(a, b);

@@ -293,6 +293,28 @@ private Q_SLOTS:
         }
     }
 
+    // The network's fully connected layers under an accumulator model: 1024 inputs of one, weights of one, bias 8 (the
+    // sum's first term). bf16 stalls at 256 in the kernels' order (from 8); pairwise, worked by hand: the tree's left half
+    // 8 + 511 ones has 8 + 255 ones = 263, a tie, to 264, then 520; the right half 513 ones has 257 (a tie, to 256) + 256
+    // = 512; 520 + 512 = 1032. Both engines.
+    void accumulatorModelInALinearLayer() {
+        nn::Layer fc = nn::Model::mlp({1024, 2}, 1).layers()[0];
+        fc.weight.setOnes();
+        fc.bias.setConstant(8.0f);
+        const nn::Model model(std::vector<nn::Layer>{fc});
+        const nn::MatrixF x = nn::MatrixF::Ones(3, 1024);
+        for (bool reference : {false, true}) {
+            nn::InferenceOptions options;
+            options.emulation = reference ? matmul::Emulation::Reference : matmul::Emulation::Fast;
+            const nn::MatrixF plain = model.forward(x, numeric::parseComputeSpec("bf16"), options);
+            const nn::MatrixF pairwise = model.forward(x, numeric::parseComputeSpec("bf16:acc=pairwise"), options);
+            for (Eigen::Index i = 0; i < plain.size(); ++i) {
+                KS_COMPARE_EXACT(plain.data()[i], 256.0f);
+                KS_COMPARE_EXACT(pairwise.data()[i], 1032.0f);
+            }
+        }
+    }
+
     void integerActivationScale_data() {
         QTest::addColumn<int>("mode");
         QTest::addColumn<double>("expectedLogit");

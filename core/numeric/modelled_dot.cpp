@@ -1,0 +1,136 @@
+#include "numeric/modelled_dot.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+#include <vector>
+
+#include "numeric/arithmetic.hpp"
+#include "numeric/summation.hpp"
+
+namespace ks::numeric {
+
+namespace {
+
+ComputeSpec withPlainAccumulation(const ComputeSpec& spec) {
+    ComputeSpec s = spec;
+    s.accumulation = {};
+    return s;
+}
+
+int significantBits(const Format& f) {
+    switch (f.kind) {
+        case FormatKind::Float: return f.mantissaBits + 1;
+        case FormatKind::Fixed: return f.wordBits;
+        case FormatKind::ScaledInt: return f.intBits;
+        case FormatKind::Log: return 64;  // not a short significand
+    }
+    return 64;
+}
+
+}  // namespace
+
+std::optional<std::string> accumulatorRefusal(const ComputeSpec& spec) {
+    const AccumulatorModel& m = spec.accumulation;
+    if (m.plain()) return std::nullopt;
+    const std::string name = accumulatorModelName(m);
+    if (spec.native) return "an accumulator model (" + name + ") needs an emulated specification";
+    if (spec.rounding == Rounding::Stochastic)
+        return "stochastic rounding under an accumulator model (" + name + ") is not keyed to sites yet";
+    if (spec.accumulate.kind != FormatKind::Float)
+        return "an accumulator model (" + name + ") sums in a float format, not " + formatName(spec.accumulate);
+    if (m.order == SummationOrder::TensorCore) {
+        // Products must be exact, as the tensor cores form them: in double, of two stored values of ≤ 26 bits.
+        if (!(spec.product == Format::fp64()))
+            return "the tensor-core model takes exact products: give fp64 as the product format (e.g. " +
+                   formatName(spec.storage) + "/fp64/" + formatName(spec.accumulate) + ":acc=" + name + ")";
+        if (significantBits(spec.storage) > 26)
+            return "the tensor-core model's products are exact in double only for stored values of at most 26 bits, not " +
+                   formatName(spec.storage);
+    }
+    return std::nullopt;
+}
+
+ModelledDot::ModelledDot(const ComputeSpec& spec)
+    : spec_(withPlainAccumulation(spec)),
+      model_(spec.accumulation),
+      product_(spec.product, spec.rounding),
+      accumulate_(spec.accumulate, spec.rounding),
+      truncate_(spec.accumulate, Rounding::TowardZero),
+      float32_(Format::fp32(), Rounding::NearestEven) {
+    if (auto reason = accumulatorRefusal(spec)) throw std::invalid_argument("compute spec " + computeSpecName(spec) + ": " + *reason);
+    if (spec.scaledStorage) throw std::invalid_argument("compute spec " + computeSpecName(spec) + ": " + kScaledStorageNotApplied);
+}
+
+double ModelledDot::tensorCoreStep(double c, std::span<const double> products, int alignedBits, const Rounder& normalise) {
+    // Non-finite terms leave the fixed-point adder's model: their IEEE sum.
+    double ieee = c;
+    bool finite = std::isfinite(c);
+    for (double p : products) {
+        ieee += p;
+        finite = finite && std::isfinite(p);
+    }
+    if (!finite) return ieee;
+    // The largest exponent among the nonzero terms.
+    int emax = INT32_MIN;
+    auto consider = [&](double t) {
+        if (t != 0) emax = std::max(emax, std::ilogb(t));
+    };
+    consider(c);
+    for (double p : products) consider(p);
+    if (emax == INT32_MIN) return ieee;  // all zero: the IEEE sum's sign
+    // Each term in units of q = 2^(emax − alignedBits + 1), truncated toward zero: |k| < 2^alignedBits ≤ 2^53, exact.
+    const int unit = emax - alignedBits + 1;
+    std::int64_t k = 0;
+    auto add = [&](double t) { k += static_cast<std::int64_t>(std::trunc(std::ldexp(t, -unit))); };
+    add(c);
+    for (double p : products) add(p);
+    if (k == 0) return 0.0;
+    // Normalise toward zero: first to 53 bits (so that the double below is exact), then into the format.
+    std::uint64_t magnitude = static_cast<std::uint64_t>(std::llabs(k));
+    const int width = 64 - std::countl_zero(magnitude);
+    if (width > 53) magnitude = (magnitude >> (width - 53)) << (width - 53);
+    const double sum = std::ldexp(static_cast<double>(magnitude), unit) * (k < 0 ? -1.0 : 1.0);
+    return normalise(sum);
+}
+
+double ModelledDot::reduce(double initial, std::span<double> products) const {
+    if (model_.order == SummationOrder::TensorCore) {
+        double c = initial;
+        for (std::size_t start = 0; start < products.size(); start += std::size_t(model_.groupSize))
+            c = tensorCoreStep(c, products.subspan(start, std::min(products.size() - start, std::size_t(model_.groupSize))),
+                               model_.alignedBits, truncate_);
+        return c;
+    }
+    // The other orders over the terms initial, p_1, …, p_K in the accumulation format.
+    thread_local std::vector<double> terms;
+    terms.assign(1, initial);
+    terms.insert(terms.end(), products.begin(), products.end());
+    EmulatedArithmetic arith(spec_);
+    return sum(arith, std::span<const double>(terms), SummationModel{model_.order, model_.blockSize});
+}
+
+double ModelledDot::operator()(double initial, const double* a, std::ptrdiff_t strideA, const double* b,
+                               std::ptrdiff_t strideB, std::int64_t count) const {
+    thread_local std::vector<double> products;
+    products.resize(static_cast<std::size_t>(count));
+    for (std::int64_t i = 0; i < count; ++i) {
+        const ExactResult p = exactMul(a[i * strideA], b[i * strideB]);
+        products[std::size_t(i)] = product_.identity() ? p.value : product_.roundExact(p.value, p.error);
+    }
+    if (model_.promoteEvery <= 0) return reduce(initial, products);
+    // Partial sums of promoteEvery products from zero, each added into a float32 register (nearest: double's 53 bits
+    // ≥ 2·24 + 2 make the double sum's second rounding innocuous).
+    double registerValue = float32_(initial);
+    const std::size_t every = std::size_t(model_.promoteEvery);
+    for (std::size_t start = 0; start < products.size(); start += every) {
+        const auto chunk = std::span<double>(products).subspan(start, std::min(products.size() - start, every));
+        registerValue = float32_(registerValue + reduce(0.0, chunk));
+    }
+    return registerValue;
+}
+
+}  // namespace ks::numeric

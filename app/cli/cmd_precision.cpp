@@ -1,5 +1,6 @@
 // `kernelscope-cli precision`: the precision study headless — a CSV and the GUI's chart as PNG.
 #include <iostream>
+#include <sstream>
 
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
@@ -33,12 +34,16 @@ KS_CLI_COMMAND(precisionCommand) {
     c.details =
         "Every intermediate is rounded to the format (or, with --accumulate fp32, operands and products\n"
         "are, while sums stay in fp32), against a double-precision direct reference. Writes\n"
-        "DIR/precision-<operation>-<family>.csv and .png.";
+        "DIR/precision-<operation>-<family>.csv and .png. With --specs, the points are the compute\n"
+        "specifications listed instead (block-scaled formats beside element-wise ones, accumulator presets;\n"
+        "see `formats`): DIR/precision-<operation>-specs.csv and .png.";
     c.options = {
         {"out", "DIR", "folder for the CSV and PNG", true, ""},
         {"operation", "conv|matmul", "which primitive", false, "conv"},
         {"methods", "A,B,...", "methods to compare (default: all of the operation)", false, ""},
         {"family", "ID", "format family: " + familyIds(), false, "e5"},
+        {"specs", "\"S1 S2 ...\"", "compute specifications to compare, separated by spaces (instead of --family), "
+                                     "e.g. \"mxfp4/fp32 e2m1/fp32 nvfp4/fp32\"", false, ""},
         {"from", "N", "first position in the family (default: the family's first)", false, ""},
         {"to", "N", "last position (default: the family's last)", false, ""},
         {"accumulate", "format|fp32", "where sums are kept", false, "format"},
@@ -59,9 +64,21 @@ KS_CLI_COMMAND(precisionCommand) {
         }
         if (args.has("methods")) s.methods = args.getList("methods");
         s.family = args.get("family");
+        if (args.has("specs")) {
+            std::istringstream names(args.get("specs"));
+            for (std::string name; names >> name;) {
+                try {
+                    s.specs.push_back(numeric::parseComputeSpec(name));
+                } catch (const std::invalid_argument& e) {
+                    throw cli::UsageError(std::string("--specs: ") + e.what());
+                }
+                if (s.specs.back().native) throw cli::UsageError("--specs: " + name + " is not emulated; give fp32 for float32");
+            }
+            if (s.specs.empty()) throw cli::UsageError("--specs: no specification given");
+        }
         try {
             const numeric::FormatFamily& family = numeric::standardFamily(s.family);
-            if (auto refusal = study::precisionRefusal(family.at(family.first())))
+            if (auto refusal = study::precisionRefusal(family.at(family.first())); refusal && s.specs.empty())
                 throw cli::UsageError("--family " + s.family + ": " + *refusal);
             s.rounding = numeric::parseRounding(args.get("rounding"));
             s.distribution = study::parseDistribution(args.get("distribution"));
@@ -79,8 +96,8 @@ KS_CLI_COMMAND(precisionCommand) {
         s.seed = static_cast<std::uint64_t>(args.getInt("seed", 0, (1ll << 62)));
         // Binary float families run on the fast engine: a real layer by default (about 5 s for e5 on
         // 2 cores, 40 s for e8). Fixed point and LNS run on the reference: a small layer.
-        const bool fastFamily = numeric::standardFamily(s.family).at(numeric::standardFamily(s.family).first()).kind ==
-                                numeric::FormatKind::Float;
+        const bool fastFamily = s.specs.empty() && numeric::standardFamily(s.family).at(numeric::standardFamily(s.family).first()).kind ==
+                                                         numeric::FormatKind::Float;
         if (s.operation.id() == "conv" && fastFamily && s.engine == numeric::EmulationEngine::Fast)
             s.conv = study::precisionLayerPresets().front().layer;
         if (args.has("shape")) {

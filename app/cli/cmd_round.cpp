@@ -7,7 +7,9 @@
 #include "io/npy.hpp"
 #include "numeric/error_metrics.hpp"
 #include "numeric/format_family.hpp"
+#include "numeric/compute_spec.hpp"
 #include "numeric/mx.hpp"
+#include "numeric/scaled_format.hpp"
 #include "numeric/round.hpp"
 
 namespace {
@@ -46,13 +48,13 @@ kn::ErrorMetrics roundTensor(ks::Tensor<T>& tensor, const kn::Format& format, kn
     return kn::errorMetrics(std::span<const T>(tensor.span()), std::span<const double>(original));
 }
 
-/// An MX format (blocks of 32 along the last axis, each with its E8M0 scale): quantise-dequantise `tensor`.
+/// A scaled format (MX, NVFP4, F@channel|@blockN|@tensor), its lines along the last axis: quantise-dequantise `tensor`.
 template <class T>
-kn::ErrorMetrics roundTensorMx(ks::Tensor<T>& tensor, kn::MxElement element) {
-    if (tensor.rank() < 1 || tensor.empty()) throw std::runtime_error("an MX format needs a non-empty array");
+kn::ErrorMetrics roundTensorScaled(ks::Tensor<T>& tensor, const kn::ScaledFormat& format) {
+    if (tensor.rank() < 1 || tensor.empty()) throw std::runtime_error("a scaled format needs a non-empty array");
     const std::vector<double> original(tensor.storage().begin(), tensor.storage().end());
-    const std::vector<T> in(tensor.storage().begin(), tensor.storage().end());
-    kn::mxQuantize(std::span<const T>(in), tensor.span(), tensor.dim(tensor.rank() - 1), element);
+    const std::int64_t last = tensor.dim(tensor.rank() - 1);
+    kn::quantizeScaled(tensor.span(), {std::int64_t(tensor.size()) / last, last, 1}, format);
     return kn::errorMetrics(std::span<const T>(tensor.span()), std::span<const double>(original));
 }
 
@@ -66,30 +68,38 @@ KS_CLI_COMMAND(roundCommand) {
         "The output keeps the input's dtype and shape; every element is the input rounded once to the format\n"
         "(an intN format without @scale is quantised per tensor, scale = max|x| / (2^(N-1) - 1)).\n"
         "Formats: fp64 fp32 tf32 fp16 bf16 e4m3 e5m2 fp8, eXmY[-fn|-ieee][-nosub][-sat|-inf], fixedW.F,\n"
-        "intN[@scale], lnsW.F (see `kernelscope-cli formats`), and the OCP MX block-scaled formats mxfp8-e4m3 (mxfp8),\n"
-        "mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8: blocks of 32 along the last axis share an E8M0 scale\n"
-        "(nearest-even, saturating; a shorter last block is its own). Prints the rounding error against the input.";
+        "intN[@scale], lnsW.F (see `kernelscope-cli formats`), and the scaled formats: OCP MX mxfp8-e4m3 (mxfp8),\n"
+        "mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8 (blocks of 32 share an E8M0 scale), nvfp4 (blocks of 16,\n"
+        "E4M3 scales, a float32 tensor scale), F@tensor|@channel|@blockN (a float32 scale): the blocks and channels\n"
+        "run along the last axis (nearest-even, saturating; a shorter last block is its own). Prints the rounding\n"
+        "error against the input.";
     c.options = {{"format", "F", "target format, e.g. fp16, e4m3, e5m10-nosub, fixed16.8, int8, lns8.3", true, ""},
                  {"in", "X.npy", "input array", true, ""},
                  {"out", "Y.npy", "output array (written atomically)", true, ""},
                  {"rounding", "MODE", "nearest, toward-zero, up, down or stochastic", false, "nearest"},
                  {"seed", "S", "seed of the stochastic rounding's random bits", false, "0"}};
     c.run = [](const ks::cli::Args& args) {
-        if (const auto mx = kn::parseMxName(args.get("format"))) {
+        std::optional<kn::ScaledFormat> scaled;
+        try {
+            scaled = kn::parseScaledFormat(args.get("format"));
+        } catch (const kn::FormatError& e) {
+            throw ks::cli::UsageError(std::string("--format: ") + e.what());
+        }
+        if (scaled) {
             if (args.get("rounding") != "nearest")
-                throw ks::cli::UsageError("--rounding: the MX formats round to nearest, ties to even (OCP MX v1.0)");
+                throw ks::cli::UsageError("--rounding: the scaled formats round to nearest, ties to even (as OCP MX v1.0)");
             ks::io::NpyArray array = ks::io::readNpy(args.get("in"));
             kn::ErrorMetrics metrics;
             if (auto* f = std::get_if<ks::TensorF>(&array.tensor)) {
-                metrics = roundTensorMx(*f, *mx);
+                metrics = roundTensorScaled(*f, *scaled);
                 ks::io::writeNpy(args.get("out"), *f);
             } else {
                 auto& d = std::get<ks::TensorD>(array.tensor);
-                metrics = roundTensorMx(d, *mx);
+                metrics = roundTensorScaled(d, *scaled);
                 ks::io::writeNpy(args.get("out"), d);
             }
             std::cout << "rounded " << (metrics.count + metrics.nonFinite + metrics.referenceNonFinite) << " values to "
-                      << kn::mxName(*mx) << " (blocks of 32 along the last axis, E8M0 scales)\nerror vs input: "
+                      << kn::scaledFormatName(*scaled) << " (" << kn::describe(*scaled) << ", along the last axis)\nerror vs input: "
                       << kn::toString(metrics) << '\n';
             return 0;
         }
@@ -128,6 +138,10 @@ KS_CLI_COMMAND(formatsCommand) {
     c.run = [](const ks::cli::Args& args) {
         if (args.has("describe")) {
             try {
+                if (const auto scaled = kn::parseScaledFormat(args.get("describe"))) {
+                    std::cout << kn::scaledFormatName(*scaled) << ": " << kn::describe(*scaled) << '\n';
+                    return 0;
+                }
                 std::cout << kn::describe(kn::parseFormat(args.get("describe"))) << '\n';
             } catch (const kn::FormatError& e) {
                 throw ks::cli::UsageError(std::string("--describe: ") + e.what());
@@ -149,8 +163,19 @@ KS_CLI_COMMAND(formatsCommand) {
             }
             std::cout << '\n';
         }
-        std::cout << "\nBlock-scaled (OCP MX v1.0; `round` only so far): " << mxNameList()
-                  << ": blocks of 32 share an E8M0 scale 2^(floor(log2 amax) - emax).\n";
+        std::cout << "\nScaled storage formats (a compute spec's storage, e.g. mxfp4/fp32; `round` along the last axis):\n";
+        for (const char* name : {"mxfp8-e4m3", "mxfp8-e5m2", "mxfp6-e3m2", "mxfp6-e2m3", "mxfp4", "mxint8", "nvfp4",
+                                 "e4m3@channel", "int4@block64", "int8@tensor"})
+            std::cout << "  " << name << ": " << kn::describe(*kn::parseScaledFormat(name)) << '\n';
+        std::cout << "  Grammar: an MX name or nvfp4, optionally @blockN (mxfp4@block16); F@tensor, F@channel or F@blockN for a\n"
+                     "  float format F or intN. Blocks and channels run along the reduction axis: a matrix product's K, a\n"
+                     "  convolution's input channels C, a layer's input features (each sample its own tensor).\n";
+        std::cout << "\nAccumulator models (compute spec suffix :acc=MODEL, e.g. fp16/fp64/fp32:acc=tc4x24):\n"
+                     "  sequential (default), pairwise, blockedN, kahan, tcNxB (tensor-core groups of N products aligned\n"
+                     "  to B bits and truncated), each optionally with ,promoteN (partial sums into float32 every N).\n";
+        std::cout << "\nCompute spec presets (--compute NAME):\n";
+        for (const auto& preset : kn::computeSpecPresets())
+            std::cout << "  " << preset.name << " = " << preset.spec << "\n      " << preset.source << '\n';
         std::cout << "\nGrammar: eXmY (X 2…11, Y 0…52) with suffixes -fn (OCP finite-only), -ieee, -nosub, -sat, -inf;\n"
                      "fixedW.F (W 2…53), intN[@scale] (N 2…32), lnsW.F (sign + (W-1)-bit log2|x|, F fraction bits).\n";
         return 0;

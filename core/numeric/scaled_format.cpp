@@ -226,15 +226,15 @@ std::string describe(const ScaledFormat& f) {
                       : f.mx == MxElement::E2M3 ? "E2M3"
                       : f.mx == MxElement::E2M1 ? "E2M1"
                                                 : "INT8 (k/64)";
-            scale = "E8M0 power-of-two scale";
+            scale = "an E8M0 power-of-two scale";
             break;
         case ScaleScheme::Nvfp4:
             element = "E2M1";
-            scale = "E4M3 scale (and one float32 scale per tensor)";
+            scale = "an E4M3 scale (and one float32 scale per tensor)";
             break;
         case ScaleScheme::Float32:
             element = formatName(f.element);
-            scale = "float32 scale";
+            scale = "a float32 scale";
             break;
     }
     std::string reach = f.reach == ScaleReach::Tensor  ? "per tensor"
@@ -243,7 +243,7 @@ std::string describe(const ScaledFormat& f) {
                                                                " along the reduction axis";
     char bits[32];
     std::snprintf(bits, sizeof bits, "%.4g", bitsPerElement(f));
-    return element + " elements, a " + scale + " " + reach + "; " + bits + " bits per element";
+    return element + " elements, " + scale + " " + reach + "; " + bits + " bits per element";
 }
 
 void quantizeScaled(std::span<double> values, ReductionLines lines, const ScaledFormat& f) {

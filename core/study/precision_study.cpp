@@ -38,7 +38,9 @@ std::string PrecisionSweep::key() const {
     std::ostringstream out;
     out << operation.id() << '|';
     for (const auto& name : methods) out << name << ',';
-    out << '|' << family << '|' << firstPosition << '|' << lastPosition << '|' << int(accumulation) << '|'
+    out << '|' << family << '|';
+    for (const auto& spec : specs) out << numeric::computeSpecName(spec) << ',';
+    out << '|' << firstPosition << '|' << lastPosition << '|' << int(accumulation) << '|'
         << int(rounding) << '|' << distributionName(distribution) << '|' << trials << '|' << seed << '|'
         << conv.toString() << '|' << m << 'x' << k << 'x' << n;
     return out.str();
@@ -46,9 +48,13 @@ std::string PrecisionSweep::key() const {
 
 std::string PrecisionSweep::describe() const {
     std::ostringstream out;
-    out << (accumulation == Accumulation::Fp32 ? "storage and products in the format, sums in fp32"
-                                               : "everything in the format")
-        << "; rounding " << numeric::roundingName(rounding) << "; inputs " << distributionName(distribution) << "; "
+    if (specs.empty())
+        out << (accumulation == Accumulation::Fp32 ? "storage and products in the format, sums in fp32"
+                                                   : "everything in the format")
+            << "; rounding " << numeric::roundingName(rounding);
+    else
+        out << "each specification as named (storage/products/sums:mode:acc=model)";
+    out << "; inputs " << distributionName(distribution) << "; "
         << trials << " trial" << (trials == 1 ? "" : "s") << ", seed " << seed << "; ";
     if (operation.id() == Operation::Matmul.id()) out << "(" << m << "×" << k << ")·(" << k << "×" << n << ")";
     else out << "conv " << conv.toString();
@@ -119,14 +125,43 @@ std::shared_ptr<const Operands> snapshotTrial(const PrecisionSweep& s) {
     return trial;
 }
 
-/// Why `algorithm` cannot run at `format`, or nothing.
-std::optional<std::string> refusal(const PrecisionSweep& s, const Algorithm& algorithm, const Format& format) {
-    if (auto reason = precisionRefusal(format)) return reason;
-    return s.operation.impl().supports(algorithm, s.shapes(), s.specFor(format), format);
+/// One point of the sweep: a family's format with the sweep's arithmetic, or a listed specification.
+struct SweepPoint {
+    int position = 0;
+    ComputeSpec spec;
+    Format format;      ///< the stored operands' (element-wise) format
+    std::string label;  ///< the table's `format`
+    double bits = 0;
+};
+
+SweepPoint sweepPoint(const PrecisionSweep& s, int position) {
+    SweepPoint p;
+    p.position = position;
+    if (s.specs.empty()) {
+        p.format = numeric::standardFamily(s.family).at(position);
+        p.spec = s.specFor(p.format);
+        p.label = numeric::formatName(p.format);
+        p.bits = numeric::bitWidth(p.format);
+        return p;
+    }
+    if (position < 0 || position >= int(s.specs.size()))
+        throw std::out_of_range("precision sweep: no specification at position " + std::to_string(position));
+    p.spec = s.specs[std::size_t(position)];
+    p.format = p.spec.storage;
+    p.label = numeric::computeSpecName(p.spec);
+    p.bits = p.spec.scaledStorage ? numeric::bitsPerElement(*p.spec.scaledStorage) : numeric::bitWidth(p.spec.storage);
+    return p;
 }
 
-TensorD runOnce(const PrecisionSweep& s, const Algorithm& algorithm, const Format& format, const Operands& trial) {
-    return s.operation.impl().emulate(algorithm, s.shapes(), s.specFor(format), format, s.engine, trial.a, trial.b);
+/// Why `algorithm` cannot run at a point, or nothing.
+std::optional<std::string> refusal(const PrecisionSweep& s, const Algorithm& algorithm, const SweepPoint& point) {
+    if (!point.spec.scaledStorage)
+        if (auto reason = precisionRefusal(point.format)) return reason;
+    return s.operation.impl().supports(algorithm, s.shapes(), point.spec, point.format);
+}
+
+TensorD runOnce(const PrecisionSweep& s, const Algorithm& algorithm, const SweepPoint& point, const Operands& trial) {
+    return s.operation.impl().emulate(algorithm, s.shapes(), point.spec, point.format, s.engine, trial.a, trial.b);
 }
 
 }  // namespace
@@ -134,10 +169,13 @@ TensorD runOnce(const PrecisionSweep& s, const Algorithm& algorithm, const Forma
 Table runPrecisionSweep(const PrecisionSweep& s, const Progress& progress) {
     if (s.trials < 1) throw std::invalid_argument("trials must be at least 1");
     s.operation.impl().validate(s.shapes());
-    const numeric::FormatFamily& family = numeric::standardFamily(s.family);
-    const int first = s.firstPosition < 0 ? family.first() : std::max(s.firstPosition, family.first());
-    const int last = s.lastPosition < 0 ? family.last() : std::min(s.lastPosition, family.last());
-    if (first > last) throw std::invalid_argument("empty position range for family " + s.family);
+    int first = 0, last = int(s.specs.size()) - 1;
+    if (s.specs.empty()) {
+        const numeric::FormatFamily& family = numeric::standardFamily(s.family);
+        first = s.firstPosition < 0 ? family.first() : std::max(s.firstPosition, family.first());
+        last = s.lastPosition < 0 ? family.last() : std::min(s.lastPosition, family.last());
+        if (first > last) throw std::invalid_argument("empty position range for family " + s.family);
+    }
     std::vector<const Algorithm*> methods;
     for (const auto& name : s.operation.resolve(s.methods)) methods.push_back(&s.operation.algorithm(name));
 
@@ -160,14 +198,14 @@ Table runPrecisionSweep(const PrecisionSweep& s, const Progress& progress) {
         [&](std::int64_t i) {
             const SharedComputeScope heavy;  // no timing elsewhere in the process runs beside this point
             Point& point = points[std::size_t(i)];
-            const Format format = family.at(point.position);
+            const SweepPoint at = sweepPoint(s, point.position);
             const Algorithm& method = *methods[point.method];
-            if (auto reason = refusal(s, method, format)) {
+            if (auto reason = refusal(s, method, at)) {
                 point.status = *reason;
             } else {
                 for (const Operands& trial : trials) {
                     progress.check();
-                    const TensorD out = runOnce(s, method, format, trial);
+                    const TensorD out = runOnce(s, method, at, trial);
                     point.metrics.push_back(numeric::errorMetrics(out.span(), trial.exact.span()));
                 }
             }
@@ -179,7 +217,7 @@ Table runPrecisionSweep(const PrecisionSweep& s, const Progress& progress) {
                  "mean_abs_error_median", "nonfinite", "trials"},
                 {"operation", "method", "family", "format", "status"});
     for (const Point& point : points) {
-        const Format format = family.at(point.position);
+        const SweepPoint at = sweepPoint(s, point.position);
         std::vector<double> rel, maxAbs, meanAbs;
         double nonFinite = 0;
         for (const auto& m : point.metrics) {
@@ -190,16 +228,35 @@ Table runPrecisionSweep(const PrecisionSweep& s, const Progress& progress) {
             meanAbs.push_back(any ? m.meanAbs : std::nan(""));
             nonFinite += double(m.nonFinite);
         }
-        table.addRow({point.position, numeric::bitWidth(format), median(rel), quantile(rel, 0.1), quantile(rel, 0.9),
+        table.addRow({point.position, at.bits, median(rel), quantile(rel, 0.1), quantile(rel, 0.9),
                       median(maxAbs), median(meanAbs), nonFinite, int(point.metrics.size()), s.operation.id(),
-                      methods[point.method]->name(), s.family, numeric::formatName(format), point.status});
+                      methods[point.method]->name(), s.familyId(), at.label, point.status});
     }
     return table;
 }
 
 ChartSpec precisionChart(const PrecisionSweep& s, std::optional<int> currentPosition) {
-    const numeric::FormatFamily& family = numeric::standardFamily(s.family);
     ChartSpec spec;
+    if (!s.specs.empty()) {
+        // One tick per specification, named; the lines join specifications, not a growing width.
+        spec.id = "precision-" + s.operation.id() + "-specs";
+        spec.title = s.operation.label() + ": error by compute specification";
+        spec.xColumn = "position";
+        spec.yColumn = "rel_error_median";
+        spec.seriesColumn = "method";
+        spec.xLabel = "compute specification";
+        spec.yLabel = "relative error";
+        spec.yLog = true;
+        spec.xIntegers = true;
+        spec.caption = s.describe();
+        spec.highlightSeries = s.operation.reference().name();
+        spec.colorKeys = s.operation.resolve({});
+        for (std::size_t i = 0; i < s.specs.size(); ++i)
+            spec.xMarkers.push_back({double(i), numeric::computeSpecName(s.specs[i])});
+        if (currentPosition) spec.currentX = double(*currentPosition);
+        return spec;
+    }
+    const numeric::FormatFamily& family = numeric::standardFamily(s.family);
     spec.id = "precision-" + s.operation.id() + "-" + s.family;
     spec.title = s.operation.label() + ": error vs precision (" + family.label() + ")";
     spec.xColumn = "position";
@@ -223,16 +280,16 @@ ChartSpec precisionChart(const PrecisionSweep& s, std::optional<int> currentPosi
 }
 
 PrecisionSnapshot precisionSnapshot(const PrecisionSweep& s, const std::string& methodName, int position) {
-    const Format format = numeric::standardFamily(s.family).at(position);
+    const SweepPoint at = sweepPoint(s, position);
     const Algorithm& method = s.operation.algorithm(methodName);
     PrecisionSnapshot snap;
-    if (auto reason = refusal(s, method, format)) {
+    if (auto reason = refusal(s, method, at)) {
         snap.status = *reason;
         return snap;
     }
     const std::shared_ptr<const Operands> cached = snapshotTrial(s);
     const Operands& trial = *cached;
-    const TensorD out = runOnce(s, method, format, trial);
+    const TensorD out = runOnce(s, method, at, trial);
     const OperationImpl& op = s.operation.impl();
     snap.input = op.inputPicture(s.shapes(), trial.a);
     snap.output = op.outputPicture(s.shapes(), out);

@@ -5,8 +5,9 @@
 //
 // Table columns (stable; documented in README.md):
 //   operation, method, family, format, status         labels
-//   position      the slider's value in the family (mantissa bits, word bits, LNS fraction bits)
-//   bits          the format's total width in bits
+//   position      the slider's value in the family (mantissa bits, word bits, LNS fraction bits); for a list of
+//                 compute specifications (PrecisionSweep::specs), its index, and `format` is the spec's name
+//   bits          the format's total width in bits (a scaled format: per element, its scales' share included)
 //   rel_error_median, rel_error_p10, rel_error_p90    relative Frobenius error over the trials
 //   max_abs_error_median, mean_abs_error_median
 //   nonfinite     outputs that were inf/NaN, summed over the trials
@@ -44,6 +45,9 @@ struct PrecisionSweep {
     Operation operation = Operation::Conv;
     std::vector<std::string> methods;  ///< registry names; empty: every method of the operation
     std::string family = "e5";         ///< numeric::standardFamily id
+    /// When not empty, the sweep's points are these specifications instead of a family's positions (family is
+    /// then "specs", positions 0, 1, … in this order): MX against element-wise formats, accumulator presets.
+    std::vector<numeric::ComputeSpec> specs;
     int firstPosition = -1;            ///< -1: the family's first
     int lastPosition = -1;             ///< -1: the family's last
     Accumulation accumulation = Accumulation::InFormat;
@@ -63,6 +67,8 @@ struct PrecisionSweep {
     ProblemShapes shapes() const { return {conv, m, k, n}; }
     /// The compute specification the sweep uses for a format.
     numeric::ComputeSpec specFor(const numeric::Format& format) const;
+    /// The family's id, or "specs" for a list.
+    std::string familyId() const { return specs.empty() ? family : "specs"; }
     /// A key that identifies the sweep's results (for caches).
     std::string key() const;
     /// Its parameters in words, for captions: arithmetic, rounding, inputs, trials, seed, the layer or product.

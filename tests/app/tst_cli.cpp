@@ -361,6 +361,38 @@ private Q_SLOTS:
         QVERIFY2(unknown.output().contains(QStringLiteral("mxfp6-e2m3")), qPrintable(unknown.output()));
     }
 
+    // `precision --specs`: the points are the listed specifications, block-scaled and modelled ones among them, named in
+    // the CSV with their bits per element; a method that cannot run one says why; a bad name is a usage error.
+    void precisionOverListedSpecs() {
+        QTemporaryDir dir;
+        const CliRun run = runCli({QStringLiteral("precision"), QStringLiteral("--operation"), QStringLiteral("matmul"),
+                                   QStringLiteral("--shape"), QStringLiteral("4,64,3"), QStringLiteral("--methods"),
+                                   QStringLiteral("naive,log"), QStringLiteral("--trials"), QStringLiteral("1"), QStringLiteral("--specs"),
+                                   QStringLiteral("mxfp4/fp32  volta-fp16-tc fp32"), QStringLiteral("--out"), dir.path()},
+                                  dir.path());
+        QVERIFY2(run.finished && run.exitCode == 0, qPrintable(run.output()));
+        const std::string csv = fileText(dir.filePath(QStringLiteral("precision-matmul-specs.csv")));
+        for (const char* row : {"\n0,4.25,", ",naive,specs,mxfp4/fp32,ok", ",naive,specs,volta-fp16-tc,ok", ",naive,specs,fp32,ok",
+                                ",log,specs,volta-fp16-tc,it sums its products its own way"})
+            QVERIFY2(csv.find(row) != std::string::npos, row);
+        const CliRun bad = runCli({QStringLiteral("precision"), QStringLiteral("--specs"), QStringLiteral("mxfp4"),
+                                   QStringLiteral("--out"), dir.path()},
+                                  dir.path());
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.output().contains(QStringLiteral("accumulation format")), qPrintable(bad.output()));
+        // `round` takes every scaled format along the last axis: int4 per block of 4, scale 1: 3.5 ties to 4.
+        ks::io::writeNpy(dir.filePath(QStringLiteral("x.npy")).toStdString(), ks::TensorF({1, 4}, {1, -2, 3.5f, 7}));
+        const CliRun round = runCli({QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("int4@block4"),
+                                     QStringLiteral("--in"), QStringLiteral("x.npy"), QStringLiteral("--out"), QStringLiteral("y.npy")},
+                                    dir.path());
+        QVERIFY2(round.finished && round.exitCode == 0, qPrintable(round.output()));
+        const auto y = std::get<ks::TensorF>(ks::io::readNpy(dir.filePath(QStringLiteral("y.npy")).toStdString()).tensor);
+        QCOMPARE(y.storage(), (std::vector<float>{1, -2, 4, 7}));
+        const CliRun formats = runCli({QStringLiteral("formats")}, dir.path());
+        for (const char* text : {"nvfp4: E2M1 elements, an E4M3 scale", "hopper-fp8 = e4m3/fp64/e8m13:acc=tc4x14", "Fasi"})
+            QVERIFY2(formats.output().contains(QString::fromUtf8(text)), text);
+    }
+
     // The report in its three forms from one run of a short section: the findings in each, the HTML self-contained
     // (each embedded image is the PNG beside it, byte for byte), the PDF a PDF with every figure in it.
     void reportInThreeForms() {

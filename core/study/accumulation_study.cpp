@@ -162,15 +162,17 @@ std::string AccumulationSweep::key() const {
     return out.str();
 }
 
-std::string AccumulationSweep::describe() const {
+std::string AccumulationSweep::describe(bool oneDot) const {
     std::ostringstream out;
     out << "operands " << operand << ", products exact; ";
     if (axis != AccumulationAxis::AccumulatorBits) out << "accumulator " << accumulatorBits << " bits (e8m" << accumulatorBits - 1 << "); ";
     if (axis != AccumulationAxis::Length) out << "length " << length << "; ";
     if (axis != AccumulationAxis::GroupSize) out << "tensor-core groups of " << groupSize << "; ";
     if (axis != AccumulationAxis::PromoteInterval) out << "promotion every " << promoteEvery << "; ";
-    out << "blocked " << blockSize << "; inputs U[" << (positive ? "0" : "−1") << ", 1); " << dots << " dot products, seed "
-        << seed;
+    out << "blocked " << blockSize << "; inputs U[" << (positive ? "0" : "−1") << ", 1); ";
+    if (oneDot) out << "the first dot product";
+    else out << dots << " dot products";
+    out << ", seed " << seed;
     return out.str();
 }
 
@@ -273,7 +275,7 @@ ChartSpec swampingChart(const AccumulationSweep& s) {
     ChartSpec spec;
     spec.id = "accumulation-swamping";
     spec.title = "Where the error comes from: the running sum's error after k products";
-    spec.caption = s.describe() + "; one dot product of length " + std::to_string(s.length);
+    spec.caption = s.describe(true);
     spec.xColumn = "k";
     spec.yColumn = "rel_error";
     spec.seriesColumn = "model";

@@ -51,8 +51,8 @@ struct AccumulationSweep {
     /// The compute spec of a model where the swept parameter is `x`.
     numeric::ComputeSpec specFor(const std::string& model, int x) const;
     std::string key() const;
-    /// Its parameters in words, for captions.
-    std::string describe() const;
+    /// Its parameters in words, for captions (`oneDot`: of the swamping picture, the first dot product alone).
+    std::string describe(bool oneDot = false) const;
 };
 
 /// std::invalid_argument naming a bad parameter (an unknown model or operand format, bits outside 3…24, a length

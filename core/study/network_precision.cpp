@@ -70,4 +70,35 @@ ChartSpec formatAccuracyChart(const numeric::FormatFamily& family, std::optional
     return s;
 }
 
+Table specAccuracySweep(const CompressionStudy& study, const nn::Model& model, const std::vector<numeric::ComputeSpec>& specs,
+                        const CompressSweep& options, const Progress& progress) {
+    Table table({"position", "bits", "accuracy", "median_ms", "test_digits"}, {"spec"});
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+        progress.step(double(i), double(specs.size()));
+        CompressSweep o = options;
+        o.compute = specs[i];
+        const std::string name = numeric::computeSpecName(specs[i]);
+        const CompressionPoint p = study.measure("spec " + name, model, o);
+        const double bits = specs[i].native              ? 32.0
+                            : specs[i].scaledStorage ? numeric::bitsPerElement(*specs[i].scaledStorage)
+                                                     : double(numeric::bitWidth(specs[i].storage));
+        table.addRow({double(i), bits, p.accuracy, p.medianMs, double(p.testDigits), name});
+    }
+    progress.step(double(specs.size()), double(specs.size()));
+    return table;
+}
+
+ChartSpec specAccuracyChart() {
+    ChartSpec s;
+    s.id = "network-accuracy-specs";
+    s.title = "Digit network: accuracy by compute specification";
+    s.bars = true;
+    s.seriesColumn = "spec";
+    s.yColumn = "accuracy";
+    s.xLabel = "compute specification";
+    s.yLabel = "test accuracy";
+    s.yBounds = {0.0, 1.0};
+    return s;
+}
+
 }  // namespace ks::study

@@ -393,6 +393,33 @@ private Q_SLOTS:
             QVERIFY2(formats.output().contains(QString::fromUtf8(text)), text);
     }
 
+    // `accumulation`: the sweep, the swamping picture and the network's accuracy per listed spec, each a CSV with its
+    // caption; the promoted tensor core beats the unpromoted one at 14 bits in the CSV itself; bad values are usage errors.
+    void accumulationCommand() {
+        QTemporaryDir dir;
+        const CliRun run = runCli({QStringLiteral("accumulation"), QStringLiteral("--operand"), QStringLiteral("e4m3"),
+                                   QStringLiteral("--values"), QStringLiteral("14,24"), QStringLiteral("--dots"), QStringLiteral("8"),
+                                   QStringLiteral("--models"), QStringLiteral("sequential,tensor core,tensor core, promoted"),
+                                   QStringLiteral("--network"), QStringLiteral("fp32 hopper-fp8"), QStringLiteral("--digits"),
+                                   QStringLiteral("40"), QStringLiteral("--out"), dir.path()},
+                                  dir.path(), 120000);
+        QVERIFY2(run.finished && run.exitCode == 0, qPrintable(run.output()));
+        const std::string sweep = fileText(dir.filePath(QStringLiteral("accumulation-bits.csv")));
+        QVERIFY(sweep.rfind("# Accumulation: error vs accumulator bits (e4m3 operands)", 0) == 0);
+        for (const char* text : {",hopper-fp8\n", ",hopper-fp8-promoted\n", ",sequential,e4m3/fp64/fp32\n"})
+            QVERIFY2(sweep.find(text) != std::string::npos, text);
+        QVERIFY(fileText(dir.filePath(QStringLiteral("accumulation-swamping.csv"))).find("the first dot product") != std::string::npos);
+        const std::string network = fileText(dir.filePath(QStringLiteral("network-accuracy-specs.csv")));
+        QVERIFY2(network.find(",40,hopper-fp8\n") != std::string::npos, network.c_str());
+        for (const QStringList& bad : {QStringList{QStringLiteral("--axis"), QStringLiteral("width")},
+                                       QStringList{QStringLiteral("--values"), QStringLiteral("40")},
+                                       QStringList{QStringLiteral("--operand"), QStringLiteral("lns8.3")},
+                                       QStringList{QStringLiteral("--network"), QStringLiteral("mxfp4")}}) {
+            const CliRun refused = runCli(QStringList{QStringLiteral("accumulation"), QStringLiteral("--out"), dir.path()} + bad, dir.path());
+            QVERIFY2(refused.exitCode == 2, qPrintable(bad.join(' ') + ": " + refused.output()));
+        }
+    }
+
     // The report in its three forms from one run of a short section: the findings in each, the HTML self-contained
     // (each embedded image is the PNG beside it, byte for byte), the PDF a PDF with every figure in it.
     void reportInThreeForms() {

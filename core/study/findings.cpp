@@ -622,4 +622,113 @@ Findings lnsFindings(const Table& t) {
     return out;
 }
 
+Findings accumulationFindings(const Table& t, const std::string& axisLabel) {
+    Findings out;
+    if (t.rowCount() == 0) return out;
+    const auto& x = t.numbers("x");
+    const auto& error = t.numbers("rel_error_median");
+    if (axisLabel == "accumulator bits") {
+        constexpr double kTarget = 1e-3;
+        std::vector<std::string> reach, never;
+        Finding f;
+        for (const std::string& model : t.distinct("model")) {
+            std::vector<std::size_t> rows = rowsWhere(t, "model", model);
+            sortBy(rows, x);
+            // The fewest bits from which every wider accumulator stays within the target.
+            std::optional<std::size_t> from;
+            for (std::size_t i = rows.size(); i-- > 0;) {
+                if (!usable(error[rows[i]]) || error[rows[i]] > kTarget) break;
+                from = rows[i];
+            }
+            if (from) {
+                reach.push_back(number(x[*from]) + " " + model);
+                f.rows.push_back(*from);
+            } else if (!rows.empty()) {
+                never.push_back(model);
+                f.rows.push_back(rows.back());
+            }
+        }
+        if (reach.empty() && never.empty()) return out;
+        f.text = reach.empty() ? "" : "For a median error of 0.1 % the sums need " + listed(reach) + " bits of accumulator.";
+        if (!never.empty())
+            f.text += std::string(f.text.empty() ? "" : " ") + "The " + listed(never) +
+                      (never.size() == 1 ? " model does" : " models do") + " not reach it even at " + number(x[f.rows.back()]) + " bits.";
+        out.push_back(f);
+        return out;
+    }
+    std::vector<std::string> parts;
+    Finding f;
+    for (const std::string& model : t.distinct("model")) {
+        std::vector<std::size_t> rows = rowsWhere(t, "model", model);
+        sortBy(rows, x);
+        if (rows.size() < 2 || !usable(error[rows.front()]) || !usable(error[rows.back()])) continue;
+        parts.push_back(model + " from " + number(error[rows.front()]) + " to " + number(error[rows.back()]));
+        f.rows.push_back(rows.front());
+        f.rows.push_back(rows.back());
+    }
+    if (parts.empty()) return out;
+    const std::vector<double> xs = [&] {
+        std::vector<double> v(x.begin(), x.end());
+        std::sort(v.begin(), v.end());
+        return v;
+    }();
+    f.text = "From " + axisLabel + " " + number(xs.front()) + " to " + number(xs.back()) + ", the median error goes: " +
+             listed(parts) + ".";
+    out.push_back(f);
+    return out;
+}
+
+Findings swampingFindings(const Table& t) {
+    Findings out;
+    if (t.rowCount() == 0) return out;
+    const auto& k = t.numbers("k");
+    const auto& error = t.numbers("rel_error");
+    for (const std::string& model : t.distinct("model")) {
+        std::vector<std::size_t> rows = rowsWhere(t, "model", model);
+        sortBy(rows, k);
+        std::optional<std::size_t> earlyRow;
+        for (std::size_t r : rows)
+            if (k[r] <= 32 && usable(error[r]) && (!earlyRow || error[r] > error[*earlyRow])) earlyRow = r;
+        const std::size_t last = rows.back();
+        if (!earlyRow || !usable(error[last]) || error[*earlyRow] <= 0 || error[last] < 10 * error[*earlyRow]) continue;
+        out.push_back({"The " + model + " running sum's error grows " + fixed(error[last] / error[*earlyRow], 0) +
+                           "× from the first 32 products (at most " + number(error[*earlyRow]) + ") to all " + fixed(k[last], 0) +
+                           " (" + number(error[last]) + "): as the sum grows, each product's low bits fall below its last place.",
+                       {*earlyRow, last}});
+    }
+    return out;
+}
+
+Findings specAccuracyFindings(const Table& t) {
+    Findings out;
+    if (t.rowCount() < 2) return out;
+    const auto& accuracy = t.numbers("accuracy");
+    const auto& specs = t.labels("spec");
+    std::size_t base = 0;
+    for (std::size_t r = 0; r < t.rowCount(); ++r)
+        if (specs[r] == "fp32" || specs[r] == "native") base = r;
+    if (!usable(accuracy[base])) return out;
+    std::vector<std::string> losses;
+    Finding f;
+    f.rows.push_back(base);
+    double worst = 0;
+    for (std::size_t r = 0; r < t.rowCount(); ++r) {
+        if (r == base || !usable(accuracy[r])) continue;
+        const double points = 100 * (accuracy[base] - accuracy[r]);
+        worst = std::max(worst, std::fabs(points));
+        if (points >= 0.5) {
+            losses.push_back(specs[r] + " " + fixed(points, 1));
+            f.rows.push_back(r);
+        }
+    }
+    if (losses.empty())
+        f.text = "Every specification stays within " + fixed(std::max(worst, 0.05), 1) + " point of " + specs[base] + "'s " +
+                 percent(accuracy[base]) + " on these digits.";
+    else
+        f.text = "Against " + specs[base] + "'s " + percent(accuracy[base]) + ", accuracy falls by " + listed(losses) +
+                 " points.";
+    out.push_back(f);
+    return out;
+}
+
 }  // namespace ks::study

@@ -66,4 +66,15 @@ Findings runtimeFindings(const Table& find, const std::string& baseline);
 /// against linear (float32) accumulation, at each fraction width, by their accumulation error alone.
 Findings lnsFindings(const Table& byFractionBits);
 
+/// Accumulation sweep (runAccumulationSweep's table, swept over `axisLabel`): over accumulator bits, the fewest bits at
+/// which each model's median error is at most 0.1 % and stays there (or that it never is); over another parameter,
+/// each model's error at the first and the last value.
+Findings accumulationFindings(const Table& sweep, const std::string& axisLabel);
+/// Swamping (runSwamping's table): a model whose running sum's error after all products is ten times or more its
+/// largest over the first 32.
+Findings swampingFindings(const Table& swamping);
+/// The network under listed specifications (specAccuracySweep's table): the loss of each against fp32 (or the first
+/// row) where it is half a point or more, else that every one stays within it.
+Findings specAccuracyFindings(const Table& accuracy);
+
 }  // namespace ks::study

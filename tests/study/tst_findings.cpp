@@ -292,6 +292,53 @@ private Q_SLOTS:
         // Without the floor there is nothing to measure against.
         QCOMPARE(lnsFindings(t.filtered("method", "log")).size(), std::size_t{0});
     }
+
+    // Accumulation over bits: the fewest bits from which the error stays within 0.1 % (a dip that rises again does not
+    // count), and a model that never gets there.
+    void accumulatorBitsForAThousandth() {
+        Table t({"x", "rel_error_median", "rel_error_p10", "rel_error_p90", "dots"}, {"model", "spec"});
+        const double sequential[] = {1e-2, 2e-3, 1e-3, 5e-4};
+        const double dipping[] = {5e-4, 2e-3, 8e-4, 4e-4};  // within at 10 bits, out at 11, within again from 12
+        for (int i = 0; i < 4; ++i) {
+            t.addRow({10 + i, sequential[i], 0, 0, 8, "sequential", "s"});
+            t.addRow({10 + i, dipping[i], 0, 0, 8, "pairwise", "p"});
+            t.addRow({10 + i, 0.05, 0, 0, 8, "tensor core", "t"});
+        }
+        const Findings f = accumulationFindings(t, "accumulator bits");
+        QCOMPARE(texts(f), (std::vector<std::string>{"For a median error of 0.1 % the sums need 12 sequential and 12 pairwise "
+                                                     "bits of accumulator. The tensor core model does not reach it even at 13 bits."}));
+        QCOMPARE(findingSource(f[0], "a.csv"), std::string("rows 7, 8, 12 of a.csv"));
+        // Over another parameter: first and last value of each model.
+        const Findings other = accumulationFindings(t, "length");
+        QCOMPARE(texts(other), (std::vector<std::string>{"From length 10 to 13, the median error goes: sequential from 0.01 to "
+                                                         "0.0005, pairwise from 0.0005 to 0.0004 and tensor core from 0.05 to 0.05."}));
+        QCOMPARE(accumulationFindings(Table({"x", "rel_error_median"}, {"model"}), "length").size(), std::size_t{0});
+    }
+
+    void swampingOnlyWhereItGrows() {
+        Table t({"k", "rel_error"}, {"model"});
+        for (int k : {1, 16, 32, 1024, 4096}) {
+            t.addRow({k, k <= 32 ? 1e-5 : 1e-5 * k / 32, "sequential"});  // 128× by 4096
+            t.addRow({k, 2e-6, "pairwise"});                             // flat: nothing to say
+        }
+        QCOMPARE(texts(swampingFindings(t)),
+                 (std::vector<std::string>{"The sequential running sum's error grows 128× from the first 32 products (at "
+                                           "most 1e-05) to all 4096 (0.00128): as the sum grows, each product's low bits "
+                                           "fall below its last place."}));
+    }
+
+    void networkLossesAgainstFloat32() {
+        Table t({"position", "bits", "accuracy", "median_ms", "test_digits"}, {"spec"});
+        t.addRow({0, 4.25, 0.950, 0, 500, "mxfp4/fp32"});
+        t.addRow({1, 32, 0.966, 0, 500, "fp32"});
+        t.addRow({2, 8, 0.964, 0, 500, "hopper-fp8"});
+        QCOMPARE(texts(specAccuracyFindings(t)),
+                 (std::vector<std::string>{"Against fp32's 96.6 %, accuracy falls by mxfp4/fp32 1.6 points."}));
+        Table close = t.filtered("spec", "fp32");
+        close.addRow({2, 8, 0.964, 0, 500, "hopper-fp8"});
+        QCOMPARE(texts(specAccuracyFindings(close)),
+                 (std::vector<std::string>{"Every specification stays within 0.2 point of fp32's 96.6 % on these digits."}));
+    }
 };
 
 QTEST_APPLESS_MAIN(tst_Findings)

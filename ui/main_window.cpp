@@ -29,6 +29,7 @@
 #include "about_dialog.hpp"
 #include "io/file_util.hpp"
 #include "charts/chart_panel.hpp"
+#include "pages/accumulation_page.hpp"
 #include "pages/investigation_page.hpp"
 #include "qt_text.hpp"
 #include "pages/low_rank_page.hpp"
@@ -62,7 +63,7 @@ MainWindow::MainWindow(QWidget* parent)
     auto* splitter = new QSplitter(this);
     splitter->setObjectName(QStringLiteral("mainSplitter"));
     navigation_->setObjectName(QStringLiteral("navigation"));
-    navigation_->setToolTip(tr("The investigations (Ctrl+1 … Ctrl+4)"));
+    navigation_->setToolTip(tr("The investigations (Ctrl+1 … Ctrl+5)"));
     splitter->addWidget(navigation_);
     splitter->addWidget(stack_);
     splitter->setStretchFactor(1, 1);
@@ -73,6 +74,7 @@ MainWindow::MainWindow(QWidget* parent)
     addPage(new LowRankPage);
     addPage(new NetworkPage);
     addPage(new RuntimePage);
+    addPage(new AccumulationPage);
     connect(navigation_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
 
     statusBar()->addPermanentWidget(progress_);

@@ -165,10 +165,12 @@ std::string AccumulationSweep::key() const {
 std::string AccumulationSweep::describe(bool oneDot) const {
     std::ostringstream out;
     out << "operands " << operand << ", products exact; ";
-    if (axis != AccumulationAxis::AccumulatorBits) out << "accumulator " << accumulatorBits << " bits (e8m" << accumulatorBits - 1 << "); ";
-    if (axis != AccumulationAxis::Length) out << "length " << length << "; ";
-    if (axis != AccumulationAxis::GroupSize) out << "tensor-core groups of " << groupSize << "; ";
-    if (axis != AccumulationAxis::PromoteInterval) out << "promotion every " << promoteEvery << "; ";
+    // The swept parameter is the chart's x axis; the swamping picture is of one setting, so it names them all.
+    if (oneDot || axis != AccumulationAxis::AccumulatorBits)
+        out << "accumulator " << accumulatorBits << " bits (e8m" << accumulatorBits - 1 << "); ";
+    if (oneDot || axis != AccumulationAxis::Length) out << "length " << length << "; ";
+    if (oneDot || axis != AccumulationAxis::GroupSize) out << "tensor-core groups of " << groupSize << "; ";
+    if (oneDot || axis != AccumulationAxis::PromoteInterval) out << "promotion every " << promoteEvery << "; ";
     out << "blocked " << blockSize << "; inputs U[" << (positive ? "0" : "−1") << ", 1); ";
     if (oneDot) out << "the first dot product";
     else out << dots << " dot products";

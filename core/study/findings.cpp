@@ -641,7 +641,7 @@ Findings accumulationFindings(const Table& t, const std::string& axisLabel) {
                 from = rows[i];
             }
             if (from) {
-                reach.push_back(number(x[*from]) + " " + model);
+                reach.push_back(model + " " + number(x[*from]) + (reach.empty() ? " bits" : ""));
                 f.rows.push_back(*from);
             } else if (!rows.empty()) {
                 never.push_back(model);
@@ -649,7 +649,7 @@ Findings accumulationFindings(const Table& t, const std::string& axisLabel) {
             }
         }
         if (reach.empty() && never.empty()) return out;
-        f.text = reach.empty() ? "" : "For a median error of 0.1 % the sums need " + listed(reach) + " bits of accumulator.";
+        f.text = reach.empty() ? "" : "For a median error of 0.1 % the accumulator needs: " + listed(reach) + ".";
         if (!never.empty())
             f.text += std::string(f.text.empty() ? "" : " ") + "The " + listed(never) +
                       (never.size() == 1 ? " model does" : " models do") + " not reach it even at " + number(x[f.rows.back()]) + " bits.";

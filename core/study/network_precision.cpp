@@ -72,7 +72,7 @@ ChartSpec formatAccuracyChart(const numeric::FormatFamily& family, std::optional
 
 Table specAccuracySweep(const CompressionStudy& study, const nn::Model& model, const std::vector<numeric::ComputeSpec>& specs,
                         const CompressSweep& options, const Progress& progress) {
-    Table table({"position", "bits", "accuracy", "median_ms", "test_digits"}, {"spec"});
+    Table table({"position", "bits", "accuracy", "error_rate", "median_ms", "test_digits"}, {"spec"});
     for (std::size_t i = 0; i < specs.size(); ++i) {
         progress.step(double(i), double(specs.size()));
         CompressSweep o = options;
@@ -82,7 +82,7 @@ Table specAccuracySweep(const CompressionStudy& study, const nn::Model& model, c
         const double bits = specs[i].native              ? 32.0
                             : specs[i].scaledStorage ? numeric::bitsPerElement(*specs[i].scaledStorage)
                                                      : double(numeric::bitWidth(specs[i].storage));
-        table.addRow({double(i), bits, p.accuracy, p.medianMs, double(p.testDigits), name});
+        table.addRow({double(i), bits, p.accuracy, 1 - p.accuracy, p.medianMs, double(p.testDigits), name});
     }
     progress.step(double(specs.size()), double(specs.size()));
     return table;
@@ -91,12 +91,14 @@ Table specAccuracySweep(const CompressionStudy& study, const nn::Model& model, c
 ChartSpec specAccuracyChart() {
     ChartSpec s;
     s.id = "network-accuracy-specs";
-    s.title = "Digit network: accuracy by compute specification";
+    s.title = "Digit network: test error by compute specification";
     s.bars = true;
+    s.xColumn = "position";
     s.seriesColumn = "spec";
-    s.yColumn = "accuracy";
+    // The error rate, not the accuracy: bars of 96.5 % and 96.0 % look alike, of 3.5 % and 4.0 % they do not.
+    s.yColumn = "error_rate";
     s.xLabel = "compute specification";
-    s.yLabel = "test accuracy";
+    s.yLabel = "test error (share misclassified)";
     s.yBounds = {0.0, 1.0};
     return s;
 }

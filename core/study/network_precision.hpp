@@ -60,12 +60,13 @@ Table formatAccuracySweep(const CompressionStudy& study, const nn::Model& model,
 ChartSpec formatAccuracyChart(const numeric::FormatFamily& family, std::optional<double> current = std::nullopt);
 
 /// Accuracy of `model` under each of `specs` (block-scaled formats, accumulator presets), one row each: columns
-/// position (the index), bits (per element, scales included), accuracy, median_ms, test_digits; labels spec (its name).
+/// position (the index), bits (per element, scales included), accuracy, error_rate (1 − accuracy), median_ms, test_digits;
+/// labels spec (its name).
 /// Every spec classifies the same digits (options.maxTestDigits, a stratified subset; 0: all), so that they compare.
 /// Progress per spec.
 Table specAccuracySweep(const CompressionStudy& study, const nn::Model& model, const std::vector<numeric::ComputeSpec>& specs,
                         const CompressSweep& options, const Progress& progress = {});
-/// A bar per specification, its accuracy (0…1), named beside it.
+/// A bar per specification, its test error (1 − accuracy), named beside it.
 ChartSpec specAccuracyChart();
 
 }  // namespace ks::study

@@ -305,8 +305,8 @@ private Q_SLOTS:
             t.addRow({10 + i, 0.05, 0, 0, 8, "tensor core", "t"});
         }
         const Findings f = accumulationFindings(t, "accumulator bits");
-        QCOMPARE(texts(f), (std::vector<std::string>{"For a median error of 0.1 % the sums need 12 sequential and 12 pairwise "
-                                                     "bits of accumulator. The tensor core model does not reach it even at 13 bits."}));
+        QCOMPARE(texts(f), (std::vector<std::string>{"For a median error of 0.1 % the accumulator needs: sequential 12 bits and "
+                                                     "pairwise 12. The tensor core model does not reach it even at 13 bits."}));
         QCOMPARE(findingSource(f[0], "a.csv"), std::string("rows 7, 8, 12 of a.csv"));
         // Over another parameter: first and last value of each model.
         const Findings other = accumulationFindings(t, "length");

@@ -30,14 +30,14 @@ private Q_SLOTS:
         QSettings().clear();
     }
 
-    void hasFourPages() {
+    void hasFivePages() {
         MainWindow window;
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QStringList titles;
         for (auto* page : window.pages()) titles << page->title();
         QCOMPARE(titles, (QStringList{QStringLiteral("Precision"), QStringLiteral("Low rank"), QStringLiteral("Network"),
-                                      QStringLiteral("Runtime")}));
+                                      QStringLiteral("Runtime"), QStringLiteral("Accumulation")}));
         window.showPage(2);
         QCOMPARE(window.currentPage(), 2);
     }
@@ -207,7 +207,7 @@ private Q_SLOTS:
         MainWindow window;
         window.resize(800, 600);
         const QStringList files = window.saveScreenshots(dir.path());
-        QCOMPARE(files.size(), 4);
+        QCOMPARE(files.size(), 5);
         for (const QString& f : files) {
             QImage image(f);
             QVERIFY2(!image.isNull(), qPrintable(f));

@@ -622,6 +622,35 @@ Findings lnsFindings(const Table& t) {
     return out;
 }
 
+Findings scaledFormatFindings(const Table& t, const std::string& method) {
+    Findings out;
+    if (t.rowCount() == 0) return out;
+    const auto& bits = t.numbers("bits");
+    const auto& error = t.numbers("rel_error_median");
+    const auto& format = t.labels("format");
+    const std::vector<std::size_t> rows = rowsWhere(t, "method", method);
+    auto scaled = [&](std::size_t r) { return bits[r] != std::floor(bits[r]) || format[r].find('@') != std::string::npos; };
+    std::vector<std::string> parts;
+    Finding f;
+    for (std::size_t r : rows) {
+        if (!scaled(r) || !usable(error[r])) continue;
+        std::optional<std::size_t> partner;
+        for (std::size_t q : rows)
+            if (!scaled(q) && bits[q] == std::floor(bits[r]) && usable(error[q]) && error[q] > 0) partner = q;
+        if (!partner) continue;
+        const double ratio = error[r] / error[*partner];
+        parts.push_back(format[r] + " " + number(ratio, 2) + "× " + format[*partner] + " (" + number(error[r]) + " against " +
+                        number(error[*partner]) + ")");
+        f.rows.push_back(r);
+        f.rows.push_back(*partner);
+    }
+    if (parts.empty()) return out;
+    f.text = "For " + method + ", each block-scaled format's error as a multiple of the element-wise format of its width: " +
+             listed(parts) + ".";
+    out.push_back(f);
+    return out;
+}
+
 Findings accumulationFindings(const Table& t, const std::string& axisLabel) {
     Findings out;
     if (t.rowCount() == 0) return out;

@@ -66,6 +66,11 @@ Findings runtimeFindings(const Table& find, const std::string& baseline);
 /// against linear (float32) accumulation, at each fraction width, by their accumulation error alone.
 Findings lnsFindings(const Table& byFractionBits);
 
+/// A precision sweep over listed specifications (family "specs"): for `method`, each scaled storage format (MX, NVFP4,
+/// F@…) against the element-wise format of its element width in the same table (bits = its bits rounded down), as the
+/// ratio of their median errors. Formats without such a partner, or without finite errors, are left out.
+Findings scaledFormatFindings(const Table& sweep, const std::string& method);
+
 /// Accumulation sweep (runAccumulationSweep's table, swept over `axisLabel`): over accumulator bits, the fewest bits at
 /// which each model's median error is at most 0.1 % and stays there (or that it never is); over another parameter,
 /// each model's error at the first and the last value.

@@ -315,6 +315,29 @@ private Q_SLOTS:
         QCOMPARE(accumulationFindings(Table({"x", "rel_error_median"}, {"model"}), "length").size(), std::size_t{0});
     }
 
+    // Block-scaled against element-wise of the same width: partners by the bits rounded down; a format without a
+    // partner or without a finite error is left out, as is another method's row.
+    void blockScaledAgainstElementwise() {
+        std::vector<PrecisionRow> rows = {{"direct", 0, 0.08}, {"direct", 1, 0.04}, {"direct", 2, 0.2},
+                                          {"direct", 3, std::nan("")}, {"fft", 0, 9.0}};
+        Table t = precisionTable(rows, "specs");
+        // bits and formats as a spec list has them (precisionTable's are a family's).
+        Table u({"position", "bits", "rel_error_median", "rel_error_p10", "rel_error_p90", "max_abs_error_median",
+                 "mean_abs_error_median", "nonfinite", "trials"},
+                {"operation", "method", "family", "format", "status"});
+        const double bits[] = {8.25, 8, 4.25, 4.5};
+        const char* names[] = {"mxfp8-e4m3/fp32", "e4m3/fp32", "mxfp4/fp32", "nvfp4/fp32"};
+        for (std::size_t r = 0; r < t.rowCount(); ++r) {
+            const int p = int(t.numbers("position")[r]);
+            const double e = t.numbers("rel_error_median")[r];
+            u.addRow({p, bits[p], e, e, e, e, e, 0, 1, "conv", t.labels("method")[r], "specs", names[p], "ok"});
+        }
+        QCOMPARE(texts(scaledFormatFindings(u, "direct")),
+                 (std::vector<std::string>{"For direct, each block-scaled format's error as a multiple of the element-wise "
+                                           "format of its width: mxfp8-e4m3/fp32 2× e4m3/fp32 (0.08 against 0.04)."}));
+        QCOMPARE(scaledFormatFindings(u, "winograd-4x4").size(), std::size_t{0});
+    }
+
     void swampingOnlyWhereItGrows() {
         Table t({"k", "rel_error"}, {"model"});
         for (int k : {1, 16, 32, 1024, 4096}) {

@@ -14,7 +14,7 @@ namespace {
 
 std::string familyIds() {
     std::string ids;
-    for (const ks::numeric::FormatFamily* f : ks::study::precisionFamilies()) ids += (ids.empty() ? "" : " ") + f->id();
+    for (const ks::study::PrecisionFamily& f : ks::study::precisionFamilyChoices()) ids += (ids.empty() ? "" : " ") + f.id;
     return ids;
 }
 
@@ -41,7 +41,7 @@ KS_CLI_COMMAND(precisionCommand) {
         {"out", "DIR", "folder for the CSV and PNG", true, ""},
         {"operation", "conv|matmul", "which primitive", false, "conv"},
         {"methods", "A,B,...", "methods to compare (default: all of the operation)", false, ""},
-        {"family", "ID", "format family: " + familyIds(), false, "e5"},
+        {"family", "ID", "format family: " + familyIds() + " (the block-scaled ones sweep the block size, 2^position)", false, "e5"},
         {"specs", "\"S1 S2 ...\"", "compute specifications to compare, separated by spaces (instead of --family), "
                                      "e.g. \"mxfp4/fp32 e2m1/fp32 nvfp4/fp32\"", false, ""},
         {"from", "N", "first position in the family (default: the family's first)", false, ""},
@@ -77,9 +77,12 @@ KS_CLI_COMMAND(precisionCommand) {
             if (s.specs.empty()) throw cli::UsageError("--specs: no specification given");
         }
         try {
-            const numeric::FormatFamily& family = numeric::standardFamily(s.family);
-            if (auto refusal = study::precisionRefusal(family.at(family.first())); refusal && s.specs.empty())
-                throw cli::UsageError("--family " + s.family + ": " + *refusal);
+            // A standard family the study cannot sweep says why; an unknown one lists the ids.
+            for (const auto& family : numeric::standardFamilies())
+                if (family.id() == s.family)
+                    if (auto refusal = study::precisionRefusal(family.at(family.first())); refusal && s.specs.empty())
+                        throw cli::UsageError("--family " + s.family + ": " + *refusal);
+            study::precisionFamily(s.family);
             s.rounding = numeric::parseRounding(args.get("rounding"));
             s.distribution = study::parseDistribution(args.get("distribution"));
         } catch (const std::invalid_argument& e) {
@@ -96,8 +99,10 @@ KS_CLI_COMMAND(precisionCommand) {
         s.seed = static_cast<std::uint64_t>(args.getInt("seed", 0, (1ll << 62)));
         // Binary float families run on the fast engine: a real layer by default (about 5 s for e5 on
         // 2 cores, 40 s for e8). Fixed point and LNS run on the reference: a small layer.
-        const bool fastFamily = s.specs.empty() && numeric::standardFamily(s.family).at(numeric::standardFamily(s.family).first()).kind ==
-                                                         numeric::FormatKind::Float;
+        // Block-scaled families store float32 values: the fast engine's lanes too.
+        const bool fastFamily = s.specs.empty() && (study::precisionFamily(s.family).blockScaled ||
+                                                    numeric::standardFamily(s.family).at(numeric::standardFamily(s.family).first()).kind ==
+                                                        numeric::FormatKind::Float);
         if (s.operation.id() == "conv" && fastFamily && s.engine == numeric::EmulationEngine::Fast)
             s.conv = study::precisionLayerPresets().front().layer;
         if (args.has("shape")) {

@@ -13,6 +13,7 @@
 #include "base/statistics.hpp"
 #include "numeric/error_metrics.hpp"
 #include "numeric/format_family.hpp"
+#include "numeric/scaled_format.hpp"
 
 namespace ks::study {
 
@@ -48,7 +49,11 @@ std::string PrecisionSweep::key() const {
 
 std::string PrecisionSweep::describe() const {
     std::ostringstream out;
-    if (specs.empty())
+    const bool blockScaled = specs.empty() && precisionFamily(family).blockScaled;
+    if (blockScaled)
+        out << "operands block-scaled along the reduction axis, products and sums in fp32; rounding "
+            << numeric::roundingName(rounding);
+    else if (specs.empty())
         out << (accumulation == Accumulation::Fp32 ? "storage and products in the format, sums in fp32"
                                                    : "everything in the format")
             << "; rounding " << numeric::roundingName(rounding);
@@ -59,6 +64,82 @@ std::string PrecisionSweep::describe() const {
     if (operation.id() == Operation::Matmul.id()) out << "(" << m << "×" << k << ")·(" << k << "×" << n << ")";
     else out << "conv " << conv.toString();
     return out.str();
+}
+
+const std::vector<PrecisionFamily>& precisionFamilyChoices() {
+    static const std::vector<PrecisionFamily> choices = [] {
+        std::vector<PrecisionFamily> out;
+        for (const numeric::FormatFamily* f : precisionFamilies()) {
+            PrecisionFamily p;
+            p.id = f->id();
+            p.label = f->label();
+            p.first = f->first();
+            p.last = f->last();
+            p.defaultPosition = f->defaultPosition();
+            p.presets = f->presets();
+            switch (f->varies()) {
+                case numeric::FormatFamily::Varies::MantissaBits: p.positionLabel = "mantissa bits"; break;
+                case numeric::FormatFamily::Varies::FixedWordBits: p.positionLabel = "word bits"; break;
+                case numeric::FormatFamily::Varies::LogFractionBits: p.positionLabel = "log fraction bits"; break;
+                case numeric::FormatFamily::Varies::IntBits: p.positionLabel = "integer bits"; break;
+            }
+            out.push_back(p);
+        }
+        for (const char* id : {"mxfp8-e4m3", "mxfp8-e5m2", "mxfp6-e3m2", "mxfp6-e2m3", "mxfp4", "mxint8", "nvfp4"}) {
+            const numeric::ScaledFormat f = *numeric::parseScaledFormat(id);
+            PrecisionFamily p;
+            p.id = id;
+            p.label = std::string(id) + ", block size 1…1024";
+            p.first = 0;
+            p.last = 10;
+            p.defaultPosition = f.blockSize == 16 ? 4 : 5;
+            p.positionLabel = "log2 block size";
+            p.presets = {{p.defaultPosition, f.scheme == numeric::ScaleScheme::Nvfp4 ? "NVFP4 (16)" : "OCP MX (32)"}};
+            p.blockScaled = true;
+            out.push_back(p);
+        }
+        return out;
+    }();
+    return choices;
+}
+
+const PrecisionFamily& precisionFamily(std::string_view id) {
+    std::string ids;
+    for (const auto& f : precisionFamilyChoices()) {
+        if (f.id == id) return f;
+        ids += (ids.empty() ? "" : ", ") + f.id;
+    }
+    throw std::invalid_argument("unknown format family '" + std::string(id) + "' (expected one of " + ids + ")");
+}
+
+namespace {
+
+/// A block-scaled family's format at a position: block size 2^position.
+numeric::ScaledFormat scaledAt(std::string_view familyId, int position) {
+    const PrecisionFamily& family = precisionFamily(familyId);
+    if (position < family.first || position > family.last)
+        throw std::out_of_range("format family '" + family.id + "': position " + std::to_string(position) + " is outside " +
+                                std::to_string(family.first) + "…" + std::to_string(family.last));
+    numeric::ScaledFormat f = *numeric::parseScaledFormat(family.id);
+    f.reach = numeric::ScaleReach::Block;
+    f.blockSize = 1 << position;
+    return f;
+}
+
+}  // namespace
+
+std::string describeFamilyPosition(std::string_view familyId, int position) {
+    const PrecisionFamily& family = precisionFamily(familyId);
+    if (family.blockScaled) {
+        const numeric::ScaledFormat f = scaledAt(familyId, position);
+        return numeric::scaledFormatName(f) + ": " + numeric::describe(f) + "; products and sums in fp32";
+    }
+    const numeric::FormatFamily& formats = numeric::standardFamily(familyId);
+    const Format format = formats.at(position);
+    std::string name = numeric::formatName(format);
+    for (const auto& p : formats.presets())
+        if (p.position == position && p.name != name) name += " (" + p.name + ")";
+    return name + ": " + numeric::describe(format);
 }
 
 const std::vector<LayerPreset>& precisionLayerPresets() {
@@ -137,6 +218,13 @@ struct SweepPoint {
 SweepPoint sweepPoint(const PrecisionSweep& s, int position) {
     SweepPoint p;
     p.position = position;
+    if (s.specs.empty() && precisionFamily(s.family).blockScaled) {
+        p.spec = ComputeSpec::scaled(scaledAt(s.family, position), Format::fp32(), s.rounding);
+        p.format = p.spec.storage;
+        p.label = numeric::scaledFormatName(*p.spec.scaledStorage);
+        p.bits = numeric::bitsPerElement(*p.spec.scaledStorage);
+        return p;
+    }
     if (s.specs.empty()) {
         p.format = numeric::standardFamily(s.family).at(position);
         p.spec = s.specFor(p.format);
@@ -171,9 +259,9 @@ Table runPrecisionSweep(const PrecisionSweep& s, const Progress& progress) {
     s.operation.impl().validate(s.shapes());
     int first = 0, last = int(s.specs.size()) - 1;
     if (s.specs.empty()) {
-        const numeric::FormatFamily& family = numeric::standardFamily(s.family);
-        first = s.firstPosition < 0 ? family.first() : std::max(s.firstPosition, family.first());
-        last = s.lastPosition < 0 ? family.last() : std::min(s.lastPosition, family.last());
+        const PrecisionFamily& family = precisionFamily(s.family);
+        first = s.firstPosition < 0 ? family.first : std::max(s.firstPosition, family.first);
+        last = s.lastPosition < 0 ? family.last : std::min(s.lastPosition, family.last);
         if (first > last) throw std::invalid_argument("empty position range for family " + s.family);
     }
     std::vector<const Algorithm*> methods;
@@ -256,25 +344,20 @@ ChartSpec precisionChart(const PrecisionSweep& s, std::optional<int> currentPosi
         if (currentPosition) spec.currentX = double(*currentPosition);
         return spec;
     }
-    const numeric::FormatFamily& family = numeric::standardFamily(s.family);
+    const PrecisionFamily& family = precisionFamily(s.family);
     spec.id = "precision-" + s.operation.id() + "-" + s.family;
-    spec.title = s.operation.label() + ": error vs precision (" + family.label() + ")";
+    spec.title = s.operation.label() + (family.blockScaled ? ": error vs block size (" : ": error vs precision (") + family.label + ")";
     spec.xColumn = "position";
     spec.yColumn = "rel_error_median";
     spec.seriesColumn = "method";
-    switch (family.varies()) {
-    case numeric::FormatFamily::Varies::MantissaBits: spec.xLabel = "mantissa bits"; break;
-    case numeric::FormatFamily::Varies::FixedWordBits: spec.xLabel = "word bits"; break;
-    case numeric::FormatFamily::Varies::LogFractionBits: spec.xLabel = "log fraction bits"; break;
-    case numeric::FormatFamily::Varies::IntBits: spec.xLabel = "integer bits"; break;
-    }
+    spec.xLabel = family.positionLabel;
     spec.yLabel = "relative error";
     spec.yLog = true;
     spec.xIntegers = true;
     spec.caption = s.describe();
     spec.highlightSeries = s.operation.reference().name();
     spec.colorKeys = s.operation.resolve({});  // registry order, as on Runtime
-    for (const auto& p : family.presets()) spec.xMarkers.push_back({double(p.position), p.name});
+    for (const auto& p : family.presets) spec.xMarkers.push_back({double(p.position), p.name});
     if (currentPosition) spec.currentX = double(*currentPosition);
     return spec;
 }

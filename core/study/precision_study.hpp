@@ -15,6 +15,7 @@
 // A method that cannot run a point has status = the reason and NaN errors; others have "ok".
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,23 @@ struct PrecisionSweep {
 std::optional<std::string> precisionRefusal(const numeric::Format& format);
 /// The standard families whose formats the study can sweep (the GUI's and the CLI's choices).
 std::vector<const numeric::FormatFamily*> precisionFamilies();
+
+/// What a family's slider walks: a standard format family (numeric/format_family.hpp), or a block-scaled one (an MX
+/// name or nvfp4, e.g. "mxfp4"), whose position p is the block size 2^p along the reduction axis (sums in fp32: the
+/// sweep's accumulation choice does not apply; its rounding mode applies to products and sums).
+struct PrecisionFamily {
+    std::string id, label;
+    int first = 0, last = 0, defaultPosition = 0;
+    std::string positionLabel;  ///< the x axis: "mantissa bits", "log2 block size", …
+    std::vector<numeric::FormatFamily::Preset> presets;
+    bool blockScaled = false;
+};
+/// The standard families the study sweeps (precisionFamilies()), then the block-scaled ones.
+const std::vector<PrecisionFamily>& precisionFamilyChoices();
+/// One by id; std::invalid_argument listing the ids otherwise.
+const PrecisionFamily& precisionFamily(std::string_view id);
+/// "<b>…</b>"-free one-line name and description of a family's position: "e5m10 (fp16): …", "mxfp4@block16: …".
+std::string describeFamilyPosition(std::string_view familyId, int position);
 
 /// Real layers to study (PrecisionSweep::setLayer), beside a size of one's own.
 struct LayerPreset {

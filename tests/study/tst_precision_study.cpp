@@ -236,6 +236,28 @@ private Q_SLOTS:
         QVERIFY(fp16.reference.storage() == e5m3.reference.storage());
         QVERIFY(fp16.output.storage() != e5m3.output.storage());
     }
+
+    // A block-scaled family's position is the block size 2^position; at MX's 32 it is the same specification, with the
+    // same bits, as mxfp4/fp32 in a list of specifications.
+    void blockScaledFamilyIsTheListedSpec() {
+        PrecisionSweep family;
+        family.operation = study::Operation::Matmul;
+        family.methods = {"naive"};
+        family.family = "mxfp4";
+        family.trials = 1;
+        const study::Table t = study::runPrecisionSweep(family);
+        QCOMPARE(t.rowCount(), std::size_t(11));
+        QCOMPARE(t.labels("format")[0], std::string("mxfp4@block1"));
+        QCOMPARE(t.labels("format")[5], std::string("mxfp4"));
+        QCOMPARE(t.numbers("bits")[0], 12.0);  // 4 bits and an 8-bit scale per element
+        PrecisionSweep listed = family;
+        listed.specs = {numeric::parseComputeSpec("mxfp4/fp32")};
+        const study::Table u = study::runPrecisionSweep(listed);
+        QCOMPARE(u.numbers("rel_error_median")[0], t.numbers("rel_error_median")[5]);
+        QVERIFY(t.numbers("rel_error_median")[0] != t.numbers("rel_error_median")[10]);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, study::precisionFamily("mxfp5"));
+        QVERIFY(study::precisionChart(family).xLabel == "log2 block size");
+    }
 };
 
 QTEST_APPLESS_MAIN(tst_PrecisionStudy)

@@ -52,6 +52,34 @@ private Q_SLOTS:
         }
     }
 
+    // Issue 18: the block-scaled families: the slider walks the block size (2^position), sums are fp32 (the arithmetic
+    // box is off), the label names the format at the slider, and the chart is the study's for that family.
+    void blockScaledFamily() {
+        ui::PrecisionPage page;
+        page.waitForIdle();
+        page.familyBox()->setCurrentIndex(page.familyBox()->findData(QStringLiteral("mxfp4")));
+        page.waitForIdle();
+        QCOMPARE(page.bitSlider()->minimum(), 0);
+        QCOMPARE(page.bitSlider()->maximum(), 10);
+        QCOMPARE(page.bitSlider()->value(), 5);  // OCP MX's 32
+        QVERIFY(!page.accumulationBox()->isEnabled());
+        QVERIFY2(page.formatLabel()->text().contains(QStringLiteral("mxfp4")), qPrintable(page.formatLabel()->text()));
+        page.bitSlider()->setValue(4);
+        QVERIFY2(page.formatLabel()->text().contains(QStringLiteral("mxfp4@block16")), qPrintable(page.formatLabel()->text()));
+        const study::Table expected = study::runPrecisionSweep(page.sweep());
+        QCOMPARE(expected.labels("format")[4], std::string("mxfp4@block16"));
+        KS_COMPARE_EXACT(expected.numbers("bits")[4], 4.5);
+        const auto points = page.errorChart()->seriesPoints(QStringLiteral("direct"));
+        const study::Table direct = expected.filtered("method", "direct");
+        QCOMPARE(points.size(), qsizetype(direct.rowCount()));
+        for (qsizetype i = 0; i < points.size(); ++i)
+            KS_COMPARE_EXACT(points[i].y(), direct.numbers("rel_error_median")[std::size_t(i)]);
+        // Back to a format family: the arithmetic box applies again.
+        page.familyBox()->setCurrentIndex(page.familyBox()->findData(QStringLiteral("e5")));
+        QVERIFY(page.accumulationBox()->isEnabled());
+        QSettings().clear();
+    }
+
     // Issue 17: findings in words under the chart, written from its table (bits lost or gained at fp16 and e5m2 by
     // each algorithm against direct), citing the CSV's rows.
     void findingsUnderTheChart() {

@@ -37,7 +37,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
                         tr("Reconstruction error of convolution and matrix-multiply algorithms as the number format narrows."),
                         parent),
       operation_(new QComboBox), methodsBox_(new QGroupBox(tr("Methods"))), methodsLayout_(new QVBoxLayout(methodsBox_)),
-      family_(new QComboBox), slider_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox),
+      family_(new QComboBox), sliderLabel_(new QLabel(tr("Bits"))), slider_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox),
       rounding_(new QComboBox), distribution_(new QComboBox), layer_(new QComboBox), size_(new QSpinBox), kernel_(new QSpinBox),
       channels_(new QSpinBox), trials_(new QSpinBox), pictureMethod_(new QComboBox), errorScale_(new QComboBox), productLabel_(new QLabel), message_(new QLabel),
       chart_(new ChartPanel), inputImage_(new TensorImage(tr("Input"))), outputImage_(new TensorImage(tr("Output"))),
@@ -46,7 +46,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     for (const study::Operation& op : study::Operation::all()) operation_->addItem(q(op.label()), q(op.id()));
     operation_->setToolTip(tr("Which primitive to study: a 2-D convolution layer or a matrix product."));
 
-    fillFamilyBox(family_);
+    fillFamilyBox(family_, true);
 
     slider_->setTickPosition(QSlider::TicksBelow);
     slider_->setPageStep(1);
@@ -98,7 +98,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     // Long choices get the panel's whole width, their label above (a layer preset's name).
     form->addRow(new QLabel(tr("Family")));
     form->addRow(family_);
-    form->addRow(tr("Bits"), slider_);
+    form->addRow(sliderLabel_, slider_);
     form->addRow(formatLabel_);
     form->addRow(tr("Arithmetic"), accumulation_);
     form->addRow(tr("Rounding"), rounding_);
@@ -233,19 +233,28 @@ void PrecisionPage::rebuildMethodList() {
 }
 
 void PrecisionPage::familyChanged() {
-    const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
+    const auto& family = study::precisionFamily(family_->currentData().toString().toStdString());
     QSignalBlocker block(slider_);
     const int previous = slider_->value();
-    slider_->setRange(family.first(), family.last());
-    if (!restoring_) slider_->setValue(family.defaultPosition());
+    slider_->setRange(family.first, family.last);
+    if (!restoring_) slider_->setValue(family.defaultPosition);
     else slider_->setValue(previous);
+    showFamilyAxis();
     sliderMoved(slider_->value());
     requestSweep();
 }
 
+void PrecisionPage::showFamilyAxis() {
+    const auto& family = study::precisionFamily(family_->currentData().toString().toStdString());
+    // A block-scaled family's slider is the block size; its sums are in fp32 whatever the arithmetic box says.
+    sliderLabel_->setText(family.blockScaled ? tr("Block (log2)") : tr("Bits"));
+    accumulation_->setEnabled(!family.blockScaled);
+    accumulation_->setToolTip(family.blockScaled ? tr("Block-scaled formats are storage formats: products and sums are in fp32.")
+                                                 : QString());
+}
+
 void PrecisionPage::sliderMoved(int position) {
-    const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
-    showFormat(formatLabel_, family, position);
+    showFamilyPosition(formatLabel_, family_->currentData().toString().toStdString(), position);
     chart_->setCurrentX(double(position));
     requestSnapshot();
 }
@@ -355,9 +364,10 @@ void PrecisionPage::restoreSettings() {
     }
     const int familyIndex = family_->findData(settings.value(QStringLiteral("family"), QStringLiteral("e5")));
     family_->setCurrentIndex(familyIndex >= 0 ? familyIndex : 0);
-    const auto& family = numeric::standardFamily(family_->currentData().toString().toStdString());
-    slider_->setRange(family.first(), family.last());
-    slider_->setValue(settings.value(QStringLiteral("position"), family.defaultPosition()).toInt());
+    const auto& family = study::precisionFamily(family_->currentData().toString().toStdString());
+    slider_->setRange(family.first, family.last);
+    slider_->setValue(settings.value(QStringLiteral("position"), family.defaultPosition).toInt());
+    showFamilyAxis();
     accumulation_->setCurrentIndex(settings.value(QStringLiteral("accumulation"), 0).toInt());
     rounding_->setCurrentIndex(settings.value(QStringLiteral("rounding"), 0).toInt());
     distribution_->setCurrentIndex(settings.value(QStringLiteral("distribution"), 1).toInt());

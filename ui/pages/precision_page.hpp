@@ -53,6 +53,8 @@ private:
     study::Operation currentOperation() const;
     void rebuildMethodList();
     void familyChanged();
+    /// The slider's caption and whether the arithmetic box applies, for the family chosen.
+    void showFamilyAxis();
     void sliderMoved(int position);
     void requestSweep();
     void requestSnapshot();
@@ -66,6 +68,7 @@ private:
     QVBoxLayout* methodsLayout_;
     QList<QCheckBox*> methodChecks_;
     QComboBox* family_;
+    QLabel* sliderLabel_;
     QSlider* slider_;
     QLabel* formatLabel_;
     QComboBox* accumulation_;

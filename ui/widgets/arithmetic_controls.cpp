@@ -11,10 +11,19 @@
 
 namespace ks::ui {
 
-void fillFamilyBox(QComboBox* box) {
-    for (const numeric::FormatFamily* f : study::precisionFamilies()) box->addItem(q(f->label()), q(f->id()));
-    box->setToolTip(QObject::tr("The formats the slider walks through: one parameter varies (mantissa bits, word "
-                                "length, log fraction bits), the rest stays fixed."));
+void fillFamilyBox(QComboBox* box, bool blockScaled) {
+    for (const study::PrecisionFamily& f : study::precisionFamilyChoices())
+        if (!f.blockScaled) box->addItem(q(f.label), q(f.id));
+    if (blockScaled) {
+        box->insertSeparator(box->count());
+        for (const study::PrecisionFamily& f : study::precisionFamilyChoices())
+            if (f.blockScaled) box->addItem(q(f.label), q(f.id));
+    }
+    box->setToolTip(blockScaled ? QObject::tr("The formats the slider walks through: one parameter varies (mantissa bits, "
+                                              "word length, log fraction bits; for the block-scaled MX and NVFP4 formats, "
+                                              "the block size), the rest stays fixed.")
+                                : QObject::tr("The formats the slider walks through: one parameter varies (mantissa bits, "
+                                              "word length, log fraction bits), the rest stays fixed."));
 }
 
 void fillAccumulationBox(QComboBox* box) {
@@ -44,6 +53,13 @@ void showFormat(QLabel* label, const numeric::FormatFamily& family, int position
     label->setText(QStringLiteral("<b>%1%2</b><br>%3")
                        .arg(q(numeric::formatName(format)), presetName.isEmpty() ? QString() : QStringLiteral(" = ") + presetName,
                             q(numeric::describe(format)).toHtmlEscaped()));
+}
+
+void showFamilyPosition(QLabel* label, const std::string& familyId, int position) {
+    const std::string text = study::describeFamilyPosition(familyId, position);
+    const auto colon = text.find(": ");
+    label->setText(QStringLiteral("<b>%1</b><br>%2").arg(q(text.substr(0, colon)).toHtmlEscaped(),
+                                                        q(text.substr(colon + 2)).toHtmlEscaped()));
 }
 
 }  // namespace ks::ui

@@ -467,6 +467,9 @@ ParetoChart runtimeAccuracyChart(const Table& sweepTable, std::optional<CurrentP
     return c;
 }
 
-std::vector<std::string> networkComputeChoices() { return {"native", "bf16", "fp16", "fp16/fp32", "e4m3/fp32"}; }
+std::vector<std::string> networkComputeChoices() {
+    return {"native",          "bf16",       "fp16",         "fp16/fp32",  "e4m3/fp32",  "mxfp8-e4m3/fp32",
+            "mxfp4/fp32",      "nvfp4/fp32", "volta-fp16-tc", "hopper-fp8", "hopper-fp8-promoted"};
+}
 
 }  // namespace ks::study

@@ -22,9 +22,11 @@ std::vector<const numeric::FormatFamily*> networkFamilies() {
     return out;
 }
 
-std::size_t liveTestDigits(const nn::Model& model, const numeric::ComputeSpec& spec, const std::string& convAlgorithm,
+std::size_t liveTestDigits(const nn::Model& model, const numeric::ComputeSpec& requested, const std::string& convAlgorithm,
                            std::size_t subset) {
-    if (spec.native) return 0;
+    if (requested.native) return 0;
+    // A scaled storage format is quantised before the kernels, which run the element-wise rest.
+    const numeric::ComputeSpec spec = requested.elementwise();
     if (numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts)) return subset;
     const bool hasConvolutions = std::any_of(model.layers().begin(), model.layers().end(), [](const nn::Layer& l) {
         return l.kind == nn::LayerKind::Conv2d;

@@ -369,6 +369,32 @@ private Q_SLOTS:
         QCOMPARE(page.model()->curveTable().rowCount(), std::size_t{0});
     }
 
+    // Issue 18: the block-scaled formats classify every digit (float32 lanes after the quantisation), exactly as a direct
+    // emulated evaluation; a tensor-core preset runs the modelled sums on a subset and says how many.
+    void blockScaledAndTensorCoreChoices() {
+        ui::NetworkPage page;
+        page.rankSlider()->setValue(512);  // dense
+        page.computeBox()->setCurrentIndex(page.computeBox()->findData(QStringLiteral("mxfp4/fp32")));
+        page.waitForIdle();
+        QCOMPARE(page.model()->computeName(), std::string("mxfp4/fp32"));
+        QVERIFY(page.currentPoint().has_value());
+        QCOMPARE(page.currentPoint()->testDigits, std::size_t{2000});
+        const nn::Model mlp = nn::loadModel("embedded");
+        const io::DigitSet test = io::embeddedSplit().test;
+        const double expected = nn::accuracy(mlp.forward(nn::toMatrix(test.normalisedImages()),
+                                                         numeric::parseComputeSpec("mxfp4/fp32")), test.labels);
+        KS_COMPARE_EXACT(page.currentPoint()->accuracy, expected);
+        page.computeBox()->setCurrentIndex(page.computeBox()->findData(QStringLiteral("hopper-fp8")));
+        page.waitForIdle();
+        QCOMPARE(page.model()->computeName(), std::string("hopper-fp8"));
+        QVERIFY(page.currentPoint().has_value());
+        QVERIFY(page.currentPoint()->testDigits < 2000);
+        QVERIFY(page.currentPoint()->accuracy > 0.9);
+        page.computeBox()->setCurrentIndex(page.computeBox()->findData(QStringLiteral("native")));
+        page.waitForIdle();
+        QSettings().clear();
+    }
+
     void idxDigitsReplaceTheTestSet() {
         ui::NetworkPage page;
         page.waitForIdle();

@@ -22,6 +22,7 @@
 #include "conv/conv_registry.hpp"
 #include "numeric/format_family.hpp"
 #include "study/network_precision.hpp"
+#include "numeric/compute_spec.hpp"
 #include "qt_text.hpp"
 #include "widgets/arithmetic_controls.hpp"
 #include "widgets/control_panel.hpp"
@@ -41,6 +42,18 @@ QString computeTip(const std::string& name) {
     if (name == "fp16") return QObject::tr("Every stage in IEEE half precision (5 exponent bits, 10 mantissa bits), emulated.");
     if (name == "fp16/fp32") return QObject::tr("fp16 weights, activations and products, sums kept in fp32, like tensor cores.");
     if (name == "e4m3/fp32") return QObject::tr("8-bit float (4 exponent, 3 mantissa bits) operands, fp32 accumulation, like FP8 inference.");
+    if (name == "mxfp8-e4m3/fp32")
+        return QObject::tr("OCP MXFP8: weights and each sample's activations in blocks of 32 along the layer's inputs, E4M3 "
+                           "elements sharing a power-of-two scale; fp32 products and sums.");
+    if (name == "mxfp4/fp32")
+        return QObject::tr("OCP MXFP4: blocks of 32 E2M1 elements (±0, 0.5, 1, 1.5, 2, 3, 4, 6) sharing a power-of-two scale.");
+    if (name == "nvfp4/fp32")
+        return QObject::tr("NVIDIA NVFP4: blocks of 16 E2M1 elements with an E4M3 scale, and a float32 scale per tensor.");
+    for (const auto& preset : numeric::computeSpecPresets())
+        if (preset.name == name)
+            return QObject::tr("A tensor-core model, %1: %2. The modelled sums run on the scalar reference, so the page "
+                               "classifies a subset of the digits.")
+                .arg(q(preset.spec), q(preset.source));
     return {};
 }
 

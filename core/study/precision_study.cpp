@@ -66,25 +66,31 @@ std::string PrecisionSweep::describe() const {
     return out.str();
 }
 
+namespace {
+
+PrecisionFamily familyOf(const numeric::FormatFamily& f) {
+    PrecisionFamily p;
+    p.id = f.id();
+    p.label = f.label();
+    p.first = f.first();
+    p.last = f.last();
+    p.defaultPosition = f.defaultPosition();
+    p.presets = f.presets();
+    switch (f.varies()) {
+        case numeric::FormatFamily::Varies::MantissaBits: p.positionLabel = "mantissa bits"; break;
+        case numeric::FormatFamily::Varies::FixedWordBits: p.positionLabel = "word bits"; break;
+        case numeric::FormatFamily::Varies::LogFractionBits: p.positionLabel = "log fraction bits"; break;
+        case numeric::FormatFamily::Varies::IntBits: p.positionLabel = "integer bits"; break;
+    }
+    return p;
+}
+
+}  // namespace
+
 const std::vector<PrecisionFamily>& precisionFamilyChoices() {
     static const std::vector<PrecisionFamily> choices = [] {
         std::vector<PrecisionFamily> out;
-        for (const numeric::FormatFamily* f : precisionFamilies()) {
-            PrecisionFamily p;
-            p.id = f->id();
-            p.label = f->label();
-            p.first = f->first();
-            p.last = f->last();
-            p.defaultPosition = f->defaultPosition();
-            p.presets = f->presets();
-            switch (f->varies()) {
-                case numeric::FormatFamily::Varies::MantissaBits: p.positionLabel = "mantissa bits"; break;
-                case numeric::FormatFamily::Varies::FixedWordBits: p.positionLabel = "word bits"; break;
-                case numeric::FormatFamily::Varies::LogFractionBits: p.positionLabel = "log fraction bits"; break;
-                case numeric::FormatFamily::Varies::IntBits: p.positionLabel = "integer bits"; break;
-            }
-            out.push_back(p);
-        }
+        for (const numeric::FormatFamily* f : precisionFamilies()) out.push_back(familyOf(*f));
         for (const char* id : {"mxfp8-e4m3", "mxfp8-e5m2", "mxfp6-e3m2", "mxfp6-e2m3", "mxfp4", "mxint8", "nvfp4"}) {
             const numeric::ScaledFormat f = *numeric::parseScaledFormat(id);
             PrecisionFamily p;
@@ -103,12 +109,14 @@ const std::vector<PrecisionFamily>& precisionFamilyChoices() {
     return choices;
 }
 
-const PrecisionFamily& precisionFamily(std::string_view id) {
+PrecisionFamily precisionFamily(std::string_view id) {
     std::string ids;
     for (const auto& f : precisionFamilyChoices()) {
         if (f.id == id) return f;
         ids += (ids.empty() ? "" : ", ") + f.id;
     }
+    for (const auto& f : numeric::standardFamilies())
+        if (f.id() == id) return familyOf(f);
     throw std::invalid_argument("unknown format family '" + std::string(id) + "' (expected one of " + ids + ")");
 }
 
@@ -116,7 +124,7 @@ namespace {
 
 /// A block-scaled family's format at a position: block size 2^position.
 numeric::ScaledFormat scaledAt(std::string_view familyId, int position) {
-    const PrecisionFamily& family = precisionFamily(familyId);
+    const PrecisionFamily family = precisionFamily(familyId);
     if (position < family.first || position > family.last)
         throw std::out_of_range("format family '" + family.id + "': position " + std::to_string(position) + " is outside " +
                                 std::to_string(family.first) + "…" + std::to_string(family.last));
@@ -129,7 +137,7 @@ numeric::ScaledFormat scaledAt(std::string_view familyId, int position) {
 }  // namespace
 
 std::string describeFamilyPosition(std::string_view familyId, int position) {
-    const PrecisionFamily& family = precisionFamily(familyId);
+    const PrecisionFamily family = precisionFamily(familyId);
     if (family.blockScaled) {
         const numeric::ScaledFormat f = scaledAt(familyId, position);
         return numeric::scaledFormatName(f) + ": " + numeric::describe(f) + "; products and sums in fp32";
@@ -259,7 +267,7 @@ Table runPrecisionSweep(const PrecisionSweep& s, const Progress& progress) {
     s.operation.impl().validate(s.shapes());
     int first = 0, last = int(s.specs.size()) - 1;
     if (s.specs.empty()) {
-        const PrecisionFamily& family = precisionFamily(s.family);
+        const PrecisionFamily family = precisionFamily(s.family);
         first = s.firstPosition < 0 ? family.first : std::max(s.firstPosition, family.first);
         last = s.lastPosition < 0 ? family.last : std::min(s.lastPosition, family.last);
         if (first > last) throw std::invalid_argument("empty position range for family " + s.family);
@@ -344,7 +352,7 @@ ChartSpec precisionChart(const PrecisionSweep& s, std::optional<int> currentPosi
         if (currentPosition) spec.currentX = double(*currentPosition);
         return spec;
     }
-    const PrecisionFamily& family = precisionFamily(s.family);
+    const PrecisionFamily family = precisionFamily(s.family);
     spec.id = "precision-" + s.operation.id() + "-" + s.family;
     spec.title = s.operation.label() + (family.blockScaled ? ": error vs block size (" : ": error vs precision (") + family.label + ")";
     spec.xColumn = "position";

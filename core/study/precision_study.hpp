@@ -94,8 +94,9 @@ struct PrecisionFamily {
 };
 /// The standard families the study sweeps (precisionFamilies()), then the block-scaled ones.
 const std::vector<PrecisionFamily>& precisionFamilyChoices();
-/// One by id; std::invalid_argument listing the ids otherwise.
-const PrecisionFamily& precisionFamily(std::string_view id);
+/// One by id (a standard family the study refuses too: its points then say why); std::invalid_argument listing the
+/// ids otherwise.
+PrecisionFamily precisionFamily(std::string_view id);
 /// "<b>…</b>"-free one-line name and description of a family's position: "e5m10 (fp16): …", "mxfp4@block16: …".
 std::string describeFamilyPosition(std::string_view familyId, int position);
 

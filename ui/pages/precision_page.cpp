@@ -233,7 +233,12 @@ void PrecisionPage::rebuildMethodList() {
 }
 
 void PrecisionPage::familyChanged() {
-    const auto& family = study::precisionFamily(family_->currentData().toString().toStdString());
+    // The separator before the block-scaled families is no family: go on to the one after it.
+    if (family_->currentData().isNull() && family_->currentIndex() + 1 < family_->count()) {
+        family_->setCurrentIndex(family_->currentIndex() + 1);
+        return;
+    }
+    const study::PrecisionFamily family = study::precisionFamily(family_->currentData().toString().toStdString());
     QSignalBlocker block(slider_);
     const int previous = slider_->value();
     slider_->setRange(family.first, family.last);
@@ -245,7 +250,7 @@ void PrecisionPage::familyChanged() {
 }
 
 void PrecisionPage::showFamilyAxis() {
-    const auto& family = study::precisionFamily(family_->currentData().toString().toStdString());
+    const study::PrecisionFamily family = study::precisionFamily(family_->currentData().toString().toStdString());
     // A block-scaled family's slider is the block size; its sums are in fp32 whatever the arithmetic box says.
     sliderLabel_->setText(family.blockScaled ? tr("Block (log2)") : tr("Bits"));
     accumulation_->setEnabled(!family.blockScaled);
@@ -364,7 +369,7 @@ void PrecisionPage::restoreSettings() {
     }
     const int familyIndex = family_->findData(settings.value(QStringLiteral("family"), QStringLiteral("e5")));
     family_->setCurrentIndex(familyIndex >= 0 ? familyIndex : 0);
-    const auto& family = study::precisionFamily(family_->currentData().toString().toStdString());
+    const study::PrecisionFamily family = study::precisionFamily(family_->currentData().toString().toStdString());
     slider_->setRange(family.first, family.last);
     slider_->setValue(settings.value(QStringLiteral("position"), family.defaultPosition).toInt());
     showFamilyAxis();

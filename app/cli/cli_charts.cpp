@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "cli_io.hpp"
 #include "io/file_util.hpp"
 
 #ifdef KS_HAVE_CHARTS
@@ -71,6 +72,19 @@ void writeChartPng(const study::Table& table, const study::ChartSpec& spec, cons
     (void)table, (void)spec;
     throw std::runtime_error("cannot draw " + path + ": this kernelscope-cli was built without the GUI library (KS_BUILD_GUI=OFF)");
 #endif
+}
+
+void writeFigure(const std::string& dir, const study::Table& csvTable, const study::Table& chartTable,
+                 const study::ChartSpec& spec) {
+    const std::string stem = dir + "/" + spec.id;
+    writeText(stem + ".csv", csvTable.toCsv({spec.title, spec.caption}));
+    std::cout << stem << ".csv\n";
+    if (chartsAvailable()) {
+        writeChartPng(chartTable, spec, stem + ".png");
+        std::cout << stem << ".png\n";
+    } else {
+        std::cerr << "kernelscope-cli: built without the GUI library, no PNG written\n";
+    }
 }
 
 void writePdf(const std::string& html, const std::string& dir, const std::vector<std::string>& images, const std::string& path) {

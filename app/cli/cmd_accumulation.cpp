@@ -10,20 +10,6 @@
 #include "study/accumulation_study.hpp"
 #include "study/network_precision.hpp"
 
-namespace {
-
-void writeFigure(const std::string& dir, const ks::study::Table& table, const ks::study::ChartSpec& spec) {
-    const std::string stem = dir + "/" + spec.id;
-    ks::cli::writeText(stem + ".csv", table.toCsv({spec.title, spec.caption}));
-    std::cout << stem << ".csv\n";
-    if (ks::cli::chartsAvailable()) {
-        ks::cli::writeChartPng(table, spec, stem + ".png");
-        std::cout << stem << ".png\n";
-    }
-}
-
-}  // namespace
-
 KS_CLI_COMMAND(accumulationCommand) {
     ks::cli::Command c;
     c.name = "accumulation";
@@ -106,8 +92,8 @@ KS_CLI_COMMAND(accumulationCommand) {
         } catch (const std::invalid_argument& e) {
             throw cli::UsageError(e.what());
         }
-        writeFigure(dir, sweep, study::accumulationChart(s));
-        writeFigure(dir, swamping, study::swampingChart(s));
+        cli::writeFigure(dir, sweep, study::accumulationChart(s));
+        cli::writeFigure(dir, swamping, study::swampingChart(s));
         if (!networkSpecs.empty()) {
             const auto embedded = study::CompressionStudy::embedded();
             study::CompressSweep options;
@@ -116,7 +102,7 @@ KS_CLI_COMMAND(accumulationCommand) {
             cli::TerminalProgress networkBar("network");
             const study::Table accuracy = study::specAccuracySweep(*embedded, embedded->dense(), networkSpecs, options,
                                                                    Progress([&](double f) { networkBar(f); }, nullptr));
-            writeFigure(dir, accuracy, study::specAccuracyChart());
+            cli::writeFigure(dir, accuracy, study::specAccuracyChart());
         }
         return 0;
     };

@@ -116,16 +116,7 @@ KS_CLI_COMMAND(precisionCommand) {
         cli::ensureDirectory(dir);
         cli::TerminalProgress bar("precision");
         const study::Table table = study::runPrecisionSweep(s, Progress([&](double f) { bar(f); }, nullptr));
-        const study::ChartSpec spec = study::precisionChart(s);
-        const std::string stem = dir + "/" + spec.id;
-        cli::writeText(stem + ".csv", table.toCsv({spec.title, spec.caption}));
-        std::cout << stem << ".csv\n";
-        if (cli::chartsAvailable()) {
-            cli::writeChartPng(table, spec, stem + ".png");
-            std::cout << stem << ".png\n";
-        } else {
-            std::cerr << "kernelscope-cli: built without the GUI library, no PNG written\n";
-        }
+        cli::writeFigure(dir, table, study::precisionChart(s));
         return 0;
     };
     return c;

@@ -25,17 +25,6 @@ std::vector<std::string> splitList(const std::string& text) {
     return out;
 }
 
-void writeTableAndChart(const std::string& dir, const ks::study::Table& csvTable, const ks::study::Table& chartTable,
-                        const ks::study::ChartSpec& spec) {
-    const std::string stem = dir + "/" + spec.id;
-    ks::cli::writeText(stem + ".csv", csvTable.toCsv({spec.title, spec.caption}));
-    std::cout << stem << ".csv\n";
-    if (ks::cli::chartsAvailable()) {
-        ks::cli::writeChartPng(chartTable, spec, stem + ".png");
-        std::cout << stem << ".png\n";
-    }
-}
-
 }  // namespace
 
 KS_CLI_COMMAND(rankCommand) {
@@ -110,9 +99,9 @@ KS_CLI_COMMAND(rankCommand) {
             std::printf("\n");
         }
         const study::Table error = study::rankErrorTable(pointers, ranks);
-        writeTableAndChart(dir, error, error, study::rankErrorChart(std::nullopt, study::describeInputs(pointers)));
+        cli::writeFigure(dir, error, error, study::rankErrorChart(std::nullopt, study::describeInputs(pointers)));
         const study::Table spectrum = study::spectrumTable(pointers);
-        writeTableAndChart(dir, spectrum, spectrum, study::rankSpectrumChart(study::describeInputs(pointers)));
+        cli::writeFigure(dir, spectrum, spectrum, study::rankSpectrumChart(study::describeInputs(pointers)));
 
         if (!args.flag("no-speedup")) {
             study::SpeedupSweep sweep;
@@ -132,7 +121,7 @@ KS_CLI_COMMAND(rankCommand) {
                     throw cli::UsageError(e.what());
                 }
             }
-            writeTableAndChart(dir, result.table, study::speedupChartTable(result.table), study::rankSpeedupChart(sweep));
+            cli::writeFigure(dir, result.table, study::speedupChartTable(result.table), study::rankSpeedupChart(sweep));
             std::printf("speed-up of (%lldx%lld)(%lldx%lld), B factored offline: dense %.3f ms; FLOP break-even rank %.4g; ",
                         static_cast<long long>(sweep.m), static_cast<long long>(sweep.k), static_cast<long long>(sweep.k),
                         static_cast<long long>(sweep.n), result.denseMedianMs, result.flopBreakEvenRank);

@@ -133,7 +133,6 @@ KS_CLI_COMMAND(rankCommand) {
                             t.numbers("flop_model_speedup")[i], t.numbers("measured_speedup")[i],
                             t.numbers("factored_median_ms")[i], t.numbers("decomposition_ms")[i]);
         }
-        if (!cli::chartsAvailable()) std::cerr << "kernelscope-cli: built without the GUI library, no PNG written\n";
         return 0;
     };
     return c;

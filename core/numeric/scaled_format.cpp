@@ -127,8 +127,10 @@ void quantizeGroup(double* v, std::int64_t n, const ScaledFormat& f, const Eleme
         }
         case ScaleScheme::Float32:
             scale = double(float(amax / round.max()));
-            // A scale below float32's smallest number would be zero: its smallest subnormal instead.
+            // A scale outside float32's range (double inputs only) is its nearest end: its smallest subnormal rather
+            // than zero, its largest finite value rather than infinity (the elements then saturate).
             if (scale == 0 && amax > 0) scale = double(std::numeric_limits<float>::denorm_min());
+            if (std::isinf(scale)) scale = double(std::numeric_limits<float>::max());
             break;
     }
     if (scale == 0) {  // an all-zero group, or an NVFP4 block far below its tensor's largest value

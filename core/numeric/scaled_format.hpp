@@ -22,6 +22,8 @@
 // blocks of N consecutive elements, the last one shorter when N does not divide the line (the same as
 // padding it with zeros, which change neither a block's scale nor its values).
 //
+// Extremes: a float32 scale is kept within float32's range (double inputs beyond it saturate); an NVFP4 block whose
+// scale rounds to zero in E4M3 (its largest value below about 2^-9 / 448 of the tensor's) becomes zero.
 // Special values: a group holding a NaN or an infinity becomes all NaN (MX: the NaN scale 0xFF; the
 // others the same, for one rule); an all-zero group stays zero. The quantisation rounds to nearest
 // whatever the compute specification's rounding mode: MX and NVFP4 define it so; the mode applies to the

@@ -168,6 +168,35 @@ private slots:
         }
     }
 
+    // Extremes give the documented values, never NaN from a zero or infinite scale.
+    void extremes() {
+        // A float32 scale beyond float32's range (double inputs): its largest finite value, the elements saturating.
+        std::vector<double> huge = {1e300, -1e300, 1.0, 0.0};
+        quantizeScaled(std::span<double>(huge), {1, 4, 1}, *parseScaledFormat("int4@block4"));
+        const double top = 7.0 * double(std::numeric_limits<float>::max());
+        KS_COMPARE_EXACT(huge[0], top);
+        KS_COMPARE_EXACT(huge[1], -top);
+        KS_COMPARE_EXACT(huge[2], 0.0);
+        // Below float32's range: the smallest subnormal as the scale, the values kept to its multiples.
+        std::vector<double> tiny = {1e-300, 0.0};
+        quantizeScaled(std::span<double>(tiny), {1, 2, 1}, *parseScaledFormat("int4@block2"));
+        KS_COMPARE_EXACT(tiny[0], 0.0);
+        // NVFP4: a block far below the tensor's largest value has a zero E4M3 scale and becomes zero (documented).
+        std::vector<double> v(32, 0.0);
+        v[0] = 1e6, v[16] = 1e-6, v[17] = -1e-6;
+        quantizeScaled(std::span<double>(v), {1, 32, 1}, ScaledFormat::nvfp4());
+        QVERIFY(std::isfinite(v[0]) && v[0] > 0);
+        KS_COMPARE_EXACT(v[16], 0.0);
+        QVERIFY(std::signbit(v[17]));
+        // A block longer than the line is the whole line: the same as one scale per channel.
+        std::vector<double> line(70), a, b;
+        for (std::size_t i = 0; i < line.size(); ++i) line[i] = std::sin(double(i)) * double(i + 1);
+        a = b = line;
+        quantizeScaled(std::span<double>(a), {1, 70, 1}, *parseScaledFormat("e4m3@block1024"));
+        quantizeScaled(std::span<double>(b), {1, 70, 1}, *parseScaledFormat("e4m3@channel"));
+        for (std::size_t i = 0; i < line.size(); ++i) KS_COMPARE_EXACT(a[i], b[i]);
+    }
+
     void linesMustMatch() {
         std::vector<double> v(10);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument,

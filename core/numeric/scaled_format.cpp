@@ -92,6 +92,16 @@ private:
     double max_ = 0;
 };
 
+/// A positive scale stored in float32 (nearest), kept within its range: a scale outside it (double inputs only) is its
+/// nearest end, the smallest subnormal rather than zero, the largest finite value rather than infinity (the elements then
+/// saturate). Converting an out-of-range double to float is undefined in C++: checked first.
+double toFloat32Scale(double s) {
+    constexpr double kMax = double(std::numeric_limits<float>::max());
+    if (s >= kMax) return kMax;
+    const double rounded = double(float(s));
+    return rounded > 0 ? rounded : double(std::numeric_limits<float>::denorm_min());
+}
+
 double largestMagnitude(const double* v, std::int64_t n) {
     double amax = 0;
     for (std::int64_t i = 0; i < n; ++i) {
@@ -126,11 +136,7 @@ void quantizeGroup(double* v, std::int64_t n, const ScaledFormat& f, const Eleme
             break;
         }
         case ScaleScheme::Float32:
-            scale = double(float(amax / round.max()));
-            // A scale outside float32's range (double inputs only) is its nearest end: its smallest subnormal rather
-            // than zero, its largest finite value rather than infinity (the elements then saturate).
-            if (scale == 0 && amax > 0) scale = double(std::numeric_limits<float>::denorm_min());
-            if (std::isinf(scale)) scale = double(std::numeric_limits<float>::max());
+            scale = amax > 0 ? toFloat32Scale(amax / round.max()) : 0.0;
             break;
     }
     if (scale == 0) {  // an all-zero group, or an NVFP4 block far below its tensor's largest value
@@ -144,8 +150,7 @@ void quantizeGroup(double* v, std::int64_t n, const ScaledFormat& f, const Eleme
 double nvfp4TensorScale(std::span<const double> values) {
     const double amax = largestMagnitude(values.data(), std::int64_t(values.size()));
     if (std::isnan(amax) || amax == 0) return 1.0;
-    const double s = double(float(amax / (kE4m3Max * 6.0)));
-    return s > 0 ? s : double(std::numeric_limits<float>::denorm_min());
+    return toFloat32Scale(amax / (kE4m3Max * 6.0));
 }
 
 }  // namespace

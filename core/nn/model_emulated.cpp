@@ -276,8 +276,6 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& request
     // activations' stores stay element-wise (numeric::roundArray), as in the reference.
     // Float32 lanes where they give the same bits (numeric/lane_rounding.hpp, directed modes included),
     // double lanes otherwise.
-    // A scaled storage format quantises weights (here) and activations (as each layer receives them) along
-    // their reduction axis; everything else runs the element-wise rest of the spec.
     const bool lanes = options.emulation == matmul::Emulation::Fast &&
                        !numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts);
     const bool fast = lanes || (options.emulation == matmul::Emulation::Fast && !numeric::fastArithmeticRefusal(spec));

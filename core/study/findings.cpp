@@ -707,6 +707,30 @@ Findings accumulationFindings(const Table& t, const std::string& axisLabel) {
     return out;
 }
 
+Findings binnedWidthFindings(const Table& t) {
+    Findings out;
+    if (t.rowCount() == 0) return out;
+    const auto& width = t.numbers("accumulator_bits");
+    const auto& error = t.numbers("rel_error_exact");
+    for (const std::string& method : t.distinct("method")) {
+        std::vector<std::size_t> rows = rowsWhere(t, "method", method);
+        sortBy(rows, width);
+        const std::size_t widest = rows.back();
+        if (!usable(error[widest]) || error[widest] <= 0) continue;
+        std::optional<std::size_t> from;
+        for (std::size_t i = rows.size(); i-- > 0;) {
+            if (!usable(error[rows[i]]) || error[rows[i]] > 1.1 * error[widest]) break;
+            from = rows[i];
+        }
+        if (!from || *from == widest) continue;
+        out.push_back({method + ": " + fixed(width[*from], 0) + "-bit accumulators are as good as " + fixed(width[widest], 0) +
+                           "-bit ones, within 10 % (" + number(error[*from]) + " against " + number(error[widest]) +
+                           "); narrower ones drop the small products' low bits.",
+                       {*from, widest}});
+    }
+    return out;
+}
+
 Findings swampingFindings(const Table& t) {
     Findings out;
     if (t.rowCount() == 0) return out;

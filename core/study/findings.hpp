@@ -75,6 +75,9 @@ Findings scaledFormatFindings(const Table& sweep, const std::string& method);
 /// which each model's median error is at most 0.1 % and stays there (or that it never is); over another parameter,
 /// each model's error at the first and the last value.
 Findings accumulationFindings(const Table& sweep, const std::string& axisLabel);
+/// Binned log-domain sums vs accumulator width (LnsResult::byAccumulatorBits): for each variant, the narrowest width
+/// from which its error stays within 10 % of its error at the widest one.
+Findings binnedWidthFindings(const Table& byAccumulatorBits);
 /// Swamping (runSwamping's table): a model whose running sum's error after all products is ten times or more its
 /// largest over the first 32.
 Findings swampingFindings(const Table& swamping);

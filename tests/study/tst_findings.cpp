@@ -338,6 +338,21 @@ private Q_SLOTS:
         QCOMPARE(scaledFormatFindings(u, "winograd-4x4").size(), std::size_t{0});
     }
 
+    void binnedWidthThatSuffices() {
+        Table t({"accumulator_bits", "rel_error_exact"}, {"method"});
+        const double errors[] = {0.5, 0.05, 0.0105, 0.0102, 0.01};  // within 10 % of 0.01 from 12 bits on
+        const int widths[] = {4, 8, 12, 16, 32};
+        for (int i = 0; i < 5; ++i) {
+            t.addRow({widths[i], errors[i], "lns-binned-exact"});
+            t.addRow({widths[i], 0.02, "lns-binned-b8"});  // flat: every width suffices from the narrowest
+        }
+        QCOMPARE(texts(binnedWidthFindings(t)),
+                 (std::vector<std::string>{"lns-binned-exact: 12-bit accumulators are as good as 32-bit ones, within 10 % "
+                                           "(0.0105 against 0.01); narrower ones drop the small products' low bits.",
+                                           "lns-binned-b8: 4-bit accumulators are as good as 32-bit ones, within 10 % (0.02 "
+                                           "against 0.02); narrower ones drop the small products' low bits."}));
+    }
+
     void swampingOnlyWhereItGrows() {
         Table t({"k", "rel_error"}, {"model"});
         for (int k : {1, 16, 32, 1024, 4096}) {

@@ -74,6 +74,20 @@ private Q_SLOTS:
         QVERIFY(std::find(t.labels("spec").begin(), t.labels("spec").end(), "hopper-fp8") != t.labels("spec").end());
     }
 
+    // NVIDIA's binned log sums: the fraction bits (2^F bins) choose the sweep, the width slider the chart's line.
+    void binnedLogSums() {
+        ui::AccumulationPage page;
+        page.digitsBox()->setValue(20);
+        page.binsSlider()->setValue(2);
+        page.lnsWidthSlider()->setValue(12);
+        page.waitForIdle();
+        QVERIFY(page.binnedChart()->spec().title.find("at 2 fraction bits") != std::string::npos);
+        QCOMPARE(page.binnedChart()->spec().currentX, std::optional<double>(12.0));
+        QVERIFY(page.binnedChart()->table().rowCount() > 0);
+        for (double f : page.binnedChart()->table().numbers("fraction_bits")) QCOMPARE(f, 2.0);
+        QSettings().clear();
+    }
+
     void settingsComeBack() {
         {
             ui::AccumulationPage page;

@@ -11,12 +11,14 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 #include "charts/chart_panel.hpp"
 #include "qt_text.hpp"
 #include "study/compress_study.hpp"
 #include "study/findings.hpp"
+#include "study/lns_study.hpp"
 #include "study/network_precision.hpp"
 #include "study_runner.hpp"
 #include "widgets/control_panel.hpp"
@@ -31,6 +33,15 @@ const char* kSettingsGroup = "accumulation";
 struct SweepResult {
     study::Table sweep, swamping;
 };
+
+/// The binned log-domain sums at F fraction bits (2^F bins): their error vs accumulator width, length-256 dot products.
+study::LnsSweep binnedSweep(int fractionBits) {
+    study::LnsSweep s;
+    s.fractionBits = {fractionBits};
+    s.widthSweepFractionBits = fractionBits;
+    s.trials = 40;
+    return s;
+}
 
 void fillIntBox(QComboBox* box, std::initializer_list<int> values, int current) {
     for (int v : values) box->addItem(QString::number(v), v);
@@ -55,8 +66,10 @@ AccumulationPage::AccumulationPage(QWidget* parent)
                         parent),
       operand_(new QComboBox), axis_(new QComboBox), length_(new QComboBox), promote_(new QComboBox), inputs_(new QComboBox),
       bits_(new QSlider(Qt::Horizontal)), bitsLabel_(new QLabel), group_(new QSpinBox), digits_(new QSpinBox),
+      lnsFractionBits_(new QSlider(Qt::Horizontal)), lnsWidth_(new QSlider(Qt::Horizontal)), lnsLabel_(new QLabel),
       message_(new QLabel), sweepChart_(new ChartPanel), swampingChart_(new ChartPanel), networkChart_(new ChartPanel),
-      sweepRunner_(new StudyRunner(this)), networkRunner_(new StudyRunner(this)) {
+      binnedChart_(new ChartPanel), sweepRunner_(new StudyRunner(this)), networkRunner_(new StudyRunner(this)),
+      binnedRunner_(new StudyRunner(this)) {
     for (const char* f : {"fp16", "bf16", "e4m3", "e5m2", "fp32", "mxfp8-e4m3", "mxfp6-e2m3", "mxfp4", "nvfp4"})
         operand_->addItem(QString::fromLatin1(f), QString::fromLatin1(f));
     operand_->setToolTip(tr("The operands' format. Their products are kept exact, so the error below is the sums' alone."));
@@ -97,6 +110,19 @@ AccumulationPage::AccumulationPage(QWidget* parent)
     digits_->setSingleStep(100);
     digits_->setToolTip(tr("Test digits the network classifies under each specification (the same for all). The modelled "
                            "sums run on the scalar reference: about 3 ms a digit."));
+    lnsFractionBits_->setRange(0, 6);
+    lnsFractionBits_->setValue(3);
+    lnsFractionBits_->setPageStep(1);
+    lnsFractionBits_->setTickPosition(QSlider::TicksBelow);
+    lnsFractionBits_->setToolTip(tr("Fraction bits F of the LNS operands (lns: 5 integer bits): the binned accumulator "
+                                    "keeps 2^F integer bins, one per remainder of the products' logs."));
+    lnsWidth_->setRange(4, 32);
+    lnsWidth_->setValue(16);
+    lnsWidth_->setPageStep(1);
+    lnsWidth_->setTickPosition(QSlider::TicksBelow);
+    lnsWidth_->setToolTip(tr("The width of each bin's integer accumulator: the chart's red line. Narrower accumulators "
+                             "drop the small products' low bits (their top bit stays above the largest sum)."));
+    lnsLabel_->setWordWrap(true);
     message_->setWordWrap(true);
     message_->setStyleSheet(QStringLiteral("color: #b00020"));
     for (QComboBox* box : {operand_, axis_, length_, promote_, inputs_}) {
@@ -115,12 +141,22 @@ AccumulationPage::AccumulationPage(QWidget* parent)
     form->addRow(tr("Inputs"), inputs_);
     form->addRow(modelsBox);
     form->addRow(tr("Network digits"), digits_);
+    auto* binnedBox = new QGroupBox(tr("Binned log-domain sums (NVIDIA)"));
+    auto* binnedForm = new QFormLayout(binnedBox);
+    binnedForm->addRow(tr("Fraction bits"), lnsFractionBits_);
+    binnedForm->addRow(tr("Accumulator"), lnsWidth_);
+    binnedForm->addRow(lnsLabel_);
+    form->addRow(binnedBox);
     form->addRow(message_);
     QScrollArea* scroll = makeControlPanel(form);
 
+    // The network and the binned log sums share a place: tabs, each chart keeping its full size.
+    auto* tabs = new QTabWidget;
+    tabs->addTab(networkChart_, tr("Network"));
+    tabs->addTab(binnedChart_, tr("Binned log sums"));
     auto* bottom = new QSplitter(Qt::Horizontal);
     bottom->addWidget(swampingChart_);
-    bottom->addWidget(networkChart_);
+    bottom->addWidget(tabs);
     bottom->setStretchFactor(0, 2);
     bottom->setStretchFactor(1, 3);  // the network's bars are named beside them
     auto* right = new QSplitter(Qt::Vertical);
@@ -138,6 +174,8 @@ AccumulationPage::AccumulationPage(QWidget* parent)
         connect(box, &QComboBox::currentIndexChanged, this, &AccumulationPage::requestSweep);
     connect(group_, &QSpinBox::valueChanged, this, &AccumulationPage::requestSweep);
     connect(bits_, &QSlider::valueChanged, this, &AccumulationPage::bitsMoved);
+    connect(lnsFractionBits_, &QSlider::valueChanged, this, &AccumulationPage::requestBinned);
+    connect(lnsWidth_, &QSlider::valueChanged, this, &AccumulationPage::lnsWidthMoved);
     connect(digits_, &QSpinBox::valueChanged, this, [this] {
         saveSettings();
         if (networkRequested_) requestNetwork();
@@ -169,34 +207,39 @@ AccumulationPage::AccumulationPage(QWidget* parent)
         networkChart_->setData(table, spec);
         networkChart_->setFindings(study::specAccuracyFindings(table));
     });
-    for (StudyRunner* runner : {sweepRunner_, networkRunner_}) {
-        connect(runner, &StudyRunner::failed, this, [this, runner](const QString&, const QString& message) {
+    connect(binnedRunner_, &StudyRunner::finished, this, [this](const QString&, const std::any& result) {
+        const auto& r = std::any_cast<const study::LnsResult&>(result);
+        binnedChart_->setData(r.byAccumulatorBits, study::lnsAccumulatorChart(binnedSweep(lnsFractionBits_->value())));
+        binnedChart_->setFindings(study::binnedWidthFindings(r.byAccumulatorBits));
+        lnsWidthMoved();
+    });
+    for (StudyRunner* runner : {sweepRunner_, networkRunner_, binnedRunner_}) {
+        ChartPanel* chart = runner == sweepRunner_ ? sweepChart_ : runner == networkRunner_ ? networkChart_ : binnedChart_;
+        connect(runner, &StudyRunner::failed, this, [this, chart](const QString&, const QString& message) {
             message_->setText(message);
             Q_EMIT statusMessage(message);
-            (runner == sweepRunner_ ? sweepChart_ : networkChart_)->setStale(tr("not updated: %1").arg(message));
+            chart->setStale(tr("not updated: %1").arg(message));
         });
-        connect(runner, &StudyRunner::cancelled, this, [this, runner](const QString&) {
-            if (!runner->isRunning())
-                (runner == sweepRunner_ ? sweepChart_ : networkChart_)->setStale(tr("cancelled: an earlier setting"));
+        connect(runner, &StudyRunner::cancelled, this, [runner, chart](const QString&) {
+            if (!runner->isRunning()) chart->setStale(tr("cancelled: an earlier setting"));
         });
     }
     bitsMoved();
     requestSweep();
+    requestBinned();
 }
 
 AccumulationPage::~AccumulationPage() { saveSettings(); }
 
-QList<ChartPanel*> AccumulationPage::charts() const { return {sweepChart_, swampingChart_, networkChart_}; }
+QList<ChartPanel*> AccumulationPage::charts() const { return {sweepChart_, swampingChart_, networkChart_, binnedChart_}; }
 
 void AccumulationPage::setTaskProgress(TaskProgress* progress) {
-    sweepRunner_->setProgressWidget(progress);
-    networkRunner_->setProgressWidget(progress);
+    for (StudyRunner* runner : {sweepRunner_, networkRunner_, binnedRunner_}) runner->setProgressWidget(progress);
 }
 
 void AccumulationPage::waitForIdle() {
     if (!networkRequested_) requestNetwork();  // waited for is looked at (screenshots, tests)
-    sweepRunner_->waitForFinished();
-    networkRunner_->waitForFinished();
+    for (StudyRunner* runner : {sweepRunner_, networkRunner_, binnedRunner_}) runner->waitForFinished();
 }
 
 void AccumulationPage::showEvent(QShowEvent* event) {
@@ -270,6 +313,22 @@ void AccumulationPage::requestNetwork() {
                             });
 }
 
+void AccumulationPage::requestBinned() {
+    if (restoring_) return;
+    const study::LnsSweep s = binnedSweep(lnsFractionBits_->value());
+    saveSettings();
+    binnedChart_->setStale(tr("updating…"));
+    binnedRunner_->request(q(s.key()), tr("Binned log-domain sums"),
+                           [s](const Progress& progress) -> std::any { return study::runLnsSweep(s, progress); });
+}
+
+void AccumulationPage::lnsWidthMoved() {
+    const int f = lnsFractionBits_->value(), width = lnsWidth_->value();
+    lnsLabel_->setText(tr("%1 bins (2<sup>%2</sup>), each a %3-bit integer accumulator").arg(1 << f).arg(f).arg(width));
+    binnedChart_->setCurrentX(double(width));
+    saveSettings();
+}
+
 void AccumulationPage::saveSettings() const {
     if (restoring_) return;
     QSettings settings;
@@ -282,6 +341,8 @@ void AccumulationPage::saveSettings() const {
     settings.setValue(QStringLiteral("promote"), promote_->currentData());
     settings.setValue(QStringLiteral("inputs"), inputs_->currentIndex());
     settings.setValue(QStringLiteral("digits"), digits_->value());
+    settings.setValue(QStringLiteral("lnsFractionBits"), lnsFractionBits_->value());
+    settings.setValue(QStringLiteral("lnsWidth"), lnsWidth_->value());
     QStringList models;
     for (QCheckBox* c : modelChecks_)
         if (c->isChecked()) models << c->text();
@@ -304,6 +365,8 @@ void AccumulationPage::restoreSettings() {
     select(promote_, settings.value(QStringLiteral("promote"), 128));
     inputs_->setCurrentIndex(std::clamp(settings.value(QStringLiteral("inputs"), 0).toInt(), 0, inputs_->count() - 1));
     digits_->setValue(settings.value(QStringLiteral("digits"), 200).toInt());
+    lnsFractionBits_->setValue(settings.value(QStringLiteral("lnsFractionBits"), 3).toInt());
+    lnsWidth_->setValue(settings.value(QStringLiteral("lnsWidth"), 16).toInt());
     if (settings.contains(QStringLiteral("models"))) {
         const QStringList models = settings.value(QStringLiteral("models")).toStringList();
         for (QCheckBox* c : modelChecks_) c->setChecked(models.contains(c->text()));

@@ -46,6 +46,14 @@ std::vector<std::size_t> rowsWhere(const Table& table, const std::string& column
     return rows;
 }
 
+/// The first of `rows` from which `holds` is true to the end (the longest such tail), or none.
+template <class Holds>
+std::optional<std::size_t> firstOfTail(const std::vector<std::size_t>& rows, Holds holds) {
+    std::optional<std::size_t> first;
+    for (std::size_t i = rows.size(); i-- > 0 && holds(rows[i]);) first = rows[i];
+    return first;
+}
+
 /// Rows sorted by a numeric column.
 void sortBy(std::vector<std::size_t>& rows, const std::vector<double>& key) {
     std::stable_sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) { return key[a] < key[b]; });
@@ -664,11 +672,8 @@ Findings accumulationFindings(const Table& t, const std::string& axisLabel) {
             std::vector<std::size_t> rows = rowsWhere(t, "model", model);
             sortBy(rows, x);
             // The fewest bits from which every wider accumulator stays within the target.
-            std::optional<std::size_t> from;
-            for (std::size_t i = rows.size(); i-- > 0;) {
-                if (!usable(error[rows[i]]) || error[rows[i]] > kTarget) break;
-                from = rows[i];
-            }
+            const std::optional<std::size_t> from =
+                firstOfTail(rows, [&](std::size_t r) { return usable(error[r]) && error[r] <= kTarget; });
             if (from) {
                 reach.push_back(model + " " + number(x[*from]) + (reach.empty() ? " bits" : ""));
                 f.rows.push_back(*from);
@@ -717,11 +722,8 @@ Findings binnedWidthFindings(const Table& t) {
         sortBy(rows, width);
         const std::size_t widest = rows.back();
         if (!usable(error[widest]) || error[widest] <= 0) continue;
-        std::optional<std::size_t> from;
-        for (std::size_t i = rows.size(); i-- > 0;) {
-            if (!usable(error[rows[i]]) || error[rows[i]] > 1.1 * error[widest]) break;
-            from = rows[i];
-        }
+        const std::optional<std::size_t> from =
+            firstOfTail(rows, [&](std::size_t r) { return usable(error[r]) && error[r] <= 1.1 * error[widest]; });
         if (!from || *from == widest) continue;
         out.push_back({method + ": " + fixed(width[*from], 0) + "-bit accumulators are as good as " + fixed(width[widest], 0) +
                            "-bit ones, within 10 % (" + number(error[*from]) + " against " + number(error[widest]) +

@@ -31,7 +31,9 @@
 //
 // Dequantised values are element × scale(s) in double: exact for MX (at most 8 significant bits times a
 // power of two), at most 30 bits for NVFP4 and 35 for float32-scaled fp16; a kernel then stores them
-// in float32, its storage format for these specifications (numeric/compute_spec.hpp).
+// in float32, its storage format for these specifications (numeric/compute_spec.hpp). NVFP4's tensor scale is
+// thereby folded into the stored values, where hardware applies it after the product: the two differ by that one
+// float32 rounding, below 2^-24 relative.
 #include <cstdint>
 #include <optional>
 #include <span>

@@ -74,11 +74,11 @@ private slots:
     }
 
     void bitsPerElementCountsTheScales() {
-        QCOMPARE(bitsPerElement(*parseScaledFormat("mxfp4")), 4.25);
-        QCOMPARE(bitsPerElement(*parseScaledFormat("mxfp6-e2m3")), 6.25);
-        QCOMPARE(bitsPerElement(*parseScaledFormat("nvfp4")), 4.5);
-        QCOMPARE(bitsPerElement(*parseScaledFormat("int4@block64")), 4.5);
-        QCOMPARE(bitsPerElement(*parseScaledFormat("e4m3@channel")), 8.0);
+        KS_COMPARE_EXACT(bitsPerElement(*parseScaledFormat("mxfp4")), 4.25);
+        KS_COMPARE_EXACT(bitsPerElement(*parseScaledFormat("mxfp6-e2m3")), 6.25);
+        KS_COMPARE_EXACT(bitsPerElement(*parseScaledFormat("nvfp4")), 4.5);
+        KS_COMPARE_EXACT(bitsPerElement(*parseScaledFormat("int4@block64")), 4.5);
+        KS_COMPARE_EXACT(bitsPerElement(*parseScaledFormat("e4m3@channel")), 8.0);
     }
 
     // int4: integers −7…7, scale = fp32(amax / 7).

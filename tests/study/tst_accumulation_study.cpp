@@ -3,6 +3,8 @@
 // promotion against the same unit without it, the swamping picture growing with k, and bad parameters.
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include <cmath>
 
 #include "study/accumulation_study.hpp"
@@ -84,7 +86,7 @@ private slots:
             if (t.numbers("k")[r] == 4096) late = t.numbers("rel_error")[r];
         }
         QVERIFY2(late > 10 * early, qPrintable(QStringLiteral("%1 vs %2").arg(late).arg(early)));
-        QCOMPARE(t.numbers("k").back(), 4096.0);
+        KS_COMPARE_EXACT(t.numbers("k").back(), 4096.0);
     }
 
     void badParameters() {

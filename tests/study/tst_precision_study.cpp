@@ -249,11 +249,11 @@ private Q_SLOTS:
         QCOMPARE(t.rowCount(), std::size_t(11));
         QCOMPARE(t.labels("format")[0], std::string("mxfp4@block1"));
         QCOMPARE(t.labels("format")[5], std::string("mxfp4"));
-        QCOMPARE(t.numbers("bits")[0], 12.0);  // 4 bits and an 8-bit scale per element
+        KS_COMPARE_EXACT(t.numbers("bits")[0], 12.0);  // 4 bits and an 8-bit scale per element
         PrecisionSweep listed = family;
         listed.specs = {numeric::parseComputeSpec("mxfp4/fp32")};
         const study::Table u = study::runPrecisionSweep(listed);
-        QCOMPARE(u.numbers("rel_error_median")[0], t.numbers("rel_error_median")[5]);
+        KS_COMPARE_EXACT(u.numbers("rel_error_median")[0], t.numbers("rel_error_median")[5]);
         QVERIFY(t.numbers("rel_error_median")[0] != t.numbers("rel_error_median")[10]);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, study::precisionFamily("mxfp5"));
         QVERIFY(study::precisionChart(family).xLabel == "log2 block size");

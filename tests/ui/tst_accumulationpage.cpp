@@ -9,6 +9,8 @@
 #include <QStandardPaths>
 #include <QtTest>
 
+#include "test_support.hpp"
+
 #include "charts/chart_panel.hpp"
 #include "pages/accumulation_page.hpp"
 #include "widgets/findings_view.hpp"
@@ -69,7 +71,7 @@ private Q_SLOTS:
         page.waitForIdle();
         const study::Table& t = page.networkChart()->table();
         QCOMPARE(t.rowCount(), ui::AccumulationPage::networkSpecs().size());
-        for (double digits : t.numbers("test_digits")) QCOMPARE(digits, 20.0);
+        for (double digits : t.numbers("test_digits")) KS_COMPARE_EXACT(digits, 20.0);
         QCOMPARE(t.labels("spec").front(), std::string("fp32"));
         QVERIFY(std::find(t.labels("spec").begin(), t.labels("spec").end(), "hopper-fp8") != t.labels("spec").end());
     }
@@ -84,7 +86,7 @@ private Q_SLOTS:
         QVERIFY(page.binnedChart()->spec().title.find("at 2 fraction bits") != std::string::npos);
         QCOMPARE(page.binnedChart()->spec().currentX, std::optional<double>(12.0));
         QVERIFY(page.binnedChart()->table().rowCount() > 0);
-        for (double f : page.binnedChart()->table().numbers("fraction_bits")) QCOMPARE(f, 2.0);
+        for (double f : page.binnedChart()->table().numbers("fraction_bits")) KS_COMPARE_EXACT(f, 2.0);
         QSettings().clear();
     }
 

@@ -7,6 +7,7 @@
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
+#include "sweep_tables.hpp"
 #include "study/accumulation_study.hpp"
 #include "study/network_precision.hpp"
 
@@ -36,6 +37,7 @@ KS_CLI_COMMAND(accumulationCommand) {
         {"seed", "S", "random seed", false, "1"},
         {"network", "\"S1 S2 ...\"", "compute specifications (space-separated) to run the digit MLP under", false, ""},
         {"digits", "N", "with --network: test digits per specification (0: all 2,000)", false, "0"},
+        ks::cli::shardOption(),
     };
     c.run = [](const ks::cli::Args& args) {
         using namespace ks;
@@ -84,26 +86,39 @@ KS_CLI_COMMAND(accumulationCommand) {
         }
         const std::string dir = args.get("out");
         cli::ensureDirectory(dir);
-        cli::TerminalProgress bar("accumulation");
+        cli::SweepTables tables("accumulation", args);
         study::Table sweep, swamping;
         try {
-            sweep = study::runAccumulationSweep(s, Progress([&](double f) { bar(f * 0.8); }, nullptr));
-            swamping = study::runSwamping(s, Progress([&](double f) { bar(0.8 + 0.2 * f); }, nullptr));
+            sweep = tables.sliced(study::accumulationChart(s).id, [&](const study::Shard& shard) {
+                cli::TerminalProgress bar("accumulation");
+                study::AccumulationSweep slice = s;
+                slice.shard = shard;
+                return study::runAccumulationSweep(slice, Progress([&](double f) { bar(f); }, nullptr));
+            });
+            swamping = tables.whole(study::swampingChart(s).id, [&] {
+                cli::TerminalProgress bar("swamping");
+                return study::runSwamping(s, Progress([&](double f) { bar(f); }, nullptr));
+            });
         } catch (const std::invalid_argument& e) {
             throw cli::UsageError(e.what());
         }
+        study::Table accuracy;
+        if (!networkSpecs.empty()) {
+            accuracy = tables.sliced(study::specAccuracyChart().id, [&](const study::Shard& shard) {
+                const auto embedded = study::CompressionStudy::embedded();
+                study::CompressSweep options;
+                options.measureTime = false;
+                options.maxTestDigits = std::size_t(args.getInt("digits", 0, 1 << 20));
+                options.shard = shard;
+                cli::TerminalProgress networkBar("network");
+                return study::specAccuracySweep(*embedded, embedded->dense(), networkSpecs, options,
+                                                Progress([&](double f) { networkBar(f); }, nullptr));
+            });
+        }
+        if (tables.sharding()) return tables.finishShard();
         cli::writeFigure(dir, sweep, study::accumulationChart(s));
         cli::writeFigure(dir, swamping, study::swampingChart(s));
-        if (!networkSpecs.empty()) {
-            const auto embedded = study::CompressionStudy::embedded();
-            study::CompressSweep options;
-            options.measureTime = false;
-            options.maxTestDigits = std::size_t(args.getInt("digits", 0, 1 << 20));
-            cli::TerminalProgress networkBar("network");
-            const study::Table accuracy = study::specAccuracySweep(*embedded, embedded->dense(), networkSpecs, options,
-                                                                   Progress([&](double f) { networkBar(f); }, nullptr));
-            cli::writeFigure(dir, accuracy, study::specAccuracyChart());
-        }
+        if (!networkSpecs.empty()) cli::writeFigure(dir, accuracy, study::specAccuracyChart());
         return 0;
     };
     return c;

@@ -6,6 +6,7 @@
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
+#include "sweep_tables.hpp"
 #include "io/printable.hpp"
 #include "conv/conv_registry.hpp"
 #include "nn/model_io.hpp"
@@ -49,6 +50,7 @@ KS_CLI_COMMAND(compressCommand) {
         {"limit", "N", "classify a stratified subset of N test digits (for emulated arithmetic)", false, ""},
         {"threads", "T", "inference threads (default: all cores)", false, ""},
         {"no-dense", "", "leave out the uncompressed network's row", false, ""},
+        ks::cli::shardOption(),
     };
     c.run = [](const ks::cli::Args& args) {
         using namespace ks;
@@ -105,11 +107,17 @@ KS_CLI_COMMAND(compressCommand) {
         }
         const std::string dir = args.get("out");
         cli::ensureDirectory(dir);
-        study::Table table;
-        {
-            cli::TerminalProgress bar("compress");
-            table = compression->run(s, Progress([&](double f) { bar(f); }, nullptr));
-        }
+        cli::SweepTables tables("compress", args);
+        const study::Table table = tables.sliced(
+            "compress",
+            [&](const study::Shard& shard) {
+                cli::TerminalProgress bar("compress");
+                study::CompressSweep slice = s;
+                slice.shard = shard;
+                return compression->run(slice, Progress([&](double f) { bar(f); }, nullptr));
+            },
+            study::markParetoFront);  // across every shard's rows
+        if (tables.sharding()) return tables.finishShard();
         const std::string caption = args.get("weights") + "; " + s.describe();
         cli::writeText(dir + "/compress.csv", table.toCsv({"Compression sweep", caption}));
         std::cout << dir << "/compress.csv\n";

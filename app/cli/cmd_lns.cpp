@@ -1,9 +1,11 @@
 // `kernelscope-cli lns`: the log-accumulation study headless — CSVs and the GUI's charts as PNG.
 #include <iostream>
+#include <optional>
 
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
 #include "command.hpp"
+#include "sweep_tables.hpp"
 #include "study/lns_study.hpp"
 
 namespace {
@@ -46,6 +48,7 @@ KS_CLI_COMMAND(lnsCommand) {
         {"trials", "N", "random operand sets", false, "200"},
         {"distribution", "D", "normal, uniform or image", false, "normal"},
         {"seed", "S", "random seed", false, "1"},
+        ks::cli::shardOption(),
     };
     c.run = [](const ks::cli::Args& args) {
         using namespace ks;
@@ -69,8 +72,22 @@ KS_CLI_COMMAND(lnsCommand) {
         }
         const std::string dir = args.get("out");
         cli::ensureDirectory(dir);
-        cli::TerminalProgress bar("lns");
-        const study::LnsResult result = study::runLnsSweep(s, Progress([&](double f) { bar(f); }, nullptr));
+        // One run yields both tables; a shard runs its slice of their points (fraction bits, then widths).
+        cli::SweepTables tables("lns", args);
+        std::optional<study::LnsResult> run;
+        const auto slice = [&](const study::Shard& shard) -> const study::LnsResult& {
+            if (!run) {
+                cli::TerminalProgress bar("lns");
+                study::LnsSweep part = s;
+                part.shard = shard;
+                run = study::runLnsSweep(part, Progress([&](double f) { bar(f); }, nullptr));
+            }
+            return *run;
+        };
+        const study::LnsResult result{
+            tables.sliced("lns-fraction-bits", [&](const study::Shard& shard) { return slice(shard).byFractionBits; }),
+            tables.sliced("lns-accumulator-bits", [&](const study::Shard& shard) { return slice(shard).byAccumulatorBits; })};
+        if (tables.sharding()) return tables.finishShard();
         cli::writeText(dir + "/lns-fraction-bits.csv", result.byFractionBits.toCsv({"Log accumulation by fraction bits", s.describe()}));
         cli::writeText(dir + "/lns-accumulator-bits.csv",
                        result.byAccumulatorBits.toCsv({"Binned accumulation by accumulator width", study::lnsAccumulatorChart(s).caption}));

@@ -9,6 +9,7 @@
 #include "numeric/format_family.hpp"
 #include "numeric/rounding_mode.hpp"
 #include "study/precision_study.hpp"
+#include "sweep_tables.hpp"
 
 namespace {
 
@@ -53,6 +54,7 @@ KS_CLI_COMMAND(precisionCommand) {
         {"seed", "S", "random seed", false, "1"},
         {"shape", "DIMS", shapeHelp() + " (default: conv, the ResNet-style layer 1,64,56,56,64,3,1,1 for float families on the fast engine, 1,16,20,20,4,3 otherwise; matmul 32,64,32)", false, ""},
         ks::cli::emulationOption(),
+        ks::cli::shardOption(),
     };
     c.run = [](const ks::cli::Args& args) {
         using namespace ks;
@@ -114,8 +116,14 @@ KS_CLI_COMMAND(precisionCommand) {
         }
         const std::string dir = args.get("out");
         cli::ensureDirectory(dir);
-        cli::TerminalProgress bar("precision");
-        const study::Table table = study::runPrecisionSweep(s, Progress([&](double f) { bar(f); }, nullptr));
+        cli::SweepTables tables("precision", args);
+        const study::Table table = tables.sliced(study::precisionChart(s).id, [&](const study::Shard& shard) {
+            cli::TerminalProgress bar("precision");
+            study::PrecisionSweep slice = s;
+            slice.shard = shard;
+            return study::runPrecisionSweep(slice, Progress([&](double f) { bar(f); }, nullptr));
+        });
+        if (tables.sharding()) return tables.finishShard();
         cli::writeFigure(dir, table, study::precisionChart(s));
         return 0;
     };

@@ -13,6 +13,7 @@
 #include "io/printable.hpp"
 #include "io/npy.hpp"
 #include "study/rank_study.hpp"
+#include "sweep_tables.hpp"
 
 namespace {
 
@@ -48,6 +49,7 @@ KS_CLI_COMMAND(rankCommand) {
         {"speedup-ranks", "R,R,...", "ranks timed (default: 1 … min(K, N) in steps)", false, ""},
         {"threads", "N", "threads of the timed products (default: every core; 1 is steadier on a busy machine)", false, ""},
         {"no-speedup", "", "skip the timing", false, ""},
+        ks::cli::shardOption(),
     };
     c.run = [](const ks::cli::Args& args) {
         using namespace ks;
@@ -81,16 +83,28 @@ KS_CLI_COMMAND(rankCommand) {
 
         const std::string dir = args.get("out");
         cli::ensureDirectory(dir);
+        const std::string caption = study::describeInputs(inputs);
+        // The SVDs are one piece of work, not sliced: shard 1 runs them (the others time their speed-up ranks).
+        cli::SweepTables tables("rank", args);
         std::vector<std::unique_ptr<study::RankAnalysis>> analyses;
         std::vector<const study::RankAnalysis*> pointers;
-        {
+        const auto analyse = [&] {
+            if (!analyses.empty()) return;
             cli::TerminalProgress bar("svd");
             for (std::size_t i = 0; i < inputs.size(); ++i) {
                 analyses.push_back(std::make_unique<study::RankAnalysis>(std::move(inputs[i])));
                 pointers.push_back(analyses.back().get());
                 bar(double(i + 1) / double(inputs.size()));
             }
-        }
+        };
+        const study::Table error = tables.whole("rank-error", [&] {
+            analyse();
+            return study::rankErrorTable(pointers, ranks);
+        });
+        const study::Table spectrum = tables.whole("rank-spectrum", [&] {
+            analyse();
+            return study::spectrumTable(pointers);
+        });
         for (const auto* a : pointers) {
             std::printf("%-12s %s\n  ||A||_F = %.4g   SVD %.1f ms\n  error at rank:", io::printable(a->input().name).c_str(),
                         a->input().description.c_str(), a->frobeniusNorm(), a->decompositionSeconds() * 1e3);
@@ -98,10 +112,10 @@ KS_CLI_COMMAND(rankCommand) {
                 if (r <= a->fullRank()) std::printf(" r%lld %.4g", static_cast<long long>(r), a->frobeniusError(r));
             std::printf("\n");
         }
-        const study::Table error = study::rankErrorTable(pointers, ranks);
-        cli::writeFigure(dir, error, error, study::rankErrorChart(std::nullopt, study::describeInputs(pointers)));
-        const study::Table spectrum = study::spectrumTable(pointers);
-        cli::writeFigure(dir, spectrum, spectrum, study::rankSpectrumChart(study::describeInputs(pointers)));
+        if (!tables.sharding()) {
+            cli::writeFigure(dir, error, error, study::rankErrorChart(std::nullopt, caption));
+            cli::writeFigure(dir, spectrum, spectrum, study::rankSpectrumChart(caption));
+        }
 
         if (!args.flag("no-speedup")) {
             study::SpeedupSweep sweep;
@@ -112,15 +126,18 @@ KS_CLI_COMMAND(rankCommand) {
             if (args.has("threads")) setThreadCount(int(args.getInt("threads", 1, 1024)));
             if (args.has("speedup-ranks"))
                 for (auto r : args.getIntList("speedup-ranks")) sweep.ranks.push_back(r);
-            study::SpeedupResult result;
-            {
+            const study::Table timed = tables.sliced("rank-speedup", [&](const study::Shard& shard) {
                 cli::TerminalProgress bar("speed-up");
+                study::SpeedupSweep slice = sweep;
+                slice.shard = shard;
                 try {
-                    result = study::runSpeedupSweep(sweep, Progress([&](double f) { bar(f); }, nullptr));
+                    return study::runSpeedupSweep(slice, Progress([&](double f) { bar(f); }, nullptr)).table;
                 } catch (const std::invalid_argument& e) {
                     throw cli::UsageError(e.what());
                 }
-            }
+            });
+            if (tables.sharding()) return tables.finishShard();
+            const study::SpeedupResult result = study::speedupResult(timed, sweep.k, sweep.n);
             cli::writeFigure(dir, result.table, study::speedupChartTable(result.table), study::rankSpeedupChart(sweep));
             std::printf("speed-up of (%lldx%lld)(%lldx%lld), B factored offline: dense %.3f ms; FLOP break-even rank %.4g; ",
                         static_cast<long long>(sweep.m), static_cast<long long>(sweep.k), static_cast<long long>(sweep.k),
@@ -133,6 +150,7 @@ KS_CLI_COMMAND(rankCommand) {
                             t.numbers("flop_model_speedup")[i], t.numbers("measured_speedup")[i],
                             t.numbers("factored_median_ms")[i], t.numbers("decomposition_ms")[i]);
         }
+        if (tables.sharding()) return tables.finishShard();
         return 0;
     };
     return c;

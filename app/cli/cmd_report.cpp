@@ -10,6 +10,7 @@
 #include "cli_charts.hpp"
 #include "cli_io.hpp"
 #include "report_document.hpp"
+#include "sweep_tables.hpp"
 #include "command.hpp"
 #include "numeric/format_family.hpp"
 #include "numeric/compute_spec.hpp"
@@ -50,9 +51,11 @@ void addTable(ks::cli::ReportDocument& doc, const Table& table, const std::vecto
     doc.table(columns, std::move(rows));
 }
 
+/// The report being written. Each section first gets its tables from `tables` (computed, a shard's slice, or
+/// the shards' joined), then, unless this run is a shard, writes its figures and words.
 class Report {
 public:
-    explicit Report(std::string dir) : dir_(std::move(dir)) {}
+    Report(std::string dir, const ks::cli::Args& args) : tables("report", args), dir_(std::move(dir)) {}
 
     /// Writes the chart's PNG and the table's CSV and adds the figure; returns the CSV's file name.
     std::string figure(const Table& table, const ChartSpec& spec, const std::string& caption) {
@@ -73,7 +76,17 @@ public:
     }
     void step(const std::string& what) { std::cerr << "report: " << what << "…\n"; }
     const std::string& dir() const { return dir_; }
+    bool rendering() const { return !tables.sharding(); }
+    /// A precision sweep's table, sliced by point.
+    Table precision(const ks::study::PrecisionSweep& s) {
+        return tables.sliced(ks::study::precisionChart(s).id, [&](const ks::study::Shard& shard) {
+            ks::study::PrecisionSweep slice = s;
+            slice.shard = shard;
+            return ks::study::runPrecisionSweep(slice);
+        });
+    }
 
+    ks::cli::SweepTables tables;
     ks::cli::ReportDocument doc;
 
 private:
@@ -89,19 +102,37 @@ void precisionSection(Report& report, int trials) {
                   "rounded to the format, as a kernel working in that format would; the reference is a double-precision "
                   "direct computation. Median relative (Frobenius) error over " +
                   std::to_string(trials) + " seeded trials of uniform [−1, 1] data.");
+    std::vector<PrecisionSweep> convSweeps;
+    std::vector<Table> convTables;
     for (const char* family : {"e8", "e5"}) {
         PrecisionSweep s;
         s.operation = Operation::Conv;
         s.family = family;
         s.trials = trials;
         // A real layer: the fast engine emulates it bit for bit in about a minute for both families.
-        const LayerPreset& layer = precisionLayerPresets().front();
-        s.conv = layer.layer;
-        const Table t = runPrecisionSweep(s);
+        s.conv = precisionLayerPresets().front().layer;
+        convSweeps.push_back(s);
+        convTables.push_back(report.precision(s));
+    }
+    PrecisionSweep m;
+    m.operation = Operation::Matmul;
+    m.methods = {"naive", "dense", "log"};
+    m.family = "e8";
+    m.trials = trials;
+    const Table tm = report.precision(m);
+    PrecisionSweep l = m;
+    l.methods = {"log", "lns-sequential", "lns-binned"};  // the methods of a log format
+    l.family = "lns";
+    const Table tl = report.precision(l);
+    if (!report.rendering()) return;
+
+    for (std::size_t i = 0; i < convSweeps.size(); ++i) {
+        const PrecisionSweep& s = convSweeps[i];
+        const Table& t = convTables[i];
         const std::string csv =
-            report.figure(t, precisionChart(s), "Convolution (" + layer.name + ": " + s.conv.toString() + "), error vs mantissa bits, " +
-                                                    ks::numeric::standardFamily(family).label());
-        if (std::string(family) == "e5") {
+            report.figure(t, precisionChart(s), "Convolution (" + precisionLayerPresets().front().name + ": " + s.conv.toString() +
+                                                    "), error vs mantissa bits, " + ks::numeric::standardFamily(s.family).label());
+        if (s.family == "e5") {
             doc.paragraph("At fp16 (e5m10):");
             addTable(doc, t, {"method", "format", "rel_error_median", "max_abs_error_median", "status"},
                      [&](std::size_t r) { return t.numbers("position")[r] == 10; });
@@ -113,19 +144,9 @@ void precisionSection(Report& report, int trials) {
         }
         doc.findings(precisionFindings(t, s.operation.reference().name()), csv);
     }
-    PrecisionSweep m;
-    m.operation = Operation::Matmul;
-    m.methods = {"naive", "dense", "log"};
-    m.family = "e8";
-    m.trials = trials;
-    const Table tm = runPrecisionSweep(m);
     const std::string csvM =
         report.figure(tm, precisionChart(m), "Matrix multiply (32×64 · 64×32): naive, dense and log-domain, error vs mantissa bits");
     doc.findings(precisionFindings(tm, m.operation.reference().name()), csvM);
-    PrecisionSweep l = m;
-    l.methods = {"log", "lns-sequential", "lns-binned"};  // the methods of a log format
-    l.family = "lns";
-    const Table tl = runPrecisionSweep(l);
     const std::string csvL = report.figure(tl, precisionChart(l), "Matrix multiply with logarithmic numbers: error vs LNS fraction bits");
     doc.findings(precisionFindings(tl, l.operation.reference().name()), csvL);
 }
@@ -136,29 +157,51 @@ void rankSection(Report& report) {
     auto& doc = report.doc;
     doc.heading(2, "2. SVD: error vs rank, and speed-up vs rank");
     doc.paragraph("One exact SVD per input; the error at rank r is the Eckart–Young tail sqrt(Σ_{i>r} σ_i²).");
+    std::vector<RankInput> inputs;
+    for (RankInputKind kind : rankInputKinds()) inputs.push_back(makeRankInput(kind));
+    const std::string described = describeInputs(inputs);
+    std::vector<MatrixShape> shapes;
+    for (const RankInput& input : inputs) shapes.push_back({input.name, input.matrix.shape()[0], input.matrix.shape()[1]});
+    // The SVDs are one piece of work (shard 1's); the speed-up's ranks are sliced.
     std::vector<std::unique_ptr<RankAnalysis>> analyses;
     std::vector<const RankAnalysis*> pointers;
-    std::vector<MatrixShape> shapes;
-    for (RankInputKind kind : rankInputKinds()) {
-        analyses.push_back(std::make_unique<RankAnalysis>(makeRankInput(kind)));
-        pointers.push_back(analyses.back().get());
-        shapes.push_back({analyses.back()->input().name, analyses.back()->rows(), analyses.back()->cols()});
-    }
+    const auto analyse = [&] {
+        if (!analyses.empty()) return;
+        for (RankInput& input : inputs) {
+            analyses.push_back(std::make_unique<RankAnalysis>(std::move(input)));
+            pointers.push_back(analyses.back().get());
+        }
+    };
     const std::vector<std::int64_t> ranks = {1, 2, 3, 4, 8, 16, 32, 64, 128, 256, 512};
-    const Table errors = rankErrorTable(pointers);
-    const std::string inputs = describeInputs(pointers);
+    const Table errors = report.tables.whole("rank-error", [&] {
+        analyse();
+        return rankErrorTable(pointers);
+    });
+    const Table selected = report.tables.whole("rank-error-selected", [&] {
+        analyse();
+        return rankErrorTable(pointers, ranks);
+    });
+    const Table spectrum = report.tables.whole("rank-spectrum", [&] {
+        analyse();
+        return spectrumTable(pointers);
+    });
+    SpeedupSweep sweep;
+    const Table timed = report.tables.sliced("rank-speedup-measured", [&](const Shard& shard) {
+        SpeedupSweep slice = sweep;
+        slice.shard = shard;
+        return runSpeedupSweep(slice).table;
+    });
+    if (!report.rendering()) return;
+
     const std::string csv =
-        report.figure(errors, rankErrorChart(std::nullopt, inputs), "Relative Frobenius error vs rank for the five kinds of input");
-    const Table selected = rankErrorTable(pointers, ranks);
+        report.figure(errors, rankErrorChart(std::nullopt, described), "Relative Frobenius error vs rank for the five kinds of input");
     addTable(doc, selected, {"input", "rank", "frobenius_error", "relative_error", "energy_kept"}, [&](std::size_t r) {
         const double k = selected.numbers("rank")[r];
         return k == 1 || k == 3 || k == 32 || k == 128;
     });
     doc.findings(rankFindings(errors, shapes), csv);
-    const Table spectrum = spectrumTable(pointers);
-    report.figure(spectrum, rankSpectrumChart(inputs), "Singular spectra");
-    SpeedupSweep sweep;
-    const SpeedupResult speed = runSpeedupSweep(sweep);
+    report.figure(spectrum, rankSpectrumChart(described), "Singular spectra");
+    const SpeedupResult speed = speedupResult(timed, sweep.k, sweep.n);
     report.figure(speedupChartTable(speed.table), rankSpeedupChart(sweep),
                   "Speed-up of (512×512)·(512×128) with B factored offline: FLOP model and measured");
     const std::string speedCsv = report.data(speed.table, "rank-speedup-measured");
@@ -167,11 +210,16 @@ void rankSection(Report& report) {
 }
 
 /// The compressed network's table, run once for the compression and the layer sections.
-Table compressionTable() {
+Table compressionTable(Report& report) {
     using namespace ks::study;
-    const auto study = CompressionStudy::embedded();
-    CompressSweep sweep;
-    return study->run(sweep);
+    return report.tables.sliced(
+        "compress",
+        [](const Shard& shard) {
+            CompressSweep sweep;
+            sweep.shard = shard;
+            return CompressionStudy::embedded()->run(sweep);
+        },
+        markParetoFront);
 }
 
 /// Returns the table's CSV file name.
@@ -238,7 +286,18 @@ void lnsSection(Report& report, int trials) {
                   "with the exact sum of the quantised products (accumulation error alone).");
     LnsSweep sweep;
     sweep.trials = trials;
-    const LnsResult r = runLnsSweep(sweep);
+    std::optional<LnsResult> run;
+    const auto slice = [&](const Shard& shard) -> const LnsResult& {
+        if (!run) {
+            LnsSweep part = sweep;
+            part.shard = shard;
+            run = runLnsSweep(part);
+        }
+        return *run;
+    };
+    const LnsResult r{report.tables.sliced("lns-fraction-bits", [&](const Shard& shard) { return slice(shard).byFractionBits; }),
+                      report.tables.sliced("lns-accumulator-bits", [&](const Shard& shard) { return slice(shard).byAccumulatorBits; })};
+    if (!report.rendering()) return;
     const std::string csv = report.figure(r.byFractionBits, lnsFractionChart(sweep), "Error vs LNS fraction bits");
     report.figure(r.byAccumulatorBits, lnsAccumulatorChart(sweep), "Binned accumulation: error vs accumulator width");
     doc.paragraph("At 3 fraction bits:");
@@ -251,11 +310,6 @@ void hardwareSection(Report& report, int trials) {
     using namespace ks::study;
     report.step("hardware numerics");
     auto& doc = report.doc;
-    doc.heading(2, "6. Hardware numerics: block-scaled formats and accumulators");
-    doc.paragraph("Today's 8-, 6- and 4-bit formats share a scale per block of elements (OCP MX: an E8M0 power of two per 32; "
-                  "NVFP4: an E4M3 scale per 16 and a float32 one per tensor), laid along the reduction axis — here the "
-                  "convolution's input channels, and a layer's input features. Below, each against the element-wise format of "
-                  "the same width, with products and sums in float32 so that the storage alone differs.");
     PrecisionSweep s;
     s.operation = Operation::Conv;
     s.trials = trials;
@@ -263,7 +317,34 @@ void hardwareSection(Report& report, int trials) {
     s.conv = layer.layer;
     for (const char* name : {"mxfp8-e4m3/fp32", "e4m3/fp32", "mxfp6-e2m3/fp32", "e2m3-fn/fp32", "mxfp4/fp32", "nvfp4/fp32", "e2m1/fp32"})
         s.specs.push_back(ks::numeric::parseComputeSpec(name));
-    const Table t = runPrecisionSweep(s);
+    const Table t = report.precision(s);
+    AccumulationSweep a;
+    a.dots = 32;
+    const Table ta = report.tables.sliced(accumulationChart(a).id, [&](const Shard& shard) {
+        AccumulationSweep slice = a;
+        slice.shard = shard;
+        return runAccumulationSweep(slice);
+    });
+    const Table swamping = report.tables.whole(swampingChart(a).id, [&] { return runSwamping(a); });
+    std::vector<ks::numeric::ComputeSpec> specs;
+    for (const char* name : {"fp32", "fp16/fp32", "volta-fp16-tc", "ampere-fp16-tc", "bf16/fp32", "ampere-bf16-tc", "e4m3/fp32",
+                             "hopper-fp8", "hopper-fp8-promoted", "mxfp8-e4m3/fp32", "mxfp6-e2m3/fp32", "mxfp4/fp32", "nvfp4/fp32",
+                             "e2m1/fp32"})
+        specs.push_back(ks::numeric::parseComputeSpec(name));
+    const Table tn = report.tables.sliced(specAccuracyChart().id, [&](const Shard& shard) {
+        const auto embedded = CompressionStudy::embedded();
+        CompressSweep options;
+        options.measureTime = false;
+        options.shard = shard;
+        return specAccuracySweep(*embedded, embedded->dense(), specs, options);
+    });
+    if (!report.rendering()) return;
+
+    doc.heading(2, "6. Hardware numerics: block-scaled formats and accumulators");
+    doc.paragraph("Today's 8-, 6- and 4-bit formats share a scale per block of elements (OCP MX: an E8M0 power of two per 32; "
+                  "NVFP4: an E4M3 scale per 16 and a float32 one per tensor), laid along the reduction axis — here the "
+                  "convolution's input channels, and a layer's input features. Below, each against the element-wise format of "
+                  "the same width, with products and sums in float32 so that the storage alone differs.");
     const std::string csv = report.figure(t, precisionChart(s), "Convolution (" + layer.name + "): error of each algorithm by "
                                                                  "storage format, block-scaled beside element-wise");
     addTable(doc, t, {"method", "format", "bits", "rel_error_median"}, [&](std::size_t r) {
@@ -282,25 +363,12 @@ void hardwareSection(Report& report, int trials) {
                   "to the largest exponent and truncated without guard bits (Fasi, Higham, Mikaitis and Pranesh 2021); Hopper's "
                   "FP8 units keep about 14 bits, and DeepSeek-V3 promotes the partial sums into float32 every 128 products. "
                   "Length-4096 dot products of fp16 operands with exact products, each model's error against the exact sum:");
-    AccumulationSweep a;
-    a.dots = 32;
-    const Table ta = runAccumulationSweep(a);
     const std::string csvA = report.figure(ta, accumulationChart(a), "Dot-product error vs accumulator bits, per accumulator model");
     doc.findings(accumulationFindings(ta, accumulationAxisLabel(a.axis)), csvA);
-    const Table swamping = runSwamping(a);
     const std::string csvS = report.figure(swamping, swampingChart(a), "The running sum's error after k products (14-bit accumulator)");
     doc.findings(swampingFindings(swamping), csvS);
 
     doc.paragraph("The digit MLP under each (all 2,000 test digits; the modelled sums run on the scalar reference):");
-    std::vector<ks::numeric::ComputeSpec> specs;
-    for (const char* name : {"fp32", "fp16/fp32", "volta-fp16-tc", "ampere-fp16-tc", "bf16/fp32", "ampere-bf16-tc", "e4m3/fp32",
-                             "hopper-fp8", "hopper-fp8-promoted", "mxfp8-e4m3/fp32", "mxfp6-e2m3/fp32", "mxfp4/fp32", "nvfp4/fp32",
-                             "e2m1/fp32"})
-        specs.push_back(ks::numeric::parseComputeSpec(name));
-    const auto embedded = CompressionStudy::embedded();
-    CompressSweep options;
-    options.measureTime = false;
-    const Table tn = specAccuracySweep(*embedded, embedded->dense(), specs, options);
     const std::string csvN = report.figure(tn, specAccuracyChart(), "Digit MLP: test error by compute specification");
     addTable(doc, tn, {"spec", "bits", "accuracy", "test_digits"}, [](std::size_t) { return true; });
     doc.findings(specAccuracyFindings(tn), csvN);
@@ -319,6 +387,7 @@ KS_CLI_COMMAND(reportCommand) {
         {"trials", "N", "random trials per precision point", false, "5"},
         {"sections", "LIST", "comma-separated subset of precision,rank,compress,lns,hardware", false,
          "precision,rank,compress,lns,hardware"},
+        ks::cli::shardOption(),
     };
     c.run = [](const ks::cli::Args& args) {
         const std::string dir = args.get("out");
@@ -329,7 +398,7 @@ KS_CLI_COMMAND(reportCommand) {
                 throw ks::cli::UsageError("--sections: unknown section '" + item + "' (precision, rank, compress, lns, hardware)");
         ks::cli::ensureDirectory(dir);
         const auto start = std::chrono::steady_clock::now();
-        Report report(dir);
+        Report report(dir, args);
         auto& doc = report.doc;
         doc.heading(1, "KernelScope report");
         doc.paragraph("Generated by `kernelscope-cli report --out " + dir +
@@ -339,12 +408,12 @@ KS_CLI_COMMAND(reportCommand) {
         if (sections.find(",precision,") != std::string::npos) precisionSection(report, trials);
         if (sections.find(",rank,") != std::string::npos) rankSection(report);
         if (sections.find(",compress,") != std::string::npos) {
-            const Table t = compressionTable();
-            const std::string csv = compressSection(report, t);
-            layerSection(report, t, csv);
+            const Table t = compressionTable(report);
+            if (report.rendering()) layerSection(report, t, compressSection(report, t));
         }
         if (sections.find(",lns,") != std::string::npos) lnsSection(report, std::max(trials * 4, 20));
         if (sections.find(",hardware,") != std::string::npos) hardwareSection(report, trials);
+        if (!report.rendering()) return report.tables.finishShard();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         doc.paragraph("Made in " + number(seconds, 3) + " s.");
         ks::cli::writeText(dir + "/report.md", doc.markdown());

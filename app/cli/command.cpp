@@ -93,6 +93,7 @@ std::vector<std::string> Args::getList(const std::string& name) const {
 
 Args parseArgs(const Command& command, const std::vector<std::string>& arguments) {
     Args args;
+    args.arguments_ = arguments;
     for (const auto& o : command.options)
         if (!o.defaultValue.empty()) args.defaults_[o.name] = o.defaultValue;
     for (std::size_t i = 0; i < arguments.size(); ++i) {

@@ -48,12 +48,15 @@ public:
     /// A comma-separated list of words, e.g. --methods direct,fft (empty items dropped)
     std::vector<std::string> getList(const std::string& name) const;
     const std::vector<std::string>& positional() const { return positional_; }
+    /// The command line after the command's name, as given.
+    const std::vector<std::string>& arguments() const { return arguments_; }
 
 private:
     friend Args parseArgs(const struct Command&, const std::vector<std::string>&);
     std::map<std::string, std::string> values_;
     std::map<std::string, std::string> defaults_;
     std::vector<std::string> positional_;
+    std::vector<std::string> arguments_;
 };
 
 struct Command {

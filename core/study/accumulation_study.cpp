@@ -158,7 +158,7 @@ std::string AccumulationSweep::key() const {
     for (int v : sweptValues()) out << v << ',';
     out << '|' << accumulatorBits << '|' << length << '|' << groupSize << '|' << promoteEvery << '|' << blockSize << '|';
     for (const auto& m : models) out << m << ',';
-    out << '|' << positive << '|' << dots << '|' << seed;
+    out << '|' << positive << '|' << dots << '|' << seed << '|' << shard.toString();
     return out.str();
 }
 
@@ -193,8 +193,9 @@ Table runAccumulationSweep(const AccumulationSweep& s, const Progress& progress)
         std::vector<double> errors;
     };
     std::vector<Point> points;
-    for (const auto& model : s.models)
-        for (int x : xs) points.push_back({x, model, {}});
+    for (std::size_t m = 0; m < s.models.size(); ++m)
+        for (std::size_t v = 0; v < xs.size(); ++v)
+            if (s.shard.owns(m * xs.size() + v, s.models.size() * xs.size())) points.push_back({xs[v], s.models[m], {}});
     std::atomic<std::size_t> done{0};
     parallelForEach(std::int64_t(points.size()), [&](std::int64_t i) {
         const SharedComputeScope heavy;

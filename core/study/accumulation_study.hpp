@@ -21,6 +21,7 @@
 #include "base/progress.hpp"
 #include "numeric/compute_spec.hpp"
 #include "study/chart_spec.hpp"
+#include "study/shard.hpp"
 #include "study/table.hpp"
 
 namespace ks::study {
@@ -45,6 +46,7 @@ struct AccumulationSweep {
     bool positive = true;          ///< operands in [0, 1) (the sum only grows: swamping) or in [−1, 1)
     int dots = 64;                 ///< dot products per point
     std::uint64_t seed = 1;
+    Shard shard;                   ///< the slice of the points (models × values, in that order) to run; not swamping's
 
     std::vector<int> defaultValues() const;
     std::vector<int> sweptValues() const { return values.empty() ? defaultValues() : values; }

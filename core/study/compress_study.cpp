@@ -30,7 +30,7 @@ std::string CompressSweep::key() const {
     out << '|';
     for (double e : energies) out << e << ',';
     out << '|' << includeDense << '|' << fineTuneEpochs << '|' << fineTuneSeed << '|' << fineTuneLearningRate << '|' << numeric::computeSpecName(compute)
-        << '|' << threads << '|' << measureTime << '|' << maxTestDigits << '|' << convAlgorithm;
+        << '|' << threads << '|' << measureTime << '|' << maxTestDigits << '|' << convAlgorithm << '|' << shard.toString();
     return out.str();
 }
 
@@ -352,12 +352,13 @@ std::vector<std::pair<std::string, LayerRanks>> CompressionStudy::settings(const
 
 Table CompressionStudy::run(const CompressSweep& sweep, const Progress& progress) const {
     const auto list = settings(sweep);
+    const auto [first, last] = sweep.shard.slice(list.size());
     std::vector<CompressionPoint> points;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        progress.step(double(i), double(list.size()));
+    for (std::size_t i = first; i < last; ++i) {
+        progress.step(double(i - first), double(last - first));
         points.push_back(evaluate(list[i].first, list[i].second, sweep, progress));
     }
-    progress.step(double(list.size()), double(list.size()));
+    progress.step(double(last - first), double(last - first));
     return tableOf(points);
 }
 
@@ -390,6 +391,13 @@ Table CompressionStudy::tableOf(const std::vector<CompressionPoint>& points) con
         table.addRow(row);
     }
     return table;
+}
+
+void markParetoFront(Table& sweepTable) {
+    const std::vector<bool> front = paretoFront(sweepTable.numbers("median_ms"), sweepTable.numbers("accuracy"));
+    std::vector<double> marks;
+    for (bool on : front) marks.push_back(on ? 1.0 : 0.0);
+    sweepTable.setNumbers("pareto", std::move(marks));
 }
 
 std::vector<bool> paretoFront(const std::vector<double>& times, const std::vector<double>& accuracies) {

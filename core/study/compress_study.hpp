@@ -36,6 +36,7 @@
 #include "nn/model.hpp"
 #include "numeric/compute_spec.hpp"
 #include "study/chart_spec.hpp"
+#include "study/shard.hpp"
 #include "study/table.hpp"
 
 namespace ks::study {
@@ -67,6 +68,9 @@ struct CompressSweep {
     /// Classify only this many test digits, a stratified subset (io::stratifiedTestMask); 0: all.
     /// Emulated arithmetic is ~1000× slower than float32, so the GUI looks at a subset there.
     std::size_t maxTestDigits = 0;
+    /// The slice of the settings (in order) to run. A shard's pareto column is its own rows' front: mark the
+    /// joined table's again with markParetoFront.
+    Shard shard;
 
     /// A key identifying the sweep (with the study's own key, for caches).
     std::string key() const;
@@ -157,6 +161,8 @@ double flopRatioOf(const nn::Model& dense, const LayerRanks& ranks);
 /// a point is dominated when another is at least as fast and at least as accurate, and strictly
 /// better in one. Points with a NaN coordinate are never on the front.
 std::vector<bool> paretoFront(const std::vector<double>& times, const std::vector<double>& accuracies);
+/// Sets a sweep table's pareto column from its median_ms and accuracy columns.
+void markParetoFront(Table& sweepTable);
 
 /// Charts of a sweep's table. `currentRatio` / `currentMs` mark the GUI's current setting.
 /// `caption`: the network and CompressSweep::describe(), drawn under the title and written in the CSV.

@@ -27,7 +27,8 @@ std::string LnsSweep::key() const {
     out << '|';
     for (int w : accumulatorBits) out << w << ',';
     out << '|' << widthSweepFractionBits << '|' << integerBits << '|' << constantBits << '|' << tableDropBits << '|'
-        << m << 'x' << length << 'x' << n << '|' << trials << '|' << distributionName(distribution) << '|' << seed;
+        << m << 'x' << length << 'x' << n << '|' << trials << '|' << distributionName(distribution) << '|' << seed << '|'
+        << shard.toString();
     return out.str();
 }
 
@@ -235,7 +236,9 @@ LnsResult runLnsSweep(const LnsSweep& s, const Progress& progress) {
             for (std::int64_t j = 0; j < s.n; ++j) o.cols[std::size_t(j * s.length + p)] = b[std::size_t(p * s.n + j)];
         trials.push_back(std::move(o));
     }
-    const double total = double(s.fractionBits.size() + s.accumulatorBits.size());
+    const std::size_t points = s.fractionBits.size() + s.accumulatorBits.size();
+    const auto [firstPoint, endPoint] = s.shard.slice(points);
+    const double total = double(endPoint - firstPoint);
     double done = 0;
     progress.step(0, total);
 
@@ -244,7 +247,9 @@ LnsResult runLnsSweep(const LnsSweep& s, const Progress& progress) {
     // (2^−2^(I−1) squared), 62 bits: every product lands exactly, nothing overflows.
     const int fullLsb = -2 * (1 << (s.integerBits - 1));
     const std::vector<Variant> variants = allVariants(s.constantBits);
+    std::size_t point = 0;
     for (int f : s.fractionBits) {
+        if (!s.shard.owns(point++, points)) continue;
         const Evaluation ev = evaluate(s, trials, variants, f, fullLsb, 62, s.tableDropBits, progress);
         addRows(result.byFractionBits, s, "fraction_bits", variants, ev, f, fullLsb, 62);
         progress.step(++done, total);
@@ -267,6 +272,7 @@ LnsResult runLnsSweep(const LnsSweep& s, const Progress& progress) {
     const int top = int(std::ceil(std::log2(std::min(largestSum, largestProduct * double(s.length)) * 2.0))) + 1;
     const std::vector<Variant> binned = binnedVariants(s.constantBits);
     for (int width : s.accumulatorBits) {
+        if (!s.shard.owns(point++, points)) continue;
         const int lsb = top - width;
         const Evaluation ev = evaluate(s, trials, binned, f, lsb, width, s.tableDropBits, progress);
         addRows(result.byAccumulatorBits, s, "accumulator_bits", binned, ev, f, lsb, width);

@@ -27,6 +27,7 @@
 #include "base/progress.hpp"
 #include "study/chart_spec.hpp"
 #include "study/inputs.hpp"
+#include "study/shard.hpp"
 #include "study/table.hpp"
 
 namespace ks::study {
@@ -46,6 +47,8 @@ struct LnsSweep {
     int trials = 100;
     Distribution distribution = Distribution::Normal;
     std::uint64_t seed = 1;
+    /// The slice of the points (the fraction bits, then the accumulator widths, in list order) to run.
+    Shard shard;
 
     std::string key() const;
     /// Its parameters in words, for captions.

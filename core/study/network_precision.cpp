@@ -75,10 +75,12 @@ ChartSpec formatAccuracyChart(const numeric::FormatFamily& family, std::optional
 Table specAccuracySweep(const CompressionStudy& study, const nn::Model& model, const std::vector<numeric::ComputeSpec>& specs,
                         const CompressSweep& options, const Progress& progress) {
     Table table({"position", "bits", "accuracy", "error_rate", "median_ms", "test_digits"}, {"spec"});
-    for (std::size_t i = 0; i < specs.size(); ++i) {
-        progress.step(double(i), double(specs.size()));
+    const auto [first, last] = options.shard.slice(specs.size());
+    for (std::size_t i = first; i < last; ++i) {
+        progress.step(double(i - first), double(last - first));
         CompressSweep o = options;
         o.compute = specs[i];
+        o.shard = {};
         const std::string name = numeric::computeSpecName(specs[i]);
         const CompressionPoint p = study.measure("spec " + name, model, o);
         const double bits = specs[i].native              ? 32.0
@@ -86,7 +88,7 @@ Table specAccuracySweep(const CompressionStudy& study, const nn::Model& model, c
                                                      : double(numeric::bitWidth(specs[i].storage));
         table.addRow({double(i), bits, p.accuracy, 1 - p.accuracy, p.medianMs, double(p.testDigits), name});
     }
-    progress.step(double(specs.size()), double(specs.size()));
+    progress.step(double(last - first), double(last - first));
     return table;
 }
 

@@ -43,7 +43,7 @@ std::string PrecisionSweep::key() const {
     for (const auto& spec : specs) out << numeric::computeSpecName(spec) << ',';
     out << '|' << firstPosition << '|' << lastPosition << '|' << int(accumulation) << '|'
         << int(rounding) << '|' << distributionName(distribution) << '|' << trials << '|' << seed << '|'
-        << conv.toString() << '|' << m << 'x' << k << 'x' << n;
+        << conv.toString() << '|' << m << 'x' << k << 'x' << n << '|' << shard.toString();
     return out.str();
 }
 
@@ -285,8 +285,10 @@ Table runPrecisionSweep(const PrecisionSweep& s, const Progress& progress) {
         std::vector<numeric::ErrorMetrics> metrics;
     };
     std::vector<Point> points;
+    const std::size_t total = methods.size() * std::size_t(last - first + 1);
     for (std::size_t m = 0; m < methods.size(); ++m)
-        for (int p = first; p <= last; ++p) points.push_back({m, p, "ok", {}});
+        for (int p = first; p <= last; ++p)
+            if (s.shard.owns(m * std::size_t(last - first + 1) + std::size_t(p - first), total)) points.push_back({m, p, "ok", {}});
 
     std::atomic<std::size_t> done{0};
     parallelForEach(

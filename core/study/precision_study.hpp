@@ -28,6 +28,7 @@
 #include "study/chart_spec.hpp"
 #include "study/inputs.hpp"
 #include "study/operation.hpp"
+#include "study/shard.hpp"
 #include "study/table.hpp"
 
 namespace ks::study {
@@ -61,6 +62,9 @@ struct PrecisionSweep {
     int threads = 0;                      ///< 0: ks::threadCount()
     /// The emulation engine (the same results; the reference is the scalar EmulatedArithmetic).
     numeric::EmulationEngine engine = numeric::EmulationEngine::Fast;
+    /// The slice of the points (methods × positions, in that order) to run; the rows of the slices, joined in
+    /// shard order, are the whole sweep's.
+    Shard shard;
 
     /// Sets the convolution layer and the matrix product that computes it (im2col's GEMM: the K×C·R·S
     /// weights times the C·R·S×P·Q patches, per image), so that both operations sum the same number of terms.

@@ -303,11 +303,16 @@ std::vector<std::int64_t> defaultSpeedupRanks(std::int64_t k, std::int64_t n) {
     return ranks;
 }
 
-std::string describeInputs(const std::vector<const RankAnalysis*>& analyses) {
+std::string describeInputs(const std::vector<RankInput>& inputs) {
     std::string out;
-    for (const RankAnalysis* a : analyses)
-        out += (out.empty() ? "" : "; ") + a->input().name + ": " + a->input().description;
+    for (const RankInput& input : inputs) out += (out.empty() ? "" : "; ") + input.name + ": " + input.description;
     return out + (out.empty() ? "" : "; one exact SVD in double each");
+}
+
+std::string describeInputs(const std::vector<const RankAnalysis*>& analyses) {
+    std::vector<RankInput> described;
+    for (const RankAnalysis* a : analyses) described.push_back({a->input().name, a->input().description, {}, {}});
+    return describeInputs(described);
 }
 
 std::string SpeedupSweep::describe() const {
@@ -321,7 +326,7 @@ std::string SpeedupSweep::key() const {
     std::ostringstream out;
     out << m << 'x' << k << 'x' << n << '|' << seed << '|';
     for (auto r : ranks) out << r << ',';
-    out << '|' << timing.minRepeats << '|' << timing.minSeconds;
+    out << '|' << timing.minRepeats << '|' << timing.minSeconds << '|' << shard.toString();
     return out.str();
 }
 
@@ -340,18 +345,13 @@ SpeedupResult runSpeedupSweep(const SpeedupSweep& s, const Progress& progress) {
     for (auto& v : a) v = normal(rng);
     for (auto& v : b) v = normal(rng);
 
-    const double steps = double(ranks.size());
-    progress.step(0, steps);
     auto timeDense = [&] { return measure([&] { matmul::denseGemm(s.m, s.k, s.n, a.data(), b.data(), c.data()); }, s.timing); };
 
-    SpeedupResult result;
-    std::vector<double> denseMs;
-    result.flopBreakEvenRank = flopBreakEvenRank(s.k, s.n);
-    result.table = Table({"rank", "flop_model_speedup", "measured_speedup", "dense_median_ms", "factored_median_ms",
-                          "decomposition_ms"});
+    Table table({"rank", "flop_model_speedup", "measured_speedup", "dense_median_ms", "factored_median_ms", "decomposition_ms"});
     std::vector<float> workspace;
-    std::optional<std::pair<double, double>> previous;  // (rank, measured) of the last point with speed-up ≥ 1
-    for (std::size_t i = 0; i < ranks.size(); ++i) {
+    const auto [first, last] = s.shard.slice(ranks.size());
+    progress.step(0, double(last - first));
+    for (std::size_t i = first; i < last; ++i) {
         const std::int64_t r = ranks[i];
         // Offline: factor B once per rank (its cost is reported apart, never in the product's time).
         const auto start = std::chrono::steady_clock::now();
@@ -362,22 +362,30 @@ SpeedupResult runSpeedupSweep(const SpeedupSweep& s, const Progress& progress) {
         // during a sweep, and a ratio of two timings taken together is the fairer one.
         const TimingResult dense = timeDense();
         const TimingResult factored = measure([&] { factor.multiplyFromLeft(a.data(), s.m, c.data(), workspace); }, s.timing);
-        const double measured = dense.medianSeconds / factored.medianSeconds;
-        denseMs.push_back(dense.medianSeconds * 1e3);
-        result.table.addRow({r, flopModelSpeedup(s.k, s.n, r), measured, dense.medianSeconds * 1e3,
-                             factored.medianSeconds * 1e3, decompositionMs});
-        if (!result.measuredBreakEvenRank) {
-            if (measured >= 1) {
-                previous = {double(r), measured};
-            } else if (previous) {
-                // Linear interpolation between the last rank that won and the first that lost.
-                const auto [r0, s0] = *previous;
-                result.measuredBreakEvenRank = r0 + (1 - s0) * (double(r) - r0) / (measured - s0);
-            }
-        }
-        progress.step(double(i + 1), steps);
+        table.addRow({r, flopModelSpeedup(s.k, s.n, r), dense.medianSeconds / factored.medianSeconds, dense.medianSeconds * 1e3,
+                      factored.medianSeconds * 1e3, decompositionMs});
+        progress.step(double(i + 1 - first), double(last - first));
     }
-    result.denseMedianMs = median(denseMs);
+    return speedupResult(std::move(table), s.k, s.n);
+}
+
+SpeedupResult speedupResult(Table table, std::int64_t k, std::int64_t n) {
+    SpeedupResult result;
+    result.flopBreakEvenRank = flopBreakEvenRank(k, n);
+    const auto& ranks = table.numbers("rank");
+    const auto& speedups = table.numbers("measured_speedup");
+    std::optional<std::pair<double, double>> previous;  // (rank, measured) of the last point with speed-up ≥ 1
+    for (std::size_t i = 0; i < ranks.size() && !result.measuredBreakEvenRank; ++i) {
+        if (speedups[i] >= 1) {
+            previous = {ranks[i], speedups[i]};
+        } else if (previous) {
+            // Linear interpolation between the last rank that won and the first that lost.
+            const auto [r0, s0] = *previous;
+            result.measuredBreakEvenRank = r0 + (1 - s0) * (ranks[i] - r0) / (speedups[i] - s0);
+        }
+    }
+    result.denseMedianMs = table.rowCount() ? median(table.numbers("dense_median_ms")) : std::nan("");
+    result.table = std::move(table);
     return result;
 }
 

@@ -27,6 +27,7 @@
 #include "base/timing.hpp"
 #include "matmul/low_rank_factor.hpp"
 #include "study/chart_spec.hpp"
+#include "study/shard.hpp"
 #include "study/table.hpp"
 
 namespace ks::study {
@@ -124,6 +125,8 @@ private:
 /// (each ≥ 1; ranks above an input's full rank are clipped away for that input).
 /// "photo: <description>; mnist: <description>", the inputs in words for a chart's caption.
 std::string describeInputs(const std::vector<const RankAnalysis*>& analyses);
+/// The same from the inputs, before their SVDs.
+std::string describeInputs(const std::vector<RankInput>& inputs);
 
 Table rankErrorTable(const std::vector<const RankAnalysis*>& analyses, const std::vector<std::int64_t>& ranks = {});
 Table spectrumTable(const std::vector<const RankAnalysis*>& analyses);
@@ -134,6 +137,8 @@ struct SpeedupSweep {
     std::vector<std::int64_t> ranks;  ///< empty: a default ladder up to min(k, n)
     std::uint64_t seed = 1;           ///< operands are N(0, 1): float GEMM time does not depend on the values
     TimingOptions timing;
+    /// The slice of the ranks (in order) to time; the joined slices' summary is speedupResult's.
+    Shard shard;
     std::string key() const;
     /// Its parameters in words, for captions: the product, the operands, the timing.
     std::string describe() const;
@@ -152,6 +157,8 @@ double flopBreakEvenRank(std::int64_t k, std::int64_t n);
 std::vector<std::int64_t> defaultSpeedupRanks(std::int64_t k, std::int64_t n);
 /// Times the dense and the factored product (ks::measure medians); progress per rank.
 SpeedupResult runSpeedupSweep(const SpeedupSweep& sweep, const Progress& progress = {});
+/// The summary of a speed-up table (one run's, or its shards' joined) for B of k×n.
+SpeedupResult speedupResult(Table table, std::int64_t k, std::int64_t n);
 /// The speed-up table in long form for the chart: rank, speedup, estimate ("FLOP model", "measured").
 Table speedupChartTable(const Table& speedup);
 

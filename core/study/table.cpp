@@ -91,6 +91,121 @@ std::string Table::toCsv(const std::vector<std::string>& commentLines) const {
     return head + toCsv();
 }
 
+namespace {
+
+/// One CSV record from `at` (RFC 4180: quoted fields may hold commas, quotes as "", and line breaks).
+std::vector<std::string> readRecord(std::string_view csv, std::size_t& at, std::size_t line) {
+    std::vector<std::string> fields(1);
+    bool quoted = false;
+    while (at < csv.size()) {
+        const char ch = csv[at++];
+        if (quoted) {
+            if (ch != '"') fields.back() += ch;
+            else if (at < csv.size() && csv[at] == '"') fields.back() += '"', ++at;
+            else quoted = false;
+        } else if (ch == '"') {
+            quoted = true;
+        } else if (ch == ',') {
+            fields.emplace_back();
+        } else if (ch == '\n') {
+            return fields;
+        } else if (ch != '\r') {
+            fields.back() += ch;
+        }
+    }
+    if (quoted) throw std::invalid_argument("CSV line " + std::to_string(line) + ": a quoted field is not closed");
+    return fields;
+}
+
+double parseNumber(const std::string& text, std::size_t line, const std::string& column) {
+    if (text == "nan") return std::nan("");
+    if (text == "inf") return HUGE_VAL;
+    if (text == "-inf") return -HUGE_VAL;
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+        throw std::invalid_argument("CSV line " + std::to_string(line) + ", column '" + column + "': '" + text +
+                                    "' is not a number");
+    return value;
+}
+
+}  // namespace
+
+Table Table::fromCsv(std::string_view csv, const std::vector<std::string>& labelColumns) {
+    std::size_t at = 0, line = 1;
+    while (at < csv.size() && csv[at] == '#') {  // comment lines: a figure's title and parameters
+        const auto end = csv.find('\n', at);
+        at = end == std::string_view::npos ? csv.size() : end + 1;
+        ++line;
+    }
+    if (at >= csv.size()) throw std::invalid_argument("CSV has no header line");
+    const std::vector<std::string> header = readRecord(csv, at, line++);
+    for (const auto& name : labelColumns)
+        if (std::find(header.begin(), header.end(), name) == header.end())
+            throw std::invalid_argument("CSV has no column '" + name + "'");
+    Table table;
+    std::vector<bool> isLabel;
+    for (const auto& name : header) {
+        if (std::count(header.begin(), header.end(), name) > 1)
+            throw std::invalid_argument("CSV names column '" + name + "' twice");
+        const bool label = std::find(labelColumns.begin(), labelColumns.end(), name) != labelColumns.end();
+        isLabel.push_back(label);
+        if (label) table.columns_.push_back({name, std::vector<std::string>{}});
+        else table.columns_.push_back({name, std::vector<double>{}});
+    }
+    while (at < csv.size()) {
+        const std::vector<std::string> fields = readRecord(csv, at, line);
+        if (fields.size() != header.size())
+            throw std::invalid_argument("CSV line " + std::to_string(line) + " has " + std::to_string(fields.size()) +
+                                        " fields, the header " + std::to_string(header.size()));
+        for (std::size_t c = 0; c < fields.size(); ++c) {
+            if (isLabel[c]) std::get<1>(table.columns_[c].values).push_back(fields[c]);
+            else std::get<0>(table.columns_[c].values).push_back(parseNumber(fields[c], line, header[c]));
+        }
+        ++line;
+    }
+    return table;
+}
+
+std::vector<std::string> Table::labelColumnNames() const {
+    std::vector<std::string> names;
+    for (const auto& c : columns_)
+        if (!c.isNumeric()) names.push_back(c.name);
+    return names;
+}
+
+void Table::setNumbers(const std::string& name, std::vector<double> values) {
+    const std::size_t index = std::size_t(&column(name) - columns_.data());  // or out_of_range naming the columns
+    Column& c = columns_[index];
+    if (!c.isNumeric()) throw std::invalid_argument("column '" + name + "' holds labels, not numbers");
+    if (values.size() != rowCount())
+        throw std::invalid_argument("column '" + name + "': " + std::to_string(values.size()) + " values for " +
+                                    std::to_string(rowCount()) + " rows");
+    std::get<0>(c.values) = std::move(values);
+}
+
+void Table::append(const Table& other) {
+    const auto describe = [](const Table& t) {
+        std::string d;
+        for (const auto& c : t.columns_) d += (d.empty() ? "" : ", ") + c.name + (c.isNumeric() ? "" : " (label)");
+        return d;
+    };
+    bool same = other.columns_.size() == columns_.size();
+    for (std::size_t c = 0; same && c < columns_.size(); ++c)
+        same = columns_[c].name == other.columns_[c].name && columns_[c].isNumeric() == other.columns_[c].isNumeric();
+    if (!same)
+        throw std::invalid_argument("tables differ in their columns: " + describe(*this) + " against " + describe(other));
+    for (std::size_t c = 0; c < columns_.size(); ++c) {
+        if (columns_[c].isNumeric()) {
+            auto& to = std::get<0>(columns_[c].values);
+            to.insert(to.end(), other.columns_[c].numbers().begin(), other.columns_[c].numbers().end());
+        } else {
+            auto& to = std::get<1>(columns_[c].values);
+            to.insert(to.end(), other.columns_[c].labels().begin(), other.columns_[c].labels().end());
+        }
+    }
+}
+
 Table Table::filtered(const std::string& name, const std::string& value) const {
     const auto& key = labels(name);
     Table out;

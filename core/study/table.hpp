@@ -3,6 +3,7 @@
 // the GUI's charts, the CLI's CSV and PNG files and the tests all read them.
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -51,6 +52,16 @@ public:
     /// The same after comment lines "# <line>" (one per non-empty entry, newlines flattened): a figure's title and
     /// parameters, so that it can be reproduced from its CSV alone (pandas: read_csv(path, comment="#")).
     std::string toCsv(const std::vector<std::string>& commentLines) const;
+    /// Reads what toCsv wrote (comment lines first skipped): the columns named in labelColumns hold text, the
+    /// others numbers ("nan", "inf", "-inf" included; every double read back bit for bit). std::invalid_argument
+    /// naming the line and column at fault.
+    static Table fromCsv(std::string_view csv, const std::vector<std::string>& labelColumns);
+    /// The names of the label columns, in order.
+    std::vector<std::string> labelColumnNames() const;
+    /// Replaces a numeric column's values (as many as there are rows).
+    void setNumbers(const std::string& name, std::vector<double> values);
+    /// Appends other's rows; its columns must be these, in this order and of the same kinds.
+    void append(const Table& other);
     /// Rows whose label column `name` equals `value`.
     Table filtered(const std::string& name, const std::string& value) const;
     /// Distinct values of a label column, in order of first appearance.

@@ -393,6 +393,102 @@ private Q_SLOTS:
             QVERIFY2(formats.output().contains(QString::fromUtf8(text)), text);
     }
 
+    // Issue 18: a sweep cut into shards (--shard I/N), its folders joined by `merge`, gives the CSVs, charts and
+    // report of the unsharded run: byte for byte apart from timings and the output folder's name in the report.
+    // A missing, duplicated or foreign shard is refused with a message naming it.
+    void shardsMergeToTheUnshardedRun_data() {
+        QTest::addColumn<QStringList>("sweep");
+        QTest::addColumn<QStringList>("files");  // compared byte for byte
+        QTest::addColumn<int>("shards");
+        const QStringList precision = {QStringLiteral("precision"), QStringLiteral("--operation"), QStringLiteral("matmul"),
+                                       QStringLiteral("--methods"), QStringLiteral("naive,dense"), QStringLiteral("--family"),
+                                       QStringLiteral("e5"), QStringLiteral("--from"), QStringLiteral("4"), QStringLiteral("--to"),
+                                       QStringLiteral("6"), QStringLiteral("--trials"), QStringLiteral("2")};
+        QStringList precisionFiles = {QStringLiteral("precision-matmul-e5.csv")};
+#ifdef KS_CLI_HAS_CHARTS
+        precisionFiles << QStringLiteral("precision-matmul-e5.png");
+#endif
+        QTest::newRow("precision, 1 shard") << precision << precisionFiles << 1;
+        QTest::newRow("precision, 4 shards") << precision << precisionFiles << 4;
+        QTest::newRow("precision, more shards than points") << precision << precisionFiles << 8;  // 6 points
+        const QStringList lns = {QStringLiteral("lns"), QStringLiteral("--fraction-bits"), QStringLiteral("2,4"),
+                                 QStringLiteral("--accumulator-bits"), QStringLiteral("8,16,24"), QStringLiteral("--trials"),
+                                 QStringLiteral("5")};
+        QTest::newRow("lns, 3 shards") << lns << QStringList{QStringLiteral("lns-fraction-bits.csv"), QStringLiteral("lns-accumulator-bits.csv")} << 3;
+        const QStringList report = {QStringLiteral("report"), QStringLiteral("--sections"), QStringLiteral("lns"), QStringLiteral("--trials"),
+                                    QStringLiteral("1")};
+        QTest::newRow("report, 2 shards") << report << QStringList{QStringLiteral("lns-fraction-bits-exact.csv"), QStringLiteral("lns-accumulator-bits.csv"),
+                                                                   QStringLiteral("report.md")} << 2;
+    }
+    void shardsMergeToTheUnshardedRun() {
+        QFETCH(QStringList, sweep);
+        QFETCH(QStringList, files);
+        QFETCH(int, shards);
+        QTemporaryDir dir;
+        const CliRun whole = runCli(sweep + QStringList{QStringLiteral("--out"), QStringLiteral("whole")}, dir.path(), 120000);
+        QVERIFY2(whole.finished && whole.exitCode == 0, qPrintable(whole.output()));
+        QStringList folders;
+        for (int i = 1; i <= shards; ++i) {
+            folders << QStringLiteral("shard%1").arg(i);
+            const CliRun part = runCli(sweep + QStringList{QStringLiteral("--shard"), QStringLiteral("%1/%2").arg(i).arg(shards),
+                                                            QStringLiteral("--out"), folders.back()},
+                                       dir.path(), 120000);
+            QVERIFY2(part.finished && part.exitCode == 0, qPrintable(part.output()));
+            QVERIFY(QFile::exists(dir.filePath(folders.back() + QStringLiteral("/kernelscope-shard.txt"))));
+            QVERIFY2(!QFile::exists(dir.filePath(folders.back() + QLatin1Char('/') + files.front())), "a shard renders nothing");
+        }
+        std::reverse(folders.begin(), folders.end());  // listed in any order
+        const auto merge = [&](const QStringList& from) {
+            return runCli(QStringList{QStringLiteral("merge")} + from + QStringList{QStringLiteral("--out"), QStringLiteral("merged")},
+                          dir.path(), 120000);
+        };
+        const CliRun merged = merge(folders);
+        QVERIFY2(merged.finished && merged.exitCode == 0, qPrintable(merged.output()));
+        const auto normalised = [&](const QString& path) {
+            std::string text = fileText(dir.filePath(path));
+            if (path.endsWith(QStringLiteral(".md"))) {  // the folder's name and the run's duration differ
+                text = QString::fromStdString(text).replace(QRegularExpression(QStringLiteral("--out (whole|merged)")), QStringLiteral("--out DIR"))
+                           .replace(QRegularExpression(QStringLiteral("Made in [0-9.]+ s")), QStringLiteral("Made in T s")).toStdString();
+            }
+            return text;
+        };
+        for (const QString& file : files) {
+            const std::string expected = normalised(QStringLiteral("whole/") + file);
+            QVERIFY2(!expected.empty(), qPrintable(file));
+            QVERIFY2(normalised(QStringLiteral("merged/") + file) == expected, qPrintable(file + QStringLiteral(" differs")));
+        }
+        if (shards < 2) return;
+        // Refusals, each naming what is wrong.
+        const CliRun missing = merge(folders.mid(1));
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY2(missing.output().contains(QStringLiteral("shard %1/%1 is missing").arg(shards)), qPrintable(missing.output()));
+        const CliRun twice = merge(folders + QStringList{folders.front()});
+        QCOMPARE(twice.exitCode, 1);
+        QVERIFY2(twice.output().contains(QStringLiteral("is given twice: %1 and %1").arg(folders.front())), qPrintable(twice.output()));
+        const CliRun notAShard = merge(folders + QStringList{QStringLiteral("whole")});
+        QCOMPARE(notAShard.exitCode, 1);
+        QVERIFY2(notAShard.output().contains(QStringLiteral("whole holds no kernelscope-shard.txt")), qPrintable(notAShard.output()));
+        // Another sweep's shard (other arguments) is not joined.
+        const CliRun other = runCli(sweep + QStringList{QStringLiteral("--seed"), QStringLiteral("7"), QStringLiteral("--shard"),
+                                                         QStringLiteral("1/%1").arg(shards), QStringLiteral("--out"), QStringLiteral("other")},
+                                    dir.path(), 120000);
+        if (other.exitCode == 0) {  // the report has no --seed
+            const CliRun foreign = merge(folders.mid(0, shards - 1) + QStringList{QStringLiteral("other")});
+            QCOMPARE(foreign.exitCode, 1);
+            QVERIFY2(foreign.output().contains(QStringLiteral("shards of different sweeps")), qPrintable(foreign.output()));
+        }
+        // A slice that lost rows is caught by its manifest's count.
+        const QString csv = dir.filePath(folders.front() + QLatin1Char('/') + QDir(dir.filePath(folders.front()))
+                                                                            .entryList({QStringLiteral("*.shard.csv")})
+                                                                            .front());
+        std::string text = fileText(csv);
+        text.resize(text.rfind('\n', text.size() - 2) + 1);  // drop the last row
+        ks::io::writeFileAtomically(csv.toStdString(), text);
+        const CliRun truncated = merge(folders);
+        QCOMPARE(truncated.exitCode, 1);
+        QVERIFY2(truncated.output().contains(QStringLiteral("its manifest says")), qPrintable(truncated.output()));
+    }
+
     // `accumulation`: the sweep, the swamping picture and the network's accuracy per listed spec, each a CSV with its
     // caption; the promoted tensor core beats the unpromoted one at 14 bits in the CSV itself; bad values are usage errors.
     void accumulationCommand() {

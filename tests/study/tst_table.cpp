@@ -26,6 +26,60 @@ private Q_SLOTS:
         const std::string csv = t.toCsv();
         QCOMPARE(csv, std::string("x\n0.1\n0.3333333333333333\ninf\n"));
     }
+    void csvReadsBackBitForBit() {
+        // What toCsv writes, fromCsv reads back: every double to the bit (shortest round-trip form), the
+        // non-finite values, and labels holding commas, quotes and line breaks.
+        Table t({"x", "y"}, {"name"});
+        const double values[] = {0.1 + 0.2, 1.0 / 3.0, -0.0, 5e-324, -1.7976931348623157e308, std::nan(""),
+                                 std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+        const char* names[] = {"plain", "a, b", "say \"hi\"", "two\nlines", "", "tensor core, promoted", "x", "y"};
+        for (std::size_t i = 0; i < std::size(values); ++i) t.addRow({values[i], double(i), names[i]});
+        const Table back = Table::fromCsv(t.toCsv({"a title", "a caption"}), {"name"});
+        QCOMPARE(back.toCsv(), t.toCsv());
+        QCOMPARE(back.rowCount(), std::size(values));
+        for (std::size_t i = 0; i < std::size(values); ++i) {
+            if (std::isnan(values[i])) QVERIFY(std::isnan(back.numbers("x")[i]));
+            else QCOMPARE(ks::test::bitsOf(back.numbers("x")[i]), ks::test::bitsOf(values[i]));
+            QCOMPARE(back.labels("name")[i], std::string(names[i]));
+        }
+        QCOMPARE(back.labelColumnNames(), std::vector<std::string>{"name"});
+    }
+    void badCsvIsNamed_data() {
+        QTest::addColumn<QString>("csv");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("no header") << "# only a comment\n" << "no header";
+        QTest::newRow("not a number") << "x,name\n1,a\n1.5e,b\n" << "line 3, column 'x': '1.5e' is not a number";
+        QTest::newRow("short row") << "x,name\n1\n" << "line 2 has 1 fields, the header 2";
+        QTest::newRow("open quote") << "x,name\n1,\"a\n" << "quoted field is not closed";
+        QTest::newRow("label column absent") << "x,label\n1,a\n" << "no column 'name'";
+        QTest::newRow("column twice") << "x,x,name\n1,2,a\n" << "names column 'x' twice";
+    }
+    void badCsvIsNamed() {
+        QFETCH(QString, csv);
+        QFETCH(QString, message);
+        try {
+            (void)Table::fromCsv(csv.toStdString(), {"name"});
+            QFAIL("accepted");
+        } catch (const std::invalid_argument& e) {
+            QVERIFY2(QString(e.what()).contains(message), e.what());
+        }
+    }
+    void appendJoinsRowsOfTheSameColumns() {
+        Table a({"x"}, {"name"}), b({"x"}, {"name"});
+        a.addRow({1, "one"});
+        b.addRow({2, "two"});
+        b.addRow({3, "three"});
+        a.append(b);
+        QCOMPARE(a.toCsv(), std::string("x,name\n1,one\n2,two\n3,three\n"));
+        Table other({"y"}, {"name"});
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, a.append(other));
+        Table kinds({"x", "name"});
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, a.append(kinds));
+        a.setNumbers("x", {7, 8, 9});
+        QCOMPARE(a.toCsv(), std::string("x,name\n7,one\n8,two\n9,three\n"));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, a.setNumbers("x", {1}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, a.setNumbers("name", {1, 2, 3}));
+    }
     void badRowsAreErrors() {
         Table t({"x"}, {"name"});
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, t.addRow({1.0}));

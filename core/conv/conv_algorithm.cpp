@@ -75,9 +75,16 @@ void ConvAlgorithm::runEmulated(const ConvProblem& problem, const double* input,
     check(problem);
     if (auto reason = emulationRefusal(spec))
         throw std::invalid_argument(name() + " cannot emulate " + numeric::computeSpecName(spec) + ": " + *reason);
+    if (spec.scalePlacement == numeric::ScalePlacement::TransformedTiles && transformsOperands())
+        return doRunScaledTiles(problem, input, weight, bias, output, arithmetic, *spec.scaledStorage);
     std::vector<double> x(input, input + problem.inputCount()), w(weight, weight + problem.weightCount());
     quantizeConvOperands(problem, spec, x, w);
     doRun(problem, x.data(), w.data(), bias, output, arithmetic);
+}
+
+void ConvAlgorithm::doRunScaledTiles(const ConvProblem&, const double*, const double*, const double*, double*,
+                                     numeric::EmulatedArithmetic&, const numeric::ScaledFormat&) const {
+    throw std::logic_error(name() + " does not transform its operands: it has no tiles to scale");
 }
 
 }  // namespace ks::conv

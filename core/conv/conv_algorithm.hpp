@@ -50,6 +50,9 @@ public:
     virtual bool modelsAccumulation() const { return false; }
     /// Why it cannot emulate `spec` (an accumulator model it does not compute, or one that cannot be), or nothing.
     std::optional<std::string> emulationRefusal(const numeric::ComputeSpec& spec) const;
+    /// True when the algorithm multiplies transforms of its operands (Winograd's tiles, the FFT's spectra), where a
+    /// scaled storage format's blocks can lie instead (ScalePlacement::TransformedTiles).
+    virtual bool transformsOperands() const { return false; }
     /// Scratch memory of the float32 path: patch matrices, transformed tiles, spectra (including
     /// the prepared weights when they differ from the given ones).
     virtual std::size_t workspaceBytes(const ConvProblem& problem) const = 0;
@@ -70,7 +73,10 @@ public:
 
     /// Faithful emulation of `spec`: run() with EmulatedArithmetic(spec.elementwise(), engine), after a scaled
     /// storage format (spec.scaledStorage) has quantised the input and the weights along the reduction axis C
-    /// (quantizeConvOperands). `tensorBase` numbers stochastic rounding's tensors (a network's layer).
+    /// (quantizeConvOperands). With ScalePlacement::TransformedTiles an algorithm that transformsOperands() computes
+    /// its transforms in the elementwise spec and quantises the transformed operands of its batched products along
+    /// C instead; the others quantise their operands (for them the placements are one).
+    /// `tensorBase` numbers stochastic rounding's tensors (a network's layer).
     void runEmulated(const ConvProblem& problem, const double* input, const double* weight, const double* bias,
                      double* output, const numeric::ComputeSpec& spec,
                      numeric::EmulationEngine engine = numeric::EmulationEngine::Fast, std::uint32_t tensorBase = 0) const;
@@ -91,6 +97,10 @@ protected:
                        const double* bias, double* output) const = 0;
     virtual void doRun(const ConvProblem& problem, const double* input, const double* weight,
                        const double* bias, double* output, numeric::EmulatedArithmetic& arithmetic) const = 0;
+    /// The emulated run with `tiles` quantising the transformed operands along C (only if transformsOperands()).
+    virtual void doRunScaledTiles(const ConvProblem& problem, const double* input, const double* weight, const double* bias,
+                                  double* output, numeric::EmulatedArithmetic& arithmetic,
+                                  const numeric::ScaledFormat& tiles) const;
 };
 
 }  // namespace ks::conv

@@ -37,6 +37,7 @@
 #include "conv/conv_registry.hpp"
 #include "conv/fft_radix2.hpp"
 #include "numeric/fast_arithmetic.hpp"
+#include "numeric/scaled_format.hpp"
 
 namespace ks::conv {
 
@@ -342,9 +343,11 @@ private:
 
 // ---------------------------------------------------------------- double / emulated: radix-2
 
+/// `tiles`: a scaled format on the spectra the products read — the real and the imaginary parts each in blocks along
+/// C at every frequency (the two real products of a complex one, as real tensor cores compute it).
 template <numeric::Arithmetic Arith>
 void fftConvGeneric(const ConvProblem& pr, const double* x, const double* w, const double* bias, double* y,
-                    Arith& arith) {
+                    Arith& arith, const numeric::ScaledFormat* tiles = nullptr) {
     using V = double;
     std::vector<V> xs, ws, bs;
     x = detail::storeOperands(arith, x, pr.inputCount(), xs, numeric::RandomTensor::Input);
@@ -367,6 +370,11 @@ void fftConvGeneric(const ConvProblem& pr, const double* x, const double* w, con
     std::vector<V> wRe(plane * static_cast<std::size_t>(pr.K * pr.C)), wIm(wRe.size());
     for (std::int64_t kc = 0; kc < pr.K * pr.C; ++kc)
         spectrumOf(w + kc * pr.R * pr.S, pr.R, pr.S, 0, 0, wRe.data() + kc * plane, wIm.data() + kc * plane);
+    const numeric::ReductionLines weightLines{pr.K, pr.C, std::int64_t(plane)}, inputLines{1, pr.C, std::int64_t(plane)};
+    if (tiles) {
+        numeric::quantizeScaled(std::span<V>(wRe), weightLines, *tiles);
+        numeric::quantizeScaled(std::span<V>(wIm), weightLines, *tiles);
+    }
     std::vector<V> xRe(plane * static_cast<std::size_t>(pr.C)), xIm(xRe.size()), accRe(plane), accIm(plane);
     const V scale = arith.store(V(1) / static_cast<V>(g.Fh * g.Fw));
     const std::int64_t P = pr.P(), Q = pr.Q();
@@ -374,6 +382,10 @@ void fftConvGeneric(const ConvProblem& pr, const double* x, const double* w, con
         for (std::int64_t c = 0; c < pr.C; ++c)
             spectrumOf(x + (n * pr.C + c) * pr.H * pr.W, pr.H, pr.W, pr.padH, pr.padW, xRe.data() + c * plane,
                        xIm.data() + c * plane);
+        if (tiles) {
+            numeric::quantizeScaled(std::span<V>(xRe), inputLines, *tiles);
+            numeric::quantizeScaled(std::span<V>(xIm), inputLines, *tiles);
+        }
         for (std::int64_t k = 0; k < pr.K; ++k) {
             std::fill(accRe.begin(), accRe.end(), V(0));
             std::fill(accIm.begin(), accIm.end(), V(0));
@@ -436,9 +448,17 @@ protected:
         }
         fftConvGeneric(p, x, w, b, y, arith);
     }
+    void doRunScaledTiles(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
+                          numeric::EmulatedArithmetic& arith, const numeric::ScaledFormat& tiles) const override {
+        numeric::withEmulation(arith, [&](auto& a) { fftConvGeneric(p, x, w, b, y, a, &tiles); });
+    }
 
 public:
+    bool transformsOperands() const override { return true; }
     std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
+        if (spec.scaledStorage && spec.scalePlacement == numeric::ScalePlacement::TransformedTiles)
+            return ConvAlgorithm::fastEmulationPath(spec.elementwise(), std::string("scales on the spectra run the radix-2 "
+                                                                                    "transforms one at a time"));
         return ConvAlgorithm::fastEmulationPath(spec, lanes::fftRefusal(spec));
     }
 };

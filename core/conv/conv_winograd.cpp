@@ -20,6 +20,7 @@
 #include "conv/conv_lanes.hpp"
 #include "conv/conv_registry.hpp"
 #include "numeric/fast_arithmetic.hpp"
+#include "numeric/scaled_format.hpp"
 #include "conv/winograd_transform.hpp"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -251,9 +252,17 @@ void transformOutputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, con
 }
 
 /// The whole convolution with the filters already transformed (U); A = α when fixed at compile time.
+/// With a scaled format on the transformed tiles: V[ξ][c][t] in blocks along C, one line per position and tile.
+template <class V>
+void quantizeInputTiles(const ConvProblem& pr, std::int64_t a2, std::int64_t T, std::vector<V>& Vt,
+                        const numeric::ScaledFormat* tiles) {
+    if constexpr (std::is_same_v<V, double>)
+        if (tiles) numeric::quantizeScaled(std::span<double>(Vt), {a2, pr.C, T}, *tiles);
+}
+
 template <int A, class Arith, class V>
 void winogradPhases(const ConvProblem& pr, const WinogradMatrices<V>& mat, const V* U, const V* x, const V* bias,
-                    V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M) {
+                    V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M, const numeric::ScaledFormat* tiles) {
     const TileGeometry g(pr, mat.m);
     const std::int64_t a2 = mat.alpha * mat.alpha;
     const std::int64_t blocks = detail::ceilDiv(g.tilesPerImage, kLanes);
@@ -261,6 +270,7 @@ void winogradPhases(const ConvProblem& pr, const WinogradMatrices<V>& mat, const
     M.resize(static_cast<std::size_t>(a2 * pr.K * g.T));
     if constexpr (!numeric::kThreadSplittable<Arith>) {
         transformInputs<A>(pr, mat, g, x, Vt.data(), arith, 0, pr.N * pr.C * blocks);
+        quantizeInputTiles(pr, a2, g.T, Vt, tiles);
         multiplyTiles(pr, g, U, Vt.data(), M.data(), arith, 0, a2);
         transformOutputs<A>(pr, mat, g, M.data(), bias, y, arith, 0, pr.N * pr.K * blocks);
     } else {
@@ -268,6 +278,7 @@ void winogradPhases(const ConvProblem& pr, const WinogradMatrices<V>& mat, const
             Arith local = arith;
             transformInputs<A>(pr, mat, g, x, Vt.data(), local, b, e);
         });
+        quantizeInputTiles(pr, a2, g.T, Vt, tiles);
         parallelFor(a2, 2.0 * double(a2) * double(pr.K * pr.C) * double(g.T), [&](std::int64_t b, std::int64_t e) {
             Arith local = arith;
             multiplyTiles(pr, g, U, Vt.data(), M.data(), local, b, e);
@@ -281,18 +292,20 @@ void winogradPhases(const ConvProblem& pr, const WinogradMatrices<V>& mat, const
 
 template <numeric::Arithmetic Arith, class V>
 void winogradExecute(const ConvProblem& pr, const WinogradMatrices<V>& mat, const V* U, const V* x, const V* bias,
-                     V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M) {
+                     V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M, const numeric::ScaledFormat* tiles = nullptr) {
     switch (mat.alpha) {
-    case 4: return winogradPhases<4>(pr, mat, U, x, bias, y, arith, Vt, M);
-    case 6: return winogradPhases<6>(pr, mat, U, x, bias, y, arith, Vt, M);
-    case 8: return winogradPhases<8>(pr, mat, U, x, bias, y, arith, Vt, M);
-    default: return winogradPhases<0>(pr, mat, U, x, bias, y, arith, Vt, M);
+    case 4: return winogradPhases<4>(pr, mat, U, x, bias, y, arith, Vt, M, tiles);
+    case 6: return winogradPhases<6>(pr, mat, U, x, bias, y, arith, Vt, M, tiles);
+    case 8: return winogradPhases<8>(pr, mat, U, x, bias, y, arith, Vt, M, tiles);
+    default: return winogradPhases<0>(pr, mat, U, x, bias, y, arith, Vt, M, tiles);
     }
 }
 
+/// `tiles`: a scaled format on the transformed tiles — U[ξ][k][c] and V[ξ][c][t] in blocks along C, the reduction
+/// axis of the batched products, as a low-precision Winograd kernel would store them.
 template <numeric::Arithmetic Arith, class V>
 void winogradConv(const ConvProblem& pr, const WinogradTransforms& t, const V* x, const V* w, const V* bias, V* y,
-                  Arith& arith) {
+                  Arith& arith, const numeric::ScaledFormat* tiles = nullptr) {
     std::vector<V> xs, ws, bs;
     x = detail::storeOperands(arith, x, pr.inputCount(), xs, numeric::RandomTensor::Input);
     w = detail::storeOperands(arith, w, pr.weightCount(), ws, numeric::RandomTensor::Weight);
@@ -302,7 +315,8 @@ void winogradConv(const ConvProblem& pr, const WinogradTransforms& t, const V* x
     const auto mat = matricesFor<V>(t, arith);
     std::vector<V> U(static_cast<std::size_t>(t.alpha * t.alpha * pr.K * pr.C)), Vt, M;
     transformFilters(pr, mat, w, U.data(), arith);
-    winogradExecute(pr, mat, U.data(), x, bias, y, arith, Vt, M);
+    if (tiles) numeric::quantizeScaled(std::span<V>(U), {t.alpha * t.alpha * pr.K, pr.C, 1}, *tiles);
+    winogradExecute(pr, mat, U.data(), x, bias, y, arith, Vt, M, tiles);
 }
 
 class WinogradPlan final : public ConvPlan {
@@ -388,8 +402,17 @@ protected:
         numeric::withEmulation(arith, [&](auto& a) { winogradConv(p, transforms_, x, w, b, y, a); });
     }
 
+    void doRunScaledTiles(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
+                          numeric::EmulatedArithmetic& arith, const numeric::ScaledFormat& tiles) const override {
+        numeric::withEmulation(arith, [&](auto& a) { winogradConv(p, transforms_, x, w, b, y, a, &tiles); });
+    }
+
 public:
+    bool transformsOperands() const override { return true; }
     std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
+        if (spec.scaledStorage && spec.scalePlacement == numeric::ScalePlacement::TransformedTiles)
+            return ConvAlgorithm::fastEmulationPath(spec.elementwise(), std::string("scales on the transformed tiles run "
+                                                                                    "the generic transforms"));
         return ConvAlgorithm::fastEmulationPath(spec, lanes::winogradRefusal(spec));
     }
 

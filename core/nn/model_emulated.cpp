@@ -269,6 +269,12 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& request
     // A scaled storage format quantises weights (here) and activations (as each layer receives them) along
     // their reduction axis; everything else runs the element-wise rest of the spec.
     const numeric::ComputeSpec spec = requested.elementwise();
+    if (requested.scalePlacement == numeric::ScalePlacement::TransformedTiles)
+        for (const Layer& l : layers_)
+            if (l.kind == LayerKind::Conv2d)
+                throw ModelError(l.name + ": compute spec " + numeric::computeSpecName(requested) +
+                                 ": the network places block scales on its layers' operands; scales on Winograd's and "
+                                 "the FFT's transformed tiles are studied per layer (precision, conv)");
     if (input.cols() != inputFeatures())
         throw ModelError("the model takes " + std::to_string(inputFeatures()) + " features per sample (" +
                          input_.toString() + "), the input has " + std::to_string(input.cols()));

@@ -115,6 +115,16 @@ ComputeSpec parseComputeSpec(std::string_view text) {
             }
             continue;
         }
+        if (p.rfind("scales=", 0) == 0) {
+            const std::string where = p.substr(7);
+            if (where == "tiles") spec.scalePlacement = ScalePlacement::TransformedTiles;
+            else if (where == "operands") spec.scalePlacement = ScalePlacement::Operands;
+            else throw std::invalid_argument(quoted + ": scales=" + where + ": expected scales=operands or scales=tiles");
+            if (!spec.scaledStorage)
+                throw std::invalid_argument(quoted + ": scales=" + where + " places a scaled storage format's blocks (mxfp4, "
+                                                     "nvfp4, int4@block32, ...), and the storage format is element-wise");
+            continue;
+        }
         if (p.rfind("seed=", 0) == 0) {
             const char* first = p.data() + 5;
             const char* last = p.data() + p.size();
@@ -164,6 +174,7 @@ std::string computeSpecName(const ComputeSpec& spec) {
     if (spec.rounding != Rounding::NearestEven) name += ":" + roundingName(spec.rounding);
     if (spec.seed != 0) name += ":seed=" + std::to_string(spec.seed);
     if (!spec.accumulation.plain()) name += ":acc=" + accumulatorModelName(spec.accumulation);
+    if (spec.scalePlacement == ScalePlacement::TransformedTiles) name += ":scales=tiles";
     for (const ComputeSpecPreset& preset : computeSpecPresets())
         if (name == preset.spec) return preset.name;
     return name;

@@ -9,6 +9,10 @@
 //   S/P/A                      storage, products and accumulation separately
 //   ...:MODE                   rounding mode (nearest, toward-zero, up, down, stochastic; rne rz ru rd sr)
 //   ...:seed=N                 seed for stochastic rounding
+//   ...:scales=tiles           a scaled storage format's blocks on the transformed tiles of Winograd and the FFT
+//                              (their batched products' operands) instead of the spatial operands (:scales=operands,
+//                              the default). Algorithms that do not transform (direct, im2col, every matrix product)
+//                              multiply their operands themselves: for them the two placements are one
 //   ...:acc=MODEL              how the products are summed (numeric/accumulator_model.hpp): pairwise, blocked32,
 //                              kahan, tc4x24 (tensor-core groups), any of them with ,promote128
 // Presets model real units; each is a spec like any other (computeSpecPresets lists them with their sources):
@@ -39,6 +43,12 @@
 
 namespace ks::numeric {
 
+/// Where a scaled storage format's blocks lie in an algorithm that transforms its operands before multiplying them.
+enum class ScalePlacement {
+    Operands,         ///< the spatial input and weights, before any transform (what a framework quantises)
+    TransformedTiles  ///< Winograd's transformed tiles U and V, the FFT's spectra: what its batched products read
+};
+
 struct ComputeSpec {
     Format storage = Format::fp32();
     Format product = Format::fp32();
@@ -51,6 +61,8 @@ struct ComputeSpec {
     std::optional<ScaledFormat> scaledStorage;
     /// How products are summed; plain() (sequential) is every kernel's own order.
     AccumulatorModel accumulation;
+    /// Where scaledStorage's blocks lie (Operands without a scaled storage format).
+    ScalePlacement scalePlacement = ScalePlacement::Operands;
 
     static ComputeSpec nativeFloat32() { return {}; }
     /// Every stage in one format.
@@ -67,6 +79,7 @@ struct ComputeSpec {
     ComputeSpec elementwise() const {
         ComputeSpec s = *this;
         s.scaledStorage.reset();
+        s.scalePlacement = ScalePlacement::Operands;
         return s;
     }
 

@@ -16,6 +16,7 @@
 #include "base/parallel.hpp"
 #include "conv/conv_lanes.hpp"
 #include "conv/conv_registry.hpp"
+#include "conv/winograd_transform.hpp"
 #include "numeric/arithmetic.hpp"
 #include "numeric/compute_spec.hpp"
 #include "numeric/fast_arithmetic.hpp"
@@ -161,6 +162,158 @@ private Q_SLOTS:
         algo.runEmulated(p, x.data(), w.data(), b.data(), plain.data(), numeric::parseComputeSpec("fp32"), engine);
         QCOMPARE(firstDifference(got, want), QString());
         QVERIFY(!firstDifference(got, plain).isEmpty());
+    }
+
+    // Issue 18: MX blocks on the transformed tiles instead of the spatial operands. The test's own Winograd (the
+    // Cook–Toom matrices, checked in tst_winograd against the published F(2, 3)) and its own DFT, in double, with the
+    // tiles blocked along C by mxQuantize: the kernels compute their transforms in float32, so they agree to float32's
+    // noise, while blocks on the operands (or none) give another result altogether. Algorithms that do not transform
+    // their operands give the same bits under both placements.
+    void scalesOnTransformedTiles_data() {
+        QTest::addColumn<QString>("algorithm");
+        QTest::addColumn<bool>("reference");
+        for (const auto* algorithm : conv::convAlgorithms())
+            for (bool reference : {false, true})
+                QTest::addRow("%s %s", algorithm->name().c_str(), reference ? "reference" : "fast")
+                    << QString::fromStdString(algorithm->name()) << reference;
+    }
+    void scalesOnTransformedTiles() {
+        QFETCH(QString, algorithm);
+        QFETCH(bool, reference);
+        const conv::ConvAlgorithm& algo = conv::convAlgorithm(algorithm.toStdString());
+        const conv::ConvProblem p = conv::ConvProblem::layer(2, 40, 6, 6, 3, 3, 1, 1);
+        if (algo.supports(p)) QSKIP("the algorithm does not take this shape");
+        const auto x = data(p.inputCount(), false, 81), w = data(p.weightCount(), false, 82), b = data(p.K, false, 83);
+        const auto engine = reference ? numeric::EmulationEngine::Reference : numeric::EmulationEngine::Fast;
+        std::vector<double> tiles(static_cast<std::size_t>(p.outputCount())), operands(tiles.size());
+        algo.runEmulated(p, x.data(), w.data(), b.data(), tiles.data(), numeric::parseComputeSpec("mxfp4/fp32:scales=tiles"), engine);
+        algo.runEmulated(p, x.data(), w.data(), b.data(), operands.data(), numeric::parseComputeSpec("mxfp4/fp32"), engine);
+        if (!algo.transformsOperands()) {
+            QCOMPARE(firstDifference(tiles, operands), QString());
+            return;
+        }
+        // gather(i) → the C values of line i; blocked along C with MX's E2M1 blocks of 32 (40 = 32 + 8).
+        const auto blockAlongC = [&](std::vector<double>& t, std::int64_t lines, auto index) {
+            std::vector<double> line(static_cast<std::size_t>(p.C)), q(line.size());
+            for (std::int64_t l = 0; l < lines; ++l) {
+                for (std::int64_t c = 0; c < p.C; ++c) line[std::size_t(c)] = t[index(l, c)];
+                numeric::mxQuantize(std::span<const double>(line), std::span<double>(q), p.C, numeric::MxElement::E2M1);
+                for (std::int64_t c = 0; c < p.C; ++c) t[index(l, c)] = q[std::size_t(c)];
+            }
+        };
+        std::vector<double> want(tiles.size());
+        const std::int64_t P = p.P(), Q = p.Q();
+        if (algorithm.startsWith(QStringLiteral("winograd"))) {
+            const int m = algorithm.mid(9, 1).toInt();
+            const conv::WinogradTransforms t = conv::cookToom(m, 3);
+            const int a = t.alpha;
+            // Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, tile by tile.
+            const auto sandwich = [](const std::vector<double>& L, int rows, int inner, const double* X) {  // L X Lᵀ
+                std::vector<double> LX(std::size_t(rows * inner)), out(std::size_t(rows * rows));
+                for (int i = 0; i < rows; ++i)
+                    for (int j = 0; j < inner; ++j)
+                        for (int k = 0; k < inner; ++k) LX[std::size_t(i * inner + j)] += L[std::size_t(i * inner + k)] * X[k * inner + j];
+                for (int i = 0; i < rows; ++i)
+                    for (int j = 0; j < rows; ++j)
+                        for (int k = 0; k < inner; ++k) out[std::size_t(i * rows + j)] += LX[std::size_t(i * inner + k)] * L[std::size_t(j * inner + k)];
+                return out;
+            };
+            const std::int64_t tilesH = (P + m - 1) / m, tilesW = (Q + m - 1) / m, T = p.N * tilesH * tilesW;
+            std::vector<double> U(std::size_t(a * a * p.K * p.C)), V(std::size_t(a * a * p.C * T));
+            for (std::int64_t kc = 0; kc < p.K * p.C; ++kc) {
+                const auto u = sandwich(t.G, a, 3, w.data() + kc * 9);
+                for (int xi = 0; xi < a * a; ++xi) U[std::size_t(xi * p.K * p.C + kc)] = u[std::size_t(xi)];
+            }
+            for (std::int64_t n = 0; n < p.N; ++n)
+                for (std::int64_t c = 0; c < p.C; ++c)
+                    for (std::int64_t th = 0; th < tilesH; ++th)
+                        for (std::int64_t tw = 0; tw < tilesW; ++tw) {
+                            std::vector<double> d(static_cast<std::size_t>(a * a));
+                            for (int i = 0; i < a; ++i)
+                                for (int j = 0; j < a; ++j) {
+                                    const std::int64_t h = th * m + i - p.padH, wc = tw * m + j - p.padW;
+                                    if (h >= 0 && h < p.H && wc >= 0 && wc < p.W) d[std::size_t(i * a + j)] = x[std::size_t(((n * p.C + c) * p.H + h) * p.W + wc)];
+                                }
+                            const auto v = sandwich(t.BT, a, a, d.data());
+                            const std::int64_t tile = (n * tilesH + th) * tilesW + tw;
+                            for (int xi = 0; xi < a * a; ++xi) V[std::size_t((xi * p.C + c) * T + tile)] = v[std::size_t(xi)];
+                        }
+            blockAlongC(U, a * a * p.K, [&](std::int64_t l, std::int64_t c) { return std::size_t(l * p.C + c); });
+            blockAlongC(V, a * a * T, [&](std::int64_t l, std::int64_t c) { return std::size_t(((l / T) * p.C + c) * T + l % T); });
+            for (std::int64_t k = 0; k < p.K; ++k)
+                for (std::int64_t tile = 0; tile < T; ++tile) {
+                    std::vector<double> M(static_cast<std::size_t>(a * a));
+                    for (int xi = 0; xi < a * a; ++xi)
+                        for (std::int64_t c = 0; c < p.C; ++c)
+                            M[std::size_t(xi)] += U[std::size_t((xi * p.K + k) * p.C + c)] * V[std::size_t((xi * p.C + c) * T + tile)];
+                    const auto y = sandwich(t.AT, m, a, M.data());
+                    const std::int64_t n = tile / (tilesH * tilesW), th = tile / tilesW % tilesH, tw = tile % tilesW;
+                    for (int i = 0; i < m; ++i)
+                        for (int j = 0; j < m; ++j)
+                            if (th * m + i < P && tw * m + j < Q)
+                                want[std::size_t(((n * p.K + k) * P + th * m + i) * Q + tw * m + j)] = y[std::size_t(i * m + j)] + b[std::size_t(k)];
+                }
+        } else {
+            QCOMPARE(algorithm, QStringLiteral("fft"));
+            // Spectra of the zero-padded planes at the power-of-two size the emulated FFT uses; the real and the
+            // imaginary parts each blocked along C at every frequency; y = Re IDFT(Σ_c X · conj(W)) / F².
+            const std::int64_t F = 8, F2 = F * F;  // 6 + 2 rounded up
+            const double pi = std::acos(-1.0);
+            const auto dft = [&](const std::vector<double>& re, const std::vector<double>& im, int sign, std::vector<double>& outRe,
+                                 std::vector<double>& outIm) {
+                outRe.assign(std::size_t(F2), 0.0), outIm.assign(std::size_t(F2), 0.0);
+                for (std::int64_t u = 0; u < F; ++u)
+                    for (std::int64_t v = 0; v < F; ++v)
+                        for (std::int64_t i = 0; i < F; ++i)
+                            for (std::int64_t j = 0; j < F; ++j) {
+                                const double angle = sign * 2 * pi * double((u * i + v * j) % F) / double(F);
+                                const double c = std::cos(angle), s = std::sin(angle), r = re[std::size_t(i * F + j)], q = im[std::size_t(i * F + j)];
+                                outRe[std::size_t(u * F + v)] += r * c - q * s;
+                                outIm[std::size_t(u * F + v)] += r * s + q * c;
+                            }
+            };
+            const auto spectra = [&](const double* planes, std::int64_t count, std::int64_t h, std::int64_t wd, std::int64_t pad,
+                                     std::vector<double>& re, std::vector<double>& im) {
+                re.assign(std::size_t(count * F2), 0.0), im.assign(re.size(), 0.0);
+                for (std::int64_t q = 0; q < count; ++q) {
+                    std::vector<double> r(static_cast<std::size_t>(F2)), zero(r.size()), sr, si;
+                    for (std::int64_t i = 0; i < h; ++i)
+                        for (std::int64_t j = 0; j < wd; ++j) r[std::size_t((i + pad) * F + j + pad)] = planes[(q * h + i) * wd + j];
+                    dft(r, zero, -1, sr, si);
+                    std::copy(sr.begin(), sr.end(), re.begin() + q * F2);
+                    std::copy(si.begin(), si.end(), im.begin() + q * F2);
+                }
+            };
+            std::vector<double> wRe, wIm, xRe, xIm;
+            spectra(w.data(), p.K * p.C, 3, 3, 0, wRe, wIm);
+            spectra(x.data(), p.N * p.C, p.H, p.W, p.padH, xRe, xIm);
+            // Line l = (outer o, frequency f): element c at (o · C + c) · F² + f, for both operands.
+            const auto index = [&](std::int64_t l, std::int64_t c) { return std::size_t(((l / F2) * p.C + c) * F2 + l % F2); };
+            for (auto* part : {&wRe, &wIm}) blockAlongC(*part, p.K * F2, index);
+            for (auto* part : {&xRe, &xIm}) blockAlongC(*part, p.N * F2, index);
+            for (std::int64_t n = 0; n < p.N; ++n)
+                for (std::int64_t k = 0; k < p.K; ++k) {
+                    std::vector<double> accRe(static_cast<std::size_t>(F2)), accIm(accRe.size()), yRe, yIm;
+                    for (std::int64_t c = 0; c < p.C; ++c)
+                        for (std::int64_t f = 0; f < F2; ++f) {
+                            const std::size_t xi = std::size_t((n * p.C + c) * F2 + f), wi = std::size_t((k * p.C + c) * F2 + f);
+                            accRe[std::size_t(f)] += xRe[xi] * wRe[wi] + xIm[xi] * wIm[wi];
+                            accIm[std::size_t(f)] += xIm[xi] * wRe[wi] - xRe[xi] * wIm[wi];
+                        }
+                    dft(accRe, accIm, +1, yRe, yIm);
+                    for (std::int64_t i = 0; i < P; ++i)
+                        for (std::int64_t j = 0; j < Q; ++j)
+                            want[std::size_t(((n * p.K + k) * P + i) * Q + j)] = yRe[std::size_t(i * F + j)] / double(F2) + b[std::size_t(k)];
+                }
+        }
+        double largest = 0, differs = 0, operandsDiffer = 0;
+        for (std::size_t i = 0; i < want.size(); ++i) {
+            largest = std::max(largest, std::fabs(want[i]));
+            differs = std::max(differs, std::fabs(tiles[i] - want[i]));
+            operandsDiffer = std::max(operandsDiffer, std::fabs(operands[i] - want[i]));
+        }
+        QVERIFY2(differs <= 1e-5 * largest, qPrintable(QStringLiteral("off by %1 of %2").arg(differs).arg(largest)));
+        QVERIFY2(operandsDiffer > 1e-2 * largest, qPrintable(QStringLiteral("operands' blocks off by only %1").arg(operandsDiffer)));
     }
 
     // An accumulator model in a convolution: direct and im2col compute it (1024 channels of ones, a 1×1 kernel: bf16

@@ -311,6 +311,23 @@ private Q_SLOTS:
                 KS_COMPARE_EXACT(a.data()[i], b.data()[i]);
     }
 
+    // Block scales on transformed tiles are a per-layer study: the network refuses them by its first conv layer's
+    // name rather than placing them on the operands; an MLP, with nothing to transform, runs them as operand blocks.
+    void scalesOnTilesAreRefusedInTheNetwork() {
+        const nn::Model model = nn::Model::digitCnn(7);
+        const nn::MatrixF x = someDigits(2);
+        try {
+            (void)model.forward(x, numeric::parseComputeSpec("mxfp4/fp32:scales=tiles"), nn::InferenceOptions{});
+            QFAIL("accepted");
+        } catch (const nn::ModelError& e) {
+            QVERIFY2(QString(e.what()).contains(QStringLiteral("transformed tiles")) && QString(e.what()).startsWith(QStringLiteral("conv1")),
+                     e.what());
+        }
+        const nn::Model mlp = nn::Model::mlp({784, 16, 10}, 3);
+        QVERIFY(mlp.forward(x, numeric::parseComputeSpec("mxfp4/fp32:scales=tiles"), nn::InferenceOptions{}) ==
+                mlp.forward(x, numeric::parseComputeSpec("mxfp4/fp32"), nn::InferenceOptions{}));
+    }
+
     void gradientsByFiniteDifferences_data() {
         QTest::addColumn<int>("which");
         QTest::newRow("cnn") << 0;

@@ -216,9 +216,17 @@ private slots:
         QCOMPARE(QString::fromStdString(computeSpecName(three)), QStringLiteral("mxfp8-e4m3/bf16/fp32:toward-zero"));
         QVERIFY(parseComputeSpec(computeSpecName(three)) == three);
         QVERIFY(!mx.elementwise().scaledStorage);
+        // Blocks on the transformed tiles: named, read back, dropped with the scales by elementwise().
+        const ComputeSpec tiles = parseComputeSpec("nvfp4/fp32:scales=tiles");
+        QVERIFY(tiles.scalePlacement == ScalePlacement::TransformedTiles);
+        QCOMPARE(QString::fromStdString(computeSpecName(tiles)), QStringLiteral("nvfp4/fp32:scales=tiles"));
+        QVERIFY(parseComputeSpec(computeSpecName(tiles)) == tiles);
+        QVERIFY(parseComputeSpec("nvfp4/fp32:scales=operands") == parseComputeSpec("nvfp4/fp32"));
+        QVERIFY(tiles.elementwise() == parseComputeSpec("nvfp4/fp32").elementwise());
         for (const auto& [text, says] : std::vector<std::pair<const char*, const char*>>{
                  {"mxfp4", "give the accumulation format"}, {"fp32/mxfp4", "only be the first"},
-                 {"fp16/nvfp4/fp32", "only be the first"}}) {
+                 {"fp16/nvfp4/fp32", "only be the first"}, {"fp16/fp32:scales=tiles", "the storage format is element-wise"},
+                 {"mxfp4/fp32:scales=spectra", "expected scales=operands or scales=tiles"}}) {
             try {
                 parseComputeSpec(text);
                 QFAIL(text);

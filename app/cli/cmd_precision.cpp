@@ -49,6 +49,8 @@ KS_CLI_COMMAND(precisionCommand) {
         {"to", "N", "last position (default: the family's last)", false, ""},
         {"accumulate", "format|fp32", "where sums are kept", false, "format"},
         {"rounding", "MODE", "nearest, toward-zero, up, down, stochastic", false, "nearest"},
+        {"scales", "operands|tiles", "a block-scaled family's blocks: on the operands, or on Winograd's transformed tiles and "
+                                     "the FFT's spectra (with --specs: the spec's own :scales=)", false, "operands"},
         {"distribution", "D", "normal, uniform, image or activations", false, "uniform"},
         {"trials", "N", "random inputs per point", false, "3"},
         {"seed", "S", "random seed", false, "1"},
@@ -92,6 +94,12 @@ KS_CLI_COMMAND(precisionCommand) {
         }
         if (args.has("from")) s.firstPosition = int(args.getInt("from", 0, 64));
         if (args.has("to")) s.lastPosition = int(args.getInt("to", 0, 64));
+        const std::string scales = args.get("scales");
+        if (scales == "tiles") s.scalePlacement = numeric::ScalePlacement::TransformedTiles;
+        else if (scales != "operands") throw cli::UsageError("--scales: expected operands or tiles, got '" + scales + "'");
+        if (args.has("scales") && (!s.specs.empty() || !study::precisionFamily(s.family).blockScaled))
+            throw cli::UsageError("--scales places a block-scaled family's blocks (--family mxfp4, nvfp4, ...); a listed spec "
+                                  "says it itself (mxfp4/fp32:scales=tiles)");
         const std::string accumulate = args.get("accumulate");
         if (accumulate == "format") s.accumulation = study::Accumulation::InFormat;
         else if (accumulate == "fp32") s.accumulation = study::Accumulation::Fp32;

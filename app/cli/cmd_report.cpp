@@ -78,8 +78,8 @@ public:
     const std::string& dir() const { return dir_; }
     bool rendering() const { return !tables.sharding(); }
     /// A precision sweep's table, sliced by point.
-    Table precision(const ks::study::PrecisionSweep& s) {
-        return tables.sliced(ks::study::precisionChart(s).id, [&](const ks::study::Shard& shard) {
+    Table precision(const ks::study::PrecisionSweep& s, const std::string& key = {}) {
+        return tables.sliced(key.empty() ? ks::study::precisionChart(s).id : key, [&](const ks::study::Shard& shard) {
             ks::study::PrecisionSweep slice = s;
             slice.shard = shard;
             return ks::study::runPrecisionSweep(slice);
@@ -318,6 +318,16 @@ void hardwareSection(Report& report, int trials) {
     for (const char* name : {"mxfp8-e4m3/fp32", "e4m3/fp32", "mxfp6-e2m3/fp32", "e2m3-fn/fp32", "mxfp4/fp32", "nvfp4/fp32", "e2m1/fp32"})
         s.specs.push_back(ks::numeric::parseComputeSpec(name));
     const Table t = report.precision(s);
+    // Where the blocks lie in the algorithms that transform: a smaller layer, since the tiles' run is the generic one.
+    PrecisionSweep placement;
+    placement.operation = Operation::Conv;
+    placement.trials = trials;
+    placement.conv = ks::conv::ConvProblem::layer(1, 32, 28, 28, 32, 3, 1, 1);
+    for (const char* name : {"mxfp8-e4m3/fp32", "mxfp8-e4m3/fp32:scales=tiles", "mxfp4/fp32", "mxfp4/fp32:scales=tiles",
+                             "nvfp4/fp32", "nvfp4/fp32:scales=tiles"})
+        placement.specs.push_back(ks::numeric::parseComputeSpec(name));
+    const std::string placementKey = "precision-conv-scale-placement";
+    const Table tp = report.precision(placement, placementKey);
     AccumulationSweep a;
     a.dots = 32;
     const Table ta = report.tables.sliced(accumulationChart(a).id, [&](const Shard& shard) {
@@ -358,6 +368,24 @@ void hardwareSection(Report& report, int trials) {
                   "which puts a block's largest magnitude in [256, 512) scale units, and E4M3 stops at 448 = 1.75 · 2^8, so "
                   "the values of the top eighth of that range saturate (OCP MX v1.0 allows it; microxcaling does the same). "
                   "E2M3 (max 7.5 in [4, 8)) and E2M1 (max 6 in [4, 8)) lose less of their top binade.");
+
+    doc.paragraph("Winograd and the FFT multiply transforms of their operands. A low-precision Winograd kernel stores its "
+                  "transformed tiles in the narrow format, so the blocks lie on them (along C, for every tile position), "
+                  "not on the input and weights; for the FFT, on the real and imaginary parts of the spectra. Below, each "
+                  "format with its blocks on the operands and on the tiles (`:scales=tiles`); direct and im2col multiply "
+                  "their operands, so both placements are the same there.");
+    ChartSpec placementChart = precisionChart(placement);
+    placementChart.id = placementKey;
+    placementChart.title = "Convolution: block scales on the operands or on the transformed tiles";
+    for (auto& marker : placementChart.xMarkers) {  // short names side by side: "mxfp4", "mxfp4 tiles"
+        std::string& name = marker.label;
+        if (const auto tiles = name.find(":scales=tiles"); tiles != std::string::npos) name.replace(tiles, std::string::npos, " tiles");
+        if (const auto sums = name.find("/fp32"); sums != std::string::npos) name.erase(sums, 5);
+    }
+    const std::string csvP = report.figure(tp, placementChart, "Convolution (" + placement.conv.toString() +
+                                                               "): error of each algorithm with the blocks on its operands "
+                                                               "or on its transformed tiles");
+    doc.findings(scalePlacementFindings(tp), csvP);
 
     doc.paragraph("Tensor cores do not add as IEEE arithmetic does: a group of exact products and the running sum are aligned "
                   "to the largest exponent and truncated without guard bits (Fasi, Higham, Mikaitis and Pranesh 2021); Hopper's "

@@ -169,7 +169,11 @@ KS_CLI_COMMAND(formatsCommand) {
             std::cout << "  " << name << ": " << kn::describe(*kn::parseScaledFormat(name)) << '\n';
         std::cout << "  Grammar: an MX name or nvfp4, optionally @blockN (mxfp4@block16); F@tensor, F@channel or F@blockN for a\n"
                      "  float format F or intN. Blocks and channels run along the reduction axis: a matrix product's K, a\n"
-                     "  convolution's input channels C, a layer's input features (each sample its own tensor).\n";
+                     "  convolution's input channels C, a layer's input features (each sample its own tensor).\n"
+                     "  In a compute spec, :scales=tiles puts the blocks on Winograd's transformed tiles and the FFT's spectra\n"
+                     "  (real and imaginary parts each), the operands of their batched products, instead of the spatial\n"
+                     "  operands (:scales=operands, the default): mxfp4/fp32:scales=tiles. Direct and im2col multiply their\n"
+                     "  operands themselves (the two are one there); the network refuses it (a per-layer study).\n";
         std::cout << "\nAccumulator models (compute spec suffix :acc=MODEL, e.g. fp16/fp64/fp32:acc=tc4x24):\n"
                      "  sequential (default), pairwise, blockedN, kahan, tcNxB (tensor-core groups of N products aligned\n"
                      "  to B bits and truncated), each optionally with ,promoteN (partial sums into float32 every N).\n";

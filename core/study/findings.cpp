@@ -659,6 +659,37 @@ Findings scaledFormatFindings(const Table& t, const std::string& method) {
     return out;
 }
 
+Findings scalePlacementFindings(const Table& t) {
+    Findings out;
+    if (t.rowCount() == 0) return out;
+    static const std::string kTiles = ":scales=tiles";
+    const auto& error = t.numbers("rel_error_median");
+    const auto& format = t.labels("format");
+    const auto& method = t.labels("method");
+    for (const std::string& tiled : t.distinct("format")) {
+        if (tiled.size() <= kTiles.size() || tiled.compare(tiled.size() - kTiles.size(), kTiles.size(), kTiles) != 0) continue;
+        const std::string base = tiled.substr(0, tiled.size() - kTiles.size());
+        std::vector<std::string> parts;
+        Finding f;
+        for (std::size_t r = 0; r < t.rowCount(); ++r) {
+            if (format[r] != tiled || !usable(error[r])) continue;
+            for (std::size_t q = 0; q < t.rowCount(); ++q) {
+                if (format[q] != base || method[q] != method[r] || !usable(error[q]) || !(error[q] > 0)) continue;
+                if (error[q] == error[r]) continue;  // nothing transformed: the same computation
+                parts.push_back(method[r] + " " + number(error[r] / error[q], 2) + "× (" + number(error[r]) + " against " +
+                                number(error[q]) + ")");
+                f.rows.push_back(r);
+                f.rows.push_back(q);
+            }
+        }
+        if (parts.empty()) continue;
+        f.text = "With " + base + " blocks on the transformed tiles instead of the operands, the error is, as a multiple of "
+                 "the operands' blocks: " + listed(parts) + ".";
+        out.push_back(f);
+    }
+    return out;
+}
+
 Findings accumulationFindings(const Table& t, const std::string& axisLabel) {
     Findings out;
     if (t.rowCount() == 0) return out;

@@ -70,6 +70,10 @@ Findings lnsFindings(const Table& byFractionBits);
 /// F@…) against the element-wise format of its element width in the same table (bits = its bits rounded down), as the
 /// ratio of their median errors. Formats without such a partner, or without finite errors, are left out.
 Findings scaledFormatFindings(const Table& sweep, const std::string& method);
+/// A precision table over listed specs holding S and S:scales=tiles: for each S, every method whose error the placement
+/// changes (those that transform their operands), its error with the blocks on the transformed tiles as a multiple of
+/// its error with them on the operands.
+Findings scalePlacementFindings(const Table& precisionTable);
 
 /// Accumulation sweep (runAccumulationSweep's table, swept over `axisLabel`): over accumulator bits, the fewest bits at
 /// which each model's median error is at most 0.1 % and stays there (or that it never is); over another parameter,

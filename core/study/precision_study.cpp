@@ -43,7 +43,7 @@ std::string PrecisionSweep::key() const {
     for (const auto& spec : specs) out << numeric::computeSpecName(spec) << ',';
     out << '|' << firstPosition << '|' << lastPosition << '|' << int(accumulation) << '|'
         << int(rounding) << '|' << distributionName(distribution) << '|' << trials << '|' << seed << '|'
-        << conv.toString() << '|' << m << 'x' << k << 'x' << n << '|' << shard.toString();
+        << conv.toString() << '|' << m << 'x' << k << 'x' << n << '|' << shard.toString() << '|' << int(scalePlacement);
     return out.str();
 }
 
@@ -51,8 +51,10 @@ std::string PrecisionSweep::describe() const {
     std::ostringstream out;
     const bool blockScaled = specs.empty() && precisionFamily(family).blockScaled;
     if (blockScaled)
-        out << "operands block-scaled along the reduction axis, products and sums in fp32; rounding "
-            << numeric::roundingName(rounding);
+        out << (scalePlacement == numeric::ScalePlacement::TransformedTiles
+                    ? "blocks along the reduction axis on Winograd's tiles and the FFT's spectra (the others: operands)"
+                    : "operands block-scaled along the reduction axis")
+            << ", products and sums in fp32; rounding " << numeric::roundingName(rounding);
     else if (specs.empty())
         out << (accumulation == Accumulation::Fp32 ? "storage and products in the format, sums in fp32"
                                                    : "everything in the format")
@@ -228,6 +230,7 @@ SweepPoint sweepPoint(const PrecisionSweep& s, int position) {
     p.position = position;
     if (s.specs.empty() && precisionFamily(s.family).blockScaled) {
         p.spec = ComputeSpec::scaled(scaledAt(s.family, position), Format::fp32(), s.rounding);
+        p.spec.scalePlacement = s.scalePlacement;
         p.format = p.spec.storage;
         p.label = numeric::scaledFormatName(*p.spec.scaledStorage);
         p.bits = numeric::bitsPerElement(*p.spec.scaledStorage);

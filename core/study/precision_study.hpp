@@ -54,6 +54,8 @@ struct PrecisionSweep {
     int lastPosition = -1;             ///< -1: the family's last
     Accumulation accumulation = Accumulation::InFormat;
     numeric::Rounding rounding = numeric::Rounding::NearestEven;
+    /// A block-scaled family's blocks: on the operands, or on Winograd's and the FFT's transformed tiles.
+    numeric::ScalePlacement scalePlacement = numeric::ScalePlacement::Operands;
     Distribution distribution = Distribution::Uniform;
     int trials = 3;
     std::uint64_t seed = 1;

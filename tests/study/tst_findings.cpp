@@ -338,6 +338,27 @@ private Q_SLOTS:
         QCOMPARE(scaledFormatFindings(u, "winograd-4x4").size(), std::size_t{0});
     }
 
+    void scalePlacementOnlyWhereItChanges() {
+        Table t({"position", "bits", "rel_error_median", "rel_error_p10", "rel_error_p90", "max_abs_error_median",
+                 "mean_abs_error_median", "nonfinite", "trials"},
+                {"operation", "method", "family", "format", "status"});
+        const auto row = [&](int position, const char* method, const char* format, double error) {
+            t.addRow({position, 4.25, error, error, error, error, error, 0, 1, "conv", method, "specs", format, "ok"});
+        };
+        row(0, "direct", "mxfp4/fp32", 0.2);
+        row(1, "direct", "mxfp4/fp32:scales=tiles", 0.2);  // no transforms: the same, not mentioned
+        row(0, "winograd-4x4", "mxfp4/fp32", 0.25);
+        row(1, "winograd-4x4", "mxfp4/fp32:scales=tiles", 2.0);
+        row(0, "fft", "mxfp4/fp32", 0.3);
+        row(1, "fft", "mxfp4/fp32:scales=tiles", 0.15);
+        row(2, "winograd-4x4", "nvfp4/fp32:scales=tiles", 1.0);  // no operands' partner: nothing said
+        const Findings f = scalePlacementFindings(t);
+        QCOMPARE(texts(f), (std::vector<std::string>{"With mxfp4/fp32 blocks on the transformed tiles instead of the operands, "
+                                                     "the error is, as a multiple of the operands' blocks: winograd-4x4 8× "
+                                                     "(2 against 0.25) and fft 0.5× (0.15 against 0.3)."}));
+        QCOMPARE(f.front().rows, (std::vector<std::size_t>{3, 2, 5, 4}));
+    }
+
     void binnedWidthThatSuffices() {
         Table t({"accumulator_bits", "rel_error_exact"}, {"method"});
         const double errors[] = {0.5, 0.05, 0.0105, 0.0102, 0.01};  // within 10 % of 0.01 from 12 bits on

@@ -7,6 +7,7 @@
 #include <QChart>
 #include <QXYSeries>
 #include <QStandardPaths>
+#include <QCheckBox>
 #include <QtTest>
 
 #include "test_support.hpp"
@@ -74,9 +75,24 @@ private Q_SLOTS:
         QCOMPARE(points.size(), qsizetype(direct.rowCount()));
         for (qsizetype i = 0; i < points.size(); ++i)
             KS_COMPARE_EXACT(points[i].y(), direct.numbers("rel_error_median")[std::size_t(i)]);
-        // Back to a format family: the arithmetic box applies again.
+        // The blocks on Winograd's and the FFT's transformed tiles: the sweep and the chart follow the box.
+        QVERIFY(page.tileScalesBox()->isEnabled());
+        QVERIFY(page.sweep().scalePlacement == numeric::ScalePlacement::Operands);
+        page.tileScalesBox()->setChecked(true);
+        page.waitForIdle();
+        QVERIFY(page.sweep().scalePlacement == numeric::ScalePlacement::TransformedTiles);
+        const study::Table tiled = study::runPrecisionSweep(page.sweep());
+        const auto winograd = page.errorChart()->seriesPoints(QStringLiteral("winograd-4x4"));
+        const study::Table tiledWinograd = tiled.filtered("method", "winograd-4x4");
+        QCOMPARE(winograd.size(), qsizetype(tiledWinograd.rowCount()));
+        for (qsizetype i = 0; i < winograd.size(); ++i)
+            KS_COMPARE_EXACT(winograd[i].y(), tiledWinograd.numbers("rel_error_median")[std::size_t(i)]);
+        QVERIFY(tiledWinograd.numbers("rel_error_median")[4] != expected.filtered("method", "winograd-4x4").numbers("rel_error_median")[4]);
+        // Back to a format family: the arithmetic box applies again, the tiles' box does not.
         page.familyBox()->setCurrentIndex(page.familyBox()->findData(QStringLiteral("e5")));
         QVERIFY(page.accumulationBox()->isEnabled());
+        QVERIFY(!page.tileScalesBox()->isEnabled());
+        QVERIFY(page.sweep().scalePlacement == numeric::ScalePlacement::Operands);
         QSettings().clear();
     }
 

@@ -38,7 +38,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
                         parent),
       operation_(new QComboBox), methodsBox_(new QGroupBox(tr("Methods"))), methodsLayout_(new QVBoxLayout(methodsBox_)),
       family_(new QComboBox), sliderLabel_(new QLabel(tr("Bits"))), slider_(new QSlider(Qt::Horizontal)), formatLabel_(new QLabel), accumulation_(new QComboBox),
-      rounding_(new QComboBox), distribution_(new QComboBox), layer_(new QComboBox), size_(new QSpinBox), kernel_(new QSpinBox),
+      tileScales_(new QCheckBox(tr("Scales on transformed tiles"))), rounding_(new QComboBox), distribution_(new QComboBox), layer_(new QComboBox), size_(new QSpinBox), kernel_(new QSpinBox),
       channels_(new QSpinBox), trials_(new QSpinBox), pictureMethod_(new QComboBox), errorScale_(new QComboBox), productLabel_(new QLabel), message_(new QLabel),
       chart_(new ChartPanel), inputImage_(new TensorImage(tr("Input"))), outputImage_(new TensorImage(tr("Output"))),
       errorImage_(new TensorImage(tr("Error (output − exact)"))), sweepRunner_(new StudyRunner(this)),
@@ -57,6 +57,9 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     formatLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     fillAccumulationBox(accumulation_);
+    tileScales_->setToolTip(tr("Block scales on what Winograd and the FFT multiply: their transformed tiles and spectra, "
+                               "blocked along the input channels, as a low-precision Winograd kernel stores them. Off: on the "
+                               "input and the weights. Direct and im2col multiply their operands: the same for them."));
     fillRoundingBox(rounding_);
     for (const auto& d : study::distributionNames()) distribution_->addItem(q(d), q(d));
     distribution_->setToolTip(tr("The input data: randn like the assignment, uniform [−1, 1] like Lavin & Gray, or "
@@ -101,6 +104,7 @@ PrecisionPage::PrecisionPage(QWidget* parent)
     form->addRow(sliderLabel_, slider_);
     form->addRow(formatLabel_);
     form->addRow(tr("Arithmetic"), accumulation_);
+    form->addRow(tileScales_);
     form->addRow(tr("Rounding"), rounding_);
     form->addRow(tr("Inputs"), distribution_);
     form->addRow(new QLabel(tr("Layer")));
@@ -136,8 +140,10 @@ PrecisionPage::PrecisionPage(QWidget* parent)
 
     connect(operation_, &QComboBox::currentIndexChanged, this, [this] {
         rebuildMethodList();
+        showFamilyAxis();
         requestSweep();
     });
+    connect(tileScales_, &QCheckBox::toggled, this, &PrecisionPage::requestSweep);
     connect(family_, &QComboBox::currentIndexChanged, this, &PrecisionPage::familyChanged);
     connect(slider_, &QSlider::valueChanged, this, &PrecisionPage::sliderMoved);
     // Click a point of the chart: the slider goes to its bit width.
@@ -256,6 +262,8 @@ void PrecisionPage::showFamilyAxis() {
     accumulation_->setEnabled(!family.blockScaled);
     accumulation_->setToolTip(family.blockScaled ? tr("Block-scaled formats are storage formats: products and sums are in fp32.")
                                                  : QString());
+    // Only convolutions have algorithms that transform their operands.
+    tileScales_->setEnabled(family.blockScaled && currentOperation().id() == study::Operation::Conv.id());
 }
 
 void PrecisionPage::sliderMoved(int position) {
@@ -272,6 +280,7 @@ study::PrecisionSweep PrecisionPage::sweep() const {
     s.family = family_->currentData().toString().toStdString();
     s.accumulation = static_cast<study::Accumulation>(accumulation_->currentData().toInt());
     s.rounding = static_cast<numeric::Rounding>(rounding_->currentData().toInt());
+    if (tileScales_->isEnabled() && tileScales_->isChecked()) s.scalePlacement = numeric::ScalePlacement::TransformedTiles;
     s.distribution = study::parseDistribution(distribution_->currentData().toString().toStdString());
     s.trials = trials_->value();
     if (const int preset = layer_->currentData().toInt(); preset >= 0) {
@@ -343,6 +352,7 @@ void PrecisionPage::saveSettings() const {
     settings.setValue(QStringLiteral("position"), slider_->value());
     settings.setValue(QStringLiteral("errorScale"), errorScale_->currentIndex());
     settings.setValue(QStringLiteral("accumulation"), accumulation_->currentIndex());
+    settings.setValue(QStringLiteral("tileScales"), tileScales_->isChecked());
     settings.setValue(QStringLiteral("rounding"), rounding_->currentIndex());
     settings.setValue(QStringLiteral("distribution"), distribution_->currentIndex());
     settings.setValue(QStringLiteral("layer"), layer_->currentText());
@@ -374,6 +384,7 @@ void PrecisionPage::restoreSettings() {
     slider_->setValue(settings.value(QStringLiteral("position"), family.defaultPosition).toInt());
     showFamilyAxis();
     accumulation_->setCurrentIndex(settings.value(QStringLiteral("accumulation"), 0).toInt());
+    tileScales_->setChecked(settings.value(QStringLiteral("tileScales"), false).toBool());
     rounding_->setCurrentIndex(settings.value(QStringLiteral("rounding"), 0).toInt());
     distribution_->setCurrentIndex(settings.value(QStringLiteral("distribution"), 1).toInt());
     const int layer = layer_->findText(settings.value(QStringLiteral("layer")).toString());

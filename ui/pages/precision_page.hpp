@@ -34,6 +34,8 @@ public:
     QComboBox* familyBox() const { return family_; }
     QComboBox* operationBox() const { return operation_; }
     QComboBox* accumulationBox() const { return accumulation_; }
+    /// A block-scaled family's blocks on Winograd's transformed tiles and the FFT's spectra instead of the operands.
+    QCheckBox* tileScalesBox() const { return tileScales_; }
     QComboBox* roundingBox() const { return rounding_; }
     QComboBox* distributionBox() const { return distribution_; }
     QSpinBox* sizeBox() const { return size_; }
@@ -72,6 +74,7 @@ private:
     QSlider* slider_;
     QLabel* formatLabel_;
     QComboBox* accumulation_;
+    QCheckBox* tileScales_;
     QComboBox* rounding_;
     QComboBox* distribution_;
     QComboBox* layer_;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@
 #include "numeric/compute_spec.hpp"
 #include "numeric/fast_arithmetic.hpp"
 #include "numeric/lane_rounding.hpp"
+#include "numeric/modelled_dot.hpp"
+#include "numeric/scaled_format.hpp"
 
 using ks::cli::number;
 
@@ -41,9 +44,21 @@ bool sameBits(const ks::nn::MatrixF& x, const ks::nn::MatrixF& y) {
     return sameBits(std::vector<float>(x.data(), x.data() + x.size()), std::vector<float>(y.data(), y.data() + y.size()));
 }
 
-/// Which lanes the fast engine runs a spec on in an order: "float32 avx512", "double".
+/// Which lanes the fast engine runs a spec on in an order: "float32 avx512", "double", "modelled, …"; block-scaled
+/// storage runs its element-wise rest on them ("… after mxfp4").
 std::string lanesOf(const ks::numeric::ComputeSpec& spec, ks::numeric::EmulatedOrder order) {
-    return ks::numeric::laneRefusal(spec, order) ? "double" : "float32 " + ks::isaName(ks::activeIsa());
+    const std::string after = spec.scaledStorage ? " after " + ks::numeric::scaledFormatName(*spec.scaledStorage) : "";
+    if (!spec.accumulation.plain())
+        return (spec.accumulation.order == ks::numeric::SummationOrder::TensorCore ? "modelled, 8 outputs side by side"
+                                                                                   : "modelled, one output at a time") + after;
+    return (ks::numeric::laneRefusal(spec.elementwise(), order) ? "double" : "float32 " + ks::isaName(ks::activeIsa())) + after;
+}
+
+/// Why the fast engine does not run `spec` in `order`, or nothing: accumulator models run on the modelled dot product,
+/// block-scaled storage quantises the operands and runs the element-wise rest.
+std::optional<std::string> fastRefusal(const ks::numeric::ComputeSpec& spec, ks::numeric::EmulatedOrder order) {
+    if (!spec.accumulation.plain()) return ks::numeric::accumulatorRefusal(spec);
+    return ks::matmul::fastEngineRefusal(spec.elementwise(), order);
 }
 
 /// The first `count` rows.
@@ -129,19 +144,23 @@ KS_CLI_COMMAND(benchEmulationCommand) {
             const std::string name = ks::numeric::computeSpecName(spec);
             for (const auto order : {ks::matmul::EmulatedOrder::RoundedProducts, ks::matmul::EmulatedOrder::FusedMultiplyAdd}) {
                 const char* orderName = order == ks::matmul::EmulatedOrder::RoundedProducts ? "naive" : "fma";
-                if (auto refusal = ks::matmul::fastEngineRefusal(spec, order)) {
+                if (auto refusal = fastRefusal(spec, order)) {
                     table.rows.push_back({name, orderName, "", "", "", "", "", "", "not covered: " + *refusal, ""});
                     continue;
                 }
+                // Block-scaled storage: the operands quantised along K once, outside the timing (as stored weights).
+                std::vector<float> as(a.begin(), a.end()), bs(b.begin(), b.end());
+                ks::numeric::quantizeOperand(spec, std::span<float>(as), {m, k, 1});
+                ks::numeric::quantizeOperand(spec, std::span<float>(bs), {1, k, n});
                 ks::matmul::MatmulOptions options;
-                options.compute = spec;
+                options.compute = spec.elementwise();
                 options.emulation = ks::matmul::Emulation::Reference;
                 const ks::matmul::MatmulProblem problem{m, k, n, std::nullopt, std::nullopt};
                 const double referenceSeconds =
-                    ks::measure([&] { ks::matmul::emulatedProduct(order, problem, a, b, reference, options); }, once).medianSeconds;
+                    ks::measure([&] { ks::matmul::emulatedProduct(order, problem, as, bs, reference, options); }, once).medianSeconds;
                 options.emulation = ks::matmul::Emulation::Fast;
                 const double fastSeconds =
-                    ks::measure([&] { ks::matmul::emulatedProduct(order, problem, a, b, fast, options); }, timing).medianSeconds;
+                    ks::measure([&] { ks::matmul::emulatedProduct(order, problem, as, bs, fast, options); }, timing).medianSeconds;
                 const bool same = sameBits(fast, reference);
                 const std::string lanes = lanesOf(spec, order);
                 table.rows.push_back({name, orderName, number("%.3f", nativeSeconds * 1e3), number("%.1f", referenceSeconds * 1e3),
@@ -163,7 +182,7 @@ KS_CLI_COMMAND(benchEmulationCommand) {
             const double nativeMlp = ks::measure([&] { (void)model.forward(inputs); }, timing).medianSeconds;
             for (const auto& spec : specs) {
                 const std::string name = ks::numeric::computeSpecName(spec);
-                if (auto refusal = ks::matmul::fastEngineRefusal(spec, ks::numeric::EmulatedOrder::RoundedProducts)) {
+                if (auto refusal = fastRefusal(spec, ks::numeric::EmulatedOrder::RoundedProducts)) {
                     table.rows.push_back({name, "mlp", "", "", "", "", "", "", "not covered: " + *refusal, ""});
                     continue;
                 }
@@ -205,18 +224,25 @@ KS_CLI_COMMAND(benchEmulationCommand) {
                 for (const auto& spec : specs) {
                     const std::string name = ks::numeric::computeSpecName(spec);
                     const std::string workload = "conv " + algorithm->name();
-                    const std::string lanes = algorithm->fastEmulationPath(spec);
+                    if (auto refusal = algorithm->emulationRefusal(spec)) {  // an accumulator model it does not compute
+                        table.rows.push_back({name, workload, "", "", "", "", "", "", "refused: " + *refusal, ""});
+                        continue;
+                    }
+                    // Blocks on the operands: quantised, then the element-wise rest on the path named.
+                    const bool operandBlocks = spec.scaledStorage && !(algorithm->transformsOperands() &&
+                                                                       spec.scalePlacement == ks::numeric::ScalePlacement::TransformedTiles);
+                    std::string lanes = algorithm->fastEmulationPath(operandBlocks ? spec.elementwise() : spec);
+                    if (operandBlocks) lanes += " after " + ks::numeric::scaledFormatName(*spec.scaledStorage);
                     if (lanes.starts_with("reference")) {
                         table.rows.push_back({name, workload, "", "", "", "", "", "", "not covered: " + lanes, ""});
                         continue;
                     }
-                    ks::numeric::EmulatedArithmetic referenceArith(spec, ks::numeric::EmulationEngine::Reference);
                     const double referenceSeconds = ks::measure([&] {
-                        algorithm->run(p, x.data(), w.data(), bias.data(), referenceOut.data(), referenceArith);
+                        algorithm->runEmulated(p, x.data(), w.data(), bias.data(), referenceOut.data(), spec,
+                                               ks::numeric::EmulationEngine::Reference);
                     }, once).medianSeconds;
-                    ks::numeric::EmulatedArithmetic fastArith(spec, ks::numeric::EmulationEngine::Fast);
                     const double fastSeconds = ks::measure([&] {
-                        algorithm->run(p, x.data(), w.data(), bias.data(), fastOut.data(), fastArith);
+                        algorithm->runEmulated(p, x.data(), w.data(), bias.data(), fastOut.data(), spec, ks::numeric::EmulationEngine::Fast);
                     }, timing).medianSeconds;
                     const bool same = sameBits(std::vector<float>(fastOut.begin(), fastOut.end()),
                                                std::vector<float>(referenceOut.begin(), referenceOut.end()));

@@ -396,7 +396,7 @@ void hardwareSection(Report& report, int trials) {
     const std::string csvS = report.figure(swamping, swampingChart(a), "The running sum's error after k products (14-bit accumulator)");
     doc.findings(swampingFindings(swamping), csvS);
 
-    doc.paragraph("The digit MLP under each (all 2,000 test digits; the modelled sums run on the scalar reference):");
+    doc.paragraph("The digit MLP under each (all 2,000 test digits):");
     const std::string csvN = report.figure(tn, specAccuracyChart(), "Digit MLP: test error by compute specification");
     addTable(doc, tn, {"spec", "bits", "accuracy", "test_digits"}, [](std::size_t) { return true; });
     doc.findings(specAccuracyFindings(tn), csvN);

@@ -22,6 +22,14 @@ std::string ConvAlgorithm::fastEmulationPath(const numeric::ComputeSpec& spec, c
     return "reference: " + *doubleRefusal;
 }
 
+std::string ConvAlgorithm::fastEmulationPath(const numeric::ComputeSpec& spec, const std::optional<std::string>& laneRefusal,
+                                            bool modelsAccumulation) {
+    if (modelsAccumulation && !spec.accumulation.plain() && !numeric::accumulatorRefusal(spec))
+        return spec.accumulation.order == numeric::SummationOrder::TensorCore ? "modelled, 8 outputs side by side"
+                                                                              : "modelled, one output at a time";
+    return fastEmulationPath(spec, laneRefusal);
+}
+
 void ConvAlgorithm::check(const ConvProblem& problem) const {
     problem.validate();
     if (auto reason = supports(problem))

@@ -88,6 +88,9 @@ public:
     /// double lanes where they apply, otherwise the reference, with the lanes' reason when the double
     /// lanes' own is only that they round to nearest.
     static std::string fastEmulationPath(const numeric::ComputeSpec& spec, const std::optional<std::string>& laneRefusal);
+    /// The same for an algorithm that computes accumulator models (direct, im2col): "modelled, …" for a model it runs.
+    static std::string fastEmulationPath(const numeric::ComputeSpec& spec, const std::optional<std::string>& laneRefusal,
+                                         bool modelsAccumulation);
     /// Throws std::invalid_argument if the problem is malformed or not supported.
     void check(const ConvProblem& problem) const;
 

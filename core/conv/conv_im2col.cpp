@@ -121,7 +121,8 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
-        if (!arith.spec().accumulation.plain()) return detail::modelledConv(p, arith.spec(), x, w, b, y);
+        if (!arith.spec().accumulation.plain())
+            return detail::modelledConv(p, arith.spec(), x, w, b, y, arith.engine() == numeric::EmulationEngine::Fast);
         if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::patchRefusal(arith.spec()))
             return lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Added, x, w, b, y, arith.tensorBase());
         numeric::withEmulation(arith, [&](auto& a) { im2colConv(p, x, w, b, y, a); });
@@ -129,7 +130,7 @@ protected:
 
 public:
     std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
-        return ConvAlgorithm::fastEmulationPath(spec, lanes::patchRefusal(spec));
+        return ConvAlgorithm::fastEmulationPath(spec, lanes::patchRefusal(spec), modelsAccumulation());
     }
 };
 

@@ -47,8 +47,9 @@ const V* storeOperands(Arith& arith, const V* data, std::int64_t count, std::vec
 
 /// direct's and im2col's emulated run under a non-plain accumulator model (conv_modelled.cpp): each output the
 /// numeric::ModelledDot of its filter and its zero-padded patch over (c, r, s), then the bias.
+/// `fast`: eight output pixels side by side (numeric::ModelledDot::lanes); otherwise one at a time.
 void modelledConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, const double* input, const double* weight,
-                  const double* bias, double* output);
+                  const double* bias, double* output, bool fast);
 
 /// A plan that keeps a copy of the weights and runs a generic kernel on them.
 template <class Kernel>

@@ -2,6 +2,7 @@
 // each output the modelled dot product of its filter and its patch over (c, r, s), outside taps as zero products (as
 // implicit GEMM has them, so direct and im2col give the same bits), then the bias added in the accumulation format
 // (after the products, as both kernels and a GEMM epilogue add it).
+#include <algorithm>
 #include <span>
 #include <vector>
 
@@ -14,7 +15,7 @@
 namespace ks::conv::detail {
 
 void modelledConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const double* input, const double* weight,
-                  const double* bias, double* output) {
+                  const double* bias, double* output, bool fast) {
     const numeric::ModelledDot dot(spec);
     auto stored = [&](const double* data, std::int64_t count) {
         std::vector<double> v(data, data + count);
@@ -24,14 +25,21 @@ void modelledConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
     const std::vector<double> x = stored(input, pr.inputCount()), w = stored(weight, pr.weightCount());
     const std::vector<double> b = bias ? stored(bias, pr.K) : std::vector<double>{};
     const std::int64_t P = pr.P(), Q = pr.Q(), RS = pr.R * pr.S, CRS = pr.C * RS;
+    constexpr int L = numeric::ModelledDot::kLanes;
+    const int step = fast ? L : 1;
     parallelFor(pr.N * pr.K, 20.0 * double(pr.flops()), [&](std::int64_t begin, std::int64_t end) {
-        std::vector<double> patch(static_cast<std::size_t>(CRS));
+        std::vector<double> patches(static_cast<std::size_t>(CRS * L));  // [lane][c, r, s]
         numeric::EmulatedArithmetic sums(dot.spec());  // the bias's addition, no random sites
+        const double zeros[L] = {};
+        double out[L];
         for (std::int64_t nk = begin; nk < end; ++nk) {
             const std::int64_t n = nk / pr.K, k = nk % pr.K;
             const double* filter = w.data() + k * CRS;
-            for (std::int64_t p = 0; p < P; ++p)
-                for (std::int64_t q = 0; q < Q; ++q) {
+            for (std::int64_t pq = 0; pq < P * Q; pq += step) {
+                const int lanes = int(std::min<std::int64_t>(step, P * Q - pq));  // output pixels pq…pq+lanes−1
+                for (int l = 0; l < lanes; ++l) {
+                    const std::int64_t p = (pq + l) / Q, q = (pq + l) % Q;
+                    double* patch = patches.data() + l * CRS;
                     for (std::int64_t c = 0; c < pr.C; ++c)
                         for (std::int64_t r = 0; r < pr.R; ++r)
                             for (std::int64_t s = 0; s < pr.S; ++s) {
@@ -40,10 +48,15 @@ void modelledConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
                                 patch[std::size_t(c * RS + r * pr.S + s)] =
                                     inside ? x[std::size_t(((n * pr.C + c) * pr.H + h) * pr.W + wi)] : 0.0;
                             }
-                    double y = dot(0.0, filter, 1, patch.data(), 1, CRS);
-                    if (bias) y = sums.add(y, b[std::size_t(k)]);
-                    output[std::size_t(((n * pr.K + k) * P + p) * Q + q)] = y;
                 }
+                if (fast) dot.lanes(zeros, filter, 0, 1, patches.data(), CRS, 1, CRS, out, lanes);
+                else out[0] = dot(0.0, filter, 1, patches.data(), 1, CRS);
+                for (int l = 0; l < lanes; ++l) {
+                    double y = out[l];
+                    if (bias) y = sums.add(y, b[std::size_t(k)]);
+                    output[std::size_t((n * pr.K + k) * P * Q + pq + l)] = y;
+                }
+            }
         }
     });
 }

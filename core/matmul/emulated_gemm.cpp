@@ -242,7 +242,8 @@ void fastEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::i
 
 MatmulReport emulatedProduct(EmulatedOrder order, const MatmulProblem& p, std::span<const float> a,
                              std::span<const float> b, std::span<float> c, const MatmulOptions& options) {
-    if (!options.compute.accumulation.plain()) return modelledProduct(p, a, b, c, options.compute);
+    if (!options.compute.accumulation.plain())
+        return modelledProduct(p, a, b, c, options.compute, options.emulation == Emulation::Fast);
     MatmulReport report;
     if (options.emulation == Emulation::Fast) {
         const auto refusal = fastEngineRefusal(options.compute, order);

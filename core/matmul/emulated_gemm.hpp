@@ -82,8 +82,9 @@ void fastEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::i
 
 /// naive's and dense's emulated run under a non-plain accumulator model (spec.accumulation): operands stored, each
 /// C(i, j) numeric::ModelledDot over k (modelled_gemm.cpp); the same bits for both orders. The note names the model.
+/// `fast`: eight columns side by side (numeric::ModelledDot::lanes); otherwise one dot product at a time.
 MatmulReport modelledProduct(const MatmulProblem& problem, std::span<const float> a, std::span<const float> b,
-                             std::span<float> c, const numeric::ComputeSpec& spec);
+                             std::span<float> c, const numeric::ComputeSpec& spec, bool fast = true);
 
 /// naive's and dense's emulated run: the fast engine when options.emulation asks for it and it covers
 /// options.compute, the reference loops otherwise; the report's note says when the fast engine was

@@ -142,25 +142,37 @@ void fastLinear(const Layer& l, std::size_t layer, const StoredLayer& s, numeric
 /// stored input, the bias its first term (as the sequential loop above starts from it).
 void modelledLinear(const Layer& l, std::size_t layer, const StoredLayer& s, const numeric::ModelledDot& dot,
                     numeric::EmulatedArithmetic& ar, std::int64_t rows, std::vector<double>& x, std::vector<double>& y,
-                    std::vector<double>& h) {
+                    std::vector<double>& h, bool fast) {
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
     y.resize(static_cast<std::size_t>(rows * out));
     auto biasOf = [&](std::int64_t j) { return s.bias.empty() ? 0.0 : s.bias[std::size_t(j)]; };
+    // outputs[j] = dot(bias_j, weights' row j, v) for j < count: eight rows side by side on the fast engine.
+    const auto outputs = [&](const std::vector<double>& weights, const double* v, std::int64_t length, std::int64_t count,
+                             bool withBias, double* outputs) {
+        constexpr int L = numeric::ModelledDot::kLanes;
+        for (std::int64_t j = 0; j < count; j += fast ? L : 1) {
+            const int lanes = fast ? int(std::min<std::int64_t>(L, count - j)) : 1;
+            double initial[L] = {};
+            for (int lane = 0; lane < lanes; ++lane) initial[lane] = withBias ? biasOf(j + lane) : 0.0;
+            if (fast) dot.lanes(initial, v, 0, 1, weights.data() + j * length, length, 1, length, outputs + j, lanes);
+            else outputs[j] = dot(initial[0], weights.data() + j * length, 1, v, 1, length);
+        }
+    };
     for (std::int64_t r = 0; r < rows; ++r) {
         double* xr = x.data() + r * in;
         double* yr = y.data() + r * out;
         storeActivation(ar, s.inputFormat, std::span<double>(xr, static_cast<std::size_t>(in)),
                         tensorOf(layer, RandomTensor::Input), std::uint64_t(r * in));
         if (l.kind == LayerKind::Linear) {
-            for (std::int64_t j = 0; j < out; ++j) yr[j] = dot(biasOf(j), s.weight.data() + j * in, 1, xr, 1, in);
+            outputs(s.weight, xr, in, out, true, yr);
             continue;
         }
         const std::int64_t rank = l.rank();
         h.resize(static_cast<std::size_t>(rank));
-        for (std::int64_t j = 0; j < rank; ++j) h[std::size_t(j)] = dot(0.0, s.down.data() + j * in, 1, xr, 1, in);
+        outputs(s.down, xr, in, rank, false, h.data());
         quantizeActivations(s.scaled, std::span<double>(h), 1, {1, rank, 1});
         storeActivation(ar, s.hiddenFormat, h, tensorOf(layer, RandomTensor::HiddenStore), std::uint64_t(r * rank));
-        for (std::int64_t j = 0; j < out; ++j) yr[j] = dot(biasOf(j), s.up.data() + j * rank, 1, h.data(), 1, rank);
+        outputs(s.up, h.data(), rank, out, true, yr);
     }
     std::swap(x, y);
 }
@@ -176,7 +188,7 @@ void emulatedLayer(const Layer& l, std::size_t layer, const StoredLayer& s, nume
             // A scaled storage format: each sample's input in blocks along its features (the reduction axis).
             quantizeActivations(s.scaled, std::span<double>(x.data(), std::size_t(rows * in)), rows, {1, in, 1});
             if (modelled) {
-                modelledLinear(l, layer, s, *modelled, ar, rows, x, y, h);
+                modelledLinear(l, layer, s, *modelled, ar, rows, x, y, h, ar.engine() == numeric::EmulationEngine::Fast);
                 break;
             }
             if (lanes) {

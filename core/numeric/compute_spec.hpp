@@ -92,7 +92,8 @@ inline constexpr const char* kScaledStorageNotApplied =
     "handed the spec itself";
 
 /// What a vector engine says of a spec with an accumulator model (numeric/modelled_dot.hpp computes those).
-inline constexpr const char* kAccumulatorModelled = "accumulator models run on the scalar modelled dot product so far";
+inline constexpr const char* kAccumulatorModelled =
+    "an accumulator model's sums run on the modelled dot product (numeric::ModelledDot), not on these lanes";
 
 /// Quantise an operand to the spec's scaled storage format along its reduction axis (nothing to do
 /// without one). Every entry point that runs an emulated spec calls this on each operand it stores, then

@@ -63,6 +63,11 @@ ModelledDot::ModelledDot(const ComputeSpec& spec)
       float32_(Format::fp32(), Rounding::NearestEven) {
     if (auto reason = accumulatorRefusal(spec)) throw std::invalid_argument("compute spec " + computeSpecName(spec) + ": " + *reason);
     if (spec.scaledStorage) throw std::invalid_argument("compute spec " + computeSpecName(spec) + ": " + kScaledStorageNotApplied);
+    if (spec.accumulate.kind == FormatKind::Float && spec.accumulate.mantissaBits <= 52) {
+        truncateMask_ = ~((std::uint64_t(1) << (52 - spec.accumulate.mantissaBits)) - 1);
+        truncateLow_ = minNormal(spec.accumulate);
+        truncateHigh_ = maxFinite(spec.accumulate);
+    }
 }
 
 double ModelledDot::tensorCoreStep(double c, std::span<const double> products, int alignedBits, const Rounder& normalise) {
@@ -131,6 +136,93 @@ double ModelledDot::operator()(double initial, const double* a, std::ptrdiff_t s
         registerValue = float32_(registerValue + reduce(0.0, chunk));
     }
     return registerValue;
+}
+
+void ModelledDot::lanes(const double* initial, const double* a, std::ptrdiff_t laneA, std::ptrdiff_t strideA, const double* b,
+                        std::ptrdiff_t laneB, std::ptrdiff_t strideB, std::int64_t count, double* out, int lanes) const {
+    if (lanes < 0 || lanes > kLanes) throw std::invalid_argument("ModelledDot::lanes: 0…8 lanes, not " + std::to_string(lanes));
+    if (model_.order != SummationOrder::TensorCore) {
+        for (int l = 0; l < lanes; ++l) out[l] = (*this)(initial[l], a + l * laneA, strideA, b + l * laneB, strideB, count);
+        return;
+    }
+    constexpr int L = kLanes;
+    const int g = model_.groupSize, bits = model_.alignedBits;
+    thread_local std::vector<double> products;  // [product of the group][lane]
+    products.assign(std::size_t(g) * L, 0.0);
+    double c[L], promoted[L];
+    for (int l = 0; l < L; ++l) c[l] = promoted[l] = 0.0;
+    for (int l = 0; l < lanes; ++l) promoted[l] = float32_(initial[l]), c[l] = initial[l];
+    const std::int64_t every = model_.promoteEvery > 0 ? model_.promoteEvery : count;
+    thread_local std::vector<double> terms;  // one lane's group, for the scalar step
+    for (std::int64_t chunk = 0; chunk < count; chunk += every) {
+        const std::int64_t chunkEnd = std::min(count, chunk + every);
+        if (model_.promoteEvery > 0)
+            for (int l = 0; l < L; ++l) c[l] = 0.0;  // each partial sum from zero
+        for (std::int64_t start = chunk; start < chunkEnd; start += g) {
+            const int n = int(std::min<std::int64_t>(g, chunkEnd - start));
+            // Exact products (two stored values of ≤ 26 bits: accumulatorRefusal), lane-major within the group.
+            for (int i = 0; i < n; ++i) {
+                const double* ai = a + (start + i) * strideA;
+                const double* bi = b + (start + i) * strideB;
+                double* pi = products.data() + std::size_t(i) * L;
+                for (int l = 0; l < lanes; ++l) pi[l] = ai[l * laneA] * bi[l * laneB];
+            }
+            // The largest magnitude among the running sum and the products: its exponent is the group's (ilogb is
+            // monotonic in |t|); non-finite terms are caught by the exponent field 2047.
+            double largest[L];
+            for (int l = 0; l < L; ++l) largest[l] = std::fabs(c[l]);
+            for (int i = 0; i < n; ++i)
+                for (int l = 0; l < L; ++l) largest[l] = std::max(largest[l], std::fabs(products[std::size_t(i) * L + l]));
+            // A non-finite term makes its lane's probe NaN (∞ · 0 and NaN · 0 are NaN; finite · 0 is ±0).
+            double probe[L];
+            for (int l = 0; l < L; ++l) probe[l] = c[l] * 0.0;
+            for (int i = 0; i < n; ++i)
+                for (int l = 0; l < L; ++l) probe[l] += products[std::size_t(i) * L + l] * 0.0;
+            // Branch-free over the lanes: the unit 2^unit of each lane's alignment, or none (scale 0) where the scalar
+            // step must run: non-finite terms, all zeros (the IEEE sum's sign), a subnormal largest term, units below
+            // double's normal range.
+            double scale[L], back[L];
+            std::uint32_t scalar = 0;
+            for (int l = 0; l < L; ++l) {
+                const int field = int((std::bit_cast<std::uint64_t>(largest[l]) >> 52) & 0x7ff);
+                const int unit = field - 1023 - bits + 1;
+                const bool ok = probe[l] == probe[l] && field != 0 && unit >= -1022;
+                scalar |= std::uint32_t(!ok) << l;
+                scale[l] = ok ? std::bit_cast<double>(std::uint64_t(1023 - unit) << 52) : 0.0;
+                back[l] = ok ? std::bit_cast<double>(std::uint64_t(unit + 1023) << 52) : 0.0;
+            }
+            // Terms in units of 2^unit, truncated toward zero (|term| < 2^bits ≤ 2^53: exact integers), added exactly.
+            std::int64_t k[L];
+            for (int l = 0; l < L; ++l) k[l] = static_cast<std::int64_t>(c[l] * scale[l]);
+            for (int i = 0; i < n; ++i)
+                for (int l = 0; l < L; ++l) k[l] += static_cast<std::int64_t>(products[std::size_t(i) * L + l] * scale[l]);
+            double sum[L];
+            for (int l = 0; l < L; ++l) {
+                std::uint64_t magnitude = k[l] < 0 ? std::uint64_t(0) - std::uint64_t(k[l]) : std::uint64_t(k[l]);
+                const int width = 64 - std::countl_zero(magnitude | 1);
+                const int drop = width > 53 ? width - 53 : 0;
+                magnitude = (magnitude >> drop) << drop;  // toward zero to 53 bits, then exact in double
+                const double s = double(magnitude) * back[l];
+                sum[l] = k[l] < 0 ? -s : s;
+            }
+            for (int l = 0; l < lanes; ++l) {
+                if (scalar >> l & 1) {
+                    terms.resize(std::size_t(n));
+                    for (int i = 0; i < n; ++i) terms[std::size_t(i)] = products[std::size_t(i) * L + l];
+                    c[l] = tensorCoreStep(c[l], terms, bits, truncate_);
+                } else if (k[l] == 0) {
+                    c[l] = 0.0;
+                } else if (const double m = std::fabs(sum[l]); m >= truncateLow_ && m <= truncateHigh_) {
+                    c[l] = std::bit_cast<double>(std::bit_cast<std::uint64_t>(sum[l]) & truncateMask_);
+                } else {
+                    c[l] = truncate_(sum[l]);
+                }
+            }
+        }
+        if (model_.promoteEvery > 0)
+            for (int l = 0; l < lanes; ++l) promoted[l] = float32_(promoted[l] + c[l]);
+    }
+    for (int l = 0; l < lanes; ++l) out[l] = model_.promoteEvery > 0 ? promoted[l] : c[l];
 }
 
 }  // namespace ks::numeric

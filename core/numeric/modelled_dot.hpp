@@ -27,6 +27,15 @@ public:
     double operator()(double initial, const double* a, std::ptrdiff_t strideA, const double* b, std::ptrdiff_t strideB,
                       std::int64_t count) const;
 
+    /// Up to kLanes dot products side by side, each bit for bit operator()'s:
+    ///   out[l] = (*this)(initial[l], a + l·laneA, strideA, b + l·laneB, strideB, count), l < lanes.
+    /// The tensor-core model (the presets' sums) runs its alignment on all lanes at once; a lane whose group holds a
+    /// non-finite value, only zeros or magnitudes near double's underflow takes the scalar step for that group. The
+    /// other orders call operator() per lane.
+    static constexpr int kLanes = 8;
+    void lanes(const double* initial, const double* a, std::ptrdiff_t laneA, std::ptrdiff_t strideA, const double* b,
+               std::ptrdiff_t laneB, std::ptrdiff_t strideB, std::int64_t count, double* out, int lanes) const;
+
     /// One tensor-core step: the running sum `c` and `products` aligned to the largest exponent among them, each
     /// truncated toward zero to `alignedBits` bits below it, added exactly, then truncated into `normalise`'s
     /// format (a Rounder toward zero). Non-finite terms give their IEEE sum.
@@ -40,6 +49,10 @@ private:
     ComputeSpec spec_;  ///< with a plain accumulation: the element-wise arithmetic of products and sums
     AccumulatorModel model_;
     Rounder product_, accumulate_, truncate_, float32_;
+    /// truncate_ where it is a mask: a double of magnitude in [truncateLow_, truncateHigh_] (the accumulation format's
+    /// normal range) rounds toward zero by clearing the low bits truncateMask_ keeps clear.
+    std::uint64_t truncateMask_ = ~std::uint64_t(0);
+    double truncateLow_ = 0, truncateHigh_ = -1;
 };
 
 }  // namespace ks::numeric

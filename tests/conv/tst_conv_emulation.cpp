@@ -316,6 +316,22 @@ private Q_SLOTS:
         QVERIFY2(operandsDiffer > 1e-2 * largest, qPrintable(QStringLiteral("operands' blocks off by only %1").arg(operandsDiffer)));
     }
 
+    // The fast engine's modelled convolutions (eight output pixels side by side) give the reference's bits: padding,
+    // stride, a bias, an output plane whose pixels do not fill the lanes.
+    void accumulatorModelsOnBothEngines() {
+        const conv::ConvProblem p = conv::ConvProblem::layer(2, 5, 7, 7, 3, 3, 2, 1);
+        const auto x = data(p.inputCount(), false, 91), w = data(p.weightCount(), false, 92), b = data(p.K, false, 93);
+        for (const char* name : {"direct", "im2col"})
+            for (const char* spec : {"volta-fp16-tc", "hopper-fp8", "hopper-fp8-promoted"}) {
+                const conv::ConvAlgorithm& algo = conv::convAlgorithm(name);
+                std::vector<double> fast(static_cast<std::size_t>(p.outputCount())), reference(fast.size());
+                algo.runEmulated(p, x.data(), w.data(), b.data(), fast.data(), numeric::parseComputeSpec(spec), numeric::EmulationEngine::Fast);
+                algo.runEmulated(p, x.data(), w.data(), b.data(), reference.data(), numeric::parseComputeSpec(spec),
+                                 numeric::EmulationEngine::Reference);
+                QVERIFY2(firstDifference(fast, reference).isEmpty(), qPrintable(QStringLiteral("%1 %2: %3").arg(name, spec, firstDifference(fast, reference))));
+            }
+    }
+
     // An accumulator model in a convolution: direct and im2col compute it (1024 channels of ones, a 1×1 kernel: bf16
     // stalls at 256 in the kernels' order, not pairwise), with the bias after the products; the algorithms whose sums
     // run through transforms refuse it by name, as the studies' supports() says.

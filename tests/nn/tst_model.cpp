@@ -315,6 +315,23 @@ private Q_SLOTS:
         }
     }
 
+    // Under the presets' tensor-core sums the fast engine (eight outputs side by side) gives the reference's bits, in
+    // dense and low-rank layers.
+    void accumulatorModelsOnBothEngines() {
+        const nn::Model dense = nn::Model::mlp({40, 19, 10}, 4);
+        const nn::Model lowRank = nn::ModelFactorisation(dense).withRanks({{"fc1", 5}});
+        nn::MatrixF x(3, 40);
+        for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = float(std::sin(double(i) * 0.7)) * 3.0f;
+        for (const nn::Model* model : {&dense, &lowRank})
+            for (const char* spec : {"volta-fp16-tc", "hopper-fp8", "hopper-fp8-promoted"}) {
+                nn::InferenceOptions fast, reference;
+                reference.emulation = matmul::Emulation::Reference;
+                const nn::MatrixF f = model->forward(x, numeric::parseComputeSpec(spec), fast);
+                const nn::MatrixF r = model->forward(x, numeric::parseComputeSpec(spec), reference);
+                for (Eigen::Index i = 0; i < f.size(); ++i) QVERIFY2(ks::test::sameBits(f.data()[i], r.data()[i]), spec);
+            }
+    }
+
     void integerActivationScale_data() {
         QTest::addColumn<int>("mode");
         QTest::addColumn<double>("expectedLogit");

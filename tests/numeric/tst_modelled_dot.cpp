@@ -6,6 +6,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "test_support.hpp"
@@ -131,6 +132,71 @@ private slots:
         }
         const ModelledDot dot(s);
         KS_COMPARE_EXACT(dot(0.0, ones.data(), 1, ones.data(), 1, 1024), expected);
+    }
+
+    // The fast engine's eight dot products side by side give operator()'s bits: every preset, narrow and wide aligned
+    // widths, accumulation formats that overflow and underflow, promotion, the other orders; values across magnitudes
+    // with zeros of both signs, exact cancellations, infinities and NaN, and tiny terms whose products fall below
+    // double's normal range (e11m10 storage); every lane count and length, both operand layouts.
+    void lanesMatchTheScalarDot_data() {
+        QTest::addColumn<QString>("spec");
+        QTest::addColumn<int>("magnitudes");  // spread of binary exponents of the operands
+        QTest::addColumn<int>("centre");      // their centre
+        for (const char* preset : {"volta-fp16-tc", "ampere-fp16-tc", "ampere-bf16-tc", "hopper-fp8", "hopper-fp8-promoted"})
+            QTest::newRow(preset) << preset << 6 << 0;
+        QTest::newRow("3 aligned bits") << "fp16/fp64/fp32:acc=tc4x3" << 6 << 0;
+        QTest::newRow("53 aligned bits") << "bf16/fp64/fp64:acc=tc16x53" << 30 << 0;
+        QTest::newRow("e5m2 sums overflow") << "e5m2/fp64/e5m2:acc=tc8x10" << 6 << 6;
+        QTest::newRow("e5m2 sums underflow") << "e5m2/fp64/e5m2:acc=tc8x10" << 4 << -9;
+        QTest::newRow("promotion every 3") << "fp16/fp64/fp32:acc=tc4x14,promote3" << 6 << 0;
+        QTest::newRow("below double's normal range") << "e11m10/fp64/e11m10:acc=tc4x24" << 40 << -515;
+        QTest::newRow("near double's overflow") << "e11m10/fp64/fp64:acc=tc2x24" << 8 << 508;
+        QTest::newRow("pairwise (scalar per lane)") << "fp16/fp32:acc=pairwise" << 6 << 0;
+    }
+    void lanesMatchTheScalarDot() {
+        QFETCH(QString, spec);
+        QFETCH(int, magnitudes);
+        QFETCH(int, centre);
+        const ComputeSpec s = parseComputeSpec(spec.toStdString());
+        const ModelledDot dot(s);
+        std::mt19937_64 rng(7);
+        std::uniform_real_distribution<double> uniform(-1, 1);
+        std::uniform_int_distribution<int> exponent(centre - magnitudes / 2, centre + magnitudes / 2), kind(0, 99);
+        const Rounder store(s.storage, Rounding::NearestEven);
+        const auto value = [&] {
+            const int k = kind(rng);
+            if (k == 0) return 0.0;
+            if (k == 1) return -0.0;
+            if (k == 2 && centre == 0) return std::numeric_limits<double>::infinity() * (uniform(rng) < 0 ? -1.0 : 1.0);
+            if (k == 3 && centre == 0) return std::numeric_limits<double>::quiet_NaN();
+            return store(std::ldexp(uniform(rng), exponent(rng)));
+        };
+        const int kMaxLength = 130;
+        constexpr int L = ModelledDot::kLanes;
+        std::vector<double> a(std::size_t(kMaxLength * L)), b(a.size());
+        for (int trial = 0; trial < 60; ++trial) {
+            for (auto& v : a) v = value();
+            for (auto& v : b) v = value();
+            if (trial % 3 == 0)  // exact cancellation: lane 0's second half undoes its first
+                for (int i = 0; i < kMaxLength / 2; ++i) a[std::size_t((kMaxLength / 2 + i) * L)] = -a[std::size_t(i * L)], b[std::size_t((kMaxLength / 2 + i) * L)] = b[std::size_t(i * L)];
+            const int lengths[] = {0, 1, 3, 4, 17, 64, kMaxLength};
+            const int length = lengths[trial % 7], lanes = 1 + trial % L;
+            double initial[L];
+            for (auto& v : initial) v = trial % 2 ? value() : 0.0;
+            double got[L], gotRows[L];
+            // Layout 1: lanes are columns of a row-major matrix (gemm's B); a shared row (stride 1).
+            dot.lanes(initial, a.data(), 0, 1, b.data(), 1, L, length, got, lanes);
+            // Layout 2: lanes are rows (a layer's weights), a shared column of a.
+            dot.lanes(initial, a.data(), 0, L, b.data(), kMaxLength, 1, length, gotRows, lanes);
+            for (int l = 0; l < lanes; ++l) {
+                const double want = dot(initial[l], a.data(), 1, b.data() + l, L, length);
+                const double wantRows = dot(initial[l], a.data(), L, b.data() + l * kMaxLength, 1, length);
+                if (!ks::test::sameResult(got[l], want) || !ks::test::sameResult(gotRows[l], wantRows))
+                    QFAIL(qPrintable(QStringLiteral("trial %1, lane %2 of %3, length %4: %5 against %6, %7 against %8")
+                                         .arg(trial).arg(l).arg(lanes).arg(length).arg(got[l], 0, 'g', 17).arg(want, 0, 'g', 17)
+                                         .arg(gotRows[l], 0, 'g', 17).arg(wantRows, 0, 'g', 17)));
+            }
+        }
     }
 
     void specialValues() {

@@ -51,7 +51,7 @@ QString computeTip(const std::string& name) {
         return QObject::tr("NVIDIA NVFP4: blocks of 16 E2M1 elements with an E4M3 scale, and a float32 scale per tensor.");
     for (const auto& preset : numeric::computeSpecPresets())
         if (preset.name == name)
-            return QObject::tr("A tensor-core model, %1: %2. The modelled sums run on the scalar reference, so the page "
+            return QObject::tr("A tensor-core model, %1: %2. The modelled sums are slower than float32 lanes, so the page "
                                "classifies a subset of the digits.")
                 .arg(q(preset.spec), q(preset.source));
     return {};

@@ -55,8 +55,8 @@ void ConvAlgorithm::run(const ConvProblem& problem, const double* input, const d
 std::optional<std::string> ConvAlgorithm::emulationRefusal(const numeric::ComputeSpec& spec) const {
     if (spec.accumulation.plain()) return std::nullopt;
     if (!modelsAccumulation())
-        return "its sums run through transforms, not dot products of stored operands: the accumulator model " +
-               numeric::accumulatorModelName(spec.accumulation) + " is modelled for direct and im2col";
+        return "its sums run through the transforms' butterflies, not dot products of stored operands: the accumulator "
+               "model " + numeric::accumulatorModelName(spec.accumulation) + " is modelled for direct, im2col and Winograd";
     return numeric::accumulatorRefusal(spec);
 }
 

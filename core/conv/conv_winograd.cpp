@@ -20,6 +20,7 @@
 #include "conv/conv_lanes.hpp"
 #include "conv/conv_registry.hpp"
 #include "numeric/fast_arithmetic.hpp"
+#include "numeric/modelled_dot.hpp"
 #include "numeric/scaled_format.hpp"
 #include "conv/winograd_transform.hpp"
 
@@ -185,15 +186,39 @@ void transformInputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, cons
     }
 }
 
+/// What an emulated run adds to the plain algorithm: a scaled format on the transformed tiles, and the batched
+/// products' sums under an accumulator model (each M[ξ][k][t] the modelled dot product of U[ξ][k][·] and V[ξ][·][t]
+/// over C, as a tensor-core Winograd kernel sums them; eight tiles side by side on the fast engine).
+struct TileExtras {
+    const numeric::ScaledFormat* scales = nullptr;
+    const numeric::ModelledDot* modelled = nullptr;
+    bool modelledLanes = false;
+};
+
 /// M[ξ] = U[ξ] · V[ξ] for ξ in [begin, end).
 template <numeric::Arithmetic Arith, class V>
 void multiplyTiles(const ConvProblem& pr, const TileGeometry& g, const V* U, const V* Vt, V* M, Arith& arith,
-                   std::int64_t begin, std::int64_t end) {
+                   std::int64_t begin, std::int64_t end, const TileExtras& extras = {}) {
     const std::int64_t K = pr.K, C = pr.C, T = g.T;
     for (std::int64_t xi = begin; xi < end; ++xi) {
         const V* u = U + xi * K * C;
         const V* v = Vt + xi * C * T;
         V* out = M + xi * K * T;
+        if constexpr (std::is_same_v<V, double>) {
+            if (const numeric::ModelledDot* dot = extras.modelled) {
+                constexpr int L = numeric::ModelledDot::kLanes;
+                const double zeros[L] = {};
+                for (std::int64_t k = 0; k < K; ++k)
+                    for (std::int64_t t = 0; t < T; t += extras.modelledLanes ? L : 1) {
+                        if (!extras.modelledLanes) {
+                            out[k * T + t] = (*dot)(0.0, u + k * C, 1, v + t, T, C);
+                            continue;
+                        }
+                        dot->lanes(zeros, u + k * C, 0, 1, v + t, 1, T, C, out + k * T + t, int(std::min<std::int64_t>(L, T - t)));
+                    }
+                continue;
+            }
+        }
         if constexpr (std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
             detail::gemmSerial(K, T, C, u, C, v, T, out, T);
         } else {
@@ -254,15 +279,14 @@ void transformOutputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, con
 /// The whole convolution with the filters already transformed (U); A = α when fixed at compile time.
 /// With a scaled format on the transformed tiles: V[ξ][c][t] in blocks along C, one line per position and tile.
 template <class V>
-void quantizeInputTiles(const ConvProblem& pr, std::int64_t a2, std::int64_t T, std::vector<V>& Vt,
-                        const numeric::ScaledFormat* tiles) {
+void quantizeInputTiles(const ConvProblem& pr, std::int64_t a2, std::int64_t T, std::vector<V>& Vt, const TileExtras& extras) {
     if constexpr (std::is_same_v<V, double>)
-        if (tiles) numeric::quantizeScaled(std::span<double>(Vt), {a2, pr.C, T}, *tiles);
+        if (extras.scales) numeric::quantizeScaled(std::span<double>(Vt), {a2, pr.C, T}, *extras.scales);
 }
 
 template <int A, class Arith, class V>
 void winogradPhases(const ConvProblem& pr, const WinogradMatrices<V>& mat, const V* U, const V* x, const V* bias,
-                    V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M, const numeric::ScaledFormat* tiles) {
+                    V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M, const TileExtras& extras) {
     const TileGeometry g(pr, mat.m);
     const std::int64_t a2 = mat.alpha * mat.alpha;
     const std::int64_t blocks = detail::ceilDiv(g.tilesPerImage, kLanes);
@@ -270,18 +294,18 @@ void winogradPhases(const ConvProblem& pr, const WinogradMatrices<V>& mat, const
     M.resize(static_cast<std::size_t>(a2 * pr.K * g.T));
     if constexpr (!numeric::kThreadSplittable<Arith>) {
         transformInputs<A>(pr, mat, g, x, Vt.data(), arith, 0, pr.N * pr.C * blocks);
-        quantizeInputTiles(pr, a2, g.T, Vt, tiles);
-        multiplyTiles(pr, g, U, Vt.data(), M.data(), arith, 0, a2);
+        quantizeInputTiles(pr, a2, g.T, Vt, extras);
+        multiplyTiles(pr, g, U, Vt.data(), M.data(), arith, 0, a2, extras);
         transformOutputs<A>(pr, mat, g, M.data(), bias, y, arith, 0, pr.N * pr.K * blocks);
     } else {
         parallelFor(pr.N * pr.C * blocks, 4.0 * double(pr.C * g.T) * a2 * mat.alpha, [&](std::int64_t b, std::int64_t e) {
             Arith local = arith;
             transformInputs<A>(pr, mat, g, x, Vt.data(), local, b, e);
         });
-        quantizeInputTiles(pr, a2, g.T, Vt, tiles);
+        quantizeInputTiles(pr, a2, g.T, Vt, extras);
         parallelFor(a2, 2.0 * double(a2) * double(pr.K * pr.C) * double(g.T), [&](std::int64_t b, std::int64_t e) {
             Arith local = arith;
-            multiplyTiles(pr, g, U, Vt.data(), M.data(), local, b, e);
+            multiplyTiles(pr, g, U, Vt.data(), M.data(), local, b, e, extras);
         });
         parallelFor(pr.N * pr.K * blocks, 4.0 * double(pr.K * g.T) * a2 * mat.m, [&](std::int64_t b, std::int64_t e) {
             Arith local = arith;
@@ -292,20 +316,20 @@ void winogradPhases(const ConvProblem& pr, const WinogradMatrices<V>& mat, const
 
 template <numeric::Arithmetic Arith, class V>
 void winogradExecute(const ConvProblem& pr, const WinogradMatrices<V>& mat, const V* U, const V* x, const V* bias,
-                     V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M, const numeric::ScaledFormat* tiles = nullptr) {
+                     V* y, Arith& arith, std::vector<V>& Vt, std::vector<V>& M, const TileExtras& extras = {}) {
     switch (mat.alpha) {
-    case 4: return winogradPhases<4>(pr, mat, U, x, bias, y, arith, Vt, M, tiles);
-    case 6: return winogradPhases<6>(pr, mat, U, x, bias, y, arith, Vt, M, tiles);
-    case 8: return winogradPhases<8>(pr, mat, U, x, bias, y, arith, Vt, M, tiles);
-    default: return winogradPhases<0>(pr, mat, U, x, bias, y, arith, Vt, M, tiles);
+    case 4: return winogradPhases<4>(pr, mat, U, x, bias, y, arith, Vt, M, extras);
+    case 6: return winogradPhases<6>(pr, mat, U, x, bias, y, arith, Vt, M, extras);
+    case 8: return winogradPhases<8>(pr, mat, U, x, bias, y, arith, Vt, M, extras);
+    default: return winogradPhases<0>(pr, mat, U, x, bias, y, arith, Vt, M, extras);
     }
 }
 
-/// `tiles`: a scaled format on the transformed tiles — U[ξ][k][c] and V[ξ][c][t] in blocks along C, the reduction
+/// extras.scales: a scaled format on the transformed tiles — U[ξ][k][c] and V[ξ][c][t] in blocks along C, the reduction
 /// axis of the batched products, as a low-precision Winograd kernel would store them.
 template <numeric::Arithmetic Arith, class V>
 void winogradConv(const ConvProblem& pr, const WinogradTransforms& t, const V* x, const V* w, const V* bias, V* y,
-                  Arith& arith, const numeric::ScaledFormat* tiles = nullptr) {
+                  Arith& arith, const TileExtras& extras = {}) {
     std::vector<V> xs, ws, bs;
     x = detail::storeOperands(arith, x, pr.inputCount(), xs, numeric::RandomTensor::Input);
     w = detail::storeOperands(arith, w, pr.weightCount(), ws, numeric::RandomTensor::Weight);
@@ -315,8 +339,8 @@ void winogradConv(const ConvProblem& pr, const WinogradTransforms& t, const V* x
     const auto mat = matricesFor<V>(t, arith);
     std::vector<V> U(static_cast<std::size_t>(t.alpha * t.alpha * pr.K * pr.C)), Vt, M;
     transformFilters(pr, mat, w, U.data(), arith);
-    if (tiles) numeric::quantizeScaled(std::span<V>(U), {t.alpha * t.alpha * pr.K, pr.C, 1}, *tiles);
-    winogradExecute(pr, mat, U.data(), x, bias, y, arith, Vt, M, tiles);
+    if (extras.scales) numeric::quantizeScaled(std::span<V>(U), {t.alpha * t.alpha * pr.K, pr.C, 1}, *extras.scales);
+    winogradExecute(pr, mat, U.data(), x, bias, y, arith, Vt, M, extras);
 }
 
 class WinogradPlan final : public ConvPlan {
@@ -397,19 +421,34 @@ protected:
     }
     void doRun(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                numeric::EmulatedArithmetic& arith) const override {
-        if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::winogradRefusal(arith.spec()))
-            return lanes::winogradConv(p, arith.spec(), transforms_, x, w, b, y);
-        numeric::withEmulation(arith, [&](auto& a) { winogradConv(p, transforms_, x, w, b, y, a); });
+        runGeneric(p, x, w, b, y, arith, nullptr);
     }
 
     void doRunScaledTiles(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
                           numeric::EmulatedArithmetic& arith, const numeric::ScaledFormat& tiles) const override {
-        numeric::withEmulation(arith, [&](auto& a) { winogradConv(p, transforms_, x, w, b, y, a, &tiles); });
+        runGeneric(p, x, w, b, y, arith, &tiles);
+    }
+
+    /// The emulated run: the float32 lanes where they cover the spec; under an accumulator model the transforms in
+    /// `arith` and the batched products' sums modelled (lanes on the fast engine); otherwise the generic template.
+    void runGeneric(const ConvProblem& p, const double* x, const double* w, const double* b, double* y,
+                    numeric::EmulatedArithmetic& arith, const numeric::ScaledFormat* scales) const {
+        if (!arith.spec().accumulation.plain()) {
+            const numeric::ModelledDot dot(arith.spec());
+            winogradConv(p, transforms_, x, w, b, y, arith, {scales, &dot, arith.engine() == numeric::EmulationEngine::Fast});
+            return;
+        }
+        if (!scales && arith.engine() == numeric::EmulationEngine::Fast && !lanes::winogradRefusal(arith.spec()))
+            return lanes::winogradConv(p, arith.spec(), transforms_, x, w, b, y);
+        numeric::withEmulation(arith, [&](auto& a) { winogradConv(p, transforms_, x, w, b, y, a, TileExtras{scales}); });
     }
 
 public:
     bool transformsOperands() const override { return true; }
+    bool modelsAccumulation() const override { return true; }
     std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
+        if (!spec.accumulation.plain() && !numeric::accumulatorRefusal(spec))
+            return ConvAlgorithm::fastEmulationPath(spec, std::nullopt, true);
         if (spec.scaledStorage && spec.scalePlacement == numeric::ScalePlacement::TransformedTiles)
             return ConvAlgorithm::fastEmulationPath(spec.elementwise(), std::string("scales on the transformed tiles run "
                                                                                     "the generic transforms"));

@@ -319,11 +319,12 @@ private Q_SLOTS:
     // The fast engine's modelled convolutions (eight output pixels side by side) give the reference's bits: padding,
     // stride, a bias, an output plane whose pixels do not fill the lanes.
     void accumulatorModelsOnBothEngines() {
-        const conv::ConvProblem p = conv::ConvProblem::layer(2, 5, 7, 7, 3, 3, 2, 1);
-        const auto x = data(p.inputCount(), false, 91), w = data(p.weightCount(), false, 92), b = data(p.K, false, 93);
-        for (const char* name : {"direct", "im2col"})
+        for (const char* name : {"direct", "im2col", "winograd-2x2", "winograd-4x4", "winograd-6x6"})
             for (const char* spec : {"volta-fp16-tc", "hopper-fp8", "hopper-fp8-promoted"}) {
                 const conv::ConvAlgorithm& algo = conv::convAlgorithm(name);
+                // Stride 2 where the algorithm takes it; Winograd's tiles: 9 of them for 4×4, not filling the lanes.
+                const conv::ConvProblem p = conv::ConvProblem::layer(2, 5, 7, 7, 3, 3, algo.transformsOperands() ? 1 : 2, 1);
+                const auto x = data(p.inputCount(), false, 91), w = data(p.weightCount(), false, 92), b = data(p.K, false, 93);
                 std::vector<double> fast(static_cast<std::size_t>(p.outputCount())), reference(fast.size());
                 algo.runEmulated(p, x.data(), w.data(), b.data(), fast.data(), numeric::parseComputeSpec(spec), numeric::EmulationEngine::Fast);
                 algo.runEmulated(p, x.data(), w.data(), b.data(), reference.data(), numeric::parseComputeSpec(spec),
@@ -332,9 +333,27 @@ private Q_SLOTS:
             }
     }
 
+    // Winograd's batched products under a model: 1024 channels of ones through F(2×2, 3×3), whose transforms of ones
+    // are small exact numbers in bf16. Every output is 9 · 1024 = 9216 when the sums over C are pairwise; bf16's own
+    // sequential sums stall (at 256 times the term) and fall short. Both engines.
+    void winogradSumsUnderAModel() {
+        const conv::ConvProblem p = conv::ConvProblem::layer(1, 1024, 4, 4, 1, 3);  // one 2×2 tile, no padding
+        const std::vector<double> x(std::size_t(p.inputCount()), 1.0), w(std::size_t(p.weightCount()), 1.0);
+        const conv::ConvAlgorithm& algo = conv::convAlgorithm("winograd-2x2");
+        for (const auto engine : {numeric::EmulationEngine::Fast, numeric::EmulationEngine::Reference}) {
+            std::vector<double> pairwise(std::size_t(p.outputCount())), plain(pairwise.size());
+            algo.runEmulated(p, x.data(), w.data(), nullptr, pairwise.data(), numeric::parseComputeSpec("bf16:acc=pairwise"), engine);
+            algo.runEmulated(p, x.data(), w.data(), nullptr, plain.data(), numeric::parseComputeSpec("bf16"), engine);
+            for (std::size_t i = 0; i < pairwise.size(); ++i) {
+                KS_COMPARE_EXACT(pairwise[i], 9216.0);
+                QVERIFY2(plain[i] < 9216.0 / 2, qPrintable(QString::number(plain[i])));
+            }
+        }
+    }
+
     // An accumulator model in a convolution: direct and im2col compute it (1024 channels of ones, a 1×1 kernel: bf16
-    // stalls at 256 in the kernels' order, not pairwise), with the bias after the products; the algorithms whose sums
-    // run through transforms refuse it by name, as the studies' supports() says.
+    // stalls at 256 in the kernels' order, not pairwise), with the bias after the products; the FFT, whose sums run
+    // through butterflies, refuses it by name, as the studies' supports() says (Winograd: winogradSumsUnderAModel).
     void accumulatorModelsInConvolutions() {
         const conv::ConvProblem p = conv::ConvProblem::layer(1, 1024, 2, 2, 2, 1);
         const std::vector<double> x(std::size_t(p.inputCount()), 1.0), w(std::size_t(p.weightCount()), 1.0), b = {8.0, -16.0};

@@ -57,6 +57,16 @@ std::vector<double> signedZerosAndInfinities(std::int64_t count, std::uint64_t s
     return v;
 }
 
+/// Data rows "algorithm engine": every registered conv algorithm on the fast engine and on the reference.
+void everyAlgorithmOnBothEngines() {
+        QTest::addColumn<QString>("algorithm");
+        QTest::addColumn<bool>("reference");
+        for (const auto* algorithm : conv::convAlgorithms())
+            for (bool reference : {false, true})
+                QTest::addRow("%s %s", algorithm->name().c_str(), reference ? "reference" : "fast")
+                    << QString::fromStdString(algorithm->name()) << reference;
+}
+
 QString firstDifference(const std::vector<double>& got, const std::vector<double>& want) {
     for (std::size_t i = 0; i < got.size(); ++i) {
         if (std::isnan(got[i]) && std::isnan(want[i])) continue;
@@ -120,14 +130,7 @@ private Q_SLOTS:
     // A scaled storage format blocks the input and the weights along C (conv_algorithm.hpp): every algorithm,
     // either engine, gives the bits of float32 emulation on operands the test blocked itself with mxQuantize on
     // the channel-last transposes (one block of 32 channels and a short one of 8). The bias is not quantised.
-    void scaledStorageBlocksAlongChannels_data() {
-        QTest::addColumn<QString>("algorithm");
-        QTest::addColumn<bool>("reference");
-        for (const auto* algorithm : conv::convAlgorithms())
-            for (bool reference : {false, true})
-                QTest::addRow("%s %s", algorithm->name().c_str(), reference ? "reference" : "fast")
-                    << QString::fromStdString(algorithm->name()) << reference;
-    }
+    void scaledStorageBlocksAlongChannels_data() { everyAlgorithmOnBothEngines(); }
     void scaledStorageBlocksAlongChannels() {
         QFETCH(QString, algorithm);
         QFETCH(bool, reference);
@@ -169,14 +172,7 @@ private Q_SLOTS:
     // tiles blocked along C by mxQuantize: the kernels compute their transforms in float32, so they agree to float32's
     // noise, while blocks on the operands (or none) give another result altogether. Algorithms that do not transform
     // their operands give the same bits under both placements.
-    void scalesOnTransformedTiles_data() {
-        QTest::addColumn<QString>("algorithm");
-        QTest::addColumn<bool>("reference");
-        for (const auto* algorithm : conv::convAlgorithms())
-            for (bool reference : {false, true})
-                QTest::addRow("%s %s", algorithm->name().c_str(), reference ? "reference" : "fast")
-                    << QString::fromStdString(algorithm->name()) << reference;
-    }
+    void scalesOnTransformedTiles_data() { everyAlgorithmOnBothEngines(); }
     void scalesOnTransformedTiles() {
         QFETCH(QString, algorithm);
         QFETCH(bool, reference);

@@ -182,20 +182,23 @@ void ModelledDot::lanes(const double* initial, const double* a, std::ptrdiff_t l
             // step must run: non-finite terms, all zeros (the IEEE sum's sign), a subnormal largest term, units below
             // double's normal range.
             double scale[L], back[L];
-            std::uint32_t scalar = 0;
+            bool scalarLane[L];
             for (int l = 0; l < L; ++l) {
                 const int field = int((std::bit_cast<std::uint64_t>(largest[l]) >> 52) & 0x7ff);
                 const int unit = field - 1023 - bits + 1;
-                const bool ok = probe[l] == probe[l] && field != 0 && unit >= -1022;
-                scalar |= std::uint32_t(!ok) << l;
-                scale[l] = ok ? std::bit_cast<double>(std::uint64_t(1023 - unit) << 52) : 0.0;
-                back[l] = ok ? std::bit_cast<double>(std::uint64_t(unit + 1023) << 52) : 0.0;
+                scalarLane[l] = !(probe[l] == probe[l] && field != 0 && unit >= -1022);
+                scale[l] = scalarLane[l] ? 0.0 : std::bit_cast<double>(std::uint64_t(1023 - unit) << 52);
+                back[l] = scalarLane[l] ? 0.0 : std::bit_cast<double>(std::uint64_t(unit + 1023) << 52);
             }
             // Terms in units of 2^unit, truncated toward zero (|term| < 2^bits ≤ 2^53: exact integers), added exactly.
+            // A scalar lane's terms (NaN · 0 among them) are replaced by zero before they are converted.
             std::int64_t k[L];
-            for (int l = 0; l < L; ++l) k[l] = static_cast<std::int64_t>(c[l] * scale[l]);
+            for (int l = 0; l < L; ++l) k[l] = static_cast<std::int64_t>(scalarLane[l] ? 0.0 : c[l] * scale[l]);
             for (int i = 0; i < n; ++i)
-                for (int l = 0; l < L; ++l) k[l] += static_cast<std::int64_t>(products[std::size_t(i) * L + l] * scale[l]);
+                for (int l = 0; l < L; ++l) {
+                    const double term = products[std::size_t(i) * L + l] * scale[l];
+                    k[l] += static_cast<std::int64_t>(scalarLane[l] ? 0.0 : term);
+                }
             double sum[L];
             for (int l = 0; l < L; ++l) {
                 std::uint64_t magnitude = k[l] < 0 ? std::uint64_t(0) - std::uint64_t(k[l]) : std::uint64_t(k[l]);
@@ -206,7 +209,7 @@ void ModelledDot::lanes(const double* initial, const double* a, std::ptrdiff_t l
                 sum[l] = k[l] < 0 ? -s : s;
             }
             for (int l = 0; l < lanes; ++l) {
-                if (scalar >> l & 1) {
+                if (scalarLane[l]) {
                     terms.resize(std::size_t(n));
                     for (int i = 0; i < n; ++i) terms[std::size_t(i)] = products[std::size_t(i) * L + l];
                     c[l] = tensorCoreStep(c[l], terms, bits, truncate_);

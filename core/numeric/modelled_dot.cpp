@@ -5,6 +5,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -14,6 +15,19 @@
 namespace ks::numeric {
 
 namespace {
+
+// Eight lanes as GCC vector types: the compiler emits the widest instructions the build targets (two or four
+// registers on narrower ones); every operation is an exact IEEE or integer one, so the bits do not depend on which.
+using Doubles = double __attribute__((vector_size(64)));
+using Int64s = std::int64_t __attribute__((vector_size(64)));
+using UInt64s = std::uint64_t __attribute__((vector_size(64)));
+static_assert(ModelledDot::kLanes == 8);
+
+Doubles loadLanes(const double* p) {
+    Doubles v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
 
 ComputeSpec withPlainAccumulation(const ComputeSpec& spec) {
     ComputeSpec s = spec;
@@ -138,6 +152,53 @@ double ModelledDot::operator()(double initial, const double* a, std::ptrdiff_t s
     return registerValue;
 }
 
+void ModelledDot::vectorStep(double* c, const double* products, int n, int lanes, int bits, std::vector<double>& terms) const {
+    const Doubles zero = {}, running = loadLanes(c);
+    const UInt64s magnitudeBits = ~UInt64s{} >> 1;
+    // The largest magnitude (its exponent is the group's: ilogb is monotonic in |t|) and a probe that a non-finite
+    // term makes NaN (∞ · 0 and NaN · 0 are NaN; finite · 0 is ±0).
+    Doubles largest = (Doubles)((UInt64s)running & magnitudeBits), probe = running * 0.0;
+    for (int i = 0; i < n; ++i) {
+        const Doubles p = loadLanes(products + i * kLanes);
+        const Doubles m = (Doubles)((UInt64s)p & magnitudeBits);
+        largest = m > largest ? m : largest;
+        probe += p * 0.0;
+    }
+    const Int64s field = (Int64s)(((UInt64s)largest >> 52) & 0x7ff);
+    const Int64s unit = field - (1023 + bits - 1);
+    // The scalar step: non-finite terms, all zeros (the IEEE sum's sign), a subnormal largest term, units below
+    // double's normal range.
+    const Int64s scalar = (probe != probe) | (field == 0) | (unit < -1022);
+    const Doubles scale = scalar ? zero : (Doubles)((UInt64s)(1023 - unit) << 52);
+    const Doubles back = scalar ? zero : (Doubles)((UInt64s)(unit + 1023) << 52);
+    // Terms in units of 2^unit truncated toward zero (exact integers below 2^bits), summed exactly; a scalar lane's
+    // terms are zero before the conversion. The sum fits 53 bits (vectorSteps), so it converts back exactly.
+    Int64s k = __builtin_convertvector(scalar ? zero : running * scale, Int64s);
+    for (int i = 0; i < n; ++i) k += __builtin_convertvector(scalar ? zero : loadLanes(products + i * kLanes) * scale, Int64s);
+    const Doubles sum = __builtin_convertvector(k, Doubles) * back;
+    const Doubles magnitude = (Doubles)((UInt64s)sum & magnitudeBits);
+    // Toward zero into the accumulation format: a mask within its normal range; the Rounder outside it.
+    const Int64s masked = (magnitude >= truncateLow_) & (magnitude <= truncateHigh_);
+    const Doubles result = k == 0 ? zero : (Doubles)((UInt64s)sum & truncateMask_);
+    const Int64s lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    const Int64s elsewhere = (scalar | ((k != 0) & ~masked)) & (lane < lanes);
+    bool any = false;
+    for (int l = 0; l < kLanes; ++l) any |= elsewhere[l] != 0;
+    if (!any) {  // the usual group: every lane's result is the vector's
+        std::memcpy(c, &result, sizeof(double) * std::size_t(lanes));
+        return;
+    }
+    for (int l = 0; l < lanes; ++l) {
+        if (scalar[l]) {
+            terms.resize(std::size_t(n));
+            for (int i = 0; i < n; ++i) terms[std::size_t(i)] = products[i * kLanes + l];
+            c[l] = tensorCoreStep(c[l], terms, bits, truncate_);
+        } else {
+            c[l] = k[l] == 0 || masked[l] ? result[l] : truncate_(sum[l]);
+        }
+    }
+}
+
 void ModelledDot::lanes(const double* initial, const double* a, std::ptrdiff_t laneA, std::ptrdiff_t strideA, const double* b,
                         std::ptrdiff_t laneB, std::ptrdiff_t strideB, std::int64_t count, double* out, int lanes) const {
     if (lanes < 0 || lanes > kLanes) throw std::invalid_argument("ModelledDot::lanes: 0…8 lanes, not " + std::to_string(lanes));
@@ -154,6 +215,8 @@ void ModelledDot::lanes(const double* initial, const double* a, std::ptrdiff_t l
     for (int l = 0; l < lanes; ++l) promoted[l] = float32_(initial[l]), c[l] = initial[l];
     const std::int64_t every = model_.promoteEvery > 0 ? model_.promoteEvery : count;
     thread_local std::vector<double> terms;  // one lane's group, for the scalar step
+    // Whole vectors where the group's integer sum fits double's 53 bits: (g + 1) terms below 2^bits each.
+    const bool vectorSteps = bits + std::bit_width(unsigned(g + 1)) <= 53;
     for (std::int64_t chunk = 0; chunk < count; chunk += every) {
         const std::int64_t chunkEnd = std::min(count, chunk + every);
         if (model_.promoteEvery > 0)
@@ -165,7 +228,17 @@ void ModelledDot::lanes(const double* initial, const double* a, std::ptrdiff_t l
                 const double* ai = a + (start + i) * strideA;
                 const double* bi = b + (start + i) * strideB;
                 double* pi = products.data() + std::size_t(i) * L;
-                for (int l = 0; l < lanes; ++l) pi[l] = ai[l * laneA] * bi[l * laneB];
+                if (laneA == 0 && laneB == 1) {  // a shared, b's lanes side by side (a matrix product's columns)
+                    for (int l = 0; l < lanes; ++l) pi[l] = ai[0] * bi[l];
+                } else if (laneA == 0) {         // a shared, b's lanes apart (a layer's rows, patches)
+                    for (int l = 0; l < lanes; ++l) pi[l] = ai[0] * bi[l * laneB];
+                } else {
+                    for (int l = 0; l < lanes; ++l) pi[l] = ai[l * laneA] * bi[l * laneB];
+                }
+            }
+            if (vectorSteps) {
+                vectorStep(c, products.data(), n, lanes, bits, terms);
+                continue;
             }
             // The largest magnitude among the running sum and the products: its exponent is the group's (ilogb is
             // monotonic in |t|); non-finite terms are caught by the exponent field 2047.

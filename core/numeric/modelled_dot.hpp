@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "numeric/compute_spec.hpp"
 #include "numeric/round.hpp"
@@ -45,6 +46,9 @@ public:
 
 private:
     double reduce(double initial, std::span<double> products) const;
+    /// One tensor-core step on all lanes: c[l] with the n products products[i·kLanes + l], when the group's integer
+    /// sum fits 53 bits; lanes whose terms leave plain double scaling take tensorCoreStep (`terms`: scratch).
+    void vectorStep(double* c, const double* products, int n, int lanes, int bits, std::vector<double>& terms) const;
 
     ComputeSpec spec_;  ///< with a plain accumulation: the element-wise arithmetic of products and sums
     AccumulatorModel model_;

@@ -28,7 +28,8 @@ void modelledConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
     constexpr int L = numeric::ModelledDot::kLanes;
     const int step = fast ? L : 1;
     parallelFor(pr.N * pr.K, 20.0 * double(pr.flops()), [&](std::int64_t begin, std::int64_t end) {
-        std::vector<double> patches(static_cast<std::size_t>(CRS * L));  // [lane][c, r, s]
+        // Eight pixels' patches interleaved, [c, r, s][lane] (one scalar pixel: [c, r, s]), so that each step loads one vector.
+        std::vector<double> patches(static_cast<std::size_t>(CRS * L));
         numeric::EmulatedArithmetic sums(dot.spec());  // the bias's addition, no random sites
         const double zeros[L] = {};
         double out[L];
@@ -37,19 +38,21 @@ void modelledConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
             const double* filter = w.data() + k * CRS;
             for (std::int64_t pq = 0; pq < P * Q; pq += step) {
                 const int lanes = int(std::min<std::int64_t>(step, P * Q - pq));  // output pixels pq…pq+lanes−1
+                const std::ptrdiff_t laneStride = fast ? L : 1;
+                if (lanes < step) std::fill(patches.begin(), patches.end(), 0.0);  // unused lanes: zero products
                 for (int l = 0; l < lanes; ++l) {
                     const std::int64_t p = (pq + l) / Q, q = (pq + l) % Q;
-                    double* patch = patches.data() + l * CRS;
+                    double* patch = patches.data() + l;
                     for (std::int64_t c = 0; c < pr.C; ++c)
                         for (std::int64_t r = 0; r < pr.R; ++r)
                             for (std::int64_t s = 0; s < pr.S; ++s) {
                                 const std::int64_t h = p * pr.strideH + r - pr.padH, wi = q * pr.strideW + s - pr.padW;
                                 const bool inside = h >= 0 && h < pr.H && wi >= 0 && wi < pr.W;
-                                patch[std::size_t(c * RS + r * pr.S + s)] =
+                                patch[std::size_t(c * RS + r * pr.S + s) * std::size_t(laneStride)] =
                                     inside ? x[std::size_t(((n * pr.C + c) * pr.H + h) * pr.W + wi)] : 0.0;
                             }
                 }
-                if (fast) dot.lanes(zeros, filter, 0, 1, patches.data(), CRS, 1, CRS, out, lanes);
+                if (fast) dot.lanes(zeros, filter, 0, 1, patches.data(), 1, L, CRS, out, lanes);
                 else out[0] = dot(0.0, filter, 1, patches.data(), 1, CRS);
                 for (int l = 0; l < lanes; ++l) {
                     double y = out[l];

@@ -146,33 +146,46 @@ void modelledLinear(const Layer& l, std::size_t layer, const StoredLayer& s, con
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
     y.resize(static_cast<std::size_t>(rows * out));
     auto biasOf = [&](std::int64_t j) { return s.bias.empty() ? 0.0 : s.bias[std::size_t(j)]; };
-    // outputs[j] = dot(bias_j, weights' row j, v) for j < count: eight rows side by side on the fast engine.
-    const auto outputs = [&](const std::vector<double>& weights, const double* v, std::int64_t length, std::int64_t count,
-                             bool withBias, double* outputs) {
-        constexpr int L = numeric::ModelledDot::kLanes;
+    // outputs[j] = dot(bias_j, weights' row j, v) for j < count: eight rows side by side on the fast engine, from
+    // panels of eight rows interleaved (packed once per call: [panel][i][lane]), so that each step loads one vector.
+    constexpr int L = numeric::ModelledDot::kLanes;
+    const auto pack = [&](const std::vector<double>& weights, std::int64_t length, std::int64_t count) {
+        std::vector<double> panels;
+        if (!fast) return panels;
+        panels.assign(static_cast<std::size_t>((count + L - 1) / L * L * length), 0.0);
+        for (std::int64_t j = 0; j < count; ++j)
+            for (std::int64_t i = 0; i < length; ++i)
+                panels[std::size_t(((j / L) * length + i) * L + j % L)] = weights[std::size_t(j * length + i)];
+        return panels;
+    };
+    const auto outputs = [&](const std::vector<double>& weights, const std::vector<double>& panels, const double* v,
+                             std::int64_t length, std::int64_t count, bool withBias, double* outputs) {
         for (std::int64_t j = 0; j < count; j += fast ? L : 1) {
             const int lanes = fast ? int(std::min<std::int64_t>(L, count - j)) : 1;
             double initial[L] = {};
             for (int lane = 0; lane < lanes; ++lane) initial[lane] = withBias ? biasOf(j + lane) : 0.0;
-            if (fast) dot.lanes(initial, v, 0, 1, weights.data() + j * length, length, 1, length, outputs + j, lanes);
+            if (fast) dot.lanes(initial, v, 0, 1, panels.data() + j * length, 1, L, length, outputs + j, lanes);
             else outputs[j] = dot(initial[0], weights.data() + j * length, 1, v, 1, length);
         }
     };
+    const std::vector<double> weightPanels = l.kind == LayerKind::Linear ? pack(s.weight, in, out) : std::vector<double>{};
+    const std::vector<double> downPanels = l.kind == LayerKind::Linear ? std::vector<double>{} : pack(s.down, in, l.rank());
+    const std::vector<double> upPanels = l.kind == LayerKind::Linear ? std::vector<double>{} : pack(s.up, l.rank(), out);
     for (std::int64_t r = 0; r < rows; ++r) {
         double* xr = x.data() + r * in;
         double* yr = y.data() + r * out;
         storeActivation(ar, s.inputFormat, std::span<double>(xr, static_cast<std::size_t>(in)),
                         tensorOf(layer, RandomTensor::Input), std::uint64_t(r * in));
         if (l.kind == LayerKind::Linear) {
-            outputs(s.weight, xr, in, out, true, yr);
+            outputs(s.weight, weightPanels, xr, in, out, true, yr);
             continue;
         }
         const std::int64_t rank = l.rank();
         h.resize(static_cast<std::size_t>(rank));
-        outputs(s.down, xr, in, rank, false, h.data());
+        outputs(s.down, downPanels, xr, in, rank, false, h.data());
         quantizeActivations(s.scaled, std::span<double>(h), 1, {1, rank, 1});
         storeActivation(ar, s.hiddenFormat, h, tensorOf(layer, RandomTensor::HiddenStore), std::uint64_t(r * rank));
-        outputs(s.up, h.data(), rank, out, true, yr);
+        outputs(s.up, upPanels, h.data(), rank, out, true, yr);
     }
     std::swap(x, y);
 }

@@ -228,10 +228,8 @@ void ModelledDot::lanes(const double* initial, const double* a, std::ptrdiff_t l
                 const double* ai = a + (start + i) * strideA;
                 const double* bi = b + (start + i) * strideB;
                 double* pi = products.data() + std::size_t(i) * L;
-                if (laneA == 0 && laneB == 1) {  // a shared, b's lanes side by side (a matrix product's columns)
+                if (laneA == 0 && laneB == 1) {  // every caller's layout: a shared, b's lanes side by side (one load)
                     for (int l = 0; l < lanes; ++l) pi[l] = ai[0] * bi[l];
-                } else if (laneA == 0) {         // a shared, b's lanes apart (a layer's rows, patches)
-                    for (int l = 0; l < lanes; ++l) pi[l] = ai[0] * bi[l * laneB];
                 } else {
                     for (int l = 0; l < lanes; ++l) pi[l] = ai[l * laneA] * bi[l * laneB];
                 }
@@ -240,59 +238,11 @@ void ModelledDot::lanes(const double* initial, const double* a, std::ptrdiff_t l
                 vectorStep(c, products.data(), n, lanes, bits, terms);
                 continue;
             }
-            // The largest magnitude among the running sum and the products: its exponent is the group's (ilogb is
-            // monotonic in |t|); non-finite terms are caught by the exponent field 2047.
-            double largest[L];
-            for (int l = 0; l < L; ++l) largest[l] = std::fabs(c[l]);
-            for (int i = 0; i < n; ++i)
-                for (int l = 0; l < L; ++l) largest[l] = std::max(largest[l], std::fabs(products[std::size_t(i) * L + l]));
-            // A non-finite term makes its lane's probe NaN (∞ · 0 and NaN · 0 are NaN; finite · 0 is ±0).
-            double probe[L];
-            for (int l = 0; l < L; ++l) probe[l] = c[l] * 0.0;
-            for (int i = 0; i < n; ++i)
-                for (int l = 0; l < L; ++l) probe[l] += products[std::size_t(i) * L + l] * 0.0;
-            // Branch-free over the lanes: the unit 2^unit of each lane's alignment, or none (scale 0) where the scalar
-            // step must run: non-finite terms, all zeros (the IEEE sum's sign), a subnormal largest term, units below
-            // double's normal range.
-            double scale[L], back[L];
-            bool scalarLane[L];
-            for (int l = 0; l < L; ++l) {
-                const int field = int((std::bit_cast<std::uint64_t>(largest[l]) >> 52) & 0x7ff);
-                const int unit = field - 1023 - bits + 1;
-                scalarLane[l] = !(probe[l] == probe[l] && field != 0 && unit >= -1022);
-                scale[l] = scalarLane[l] ? 0.0 : std::bit_cast<double>(std::uint64_t(1023 - unit) << 52);
-                back[l] = scalarLane[l] ? 0.0 : std::bit_cast<double>(std::uint64_t(unit + 1023) << 52);
-            }
-            // Terms in units of 2^unit, truncated toward zero (|term| < 2^bits ≤ 2^53: exact integers), added exactly.
-            // A scalar lane's terms (NaN · 0 among them) are replaced by zero before they are converted.
-            std::int64_t k[L];
-            for (int l = 0; l < L; ++l) k[l] = static_cast<std::int64_t>(scalarLane[l] ? 0.0 : c[l] * scale[l]);
-            for (int i = 0; i < n; ++i)
-                for (int l = 0; l < L; ++l) {
-                    const double term = products[std::size_t(i) * L + l] * scale[l];
-                    k[l] += static_cast<std::int64_t>(scalarLane[l] ? 0.0 : term);
-                }
-            double sum[L];
-            for (int l = 0; l < L; ++l) {
-                std::uint64_t magnitude = k[l] < 0 ? std::uint64_t(0) - std::uint64_t(k[l]) : std::uint64_t(k[l]);
-                const int width = 64 - std::countl_zero(magnitude | 1);
-                const int drop = width > 53 ? width - 53 : 0;
-                magnitude = (magnitude >> drop) << drop;  // toward zero to 53 bits, then exact in double
-                const double s = double(magnitude) * back[l];
-                sum[l] = k[l] < 0 ? -s : s;
-            }
+            // Alignments so wide that the group's sum may pass 53 bits (no preset): the scalar step, lane by lane.
+            terms.resize(std::size_t(n));
             for (int l = 0; l < lanes; ++l) {
-                if (scalarLane[l]) {
-                    terms.resize(std::size_t(n));
-                    for (int i = 0; i < n; ++i) terms[std::size_t(i)] = products[std::size_t(i) * L + l];
-                    c[l] = tensorCoreStep(c[l], terms, bits, truncate_);
-                } else if (k[l] == 0) {
-                    c[l] = 0.0;
-                } else if (const double m = std::fabs(sum[l]); m >= truncateLow_ && m <= truncateHigh_) {
-                    c[l] = std::bit_cast<double>(std::bit_cast<std::uint64_t>(sum[l]) & truncateMask_);
-                } else {
-                    c[l] = truncate_(sum[l]);
-                }
+                for (int i = 0; i < n; ++i) terms[std::size_t(i)] = products[std::size_t(i) * L + l];
+                c[l] = tensorCoreStep(c[l], terms, bits, truncate_);
             }
         }
         if (model_.promoteEvery > 0)

@@ -46,11 +46,13 @@ bool sameBits(const ks::nn::MatrixF& x, const ks::nn::MatrixF& y) {
 
 /// Which lanes the fast engine runs a spec on in an order: "float32 avx512", "double", "modelled, …"; block-scaled
 /// storage runs its element-wise rest on them ("… after mxfp4").
-std::string lanesOf(const ks::numeric::ComputeSpec& spec, ks::numeric::EmulatedOrder order) {
+/// `engine`: what a matrix product reported it ran on (empty: not known, told from the spec).
+std::string lanesOf(const ks::numeric::ComputeSpec& spec, ks::numeric::EmulatedOrder order, const std::string& engine = {}) {
     const std::string after = spec.scaledStorage ? " after " + ks::numeric::scaledFormatName(*spec.scaledStorage) : "";
     if (!spec.accumulation.plain())
         return (spec.accumulation.order == ks::numeric::SummationOrder::TensorCore ? "modelled, 8 outputs side by side"
                                                                                    : "modelled, one output at a time") + after;
+    if (!engine.empty()) return engine + after;
     return (ks::numeric::laneRefusal(spec.elementwise(), order) ? "double" : "float32 " + ks::isaName(ks::activeIsa())) + after;
 }
 
@@ -159,10 +161,12 @@ KS_CLI_COMMAND(benchEmulationCommand) {
                 const double referenceSeconds =
                     ks::measure([&] { ks::matmul::emulatedProduct(order, problem, as, bs, reference, options); }, once).medianSeconds;
                 options.emulation = ks::matmul::Emulation::Fast;
+                ks::matmul::MatmulReport fastReport;
                 const double fastSeconds =
-                    ks::measure([&] { ks::matmul::emulatedProduct(order, problem, as, bs, fast, options); }, timing).medianSeconds;
+                    ks::measure([&] { fastReport = ks::matmul::emulatedProduct(order, problem, as, bs, fast, options); }, timing)
+                        .medianSeconds;
                 const bool same = sameBits(fast, reference);
-                const std::string lanes = lanesOf(spec, order);
+                const std::string lanes = lanesOf(spec, order, fastReport.engine);
                 table.rows.push_back({name, orderName, number("%.3f", nativeSeconds * 1e3), number("%.1f", referenceSeconds * 1e3),
                                       number("%.2f", fastSeconds * 1e3), number("%.2f", flops / fastSeconds * 1e-9),
                                       number("%.0f×", fastSeconds / nativeSeconds), number("%.0f×", referenceSeconds / fastSeconds),

@@ -178,49 +178,71 @@ void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::i
 
 std::optional<std::string> fastEngineRefusal(const numeric::ComputeSpec& spec, EmulatedOrder order) {
     const auto laneReason = numeric::laneRefusal(spec, order);
-    if (!laneReason) return std::nullopt;
+    if (!laneReason || numeric::laneRefusalDependsOnData(spec, order)) return std::nullopt;
     auto doubleReason = numeric::fastArithmeticRefusal(spec);
     // The double lanes round to nearest only: for the other modes the float32 lanes' reason is the one that counts.
     if (doubleReason && spec.rounding != numeric::Rounding::NearestEven && !spec.native) return laneReason;
     return doubleReason;
 }
 
-void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
-                      std::int64_t n, const float* a, const float* b, float* c, EmulationLanes lanes) {
-    const auto laneReason = numeric::laneRefusal(spec, order);
-    if (lanes == EmulationLanes::Float32 && laneReason)
-        throw std::invalid_argument("fast emulated GEMM on float32 lanes: " + *laneReason);
-    const bool floatLanes = lanes != EmulationLanes::Float64 && !laneReason;
-    if (!floatLanes)
-        if (auto reason = numeric::fastArithmeticRefusal(spec)) throw std::invalid_argument("fast emulated GEMM: " + *reason);
-    if (m <= 0 || n <= 0) return;
-    if (floatLanes && k > 0) {
-        const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, order);
-        const lanes::Kernels& kernels = lanes::kernelsFor(activeIsa());
-        AlignedVector<float> as(static_cast<std::size_t>(m * k)), bs(static_cast<std::size_t>(k * n));
-        if (spec.rounding == numeric::Rounding::Stochastic) {
-            // naiveMatmul's sites: A is RandomTensor::Input, B Weight, C Output.
-            using numeric::RandomTensor;
-            kernels.roundStochastic({&laneSpec.storage, numeric::randomKey(spec.seed, numeric::randomTensor(RandomTensor::Input)),
-                                     0, a, as.data(), m * k});
-            kernels.roundStochastic({&laneSpec.storage, numeric::randomKey(spec.seed, numeric::randomTensor(RandomTensor::Weight)),
-                                     0, b, bs.data(), k * n});
-        } else {
-            kernels.round(laneSpec.storage, a, as.data(), m * k);
-            kernels.round(laneSpec.storage, b, bs.data(), k * n);
-        }
-        laneProduct(laneSpec, order, m, k, n, as.data(), bs.data(), nullptr, c,
-                    numeric::randomKey(spec.seed, numeric::randomTensor(numeric::RandomTensor::Output)));
-        return;
-    }
-    const Stage storage = stageOf(spec.storage);
-    const Stages stages{stageOf(spec.product), stageOf(spec.accumulate)};
+namespace {
+
+/// The fast engine's run on the lanes `lanes` allows, or why it cannot run these operands (nothing written then).
+/// `engine` gets what it ran on.
+std::optional<std::string> runFast(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
+                                   std::int64_t n, const float* a, const float* b, float* c, EmulationLanes lanes,
+                                   std::string* engine) {
+    std::optional<std::string> laneReason = numeric::laneRefusal(spec, order);
+    // Formats with float32's exponent range (bf16, tf32) are refused for their extremes, where products fall
+    // below float32's precision; the operands themselves usually stay far from them: store them and look.
+    const bool lookAtOperands = laneReason && lanes != EmulationLanes::Float64 && numeric::laneRefusalDependsOnData(spec, order);
+    const bool tryLanes = lanes != EmulationLanes::Float64 && (!laneReason || lookAtOperands);
+    const std::optional<std::string> doubleReason =
+        lanes == EmulationLanes::Float32 ? std::optional<std::string>("float32 lanes only") : numeric::fastArithmeticRefusal(spec);
+    // The double lanes round to nearest only: for the other modes the float32 lanes' reason is the one that counts.
+    auto refusal = [&]() -> std::string {
+        if (lanes == EmulationLanes::Float32 || (spec.rounding != numeric::Rounding::NearestEven && laneReason)) return *laneReason;
+        return *doubleReason;
+    };
+    if (!tryLanes && doubleReason) return refusal();
+    if (m <= 0 || n <= 0) return std::nullopt;
     if (k <= 0) {  // as the reference: no term, and the fused order's zero; the other order has no empty sum
         if (order == EmulatedOrder::RoundedProducts)
             throw std::invalid_argument("fast emulated GEMM: the rounded-products order needs k ≥ 1");
         std::fill(c, c + m * n, 0.0f);
-        return;
+        return std::nullopt;
     }
+    if (tryLanes) {
+        const lanes::Kernels& kernels = lanes::kernelsFor(activeIsa());
+        const numeric::LaneRounding storage = numeric::laneRounding(spec.storage, spec.rounding);
+        AlignedVector<float> as(static_cast<std::size_t>(m * k)), bs(static_cast<std::size_t>(k * n));
+        if (spec.rounding == numeric::Rounding::Stochastic) {
+            // naiveMatmul's sites: A is RandomTensor::Input, B Weight, C Output.
+            using numeric::RandomTensor;
+            kernels.roundStochastic({&storage, numeric::randomKey(spec.seed, numeric::randomTensor(RandomTensor::Input)), 0, a,
+                                     as.data(), m * k});
+            kernels.roundStochastic({&storage, numeric::randomKey(spec.seed, numeric::randomTensor(RandomTensor::Weight)), 0, b,
+                                     bs.data(), k * n});
+        } else {
+            kernels.round(storage, a, as.data(), m * k);
+            kernels.round(storage, b, bs.data(), k * n);
+        }
+        numeric::StoredExponents ea = numeric::storedExponents(spec.storage), eb = ea;
+        if (lookAtOperands) {
+            ea = numeric::storedExponents(spec.storage, as.data(), m * k);
+            eb = numeric::storedExponents(spec.storage, bs.data(), k * n);
+            laneReason = numeric::laneRefusal(spec, order, ea, eb);
+        }
+        if (!laneReason) {
+            laneProduct(numeric::laneSpec(spec, order, ea, eb), order, m, k, n, as.data(), bs.data(), nullptr, c,
+                        numeric::randomKey(spec.seed, numeric::randomTensor(numeric::RandomTensor::Output)));
+            if (engine) *engine = "float32 " + isaName(activeIsa());
+            return std::nullopt;
+        }
+        if (doubleReason) return refusal() + " (these operands' products reach that far)";
+    }
+    const Stage storage = stageOf(spec.storage);
+    const Stages stages{stageOf(spec.product), stageOf(spec.accumulate)};
     const AlignedVector<double> as = stored(a, m * k, storage), bs = stored(b, k * n, storage);
     // ~40 double operations a term: worth threads from a few thousand terms.
     const double work = 40.0 * double(m) * double(k) * double(n);
@@ -229,6 +251,23 @@ void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std
             rowsRoundedProducts(stages, begin, end, k, n, as.data(), bs.data(), static_cast<const double*>(nullptr), c);
         else rowsFusedMultiplyAdd(stages, begin, end, k, n, as.data(), bs.data(), c);
     });
+    if (engine) *engine = "double";
+    return std::nullopt;
+}
+
+}  // namespace
+
+void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
+                      std::int64_t n, const float* a, const float* b, float* c, EmulationLanes lanes) {
+    if (auto reason = runFast(order, spec, m, k, n, a, b, c, lanes, nullptr))
+        throw std::invalid_argument(std::string(lanes == EmulationLanes::Float32 ? "fast emulated GEMM on float32 lanes: "
+                                                                                  : "fast emulated GEMM: ") + *reason);
+}
+
+std::optional<std::string> tryFastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m,
+                                               std::int64_t k, std::int64_t n, const float* a, const float* b, float* c,
+                                               std::string* engine) {
+    return runFast(order, spec, m, k, n, a, b, c, EmulationLanes::Auto, engine);
 }
 
 void fastEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
@@ -246,13 +285,11 @@ MatmulReport emulatedProduct(EmulatedOrder order, const MatmulProblem& p, std::s
         return modelledProduct(p, a, b, c, options.compute, options.emulation == Emulation::Fast);
     MatmulReport report;
     if (options.emulation == Emulation::Fast) {
-        const auto refusal = fastEngineRefusal(options.compute, order);
-        if (!refusal) {
-            fastEmulatedGemm(order, options.compute, p.m, p.k, p.n, a.data(), b.data(), c.data());
-            return report;
-        }
+        const auto refusal = tryFastEmulatedGemm(order, options.compute, p.m, p.k, p.n, a.data(), b.data(), c.data(), &report.engine);
+        if (!refusal) return report;
         report.note = "reference emulation: " + *refusal;
     }
+    report.engine = "reference";
     numeric::EmulatedArithmetic arith(options.compute, numeric::EmulationEngine::Reference);
     if (order == EmulatedOrder::RoundedProducts) naiveMatmul(arith, p.m, p.k, p.n, a.data(), b.data(), c.data());
     else fmaMatmul(arith, p.m, p.k, p.n, a.data(), b.data(), c.data());

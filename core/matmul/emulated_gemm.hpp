@@ -40,15 +40,22 @@ enum class EmulationLanes {
 };
 
 /// Why the fast engine cannot run `spec` in `order` on either lanes (float32: numeric::laneRefusal;
-/// double: numeric::fastArithmeticRefusal), or nothing when it can.
+/// double: numeric::fastArithmeticRefusal) whatever the operands, or nothing when it can run some.
 std::optional<std::string> fastEngineRefusal(const numeric::ComputeSpec& spec, EmulatedOrder order);
 
 /// C = A·B (row-major float32, A m×k, B k×n) with every operation rounded as `spec` says, operands
 /// rounded to the storage format first. Bit-identical to naiveMatmul / fmaMatmul over
-/// EmulatedArithmetic(spec). std::invalid_argument when fastEngineRefusal(spec, order) has a reason.
+/// EmulatedArithmetic(spec). Float32 lanes where the spec allows them, or where it allows them for these
+/// operands (numeric::laneRefusalDependsOnData: the stored operands' range is looked at), double lanes
+/// otherwise. std::invalid_argument when the lanes asked for cannot run these operands.
 void fastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
                       std::int64_t n, const float* a, const float* b, float* c,
                       EmulationLanes lanes = EmulationLanes::Auto);
+/// The same on whichever lanes run these operands, or why none can (nothing written then); `engine` gets
+/// what it ran on ("float32 avx512", "double").
+std::optional<std::string> tryFastEmulatedGemm(EmulatedOrder order, const numeric::ComputeSpec& spec, std::int64_t m,
+                                               std::int64_t k, std::int64_t n, const float* a, const float* b, float* c,
+                                               std::string* engine = nullptr);
 
 /// fastEmulatedAffine on float32 lanes: the same sums (numeric::laneRefusal(spec, RoundedProducts) must
 /// be empty), operands already stored, in float32 (every value of a lane format is one).

@@ -78,6 +78,7 @@ struct MatmulReport {
     std::int64_t outputOverflows = 0;        ///< convert-back results saturated
     std::int64_t outputUnderflows = 0;       ///< convert-back results flushed to zero
     std::string note;                        ///< e.g. the ranks actually used
+    std::string engine;                      ///< an emulated run's engine: "reference", "float32 avx512", "double"
 };
 
 /// A float32 product with its right operand B prepared once (svd: B factored at the problem's rankB),

@@ -108,18 +108,49 @@ bool directed(const ComputeSpec& spec) {
     return spec.rounding == Rounding::TowardZero || spec.rounding == Rounding::Up || spec.rounding == Rounding::Down;
 }
 
-/// A product of values up to 2^(ex + 1) and 2^(ey + 1) beyond float32's range is ∞ there, which a
-/// saturating IEEE product format would keep rather than saturate.
-std::optional<std::string> productOverflowRefusal(const Format& x, const Format& y, const Format& p) {
-    if (emaxOf(x) + emaxOf(y) + 2 > 128 && p.overflow == Overflow::Saturate && p.specials == Specials::Ieee)
+/// A product of values below 2^topX and 2^topY beyond float32's range is ∞ there, which a saturating IEEE
+/// product format would keep rather than saturate.
+std::optional<std::string> productOverflowRefusal(const Format& x, int topX, const Format& y, int topY, const Format& p) {
+    if (topX + topY > 128 && p.overflow == Overflow::Saturate && p.specials == Specials::Ieee)
         return "products of " + formatName(x) + " and " + formatName(y) + " values can overflow float32, and " +
                formatName(p) + " saturates";
     return std::nullopt;
 }
 
+std::optional<std::string> productOverflowRefusal(const Format& x, const Format& y, const Format& p) {
+    return productOverflowRefusal(x, emaxOf(x) + 1, y, emaxOf(y) + 1, p);
+}
+
 }  // namespace
 
+StoredExponents storedExponents(const Format& storage) { return {eminOf(storage) - storage.mantissaBits, emaxOf(storage) + 1}; }
+
+StoredExponents storedExponents(const Format& storage, const float* values, std::int64_t count) {
+    // On the magnitudes' bits, whose integer order is the floats' order.
+    std::uint32_t smallest = 0xffffffffu, largest = 0;
+    for (std::int64_t i = 0; i < count; ++i) {
+        const std::uint32_t magnitude = std::bit_cast<std::uint32_t>(values[i]) & 0x7fffffffu;
+        largest = magnitude > largest ? magnitude : largest;
+        smallest = magnitude != 0 && magnitude < smallest ? magnitude : smallest;
+    }
+    const StoredExponents format = storedExponents(storage);
+    if (largest >= 0x7f800000u) return format;
+    if (largest == 0) return {format.lastPlace + 300, format.top - 300};  // all zeros: every product is 0, exact
+    // A stored value's last place is 2^(its exponent − m), or the format's own quantum for its subnormals.
+    const int last = std::ilogb(std::bit_cast<float>(smallest)) - storage.mantissaBits;
+    return {last > format.lastPlace ? last : format.lastPlace, std::ilogb(std::bit_cast<float>(largest)) + 1};
+}
+
 std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder order) {
+    return laneRefusal(spec, order, storedExponents(spec.storage), storedExponents(spec.storage));
+}
+
+bool laneRefusalDependsOnData(const ComputeSpec& spec, EmulatedOrder order) {
+    const StoredExponents modest{-30 - spec.storage.mantissaBits, 1};
+    return laneRefusal(spec, order) && !laneRefusal(spec, order, modest, modest);
+}
+
+std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder order, StoredExponents ea, StoredExponents eb) {
     if (spec.native) return "the native float32 specification is not emulated";
     if (spec.scaledStorage) return kScaledStorageNotApplied;
     if (!spec.accumulation.plain()) return kAccumulatorModelled;
@@ -137,7 +168,7 @@ std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder or
         // values of at most 11 bits overflows only when the exact one reaches 2^128 (both are multiples of
         // 2^106 or finer only far below FLT_MAX, whose gap to 2^128 is 2^104), beyond every lane format.
         if (isFloat32(s)) return "stochastic rounding of float32 operands' products runs on the reference so far";
-        const bool exactProducts = 2 * (eminOf(s) - s.mantissaBits) >= -149 && 2 * (emaxOf(s) + 1) <= 126;
+        const bool exactProducts = ea.lastPlace + eb.lastPlace >= -149 && ea.top + eb.top <= 126;
         if (order == EmulatedOrder::FusedMultiplyAdd && !exactProducts)
             return "the fused order needs every product of two " + formatName(s) + " values exact in float32";
         if (!exactProducts && isFloat32(p))
@@ -148,11 +179,12 @@ std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder or
     // Directed: every format's numbers are float32 numbers, so rounding the float32 operation in the same
     // direction and then to the format is rounding once (the nested grids' largest number below x is the
     // format's); nothing needs to be exact.
-    if (directed(spec)) return productOverflowRefusal(s, s, order == EmulatedOrder::RoundedProducts ? p : a);
+    const Format& overflowing = order == EmulatedOrder::RoundedProducts ? p : a;
+    if (directed(spec)) return productOverflowRefusal(s, ea.top, s, eb.top, overflowing);
     // Products of two stored values: exact in float32 when both have at most 12 bits of precision,
-    // unless they fall below float32's subnormals (then see below).
+    // unless their last places fall below float32's subnormals' (then see below).
     const bool storedNarrow = !isFloat32(s);
-    const bool productsMayUnderflow = 2 * (eminOf(s) - s.mantissaBits) < -149;
+    const bool productsMayUnderflow = ea.lastPlace + eb.lastPlace < -149;
     if (order == EmulatedOrder::RoundedProducts) {
         if (!isFloat32(p)) {
             if (!storedNarrow)
@@ -165,10 +197,10 @@ std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder or
                        "'s smallest numbers";
         }
     } else if (!isFloat32(a)) {
-        if (!storedNarrow || productsMayUnderflow || 2 * (emaxOf(s) + 1) > 127)
+        if (!storedNarrow || productsMayUnderflow || ea.top + eb.top > 127)
             return "the fused order needs every product of two " + formatName(s) + " values exact in float32";
     }
-    return productOverflowRefusal(s, s, order == EmulatedOrder::RoundedProducts ? p : a);
+    return productOverflowRefusal(s, ea.top, s, eb.top, overflowing);
 }
 
 std::optional<std::string> laneMixedProductRefusal(const ComputeSpec& spec) {
@@ -218,13 +250,17 @@ std::optional<std::string> laneAccumulatedProductRefusal(const ComputeSpec& spec
 }
 
 LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order) {
-    if (auto reason = laneRefusal(spec, order)) throw std::invalid_argument("float32 lanes: " + *reason);
+    return laneSpec(spec, order, storedExponents(spec.storage), storedExponents(spec.storage));
+}
+
+LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order, StoredExponents ea, StoredExponents eb) {
+    if (auto reason = laneRefusal(spec, order, ea, eb)) throw std::invalid_argument("float32 lanes: " + *reason);
     LaneSpec l{spec.rounding, laneRounding(spec.storage, spec.rounding), laneRounding(spec.product, spec.rounding),
                laneRounding(spec.accumulate, spec.rounding), LaneSum::Native};
     // Stochastic: the exact sum (TwoSum), rounded once (the kernels' own path, float32 sums too).
     if (spec.rounding == Rounding::Stochastic) {
         l.sum = LaneSum::RoundToOdd;
-        l.tinyProducts = 2 * (eminOf(spec.storage) - spec.storage.mantissaBits) < -149;
+        l.tinyProducts = ea.lastPlace + eb.lastPlace < -149;
     } else if (isFloat32(spec.accumulate)) l.sum = LaneSum::Native;
     // Directed: the float32 sum (or FMA) in the same direction, rounded again (nested grids).
     else if (directed(spec)) l.sum = LaneSum::RoundTwice;

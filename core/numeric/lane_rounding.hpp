@@ -101,8 +101,27 @@ struct LaneSpec {
     bool tinyProducts = false;
 };
 
+/// Bounds on the stored operands of a product, as powers of two: every non-zero one's last significant
+/// place is at least 2^lastPlace, and every magnitude is below 2^top. Whether two stored values' product is
+/// exact in float32 depends on these alone. The storage format bounds them for every value it holds; the
+/// values of one product usually bound them far more tightly, which lets formats with float32's exponent
+/// range (bf16, tf32, e8mY) run on float32 lanes where the format's extremes would not.
+struct StoredExponents {
+    int lastPlace = 0;
+    int top = 0;
+};
+/// The bounds of every value of `storage` (its smallest normal's last place, its largest binade).
+StoredExponents storedExponents(const Format& storage);
+/// The bounds of `count` values already stored in `storage`; NaN or ∞ among them gives the format's.
+StoredExponents storedExponents(const Format& storage, const float* values, std::int64_t count);
+
 /// Why the float32-lane engine cannot give the reference's bits for `spec` in `order`, or nothing.
 std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder order);
+/// The same for a product whose stored operands are bounded by `a` and `b` (left and right).
+std::optional<std::string> laneRefusal(const ComputeSpec& spec, EmulatedOrder order, StoredExponents a, StoredExponents b);
+/// Whether laneRefusal(spec, order) refuses only for the storage format's extremes: operands of modest
+/// range (products between 2^-60 and 2^2) would run on float32 lanes. Worth storing the operands to look.
+bool laneRefusalDependsOnData(const ComputeSpec& spec, EmulatedOrder order);
 /// Why float32 lanes cannot give the reference's rounded products of a stored value and an accumulated
 /// one (the transforms applied to sums: Winograd's second stages and its output transform), beyond
 /// laneRefusal(spec, RoundedProducts), or nothing.
@@ -113,5 +132,7 @@ std::optional<std::string> laneMixedProductRefusal(const ComputeSpec& spec);
 std::optional<std::string> laneAccumulatedProductRefusal(const ComputeSpec& spec);
 /// The kernels' constants for `spec` (laneRefusal must be empty: std::invalid_argument otherwise).
 LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order);
+/// The same for operands bounded by `a` and `b` (laneRefusal(spec, order, a, b) must be empty).
+LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order, StoredExponents a, StoredExponents b);
 
 }  // namespace ks::numeric

@@ -607,8 +607,14 @@ private Q_SLOTS:
         if (auto refusal = numeric::laneRefusal(compute, order)) {
             QVERIFY2(refusal->find(plan.toStdString()) != std::string::npos, refusal->c_str());
             float x = 1, y = 1, z = 0;
-            QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                                     fastEmulatedGemm(order, compute, 1, 1, 1, &x, &y, &z, EmulationLanes::Float32));
+            // Refused for the format's extremes only: ones run (operandsDecideTheLanes).
+            if (numeric::laneRefusalDependsOnData(compute, order)) {
+                fastEmulatedGemm(order, compute, 1, 1, 1, &x, &y, &z, EmulationLanes::Float32);
+                QCOMPARE(std::bit_cast<std::uint32_t>(z), std::bit_cast<std::uint32_t>(1.0f));
+            } else {
+                QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                         fastEmulatedGemm(order, compute, 1, 1, 1, &x, &y, &z, EmulationLanes::Float32));
+            }
             return;
         }
         const numeric::LaneSpec lanes = numeric::laneSpec(compute, order);
@@ -617,6 +623,135 @@ private Q_SLOTS:
         QCOMPARE(QStringLiteral("%1 %2 %3")
                      .arg(methods[int(lanes.product.method)], methods[int(lanes.accumulate.method)], sums[int(lanes.sum)]),
                  plan);
+    }
+
+    // Formats with float32's exponent range (bf16, tf32, e8mY) are refused float32 lanes for their extremes,
+    // where products of two stored values fall below float32's precision; the operands' own range decides.
+    // Data within [2^lo, 2^hi) and zeros: on float32 lanes when every product is exact in float32, otherwise on
+    // the double lanes (or, for stochastic rounding, which they do not run, refused with the reason); the
+    // reference's bits either way, on every instruction set.
+    void operandsDecideTheLanes_data() {
+        QTest::addColumn<QString>("spec");
+        QTest::addColumn<int>("lo");
+        QTest::addColumn<int>("hi");
+        QTest::addColumn<bool>("float32Lanes");
+        QTest::newRow("bf16 fma, moderate") << "fma|bf16" << -40 << 40 << true;
+        QTest::newRow("bf16 fma, products below 2^-149") << "fma|bf16" << -80 << -60 << false;
+        QTest::newRow("bf16 fma, products near FLT_MAX") << "fma|bf16" << 50 << 64 << false;
+        QTest::newRow("tf32 naive, moderate") << "naive|tf32" << -50 << 50 << true;
+        QTest::newRow("tf32 naive, products below 2^-149") << "naive|tf32" << -75 << -55 << false;
+        QTest::newRow("tf32 fma, moderate") << "fma|tf32" << -20 << 20 << true;
+        QTest::newRow("e8m5 fma, moderate") << "fma|e8m5" << -10 << 10 << true;
+        QTest::newRow("bf16:sr fma, moderate") << "fma|bf16:sr:seed=3" << -30 << 30 << true;
+        QTest::newRow("bf16/fp32:sr fma, moderate") << "fma|bf16/fp32:sr" << -30 << 30 << true;
+        QTest::newRow("bf16:sr fma, products below 2^-149") << "fma|bf16:sr" << -80 << -60 << false;
+    }
+    void operandsDecideTheLanes() {
+        QFETCH(QString, spec);
+        QFETCH(int, lo);
+        QFETCH(int, hi);
+        QFETCH(bool, float32Lanes);
+        const QStringList parts = spec.split(QLatin1Char('|'));
+        const EmulatedOrder order = parts[0] == QLatin1String("naive") ? EmulatedOrder::RoundedProducts
+                                                                        : EmulatedOrder::FusedMultiplyAdd;
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(parts[1].toStdString());
+        QVERIFY(numeric::laneRefusal(compute, order));  // the format's extremes are refused
+        QVERIFY(numeric::laneRefusalDependsOnData(compute, order));
+        QVERIFY(!fastEngineRefusal(compute, order));
+        std::mt19937_64 rng(5);
+        std::uniform_int_distribution<int> exponent(lo, hi - 1);
+        auto data = [&](std::int64_t count) {
+            std::vector<float> v(static_cast<std::size_t>(count));
+            for (auto& x : v) {
+                const std::uint32_t fraction = static_cast<std::uint32_t>(rng()) & 0x7fffffu;
+                x = (rng() % 16 == 0) ? 0.0f : std::ldexp(std::bit_cast<float>(0x3f800000u | fraction), exponent(rng));
+                if (rng() & 1) x = -x;
+            }
+            return v;
+        };
+        const std::int64_t m = 9, k = 45, n = 37;
+        const auto a = data(m * k), b = data(k * n);
+        const auto want = reference(order, compute, m, k, n, a, b);
+        const bool doubleLanes = !numeric::fastArithmeticRefusal(compute);
+        for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+            if (!isaSupported(isa)) continue;
+            setIsa(isa);
+            std::vector<float> got(want.size(), -1.0f);
+            std::string engine;
+            const auto refusal = tryFastEmulatedGemm(order, compute, m, k, n, a.data(), b.data(), got.data(), &engine);
+            bool forcedThrew = false;
+            std::vector<float> forced(want.size(), -1.0f);
+            try {
+                fastEmulatedGemm(order, compute, m, k, n, a.data(), b.data(), forced.data(), EmulationLanes::Float32);
+            } catch (const std::invalid_argument&) {
+                forcedThrew = true;
+            }
+            setIsa(std::nullopt);
+            const QString where = QString::fromStdString(isaName(isa)) + QStringLiteral(": ");
+            QCOMPARE(forcedThrew, !float32Lanes);
+            if (float32Lanes || doubleLanes) {
+                QVERIFY2(!refusal, refusal ? refusal->c_str() : "");
+                QCOMPARE(QString::fromStdString(engine),
+                         float32Lanes ? QStringLiteral("float32 ") + QString::fromStdString(isaName(isa)) : QStringLiteral("double"));
+                const QString difference = firstDifference(got, want, n);
+                QVERIFY2(difference.isEmpty(), qPrintable(where + difference));
+            } else {
+                QVERIFY(refusal);
+                QVERIFY2(refusal->find("these operands") != std::string::npos, refusal->c_str());
+                QVERIFY(engine.empty());
+            }
+            if (float32Lanes) {
+                const QString difference = firstDifference(forced, want, n);
+                QVERIFY2(difference.isEmpty(), qPrintable(where + QStringLiteral("forced float32 lanes: ") + difference));
+            }
+        }
+    }
+
+    // A tf32 product needs 22 bits: 145·2^-75 · 113·2^-76 = 2^-137 + 2^-151 lies just past the midpoint between
+    // 0 and tf32's smallest step 2^-136, and float32, whose last place there is 2^-149, rounds it onto that
+    // midpoint, whence a second rounding ties to 0. The operands' range keeps this product off float32 lanes.
+    void aProductBelowFloat32sPrecisionLeavesItsLanes() {
+        const numeric::ComputeSpec spec = numeric::parseComputeSpec("tf32");
+        const float a = std::ldexp(145.0f, -75), b = std::ldexp(113.0f, -76);
+        QCOMPARE(double(a) * double(b), std::ldexp(1.0, -137) + std::ldexp(1.0, -151));
+        const auto want = reference(EmulatedOrder::RoundedProducts, spec, 1, 1, 1, {a}, {b});
+        QCOMPARE(std::bit_cast<std::uint32_t>(want[0]), std::bit_cast<std::uint32_t>(std::ldexp(1.0f, -136)));
+        for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+            if (!isaSupported(isa)) continue;
+            setIsa(isa);
+            float got = -1.0f;
+            std::string engine;
+            const auto refusal = tryFastEmulatedGemm(EmulatedOrder::RoundedProducts, spec, 1, 1, 1, &a, &b, &got, &engine);
+            setIsa(std::nullopt);
+            QVERIFY(!refusal);
+            QCOMPARE(QString::fromStdString(engine), QStringLiteral("double"));
+            QCOMPARE(std::bit_cast<std::uint32_t>(got), std::bit_cast<std::uint32_t>(want[0]));
+        }
+    }
+
+    // The bounds read from stored values (the smallest non-zero one's last place, the largest's binade), and
+    // the refusal's edge: products exact in float32 need their last places to sum to -149 or more.
+    void storedExponentsBoundTheProducts() {
+        const numeric::Format bf16 = numeric::parseFormat("bf16");
+        const std::vector<float> values = {0.0f, -0x1.8p-67f, 3.0f, -0.0f, 0x1p-60f};
+        const numeric::StoredExponents e = numeric::storedExponents(bf16, values.data(), std::int64_t(values.size()));
+        QCOMPARE(e.lastPlace, -67 - 7);
+        QCOMPARE(e.top, 2);
+        const std::vector<float> zeros = {0.0f, -0.0f};
+        const numeric::StoredExponents z = numeric::storedExponents(bf16, zeros.data(), 2);
+        QVERIFY(z.lastPlace > 0 && z.top < -149);  // every product is zero
+        const std::vector<float> withInfinity = {1.0f, std::numeric_limits<float>::infinity()};
+        const numeric::StoredExponents inf = numeric::storedExponents(bf16, withInfinity.data(), 2);
+        QCOMPARE(inf.lastPlace, numeric::storedExponents(bf16).lastPlace);
+        QCOMPARE(inf.top, numeric::storedExponents(bf16).top);
+        const std::vector<float> subnormal = {0x1p-133f};  // bf16's smallest step: its last place is the format's
+        QCOMPARE(numeric::storedExponents(bf16, subnormal.data(), 1).lastPlace, -126 - 7);
+        const numeric::ComputeSpec spec = numeric::parseComputeSpec("bf16");
+        const EmulatedOrder fused = EmulatedOrder::FusedMultiplyAdd;
+        QVERIFY(!numeric::laneRefusal(spec, fused, {-74, 1}, {-75, 1}));
+        QVERIFY(numeric::laneRefusal(spec, fused, {-74, 1}, {-76, 1}));
+        QVERIFY(!numeric::laneRefusal(spec, fused, {-74, 63}, {-75, 64}));
+        QVERIFY(numeric::laneRefusal(spec, fused, {-74, 64}, {-75, 64}));
     }
 
     void refusesWhatItDoesNotCover_data() {

@@ -82,12 +82,19 @@ LaneRounding laneRounding(const Format& f, Rounding rounding) {
     if (rounding != Rounding::NearestEven) {
         // Rounder::roundFloat's steps: Up rounds positive values away from zero, Down negative ones.
         // F16C's conversion rounds in MXCSR's mode too (vcvtps2ph's immediate 4), one instruction.
+        r.stepBias = emin - f.mantissaBits + 150;
+        // The bits a float32 of exponent field E ≥ 1 drops are max(shift, stepBias − E): the same for all
+        // when stepBias − 1 ≤ shift, and with subnormals nothing lies below the smallest step but zero.
+        // DirectedBits also takes the largest finite value to be FLT_MAX's truncation and overflow to be ∞
+        // (IEEE e8 formats), whose bits follow from the carry.
+        const bool fixedStep = r.stepBias - 1 <= r.shift && f.subnormals && r.maxFinite == (0x7f7fffff & ~r.lowMask) &&
+                               f.specials == Specials::Ieee && f.overflow == Overflow::Infinity;
         r.method = rounding == Rounding::Stochastic ? LaneMethod::Stochastic
                    : ieeeFp16                       ? LaneMethod::Fp16
+                   : fixedStep                      ? LaneMethod::DirectedBits
                                                     : LaneMethod::Directed;
         r.awayPositive = rounding == Rounding::Up ? -1 : 0;
         r.awayNegative = rounding == Rounding::Down ? -1 : 0;
-        r.stepBias = emin - f.mantissaBits + 150;
         r.smallStep = f.subnormals ? bitsOf(std::ldexp(1.0, emin - f.mantissaBits)) : r.minNormal;
         r.infinity = bitsOf(finiteOnly ? overflowValue : HUGE_VAL);
         const int smallExponent = 30 - quantumOf(f);  // at most 30 + 149

@@ -33,6 +33,8 @@ enum class LaneMethod : std::int32_t {
                 ///< only, so the float32 operations before it may run in the same directed mode)
     Stochastic, ///< an exact value s + e (float32 TwoSum; e = 0 for an exact float32 value) rounded up
                 ///< when the draw R < ⌈fraction · 2^30⌉ (numeric/random_bits.hpp), as Rounder does it
+    DirectedBits, ///< Directed for formats whose step drops the same 23 − m bits from every float32 (8
+                  ///< exponent bits with subnormals: bf16, tf32): no exponent to read, no small range
 };
 
 /// The constants of one format's rounding, as float32 bit patterns.

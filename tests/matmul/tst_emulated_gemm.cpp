@@ -202,13 +202,13 @@ private Q_SLOTS:
         }
     }
 
-    // The directed lane rounding (LaneMethod::Directed) against the reference Rounder on float32 inputs:
+    // The directed lane roundings (LaneMethod::Directed, DirectedBits for bf16, tf32, e8m1) against the reference Rounder on float32 inputs:
     // a stride through all 2^32 patterns, and around each format's edges (its largest finite value and
     // overflow threshold, its smallest step and normal, zeros, infinities, NaN), in every instruction set.
     void directedRoundingIsTheRounder_data() {
         QTest::addColumn<QString>("format");
         QTest::addColumn<QString>("rounding");
-        for (const char* format : {"fp16", "bf16", "e4m3", "e5m2", "e5m2-sat", "e4m3-fn-inf", "fp16-nosub", "bf16-nosub", "e3m2", "tf32"})
+        for (const char* format : {"fp16", "bf16", "e4m3", "e5m2", "e5m2-sat", "e4m3-fn-inf", "fp16-nosub", "bf16-nosub", "e3m2", "tf32", "e8m1"})
             for (const char* rounding : {"rz", "ru", "rd"})
                 QTest::addRow("%s %s", format, rounding) << QString::fromLatin1(format) << QString::fromLatin1(rounding);
     }
@@ -594,7 +594,8 @@ private Q_SLOTS:
         QTest::newRow("stochastic fp32 sums") << "fp16/fp32:sr" << false << "Stochastic Identity RoundToOdd";
         QTest::newRow("stochastic fp32 operands") << "fp32/fp16:sr" << false << "float32 operands";
         QTest::newRow("toward zero") << "fp16:rz" << false << "Fp16 Fp16 RoundTwice";  // F16C in MXCSR's mode
-        QTest::newRow("fused up") << "bf16/fp32:ru" << true << "Directed Identity Native";
+        QTest::newRow("fused up") << "bf16/fp32:ru" << true << "DirectedBits Identity Native";
+        QTest::newRow("down, nosub") << "bf16-nosub:rd" << false << "Directed Directed RoundTwice";
         QTest::newRow("fused down, narrow sums") << "e4m3:rd" << true << "Directed Directed RoundTwice";
         QTest::newRow("down, fp32 products into fp16") << "fp32/fp16/fp32:rd" << false << "Fp16 Identity Native";
     }
@@ -618,7 +619,7 @@ private Q_SLOTS:
             return;
         }
         const numeric::LaneSpec lanes = numeric::laneSpec(compute, order);
-        const char* methods[] = {"Identity", "Fp16", "Magic", "Bits", "SignedBits", "Directed", "Stochastic"};
+        const char* methods[] = {"Identity", "Fp16", "Magic", "Bits", "SignedBits", "Directed", "Stochastic", "DirectedBits"};
         const char* sums[] = {"Native", "RoundTwice", "RoundToOdd"};
         QCOMPARE(QStringLiteral("%1 %2 %3")
                      .arg(methods[int(lanes.product.method)], methods[int(lanes.accumulate.method)], sums[int(lanes.sum)]),

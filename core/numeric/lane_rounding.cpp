@@ -92,6 +92,7 @@ LaneRounding laneRounding(const Format& f, Rounding rounding) {
         r.method = rounding == Rounding::Stochastic ? LaneMethod::Stochastic
                    : ieeeFp16                       ? LaneMethod::Fp16
                    : fixedStep                      ? LaneMethod::DirectedBits
+                   : f.exponentBits < 8             ? LaneMethod::DirectedMagic
                                                     : LaneMethod::Directed;
         r.awayPositive = rounding == Rounding::Up ? -1 : 0;
         r.awayNegative = rounding == Rounding::Down ? -1 : 0;

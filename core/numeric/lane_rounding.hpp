@@ -35,6 +35,10 @@ enum class LaneMethod : std::int32_t {
                 ///< when the draw R < ⌈fraction · 2^30⌉ (numeric/random_bits.hpp), as Rounder does it
     DirectedBits, ///< Directed for formats whose step drops the same 23 − m bits from every float32 (8
                   ///< exponent bits with subnormals: bf16, tf32): no exponent to read, no small range
+    DirectedMagic, ///< Directed for the Magic method's formats (exponent ≤ 7 bits): (x + S) − S with S the
+                   ///< Magic constant given x's sign, the addition rounding in the directed mode the kernels
+                   ///< run in (toward +∞ is toward zero for a negative sum); magnitudes past the largest
+                   ///< finite value replaced after a branch
 };
 
 /// The constants of one format's rounding, as float32 bit patterns.

@@ -53,7 +53,12 @@ std::string lanesOf(const ks::numeric::ComputeSpec& spec, ks::numeric::EmulatedO
         return (spec.accumulation.order == ks::numeric::SummationOrder::TensorCore ? "modelled, 8 outputs side by side"
                                                                                    : "modelled, one output at a time") + after;
     if (!engine.empty()) return engine + after;
-    return (ks::numeric::laneRefusal(spec.elementwise(), order) ? "double" : "float32 " + ks::isaName(ks::activeIsa())) + after;
+    const ks::numeric::ComputeSpec elementwise = spec.elementwise();
+    if (!ks::numeric::laneRefusal(elementwise, order)) return "float32 " + ks::isaName(ks::activeIsa()) + after;
+    // The network's layers look at their stored operands (tf32): float32 lanes where their range allows.
+    if (ks::numeric::laneRefusalDependsOnData(elementwise, order))
+        return "float32 " + ks::isaName(ks::activeIsa()) + " where the operands allow" + after;
+    return "double" + after;
 }
 
 /// Why the fast engine does not run `spec` in `order`, or nothing: accumulator models run on the modelled dot product,
@@ -79,7 +84,8 @@ KS_CLI_COMMAND(benchEmulationCommand) {
         "studies ran it), and the fast engine on every thread. Medians of repeats (--min-seconds each; the\n"
         "reference once when it is slow). 'slowdown' is fast / native, 'speed-up' reference / fast;\n"
         "'same bits' compares the fast engine's output with the reference's (a NaN matches any NaN);\n"
-        "'lanes' says what the fast engine ran on (float32 lanes in the instruction set chosen, or double).\n"
+        "'lanes' says what the fast engine ran on (float32 lanes in the instruction set chosen, or double; formats with\n"
+        "float32's exponent range, such as tf32, take float32 lanes where their stored operands' range allows).\n"
         "The mlp rows run the embedded digit MLP (784 → 512 → 128 → 10) on the 2,000 embedded test digits:\n"
         "native and fast on all of them (the network page's time per bit-width slider step), the reference\n"
         "once on the first --reference-digits (its time scaled per digit for the speed-up; the bits compared\n"

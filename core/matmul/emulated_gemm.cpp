@@ -164,9 +164,10 @@ float laneRound(const numeric::Format& format, float x) {
     return r;
 }
 
-void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
-                        const float* a, const float* b, const float* initial, float* c, std::uint32_t outputTensor) {
-    const numeric::LaneSpec lanes = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts);
+namespace {
+
+void laneAffine(const numeric::LaneSpec& lanes, const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k,
+                std::int64_t n, const float* a, const float* b, const float* initial, float* c, std::uint32_t outputTensor) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         std::copy(initial, initial + n, c);
@@ -174,6 +175,20 @@ void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::i
         return;
     }
     laneProduct(lanes, EmulatedOrder::RoundedProducts, m, k, n, a, b, initial, c, numeric::randomKey(spec.seed, outputTensor));
+}
+
+}  // namespace
+
+void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
+                        const float* a, const float* b, const float* initial, float* c, std::uint32_t outputTensor) {
+    laneAffine(numeric::laneSpec(spec, EmulatedOrder::RoundedProducts), spec, m, k, n, a, b, initial, c, outputTensor);
+}
+
+void laneEmulatedAffine(const numeric::ComputeSpec& spec, numeric::StoredExponents aBounds, numeric::StoredExponents bBounds,
+                        std::int64_t m, std::int64_t k, std::int64_t n, const float* a, const float* b, const float* initial,
+                        float* c, std::uint32_t outputTensor) {
+    laneAffine(numeric::laneSpec(spec, EmulatedOrder::RoundedProducts, aBounds, bBounds), spec, m, k, n, a, b, initial, c,
+               outputTensor);
 }
 
 std::optional<std::string> fastEngineRefusal(const numeric::ComputeSpec& spec, EmulatedOrder order) {

@@ -63,6 +63,12 @@ std::optional<std::string> tryFastEmulatedGemm(EmulatedOrder order, const numeri
 void laneEmulatedAffine(const numeric::ComputeSpec& spec, std::int64_t m, std::int64_t k, std::int64_t n,
                         const float* a, const float* b, const float* initial, float* c,
                         std::uint32_t outputTensor = numeric::randomTensor(numeric::RandomTensor::Output));
+/// The same for a spec whose lanes depend on the operands (numeric::laneRefusalDependsOnData), A's stored values
+/// bounded by `aBounds` and B's by `bBounds` (numeric::laneRefusal(spec, RoundedProducts, aBounds, bBounds) must be
+/// empty; the initial values are sums, not products, and need no bound).
+void laneEmulatedAffine(const numeric::ComputeSpec& spec, numeric::StoredExponents aBounds, numeric::StoredExponents bBounds,
+                        std::int64_t m, std::int64_t k, std::int64_t n, const float* a, const float* b, const float* initial,
+                        float* c, std::uint32_t outputTensor);
 
 /// Rounds `count` floats to `format` on float32 lanes, nearest-even (numeric::laneFormatRefusal(format)
 /// must be empty); in == out allowed.

@@ -36,6 +36,8 @@ struct StoredLayer {
     std::vector<double> weightT, downT, upT, start, hiddenStart;
     /// The same in float32, for the float32-lane kernels (every value of a lane format is a float).
     std::vector<float> weightTf, downTf, upTf, startf, hiddenStartf;
+    /// The stored weights' range, for specs whose float32 lanes depend on it (numeric::laneRefusalDependsOnData).
+    numeric::StoredExponents weightBounds, downBounds, upBounds;
 };
 
 std::vector<float> toFloats(const std::vector<double>& v) { return {v.begin(), v.end()}; }
@@ -92,24 +94,65 @@ void affine(Arithmetic& ar, const std::vector<double>& w, const std::vector<doub
     }
 }
 
+/// One product of a fully connected layer, y = start + x·Wᵀ, as the fast engine runs it (the stored weights in
+/// every form it needs).
+struct LayerProduct {
+    const std::vector<double>& weight;  ///< out × in, for the reference
+    const std::vector<double>& weightT;  ///< in × out, for the double lanes
+    const std::vector<float>& weightTf;  ///< the same in float32, for the float32 lanes
+    numeric::StoredExponents weightBounds;
+    const std::vector<double>& bias;  ///< empty: the sums start from zero
+    const std::vector<double>& start;  ///< the bias, or zeros
+    const std::vector<float>& startf;
+};
+
+/// The product on float32 lanes where they give the reference's bits for these operands (a spec whose lanes depend on
+/// its data: the stored input's range decides, numeric::laneRefusalDependsOnData), otherwise on double lanes
+/// (`doubleLanes`) or the reference: the same bits whichever runs. `x` rows × in is stored; `y` rows × out.
+void layerProduct(const LayerProduct& p, numeric::EmulatedArithmetic& ar, bool doubleLanes, std::int64_t rows,
+                  std::int64_t in, std::int64_t out, const float* x, float* y, std::uint32_t tensor) {
+    const numeric::ComputeSpec& spec = ar.spec();
+    if (!numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts)) {
+        matmul::laneEmulatedAffine(spec, rows, in, out, x, p.weightTf.data(), p.startf.data(), y, tensor);
+        return;
+    }
+    const numeric::StoredExponents xBounds = numeric::storedExponents(spec.storage, x, rows * in);
+    if (!numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts, xBounds, p.weightBounds)) {
+        matmul::laneEmulatedAffine(spec, xBounds, p.weightBounds, rows, in, out, x, p.weightTf.data(), p.startf.data(), y,
+                                   tensor);
+        return;
+    }
+    const std::vector<double> xd(x, x + rows * in);
+    std::vector<double> yd(static_cast<std::size_t>(rows * out));
+    if (doubleLanes) {
+        matmul::fastEmulatedAffine(spec, rows, in, out, xd.data(), p.weightT.data(), p.start.data(), yd.data());
+    } else {
+        for (std::int64_t r = 0; r < rows; ++r)
+            affine(ar, p.weight, p.bias, xd.data() + r * in, yd.data() + r * out, in, out, tensor, std::uint64_t(r * out));
+    }
+    std::copy(yd.begin(), yd.end(), y);  // lane-format values: floats
+}
+
 /// A fully connected layer on float32 lanes: the rows' inputs stored and all their sums at once.
-void laneLinear(const Layer& l, std::size_t layer, const StoredLayer& s, const numeric::ComputeSpec& spec, std::int64_t rows,
-                std::vector<double>& x, std::vector<double>& y) {
+void laneLinear(const Layer& l, std::size_t layer, const StoredLayer& s, numeric::EmulatedArithmetic& ar, bool doubleLanes,
+                std::int64_t rows, std::vector<double>& x, std::vector<double>& y) {
+    const numeric::ComputeSpec& spec = ar.spec();
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
     std::vector<float> xf(x.begin(), x.begin() + rows * in), yf(static_cast<std::size_t>(rows * out));
     matmul::laneStore(spec, tensorOf(layer, RandomTensor::Input), xf.data(), xf.data(), rows * in);
     if (l.kind == LayerKind::Linear) {
-        matmul::laneEmulatedAffine(spec, rows, in, out, xf.data(), s.weightTf.data(), s.startf.data(), yf.data(),
-                                   tensorOf(layer, RandomTensor::Output));
+        layerProduct({s.weight, s.weightT, s.weightTf, s.weightBounds, s.bias, s.start, s.startf}, ar, doubleLanes, rows, in,
+                     out, xf.data(), yf.data(), tensorOf(layer, RandomTensor::Output));
     } else {
         const std::int64_t rank = l.rank();
         std::vector<float> hf(static_cast<std::size_t>(rows * rank));
-        matmul::laneEmulatedAffine(spec, rows, in, rank, xf.data(), s.downTf.data(), s.hiddenStartf.data(), hf.data(),
-                                   tensorOf(layer, RandomTensor::Hidden));
+        const std::vector<double> noBias;
+        layerProduct({s.down, s.downT, s.downTf, s.downBounds, noBias, s.hiddenStart, s.hiddenStartf}, ar, doubleLanes, rows,
+                     in, rank, xf.data(), hf.data(), tensorOf(layer, RandomTensor::Hidden));
         quantizeActivations(s.scaled, std::span<float>(hf), rows, {1, rank, 1});
         matmul::laneStore(spec, tensorOf(layer, RandomTensor::HiddenStore), hf.data(), hf.data(), rows * rank);
-        matmul::laneEmulatedAffine(spec, rows, rank, out, hf.data(), s.upTf.data(), s.startf.data(), yf.data(),
-                                   tensorOf(layer, RandomTensor::Output));
+        layerProduct({s.up, s.upT, s.upTf, s.upBounds, s.bias, s.start, s.startf}, ar, doubleLanes, rows, rank, out, hf.data(),
+                     yf.data(), tensorOf(layer, RandomTensor::Output));
     }
     y.assign(yf.begin(), yf.end());
     std::swap(x, y);
@@ -192,7 +235,7 @@ void modelledLinear(const Layer& l, std::size_t layer, const StoredLayer& s, con
 
 /// Rows of `x` (rows × in) through a layer into `y`; `h` is scratch.
 void emulatedLayer(const Layer& l, std::size_t layer, const StoredLayer& s, numeric::EmulatedArithmetic& ar, const std::string& convAlgorithm,
-                   const numeric::ModelledDot* modelled, bool fast, bool lanes, std::int64_t rows, std::vector<double>& x,
+                   const numeric::ModelledDot* modelled, bool doubleLanes, bool lanes, std::int64_t rows, std::vector<double>& x,
                    std::vector<double>& y, std::vector<double>& h) {
     const std::int64_t in = l.inputShape.size(), out = l.outputShape.size();
     switch (l.kind) {
@@ -205,10 +248,10 @@ void emulatedLayer(const Layer& l, std::size_t layer, const StoredLayer& s, nume
                 break;
             }
             if (lanes) {
-                laneLinear(l, layer, s, ar.spec(), rows, x, y);
+                laneLinear(l, layer, s, ar, doubleLanes, rows, x, y);
                 break;
             }
-            if (fast) {
+            if (doubleLanes) {
                 fastLinear(l, layer, s, ar, rows, x, y, h);
                 break;
             }
@@ -307,9 +350,13 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& request
     // activations' stores stay element-wise (numeric::roundArray), as in the reference.
     // Float32 lanes where they give the same bits (numeric/lane_rounding.hpp, directed modes included),
     // double lanes otherwise.
-    const bool lanes = options.emulation == matmul::Emulation::Fast &&
-                       !numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts);
-    const bool fast = lanes || (options.emulation == matmul::Emulation::Fast && !numeric::fastArithmeticRefusal(spec));
+    // Formats with float32's exponent range (tf32) take float32 lanes where the stored operands' range allows, chunk by
+    // chunk and layer by layer (layerProduct), double lanes or the reference elsewhere.
+    const bool fastEngine = options.emulation == matmul::Emulation::Fast;
+    const auto laneReason = numeric::laneRefusal(spec, numeric::EmulatedOrder::RoundedProducts);
+    const bool lanes = fastEngine && (!laneReason || numeric::laneRefusalDependsOnData(spec, numeric::EmulatedOrder::RoundedProducts));
+    const bool doubleLanes = fastEngine && !numeric::fastArithmeticRefusal(spec);
+    const bool fast = lanes || doubleLanes;
     // An accumulator model: the fully connected layers' sums by numeric::ModelledDot (the conv layers' by their
     // algorithm, which refuses a model it does not compute).
     std::optional<numeric::ModelledDot> modelled;
@@ -369,6 +416,12 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& request
                 s.upTf = toFloats(s.upT);
                 s.startf = toFloats(s.start);
                 s.hiddenStartf = toFloats(s.hiddenStart);
+                auto bounds = [&](const std::vector<float>& w) {
+                    return numeric::storedExponents(spec.storage, w.data(), std::int64_t(w.size()));
+                };
+                s.weightBounds = bounds(s.weightTf);
+                s.downBounds = bounds(s.downTf);
+                s.upBounds = bounds(s.upTf);
             }
         }
     const numeric::Format& storage = spec.storage;
@@ -401,7 +454,7 @@ MatrixF Model::forward(const MatrixF& input, const numeric::ComputeSpec& request
         const Eigen::Index first = c * kChunk, rows = std::min(input.rows(), first + kChunk) - first;
         std::vector<double> x(input.data() + first * input.cols(), input.data() + (first + rows) * input.cols()), y, h;
         for (std::size_t k = 0; k < layers_.size(); ++k)
-            emulatedLayer(layers_[k], k, stored[k], ar, options.convAlgorithm, modelled ? &*modelled : nullptr, fast, lanes,
+            emulatedLayer(layers_[k], k, stored[k], ar, options.convAlgorithm, modelled ? &*modelled : nullptr, doubleLanes, lanes,
                           rows, x, y, h);
         for (Eigen::Index i = 0; i < rows * output.cols(); ++i)
             output.data()[first * output.cols() + i] = static_cast<float>(x[static_cast<std::size_t>(i)]);

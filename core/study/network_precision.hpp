@@ -44,7 +44,8 @@ struct FormatSetting {
 std::vector<const numeric::FormatFamily*> networkFamilies();
 
 /// How many test digits a live setting classifies (CompressSweep::maxTestDigits): all of them (0) when
-/// the model runs at hardware speed or on the fast engine's float32 lanes (numeric::laneRefusal empty,
+/// the model runs at hardware speed or on the fast engine's float32 lanes (numeric::laneRefusal empty or
+/// depending on the operands' range,
 /// and `convAlgorithm`'s fastEmulationPath on float32 lanes if the model has conv layers: the 2,000
 /// digits in tens of milliseconds for the MLP, about 0.2 s for the CNN), otherwise `subset` (the double
 /// lanes and the reference take seconds for all of them).

@@ -491,6 +491,37 @@ private Q_SLOTS:
         QVERIFY2(difference.isEmpty(), qPrintable(difference));
     }
 
+    // Inexact float32 sums (the term 17 to 27 binades below the start, so that TwoSum's error is rarely zero) at 2^18
+    // sites: where the draw's top bits equal the sum's dropped bits (one site in 2^13 for fp16, 2^16 for bf16)
+    // only the draw's low bits and the error decide, which the lanes' integer step cannot (its rare lanes).
+    void stochasticSumsWhoseDrawTiesTheDroppedBits_data() {
+        QTest::addColumn<QString>("spec");
+        for (const char* spec : {"fp16:sr", "fp16-nosub:sr:seed=12", "bf16:sr:seed=5"}) QTest::newRow(spec) << QString::fromLatin1(spec);
+    }
+    void stochasticSumsWhoseDrawTiesTheDroppedBits() {
+        QFETCH(QString, spec);
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        std::mt19937_64 rng(29);
+        std::vector<float> start, term;
+        constexpr std::int64_t kSites = std::int64_t(1) << 18;
+        std::int64_t inexact = 0;
+        for (std::int64_t i = 0; i < kSites; ++i) {
+            const int e = int(rng() % 9) + 6;  // fp16's terms stay above its smallest step
+            auto stored = [&](int exponent) {
+                const double x = ((rng() & 1) ? -1 : 1) * std::ldexp(1.0 + double(rng() >> 12) * 0x1p-52, exponent);
+                return float(numeric::roundTo(x, compute.storage, numeric::Rounding::NearestEven));
+            };
+            start.push_back(stored(e));
+            term.push_back(stored(e - 17 - int(rng() % 11)));
+            const float s = start.back() + term.back();
+            inexact += double(s) != double(start.back()) + double(term.back());
+        }
+        QVERIFY(inexact > kSites / 2);
+        std::vector<float> want;
+        const QString difference = laneSumsAgainstTheReference(compute, start, term, want);
+        QVERIFY2(difference.isEmpty(), qPrintable(difference));
+    }
+
     // Sums below a narrow format's smallest step from starting values with bits far below it (a fraction of
     // the draw's units), which products of stored values never have.
     void stochasticSumsBelowTheSmallestStep_data() {

@@ -123,14 +123,18 @@ protected:
                numeric::EmulatedArithmetic& arith) const override {
         if (!arith.spec().accumulation.plain())
             return detail::modelledConv(p, arith.spec(), x, w, b, y, arith.engine() == numeric::EmulationEngine::Fast);
-        if (arith.engine() == numeric::EmulationEngine::Fast && !lanes::patchRefusal(arith.spec()))
-            return lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Skipped, x, w, b, y, arith.tensorBase());
+        // Float32 lanes, unless these operands' products leave float32's precision (tf32): then as below.
+        if (arith.engine() == numeric::EmulationEngine::Fast && lanes::patchLanesMayRun(arith.spec()) &&
+            !lanes::patchConv(p, arith.spec(), lanes::OutsideTaps::Skipped, x, w, b, y, arith.tensorBase()))
+            return;
         numeric::withEmulation(arith, [&](auto& a) { directConv(p, x, w, b, y, a); });
     }
 
 public:
     std::string fastEmulationPath(const numeric::ComputeSpec& spec) const override {
-        return ConvAlgorithm::fastEmulationPath(spec, lanes::patchRefusal(spec), modelsAccumulation());
+        if (modelsAccumulation() && !spec.accumulation.plain())
+            return ConvAlgorithm::fastEmulationPath(spec, lanes::patchRefusal(spec), true);
+        return lanes::patchEmulationPath(spec);
     }
 };
 

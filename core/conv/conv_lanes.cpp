@@ -1,12 +1,14 @@
 #include "conv/conv_lanes.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <span>
 #include <vector>
 
 #include "base/aligned_vector.hpp"
 #include "base/isa.hpp"
 #include "base/parallel.hpp"
+#include "conv/conv_algorithm.hpp"
 #include "matmul/lane_kernels.hpp"
 #include "numeric/lane_rounding.hpp"
 #include "numeric/round.hpp"
@@ -37,9 +39,20 @@ std::optional<std::string> patchRefusal(const numeric::ComputeSpec& spec) {
     return numeric::laneRefusal(spec, EmulatedOrder::RoundedProducts);
 }
 
-void patchConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, OutsideTaps outside, const double* input,
-               const double* weight, const double* bias, double* output, std::uint32_t tensorBase) {
-    const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts);
+bool patchLanesMayRun(const numeric::ComputeSpec& spec) {
+    return !patchRefusal(spec) || numeric::laneRefusalDependsOnData(spec, EmulatedOrder::RoundedProducts);
+}
+
+std::string patchEmulationPath(const numeric::ComputeSpec& spec) {
+    const auto refusal = patchRefusal(spec);
+    if (!refusal || !patchLanesMayRun(spec)) return ConvAlgorithm::fastEmulationPath(spec, refusal);
+    return "float32 " + isaName(activeIsa()) + " where the operands allow, else " + ConvAlgorithm::fastEmulationPath(spec, refusal);
+}
+
+std::optional<std::string> patchConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, OutsideTaps outside,
+                                     const double* input, const double* weight, const double* bias, double* output,
+                                     std::uint32_t tensorBase) {
+    if (!patchLanesMayRun(spec)) throw std::invalid_argument("float32 lanes: " + *patchRefusal(spec));
     // Stochastic rounding's sites, as direct's and im2col's loops over EmulatedArithmetic key them.
     using numeric::RandomTensor;
     auto keyOf = [&](RandomTensor role) { return numeric::randomKey(spec.seed, tensorBase + numeric::randomTensor(role)); };
@@ -48,6 +61,16 @@ void patchConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, OutsideT
     const std::vector<float> x = stored(input, pr.inputCount(), spec, &inputKey);
     const std::vector<float> w = stored(weight, pr.weightCount(), spec, &weightKey);
     const std::vector<float> b = bias ? stored(bias, pr.K, spec, &biasKey) : std::vector<float>{};
+    // Formats with float32's exponent range: the products of these weights and inputs must stay exact in float32
+    // (the bias is a sum's term, not a product's factor).
+    numeric::StoredExponents weightBounds = numeric::storedExponents(spec.storage), inputBounds = weightBounds;
+    if (patchRefusal(spec)) {
+        weightBounds = numeric::storedExponents(spec.storage, w.data(), std::int64_t(w.size()));
+        inputBounds = numeric::storedExponents(spec.storage, x.data(), std::int64_t(x.size()));
+        if (auto reason = numeric::laneRefusal(spec, EmulatedOrder::RoundedProducts, weightBounds, inputBounds))
+            return *reason + " (these operands' products reach that far)";
+    }
+    const numeric::LaneSpec laneSpec = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts, weightBounds, inputBounds);
     const std::int64_t P = pr.P(), Q = pr.Q(), PQ = P * Q, RS = pr.R * pr.S, CRS = pr.C * RS;
     std::vector<float> y(static_cast<std::size_t>(pr.outputCount()));
     const bool skip = outside == OutsideTaps::Skipped;
@@ -98,6 +121,7 @@ void patchConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, OutsideT
         }
     });
     std::copy(y.begin(), y.end(), output);
+    return std::nullopt;
 }
 
 }  // namespace ks::conv::lanes

@@ -20,17 +20,24 @@
 
 namespace ks::conv::lanes {
 
-/// Why im2col's and direct's emulation of `spec` cannot run on float32 lanes, or nothing.
+/// Why im2col's and direct's emulation of `spec` cannot run on float32 lanes whatever the operands, or nothing.
 std::optional<std::string> patchRefusal(const numeric::ComputeSpec& spec);
+/// Whether they may run on float32 lanes: always, or for operands of modest range (tf32: patchConv looks).
+bool patchLanesMayRun(const numeric::ComputeSpec& spec);
+/// fastEmulationPath's words for direct and im2col: "float32 avx512", "float32 avx512 where the operands allow,
+/// else double", "double", "reference: why".
+std::string patchEmulationPath(const numeric::ComputeSpec& spec);
 
 /// How outside taps are summed: added as zeros (im2col) or skipped (direct).
 enum class OutsideTaps { Added, Skipped };
 
 /// The emulated convolution (operands rounded to the storage format here, from double) on float32
-/// lanes, threaded over blocks of output pixels. std::invalid_argument when patchRefusal(spec) has a reason.
+/// lanes, threaded over blocks of output pixels; or, for a spec whose lanes depend on the operands
+/// (numeric::laneRefusalDependsOnData), why these stored operands' products reach beyond float32's precision
+/// (nothing written then). std::invalid_argument when patchLanesMayRun(spec) is false.
 /// Stochastic rounding draws at the sites direct's reference loops name, its tensors numbered from
 /// `tensorBase` (EmulatedArithmetic::tensorBase()).
-void patchConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, OutsideTaps outside, const double* input,
+std::optional<std::string> patchConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, OutsideTaps outside, const double* input,
                const double* weight, const double* bias, double* output, std::uint32_t tensorBase = 0);
 
 /// Why Winograd's emulation of `spec` cannot run on float32 lanes, or nothing.

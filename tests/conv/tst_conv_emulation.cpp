@@ -444,6 +444,56 @@ private Q_SLOTS:
         }
         QVERIFY(ran >= 3);
     }
+
+    // tf32's float32 lanes depend on the stored operands' range (numeric::laneRefusalDependsOnData): direct and
+    // im2col run on them for data of modest range and leave them for the double lanes (or the reference) when a
+    // product falls below float32's precision: 145·2^-75 × 113·2^-76 = 2^-137 + 2^-151, which float32 rounds to a
+    // tie that tf32 rounds to 0, where the exact product rounds up to 2^-136.
+    void patchLanesLookAtTheOperands_data() {
+        QTest::addColumn<QString>("algorithm");
+        QTest::addColumn<QString>("spec");
+        for (const char* algorithm : {"direct", "im2col"})
+            for (const char* spec : {"tf32", "tf32/fp32"})
+                QTest::addRow("%s %s", algorithm, spec) << QString::fromLatin1(algorithm) << QString::fromLatin1(spec);
+    }
+    void patchLanesLookAtTheOperands() {
+        QFETCH(QString, algorithm);
+        QFETCH(QString, spec);
+        const conv::ConvAlgorithm& algo = conv::convAlgorithm(algorithm.toStdString());
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        QVERIFY(conv::lanes::patchRefusal(compute) && conv::lanes::patchLanesMayRun(compute));
+        QVERIFY2(algo.fastEmulationPath(compute).starts_with("float32 "), algo.fastEmulationPath(compute).c_str());
+        const auto outside = algorithm == "direct" ? conv::lanes::OutsideTaps::Skipped : conv::lanes::OutsideTaps::Added;
+        struct Case {
+            conv::ConvProblem problem;
+            std::vector<double> x, w, b;
+            bool onLanes;
+        };
+        const conv::ConvProblem layer = conv::ConvProblem::layer(1, 3, 19, 17, 5, 3, 1, 1), tiny = conv::ConvProblem::layer(1, 1, 2, 2, 1, 1, 1, 0);
+        std::vector<Case> cases;
+        cases.push_back({layer, data(layer.inputCount(), false, 5), data(layer.weightCount(), false, 6), data(layer.K, false, 7), true});
+        Case reaching = cases.back();
+        reaching.x[20] = 1.5e-38;  // its products with the weights fall below 2^-149
+        reaching.onLanes = false;
+        cases.push_back(reaching);
+        cases.push_back({tiny, std::vector<double>(4, std::ldexp(145.0, -75)), {std::ldexp(113.0, -76)}, {}, false});
+        for (const Case& c : cases) {
+            const conv::ConvProblem& p = c.problem;
+            const double* bias = c.b.empty() ? nullptr : c.b.data();
+            std::vector<double> want(static_cast<std::size_t>(p.outputCount())), got(want.size(), -1.0), lanes(want.size(), -1.0);
+            numeric::EmulatedArithmetic reference(compute, numeric::EmulationEngine::Reference);
+            algo.run(p, c.x.data(), c.w.data(), bias, want.data(), reference);
+            if (&c == &cases.back() && spec == "tf32")
+                KS_COMPARE_EXACT(want[0], std::ldexp(1.0, -136));
+            const auto refusal = conv::lanes::patchConv(p, compute, outside, c.x.data(), c.w.data(), bias, lanes.data());
+            QCOMPARE(!refusal, c.onLanes);
+            if (c.onLanes) QVERIFY2(firstDifference(lanes, want).isEmpty(), qPrintable(firstDifference(lanes, want)));
+            else QVERIFY(lanes == std::vector<double>(want.size(), -1.0));  // nothing written
+            numeric::EmulatedArithmetic fast(compute, numeric::EmulationEngine::Fast);
+            algo.run(p, c.x.data(), c.w.data(), bias, got.data(), fast);
+            QVERIFY2(firstDifference(got, want).isEmpty(), qPrintable(firstDifference(got, want)));
+        }
+    }
 };
 
 QTEST_APPLESS_MAIN(tst_ConvEmulation)

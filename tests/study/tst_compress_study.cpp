@@ -259,7 +259,8 @@ private Q_SLOTS:
         QTest::newRow("mlp fp32/fp16:sr") << false << "fp32/fp16:sr" << "direct" << false;  // float32 operands: the reference
         QTest::newRow("mlp fp32/e8m13") << false << "fp32/e8m13" << "direct" << false;
         QTest::newRow("mlp tf32") << false << "tf32" << "direct" << true;  // float32 lanes where the operands allow
-        QTest::newRow("cnn tf32 direct") << true << "tf32" << "direct" << false;  // the conv layers: double lanes
+        QTest::newRow("cnn tf32 direct") << true << "tf32" << "direct" << true;  // float32 lanes where the operands allow
+        QTest::newRow("cnn tf32 winograd-4x4") << true << "tf32" << "winograd-4x4" << false;  // double lanes
         QTest::newRow("cnn fp16 direct") << true << "fp16" << "direct" << true;
         QTest::newRow("cnn bf16:rd winograd-4x4") << true << "bf16:rd" << "winograd-4x4" << true;
         QTest::newRow("cnn e4m3/fp16 fft") << true << "e4m3/fp16" << "fft" << true;

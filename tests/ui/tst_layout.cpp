@@ -95,7 +95,7 @@ private Q_SLOTS:
         window.showPage(page);
         InvestigationPage* shown = window.pages()[page];
         shown->waitForIdle();
-        QTest::qWaitFor([&] { return cutTexts(shown).isEmpty(); }, 1000);  // the results' signals, then layout
+        QTest::qWaitFor([&] { return cutTexts(shown).isEmpty(); }, 5000);  // the results' signals, then layout
         const QStringList cut = cutTexts(shown);
         QVERIFY2(cut.isEmpty(), qPrintable(cut.join(QLatin1Char('\n'))));
     }
@@ -117,8 +117,9 @@ private Q_SLOTS:
             family->setCurrentIndex(i);
             page->waitForIdle();
             // Qt Charts lays out through posted events, and the ticks are thinned once the plot's size is known:
-            // on a loaded machine that takes more than a moment. What is still cut after a second stays cut.
-            QTest::qWaitFor([&] { return cutTexts(page).isEmpty(); }, 1000);
+            // on a loaded machine (ctest -j2 on two cores) that can take a second or more. What is still cut after
+            // five seconds stays cut.
+            QTest::qWaitFor([&] { return cutTexts(page).isEmpty(); }, 5000);
             for (const QString& line : cutTexts(page)) cut << family->itemText(i) + QStringLiteral(": ") + line;
         }
         QVERIFY2(cut.isEmpty(), qPrintable(cut.join(QLatin1Char('\n'))));

@@ -46,7 +46,7 @@ std::optional<std::string> winogradRefusal(const numeric::ComputeSpec& spec);
 /// The emulated Winograd convolution with transforms `t` (3×3, stride 1), as conv_winograd.cpp's generic
 /// definition computes it on EmulatedArithmetic. std::invalid_argument when winogradRefusal(spec) has a reason.
 void winogradConv(const ConvProblem& problem, const numeric::ComputeSpec& spec, const WinogradTransforms& t,
-                  const double* input, const double* weight, const double* bias, double* output);
+                  const double* input, const double* weight, const double* bias, double* output, std::uint32_t tensorBase = 0);
 
 /// Why the FFT convolution's emulation of `spec` cannot run on float32 lanes (its spectra are multiplied
 /// together: laneAccumulatedProductRefusal), or nothing.

@@ -44,8 +44,10 @@ struct SparseRows {
     std::vector<V> coef;
 };
 
+/// A transform matrix's entry (i, j) is stored at element firstElement + i·cols + j of RandomTensor::TransformMatrices
+/// (kMatrixElements apart: G, Bᵀ, Aᵀ).
 template <class V, class Arith>
-SparseRows<V> sparseRows(const std::vector<double>& dense, int rows, int cols, Arith& arith) {
+SparseRows<V> sparseRows(const std::vector<double>& dense, int rows, int cols, Arith& arith, std::uint64_t firstElement) {
     SparseRows<V> s;
     s.rows = rows;
     s.cols = cols;
@@ -55,6 +57,7 @@ SparseRows<V> sparseRows(const std::vector<double>& dense, int rows, int cols, A
             const double v = dense[static_cast<std::size_t>(i * cols + j)];
             if (v == 0.0) continue;
             s.col.push_back(j);
+            arith.at(numeric::randomTensor(numeric::RandomTensor::TransformMatrices), firstElement + std::uint64_t(i * cols + j));
             s.coef.push_back(arith.store(static_cast<V>(v)));  // the matrices live in the storage format
         }
         s.start.push_back(static_cast<int>(s.col.size()));
@@ -62,33 +65,56 @@ SparseRows<V> sparseRows(const std::vector<double>& dense, int rows, int cols, A
     return s;
 }
 
+constexpr std::uint64_t kMatrixElements = 256;  // α ≤ 16
+
+/// Where a sandwich's roundings draw under stochastic rounding (numeric/random_bits.hpp): the first stage's element
+/// (i, b) of lane l at first + i·firstRow + b·column + l of `firstTensor`, the second stage's (i, j) at second +
+/// i·secondGroup + j·secondRow + l of `secondTensor`; a row's e-th entry multiplies at step 2e and adds at 2e + 1.
+/// The lanes are consecutive tiles (or filters), numbered alike however many run side by side (winograd_lanes.cpp).
+struct SandwichSites {
+    std::uint32_t firstTensor = 0;
+    std::uint64_t first = 0, firstRow = 0, column = 0;
+    std::uint32_t secondTensor = 0;
+    std::uint64_t second = 0, secondGroup = 0, secondRow = 0;
+};
+
 /// out = Left · in · Rightᵀ for kLanes independent tiles at once.
 /// in: [Left.cols][Right.cols][L], tmp: [Left.rows][Right.cols][L], out: [Left.rows][Right.rows][L].
 /// LR, IN, RR: Left.rows, Right.cols, Right.rows when known at compile time (0 = read at run time);
 /// fixed sizes let the compiler unroll the tile loops.
 template <int L, int LR = 0, int IN = 0, int RR = 0, class Arith, class V>
 void sandwich(const SparseRows<V>& left, const SparseRows<V>& right, const V* __restrict in, V* __restrict tmp,
-              V* __restrict out, Arith& arith) {
+              V* __restrict out, Arith& arith, const SandwichSites& sites) {
     const int inner = IN ? IN : right.cols;
     const int leftRows = LR ? LR : left.rows;
     const int rightRows = RR ? RR : right.rows;
     for (int i = 0; i < leftRows; ++i)
         for (int b = 0; b < inner; ++b) {
             V acc[L] = {};
+            const std::uint64_t element = sites.first + std::uint64_t(i) * sites.firstRow + std::uint64_t(b) * sites.column;
             for (int e = left.start[i]; e < left.start[i + 1]; ++e) {
                 const V c = left.coef[e];
                 const V* src = in + (left.col[e] * inner + b) * L;
-                for (int l = 0; l < L; ++l) acc[l] = detail::multiplyAdd(arith, c, src[l], acc[l]);
+                const auto step = std::uint32_t(2 * (e - left.start[i]));
+                for (int l = 0; l < L; ++l) {
+                    arith.at(sites.firstTensor, element + std::uint64_t(l), step);
+                    acc[l] = detail::multiplyAdd(arith, c, src[l], acc[l]);
+                }
             }
             std::copy(acc, acc + L, tmp + (i * inner + b) * L);
         }
     for (int i = 0; i < leftRows; ++i)
         for (int j = 0; j < rightRows; ++j) {
             V acc[L] = {};
+            const std::uint64_t element = sites.second + std::uint64_t(i) * sites.secondGroup + std::uint64_t(j) * sites.secondRow;
             for (int e = right.start[j]; e < right.start[j + 1]; ++e) {
                 const V c = right.coef[e];
                 const V* src = tmp + (i * inner + right.col[e]) * L;
-                for (int l = 0; l < L; ++l) acc[l] = detail::multiplyAdd(arith, c, src[l], acc[l]);
+                const auto step = std::uint32_t(2 * (e - right.start[j]));
+                for (int l = 0; l < L; ++l) {
+                    arith.at(sites.secondTensor, element + std::uint64_t(l), step);
+                    acc[l] = detail::multiplyAdd(arith, c, src[l], acc[l]);
+                }
             }
             std::copy(acc, acc + L, out + (i * rightRows + j) * L);
         }
@@ -106,9 +132,9 @@ WinogradMatrices<V> matricesFor(const WinogradTransforms& t, Arith& arith) {
     WinogradMatrices<V> w;
     w.m = t.m;
     w.alpha = t.alpha;
-    w.AT = sparseRows<V>(t.AT, t.m, t.alpha, arith);
-    w.G = sparseRows<V>(t.G, t.alpha, t.r, arith);
-    w.BT = sparseRows<V>(t.BT, t.alpha, t.alpha, arith);
+    w.G = sparseRows<V>(t.G, t.alpha, t.r, arith, 0);
+    w.BT = sparseRows<V>(t.BT, t.alpha, t.alpha, arith, kMatrixElements);
+    w.AT = sparseRows<V>(t.AT, t.m, t.alpha, arith, 2 * kMatrixElements);
     return w;
 }
 
@@ -118,9 +144,16 @@ void transformFilters(const ConvProblem& pr, const WinogradMatrices<V>& mat, con
     const int a = mat.alpha;
     const std::int64_t KC = pr.K * pr.C;
     std::vector<V> tmp(static_cast<std::size_t>(a * 3)), out(static_cast<std::size_t>(a * a));
+    const auto ukc = std::uint64_t(KC), ua = std::uint64_t(a);
     for (std::int64_t kc = 0; kc < KC; ++kc) {
-        sandwich<1>(mat.G, mat.G, w + kc * 9, tmp.data(), out.data(), arith);
-        for (int xi = 0; xi < a * a; ++xi) U[xi * KC + kc] = arith.store(out[static_cast<std::size_t>(xi)]);
+        // Filter kc's (i, b) and (i, j) at (i·3 + b)·KC + kc and α·3·KC + (i·α + j)·KC + kc; U[ξ][kc] at ξ·KC + kc.
+        const auto filter = numeric::randomTensor(numeric::RandomTensor::FilterTransform);
+        const SandwichSites sites{filter, std::uint64_t(kc), 3 * ukc, ukc, filter, ua * 3 * ukc + std::uint64_t(kc), ua * ukc, ukc};
+        sandwich<1>(mat.G, mat.G, w + kc * 9, tmp.data(), out.data(), arith, sites);
+        for (int xi = 0; xi < a * a; ++xi) {
+            arith.at(numeric::randomTensor(numeric::RandomTensor::FilterStore), std::uint64_t(xi) * ukc + std::uint64_t(kc));
+            U[xi * KC + kc] = arith.store(out[static_cast<std::size_t>(xi)]);
+        }
     }
 }
 
@@ -172,15 +205,21 @@ void transformInputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, cons
                 }
             }
         }
-        sandwich<kLanes, A, A, A>(mat.BT, mat.BT, d.data(), tmp.data(), out.data(), arith);
         const std::int64_t tg = n * g.tilesPerImage + t0;
+        // Tile t's (i, b) and (i, j) of channel c at ((c·α + i)·α + b)·T + t and C·α²·T + ((c·α + i)·α + j)·T + t;
+        // V[ξ][c][t] at (ξ·C + c)·T + t.
+        const std::uint64_t T = std::uint64_t(g.T), ua = std::uint64_t(a), channel = std::uint64_t(c) * ua * ua * T;
+        const auto transform = numeric::randomTensor(numeric::RandomTensor::InputTransform);
+        const SandwichSites sites{transform, channel + std::uint64_t(tg), ua * T, T,
+                                  transform, std::uint64_t(pr.C) * ua * ua * T + channel + std::uint64_t(tg), ua * T, T};
+        sandwich<kLanes, A, A, A>(mat.BT, mat.BT, d.data(), tmp.data(), out.data(), arith, sites);
         for (int xi = 0; xi < a * a; ++xi) {
             V* dst = Vt + xi * CT + c * g.T + tg;
             const V* src = out.data() + xi * kLanes;
-            if (lanes == kLanes) {
-                for (int l = 0; l < kLanes; ++l) dst[l] = arith.store(src[l]);
-            } else {
-                for (int l = 0; l < lanes; ++l) dst[l] = arith.store(src[l]);
+            const std::uint64_t first = (std::uint64_t(xi) * std::uint64_t(pr.C) + std::uint64_t(c)) * T + std::uint64_t(tg);
+            for (int l = 0; l < lanes; ++l) {
+                arith.at(numeric::randomTensor(numeric::RandomTensor::InputStore), first + std::uint64_t(l));
+                dst[l] = arith.store(src[l]);
             }
         }
     }
@@ -222,13 +261,19 @@ void multiplyTiles(const ConvProblem& pr, const TileGeometry& g, const V* U, con
         if constexpr (std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
             detail::gemmSerial(K, T, C, u, C, v, T, out, T);
         } else {
+            // M[ξ][k][t] at (ξ·K + k)·T + t, its c-th product at step 2c.
+            const auto products = numeric::randomTensor(numeric::RandomTensor::TileProducts);
             for (std::int64_t k = 0; k < K; ++k) {
                 V* row = out + k * T;
                 std::fill(row, row + T, V(0));
+                const auto element = std::uint64_t((xi * K + k) * T);
                 for (std::int64_t c = 0; c < C; ++c) {
                     const V uv = u[k * C + c];
                     const V* vr = v + c * T;
-                    for (std::int64_t t = 0; t < T; ++t) row[t] = detail::multiplyAdd(arith, uv, vr[t], row[t]);
+                    for (std::int64_t t = 0; t < T; ++t) {
+                        arith.at(products, element + std::uint64_t(t), std::uint32_t(2 * c));
+                        row[t] = detail::multiplyAdd(arith, uv, vr[t], row[t]);
+                    }
                 }
             }
         }
@@ -260,8 +305,15 @@ void transformOutputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, con
                 for (int l = 0; l < kLanes; ++l) dst[l] = l < lanes ? src[l] : V(0);
             }
         }
-            sandwich<kLanes, (A ? A - 2 : 0), A, (A ? A - 2 : 0)>(mat.AT, mat.AT, in.data(), tmp.data(), out.data(),
-                                                                  arith);
+        // Tile t's (i, b) and (i, j) of output channel k at ((k·m + i)·α + b)·T + t (OutputTransform) and
+        // ((k·m + i)·m + j)·T + t (Output), where the bias is added after the row's products and sums.
+        const std::uint64_t T = std::uint64_t(g.T), um = std::uint64_t(m), first = std::uint64_t(k) * um;
+        const auto output = numeric::randomTensor(numeric::RandomTensor::Output);
+        const std::uint64_t second = first * um * T + std::uint64_t(tg);
+        const SandwichSites sites{numeric::randomTensor(numeric::RandomTensor::OutputTransform),
+                                  first * std::uint64_t(a) * T + std::uint64_t(tg), std::uint64_t(a) * T, T, output, second, um * T, T};
+        sandwich<kLanes, (A ? A - 2 : 0), A, (A ? A - 2 : 0)>(mat.AT, mat.AT, in.data(), tmp.data(), out.data(), arith,
+                                                              sites);
         const V b = bias ? bias[k] : V(0);
         for (int l = 0; l < lanes; ++l) {
             const std::int64_t oh0 = (t0 + l) / g.tilesW * m, ow0 = (t0 + l) % g.tilesW * m;
@@ -270,7 +322,14 @@ void transformOutputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, con
             for (int i = 0; i < rows; ++i) {
                 V* dst = plane + (oh0 + i) * Q + ow0;
                 const V* src = out.data() + i * m * kLanes + l;
-                for (int j = 0; j < cols; ++j) dst[j] = bias ? arith.add(src[j * kLanes], b) : src[j * kLanes];
+                for (int j = 0; j < cols; ++j) {
+                    if (bias) {
+                        const int entries = mat.AT.start[j + 1] - mat.AT.start[j];
+                        arith.at(output, second + std::uint64_t(i) * um * T + std::uint64_t(j) * T + std::uint64_t(l),
+                                 std::uint32_t(2 * entries));
+                    }
+                    dst[j] = bias ? arith.add(src[j * kLanes], b) : src[j * kLanes];
+                }
             }
         }
     }
@@ -334,8 +393,6 @@ void winogradConv(const ConvProblem& pr, const WinogradTransforms& t, const V* x
     x = detail::storeOperands(arith, x, pr.inputCount(), xs, numeric::RandomTensor::Input);
     w = detail::storeOperands(arith, w, pr.weightCount(), ws, numeric::RandomTensor::Weight);
     bias = detail::storeOperands(arith, bias, pr.K, bs, numeric::RandomTensor::Bias);
-    // Its transforms are not keyed: one sequential stream, in this single-threaded loop's order.
-    arith.at(numeric::randomTensor(numeric::RandomTensor::Sequential), 0, 0);
     const auto mat = matricesFor<V>(t, arith);
     std::vector<V> U(static_cast<std::size_t>(t.alpha * t.alpha * pr.K * pr.C)), Vt, M;
     transformFilters(pr, mat, w, U.data(), arith);
@@ -439,7 +496,7 @@ protected:
             return;
         }
         if (!scales && arith.engine() == numeric::EmulationEngine::Fast && !lanes::winogradRefusal(arith.spec()))
-            return lanes::winogradConv(p, arith.spec(), transforms_, x, w, b, y);
+            return lanes::winogradConv(p, arith.spec(), transforms_, x, w, b, y, arith.tensorBase());
         numeric::withEmulation(arith, [&](auto& a) { winogradConv(p, transforms_, x, w, b, y, a, TileExtras{scales}); });
     }
 

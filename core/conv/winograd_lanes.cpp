@@ -23,6 +23,7 @@ using matmul::lanes::kCombineLength;
 using numeric::EmulatedOrder;
 
 constexpr std::int64_t kTiles = kCombineLength;  // tiles (or filters) per block
+constexpr std::size_t kMatrixElements = 256;      // conv_winograd.cpp's: G, Bᵀ and Aᵀ that far apart
 
 /// A transform matrix as its non-zero entries row by row (the reference skips the same zeros), the
 /// coefficients in the storage format.
@@ -32,22 +33,36 @@ struct LaneMatrix {
     std::vector<float> coefficient;
 };
 
-LaneMatrix laneMatrix(const std::vector<double>& dense, int rows, int cols, const numeric::ComputeSpec& spec) {
+/// Entry (i, j) stored as the reference stores it: element firstElement + i·cols + j of `key`'s tensor
+/// (RandomTensor::TransformMatrices) under stochastic rounding.
+LaneMatrix laneMatrix(const std::vector<double>& dense, int rows, int cols, const numeric::ComputeSpec& spec,
+                      const numeric::RandomKey& key, std::size_t firstElement) {
     LaneMatrix m;
     m.rows = rows;
     m.cols = cols;
     m.start.push_back(0);
+    std::vector<double> sites(firstElement + dense.size(), 0.0);
+    std::copy(dense.begin(), dense.end(), sites.begin() + std::ptrdiff_t(firstElement));
+    const std::vector<float> rounded = stored(sites.data(), std::int64_t(sites.size()), spec, &key);
     for (int i = 0; i < rows; ++i) {
         for (int j = 0; j < cols; ++j) {
             const double v = dense[static_cast<std::size_t>(i * cols + j)];
             if (v == 0.0) continue;
             m.column.push_back(j);
-            m.coefficient.push_back(stored(v, spec));
+            m.coefficient.push_back(rounded[firstElement + static_cast<std::size_t>(i * cols + j)]);
         }
         m.start.push_back(static_cast<int>(m.column.size()));
     }
     return m;
 }
+
+/// conv_winograd.cpp's SandwichSites for one block of lanes: keys instead of tensors, elements modulo 2^32.
+struct Sites {
+    numeric::RandomKey firstKey;
+    std::uint32_t first = 0, firstRow = 0, column = 0;
+    numeric::RandomKey secondKey;
+    std::uint32_t second = 0, secondGroup = 0, secondRow = 0;
+};
 
 /// The phases' shared state: the spec's lane constants, the kernels and the three matrices.
 struct Context {
@@ -58,16 +73,36 @@ struct Context {
 
     /// out[i][j][·] = Σ left[i][a] Σ right[j][b] in[a][b][·] over kTiles lanes (conv_winograd.cpp's
     /// sandwich: the left matrix first); `term` added at the end. in: [left.cols][right.cols][kTiles].
+    /// Stochastic rounding draws at the reference's sites (its SandwichSites, the lanes' first element given).
     void sandwich(const LaneMatrix& left, const LaneMatrix& right, bool accumulatedInput, const float* in, float* tmp,
-                  float* out, const float* term = nullptr) const {
+                  float* out, const Sites& sites, const float* term = nullptr) const {
         const std::int64_t row = right.cols * kTiles;
         CombineArgs first{&spec, accumulatedInput, left.rows, left.start.data(), left.column.data(),
                           left.coefficient.data(), 1, row, in, 0, tmp, 0};
+        first.random = sites.firstKey;
+        first.elementBase = sites.first;
+        first.elementRow = sites.firstRow;
+        first.elementBlock = sites.column;
         kernels.combine(first);
         CombineArgs second{&spec, true, right.rows, right.start.data(), right.column.data(), right.coefficient.data(),
                            left.rows, kTiles, tmp, row, out, right.rows * kTiles};
         second.term = term;
+        second.random = sites.secondKey;
+        second.elementBase = sites.second;
+        second.elementGroup = sites.secondGroup;
+        second.elementRow = sites.secondRow;
         kernels.combine(second);
+    }
+    /// Stores `out` ([ξ][kTiles]) in the storage format, ξ's first lane at element firstElement(ξ) of `key`'s
+    /// tensor under stochastic rounding.
+    template <class FirstElement>
+    void store(float* out, std::int64_t a2, const numeric::RandomKey& key, FirstElement firstElement) const {
+        if (spec.rounding != numeric::Rounding::Stochastic) {
+            kernels.round(spec.storage, out, out, a2 * kTiles);
+            return;
+        }
+        for (std::int64_t xi = 0; xi < a2; ++xi)
+            kernels.roundStochastic({&spec.storage, key, firstElement(xi), out + xi * kTiles, out + xi * kTiles, kTiles});
     }
 };
 
@@ -78,20 +113,37 @@ std::optional<std::string> winogradRefusal(const numeric::ComputeSpec& spec) {
 }
 
 void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const WinogradTransforms& t,
-                  const double* input, const double* weight, const double* bias, double* output) {
+                  const double* input, const double* weight, const double* bias, double* output, std::uint32_t tensorBase) {
     if (auto reason = winogradRefusal(spec)) throw std::invalid_argument("float32 lanes: " + *reason);
-    const Context cx{numeric::laneSpec(spec, EmulatedOrder::RoundedProducts),
+    // Stochastic rounding's sites, as conv_winograd.cpp's generic definition keys them.
+    using numeric::RandomTensor;
+    auto keyOf = [&](RandomTensor role) { return numeric::randomKey(spec.seed, tensorBase + numeric::randomTensor(role)); };
+    const numeric::RandomKey matrices = keyOf(RandomTensor::TransformMatrices);
+    numeric::LaneSpec laneSpec = numeric::laneSpec(spec, EmulatedOrder::RoundedProducts);
+    // The second stages multiply coefficients by sums: products that may fall below float32's precision are formed
+    // scaled (stochastic rounding rounds the exact product).
+    if (spec.rounding == numeric::Rounding::Stochastic)
+        laneSpec.tinyProducts = laneSpec.tinyProducts || numeric::storedExponents(spec.storage).lastPlace +
+                                                                 numeric::storedExponents(spec.accumulate).lastPlace < -149;
+    const Context cx{laneSpec,
                      matmul::lanes::kernelsFor(activeIsa()),
-                     laneMatrix(t.AT, t.m, t.alpha, spec),
-                     laneMatrix(t.G, t.alpha, t.r, spec),
-                     laneMatrix(t.BT, t.alpha, t.alpha, spec),
+                     laneMatrix(t.AT, t.m, t.alpha, spec, matrices, 2 * kMatrixElements),
+                     laneMatrix(t.G, t.alpha, t.r, spec, matrices, 0),
+                     laneMatrix(t.BT, t.alpha, t.alpha, spec, matrices, kMatrixElements),
                      t.m,
                      t.alpha};
     const int a = t.alpha, m = t.m;
     const std::int64_t a2 = a * a, K = pr.K, C = pr.C, KC = K * C, P = pr.P(), Q = pr.Q();
-    const std::vector<float> x = stored(input, pr.inputCount(), spec);
-    const std::vector<float> w = stored(weight, pr.weightCount(), spec);
-    const std::vector<float> b = bias ? stored(bias, K, spec) : std::vector<float>{};
+    const numeric::RandomKey inputKey = keyOf(RandomTensor::Input), weightKey = keyOf(RandomTensor::Weight),
+                             biasKey = keyOf(RandomTensor::Bias);
+    const std::vector<float> x = stored(input, pr.inputCount(), spec, &inputKey);
+    const std::vector<float> w = stored(weight, pr.weightCount(), spec, &weightKey);
+    const std::vector<float> b = bias ? stored(bias, pr.K, spec, &biasKey) : std::vector<float>{};
+    const numeric::RandomKey filterKey = keyOf(RandomTensor::FilterTransform), filterStore = keyOf(RandomTensor::FilterStore),
+                             inputTransform = keyOf(RandomTensor::InputTransform), inputStore = keyOf(RandomTensor::InputStore),
+                             productsKey = keyOf(RandomTensor::TileProducts),
+                             outputTransform = keyOf(RandomTensor::OutputTransform), outputKey = keyOf(RandomTensor::Output);
+    const auto u32 = [](std::int64_t v) { return static_cast<std::uint32_t>(v); };
     const std::int64_t tilesH = (P + m - 1) / m, tilesW = (Q + m - 1) / m, tilesPerImage = tilesH * tilesW;
     const std::int64_t T = pr.N * tilesPerImage;
     // The products' rows padded to whole lane tiles, so that the lane products read them without an
@@ -111,8 +163,9 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
             for (std::int64_t l = 0; l < kTiles; ++l)
                 for (int e = 0; e < 9; ++e)
                     g[static_cast<std::size_t>(e * kTiles + l)] = l < count ? w[static_cast<std::size_t>((kc0 + l) * 9 + e)] : 0.0f;
-            cx.sandwich(cx.G, cx.G, false, g.data(), tmp.data(), out.data());
-            cx.kernels.round(cx.spec.storage, out.data(), out.data(), a2 * kTiles);
+            const Sites sites{filterKey, u32(kc0), u32(3 * KC), u32(KC), filterKey, u32(a * 3 * KC + kc0), u32(a * KC), u32(KC)};
+            cx.sandwich(cx.G, cx.G, false, g.data(), tmp.data(), out.data(), sites);
+            cx.store(out.data(), a2, filterStore, [&](std::int64_t xi) { return u32(xi * KC + kc0); });
             for (std::int64_t xi = 0; xi < a2; ++xi)
                 std::copy_n(out.data() + xi * kTiles, count, U.data() + xi * KC + kc0);
         }
@@ -135,9 +188,11 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
                         d[static_cast<std::size_t>((i * a + j) * kTiles + l)] = inside ? plane[ih * pr.W + iw] : 0.0f;
                     }
             }
-            cx.sandwich(cx.BT, cx.BT, false, d.data(), tmp.data(), out.data());
-            cx.kernels.round(cx.spec.storage, out.data(), out.data(), a2 * kTiles);
-            const std::int64_t tg = n * tilesPerImage + t0;
+            const std::int64_t tg = n * tilesPerImage + t0, channel = c * a2 * T;
+            const Sites sites{inputTransform, u32(channel + tg), u32(a * T), u32(T), inputTransform, u32(C * a2 * T + channel + tg),
+                              u32(a * T), u32(T)};
+            cx.sandwich(cx.BT, cx.BT, false, d.data(), tmp.data(), out.data(), sites);
+            cx.store(out.data(), a2, inputStore, [&](std::int64_t xi) { return u32((xi * C + c) * T + tg); });
             for (std::int64_t xi = 0; xi < a2; ++xi)
                 std::copy_n(out.data() + xi * kTiles, count, Vt.data() + (xi * C + c) * Tpad + tg);
         }
@@ -150,6 +205,9 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
             const std::int64_t xi = unit / K, row = unit % K, rowEnd = std::min(K, row + (end - unit));
             matmul::lanes::GemmArgs args{&cx.spec, EmulatedOrder::RoundedProducts, C, T, U.data() + xi * KC, C,
                                          Vt.data() + xi * C * Tpad, Tpad, zeros.data(), M.data() + xi * K * Tpad, Tpad};
+            args.random = productsKey;  // M[ξ][k][t] at (ξ·K + k)·T + t
+            args.elementBase = u32(xi * K * T);
+            args.elementRow = u32(T);
             cx.kernels.rows(args, row, rowEnd);
             unit += rowEnd - row;
         }
@@ -167,7 +225,9 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
                 const float* src = M.data() + (xi * K + k) * Tpad + tg;
                 for (std::int64_t l = 0; l < kTiles; ++l) in[static_cast<std::size_t>(xi * kTiles + l)] = l < count ? src[l] : 0.0f;
             }
-            cx.sandwich(cx.AT, cx.AT, true, in.data(), tmp.data(), out.data(), bias ? b.data() + k : nullptr);
+            const Sites sites{outputTransform, u32(k * m * a * T + tg), u32(a * T), u32(T), outputKey, u32(k * m * m * T + tg),
+                              u32(m * T), u32(T)};
+            cx.sandwich(cx.AT, cx.AT, true, in.data(), tmp.data(), out.data(), sites, bias ? b.data() + k : nullptr);
             float* plane = y.data() + (n * K + k) * P * Q;
             for (std::int64_t l = 0; l < count; ++l) {
                 const std::int64_t oh0 = (t0 + l) / tilesW * m, ow0 = (t0 + l) % tilesW * m;

@@ -78,6 +78,11 @@ struct CombineArgs {
     /// The sum starts with the first product itself (not +0 + it: a −0 product stays −0), as the
     /// reference's scaling of a transform's output, v = mul(x, scale), does.
     bool fromFirstProduct = false;
+    /// Stochastic rounding: out's row i of group o, lanes v0 + l (v0 a multiple of kCombineLength) is element
+    /// elementBase + o·elementGroup + i·elementRow + (v0 / kCombineLength)·elementBlock + l of the tensor keyed
+    /// `random`; a row's e-th entry draws its product at step 2e and its sum at 2e + 1, the term at 2·entries.
+    numeric::RandomKey random{};
+    std::uint32_t elementBase = 0, elementGroup = 0, elementRow = 0, elementBlock = 0;
 };
 constexpr std::int64_t kCombineLength = 16;
 

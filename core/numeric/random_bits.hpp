@@ -33,6 +33,14 @@ enum class RandomTensor : std::uint32_t {
     HiddenStore = 6, ///< its store
     Down = 7,        ///< a low-rank layer's factors
     Up = 8,
+    // An algorithm's intermediate tensors (conv_winograd.cpp numbers its elements; its output is Output):
+    TransformMatrices = 9,  ///< the transforms' coefficients, stored
+    FilterTransform = 10,   ///< the filters' transform, both stages
+    FilterStore = 11,       ///< its store
+    InputTransform = 12,    ///< the input tiles' transform, both stages
+    InputStore = 13,        ///< its store
+    TileProducts = 14,      ///< the products of transformed tiles, summed over channels
+    OutputTransform = 15,   ///< the output transform's first stage
 };
 inline constexpr std::uint32_t kRandomTensorRoles = 16;
 

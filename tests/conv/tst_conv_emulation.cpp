@@ -390,9 +390,14 @@ private Q_SLOTS:
                                      "fp16:rz", "bf16:ru", "e4m3:rd", "fp16/fp32:rd", "e5m2-sat:ru"})
                 QTest::addRow("%s %s", algorithm, spec) << QString::fromLatin1(algorithm) << QString::fromLatin1(spec);
         // Stochastic rounding: every rounding drawn at its site, so blocks, lanes and threads agree with the
-        // reference's loops (direct and im2col so far; Winograd's and the FFT's transforms are not keyed).
+        // reference's loops (direct, im2col and Winograd; the FFT's transforms are not keyed yet).
         for (const char* algorithm : {"direct", "im2col"})
             for (const char* spec : {"fp16:sr", "e4m3:sr:seed=4", "e5m2/fp16:sr", "fp16-nosub:sr", "e5m2/fp32/fp16:sr", "bf16:sr", "fp16/fp32:sr"})
+                QTest::addRow("%s %s", algorithm, spec) << QString::fromLatin1(algorithm) << QString::fromLatin1(spec);
+        // Winograd's transforms multiply sums too: sums of at most 11 bits (float32 sums stay on the reference).
+        for (const char* algorithm : {"winograd-2x2", "winograd-4x4", "winograd-6x6"})
+            for (const char* spec : {"fp16:sr", "e4m3:sr:seed=4", "e5m2/fp16:sr", "fp16-nosub:sr", "e5m2/fp32/fp16:sr", "bf16:sr",
+                                     "e4m3/bf16:sr:seed=7"})
                 QTest::addRow("%s %s", algorithm, spec) << QString::fromLatin1(algorithm) << QString::fromLatin1(spec);
     }
     void patchLanesAreTheReference() {
@@ -443,6 +448,37 @@ private Q_SLOTS:
             }
         }
         QVERIFY(ran >= 3);
+    }
+
+    // Winograd under stochastic rounding with 8-bit exponents and tiny values: the tile products and the second
+    // stages' products fall below float32's precision, which the lanes form scaled (LaneSpec::tinyProducts).
+    void winogradStochasticTinyValues_data() {
+        QTest::addColumn<QString>("spec");
+        for (const char* spec : {"tf32:sr", "bf16:sr", "e4m3/bf16:sr:seed=2"}) QTest::newRow(spec) << QString::fromLatin1(spec);
+    }
+    void winogradStochasticTinyValues() {
+        QFETCH(QString, spec);
+        const numeric::ComputeSpec compute = numeric::parseComputeSpec(spec.toStdString());
+        const conv::ConvAlgorithm& algo = conv::convAlgorithm("winograd-4x4");
+        QVERIFY2(algo.fastEmulationPath(compute).starts_with("float32 "), algo.fastEmulationPath(compute).c_str());
+        const conv::ConvProblem p = conv::ConvProblem::layer(1, 32, 28, 28, 32, 3, 1, 1);  // millions of products
+        // Each value 2^-62 to 2^-70 (2^-6 to 2^-9 in e4m3): products near 2^-130, which float32 holds with too few bits
+        // (a draw in 2^14 or so tells, for tf32).
+        std::mt19937_64 rng(5);
+        const bool storedTiny = compute.storage.exponentBits >= 8;
+        auto tiny = [&](std::vector<double> v) {
+            for (double& x : v) x = double(float(std::ldexp(x, storedTiny ? -62 - int(rng() % 8) : -6 - int(rng() % 4))));
+            return v;
+        };
+        const auto x = tiny(data(p.inputCount(), false, 3)), w = tiny(data(p.weightCount(), false, 4));
+        std::vector<double> want(static_cast<std::size_t>(p.outputCount())), got(want.size(), -1.0);
+        numeric::EmulatedArithmetic reference(compute, numeric::EmulationEngine::Reference), fast(compute, numeric::EmulationEngine::Fast);
+        algo.run(p, x.data(), w.data(), nullptr, want.data(), reference);
+        std::size_t nonZero = 0;
+        for (double v : want) nonZero += v != 0;
+        QVERIFY(nonZero > want.size() / 2);
+        algo.run(p, x.data(), w.data(), nullptr, got.data(), fast);
+        QVERIFY2(firstDifference(got, want).isEmpty(), qPrintable(firstDifference(got, want)));
     }
 
     // tf32's float32 lanes depend on the stored operands' range (numeric::laneRefusalDependsOnData): direct and

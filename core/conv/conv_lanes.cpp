@@ -52,7 +52,9 @@ std::string patchEmulationPath(const numeric::ComputeSpec& spec) {
 std::optional<std::string> patchConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, OutsideTaps outside,
                                      const double* input, const double* weight, const double* bias, double* output,
                                      std::uint32_t tensorBase) {
-    if (!patchLanesMayRun(spec)) throw std::invalid_argument("float32 lanes: " + *patchRefusal(spec));
+    const auto refusal = patchRefusal(spec);
+    if (refusal && !numeric::laneRefusalDependsOnData(spec, EmulatedOrder::RoundedProducts))
+        throw std::invalid_argument("float32 lanes: " + *refusal);
     // Stochastic rounding's sites, as direct's and im2col's loops over EmulatedArithmetic key them.
     using numeric::RandomTensor;
     auto keyOf = [&](RandomTensor role) { return numeric::randomKey(spec.seed, tensorBase + numeric::randomTensor(role)); };
@@ -64,7 +66,7 @@ std::optional<std::string> patchConv(const ConvProblem& pr, const numeric::Compu
     // Formats with float32's exponent range: the products of these weights and inputs must stay exact in float32
     // (the bias is a sum's term, not a product's factor).
     numeric::StoredExponents weightBounds = numeric::storedExponents(spec.storage), inputBounds = weightBounds;
-    if (patchRefusal(spec)) {
+    if (refusal) {
         weightBounds = numeric::storedExponents(spec.storage, w.data(), std::int64_t(w.size()));
         inputBounds = numeric::storedExponents(spec.storage, x.data(), std::int64_t(x.size()));
         if (auto reason = numeric::laneRefusal(spec, EmulatedOrder::RoundedProducts, weightBounds, inputBounds))

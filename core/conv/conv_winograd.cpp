@@ -22,6 +22,7 @@
 #include "numeric/fast_arithmetic.hpp"
 #include "numeric/modelled_dot.hpp"
 #include "numeric/scaled_format.hpp"
+#include "conv/winograd_sites.hpp"
 #include "conv/winograd_transform.hpp"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -45,7 +46,7 @@ struct SparseRows {
 };
 
 /// A transform matrix's entry (i, j) is stored at element firstElement + i·cols + j of RandomTensor::TransformMatrices
-/// (kMatrixElements apart: G, Bᵀ, Aᵀ).
+/// (winograd_sites.hpp).
 template <class V, class Arith>
 SparseRows<V> sparseRows(const std::vector<double>& dense, int rows, int cols, Arith& arith, std::uint64_t firstElement) {
     SparseRows<V> s;
@@ -65,17 +66,11 @@ SparseRows<V> sparseRows(const std::vector<double>& dense, int rows, int cols, A
     return s;
 }
 
-constexpr std::uint64_t kMatrixElements = 256;  // α ≤ 16
-
-/// Where a sandwich's roundings draw under stochastic rounding (numeric/random_bits.hpp): the first stage's element
-/// (i, b) of lane l at first + i·firstRow + b·column + l of `firstTensor`, the second stage's (i, j) at second +
-/// i·secondGroup + j·secondRow + l of `secondTensor`; a row's e-th entry multiplies at step 2e and adds at 2e + 1.
-/// The lanes are consecutive tiles (or filters), numbered alike however many run side by side (winograd_lanes.cpp).
+/// Where a sandwich's roundings draw under stochastic rounding: its stages' elements (winograd_sites.hpp, lane l
+/// adding l) in `firstTensor` and `secondTensor`.
 struct SandwichSites {
-    std::uint32_t firstTensor = 0;
-    std::uint64_t first = 0, firstRow = 0, column = 0;
-    std::uint32_t secondTensor = 0;
-    std::uint64_t second = 0, secondGroup = 0, secondRow = 0;
+    std::uint32_t firstTensor = 0, secondTensor = 0;
+    winograd_sites::Stages elements{};
 };
 
 /// out = Left · in · Rightᵀ for kLanes independent tiles at once.
@@ -91,7 +86,8 @@ void sandwich(const SparseRows<V>& left, const SparseRows<V>& right, const V* __
     for (int i = 0; i < leftRows; ++i)
         for (int b = 0; b < inner; ++b) {
             V acc[L] = {};
-            const std::uint64_t element = sites.first + std::uint64_t(i) * sites.firstRow + std::uint64_t(b) * sites.column;
+            const winograd_sites::Stages& at = sites.elements;
+            const std::uint64_t element = at.first + std::uint64_t(i) * at.firstRow + std::uint64_t(b) * at.column;
             for (int e = left.start[i]; e < left.start[i + 1]; ++e) {
                 const V c = left.coef[e];
                 const V* src = in + (left.col[e] * inner + b) * L;
@@ -106,7 +102,8 @@ void sandwich(const SparseRows<V>& left, const SparseRows<V>& right, const V* __
     for (int i = 0; i < leftRows; ++i)
         for (int j = 0; j < rightRows; ++j) {
             V acc[L] = {};
-            const std::uint64_t element = sites.second + std::uint64_t(i) * sites.secondGroup + std::uint64_t(j) * sites.secondRow;
+            const winograd_sites::Stages& at = sites.elements;
+            const std::uint64_t element = at.second + std::uint64_t(i) * at.secondGroup + std::uint64_t(j) * at.secondRow;
             for (int e = right.start[j]; e < right.start[j + 1]; ++e) {
                 const V c = right.coef[e];
                 const V* src = tmp + (i * inner + right.col[e]) * L;
@@ -132,9 +129,9 @@ WinogradMatrices<V> matricesFor(const WinogradTransforms& t, Arith& arith) {
     WinogradMatrices<V> w;
     w.m = t.m;
     w.alpha = t.alpha;
-    w.G = sparseRows<V>(t.G, t.alpha, t.r, arith, 0);
-    w.BT = sparseRows<V>(t.BT, t.alpha, t.alpha, arith, kMatrixElements);
-    w.AT = sparseRows<V>(t.AT, t.m, t.alpha, arith, 2 * kMatrixElements);
+    w.G = sparseRows<V>(t.G, t.alpha, t.r, arith, winograd_sites::kG);
+    w.BT = sparseRows<V>(t.BT, t.alpha, t.alpha, arith, winograd_sites::kBT);
+    w.AT = sparseRows<V>(t.AT, t.m, t.alpha, arith, winograd_sites::kAT);
     return w;
 }
 
@@ -146,12 +143,11 @@ void transformFilters(const ConvProblem& pr, const WinogradMatrices<V>& mat, con
     std::vector<V> tmp(static_cast<std::size_t>(a * 3)), out(static_cast<std::size_t>(a * a));
     const auto ukc = std::uint64_t(KC), ua = std::uint64_t(a);
     for (std::int64_t kc = 0; kc < KC; ++kc) {
-        // Filter kc's (i, b) and (i, j) at (i·3 + b)·KC + kc and α·3·KC + (i·α + j)·KC + kc; U[ξ][kc] at ξ·KC + kc.
         const auto filter = numeric::randomTensor(numeric::RandomTensor::FilterTransform);
-        const SandwichSites sites{filter, std::uint64_t(kc), 3 * ukc, ukc, filter, ua * 3 * ukc + std::uint64_t(kc), ua * ukc, ukc};
+        const SandwichSites sites{filter, filter, winograd_sites::filter(std::uint64_t(kc), ukc, ua)};
         sandwich<1>(mat.G, mat.G, w + kc * 9, tmp.data(), out.data(), arith, sites);
         for (int xi = 0; xi < a * a; ++xi) {
-            arith.at(numeric::randomTensor(numeric::RandomTensor::FilterStore), std::uint64_t(xi) * ukc + std::uint64_t(kc));
+            arith.at(numeric::randomTensor(numeric::RandomTensor::FilterStore), winograd_sites::filterStore(std::uint64_t(xi), std::uint64_t(kc), ukc));
             U[xi * KC + kc] = arith.store(out[static_cast<std::size_t>(xi)]);
         }
     }
@@ -206,17 +202,14 @@ void transformInputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, cons
             }
         }
         const std::int64_t tg = n * g.tilesPerImage + t0;
-        // Tile t's (i, b) and (i, j) of channel c at ((c·α + i)·α + b)·T + t and C·α²·T + ((c·α + i)·α + j)·T + t;
-        // V[ξ][c][t] at (ξ·C + c)·T + t.
-        const std::uint64_t T = std::uint64_t(g.T), ua = std::uint64_t(a), channel = std::uint64_t(c) * ua * ua * T;
+        const std::uint64_t T = std::uint64_t(g.T), C = std::uint64_t(pr.C);
         const auto transform = numeric::randomTensor(numeric::RandomTensor::InputTransform);
-        const SandwichSites sites{transform, channel + std::uint64_t(tg), ua * T, T,
-                                  transform, std::uint64_t(pr.C) * ua * ua * T + channel + std::uint64_t(tg), ua * T, T};
+        const SandwichSites sites{transform, transform, winograd_sites::input(std::uint64_t(c), std::uint64_t(tg), C, T, std::uint64_t(a))};
         sandwich<kLanes, A, A, A>(mat.BT, mat.BT, d.data(), tmp.data(), out.data(), arith, sites);
         for (int xi = 0; xi < a * a; ++xi) {
             V* dst = Vt + xi * CT + c * g.T + tg;
             const V* src = out.data() + xi * kLanes;
-            const std::uint64_t first = (std::uint64_t(xi) * std::uint64_t(pr.C) + std::uint64_t(c)) * T + std::uint64_t(tg);
+            const std::uint64_t first = winograd_sites::inputStore(std::uint64_t(xi), std::uint64_t(c), std::uint64_t(tg), C, T);
             for (int l = 0; l < lanes; ++l) {
                 arith.at(numeric::randomTensor(numeric::RandomTensor::InputStore), first + std::uint64_t(l));
                 dst[l] = arith.store(src[l]);
@@ -261,12 +254,11 @@ void multiplyTiles(const ConvProblem& pr, const TileGeometry& g, const V* U, con
         if constexpr (std::is_same_v<Arith, numeric::NativeArithmetic<float>>) {
             detail::gemmSerial(K, T, C, u, C, v, T, out, T);
         } else {
-            // M[ξ][k][t] at (ξ·K + k)·T + t, its c-th product at step 2c.
             const auto products = numeric::randomTensor(numeric::RandomTensor::TileProducts);
             for (std::int64_t k = 0; k < K; ++k) {
                 V* row = out + k * T;
                 std::fill(row, row + T, V(0));
-                const auto element = std::uint64_t((xi * K + k) * T);
+                const auto element = winograd_sites::tileProduct(std::uint64_t(xi), std::uint64_t(k), 0, std::uint64_t(K), std::uint64_t(T));
                 for (std::int64_t c = 0; c < C; ++c) {
                     const V uv = u[k * C + c];
                     const V* vr = v + c * T;
@@ -305,13 +297,10 @@ void transformOutputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, con
                 for (int l = 0; l < kLanes; ++l) dst[l] = l < lanes ? src[l] : V(0);
             }
         }
-        // Tile t's (i, b) and (i, j) of output channel k at ((k·m + i)·α + b)·T + t (OutputTransform) and
-        // ((k·m + i)·m + j)·T + t (Output), where the bias is added after the row's products and sums.
-        const std::uint64_t T = std::uint64_t(g.T), um = std::uint64_t(m), first = std::uint64_t(k) * um;
         const auto output = numeric::randomTensor(numeric::RandomTensor::Output);
-        const std::uint64_t second = first * um * T + std::uint64_t(tg);
-        const SandwichSites sites{numeric::randomTensor(numeric::RandomTensor::OutputTransform),
-                                  first * std::uint64_t(a) * T + std::uint64_t(tg), std::uint64_t(a) * T, T, output, second, um * T, T};
+        const SandwichSites sites{numeric::randomTensor(numeric::RandomTensor::OutputTransform), output,
+                                  winograd_sites::output(std::uint64_t(k), std::uint64_t(tg), std::uint64_t(g.T), std::uint64_t(a),
+                                                         std::uint64_t(m))};
         sandwich<kLanes, (A ? A - 2 : 0), A, (A ? A - 2 : 0)>(mat.AT, mat.AT, in.data(), tmp.data(), out.data(), arith,
                                                               sites);
         const V b = bias ? bias[k] : V(0);
@@ -325,7 +314,8 @@ void transformOutputs(const ConvProblem& pr, const WinogradMatrices<V>& mat, con
                 for (int j = 0; j < cols; ++j) {
                     if (bias) {
                         const int entries = mat.AT.start[j + 1] - mat.AT.start[j];
-                        arith.at(output, second + std::uint64_t(i) * um * T + std::uint64_t(j) * T + std::uint64_t(l),
+                        const winograd_sites::Stages& at = sites.elements;
+                        arith.at(output, at.second + std::uint64_t(i) * at.secondGroup + std::uint64_t(j) * at.secondRow + std::uint64_t(l),
                                  std::uint32_t(2 * entries));
                     }
                     dst[j] = bias ? arith.add(src[j * kLanes], b) : src[j * kLanes];

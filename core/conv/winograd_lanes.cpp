@@ -10,6 +10,7 @@
 #include "base/isa.hpp"
 #include "base/parallel.hpp"
 #include "conv/conv_lanes.hpp"
+#include "conv/winograd_sites.hpp"
 #include "matmul/lane_kernels.hpp"
 #include "numeric/lane_rounding.hpp"
 #include "numeric/round_nearest_even.hpp"
@@ -23,7 +24,6 @@ using matmul::lanes::kCombineLength;
 using numeric::EmulatedOrder;
 
 constexpr std::int64_t kTiles = kCombineLength;  // tiles (or filters) per block
-constexpr std::size_t kMatrixElements = 256;      // conv_winograd.cpp's: G, Bᵀ and Aᵀ that far apart
 
 /// A transform matrix as its non-zero entries row by row (the reference skips the same zeros), the
 /// coefficients in the storage format.
@@ -56,12 +56,10 @@ LaneMatrix laneMatrix(const std::vector<double>& dense, int rows, int cols, cons
     return m;
 }
 
-/// conv_winograd.cpp's SandwichSites for one block of lanes: keys instead of tensors, elements modulo 2^32.
+/// A sandwich's sites for one block of lanes (winograd_sites.hpp): the stages' keys and elements.
 struct Sites {
-    numeric::RandomKey firstKey;
-    std::uint32_t first = 0, firstRow = 0, column = 0;
-    numeric::RandomKey secondKey;
-    std::uint32_t second = 0, secondGroup = 0, secondRow = 0;
+    numeric::RandomKey firstKey, secondKey;
+    winograd_sites::Stages elements;
 };
 
 /// The phases' shared state: the spec's lane constants, the kernels and the three matrices.
@@ -79,18 +77,20 @@ struct Context {
         const std::int64_t row = right.cols * kTiles;
         CombineArgs first{&spec, accumulatedInput, left.rows, left.start.data(), left.column.data(),
                           left.coefficient.data(), 1, row, in, 0, tmp, 0};
+        // Elements modulo 2^32, as the reference's sites take them.
+        const winograd_sites::Stages& at = sites.elements;
         first.random = sites.firstKey;
-        first.elementBase = sites.first;
-        first.elementRow = sites.firstRow;
-        first.elementBlock = sites.column;
+        first.elementBase = std::uint32_t(at.first);
+        first.elementRow = std::uint32_t(at.firstRow);
+        first.elementBlock = std::uint32_t(at.column);
         kernels.combine(first);
         CombineArgs second{&spec, true, right.rows, right.start.data(), right.column.data(), right.coefficient.data(),
                            left.rows, kTiles, tmp, row, out, right.rows * kTiles};
         second.term = term;
         second.random = sites.secondKey;
-        second.elementBase = sites.second;
-        second.elementGroup = sites.secondGroup;
-        second.elementRow = sites.secondRow;
+        second.elementBase = std::uint32_t(at.second);
+        second.elementGroup = std::uint32_t(at.secondGroup);
+        second.elementRow = std::uint32_t(at.secondRow);
         kernels.combine(second);
     }
     /// Stores `out` ([ξ][kTiles]) in the storage format, ξ's first lane at element firstElement(ξ) of `key`'s
@@ -127,9 +127,9 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
                                                                  numeric::storedExponents(spec.accumulate).lastPlace < -149;
     const Context cx{laneSpec,
                      matmul::lanes::kernelsFor(activeIsa()),
-                     laneMatrix(t.AT, t.m, t.alpha, spec, matrices, 2 * kMatrixElements),
-                     laneMatrix(t.G, t.alpha, t.r, spec, matrices, 0),
-                     laneMatrix(t.BT, t.alpha, t.alpha, spec, matrices, kMatrixElements),
+                     laneMatrix(t.AT, t.m, t.alpha, spec, matrices, winograd_sites::kAT),
+                     laneMatrix(t.G, t.alpha, t.r, spec, matrices, winograd_sites::kG),
+                     laneMatrix(t.BT, t.alpha, t.alpha, spec, matrices, winograd_sites::kBT),
                      t.m,
                      t.alpha};
     const int a = t.alpha, m = t.m;
@@ -143,7 +143,8 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
                              inputTransform = keyOf(RandomTensor::InputTransform), inputStore = keyOf(RandomTensor::InputStore),
                              productsKey = keyOf(RandomTensor::TileProducts),
                              outputTransform = keyOf(RandomTensor::OutputTransform), outputKey = keyOf(RandomTensor::Output);
-    const auto u32 = [](std::int64_t v) { return static_cast<std::uint32_t>(v); };
+    const auto u32 = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };
+    using U64 = std::uint64_t;
     const std::int64_t tilesH = (P + m - 1) / m, tilesW = (Q + m - 1) / m, tilesPerImage = tilesH * tilesW;
     const std::int64_t T = pr.N * tilesPerImage;
     // The products' rows padded to whole lane tiles, so that the lane products read them without an
@@ -163,9 +164,9 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
             for (std::int64_t l = 0; l < kTiles; ++l)
                 for (int e = 0; e < 9; ++e)
                     g[static_cast<std::size_t>(e * kTiles + l)] = l < count ? w[static_cast<std::size_t>((kc0 + l) * 9 + e)] : 0.0f;
-            const Sites sites{filterKey, u32(kc0), u32(3 * KC), u32(KC), filterKey, u32(a * 3 * KC + kc0), u32(a * KC), u32(KC)};
+            const Sites sites{filterKey, filterKey, winograd_sites::filter(U64(kc0), U64(KC), U64(a))};
             cx.sandwich(cx.G, cx.G, false, g.data(), tmp.data(), out.data(), sites);
-            cx.store(out.data(), a2, filterStore, [&](std::int64_t xi) { return u32(xi * KC + kc0); });
+            cx.store(out.data(), a2, filterStore, [&](std::int64_t xi) { return u32(winograd_sites::filterStore(U64(xi), U64(kc0), U64(KC))); });
             for (std::int64_t xi = 0; xi < a2; ++xi)
                 std::copy_n(out.data() + xi * kTiles, count, U.data() + xi * KC + kc0);
         }
@@ -188,11 +189,11 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
                         d[static_cast<std::size_t>((i * a + j) * kTiles + l)] = inside ? plane[ih * pr.W + iw] : 0.0f;
                     }
             }
-            const std::int64_t tg = n * tilesPerImage + t0, channel = c * a2 * T;
-            const Sites sites{inputTransform, u32(channel + tg), u32(a * T), u32(T), inputTransform, u32(C * a2 * T + channel + tg),
-                              u32(a * T), u32(T)};
+            const std::int64_t tg = n * tilesPerImage + t0;
+            const Sites sites{inputTransform, inputTransform, winograd_sites::input(U64(c), U64(tg), U64(C), U64(T), U64(a))};
             cx.sandwich(cx.BT, cx.BT, false, d.data(), tmp.data(), out.data(), sites);
-            cx.store(out.data(), a2, inputStore, [&](std::int64_t xi) { return u32((xi * C + c) * T + tg); });
+            cx.store(out.data(), a2, inputStore,
+                     [&](std::int64_t xi) { return u32(winograd_sites::inputStore(U64(xi), U64(c), U64(tg), U64(C), U64(T))); });
             for (std::int64_t xi = 0; xi < a2; ++xi)
                 std::copy_n(out.data() + xi * kTiles, count, Vt.data() + (xi * C + c) * Tpad + tg);
         }
@@ -205,9 +206,9 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
             const std::int64_t xi = unit / K, row = unit % K, rowEnd = std::min(K, row + (end - unit));
             matmul::lanes::GemmArgs args{&cx.spec, EmulatedOrder::RoundedProducts, C, T, U.data() + xi * KC, C,
                                          Vt.data() + xi * C * Tpad, Tpad, zeros.data(), M.data() + xi * K * Tpad, Tpad};
-            args.random = productsKey;  // M[ξ][k][t] at (ξ·K + k)·T + t
-            args.elementBase = u32(xi * K * T);
-            args.elementRow = u32(T);
+            args.random = productsKey;
+            args.elementBase = u32(winograd_sites::tileProduct(U64(xi), 0, 0, U64(K), U64(T)));
+            args.elementRow = u32(winograd_sites::tileProduct(0, 1, 0, U64(K), U64(T)));
             cx.kernels.rows(args, row, rowEnd);
             unit += rowEnd - row;
         }
@@ -225,8 +226,7 @@ void winogradConv(const ConvProblem& pr, const numeric::ComputeSpec& spec, const
                 const float* src = M.data() + (xi * K + k) * Tpad + tg;
                 for (std::int64_t l = 0; l < kTiles; ++l) in[static_cast<std::size_t>(xi * kTiles + l)] = l < count ? src[l] : 0.0f;
             }
-            const Sites sites{outputTransform, u32(k * m * a * T + tg), u32(a * T), u32(T), outputKey, u32(k * m * m * T + tg),
-                              u32(m * T), u32(T)};
+            const Sites sites{outputTransform, outputKey, winograd_sites::output(U64(k), U64(tg), U64(T), U64(a), U64(m))};
             cx.sandwich(cx.AT, cx.AT, true, in.data(), tmp.data(), out.data(), sites, bias ? b.data() + k : nullptr);
             float* plane = y.data() + (n * K + k) * P * Q;
             for (std::int64_t l = 0; l < count; ++l) {

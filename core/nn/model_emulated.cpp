@@ -202,13 +202,13 @@ void modelledLinear(const Layer& l, std::size_t layer, const StoredLayer& s, con
         return panels;
     };
     const auto outputs = [&](const std::vector<double>& weights, const std::vector<double>& panels, const double* v,
-                             std::int64_t length, std::int64_t count, bool withBias, double* outputs) {
+                             std::int64_t length, std::int64_t count, bool withBias, double* result) {
         for (std::int64_t j = 0; j < count; j += fast ? L : 1) {
             const int lanes = fast ? int(std::min<std::int64_t>(L, count - j)) : 1;
             double initial[L] = {};
             for (int lane = 0; lane < lanes; ++lane) initial[lane] = withBias ? biasOf(j + lane) : 0.0;
-            if (fast) dot.lanes(initial, v, 0, 1, panels.data() + j * length, 1, L, length, outputs + j, lanes);
-            else outputs[j] = dot(initial[0], weights.data() + j * length, 1, v, 1, length);
+            if (fast) dot.lanes(initial, v, 0, 1, panels.data() + j * length, 1, L, length, result + j, lanes);
+            else result[j] = dot(initial[0], weights.data() + j * length, 1, v, 1, length);
         }
     };
     const std::vector<double> weightPanels = l.kind == LayerKind::Linear ? pack(s.weight, in, out) : std::vector<double>{};

@@ -286,6 +286,10 @@ LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order, StoredExponents 
         l.sum = LaneSum::RoundTwice;
     else l.sum = LaneSum::RoundToOdd;
     if (!directed(spec) && !isFloat32(spec.product) && isFloat32(spec.accumulate)) l.mixedProduct = LaneProduct::RoundToOdd;
+    // (The fused order's products are float32's, Identity, which meets every method this one meets.)
+    if (spec.rounding != Rounding::Stochastic &&
+        !laneCombinationExists(l.product.method, l.accumulate.method, l.sum, l.mixedProduct == LaneProduct::RoundToOdd))
+        throw std::logic_error("float32 lanes: no kernel for the combination " + computeSpecName(spec) + " makes");
     return l;
 }
 

@@ -107,6 +107,26 @@ struct LaneSpec {
     bool tinyProducts = false;
 };
 
+/// Whether a product method, accumulation method, sum and product rounding can meet in one LaneSpec
+/// outside stochastic rounding (which has kernels of its own): one rounding mode rounds every stage, so
+/// nearest-even's methods never meet the directed ones; a float32 accumulation adds natively and nothing
+/// else does; directed sums round twice; products round to odd only into a float32 accumulation. The
+/// kernels are compiled for these combinations only (70 of 352), and laneSpec() checks that it made one.
+constexpr bool laneCombinationExists(LaneMethod product, LaneMethod accumulate, LaneSum sum, bool oddProducts) {
+    auto nearest = [](LaneMethod m) {
+        return m == LaneMethod::Identity || m == LaneMethod::Fp16 || m == LaneMethod::Magic || m == LaneMethod::Bits ||
+               m == LaneMethod::SignedBits;
+    };
+    auto directed = [](LaneMethod m) {
+        return m == LaneMethod::Identity || m == LaneMethod::Fp16 || m == LaneMethod::Directed ||
+               m == LaneMethod::DirectedBits || m == LaneMethod::DirectedMagic;
+    };
+    if ((accumulate == LaneMethod::Identity) != (sum == LaneSum::Native)) return false;
+    if (oddProducts && (accumulate != LaneMethod::Identity || product == LaneMethod::Identity)) return false;
+    return (nearest(product) && nearest(accumulate)) ||
+           (directed(product) && directed(accumulate) && sum != LaneSum::RoundToOdd && !oddProducts);
+}
+
 /// Bounds on the stored operands of a product, as powers of two: every non-zero one's last significant
 /// place is at least 2^lastPlace, and every magnitude is below 2^top. Whether two stored values' product is
 /// exact in float32 depends on these alone. The storage format bounds them for every value it holds; the

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "base/isa.hpp"
@@ -656,6 +657,52 @@ private Q_SLOTS:
         QCOMPARE(QStringLiteral("%1 %2 %3")
                      .arg(methods[int(lanes.product.method)], methods[int(lanes.accumulate.method)], sums[int(lanes.sum)]),
                  plan);
+    }
+
+    // The kernels are compiled only for the combinations laneCombinationExists() names: every spec that
+    // laneSpec() accepts, over every lane format (each family, exponent and precision, with and without
+    // subnormals, saturating, finite-only), alone and beside other formats, in every mode and order, is one.
+    void everyLaneSpecHasItsKernels() {
+        std::vector<numeric::Format> formats{numeric::Format::fp32()};
+        for (int e = 2; e <= 8; ++e)
+            for (int m = 0; m <= 10; ++m)
+                for (bool subnormals : {true, false})
+                    for (auto overflow : {numeric::Overflow::Infinity, numeric::Overflow::Saturate})
+                        for (auto specials : {numeric::Specials::Ieee, numeric::Specials::FiniteOnlyOcp}) {
+                            numeric::Format f;
+                            f.exponentBits = e;
+                            f.mantissaBits = m;
+                            f.subnormals = subnormals;
+                            f.overflow = overflow;
+                            f.specials = specials;
+                            if (!numeric::laneFormatRefusal(f)) formats.push_back(f);
+                        }
+        const numeric::Format others[] = {numeric::Format::fp32(), numeric::parseFormat("fp16"),
+                                          numeric::parseFormat("bf16"), numeric::parseFormat("e4m3"),
+                                          numeric::parseFormat("e5m2")};
+        int made = 0;
+        for (const numeric::Format& f : formats)
+            for (const numeric::Format& g : others)
+                for (auto rounding : {numeric::Rounding::NearestEven, numeric::Rounding::TowardZero, numeric::Rounding::Up,
+                                      numeric::Rounding::Down, numeric::Rounding::Stochastic})
+                    for (auto order : {EmulatedOrder::RoundedProducts, EmulatedOrder::FusedMultiplyAdd})
+                        for (auto [storage, product, accumulate] : {std::tuple{f, f, f}, std::tuple{f, f, g}, std::tuple{f, g, g},
+                                                                    std::tuple{g, f, f}, std::tuple{g, g, f}, std::tuple{f, g, f}}) {
+                            numeric::ComputeSpec spec;
+                            spec.storage = storage;
+                            spec.product = product;
+                            spec.accumulate = accumulate;
+                            spec.rounding = rounding;
+                            spec.native = false;
+                            try {
+                                numeric::laneSpec(spec, order);
+                                ++made;
+                            } catch (const std::invalid_argument&) {  // a refusal, with its reason
+                            } catch (const std::logic_error& e) {
+                                QFAIL(e.what());
+                            }
+                        }
+        QVERIFY2(made > 20000, qPrintable(QString::number(made)));
     }
 
     // Formats with float32's exponent range (bf16, tf32, e8mY) are refused float32 lanes for their extremes,

@@ -15,6 +15,8 @@
 #include <QStyleOptionComboBox>
 #include <QtTest>
 
+#include <memory>
+
 #include "charts/chart_panel.hpp"
 #include "main_window.hpp"
 #include "pages/investigation_page.hpp"
@@ -76,6 +78,9 @@ private Q_SLOTS:
         QCoreApplication::setOrganizationName(QStringLiteral("KernelScopeTest"));
         QCoreApplication::setApplicationName(QStringLiteral("tst_layout"));
         QSettings().clear();
+        window_ = std::make_unique<MainWindow>();
+        window_->show();
+        QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
     }
 
     void nothingIsCutShort_data() {
@@ -85,27 +90,26 @@ private Q_SLOTS:
             for (int page = 0; page < 4; ++page)
                 QTest::addRow("%dx%d page %d", size.width(), size.height(), page) << size << page;
     }
+    // One window for every row, resized as a user would: each page computes its results once, not once a size.
     void nothingIsCutShort() {
         QFETCH(QSize, size);
         QFETCH(int, page);
-        MainWindow window;
+        MainWindow& window = *window_;
         window.resize(size);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTRY_COMPARE(window.size(), size);
         window.showPage(page);
         InvestigationPage* shown = window.pages()[page];
         shown->waitForIdle();
-        QTest::qWaitFor([&] { return cutTexts(shown).isEmpty(); }, 5000);  // the results' signals, then layout
+        (void)QTest::qWaitFor([&] { return cutTexts(shown).isEmpty(); }, 5000);  // the results' signals, then layout
         const QStringList cut = cutTexts(shown);
         QVERIFY2(cut.isEmpty(), qPrintable(cut.join(QLatin1Char('\n'))));
     }
 
     // The precision chart under every format family (the 11-bit family's y ticks were all "…").
     void precisionFamiliesNotCut() {
-        MainWindow window;
+        MainWindow& window = *window_;
         window.resize(1280, 720);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTRY_COMPARE(window.size(), QSize(1280, 720));
         window.showPage(0);
         InvestigationPage* page = window.pages()[0];
         QComboBox* family = nullptr;
@@ -119,11 +123,15 @@ private Q_SLOTS:
             // Qt Charts lays out through posted events, and the ticks are thinned once the plot's size is known:
             // on a loaded machine (ctest -j2 on two cores) that can take a second or more. What is still cut after
             // five seconds stays cut.
-            QTest::qWaitFor([&] { return cutTexts(page).isEmpty(); }, 5000);
+            (void)QTest::qWaitFor([&] { return cutTexts(page).isEmpty(); }, 5000);
             for (const QString& line : cutTexts(page)) cut << family->itemText(i) + QStringLiteral(": ") + line;
         }
         QVERIFY2(cut.isEmpty(), qPrintable(cut.join(QLatin1Char('\n'))));
     }
+    void cleanupTestCase() { window_.reset(); }
+
+private:
+    std::unique_ptr<MainWindow> window_;
 };
 
 QTEST_MAIN(tst_Layout)

@@ -675,6 +675,11 @@ private Q_SLOTS:
                             f.subnormals = subnormals;
                             f.overflow = overflow;
                             f.specials = specials;
+                            try {
+                                numeric::validate(f);  // (finite-only formats need a mantissa bit)
+                            } catch (const numeric::FormatError&) {
+                                continue;
+                            }
                             if (!numeric::laneFormatRefusal(f)) formats.push_back(f);
                         }
         const numeric::Format others[] = {numeric::Format::fp32(), numeric::parseFormat("fp16"),

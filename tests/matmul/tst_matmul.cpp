@@ -75,7 +75,7 @@ private slots:
         QTest::addColumn<int>("n");
         // The last two are big enough for the threaded split (by rows, then by columns).
         const int shapes[][3] = {{1, 1, 1}, {1, 7, 1}, {3, 5, 7}, {17, 31, 9}, {64, 64, 64}, {5, 200, 3}, {150, 100, 130}, {20, 300, 400}};
-        for (const QString method : {QStringLiteral("naive"), QStringLiteral("dense"), QStringLiteral("svd"), QStringLiteral("log")})
+        for (const QString& method : {QStringLiteral("naive"), QStringLiteral("dense"), QStringLiteral("svd"), QStringLiteral("log")})
             for (const auto& s : shapes)
                 QTest::addRow("%s %dx%dx%d", qPrintable(method), s[0], s[1], s[2]) << method << s[0] << s[1] << s[2];
     }

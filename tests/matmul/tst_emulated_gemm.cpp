@@ -669,12 +669,8 @@ private Q_SLOTS:
                 for (bool subnormals : {true, false})
                     for (auto overflow : {numeric::Overflow::Infinity, numeric::Overflow::Saturate})
                         for (auto specials : {numeric::Specials::Ieee, numeric::Specials::FiniteOnlyOcp}) {
-                            numeric::Format f;
-                            f.exponentBits = e;
-                            f.mantissaBits = m;
-                            f.subnormals = subnormals;
-                            f.overflow = overflow;
-                            f.specials = specials;
+                            const numeric::Format f{.exponentBits = e, .mantissaBits = m, .subnormals = subnormals,
+                                                    .overflow = overflow, .specials = specials};
                             try {
                                 numeric::validate(f);  // (finite-only formats need a mantissa bit)
                             } catch (const numeric::FormatError&) {

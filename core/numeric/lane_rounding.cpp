@@ -289,7 +289,7 @@ LaneSpec laneSpec(const ComputeSpec& spec, EmulatedOrder order, StoredExponents 
     // (The fused order's products are float32's, Identity, which meets every method this one meets.)
     if (spec.rounding != Rounding::Stochastic &&
         !laneCombinationExists(l.product.method, l.accumulate.method, l.sum, l.mixedProduct == LaneProduct::RoundToOdd))
-        throw std::logic_error("float32 lanes: no kernel for the combination " + computeSpecName(spec) + " makes");
+        throw std::logic_error("float32 lanes: no kernel for the combination of methods that " + computeSpecName(spec) + " needs");
     return l;
 }
 

@@ -37,6 +37,13 @@ if(NOT nlohmann_json_FOUND)
   message(FATAL_ERROR "nlohmann-json not found: apt-get install nlohmann-json3-dev")
 endif()
 
+# ONNX models: libonnx's generated protobuf classes (onnx_proto) and the protobuf runtime they need.
+find_package(Protobuf QUIET)
+find_package(ONNX QUIET CONFIG)
+if(NOT Protobuf_FOUND OR NOT ONNX_FOUND OR NOT TARGET onnx_proto)
+  message(FATAL_ERROR "ONNX / protobuf not found: apt-get install libonnx-dev libprotobuf-dev")
+endif()
+
 set(KS_QT_COMPONENTS Core)
 if(KS_BUILD_GUI)
   list(APPEND KS_QT_COMPONENTS Gui Widgets Charts Concurrent Svg)

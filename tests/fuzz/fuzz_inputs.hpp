@@ -3,7 +3,7 @@
 // and tst_fuzz_corpus (every build, CI's sanitizer build included: the kept corpus replayed, then
 // seeded random mutations of it). An input must end in a result or the readers' documented error:
 // WeightFileError from the weight readers (weights.hpp), ModelError from the model builder (model.hpp),
-// DigitDataError from the IDX reader (mnist.hpp). Any other exception (std::bad_alloc, a ZipError or
+// DigitDataError from the IDX reader (mnist.hpp), OnnxError from the ONNX reader (onnx_file.hpp). Any other exception (std::bad_alloc, a ZipError or
 // nlohmann's own leaking out, ...) propagates: libFuzzer reports it as a crash, tst_fuzz_corpus fails.
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +11,9 @@
 #include <string>
 
 #include "io/mnist.hpp"
+#include "io/onnx_file.hpp"
 #include "io/weights.hpp"
+#include "nn/graph.hpp"
 #include "nn/model.hpp"
 
 namespace ks::fuzz {
@@ -31,6 +33,20 @@ inline Outcome weightsInput(std::span<const std::byte> bytes) {
         return {false, e.what()};
     } catch (const nn::ModelError& e) {
         return {false, std::string("fuzz: ") + e.what()};  // the model builder's messages name no file
+    }
+}
+
+/// Any bytes through the ONNX reader and the graph builder (nn::Graph::fromOnnx), and, for a graph that
+/// converts, the sequential model.
+inline Outcome onnxInput(std::span<const std::byte> bytes) {
+    try {
+        const nn::Graph graph = nn::Graph::fromOnnx(io::parseOnnx(bytes, "fuzz"));
+        (void)graph.toModel();
+        return {true, {}};
+    } catch (const io::OnnxError& e) {
+        return {false, e.what()};
+    } catch (const nn::ModelError& e) {
+        return {false, std::string("fuzz: ") + e.what()};
     }
 }
 

@@ -56,6 +56,7 @@ const std::vector<Target>& targets() {
     static const std::vector<Target> all = {
         {"weights", &ks::fuzz::weightsInput, {kTests / "fuzz/corpus/weights", kTests / "data/weights"}},
         {"idx", &ks::fuzz::idxInput, {kTests / "fuzz/corpus/idx"}},
+        {"onnx", &ks::fuzz::onnxInput, {kTests / "fuzz/corpus/onnx", kTests / "data/onnx"}},
     };
     return all;
 }

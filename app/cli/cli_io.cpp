@@ -19,15 +19,19 @@ io::DigitSet testDigits(const std::string& source) {
 }
 
 std::string Table::toText() const {
+    // Widths in characters, not bytes: cells hold "×", "µs", "σ" (UTF-8 continuation bytes are not counted).
+    const auto chars = [](const std::string& s) {
+        return std::size_t(std::count_if(s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
+    };
     std::vector<std::size_t> width(columns.size(), 0);
-    for (std::size_t c = 0; c < columns.size(); ++c) width[c] = columns[c].size();
+    for (std::size_t c = 0; c < columns.size(); ++c) width[c] = chars(columns[c]);
     for (const auto& row : rows)
-        for (std::size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+        for (std::size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], chars(row[c]));
     std::ostringstream out;
     auto line = [&](const std::vector<std::string>& cells) {
         for (std::size_t c = 0; c < cells.size(); ++c) {
             out << cells[c];
-            if (c + 1 < cells.size() && c < width.size()) out << std::string(width[c] - cells[c].size() + 2, ' ');
+            if (c + 1 < cells.size() && c < width.size()) out << std::string(width[c] - chars(cells[c]) + 2, ' ');
         }
         out << '\n';
     };

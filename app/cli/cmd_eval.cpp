@@ -23,6 +23,55 @@ std::string printf1(const char* format, double value) {
     return buffer;
 }
 
+/// An ONNX graph that is not a sequential network: run as a graph (no --rank, --matmul: those act on Models).
+int evalGraph(const ks::nn::Graph& graph, const std::string& why, const ks::cli::Args& args) {
+    for (const char* option : {"rank", "matmul", "log-format"})
+        if (args.has(option))
+            throw ks::cli::UsageError(std::string("--") + option + ": the model is not a sequential network (" + why +
+                                      "); it runs as a graph, with --compute, --conv-algo and --emulation");
+    ks::numeric::ComputeSpec spec;
+    try {
+        spec = ks::numeric::parseComputeSpec(args.get("compute"));
+    } catch (const std::exception& e) {
+        throw ks::cli::UsageError(std::string("--compute: ") + e.what());
+    }
+    if (graph.inputFeatures() != 784 || graph.outputFeatures() != 10)
+        throw ks::cli::UsageError("the model maps " + graph.inputShape().toString() + " to " + graph.outputShape().toString() +
+                                  "; eval classifies 28×28 digits into 10 classes (`layers --inputs` runs any network)");
+    ks::io::DigitSet test = ks::cli::testDigits(args.get("data"));
+    if (args.has("limit")) {
+        const auto limit = static_cast<std::size_t>(args.getInt("limit", 1, static_cast<long long>(test.count())));
+        const auto mask = ks::io::stratifiedTestMask(test.labels, limit);
+        std::vector<std::size_t> keep;
+        for (std::size_t i = 0; i < mask.size(); ++i)
+            if (mask[i]) keep.push_back(i);
+        test = test.subset(keep);
+    }
+    ks::nn::GraphRunOptions options;
+    options.inference.emulation = ks::cli::emulationFromArgs(args);
+    if (args.has("threads")) options.inference.threads = static_cast<int>(args.getInt("threads", 1, 256));
+    try {
+        options.inference.convAlgorithm = ks::conv::convAlgorithm(args.get("conv-algo")).name();
+    } catch (const std::invalid_argument& e) {
+        throw ks::cli::UsageError(std::string("--conv-algo: ") + e.what());
+    }
+    const ks::nn::MatrixF images = ks::nn::toMatrix(test.normalisedImages());
+    ks::nn::MatrixF out;
+    ks::TimingOptions timing;
+    if (!spec.native) timing = {0, 1, 1, 0.0};
+    const ks::TimingResult t = ks::measure([&] { out = graph.forward(images, spec, options); }, timing);
+    const double n = static_cast<double>(test.count());
+    std::cout << "model: " << ks::io::printable(graph.describe()) << " (ONNX graph: " << graph.source() << ")\n"
+              << "compute: " << ks::numeric::computeSpecName(spec) << " ("
+              << (spec.native ? "float32 sgemm" : "emulated") << ", conv " << options.inference.convAlgorithm << ")\n"
+              << "accuracy: " << printf1("%.4f", ks::nn::accuracy(out, test.labels)) << "\n"
+              << "time per image: " << printf1("%.3f", t.medianSeconds / n * 1e6) << " µs (" << test.count()
+              << " images in " << printf1("%.3f", t.medianSeconds * 1e3) << " ms, median of " << t.repeats << " runs; "
+              << printf1("%.3f", graph.flopsPerSample() * n * 1e-9) << " GFLOP, "
+              << printf1("%.1f", graph.flopsPerSample() * n / t.medianSeconds * 1e-9) << " GFLOP/s)\n";
+    return 0;
+}
+
 }  // namespace
 
 KS_CLI_COMMAND(evalCommand) {
@@ -32,7 +81,8 @@ KS_CLI_COMMAND(evalCommand) {
     c.details =
         "Loads a network (PyTorch .pt/.pth state_dict, .safetensors, .npz) or the embedded default:\n"
         "Linear layers, or the small CNN (conv1.weight, conv2.weight 4-D: each conv 3×3 'same', ReLU,\n"
-        "max-pool 2; then Linear layers). Optionally truncates Linear layers to a rank by SVD (Σ folded\n"
+        "max-pool 2; then Linear layers); or an ONNX model of any CNN or MLP (see `layers --help` for\n"
+        "the operators), which runs as a graph unless it is such a chain of layers. Optionally truncates Linear layers to a rank by SVD (Σ folded\n"
         "into one factor: two GEMMs per layer), runs the test digits and prints `accuracy: 0.xxxx` and\n"
         "the time per image (median of repeated runs over the whole batch). --conv-algo picks the\n"
         "convolution algorithm of the conv layers. With --compute the network runs in emulated\n"
@@ -41,7 +91,7 @@ KS_CLI_COMMAND(evalCommand) {
         "(the MLP) or a few tenths of a second (the CNN), rounded stochastically under a second; other specs\n"
         "seconds (--limit: a stratified subset).";
     c.options = {
-        {"weights", "FILE", "weight file, 'embedded' (the MLP) or 'embedded-cnn'", false, "embedded"},
+        {"weights", "FILE", "weight file, ONNX model, 'embedded' (the MLP) or 'embedded-cnn'", false, "embedded"},
         {"data", "SOURCE", ks::cli::kTestDataHelp, false, "embedded"},
         {"rank", "LIST", "low-rank layers, e.g. fc1=32,fc2=16 (or all=R for every layer)", false, ""},
         {"compute", "SPEC", "arithmetic, e.g. native, bf16, fp16/fp32, e4m3/fp32", false, "native"},
@@ -54,7 +104,13 @@ KS_CLI_COMMAND(evalCommand) {
         {"threads", "T", "threads (default: all cores)", false, ""},
     };
     c.run = [](const ks::cli::Args& args) {
-        ks::nn::Model model = ks::nn::loadModel(args.get("weights"));
+        const std::string source = args.get("weights");
+        if (source != "embedded" && source != "embedded-cnn" && ks::nn::isOnnxFile(source)) {
+            const ks::nn::Graph graph = ks::nn::Graph::readOnnx(source);
+            std::string why;
+            if (!graph.toModel(&why)) return evalGraph(graph, why, args);
+        }
+        ks::nn::Model model = ks::nn::loadModel(source);
         if (args.has("rank")) {
             const std::string text = args.get("rank");
             const ks::nn::ModelFactorisation factors(model);

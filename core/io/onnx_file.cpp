@@ -150,9 +150,12 @@ OnnxAttribute convertAttribute(const onnx::AttributeProto& a, const std::string&
 }  // namespace
 
 bool looksLikeOnnx(std::span<const std::byte> bytes) {
-    // ModelProto's field 1 (ir_version) is a varint: tag 0x08, and PyTorch, onnx.save and every exporter
-    // write it first.
-    return bytes.size() >= 2 && bytes[0] == std::byte{0x08};
+    // ModelProto's field 1 (ir_version), a one-byte varint, first (PyTorch, onnx.save and every exporter write it
+    // so): tag 0x08, the version, then another field's tag (a varint or length-delimited field). A safetensors file
+    // starts with its header's length, whose second and third bytes are not so (a header under 64 KiB).
+    if (bytes.size() < 3 || bytes[0] != std::byte{0x08}) return false;
+    const auto version = std::to_integer<unsigned>(bytes[1]), tag = std::to_integer<unsigned>(bytes[2]);
+    return version >= 1 && version < 0x80 && tag >= 0x10 && ((tag & 7) == 0 || (tag & 7) == 2);
 }
 
 OnnxGraph parseOnnx(std::span<const std::byte> bytes, const std::string& what) {

@@ -89,8 +89,8 @@ inline constexpr std::uint64_t kMaxOnnxFileBytes = std::uint64_t{1} << 30;
 OnnxGraph parseOnnx(std::span<const std::byte> bytes, const std::string& what);
 OnnxGraph readOnnx(const std::filesystem::path& path);
 
-/// True when the bytes look like an ONNX model (a protobuf ModelProto whose first field is ir_version), so
-/// callers can tell an .onnx file from a weight file by content.
+/// True when the bytes look like an ONNX model (a protobuf ModelProto whose first field is ir_version, then another
+/// field), so callers can tell an ONNX file from a weight file by content.
 bool looksLikeOnnx(std::span<const std::byte> bytes);
 
 }  // namespace ks::io

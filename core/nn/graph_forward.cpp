@@ -7,6 +7,7 @@
 
 #include "base/parallel.hpp"
 #include "nn/graph.hpp"
+#include "nn/layer_kernels.hpp"
 
 namespace ks::nn {
 
@@ -57,8 +58,10 @@ void pool(const GraphNode& node, const ValueShape& in, const ValueShape& out, co
     });
 }
 
-/// A node that no Model layer computes (or one run on its own), in float32.
-MatrixF computeNode(const GraphNode& node, const std::vector<ValueShape>& shapes, const std::vector<const MatrixF*>& in) {
+/// A node that no Model layer computes (or one run on its own), in float32; a log-softmax as nn::Model computes it
+/// (in float32 on the float32 path, in double under an emulated spec), so that node-by-node and fused runs agree.
+MatrixF computeNode(const GraphNode& node, const std::vector<ValueShape>& shapes, const std::vector<const MatrixF*>& in,
+                    bool emulated) {
     const MatrixF& x = *in.front();
     const ValueShape& is = shapes[std::size_t(node.inputs.front())];
     const ValueShape& os = shapes[std::size_t(node.output)];
@@ -116,8 +119,14 @@ MatrixF computeNode(const GraphNode& node, const std::vector<ValueShape>& shapes
             break;
         }
         case NodeKind::Flatten: y = x; break;
-        case NodeKind::Softmax:
         case NodeKind::LogSoftmax:
+            if (!emulated) {
+                y = x;
+                detail::logSoftmaxRows(y.data(), rows, n);
+                break;
+            }
+            [[fallthrough]];
+        case NodeKind::Softmax:
             // In double, from the largest value: exp never overflows and the sum is at least 1.
             for (std::int64_t r = 0; r < rows; ++r) {
                 const double m = x.row(r).maxCoeff();
@@ -125,7 +134,7 @@ MatrixF computeNode(const GraphNode& node, const std::vector<ValueShape>& shapes
                 for (std::int64_t i = 0; i < n; ++i) sum += std::exp(double(x(r, i)) - m);
                 for (std::int64_t i = 0; i < n; ++i)
                     y(r, i) = node.kind == NodeKind::Softmax ? float(std::exp(double(x(r, i)) - m) / sum)
-                                                             : float(double(x(r, i)) - m - std::log(sum));
+                                                             : float(double(x(r, i)) - (m + std::log(sum)));
             }
             break;
         case NodeKind::Conv:
@@ -146,6 +155,16 @@ MatrixF Graph::run(const MatrixF& input, const numeric::ComputeSpec* spec, const
     if (input.cols() != inputFeatures())
         throw ModelError("the network takes " + std::to_string(inputFeatures()) + " values per sample (" +
                          inputShape().toString() + "), the input has " + std::to_string(input.cols()));
+    for (const auto& [name, algorithm] : options.convAlgorithmByNode) {
+        const bool found = std::any_of(nodes_.begin(), nodes_.end(),
+                                       [&](const GraphNode& n) { return n.kind == NodeKind::Conv && n.name == name; });
+        if (!found) {
+            std::string convs;
+            for (const GraphNode& n : nodes_)
+                if (n.kind == NodeKind::Conv) convs += (convs.empty() ? "" : ", ") + n.name;
+            throw ModelError("no Conv node is named '" + name + "' (the Conv nodes: " + (convs.empty() ? "none" : convs) + ")");
+        }
+    }
     const bool byNode = options.nodeByNode || !options.convAlgorithmByNode.empty();
     const std::vector<Segment> own = byNode ? segments(true) : std::vector<Segment>{};
     const std::vector<Segment>& plan = byNode ? own : fused_;
@@ -181,7 +200,7 @@ MatrixF Graph::run(const MatrixF& input, const numeric::ComputeSpec* spec, const
         } else {
             std::vector<const MatrixF*> in;
             for (int v : last.inputs) in.push_back(&values[std::size_t(v)]);
-            out = computeNode(last, values_, in);
+            out = computeNode(last, values_, in, spec != nullptr);
         }
         if (options.observe) options.observe(seg.last - 1, out);
         values[std::size_t(last.output)] = std::move(out);

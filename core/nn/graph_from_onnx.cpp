@@ -564,6 +564,8 @@ private:
         if (pads[0] || pads[1] || pads[4] || pads[5]) fail(n, "pads the batch or the channels; KernelScope pads height and width");
         for (std::int64_t p : pads)
             if (p > (std::int64_t{1} << 16)) fail(n, "pads of more than 65536");
+        // PyTorch writes a Pad of zeros before every AveragePool: nothing to do.
+        if (pads[2] == 0 && pads[3] == 0 && pads[6] == 0 && pads[7] == 0) return bindOutput(n, Value{x});
         bindOutput(n, Value{padNode(x, {pads[2], pads[3], pads[6], pads[7]}, value, io::printable(n.name))});
     }
 

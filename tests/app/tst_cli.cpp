@@ -132,6 +132,36 @@ private Q_SLOTS:
         QTest::newRow("matmul --emulation") << QStringList{QStringLiteral("bench"), QStringLiteral("matmul"), QStringLiteral("--shape"),
                                                            QStringLiteral("2,2,2"), QStringLiteral("--emulation"), QStringLiteral("quick")}
                                             << 2 << QStringLiteral("--emulation: unknown value 'quick'");
+        // ONNX models (issue 20): a graph that is not a chain of Model layers runs as a graph; one whose algorithm
+        // cannot run a node is refused naming the node; options that need a sequential model say why not.
+        const QString onnx = QStringLiteral(KS_ONNX_FIXTURES) + QLatin1Char('/');
+        QTest::newRow("eval ONNX LeNet-5") << QStringList{QStringLiteral("eval"), QStringLiteral("--weights"), onnx + "lenet5.onnx"}
+                                           << 0 << QStringLiteral("accuracy: 0.9700");
+        QTest::newRow("eval ONNX LeNet-300-100 (a Model)")
+            << QStringList{QStringLiteral("eval"), QStringLiteral("--weights"), onnx + "lenet_300_100.onnx", QStringLiteral("--rank"),
+                           QStringLiteral("all=300")}
+            << 0 << QStringLiteral("accuracy: 0.9550");
+        QTest::newRow("eval ONNX --rank on a graph")
+            << QStringList{QStringLiteral("eval"), QStringLiteral("--weights"), onnx + "resnet_tiny.onnx", QStringLiteral("--rank"),
+                           QStringLiteral("all=4")}
+            << 2 << QStringLiteral("--rank: the model is not a sequential network");
+        QTest::newRow("layers ONNX residual fp16")
+            << QStringList{QStringLiteral("layers"), QStringLiteral("--model"), onnx + "resnet_tiny.onnx", QStringLiteral("--compute"),
+                           QStringLiteral("fp16"), QStringLiteral("--limit"), QStringLiteral("50"), QStringLiteral("--repeats"), QStringLiteral("1")}
+            << 0 << QStringLiteral("top-1 agreement with float32: ");
+        QTest::newRow("layers, algorithm cannot run a node")
+            << QStringList{QStringLiteral("layers"), QStringLiteral("--model"), onnx + "lenet5.onnx", QStringLiteral("--conv-algo"),
+                           QStringLiteral("winograd-4x4"), QStringLiteral("--limit"), QStringLiteral("5")}
+            << 1 << QStringLiteral("/conv1/Conv: winograd-4x4 cannot compute");
+        QTest::newRow("layers, per-node algorithm")
+            << QStringList{QStringLiteral("layers"), QStringLiteral("--model"), onnx + "lenet5.onnx", QStringLiteral("--conv-algo"),
+                           QStringLiteral("/conv1/Conv=fft,/conv2/Conv=im2col"), QStringLiteral("--limit"), QStringLiteral("20"),
+                           QStringLiteral("--repeats"), QStringLiteral("1")}
+            << 0 << QStringLiteral("/conv2/Conv");
+        QTest::newRow("layers, per-node algorithm, unknown node")
+            << QStringList{QStringLiteral("layers"), QStringLiteral("--model"), onnx + "lenet5.onnx", QStringLiteral("--conv-algo"),
+                           QStringLiteral("conv9=fft"), QStringLiteral("--limit"), QStringLiteral("5")}
+            << 1 << QStringLiteral("no Conv node is named 'conv9' (the Conv nodes: /conv1/Conv, /conv2/Conv)");
         QTest::newRow("missing input file") << QStringList{QStringLiteral("round"), QStringLiteral("--format"), QStringLiteral("fp16"),
                                                           QStringLiteral("--in"), QStringLiteral("/nonexistent/a.npy"), QStringLiteral("--out"),
                                                           QStringLiteral("/tmp/b.npy")}

@@ -15,6 +15,7 @@
 #include "onnx_tensor.hpp"
 
 #include "conv/conv_registry.hpp"
+#include "io/mnist.hpp"
 #include "io/npy.hpp"
 #include "io/onnx_file.hpp"
 #include "nn/graph.hpp"
@@ -112,6 +113,30 @@ private slots:
         QVERIFY2(error <= 1e-5, qPrintable(QString("worst error %1 against PyTorch").arg(error)));
     }
 
+    void embeddedDigits_data() {
+        QTest::addColumn<QString>("model");
+        for (const char* model : kModels) QTest::newRow(model) << QString(model);
+    }
+    /// The trained exports classify the 2,000 embedded test digits, normalised as KernelScope normalises them, as
+    /// PyTorch did (scripts/make_onnx_fixtures.py normalised them itself): input layout, normalisation and every
+    /// operator at scale. At most 2 digits may differ (a near tie decided by a last-bit difference).
+    void embeddedDigits() {
+        QFETCH(QString, model);
+        const nn::Graph graph = nn::Graph::readOnnx(kData / (model.toStdString() + ".onnx"));
+        const io::DigitSet test = io::embeddedSplit().test;
+        const nn::MatrixF y = graph.forward(nn::toMatrix(test.normalisedImages()));
+        const nn::MatrixF classes = readRows(kData / (model.toStdString() + "_test_classes.npy"));
+        QCOMPARE(classes.rows(), y.rows());
+        int differ = 0;
+        for (Eigen::Index r = 0; r < y.rows(); ++r) {
+            Eigen::Index best = 0;
+            y.row(r).maxCoeff(&best);
+            differ += best != Eigen::Index(classes(r, 0));
+        }
+        QVERIFY2(differ <= 2, qPrintable(QString("%1 of %2 digits classified otherwise than by PyTorch").arg(differ).arg(y.rows())));
+        qDebug("accuracy %.4f", nn::accuracy(y, test.labels));
+    }
+
     /// What each export becomes: the batch norms folded whether the exporter folded them or not, and the pooling
     /// with padding read as a Pad node.
     void structure() {
@@ -127,7 +152,9 @@ private slots:
         }
         QCOMPARE(convs, 6);
         QCOMPARE(adds, 2);
-        QCOMPARE(pads, 1);
+        QCOMPARE(pads, 1);  // PyTorch's zero Pad before an AveragePool is read as nothing
+        const nn::Graph lenet = nn::Graph::readOnnx(kData / "lenet5.onnx");
+        for (const nn::GraphNode& node : lenet.nodes()) QVERIFY(node.kind != nn::NodeKind::Pad);
         QCOMPARE(unfolded.parameterCount(), folded.parameterCount());
         QCOMPARE(unfolded.inputShape().toString(), std::string("1×28×28"));
         QCOMPARE(unfolded.outputFeatures(), std::int64_t(10));
@@ -141,7 +168,7 @@ private slots:
         QTest::addColumn<QString>("why");
         QTest::newRow("lenet_300_100") << "lenet_300_100" << true << "";
         QTest::newRow("cnn_tiny") << "cnn_tiny" << true << "";
-        QTest::newRow("lenet5") << "lenet5" << false << "(Pad) has no layer in a sequential model";
+        QTest::newRow("lenet5") << "lenet5" << false << "(AveragePool) has no layer in a sequential model";
         QTest::newRow("resnet_tiny") << "resnet_tiny" << false << "does not take the output of the node before it";
     }
     /// A chain of layers a Model has becomes that Model: the same outputs, bit for bit, in float32 and emulated.
@@ -174,7 +201,8 @@ private slots:
             const nn::Graph graph = nn::Graph::readOnnx(kData / (std::string(model) + ".onnx"));
             const nn::MatrixF x = readRows(kData / (std::string(model) + "_inputs.npy"));
             const nn::MatrixF native = graph.forward(x);
-            for (const char* specName : {"fp16", "e5m2/fp32"}) {
+            // fp16 keeps 11 bits: a few per cent at most; e5m2 keeps 3: bounded, finite.
+            for (const auto& [specName, bound] : {std::pair{"fp16", 5e-2}, std::pair{"e5m2/fp32", 1.0}}) {
                 const numeric::ComputeSpec spec = numeric::parseComputeSpec(specName);
                 nn::GraphRunOptions byNode;
                 byNode.nodeByNode = true;
@@ -182,7 +210,7 @@ private slots:
                 QVERIFY2(sameBits(fused, graph.forward(x, spec, byNode)), qPrintable(QString("%1 %2").arg(model, specName)));
                 QVERIFY2(!sameBits(fused, native), qPrintable(QString("%1 %2: no rounding happened").arg(model, specName)));
                 const double error = worstError(fused, native);
-                QVERIFY2(error < 0.5, qPrintable(QString("%1 %2: error %3").arg(model, specName).arg(error)));
+                QVERIFY2(error < bound, qPrintable(QString("%1 %2: error %3").arg(model, specName).arg(error)));
             }
         }
     }

@@ -1,0 +1,50 @@
+#pragma once
+// The layer table of any network (an ONNX graph, or a Model as a graph): per node its shape, size, cost, time,
+// the error its output carries under a compute spec and conv algorithm, and for the products their weight
+// matrix's singular spectrum. What the network page's table and `kernelscope-cli layers` show.
+//
+// Table columns (the numbers first, then the labels, as study::Table declares them):
+//   node, op, output_shape                 the graph's node (its file name), operator, one sample's output shape
+//   parameters, mflop_per_sample           weights and biases; multiply-adds ×2 of the direct definition (products)
+//   time_ms                                median over repeated float32 runs, node by node, of the whole batch
+//   output_rel_error                       ‖y_spec − y_f32‖_F / ‖y_f32‖_F of this node's output over the batch, both
+//                                          runs node by node (so the error reaching it from the layers before too)
+//   rank, rank_90, rank_99, sigma_max      products only (else NaN): min(out, in) of the weight matrix (a Conv's
+//                                          K × C·R·S), the smallest ranks keeping 90 % / 99 % of Σσ², and σ₁
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "base/progress.hpp"
+#include "nn/graph.hpp"
+#include "numeric/compute_spec.hpp"
+#include "study/table.hpp"
+
+namespace ks::study {
+
+struct LayerTableOptions {
+    numeric::ComputeSpec spec;  ///< native: the error columns are 0
+    nn::GraphRunOptions run;    ///< conv algorithm(s), threads, emulation engine (nodeByNode is set by the study)
+    int timingRepeats = 5;
+};
+
+struct LayerTableResult {
+    Table layers;
+    /// Whole network over the batch.
+    double float32Ms = 0;            ///< median fused float32 forward pass
+    double specMs = 0;               ///< one fused forward pass under the spec (= float32Ms when native)
+    double outputRelError = 0;       ///< of the network's output, spec against float32
+    double top1Agreement = 1;        ///< share of samples whose largest output is the same
+    std::optional<double> float32Accuracy, specAccuracy;  ///< with labels
+};
+
+/// `inputs`: N × the graph's input features. `labels`: empty, or one per input (accuracy of the largest output).
+/// ModelError / std::invalid_argument from the graph (an algorithm that cannot run a node says so).
+LayerTableResult layerTable(const nn::Graph& graph, const nn::MatrixF& inputs, std::span<const std::uint8_t> labels,
+                            const LayerTableOptions& options, const Progress& progress = {});
+
+/// The smallest rank whose leading singular values keep `share` of the energy Σσ² (σ sorted, largest first).
+std::int64_t rankKeeping(std::span<const double> singularValues, double share);
+
+}  // namespace ks::study

@@ -61,24 +61,35 @@ void pool(const GraphNode& node, const ValueShape& in, const ValueShape& out, co
 /// A node that no Model layer computes (or one run on its own), in float32; a log-softmax as nn::Model computes it
 /// (in float32 on the float32 path, in double under an emulated spec), so that node-by-node and fused runs agree.
 MatrixF computeNode(const GraphNode& node, const std::vector<ValueShape>& shapes, const std::vector<const MatrixF*>& in,
-                    bool emulated) {
+                    bool emulated, MatrixF* consumable) {
     const MatrixF& x = *in.front();
     const ValueShape& is = shapes[std::size_t(node.inputs.front())];
     const ValueShape& os = shapes[std::size_t(node.output)];
     const std::int64_t rows = x.rows(), n = is.size();
-    MatrixF y(rows, os.size());
+    const float* src = x.data();
+    // Element-wise nodes write over their input when nothing reads it later (`consumable`): no new 50 MB buffer
+    // to fault in for a ReLU over 2,000 feature maps.
+    const bool elementwise = node.kind == NodeKind::Add || node.kind == NodeKind::Relu || node.kind == NodeKind::Clip ||
+                             node.kind == NodeKind::Sigmoid || node.kind == NodeKind::Tanh ||
+                             node.kind == NodeKind::ChannelAffine || node.kind == NodeKind::Flatten ||
+                             (node.kind == NodeKind::LogSoftmax && !emulated);
+    MatrixF y;
+    if (elementwise && consumable) y = std::move(*consumable);
+    else y.resize(rows, os.size());
+    float* dst = y.data();
     const auto map = [&](auto&& f) {
         overRows(rows, n, [&](std::int64_t r0, std::int64_t r1) {
             for (std::int64_t r = r0; r < r1; ++r)
-                for (std::int64_t i = 0; i < n; ++i) y(r, i) = f(x(r, i), i);
+                for (std::int64_t i = 0; i < n; ++i) dst[r * n + i] = f(src[r * n + i], i);
         });
     };
     switch (node.kind) {
         case NodeKind::Add:
             if (in.size() == 2) {
-                const MatrixF& b = *in[1];
-                map([&](float v, std::int64_t) { return v; });
-                y += b;
+                const float* b = in[1]->data();
+                overRows(rows, n, [&](std::int64_t r0, std::int64_t r1) {
+                    for (std::int64_t k = r0 * n; k < r1 * n; ++k) dst[k] = src[k] + b[k];
+                });
             } else {
                 map([&](float v, std::int64_t i) { return v + node.shift[std::size_t(i)]; });
             }
@@ -118,11 +129,13 @@ MatrixF computeNode(const GraphNode& node, const std::vector<ValueShape>& shapes
                                     y.data() + r * os.size() + (c * P + i + w.padTop) * Q + w.padLeft);
             break;
         }
-        case NodeKind::Flatten: y = x; break;
+        case NodeKind::Flatten:
+            if (dst != src) std::copy_n(src, rows * n, dst);
+            break;
         case NodeKind::LogSoftmax:
             if (!emulated) {
-                y = x;
-                detail::logSoftmaxRows(y.data(), rows, n);
+                if (dst != src) std::copy_n(src, rows * n, dst);
+                detail::logSoftmaxRows(dst, rows, n);
                 break;
             }
             [[fallthrough]];
@@ -200,7 +213,10 @@ MatrixF Graph::run(const MatrixF& input, const numeric::ComputeSpec* spec, const
         } else {
             std::vector<const MatrixF*> in;
             for (int v : last.inputs) in.push_back(&values[std::size_t(v)]);
-            out = computeNode(last, values_, in, spec != nullptr);
+            const int v = last.inputs.front();
+            const bool consumable = lastUse[std::size_t(v)] == s && v != output_ &&
+                                    std::count(last.inputs.begin(), last.inputs.end(), v) == 1;
+            out = computeNode(last, values_, in, spec != nullptr, consumable ? &values[std::size_t(v)] : nullptr);
         }
         if (options.observe) options.observe(seg.last - 1, out);
         values[std::size_t(last.output)] = std::move(out);

@@ -21,7 +21,7 @@ NetworkFileKind networkFileKind(const std::filesystem::path& path) {
                                                                              : NetworkFileKind::Weights;
 }
 
-std::vector<std::string> networkFileSuffixes() { return {"pt", "pth", "safetensors", "npz", "idx3-ubyte", "idx3-ubyte.gz"}; }
+std::vector<std::string> networkFileSuffixes() { return {"pt", "pth", "safetensors", "npz", "onnx", "idx3-ubyte", "idx3-ubyte.gz"}; }
 
 std::filesystem::path mnistLabelsFileFor(const std::filesystem::path& images) {
     const std::string name = images.filename().string();

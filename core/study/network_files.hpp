@@ -27,7 +27,8 @@ enum class NetworkFileKind {
 NetworkFileKind networkFileKind(const std::filesystem::path& path);
 
 /// The ends of the names the network study opens (lower case, no leading dot): the weight files
-/// (pt, pth, safetensors, npz), then the MNIST images files (idx3-ubyte, idx3-ubyte.gz).
+/// (pt, pth, safetensors, npz), ONNX models (onnx: those that are a chain of Model layers, nn::Graph::toModel),
+/// then the MNIST images files (idx3-ubyte, idx3-ubyte.gz).
 std::vector<std::string> networkFileSuffixes();
 
 /// The labels file that belongs to an MNIST images file: the same name with "images-idx3-ubyte" →

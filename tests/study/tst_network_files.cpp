@@ -77,7 +77,7 @@ private Q_SLOTS:
 
     void suffixes() {
         QCOMPARE(study::networkFileSuffixes(),
-                 (std::vector<std::string>{"pt", "pth", "safetensors", "npz", "idx3-ubyte", "idx3-ubyte.gz"}));
+                 (std::vector<std::string>{"pt", "pth", "safetensors", "npz", "onnx", "idx3-ubyte", "idx3-ubyte.gz"}));
         // Every suffix's own example is of the kind it stands for.
         for (const std::string& suffix : study::networkFileSuffixes()) {
             const bool images = suffix.starts_with("idx3");
@@ -194,6 +194,35 @@ private Q_SLOTS:
         nn::saveModel(file, model);
         const QString error = test::errorOf([&] { (void)study::loadDigitClassifier(file); });
         QCOMPARE(error, mismatch.isEmpty() ? QString() : QStringLiteral("classifier.safetensors: ") + mismatch);
+    }
+
+    // ONNX models (issue 20): a chain of Model layers opens as that Model; another graph is refused saying which node
+    // is not, and where it runs instead.
+    void onnxDigitClassifiers_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("error");  // empty: it opens
+        QTest::newRow("LeNet-300-100") << "lenet_300_100.onnx" << "";
+        QTest::newRow("small CNN") << "cnn_tiny.onnx" << "";
+        QTest::newRow("LeNet-5") << "lenet5.onnx"
+                                 << "lenet5.onnx: not a sequential network (/AveragePool (AveragePool) has no layer in a "
+                                    "sequential model); `kernelscope-cli eval` and `layers` run any ONNX graph";
+        QTest::newRow("residual") << "resnet_tiny.onnx" << "resnet_tiny.onnx: not a sequential network (";
+    }
+    void onnxDigitClassifiers() {
+        QFETCH(QString, file);
+        QFETCH(QString, error);
+        const std::filesystem::path onnx = std::filesystem::path(KS_TEST_SOURCE_DIR) / "data" / "onnx" / file.toStdString();
+        const QString found = test::errorOf([&] {
+            const nn::Model model = study::loadDigitClassifier(onnx);
+            QCOMPARE(model.outputFeatures(), std::int64_t(10));
+        });
+        if (error.isEmpty()) QCOMPARE(found, QString());
+        else QVERIFY2(found.startsWith(error), qPrintable(found));
+        // Not an ONNX model at all, by its name: the ONNX reader's message.
+        const std::filesystem::path garbage = path("garbage.onnx");
+        writeBytes(garbage, "not a model");
+        QCOMPARE(test::errorOf([&] { (void)study::loadDigitClassifier(garbage); }),
+                 QStringLiteral("garbage.onnx: not an ONNX model (the protobuf does not parse: truncated, or another kind of file)"));
     }
 
     // The loader's messages keep their own mention of the file; otherwise the name comes first.

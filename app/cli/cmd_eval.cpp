@@ -23,12 +23,19 @@ std::string printf1(const char* format, double value) {
     return buffer;
 }
 
-/// An ONNX graph that is not a sequential network: run as a graph (no --rank, --matmul: those act on Models).
-int evalGraph(const ks::nn::Graph& graph, const std::string& why, const ks::cli::Args& args) {
-    for (const char* option : {"rank", "matmul", "log-format"})
+/// An ONNX graph that is not a sequential network: run as a graph (no --matmul: that acts on Models' layers).
+int evalGraph(ks::nn::Graph graph, const std::string& why, const ks::cli::Args& args) {
+    for (const char* option : {"matmul", "log-format"})
         if (args.has(option))
             throw ks::cli::UsageError(std::string("--") + option + ": the model is not a sequential network (" + why +
-                                      "); it runs as a graph, with --compute, --conv-algo and --emulation");
+                                      "); it runs as a graph, with --compute, --conv-algo, --rank and --emulation");
+    if (args.has("rank")) {
+        try {
+            graph = graph.withRanks(ks::nn::parseRanks(args.get("rank")));
+        } catch (const std::exception& e) {
+            throw ks::cli::UsageError(std::string("--rank: ") + e.what());
+        }
+    }
     ks::numeric::ComputeSpec spec;
     try {
         spec = ks::numeric::parseComputeSpec(args.get("compute"));

@@ -1,6 +1,8 @@
 // `kernelscope-cli layers`: the layer table of any network (an ONNX file, a weight file, the embedded
 // models) under a compute spec and conv algorithm (study/layer_table.hpp).
+#include <cmath>
 #include <iostream>
+#include <map>
 
 #include "cli_io.hpp"
 #include "cmd_matmul.hpp"
@@ -8,14 +10,21 @@
 #include "conv/conv_registry.hpp"
 #include "io/npy.hpp"
 #include "io/printable.hpp"
+#include "nn/low_rank.hpp"
 #include "nn/model_io.hpp"
 #include "numeric/compute_spec.hpp"
 #include "study/layer_table.hpp"
 
 namespace {
 
-/// "name=algo,name=algo" or one algorithm for every conv node.
-void convAlgorithms(const std::string& text, ks::nn::GraphRunOptions& options) {
+/// "name=algo,name=algo", one algorithm for every conv node, or "find" (the fastest per node, timed on `findBatch`
+/// images).
+void convAlgorithms(const std::string& text, const ks::nn::Graph& graph, std::int64_t findBatch,
+                    ks::nn::GraphRunOptions& options) {
+    if (text == "find") {
+        options.convAlgorithmByNode = ks::nn::fastestConvAlgorithms(graph, findBatch);
+        return;
+    }
     try {
         if (text.find('=') == std::string::npos) {
             options.inference.convAlgorithm = ks::conv::convAlgorithm(text).name();
@@ -59,13 +68,28 @@ KS_CLI_COMMAND(layersCommand) {
         {"limit", "N", "the first N inputs", false, ""},
         {"compute", "SPEC", "arithmetic, e.g. native, fp16, bf16/fp32, e4m3/fp32, mxfp8", false, "native"},
         ks::cli::emulationOption(),
-        {"conv-algo", "NAME|LIST", "conv algorithm of every Conv node, or node=algo,… per node", false, "direct"},
+        {"conv-algo", "NAME|LIST", "conv algorithm of every Conv node, node=algo,… per node, or 'find' (the fastest per node, timed on 64 inputs)", false, "direct"},
+        {"rank", "LIST", "low rank per Conv / Gemm node by truncated SVD, e.g. /fc1/Gemm=16 or all=8 (a Conv becomes R×S then 1×1)", false, ""},
+        {"labels", "FILE", "with --inputs: their classes as .npy (N integer values, stored as float32/float64): accuracy", false, ""},
         {"repeats", "N", "float32 runs timed per node", false, "5"},
         {"threads", "T", "threads (default: all cores)", false, ""},
         {"csv", "FILE", "write the table as CSV (atomically)", false, ""},
     };
     c.run = [](const ks::cli::Args& args) {
-        const ks::nn::Graph graph = ks::nn::loadGraph(args.get("model"));
+        ks::nn::Graph graph = ks::nn::loadGraph(args.get("model"));
+        if (args.has("rank")) {
+            std::map<std::string, std::int64_t> ranks;
+            try {
+                ranks = ks::nn::parseRanks(args.get("rank"));
+            } catch (const std::invalid_argument& e) {
+                throw ks::cli::UsageError(std::string("--rank: ") + e.what());
+            }
+            try {
+                graph = graph.withRanks(ranks);
+            } catch (const ks::nn::ModelError& e) {
+                throw ks::cli::UsageError(std::string("--rank: ") + e.what());
+            }
+        }
         ks::study::LayerTableOptions options;
         try {
             options.spec = ks::numeric::parseComputeSpec(args.get("compute"));
@@ -74,7 +98,6 @@ KS_CLI_COMMAND(layersCommand) {
         }
         options.run.inference.emulation = ks::cli::emulationFromArgs(args);
         if (args.has("threads")) options.run.inference.threads = static_cast<int>(args.getInt("threads", 1, 256));
-        convAlgorithms(args.get("conv-algo"), options.run);
         options.timingRepeats = static_cast<int>(args.getInt("repeats", 1, 1000));
 
         ks::nn::MatrixF inputs;
@@ -86,7 +109,21 @@ KS_CLI_COMMAND(layersCommand) {
                 throw ks::cli::UsageError("--inputs: " + std::to_string(t.size()) + " values are not N samples of " +
                                           graph.inputShape().toString());
             inputs = Eigen::Map<const ks::nn::MatrixF>(t.data(), rows, graph.inputFeatures());
+            if (args.has("labels")) {
+                const ks::TensorD l = ks::io::readNpyDouble(args.get("labels"));
+                if (graph.outputFeatures() > 256) throw ks::cli::UsageError("--labels: the model has more than 256 classes");
+                if (std::int64_t(l.size()) != rows)
+                    throw ks::cli::UsageError("--labels: " + std::to_string(l.size()) + " labels for " + std::to_string(rows) + " inputs");
+                for (std::size_t i = 0; i < l.size(); ++i) {
+                    const double v = l.data()[i];
+                    if (!(v >= 0 && v < double(graph.outputFeatures()) && v == std::floor(v)))
+                        throw ks::cli::UsageError("--labels: label " + std::to_string(i) + " is not a class of the model's " +
+                                                  std::to_string(graph.outputFeatures()) + " outputs");
+                    labels.push_back(std::uint8_t(v));
+                }
+            }
         } else {
+            if (args.has("labels")) throw ks::cli::UsageError("--labels: give the inputs they label with --inputs");
             if (graph.inputFeatures() != 784)
                 throw ks::cli::UsageError("the model takes " + graph.inputShape().toString() +
                                           " inputs, not 28×28 digits: give them with --inputs FILE.npy");
@@ -99,17 +136,19 @@ KS_CLI_COMMAND(layersCommand) {
             inputs = ks::nn::MatrixF(inputs.topRows(n));
             if (!labels.empty()) labels.resize(std::size_t(n));
         }
+        convAlgorithms(args.get("conv-algo"), graph, std::min<std::int64_t>(64, inputs.rows()), options.run);
         const ks::study::LayerTableResult r = ks::study::layerTable(graph, inputs, labels, options);
 
         const ks::study::Table& t = r.layers;
         ks::cli::Table out;
-        out.columns = {"node", "op", "output", "params", "MFLOP", "time ms", "rel error", "rank", "r90%", "r99%"};
+        out.columns = {"node", "op", "output", "algorithm", "params", "MFLOP", "time ms", "rel error", "rank", "r90%", "r99%"};
         for (std::size_t i = 0; i < t.rowCount(); ++i) {
             const bool product = !std::isnan(t.numbers("rank")[i]);
             const auto integer = [&](const char* column) {
                 return product ? ks::cli::number("%.0f", t.numbers(column)[i]) : std::string("");
             };
             out.rows.push_back({ks::io::printable(t.labels("node")[i]), t.labels("op")[i], t.labels("output_shape")[i],
+                                t.labels("algorithm")[i],
                                 ks::cli::number("%.0f", t.numbers("parameters")[i]),
                                 ks::cli::number("%.3f", t.numbers("mflop_per_sample")[i]),
                                 ks::cli::number("%.3f", t.numbers("time_ms")[i]),

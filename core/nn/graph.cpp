@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include "conv/conv_find.hpp"
+#include "matmul/low_rank_factor.hpp"
+#include "nn/layer_kernels.hpp"
+
 namespace ks::nn {
 
 std::string toString(NodeKind kind) {
@@ -200,6 +204,80 @@ Graph Graph::fromModel(const Model& model) {
     g.source_ = "KernelScope model";
     g.finish();
     return g;
+}
+
+Graph Graph::withRanks(const std::map<std::string, std::int64_t>& ranks) const {
+    for (const auto& [name, rank] : ranks) {
+        if (rank < 1) throw ModelError(name + ": rank " + std::to_string(rank) + " (at least 1)");
+        if (name == "all") continue;
+        const bool found = std::any_of(nodes_.begin(), nodes_.end(), [&](const GraphNode& n) { return n.parametrised() && n.name == name; });
+        if (!found) {
+            std::string products;
+            for (const GraphNode& n : nodes_)
+                if (n.parametrised()) products += (products.empty() ? "" : ", ") + n.name;
+            throw ModelError("no Conv or Linear node is named '" + name + "' (they are: " + products + ")");
+        }
+    }
+    Graph g = *this;
+    g.nodes_.clear();
+    for (const GraphNode& node : nodes_) {
+        const auto it = ranks.count(node.name) ? ranks.find(node.name) : ranks.find("all");
+        const Layer& l = node.layer;
+        const bool dense = node.parametrised() && l.kind != LayerKind::LowRankLinear;
+        if (!dense || it == ranks.end() || it->second >= std::min(l.inFeatures(), l.outFeatures())) {
+            g.nodes_.push_back(node);
+            continue;
+        }
+        const std::int64_t rank = it->second;
+        const auto factor = matmul::LowRankFactor::truncatedSvd({l.weight.data(), std::size_t(l.weight.size())},
+                                                                l.weight.rows(), l.weight.cols(), rank);
+        const Eigen::Map<const MatrixF> left(factor.left().data(), l.outFeatures(), rank);   // U_r·Σ_r
+        const Eigen::Map<const MatrixF> right(factor.right().data(), rank, l.inFeatures());  // V_rᵀ
+        if (node.kind == NodeKind::Linear) {
+            GraphNode low = node;
+            low.layer.kind = LayerKind::LowRankLinear;
+            low.layer.weight = MatrixF();
+            low.layer.down = right;
+            low.layer.up = left;
+            g.nodes_.push_back(std::move(low));
+            continue;
+        }
+        // Conv: r filters of the original size, then a 1×1 conv mixing them into the K outputs (with the bias).
+        GraphNode first = node, second = node;
+        first.name = first.layer.name = node.name + ".0";
+        first.layer.weight = right;
+        first.layer.bias = VectorF();
+        first.layer.outputShape.channels = rank;
+        const ValueShape out = values_[std::size_t(node.output)];
+        g.values_.push_back({{rank, out.shape.height, out.shape.width}, 3});
+        first.output = int(g.values_.size()) - 1;
+        second.name = second.layer.name = node.name + ".1";
+        second.inputs = {first.output};
+        second.layer.weight = left;
+        second.layer.inChannels = rank;
+        second.layer.kernelHeight = second.layer.kernelWidth = 1;
+        second.layer.stride = 1;
+        second.layer.padding = 0;
+        second.layer.inputShape = {rank, out.shape.height, out.shape.width};
+        g.nodes_.push_back(std::move(first));
+        g.nodes_.push_back(std::move(second));
+    }
+    g.finish();
+    return g;
+}
+
+std::vector<std::pair<std::string, std::string>> fastestConvAlgorithms(const Graph& graph, std::int64_t batch) {
+    std::vector<std::pair<std::string, std::string>> chosen;
+    conv::ConvFindOptions options;
+    options.timing = {1, 3, 20, 0.05};
+    for (const GraphNode& node : graph.nodes()) {
+        if (node.kind != NodeKind::Conv) continue;
+        const auto results = conv::findConvAlgorithms(detail::convProblemOf(node.layer, batch), options);
+        if (results.empty() || results.front().unsupported)
+            throw ModelError(node.name + ": no convolution algorithm runs its shape");
+        chosen.emplace_back(node.name, results.front().algorithm);
+    }
+    return chosen;
 }
 
 }  // namespace ks::nn

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -117,6 +118,13 @@ public:
     std::string describe() const;
     const std::string& source() const { return source_; }  ///< "pytorch 1.13.1, opset 13"
 
+    /// Low rank per product node, by truncated SVD of its weight matrix (matmul::LowRankFactor): a Linear node of rank
+    /// r becomes a low-rank layer (x·Dᵀ·Uᵀ, Σ folded into U); a Conv node's K × C·R·S matrix becomes two Conv nodes,
+    /// "<name>.0" (r filters of C×R×S, its stride and padding) and "<name>.1" (K filters of r×1×1, the bias): what the
+    /// factored layer computes, on the conv kernels. `ranks`: node name → rank, "all" for every product node; a rank
+    /// ≥ min(rows, cols) keeps the node as it is. ModelError for a name that is no product node, or a rank < 1.
+    Graph withRanks(const std::map<std::string, std::int64_t>& ranks) const;
+
     /// The same network as a sequential Model, when it is one (a chain of nodes a Model has layers for); otherwise
     /// nullopt with the first node that is not, in `why`.
     std::optional<Model> toModel(std::string* why = nullptr) const;
@@ -143,5 +151,9 @@ private:
     std::string source_;
     std::vector<Segment> fused_;      ///< the segments of a fused run
 };
+
+/// The fastest algorithm of core/conv's registry for each Conv node, timed on its shape at `batch` images (conv find:
+/// the float32 paths, weights prepared once): node name → algorithm, for GraphRunOptions::convAlgorithmByNode.
+std::vector<std::pair<std::string, std::string>> fastestConvAlgorithms(const Graph& graph, std::int64_t batch);
 
 }  // namespace ks::nn

@@ -83,7 +83,7 @@ LayerTableResult layerTable(const nn::Graph& graph, const nn::MatrixF& inputs, s
     LayerTableResult result;
     result.layers = Table({"parameters", "mflop_per_sample", "time_ms", "output_rel_error", "rank", "rank_90", "rank_99",
                            "sigma_max"},
-                          {"node", "op", "output_shape"});
+                          {"node", "op", "output_shape", "algorithm"});
     const double nan = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t k = 0; k < nodes; ++k) {
         const nn::GraphNode& node = graph.nodes()[k];
@@ -94,7 +94,7 @@ LayerTableResult layerTable(const nn::Graph& graph, const nn::MatrixF& inputs, s
             const auto factor = matmul::LowRankFactor::truncatedSvd({w.data(), std::size_t(w.size())}, w.rows(), w.cols(),
                                                                     std::nullopt);
             const std::vector<double>& sigma = factor.singularValues();
-            rank = double(std::min(w.rows(), w.cols()));
+            rank = double(l.rank());
             rank90 = double(rankKeeping(sigma, 0.90));
             rank99 = double(rankKeeping(sigma, 0.99));
             sigmaMax = sigma.empty() ? 0.0 : sigma.front();
@@ -102,9 +102,17 @@ LayerTableResult layerTable(const nn::Graph& graph, const nn::MatrixF& inputs, s
         std::vector<double> t = times[k];
         std::sort(t.begin(), t.end());
         const double median = t.empty() ? nan : t[t.size() / 2];
+        std::string algorithm;
+        if (node.kind == nn::NodeKind::Conv) {
+            algorithm = options.run.inference.convAlgorithm;
+            for (const auto& [name, chosen] : options.run.convAlgorithmByNode)
+                if (name == node.name) algorithm = chosen;
+        } else if (node.kind == nn::NodeKind::Linear) {
+            algorithm = options.spec.native ? "sgemm" : "emulated gemm";
+        }
         result.layers.addRow({double(node.parameterCount()), node.parametrised() ? node.layer.flopsPerSample() * 1e-6 : 0.0,
                               median, errors[k], rank, rank90, rank99, sigmaMax, node.name, nn::toString(node.kind),
-                              graph.valueShape(node.output).toString()});
+                              graph.valueShape(node.output).toString(), algorithm});
         progress.step(++done, steps);
     }
 

@@ -5,12 +5,14 @@
 //
 // Table columns (the numbers first, then the labels, as study::Table declares them):
 //   node, op, output_shape                 the graph's node (its file name), operator, one sample's output shape
+//   algorithm                              a Conv node's conv algorithm; "sgemm" / "emulated gemm" for a Linear one
 //   parameters, mflop_per_sample           weights and biases; multiply-adds ×2 of the direct definition (products)
 //   time_ms                                median over repeated float32 runs, node by node, of the whole batch
 //   output_rel_error                       ‖y_spec − y_f32‖_F / ‖y_f32‖_F of this node's output over the batch, both
 //                                          runs node by node (so the error reaching it from the layers before too)
-//   rank, rank_90, rank_99, sigma_max      products only (else NaN): min(out, in) of the weight matrix (a Conv's
-//                                          K × C·R·S), the smallest ranks keeping 90 % / 99 % of Σσ², and σ₁
+//   rank, rank_90, rank_99, sigma_max      products only (else NaN): the layer's rank (min(out, in) of a dense weight
+//                                          matrix — a Conv's K × C·R·S —, r of a low-rank one), the smallest ranks keeping
+//                                          90 % / 99 % of its weight's Σσ², and σ₁
 #include <cstdint>
 #include <optional>
 #include <span>

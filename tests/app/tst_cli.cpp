@@ -141,10 +141,23 @@ private Q_SLOTS:
             << QStringList{QStringLiteral("eval"), QStringLiteral("--weights"), onnx + "lenet_300_100.onnx", QStringLiteral("--rank"),
                            QStringLiteral("all=300")}
             << 0 << QStringLiteral("accuracy: 0.9550");
+        QTest::newRow("eval ONNX --matmul on a graph")
+            << QStringList{QStringLiteral("eval"), QStringLiteral("--weights"), onnx + "resnet_tiny.onnx", QStringLiteral("--matmul"),
+                           QStringLiteral("naive")}
+            << 2 << QStringLiteral("--matmul: the model is not a sequential network");
         QTest::newRow("eval ONNX --rank on a graph")
-            << QStringList{QStringLiteral("eval"), QStringLiteral("--weights"), onnx + "resnet_tiny.onnx", QStringLiteral("--rank"),
-                           QStringLiteral("all=4")}
-            << 2 << QStringLiteral("--rank: the model is not a sequential network");
+            << QStringList{QStringLiteral("eval"), QStringLiteral("--weights"), onnx + "lenet5.onnx", QStringLiteral("--rank"),
+                           QStringLiteral("/conv2/Conv=6,/fc1/Gemm=40")}
+            << 0 << QStringLiteral("/conv2/Conv.0 6→6 5×5, /conv2/Conv.1 6→16 1×1, avgpool 2, /fc1/Gemm 256→120 (rank 40)");
+        QTest::newRow("eval ONNX --rank, no such node")
+            << QStringList{QStringLiteral("eval"), QStringLiteral("--weights"), onnx + "lenet5.onnx", QStringLiteral("--rank"),
+                           QStringLiteral("fc9=4")}
+            << 2 << QStringLiteral("--rank: no Conv or Linear node is named 'fc9'");
+        QTest::newRow("layers --conv-algo find")
+            << QStringList{QStringLiteral("layers"), QStringLiteral("--model"), onnx + "cnn_tiny.onnx", QStringLiteral("--conv-algo"),
+                           QStringLiteral("find"), QStringLiteral("--limit"), QStringLiteral("16"), QStringLiteral("--repeats"),
+                           QStringLiteral("1")}
+            << 0 << QStringLiteral("algorithm");
         QTest::newRow("layers ONNX residual fp16")
             << QStringList{QStringLiteral("layers"), QStringLiteral("--model"), onnx + "resnet_tiny.onnx", QStringLiteral("--compute"),
                            QStringLiteral("fp16"), QStringLiteral("--limit"), QStringLiteral("50"), QStringLiteral("--repeats"), QStringLiteral("1")}

@@ -18,6 +18,7 @@
 #include "io/mnist.hpp"
 #include "io/npy.hpp"
 #include "io/onnx_file.hpp"
+#include "matmul/low_rank_factor.hpp"
 #include "nn/graph.hpp"
 #include "nn/layer_kernels.hpp"
 #include "numeric/compute_spec.hpp"
@@ -213,6 +214,43 @@ private slots:
                 QVERIFY2(error < bound, qPrintable(QString("%1 %2: error %3").arg(model, specName).arg(error)));
             }
         }
+    }
+
+    /// Low rank on a graph: a Linear node becomes a low-rank layer, a Conv node two convolutions (R×S to r channels,
+    /// then 1×1) whose composition is the conv of the rank-r weight matrix U_r·Σ_r·V_rᵀ; ranks at or above full keep
+    /// the node. Checked against a Model whose conv2 holds that rank-r matrix (reconstructed from the factors).
+    void lowRank() {
+        const nn::Graph graph = nn::Graph::readOnnx(kData / "cnn_tiny.onnx");
+        const nn::MatrixF x = readRows(kData / "cnn_tiny_inputs.npy");
+        QVERIFY(sameBits(graph.withRanks({{"all", 10000}}).forward(x), graph.forward(x)));
+
+        const std::int64_t r = 5;
+        const nn::Graph low = graph.withRanks({{"/conv2/Conv", r}, {"/fc1/Gemm", 7}});
+        // conv2 (8 filters of 4×3×3) → 5 filters of 4×3×3 + 8 of 5×1×1 and the bias; fc1 (392→32) → 7·(392 + 32) + 32.
+        const nn::GraphNode* conv2 = nullptr;
+        for (const nn::GraphNode& n : graph.nodes())
+            if (n.name == "/conv2/Conv") conv2 = &n;
+        QVERIFY(conv2);
+        QCOMPARE(low.parameterCount(), graph.parameterCount() - (8 * 36 + 8) + (r * 36 + 8 * r + 8) - (392 * 32) + 7 * (392 + 32));
+        QStringList names;
+        for (const nn::GraphNode& n : low.nodes()) names << QString::fromStdString(n.name);
+        QVERIFY2(names.contains("/conv2/Conv.0") && names.contains("/conv2/Conv.1"), qPrintable(names.join(", ")));
+
+        std::optional<nn::Model> reference = graph.toModel();
+        QVERIFY(reference);
+        nn::Layer* c2 = reference->find("/conv2/Conv");
+        QVERIFY(c2);
+        const auto factor = matmul::LowRankFactor::truncatedSvd({c2->weight.data(), std::size_t(c2->weight.size())},
+                                                                c2->weight.rows(), c2->weight.cols(), r);
+        const std::vector<float> w = factor.reconstruct();
+        std::copy(w.begin(), w.end(), c2->weight.data());
+        const nn::MatrixF onlyConv = graph.withRanks({{"/conv2/Conv", r}}).forward(x);
+        const double error = worstError(onlyConv, reference->forward(x));
+        QVERIFY2(error <= 1e-5, qPrintable(QString("worst error %1").arg(error)));
+        QVERIFY(worstError(onlyConv, graph.forward(x)) > 1e-3);  // and rank 5 of 8 does change the outputs
+
+        QVERIFY_THROWS_EXCEPTION(nn::ModelError, graph.withRanks({{"/Relu", 2}}));
+        QVERIFY_THROWS_EXCEPTION(nn::ModelError, graph.withRanks({{"all", 0}}));
     }
 
     void poolingNodeTests_data() {

@@ -31,6 +31,7 @@
 #include "charts/chart_panel.hpp"
 #include "pages/accumulation_page.hpp"
 #include "pages/investigation_page.hpp"
+#include "pages/layers_page.hpp"
 #include "qt_text.hpp"
 #include "pages/low_rank_page.hpp"
 #include "pages/network_page.hpp"
@@ -75,6 +76,7 @@ MainWindow::MainWindow(QWidget* parent)
     addPage(new NetworkPage);
     addPage(new RuntimePage);
     addPage(new AccumulationPage);
+    addPage(new LayersPage);
     connect(navigation_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
 
     statusBar()->addPermanentWidget(progress_);

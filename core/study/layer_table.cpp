@@ -21,6 +21,59 @@ std::int64_t rankKeeping(std::span<const double> singularValues, double share) {
     return std::int64_t(singularValues.size());
 }
 
+Table productRows(const Table& layers) {
+    std::vector<std::string> numeric, labels;
+    for (const Column& c : layers.columns()) (c.isNumeric() ? numeric : labels).push_back(c.name);
+    numeric.insert(numeric.begin(), "index");
+    Table out(numeric, labels);
+    double index = 0;
+    for (std::size_t r = 0; r < layers.rowCount(); ++r) {
+        const std::string& op = layers.labels("op")[r];
+        if (op != "Conv" && op != "Linear") continue;
+        std::vector<Table::Cell> cells{index++};
+        for (const Column& c : layers.columns())
+            if (c.isNumeric()) cells.emplace_back(c.numbers()[r]);
+        for (const Column& c : layers.columns())
+            if (!c.isNumeric()) cells.emplace_back(c.labels()[r]);
+        out.addRow(cells);
+    }
+    return out;
+}
+
+namespace {
+
+ChartSpec layerBars(const std::string& caption) {
+    ChartSpec spec;
+    spec.caption = caption;
+    spec.xColumn = "index";
+    spec.seriesColumn = "node";
+    spec.xLabel = "layer";
+    spec.bars = true;
+    spec.yLogIfWide = true;
+    spec.yBounds.min = 0.0;
+    return spec;
+}
+
+}  // namespace
+
+ChartSpec layerErrorChart(const std::string& caption) {
+    ChartSpec spec = layerBars(caption);
+    spec.id = "layers-error";
+    spec.title = "Error of each layer's output under the compute spec (relative to float32, errors of the layers before included)";
+    spec.yColumn = "output_rel_error";
+    spec.yLabel = "relative error";
+    return spec;
+}
+
+ChartSpec layerTimeChart(const std::string& caption) {
+    ChartSpec spec = layerBars(caption);
+    spec.id = "layers-time";
+    spec.title = "Time of each layer in float32 (median, node by node, over the test inputs)";
+    spec.yColumn = "time_ms";
+    spec.yLabel = "time (ms)";
+    return spec;
+}
+
 namespace {
 
 double relativeError(const nn::MatrixF& y, const nn::MatrixF& reference) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/progress.hpp"
+#include "study/chart_spec.hpp"
 #include "nn/graph.hpp"
 #include "numeric/compute_spec.hpp"
 #include "study/table.hpp"
@@ -45,6 +46,13 @@ struct LayerTableResult {
 /// ModelError / std::invalid_argument from the graph (an algorithm that cannot run a node says so).
 LayerTableResult layerTable(const nn::Graph& graph, const nn::MatrixF& inputs, std::span<const std::uint8_t> labels,
                             const LayerTableOptions& options, const Progress& progress = {});
+
+/// The Conv and Linear rows of a layer table with an `index` column (0, 1, …): what the charts draw (the element-wise
+/// nodes' bars would crowd them).
+Table productRows(const Table& layers);
+/// Bars per product node, first on top: its output's relative error under the spec / its float32 time.
+ChartSpec layerErrorChart(const std::string& caption);
+ChartSpec layerTimeChart(const std::string& caption);
 
 /// The smallest rank whose leading singular values keep `share` of the energy Σσ² (σ sorted, largest first).
 std::int64_t rankKeeping(std::span<const double> singularValues, double share);

@@ -1,4 +1,4 @@
-// GUI smoke test, offscreen: the window opens with its four pages, About shows the versions,
+// GUI smoke test, offscreen: the window opens with its six pages, About shows the versions,
 // the progress area works, screenshots are written.
 #include <QAction>
 #include <QApplication>
@@ -30,14 +30,14 @@ private Q_SLOTS:
         QSettings().clear();
     }
 
-    void hasFivePages() {
+    void hasSixPages() {
         MainWindow window;
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QStringList titles;
         for (auto* page : window.pages()) titles << page->title();
         QCOMPARE(titles, (QStringList{QStringLiteral("Precision"), QStringLiteral("Low rank"), QStringLiteral("Network"),
-                                      QStringLiteral("Runtime"), QStringLiteral("Accumulation")}));
+                                      QStringLiteral("Runtime"), QStringLiteral("Accumulation"), QStringLiteral("Layers")}));
         window.showPage(2);
         QCOMPARE(window.currentPage(), 2);
     }
@@ -200,6 +200,10 @@ private Q_SLOTS:
         QVERIFY(!window.openFile(corrupt, &error));
         QCOMPARE(window.currentPage(), 2);  // the Network page took it
         QVERIFY2(error.contains(QStringLiteral("broken.safetensors")), qPrintable(error));
+        // An ONNX model, whatever its graph: the Layers page.
+        QVERIFY2(window.openFile(QStringLiteral(KS_TEST_SOURCE_DIR "/data/onnx/resnet_tiny.onnx"), &error), qPrintable(error));
+        QCOMPARE(window.currentPage(), 5);
+        window.pages()[5]->waitForIdle();
     }
 
     void screenshotsWritten() {
@@ -207,7 +211,7 @@ private Q_SLOTS:
         MainWindow window;
         window.resize(800, 600);
         const QStringList files = window.saveScreenshots(dir.path());
-        QCOMPARE(files.size(), 5);
+        QCOMPARE(files.size(), 6);
         for (const QString& f : files) {
             QImage image(f);
             QVERIFY2(!image.isNull(), qPrintable(f));

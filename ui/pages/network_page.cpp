@@ -202,7 +202,7 @@ NetworkPage::NetworkPage(QWidget* parent)
         QSettings settings;
         const QString path = QFileDialog::getOpenFileName(
             this, tr("Open weights or digits"), settings.value(QStringLiteral("paths/weights")).toString(),
-            tr("Weight files (*.pt *.pth *.safetensors *.npz);;MNIST test digits (*idx3-ubyte *idx3-ubyte.gz);;All files (*)"));
+            tr("Weight files (*.pt *.pth *.safetensors *.npz *.onnx);;MNIST test digits (*idx3-ubyte *idx3-ubyte.gz);;All files (*)"));
         if (path.isEmpty()) return;
         settings.setValue(QStringLiteral("paths/weights"), QFileInfo(path).absolutePath());
         QString error;
@@ -265,7 +265,13 @@ NetworkPage::~NetworkPage() {
     delete model_;
 }
 
-QStringList NetworkPage::openableSuffixes() const { return NetworkModel::openableSuffixes(); }
+QStringList NetworkPage::openableSuffixes() const {
+    // ONNX files dropped on the window go to the Layers page, which runs any graph; this page opens the sequential
+    // ones from its own Open button.
+    QStringList suffixes = NetworkModel::openableSuffixes();
+    suffixes.removeAll(QStringLiteral("onnx"));
+    return suffixes;
+}
 
 QList<ChartPanel*> NetworkPage::charts() const {
     QList<ChartPanel*> charts{ratioAccuracy_, ratioRuntime_, runtimeAccuracy_};

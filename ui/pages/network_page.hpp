@@ -54,7 +54,8 @@ public:
     /// file beside it (…labels-idx1-ubyte[.gz]). They replace the embedded 2,000 test digits until
     /// "Embedded" is chosen again. On failure: false, *error names the problem, nothing changes.
     bool openDigits(const QString& path, QString* error);
-    /// Weight files and IDX digit files: File ▸ Open… and drag-and-drop onto the window land here.
+    /// Weight files and IDX digit files: File ▸ Open… and drag-and-drop onto the window land here (ONNX models go to the
+    /// Layers page; this page's own Open button takes the sequential ones).
     QStringList openableSuffixes() const override;
     bool openFile(const QString& path, QString* error) override;
     /// Back to an embedded pretrained network (and the embedded digits).

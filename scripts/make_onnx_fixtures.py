@@ -18,6 +18,10 @@ accuracies mean something, and the batch norms hold learned statistics (folding 
                    AveragePool), global average pooling, softmax
   resnet_tiny_folded  the same network exported in eval mode, batch norm folded by the exporter
   lenet_300_100    the fully connected LeNet-300-100 (784-300-100-10, ReLU, log-softmax): a sequential model
+  ops_mix          the other operators read: an asymmetric ZeroPad2d (a Pad node), a stride-2 conv, a batch norm
+                   after a ReLU (not foldable: a per-channel scale and shift), Hardtanh (Clip), max-pooling with
+                   padding and ceil_mode, Sigmoid, a reshape to (N, -1) (Reshape), a product by a parameter matrix
+                   (MatMul, its bias Add folded in), log-softmax
   cnn_tiny         today's digit-CNN architecture (conv 3x3 pad 1, ReLU, max-pool 2, twice; Linear, ReLU,
                    Linear, log-softmax) with few channels: a sequential model
 """
@@ -97,6 +101,24 @@ class LeNet300100(nn.Module):
     def forward(self, x):
         x = torch.flatten(x, 1)
         return F.log_softmax(self.fc3(F.relu(self.fc2(F.relu(self.fc1(x))))), dim=1)
+
+
+class OpsMix(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pad = nn.ZeroPad2d((0, 1, 2, 0))  # left, right, top, bottom: 29 wide, 30 high
+        self.conv1 = nn.Conv2d(1, 6, 3, stride=2)
+        self.bn = nn.BatchNorm2d(6)
+        self.conv2 = nn.Conv2d(6, 8, 3, padding=1)
+        self.pool = nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)
+        self.weight = nn.Parameter(torch.randn(8 * 8 * 8, 10) * 0.05)
+        self.bias = nn.Parameter(torch.zeros(10))
+
+    def forward(self, x):
+        x = self.bn(F.relu(self.conv1(self.pad(x))))
+        x = self.pool(F.hardtanh(self.conv2(x), -1.5, 2.0))
+        x = torch.sigmoid(x).reshape(-1, 8 * 8 * 8)
+        return F.log_softmax(torch.matmul(x, self.weight) + self.bias, dim=1)
 
 
 class CnnTiny(nn.Module):
@@ -191,6 +213,9 @@ def main():
     cnn = CnnTiny()
     train(cnn, training)
     export("cnn_tiny", cnn, test)
+    mix = OpsMix()
+    train(mix, training)
+    export("ops_mix", mix, test)
 
 
 if __name__ == "__main__":

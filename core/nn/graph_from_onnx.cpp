@@ -8,8 +8,12 @@
 //    BatchNormalization elsewhere is a per-channel scale and shift);
 //  - an Add of a constant vector right after a MatMul (which nothing else reads) is that layer's bias;
 //  - a Conv with unequal pads gets a Pad node before it and runs unpadded.
+//  - shape arithmetic on constants (ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast, Unsqueeze, Squeeze:
+//    how PyTorch's exporter computes F.pad's pads) is evaluated, giving constants.
 // Every refusal is a ModelError naming the node and what is wrong.
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -29,7 +33,10 @@ using io::OnnxTensor;
 
 const char* kSupported =
     "Conv, Gemm, MatMul, Add, Relu, Clip, Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, "
-    "Pad, Constant, BatchNormalization, Softmax, LogSoftmax, Identity, Dropout";
+    "Pad, Constant, BatchNormalization, Softmax, LogSoftmax, Identity, Dropout; and on constants ConstantOfShape, "
+    "Concat, Slice, Transpose, Cast, Unsqueeze, Squeeze";
+/// The largest constant the shape arithmetic may build (shapes and pads are a few elements).
+constexpr std::int64_t kMaxConstantElements = std::int64_t{1} << 24;
 
 class Builder {
 public:
@@ -191,10 +198,26 @@ private:
         return readOnce(name) ? &nodes.back() : nullptr;
     }
 
+    /// True when every input the node names is a constant (then shape arithmetic on it is folded here).
+    bool allConstant(const OnnxNode& n) const {
+        bool any = false;
+        for (const std::string& in : n.inputs) {
+            if (in.empty()) continue;
+            if (!std::holds_alternative<OnnxTensor>(lookup(n, in))) return false;
+            any = true;
+        }
+        return any;
+    }
+
     void node(const OnnxNode& n) {
         const std::string& op = n.opType;
         if (op == "Identity" || op == "Dropout") return bindOutput(n, lookup(n, n.inputs.empty() ? "" : n.inputs.front()));
         if (op == "Constant") return constant(n);
+        // The shape arithmetic exporters write on constants (PyTorch's F.pad computes its pads so): evaluated now.
+        if ((op == "ConstantOfShape" || op == "Concat" || op == "Reshape" || op == "Slice" || op == "Transpose" ||
+             op == "Cast" || op == "Unsqueeze" || op == "Squeeze") &&
+            allConstant(n))
+            return bindOutput(n, foldConstant(n));
         if (op == "Conv") return conv(n);
         if (op == "BatchNormalization") return batchNorm(n);
         if (op == "Gemm" || op == "MatMul") return linear(n);
@@ -207,6 +230,196 @@ private:
         if (op == "Pad") return pad(n);
         if (op == "Softmax" || op == "LogSoftmax") return softmax(n);
         fail(n, "operator " + io::printable(op) + " is not supported; KernelScope reads " + kSupported);
+    }
+
+    /// ONNX's semantics of these operators on constant tensors (elements in row-major order).
+    OnnxTensor foldConstant(const OnnxNode& n) {
+        const std::string& op = n.opType;
+        const OnnxTensor& x = *constantInput(n, 0, true);
+        OnnxTensor out;
+        out.name = n.outputs.empty() ? "" : n.outputs.front();
+        out.type = x.type;
+        const auto count = [](const std::vector<std::int64_t>& dims) {
+            std::int64_t c = 1;
+            for (std::int64_t d : dims) {
+                if (d < 0 || (d > 0 && c > kMaxConstantElements / d)) return kMaxConstantElements + 1;
+                c *= d;
+            }
+            return c;
+        };
+        // Element i of x into position j of out (both row-major), for every j.
+        const auto gather = [&](const std::vector<std::int64_t>& dims, const std::function<std::int64_t(std::int64_t)>& source) {
+            out.dims = dims;
+            const std::int64_t c = count(dims);
+            if (c > kMaxConstantElements) fail(n, "a constant of more than " + std::to_string(kMaxConstantElements) + " elements");
+            if (x.type == OnnxTensor::Type::Float) out.floats.resize(std::size_t(c));
+            else out.ints.resize(std::size_t(c));
+            for (std::int64_t j = 0; j < c; ++j) {
+                const std::int64_t i = source(j);
+                if (x.type == OnnxTensor::Type::Float) out.floats[std::size_t(j)] = x.floats[std::size_t(i)];
+                else out.ints[std::size_t(j)] = x.ints[std::size_t(i)];
+            }
+        };
+        const auto strides = [](const std::vector<std::int64_t>& dims) {
+            std::vector<std::int64_t> st(dims.size(), 1);
+            for (std::size_t k = dims.size(); k-- > 1;) st[k - 1] = st[k] * dims[k];
+            return st;
+        };
+        const auto axisOf = [&](std::int64_t a, std::size_t rank) {
+            if (a < -std::int64_t(rank) || a >= std::int64_t(rank)) fail(n, "axis " + std::to_string(a) + " out of range");
+            return std::size_t(a < 0 ? a + std::int64_t(rank) : a);
+        };
+        const auto axesInput = [&](std::size_t i, const char* attribute) {
+            if (const OnnxTensor* t = constantInput(n, i, false)) return ints(n, t);
+            return intsAttr(n, attribute, {});
+        };
+        if (op == "ConstantOfShape") {
+            const std::vector<std::int64_t> dims = ints(n, &x);
+            OnnxTensor value;
+            value.floats = {0.0f};
+            if (const OnnxAttribute* a = n.attribute("value"); a && a->kind == OnnxAttribute::Kind::Tensor) value = a->tensor.front();
+            if (value.count() != 1) fail(n, "a value that is not one element");
+            out.type = value.type;
+            out.dims = dims;
+            const std::int64_t c = count(dims);
+            if (c > kMaxConstantElements) fail(n, "a constant of more than " + std::to_string(kMaxConstantElements) + " elements");
+            if (value.type == OnnxTensor::Type::Float) out.floats.assign(std::size_t(c), value.floats.front());
+            else out.ints.assign(std::size_t(c), value.ints.front());
+            return out;
+        }
+        if (op == "Cast") {
+            const std::int64_t to = intAttr(n, "to", 1);
+            out = x;
+            out.name = n.outputs.front();
+            if (to == 1 || to == 11) {  // FLOAT, DOUBLE
+                if (x.type == OnnxTensor::Type::Int64) out.floats.assign(x.ints.begin(), x.ints.end()), out.ints.clear();
+                out.type = OnnxTensor::Type::Float;
+            } else if (to == 6 || to == 7) {  // INT32, INT64
+                if (x.type == OnnxTensor::Type::Float)
+                    for (float f : x.floats) out.ints.push_back(std::int64_t(f));
+                out.floats.clear();
+                out.type = OnnxTensor::Type::Int64;
+            } else {
+                fail(n, "a cast to element type " + std::to_string(to) + "; KernelScope folds casts to float and integers");
+            }
+            return out;
+        }
+        if (op == "Reshape" || op == "Unsqueeze" || op == "Squeeze") {
+            std::vector<std::int64_t> dims;
+            if (op == "Reshape") {
+                const std::vector<std::int64_t> shape = ints(n, constantInput(n, 1, true));
+                std::int64_t known = 1, infer = -1;
+                for (std::size_t k = 0; k < shape.size(); ++k) {
+                    std::int64_t d = shape[k];
+                    if (d == 0) d = k < x.dims.size() ? x.dims[k] : 1;
+                    if (d == -1) {
+                        if (infer >= 0) fail(n, "two −1 in a shape");
+                        infer = std::int64_t(k);
+                    } else if (d < 0) {
+                        fail(n, "a negative dimension in a shape");
+                    } else {
+                        known *= d;
+                    }
+                    dims.push_back(d);
+                }
+                if (infer >= 0) dims[std::size_t(infer)] = known > 0 ? x.count() / known : 0;
+            } else {
+                dims = x.dims;
+                std::vector<std::int64_t> axes = axesInput(1, "axes");
+                if (op == "Squeeze") {
+                    std::vector<bool> drop(dims.size(), axes.empty());
+                    for (std::int64_t a : axes) drop[axisOf(a, dims.size())] = true;
+                    std::vector<std::int64_t> kept;
+                    for (std::size_t k = 0; k < dims.size(); ++k)
+                        if (!drop[k] || dims[k] != 1) kept.push_back(dims[k]);
+                    dims = kept;
+                } else {
+                    const std::size_t rank = dims.size() + axes.size();
+                    std::vector<bool> inserted(rank, false);
+                    for (std::int64_t a : axes) inserted[axisOf(a, rank)] = true;
+                    std::vector<std::int64_t> grown;
+                    std::size_t next = 0;
+                    for (std::size_t k = 0; k < rank; ++k) grown.push_back(inserted[k] ? 1 : (next < dims.size() ? dims[next++] : 1));
+                    dims = grown;
+                }
+            }
+            if (count(dims) != x.count()) fail(n, "a reshape that changes the number of elements");
+            gather(dims, [](std::int64_t j) { return j; });
+            return out;
+        }
+        if (op == "Transpose") {
+            std::vector<std::int64_t> perm = intsAttr(n, "perm", {});
+            if (perm.empty())
+                for (std::size_t k = x.dims.size(); k-- > 0;) perm.push_back(std::int64_t(k));
+            if (perm.size() != x.dims.size()) fail(n, "a permutation of the wrong length");
+            std::vector<std::int64_t> dims;
+            for (std::int64_t p : perm) dims.push_back(x.dims[axisOf(p, x.dims.size())]);
+            const auto inStrides = strides(x.dims), outStrides = strides(dims);
+            gather(dims, [&](std::int64_t j) {
+                std::int64_t i = 0;
+                for (std::size_t k = 0; k < dims.size(); ++k) i += (j / outStrides[k] % dims[k]) * inStrides[std::size_t(perm[k])];
+                return i;
+            });
+            return out;
+        }
+        if (op == "Slice") {
+            const std::vector<std::int64_t> starts = ints(n, constantInput(n, 1, true)), ends = ints(n, constantInput(n, 2, true));
+            std::vector<std::int64_t> axes = axesInput(3, "axes"), steps;
+            if (const OnnxTensor* t = constantInput(n, 4, false)) steps = ints(n, t);
+            if (axes.empty())
+                for (std::size_t k = 0; k < starts.size(); ++k) axes.push_back(std::int64_t(k));
+            if (steps.empty()) steps.assign(starts.size(), 1);
+            if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+                fail(n, "starts, ends, axes and steps of different lengths");
+            std::vector<std::int64_t> first(x.dims.size(), 0), step(x.dims.size(), 1), dims = x.dims;
+            for (std::size_t k = 0; k < starts.size(); ++k) {
+                const std::size_t a = axisOf(axes[k], x.dims.size());
+                const std::int64_t size = x.dims[a], st = steps[k];
+                if (st == 0) fail(n, "a step of 0");
+                const auto clampIndex = [&](std::int64_t v, std::int64_t lo, std::int64_t hi) {
+                    if (v < 0) v = v < -size ? -1 : v + size;  // ONNX: negative counts from the end
+                    return std::clamp(v, lo, hi);
+                };
+                const std::int64_t b = st > 0 ? clampIndex(starts[k], 0, size) : clampIndex(starts[k], -1, size - 1);
+                const std::int64_t e = st > 0 ? clampIndex(ends[k], 0, size) : clampIndex(ends[k], -1, size - 1);
+                first[a] = b;
+                step[a] = st;
+                dims[a] = st > 0 ? std::max<std::int64_t>(0, (e - b + st - 1) / st) : std::max<std::int64_t>(0, (b - e - st - 1) / -st);
+            }
+            const auto inStrides = strides(x.dims), outStrides = strides(dims);
+            gather(dims, [&](std::int64_t j) {
+                std::int64_t i = 0;
+                for (std::size_t k = 0; k < dims.size(); ++k) i += (first[k] + (j / outStrides[k] % dims[k]) * step[k]) * inStrides[k];
+                return i;
+            });
+            return out;
+        }
+        // Concat of constants along `axis`.
+        const std::size_t axis = axisOf(intAttr(n, "axis", 0), x.dims.size());
+        std::vector<const OnnxTensor*> parts;
+        for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+            if (n.inputs[i].empty()) continue;
+            const OnnxTensor* t = constantInput(n, i, true);
+            if (t->type != x.type || t->dims.size() != x.dims.size()) fail(n, "concatenates tensors of different types or ranks");
+            for (std::size_t k = 0; k < x.dims.size(); ++k)
+                if (k != axis && t->dims[k] != x.dims[k]) fail(n, "concatenates tensors of different shapes");
+            parts.push_back(t);
+        }
+        std::vector<std::int64_t> dims = x.dims;
+        dims[axis] = 0;
+        for (const OnnxTensor* t : parts) dims[axis] += t->dims[axis];
+        out.dims = dims;
+        const std::int64_t outer = count({x.dims.begin(), x.dims.begin() + std::ptrdiff_t(axis)});
+        for (std::int64_t o = 0; o < outer; ++o)
+            for (const OnnxTensor* t : parts) {
+                const std::int64_t inner = t->count() / std::max<std::int64_t>(outer, 1);
+                for (std::int64_t k = 0; k < inner; ++k) {
+                    if (x.type == OnnxTensor::Type::Float) out.floats.push_back(t->floats[std::size_t(o * inner + k)]);
+                    else out.ints.push_back(t->ints[std::size_t(o * inner + k)]);
+                }
+            }
+        if (count(dims) > kMaxConstantElements) fail(n, "a constant of more than " + std::to_string(kMaxConstantElements) + " elements");
+        return out;
     }
 
     void constant(const OnnxNode& n) {

@@ -1,7 +1,9 @@
 // ONNX networks on KernelScope's kernels (nn::Graph), against outputs nobody here computed:
 //  - PyTorch's own outputs for models exported by torch.onnx.export (tests/data/onnx, made by
 //    scripts/make_onnx_fixtures.py): LeNet-5, a residual CNN with batch norm (unfolded and folded by the
-//    exporter), LeNet-300-100 and a small digit CNN, with every conv algorithm on every layer it supports;
+//    exporter), LeNet-300-100, a small digit CNN and a mix of the other operators (asymmetric Pad computed by
+//    shape arithmetic on constants, a batch norm that cannot be folded, Clip, Sigmoid, MaxPool with padding and
+//    ceil mode, Reshape, MatMul), with every conv algorithm on every layer it supports;
 //  - the ONNX backend's pooling node tests (Debian's libonnx-testdata, read by the tests' own small
 //    protobuf reader, not the product's): padding, strides, ceil mode, auto_pad, count_include_pad;
 //  - the sequential ones against nn::Model itself (toModel), bit for bit, float32 and emulated;
@@ -53,7 +55,7 @@ bool sameBits(const nn::MatrixF& a, const nn::MatrixF& b) {
            std::memcmp(a.data(), b.data(), std::size_t(a.size()) * sizeof(float)) == 0;
 }
 
-const char* const kModels[] = {"lenet5", "resnet_tiny", "resnet_tiny_folded", "lenet_300_100", "cnn_tiny"};
+const char* const kModels[] = {"lenet5", "resnet_tiny", "resnet_tiny_folded", "lenet_300_100", "cnn_tiny", "ops_mix"};
 
 fs::path onnxTestData() {
     if (const char* env = std::getenv("KS_ONNX_TESTDATA")) return env;

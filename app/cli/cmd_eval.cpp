@@ -23,6 +23,18 @@ std::string printf1(const char* format, double value) {
     return buffer;
 }
 
+/// --data's test digits, or --limit of them (a stratified subset).
+ks::io::DigitSet evalDigits(const ks::cli::Args& args) {
+    ks::io::DigitSet test = ks::cli::testDigits(args.get("data"));
+    if (!args.has("limit")) return test;
+    const auto limit = static_cast<std::size_t>(args.getInt("limit", 1, static_cast<long long>(test.count())));
+    const auto mask = ks::io::stratifiedTestMask(test.labels, limit);
+    std::vector<std::size_t> keep;
+    for (std::size_t i = 0; i < mask.size(); ++i)
+        if (mask[i]) keep.push_back(i);
+    return test.subset(keep);
+}
+
 /// An ONNX graph that is not a sequential network: run as a graph (no --matmul: that acts on Models' layers).
 int evalGraph(ks::nn::Graph graph, const std::string& why, const ks::cli::Args& args) {
     for (const char* option : {"matmul", "log-format"})
@@ -45,15 +57,7 @@ int evalGraph(ks::nn::Graph graph, const std::string& why, const ks::cli::Args& 
     if (graph.inputFeatures() != 784 || graph.outputFeatures() != 10)
         throw ks::cli::UsageError("the model maps " + graph.inputShape().toString() + " to " + graph.outputShape().toString() +
                                   "; eval classifies 28×28 digits into 10 classes (`layers --inputs` runs any network)");
-    ks::io::DigitSet test = ks::cli::testDigits(args.get("data"));
-    if (args.has("limit")) {
-        const auto limit = static_cast<std::size_t>(args.getInt("limit", 1, static_cast<long long>(test.count())));
-        const auto mask = ks::io::stratifiedTestMask(test.labels, limit);
-        std::vector<std::size_t> keep;
-        for (std::size_t i = 0; i < mask.size(); ++i)
-            if (mask[i]) keep.push_back(i);
-        test = test.subset(keep);
-    }
+    const ks::io::DigitSet test = evalDigits(args);
     ks::nn::GraphRunOptions options;
     options.inference.emulation = ks::cli::emulationFromArgs(args);
     if (args.has("threads")) options.inference.threads = static_cast<int>(args.getInt("threads", 1, 256));
@@ -140,15 +144,7 @@ KS_CLI_COMMAND(evalCommand) {
         } catch (const std::exception& e) {
             throw ks::cli::UsageError(std::string("--compute: ") + e.what());
         }
-        ks::io::DigitSet test = ks::cli::testDigits(args.get("data"));
-        if (args.has("limit")) {
-            const auto limit = static_cast<std::size_t>(args.getInt("limit", 1, static_cast<long long>(test.count())));
-            const auto mask = ks::io::stratifiedTestMask(test.labels, limit);
-            std::vector<std::size_t> keep;
-            for (std::size_t i = 0; i < mask.size(); ++i)
-                if (mask[i]) keep.push_back(i);
-            test = test.subset(keep);
-        }
+        const ks::io::DigitSet test = evalDigits(args);
         ks::nn::InferenceOptions options;
         options.emulation = ks::cli::emulationFromArgs(args);
         if (args.has("threads")) options.threads = static_cast<int>(args.getInt("threads", 1, 256));

@@ -141,14 +141,12 @@ std::vector<Graph::Segment> Graph::segments(bool nodeByNode) const {
                    readers[std::size_t(nodes_[end - 1].output)] == 1)
                 ++end;
         }
+        // A run without a product is run node by node (a Model needs one).
+        bool product = false;
+        for (std::size_t j = k; j < end; ++j) product = product || nodes_[j].parametrised();
+        if (!product) end = k + 1;
         Segment s{k, end, std::nullopt};
-        if (chainable(k)) {
-            // A run without a product is run node by node (a Model needs one); so is a lone non-product.
-            bool product = false;
-            for (std::size_t j = k; j < end; ++j) product = product || nodes_[j].parametrised();
-            if (product) s.model = segmentModel(k, end, nullptr);
-            else end = k + 1, s.last = end;
-        }
+        if (product) s.model = segmentModel(k, end, nullptr);
         out.push_back(std::move(s));
         k = end;
     }

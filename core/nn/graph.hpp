@@ -20,6 +20,8 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -135,6 +137,15 @@ public:
     MatrixF forward(const MatrixF& input, const numeric::ComputeSpec& spec, const GraphRunOptions& options = {}) const;
 
 private:
+    /// Buffers one run at a time reuses from the runs before (taken with try_lock: a second run at the same time works
+    /// in buffers of its own): the Models' workspace, and the value matrices freed so far, by size.
+    struct Workspace {
+        std::mutex busy;
+        ForwardWorkspace model;
+        std::vector<MatrixF> spare;
+        MatrixF take(Eigen::Index rows, Eigen::Index cols);  ///< contents unspecified
+        void give(MatrixF&& m);
+    };
     /// Runs of nodes executed as one Model: [first, last) with the Model.
     struct Segment {
         std::size_t first = 0, last = 0;
@@ -150,6 +161,7 @@ private:
     int output_ = 0;
     std::string source_;
     std::vector<Segment> fused_;      ///< the segments of a fused run
+    std::shared_ptr<Workspace> workspace_ = std::make_shared<Workspace>();  ///< shared by copies (try_lock)
 };
 
 /// The fastest algorithm of core/conv's registry for each Conv node, timed on its shape at `batch` images (conv find:

@@ -3,6 +3,7 @@
 // threads. Each value is freed after its last reader.
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <limits>
 
 #include "base/parallel.hpp"
@@ -61,21 +62,21 @@ void pool(const GraphNode& node, const ValueShape& in, const ValueShape& out, co
 /// A node that no Model layer computes (or one run on its own), in float32; a log-softmax as nn::Model computes it
 /// (in float32 on the float32 path, in double under an emulated spec), so that node-by-node and fused runs agree.
 MatrixF computeNode(const GraphNode& node, const std::vector<ValueShape>& shapes, const std::vector<const MatrixF*>& in,
-                    bool emulated, MatrixF* consumable) {
+                    bool emulated, MatrixF* consumable, MatrixF& spare) {
     const MatrixF& x = *in.front();
     const ValueShape& is = shapes[std::size_t(node.inputs.front())];
     const ValueShape& os = shapes[std::size_t(node.output)];
     const std::int64_t rows = x.rows(), n = is.size();
     const float* src = x.data();
-    // Element-wise nodes write over their input when nothing reads it later (`consumable`): no new 50 MB buffer
-    // to fault in for a ReLU over 2,000 feature maps.
+    // Element-wise nodes write over their input when nothing reads it later: no new 50 MB buffer to fault in for a
+    // ReLU over 2,000 feature maps.
     const bool elementwise = node.kind == NodeKind::Add || node.kind == NodeKind::Relu || node.kind == NodeKind::Clip ||
                              node.kind == NodeKind::Sigmoid || node.kind == NodeKind::Tanh ||
                              node.kind == NodeKind::ChannelAffine || node.kind == NodeKind::Flatten ||
                              (node.kind == NodeKind::LogSoftmax && !emulated);
-    MatrixF y;
-    if (elementwise && consumable) y = std::move(*consumable);
-    else y.resize(rows, os.size());
+    // The output in `consumable` (the input, when nothing reads it later) or in `spare` (a matrix of its size).
+    MatrixF y = elementwise && consumable ? std::move(*consumable) : std::move(spare);
+    if (y.rows() != rows || y.cols() != os.size()) y.resize(rows, os.size());
     float* dst = y.data();
     const auto map = [&](auto&& f) {
         overRows(rows, n, [&](std::int64_t r0, std::int64_t r1) {
@@ -186,8 +187,12 @@ MatrixF Graph::run(const MatrixF& input, const numeric::ComputeSpec* spec, const
     for (std::size_t s = 0; s < plan.size(); ++s)
         for (std::size_t k = plan[s].first; k < plan[s].last; ++k)
             for (int v : nodes_[k].inputs) lastUse[std::size_t(v)] = s;
-    std::vector<MatrixF> values(values_.size());
-    values[0] = input;
+    // This run's buffers: the graph's own when no other run holds them, else its own for this run.
+    std::unique_lock<std::mutex> lock(workspace_->busy, std::try_to_lock);
+    Workspace temporary;
+    Workspace& ws = lock.owns_lock() ? *workspace_ : temporary;
+    std::vector<MatrixF> values(values_.size());  // [0] stays empty: the input is read where it is
+    const auto valueOf = [&](int v) -> const MatrixF& { return v == 0 ? input : values[std::size_t(v)]; };
     for (std::size_t s = 0; s < plan.size(); ++s) {
         const Segment& seg = plan[s];
         const GraphNode& last = nodes_[seg.last - 1];
@@ -197,7 +202,7 @@ MatrixF Graph::run(const MatrixF& input, const numeric::ComputeSpec* spec, const
             InferenceOptions inference = options.inference;
             for (const auto& [node, algorithm] : options.convAlgorithmByNode)
                 if (seg.last == seg.first + 1 && node == first.name) inference.convAlgorithm = algorithm;
-            const MatrixF& x = values[std::size_t(first.inputs.front())];
+            const MatrixF& x = valueOf(first.inputs.front());
             try {
                 if (spec) {
                     // Each segment's stochastic bits from a seed of its own.
@@ -205,26 +210,46 @@ MatrixF Graph::run(const MatrixF& input, const numeric::ComputeSpec* spec, const
                     segmentSpec.seed = spec->seed ^ (0xD1B54A32D192ED03ull * std::uint64_t(seg.first + 1));
                     out = seg.model->forward(x, segmentSpec, inference);
                 } else {
-                    out = seg.model->forward(x, inference);
+                    out = ws.take(x.rows(), seg.model->outputFeatures());
+                    seg.model->forward(x, out, ws.model, inference);
                 }
             } catch (const std::invalid_argument& e) {
                 throw ModelError(first.name + ": " + e.what());
             }
         } else {
             std::vector<const MatrixF*> in;
-            for (int v : last.inputs) in.push_back(&values[std::size_t(v)]);
+            for (int v : last.inputs) in.push_back(&valueOf(v));
             const int v = last.inputs.front();
-            const bool consumable = lastUse[std::size_t(v)] == s && v != output_ &&
+            const bool consumable = v != 0 && lastUse[std::size_t(v)] == s && v != output_ &&
                                     std::count(last.inputs.begin(), last.inputs.end(), v) == 1;
-            out = computeNode(last, values_, in, spec != nullptr, consumable ? &values[std::size_t(v)] : nullptr);
+            MatrixF spare = ws.take(valueOf(v).rows(), values_[std::size_t(last.output)].size());
+            out = computeNode(last, values_, in, spec != nullptr, consumable ? &values[std::size_t(v)] : nullptr, spare);
+            ws.give(std::move(spare));  // unused when the node wrote over its input
         }
         if (options.observe) options.observe(seg.last - 1, out);
         values[std::size_t(last.output)] = std::move(out);
         for (std::size_t k = seg.first; k < seg.last; ++k)
             for (int v : nodes_[k].inputs)
-                if (lastUse[std::size_t(v)] == s && v != output_) values[std::size_t(v)] = MatrixF();
+                if (v != 0 && lastUse[std::size_t(v)] == s && v != output_) ws.give(std::move(values[std::size_t(v)]));
     }
     return std::move(values[std::size_t(output_)]);
+}
+
+MatrixF Graph::Workspace::take(Eigen::Index rows, Eigen::Index cols) {
+    for (MatrixF& m : spare)
+        if (m.size() == rows * cols) {
+            MatrixF found = std::move(m);
+            std::swap(m, spare.back());
+            spare.pop_back();
+            found.resize(rows, cols);  // the same number of floats: the memory stays
+            return found;
+        }
+    return MatrixF(rows, cols);
+}
+
+void Graph::Workspace::give(MatrixF&& m) {
+    if (m.size() > 0) spare.push_back(std::move(m));
+    m = MatrixF();
 }
 
 }  // namespace ks::nn

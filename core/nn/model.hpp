@@ -21,10 +21,12 @@
 // Compression ratio, the one definition used everywhere: parameters kept (weights and biases) /
 // parameters of the same network with every layer dense.
 #include <Eigen/Core>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "base/scratch_buffer.hpp"
 #include "io/weights.hpp"
 #include "matmul/matmul_algorithm.hpp"
 #include "numeric/compute_spec.hpp"
@@ -114,6 +116,12 @@ struct InferenceOptions {
     matmul::Emulation emulation = matmul::Emulation::Fast;
 };
 
+/// The buffers a float32 forward pass works in, kept by a caller that runs many (a graph's segments, a slider's steps):
+/// a whole batch's activations are tens of MB, and fresh ones are mapped and zero-filled by the kernel page by page.
+struct ForwardWorkspace {
+    std::array<ScratchBuffer, 2> buffers;
+};
+
 class Model {
 public:
     Model() = default;
@@ -159,6 +167,9 @@ public:
     /// Log-probabilities (N×classes) for N samples (N×inputFeatures), float32: the products on
     /// ks::matmul::sgemm, the convolutions by options.convAlgorithm.
     MatrixF forward(const MatrixF& input, const InferenceOptions& options = {}) const;
+    /// The same into `output` (resized to N × outputFeatures: its memory is reused when it has that size already), in
+    /// `workspace`'s buffers.
+    void forward(const MatrixF& input, MatrixF& output, ForwardWorkspace& workspace, const InferenceOptions& options = {}) const;
     /// The same in an emulated arithmetic: weights, biases and each layer's input rounded to the
     /// storage format (integer formats: per-tensor scale; activations as options.activationScale), products and
     /// accumulation (starting from the bias) rounded as `spec` says; Conv2d layers run the chosen

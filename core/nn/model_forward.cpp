@@ -332,17 +332,22 @@ const float* runLayers(const std::vector<Layer>& layers, std::size_t last, const
 }  // namespace
 
 MatrixF Model::forward(const MatrixF& input, const InferenceOptions& options) const {
+    ForwardWorkspace workspace;
+    MatrixF output;
+    forward(input, output, workspace, options);
+    return output;
+}
+
+void Model::forward(const MatrixF& input, MatrixF& output, ForwardWorkspace& workspace, const InferenceOptions& options) const {
     if (input.cols() != inputFeatures())
         throw ModelError("the model takes " + std::to_string(inputFeatures()) + " features per sample (" +
                          input_.toString() + "), the input has " + std::to_string(input.cols()));
     const std::int64_t n = input.rows(), out = outputFeatures();
-    MatrixF output(n, out);
-    if (n == 0) return output;
+    output.resize(n, out);
+    if (n == 0) return;
     const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threadsOf(options), n)));
-    std::array<ScratchBuffer, 2> buffers;
-    const float* y = runLayers(layers_, layers_.size(), input.data(), n, threads, options.convAlgorithm, buffers);
+    const float* y = runLayers(layers_, layers_.size(), input.data(), n, threads, options.convAlgorithm, workspace.buffers);
     std::copy(y, y + n * out, output.data());
-    return output;
 }
 
 Model::ActivationRanges Model::activationRanges(const MatrixF& input, const InferenceOptions& options) const {

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "onnx_tensor.hpp"
 
@@ -253,6 +254,24 @@ private slots:
 
         QVERIFY_THROWS_EXCEPTION(nn::ModelError, graph.withRanks({{"/Relu", 2}}));
         QVERIFY_THROWS_EXCEPTION(nn::ModelError, graph.withRanks({{"all", 0}}));
+    }
+
+    /// A graph keeps its buffers between runs: runs one after another (of other batch sizes in between) and runs at
+    /// the same time (the second in buffers of its own) give the same bits as the first.
+    void repeatedAndConcurrentRuns() {
+        for (const char* model : {"resnet_tiny", "ops_mix", "lenet5"}) {
+            const nn::Graph graph = nn::Graph::readOnnx(kData / (std::string(model) + ".onnx"));
+            const nn::MatrixF x = readRows(kData / (std::string(model) + "_inputs.npy"));
+            const nn::MatrixF first = graph.forward(x);
+            const nn::MatrixF few = graph.forward(nn::MatrixF(x.topRows(3)));
+            QVERIFY2(sameBits(graph.forward(x), first), model);
+            QVERIFY2(sameBits(few, nn::MatrixF(first.topRows(3))), model);
+            nn::MatrixF other[4];
+            std::vector<std::thread> threads;
+            for (nn::MatrixF& y : other) threads.emplace_back([&] { y = graph.forward(x); });
+            for (std::thread& t : threads) t.join();
+            for (const nn::MatrixF& y : other) QVERIFY2(sameBits(y, first), model);
+        }
     }
 
     void poolingNodeTests_data() {

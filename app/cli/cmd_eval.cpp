@@ -23,6 +23,15 @@ std::string printf1(const char* format, double value) {
     return buffer;
 }
 
+/// --compute's spec (a usage error naming the option when it does not parse).
+ks::numeric::ComputeSpec computeSpecOf(const ks::cli::Args& args) {
+    try {
+        return ks::numeric::parseComputeSpec(args.get("compute"));
+    } catch (const std::exception& e) {
+        throw ks::cli::UsageError(std::string("--compute: ") + e.what());
+    }
+}
+
 /// --data's test digits, or --limit of them (a stratified subset).
 ks::io::DigitSet evalDigits(const ks::cli::Args& args) {
     ks::io::DigitSet test = ks::cli::testDigits(args.get("data"));
@@ -48,12 +57,7 @@ int evalGraph(ks::nn::Graph graph, const std::string& why, const ks::cli::Args& 
             throw ks::cli::UsageError(std::string("--rank: ") + e.what());
         }
     }
-    ks::numeric::ComputeSpec spec;
-    try {
-        spec = ks::numeric::parseComputeSpec(args.get("compute"));
-    } catch (const std::exception& e) {
-        throw ks::cli::UsageError(std::string("--compute: ") + e.what());
-    }
+    const ks::numeric::ComputeSpec spec = computeSpecOf(args);
     if (graph.inputFeatures() != 784 || graph.outputFeatures() != 10)
         throw ks::cli::UsageError("the model maps " + graph.inputShape().toString() + " to " + graph.outputShape().toString() +
                                   "; eval classifies 28×28 digits into 10 classes (`layers --inputs` runs any network)");
@@ -138,12 +142,7 @@ KS_CLI_COMMAND(evalCommand) {
                 throw ks::cli::UsageError(std::string("--rank: ") + e.what());
             }
         }
-        ks::numeric::ComputeSpec spec;
-        try {
-            spec = ks::numeric::parseComputeSpec(args.get("compute"));
-        } catch (const std::exception& e) {
-            throw ks::cli::UsageError(std::string("--compute: ") + e.what());
-        }
+        const ks::numeric::ComputeSpec spec = computeSpecOf(args);
         const ks::io::DigitSet test = evalDigits(args);
         ks::nn::InferenceOptions options;
         options.emulation = ks::cli::emulationFromArgs(args);

@@ -352,6 +352,27 @@ private Q_SLOTS:
         QCOMPARE(run.output().trimmed().count(QLatin1Char('\n')), 0);
     }
 
+#ifdef KS_GUI_PATH
+    // The GUI opens the files named on its command line ("Open with"), each on its page, and reports one it cannot;
+    // with --screenshot the pages are drawn after the files are open, and the exit status says whether all opened.
+    void guiOpensFilesNamedOnItsCommandLine() {
+        QTemporaryDir dir;
+        QProcess gui;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("config")));
+        gui.setProcessEnvironment(env);
+        gui.start(QStringLiteral(KS_GUI_PATH), {QStringLiteral("--screenshot"), dir.filePath(QStringLiteral("shots")),
+                                                QStringLiteral(KS_ONNX_FIXTURES "/lenet5.onnx"), dir.filePath(QStringLiteral("missing.onnx"))});
+        QVERIFY(gui.waitForFinished(240000));
+        const QString err = QString::fromUtf8(gui.readAllStandardError());
+        QCOMPARE(gui.exitCode(), 1);
+        QVERIFY2(err.contains(QStringLiteral("missing.onnx")), qPrintable(err));
+        QVERIFY2(!err.contains(QStringLiteral("lenet5.onnx")), qPrintable(err));
+        QVERIFY(QFileInfo::exists(dir.filePath(QStringLiteral("shots/page-layers.png"))));
+    }
+#endif
+
     // `eval --data` reads only the test files of an MNIST folder, as its help says: a folder holding only
     // t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (here 20 blank digits, all labelled 3) is enough.
     void evalReadsTestOnlyFolder() {

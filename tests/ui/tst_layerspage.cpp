@@ -1,7 +1,12 @@
 // The Layers page: any network's layer table in the background — the embedded CNN at start, an ONNX graph opened by
 // the user (LeNet-5, the residual CNN), each setting recomputed; charts of the products; a refused file keeps the
 // page as it was; ONNX files dropped on the window come here.
+#include <QClipboard>
 #include <QComboBox>
+#include <QFile>
+#include <QGuiApplication>
+#include <QItemSelectionModel>
+#include <QTemporaryDir>
 #include <QLabel>
 #include <QSettings>
 #include <QSpinBox>
@@ -13,6 +18,7 @@
 #include "models/layer_table_model.hpp"
 #include "pages/layers_page.hpp"
 #include "pages/network_page.hpp"
+#include "study/table.hpp"
 
 using namespace ks;
 
@@ -121,6 +127,40 @@ private Q_SLOTS:
         QCOMPARE(page.messageLabel()->text(), error);
         QCOMPARE(page.modelName(), before);
         QVERIFY(page.result());
+    }
+
+    /// The whole table saved as CSV (read back by study::Table) and selected rows copied with Ctrl+C as tab-separated text.
+    void saveAndCopy() {
+        ui::LayersPage page;
+        QString error;
+        QVERIFY(page.openFile(kOnnx + "lenet5.onnx", &error));
+        page.waitForIdle();
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("layers.csv"));
+        QVERIFY2(page.saveTable(path, &error), qPrintable(error));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray csv = file.readAll();
+        QVERIFY(csv.startsWith("# Layers of lenet5.onnx, e4m3/fp32, conv direct"));
+        const study::Table back = study::Table::fromCsv(csv.toStdString(), {"node", "op", "output_shape", "algorithm"});
+        QCOMPARE(back.rowCount(), page.result()->layers.rowCount());
+        QCOMPARE(back.labels("node"), page.result()->layers.labels("node"));
+        QVERIFY(back.numbers("output_rel_error") == page.result()->layers.numbers("output_rel_error"));  // bit for bit
+        QVERIFY(!page.saveTable(dir.filePath(QStringLiteral("no/such/folder/layers.csv")), &error));
+        QVERIFY2(error.contains(QStringLiteral("layers.csv")), qPrintable(error));
+
+        page.tableView()->selectRow(0);
+        page.tableView()->selectionModel()->select(page.tableModel()->index(3, 0),
+                                                   QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        const QStringList lines = page.selectedRowsText().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 3);
+        QVERIFY(lines[0].startsWith(QStringLiteral("Node\tOp\tOutput")));
+        QVERIFY(lines[1].startsWith(QStringLiteral("/conv1/Conv\tConv\t6×24×24\tdirect")));
+        QVERIFY(lines[2].startsWith(QStringLiteral("/conv2/Conv\tConv")));
+        QGuiApplication::clipboard()->clear();
+        page.tableView()->setFocus();
+        QTest::keySequence(page.tableView(), QKeySequence::Copy);
+        QCOMPARE(QGuiApplication::clipboard()->text(), page.selectedRowsText());
     }
 
     /// File ▸ Open and drag-and-drop dispatch .onnx here; the Network page takes its sequential ones by its button.

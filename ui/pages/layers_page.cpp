@@ -1,11 +1,18 @@
 #include "pages/layers_page.hpp"
 
+#include <algorithm>
+
+#include <QAction>
+#include <QClipboard>
 #include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
@@ -17,6 +24,7 @@
 
 #include "charts/chart_panel.hpp"
 #include "conv/conv_registry.hpp"
+#include "io/file_util.hpp"
 #include "io/mnist.hpp"
 #include "io/printable.hpp"
 #include "models/layer_table_model.hpp"
@@ -59,7 +67,7 @@ LayersPage::LayersPage(QWidget* parent)
       modelLabel_(new QLabel), openButton_(new QPushButton(tr("Open model…"))),
       embeddedButton_(new QPushButton(tr("Embedded MLP"))), embeddedCnnButton_(new QPushButton(tr("Embedded CNN"))),
       compute_(new QComboBox), convAlgorithm_(new QComboBox), rank_(new QSpinBox), digits_(new QSpinBox), summary_(new QLabel),
-      message_(new QLabel), table_(new QTableView), model_(new LayerTableModel(this)), errorChart_(new ChartPanel),
+      message_(new QLabel), saveTable_(new QPushButton(tr("Save table as CSV…"))), table_(new QTableView), model_(new LayerTableModel(this)), errorChart_(new ChartPanel),
       timeChart_(new ChartPanel), runner_(new StudyRunner(this)) {
     modelLabel_->setWordWrap(true);
     modelLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -91,6 +99,16 @@ LayersPage::LayersPage(QWidget* parent)
     table_->setAlternatingRowColors(true);
     table_->verticalHeader()->hide();
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    auto* copy = new QAction(tr("Copy rows"), table_);
+    copy->setShortcut(QKeySequence::Copy);
+    copy->setShortcutContext(Qt::WidgetShortcut);
+    table_->addAction(copy);
+    table_->setContextMenuPolicy(Qt::ActionsContextMenu);
+    connect(copy, &QAction::triggered, this, [this] { QGuiApplication::clipboard()->setText(selectedRowsText()); });
+    table_->installEventFilter(this);
+    saveTable_->setEnabled(false);
+    saveTable_->setToolTip(tr("Every column of the layer table, with the network and the setting at its head (pandas: "
+                              "read_csv(path, comment=\"#\")). Ctrl+C on the table copies its selected rows."));
 
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(embeddedButton_);
@@ -104,6 +122,7 @@ LayersPage::LayersPage(QWidget* parent)
     form->addRow(tr("Rank"), rank_);
     form->addRow(tr("Test digits"), digits_);
     form->addRow(summary_);
+    form->addRow(saveTable_);
     form->addRow(message_);
 
     auto* charts = new QSplitter(Qt::Horizontal);
@@ -127,6 +146,17 @@ LayersPage::LayersPage(QWidget* parent)
         settings.setValue(QStringLiteral("paths/models"), QFileInfo(path).absolutePath());
         QString error;
         openFile(path, &error);
+    });
+    connect(saveTable_, &QPushButton::clicked, this, [this] {
+        QSettings settings;
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save the layer table"),
+                                                          QDir(settings.value(QStringLiteral("paths/tables")).toString())
+                                                              .filePath(QStringLiteral("layers.csv")),
+                                                          tr("CSV files (*.csv)"));
+        if (path.isEmpty()) return;
+        settings.setValue(QStringLiteral("paths/tables"), QFileInfo(path).absolutePath());
+        QString error;
+        if (saveTable(path, &error)) Q_EMIT statusMessage(tr("Saved %1").arg(QFileInfo(path).fileName()));
     });
     connect(embeddedButton_, &QPushButton::clicked, this, [this] { openEmbedded(QStringLiteral("embedded")); });
     connect(embeddedCnnButton_, &QPushButton::clicked, this, [this] { openEmbedded(QStringLiteral("embedded-cnn")); });
@@ -223,6 +253,7 @@ void LayersPage::request() {
 
 void LayersPage::showResult(const study::LayerTableResult& r) {
     result_ = r;
+    saveTable_->setEnabled(true);
     message_->clear();
     model_->setTable(r.layers);
     const QString spec = compute_->currentData().toString();
@@ -232,13 +263,56 @@ void LayersPage::showResult(const study::LayerTableResult& r) {
     if (r.float32Accuracy)
         text += tr(" Accuracy: float32 %1 %, %2 %3 %.").arg(*r.float32Accuracy * 100, 0, 'f', 1).arg(spec).arg(*r.specAccuracy * 100, 0, 'f', 1);
     summary_->setText(text);
-    const std::string caption = name_.toStdString() + ", " + spec.toStdString() + ", conv " +
-                                convAlgorithm_->currentText().toStdString() +
-                                (rank_->value() > 0 ? ", rank " + std::to_string(rank_->value()) : std::string()) + ", " +
-                                std::to_string(digits_->value()) + " test digits";
+    const std::string caption = settingCaption();
     const study::Table products = study::productRows(r.layers);
     errorChart_->setData(products, study::layerErrorChart(caption));
     timeChart_->setData(products, study::layerTimeChart(caption));
+}
+
+bool LayersPage::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == table_ && event->type() == QEvent::KeyPress && static_cast<QKeyEvent*>(event)->matches(QKeySequence::Copy)) {
+        QGuiApplication::clipboard()->setText(selectedRowsText());
+        return true;
+    }
+    return InvestigationPage::eventFilter(watched, event);
+}
+
+std::string LayersPage::settingCaption() const {
+    return name_.toStdString() + ", " + compute_->currentData().toString().toStdString() + ", conv " +
+           convAlgorithm_->currentText().toStdString() +
+           (rank_->value() > 0 ? ", rank " + std::to_string(rank_->value()) : std::string()) + ", " +
+           std::to_string(digits_->value()) + " test digits";
+}
+
+bool LayersPage::saveTable(const QString& path, QString* error) {
+    if (!result_) return false;
+    try {
+        const std::string csv = result_->layers.toCsv({"Layers of " + settingCaption(), graph_->describe()});
+        io::writeFileAtomically(path.toStdString(), csv);
+        return true;
+    } catch (const std::exception& e) {
+        const QString text = q(io::printable(e.what()));
+        showProblem(text);
+        if (error) *error = text;
+        return false;
+    }
+}
+
+QString LayersPage::selectedRowsText() const {
+    QList<int> rows;
+    for (const QModelIndex& index : table_->selectionModel()->selectedRows()) rows << index.row();
+    if (rows.isEmpty())
+        for (int r = 0; r < model_->rowCount(); ++r) rows << r;
+    std::sort(rows.begin(), rows.end());
+    QStringList lines, header;
+    for (int c = 0; c < model_->columnCount(); ++c) header << model_->headerData(c, Qt::Horizontal).toString();
+    lines << header.join(QLatin1Char('\t'));
+    for (int r : rows) {
+        QStringList cells;
+        for (int c = 0; c < model_->columnCount(); ++c) cells << model_->index(r, c).data().toString();
+        lines << cells.join(QLatin1Char('\t'));
+    }
+    return lines.join(QLatin1Char('\n')) + QLatin1Char('\n');
 }
 
 void LayersPage::showProblem(const QString& text) {

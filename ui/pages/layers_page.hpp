@@ -37,6 +37,12 @@ public:
     bool openFile(const QString& path, QString* error) override;
     /// "embedded" or "embedded-cnn".
     void openEmbedded(const QString& source);
+    /// The whole layer table as CSV (atomically), headed by the network and the setting as `# ` lines. On failure:
+    /// false and *error naming the file; without a table yet: false.
+    bool saveTable(const QString& path, QString* error);
+    /// The selected rows (all rows when none is selected), header first, tab-separated: what Ctrl+C puts on the
+    /// clipboard, ready to paste into a spreadsheet.
+    QString selectedRowsText() const;
 
     /// The loaded network ("" before any) and what was last computed for it.
     QString modelName() const { return name_; }
@@ -51,14 +57,21 @@ public:
     LayerTableModel* tableModel() const { return model_; }
     QLabel* summaryLabel() const { return summary_; }
     QLabel* messageLabel() const { return message_; }
+    QPushButton* saveTableButton() const { return saveTable_; }
     ChartPanel* errorChart() const { return errorChart_; }
     ChartPanel* timeChart() const { return timeChart_; }
+
+protected:
+    /// Ctrl+C on the table copies the selected rows whole (QTableView's own copies one cell).
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void setGraph(std::shared_ptr<const nn::Graph> graph, const QString& name, const QString& key);
     void request();
     void showResult(const study::LayerTableResult& result);
     void showProblem(const QString& text);
+    /// "resnet_tiny.onnx, e4m3/fp32, conv direct, 500 test digits": the charts' caption and the CSV's head.
+    std::string settingCaption() const;
     void saveSettings() const;
     void restoreSettings();
 
@@ -75,6 +88,7 @@ private:
     QSpinBox* digits_;
     QLabel* summary_;
     QLabel* message_;
+    QPushButton* saveTable_;
     QTableView* table_;
     LayerTableModel* model_;
     ChartPanel* errorChart_;

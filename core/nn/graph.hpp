@@ -131,6 +131,9 @@ public:
     /// nullopt with the first node that is not, in `why`.
     std::optional<Model> toModel(std::string* why = nullptr) const;
 
+    /// Floats of the value matrices kept for the next run (tests: that they stay bounded).
+    std::int64_t keptFloats() const;
+
     /// The output (N × outputFeatures) for N samples (N × inputFeatures), in float32.
     MatrixF forward(const MatrixF& input, const GraphRunOptions& options = {}) const;
     /// The same under an emulated compute spec (a native spec runs the float32 path).
@@ -138,7 +141,8 @@ public:
 
 private:
     /// Buffers one run at a time reuses from the runs before (taken with try_lock: a second run at the same time works
-    /// in buffers of its own): the Models' workspace, and the value matrices freed so far, by size.
+    /// in buffers of its own): the Models' workspace, and the value matrices freed so far, by size (only sizes of the
+    /// last run's values are kept).
     struct Workspace {
         std::mutex busy;
         ForwardWorkspace model;

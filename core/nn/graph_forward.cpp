@@ -3,8 +3,8 @@
 // threads. Each value is freed after its last reader.
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <limits>
+#include <mutex>
 
 #include "base/parallel.hpp"
 #include "nn/graph.hpp"
@@ -232,7 +232,19 @@ MatrixF Graph::run(const MatrixF& input, const numeric::ComputeSpec* spec, const
             for (int v : nodes_[k].inputs)
                 if (v != 0 && lastUse[std::size_t(v)] == s && v != output_) ws.give(std::move(values[std::size_t(v)]));
     }
+    // Spares of sizes this run has no value of (an earlier batch size's) are let go: what the workspace keeps is
+    // bounded by this run's own values.
+    std::erase_if(ws.spare, [&](const MatrixF& m) {
+        return std::none_of(values_.begin(), values_.end(), [&](const ValueShape& v) { return m.size() == input.rows() * v.size(); });
+    });
     return std::move(values[std::size_t(output_)]);
+}
+
+std::int64_t Graph::keptFloats() const {
+    const std::lock_guard<std::mutex> lock(workspace_->busy);
+    std::int64_t n = 0;
+    for (const MatrixF& m : workspace_->spare) n += m.size();
+    return n;
 }
 
 MatrixF Graph::Workspace::take(Eigen::Index rows, Eigen::Index cols) {

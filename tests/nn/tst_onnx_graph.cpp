@@ -266,6 +266,12 @@ private slots:
             const nn::MatrixF few = graph.forward(nn::MatrixF(x.topRows(3)));
             QVERIFY2(sameBits(graph.forward(x), first), model);
             QVERIFY2(sameBits(few, nn::MatrixF(first.topRows(3))), model);
+            // The buffers kept are those of the last run's batch size, not every size ever run.
+            const std::int64_t kept = graph.keptFloats();
+            QVERIFY(kept > 0);
+            (void)graph.forward(nn::MatrixF(x.topRows(5)));
+            (void)graph.forward(x);
+            QCOMPARE(graph.keptFloats(), kept);
             nn::MatrixF other[4];
             std::vector<std::thread> threads;
             for (nn::MatrixF& y : other) threads.emplace_back([&] { y = graph.forward(x); });

@@ -1,5 +1,6 @@
 #include "nn/low_rank.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -72,6 +73,17 @@ std::map<std::string, std::int64_t> parseRanks(const std::string& text) {
     }
     if (ranks.empty()) throw std::invalid_argument("no ranks given (expected e.g. fc1=16,fc2=32)");
     return ranks;
+}
+
+std::int64_t rankKeepingEnergy(std::span<const double> singularValues, double share) {
+    double total = 0;
+    for (double s : singularValues) total += s * s;
+    double kept = 0;
+    for (std::size_t r = 0; r < singularValues.size(); ++r) {
+        kept += singularValues[r] * singularValues[r];
+        if (kept >= share * total) return std::int64_t(r + 1);
+    }
+    return std::max<std::int64_t>(1, std::int64_t(singularValues.size()));
 }
 
 }  // namespace ks::nn

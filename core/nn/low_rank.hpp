@@ -5,6 +5,7 @@
 // Σ is folded into `up`, so the layer is two GEMMs instead of three.
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 
 #include "matmul/low_rank_factor.hpp"
@@ -31,6 +32,10 @@ private:
     Model dense_;
     std::map<std::string, matmul::LowRankFactor> factors_;
 };
+
+/// The smallest rank r ≥ 1 whose leading singular values keep at least `share` of the energy Σσ² (σ sorted, largest
+/// first; all of them when they never do, 1 for none or all zero): the kept-energy sweep's ranks, the layer table's.
+std::int64_t rankKeepingEnergy(std::span<const double> singularValues, double share);
 
 /// "fc1=16,fc2=32" → {{"fc1", 16}, {"fc2", 32}}; std::invalid_argument naming the bad part.
 std::map<std::string, std::int64_t> parseRanks(const std::string& text);

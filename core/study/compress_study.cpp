@@ -123,18 +123,7 @@ double CompressionStudy::energyKept(const std::string& layer, std::int64_t rank)
 LayerRanks CompressionStudy::energyRanks(double energy) const {
     if (!(energy > 0 && energy <= 1)) throw std::invalid_argument("kept energy must be in (0, 1], got " + std::to_string(energy));
     LayerRanks ranks;
-    for (const auto& name : layerNames_) {
-        const auto& s = factorisation_.singularValues(name);
-        double total = 0;
-        for (double v : s) total += v * v;
-        double kept = 0;
-        std::int64_t r = 0;
-        while (r < static_cast<std::int64_t>(s.size()) && (r == 0 || kept < energy * total)) {
-            kept += s[static_cast<std::size_t>(r)] * s[static_cast<std::size_t>(r)];
-            ++r;
-        }
-        ranks[name] = std::max<std::int64_t>(1, r);
-    }
+    for (const auto& name : layerNames_) ranks[name] = nn::rankKeepingEnergy(factorisation_.singularValues(name), energy);
     return ranks;
 }
 

@@ -7,19 +7,9 @@
 
 #include "base/timing.hpp"
 #include "matmul/low_rank_factor.hpp"
+#include "nn/low_rank.hpp"
 
 namespace ks::study {
-
-std::int64_t rankKeeping(std::span<const double> singularValues, double share) {
-    double total = 0;
-    for (double s : singularValues) total += s * s;
-    double kept = 0;
-    for (std::size_t r = 0; r < singularValues.size(); ++r) {
-        kept += singularValues[r] * singularValues[r];
-        if (kept >= share * total) return std::int64_t(r + 1);
-    }
-    return std::int64_t(singularValues.size());
-}
 
 Table productRows(const Table& layers) {
     std::vector<std::string> numeric, labels;
@@ -148,8 +138,8 @@ LayerTableResult layerTable(const nn::Graph& graph, const nn::MatrixF& inputs, s
                                                                     std::nullopt);
             const std::vector<double>& sigma = factor.singularValues();
             rank = double(l.rank());
-            rank90 = double(rankKeeping(sigma, 0.90));
-            rank99 = double(rankKeeping(sigma, 0.99));
+            rank90 = double(nn::rankKeepingEnergy(sigma, 0.90));
+            rank99 = double(nn::rankKeepingEnergy(sigma, 0.99));
             sigmaMax = sigma.empty() ? 0.0 : sigma.front();
         }
         std::vector<double> t = times[k];

@@ -54,7 +54,4 @@ Table productRows(const Table& layers);
 ChartSpec layerErrorChart(const std::string& caption);
 ChartSpec layerTimeChart(const std::string& caption);
 
-/// The smallest rank whose leading singular values keep `share` of the energy Σσ² (σ sorted, largest first).
-std::int64_t rankKeeping(std::span<const double> singularValues, double share);
-
 }  // namespace ks::study

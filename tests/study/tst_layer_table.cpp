@@ -7,6 +7,7 @@
 #include <random>
 
 #include "nn/graph.hpp"
+#include "nn/low_rank.hpp"
 #include "nn/model.hpp"
 #include "numeric/compute_spec.hpp"
 #include "study/layer_table.hpp"
@@ -54,12 +55,14 @@ private slots:
         QTest::newRow("3,2,1 at 9/14 exactly") << std::vector<double>{3, 2, 1} << 9.0 / 14.0 << qint64(1);
         QTest::newRow("one value") << std::vector<double>{5} << 0.99 << qint64(1);
         QTest::newRow("flat spectrum of 10 at 90%") << std::vector<double>(10, 1.0) << 0.90 << qint64(9);
+        QTest::newRow("none") << std::vector<double>{} << 0.99 << qint64(1);
+        QTest::newRow("all zero") << std::vector<double>{0, 0, 0} << 0.99 << qint64(1);
     }
     void rankKeeping() {
         QFETCH(std::vector<double>, sigma);
         QFETCH(double, share);
         QFETCH(qint64, rank);
-        QCOMPARE(qint64(study::rankKeeping(sigma, share)), rank);
+        QCOMPARE(qint64(nn::rankKeepingEnergy(sigma, share)), rank);
     }
 
     void table() {

@@ -1,6 +1,5 @@
-// Twelve independent chains of 8-float FMAs: Zen 3 and Skylake have two FMA pipes of latency 4, so
-// at least eight chains in flight keep both busy; twelve leave room. The multiplier is hidden from
-// the optimiser (an empty asm), so that nothing is folded and every FMA is executed.
+// The FMA ceiling: each kernel set's loop of twelve independent chains of native-vector FMAs
+// (gemm_kernels.inc), timed on a team of threads.
 #include "matmul/fma_peak.hpp"
 
 #include <algorithm>
@@ -11,60 +10,27 @@
 #include <string>
 
 #include "base/parallel.hpp"
-
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#endif
+#include "matmul/gemm_kernel.hpp"
 
 namespace ks::matmul {
 
 namespace {
 
-constexpr int kChains = 12;
-constexpr int kLanes = 8;  ///< floats per chain (one AVX2 vector)
-
-#if defined(__AVX2__) && defined(__FMA__)
-/// `iterations` rounds of kChains FMAs; returns a value that depends on all of them.
-float fmaChains(std::int64_t iterations) {
-    __m256 c[kChains];
-    for (int j = 0; j < kChains; ++j) c[j] = _mm256_set1_ps(static_cast<float>(j));
-    __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-6f);
-    for (std::int64_t i = 0; i < iterations; ++i) {
-#pragma GCC unroll 12
-        for (int j = 0; j < kChains; ++j) c[j] = _mm256_fmadd_ps(a, c[j], b);
-        __asm__ volatile("" : "+x"(a));
-    }
-    float sum = 0;
-    for (int j = 0; j < kChains; ++j) sum += _mm256_cvtss_f32(c[j]);
-    return sum;
-}
-const char* const kKernelName = "avx2-fma, 12 chains of 8 floats";
-#else
-float fmaChains(std::int64_t iterations) {
-    float c[kChains][kLanes];
-    for (int j = 0; j < kChains; ++j)
-        for (int l = 0; l < kLanes; ++l) c[j][l] = static_cast<float>(j);
-    volatile float hidden = 0.999999f;
-    const float b = 1e-6f;
-    for (std::int64_t i = 0; i < iterations; ++i) {
-        const float a = hidden;
-        for (int j = 0; j < kChains; ++j)
-            for (int l = 0; l < kLanes; ++l) c[j][l] = a * c[j][l] + b;
-    }
-    float sum = 0;
-    for (int j = 0; j < kChains; ++j) sum += c[j][0];
-    return sum;
-}
-const char* const kKernelName = "portable C++, 12 chains of 8 floats";
-#endif
-
-constexpr double kFlopsPerIteration = 2.0 * kChains * kLanes;
+constexpr int kChains = 12;  ///< as in gemm_kernels.inc's fmaChains
 
 }  // namespace
 
-const char* fmaPeakKernel() { return kKernelName; }
+std::string fmaPeakKernel(Isa isa) {
+    const kernel::KernelSet& set = kernel::kernelSetFor(isa);
+    return std::string(set.name) + ": " + std::to_string(kChains) + " chains of " + std::to_string(set.vectorBytes / 4) +
+           (isa == Isa::Generic ? "-float multiplies and adds (x86-64 has no FMA)" : "-float FMAs");
+}
 
-double fmaPeakGflops(int threads, double seconds) {
+double fmaPeakGflops(int threads, double seconds, Isa isa) {
+    if (!isaSupported(isa)) throw std::invalid_argument("fma peak: this CPU cannot run " + isaName(isa));
+    const kernel::KernelSet& set = kernel::kernelSetFor(isa);
+    const auto fmaChains = set.fmaChains;
+    const double flopsPerIteration = 2.0 * kChains * (set.vectorBytes / 4);
     if (threads < 1) throw std::invalid_argument("fma peak: threads must be ≥ 1, got " + std::to_string(threads));
     if (!(seconds > 0)) throw std::invalid_argument("fma peak: seconds must be > 0, got " + std::to_string(seconds));
     using Clock = std::chrono::steady_clock;
@@ -99,7 +65,7 @@ double fmaPeakGflops(int threads, double seconds) {
     });
     const double wall = std::chrono::duration<double>(Clock::now() - start).count();
     sink = sink + sum.load();
-    return kFlopsPerIteration * double(iterations) * team.load() / wall * 1e-9;
+    return flopsPerIteration * double(iterations) * team.load() / wall * 1e-9;
 }
 
 }  // namespace ks::matmul

@@ -35,6 +35,7 @@
 
 #include "base/parallel.hpp"
 #include "base/scratch_buffer.hpp"
+#include "matmul/gemm_blocking.hpp"
 #include "matmul/gemm_kernel.hpp"
 
 namespace ks::matmul {
@@ -43,14 +44,9 @@ namespace {
 
 using kernel::GemmKernel;
 
-// Cache blocking for Zen 3 (L1d 32 KiB, L2 512 KiB per core, L3 32 MiB shared): a B sliver
-// KC×16 floats is 16 KiB (half of L1, the A sliver 6 KiB beside it), an A block MC×KC is 144 KiB
-// (under a third of L2), a B panel KC×NC 4 MiB per thread (L3). MC is a multiple of every mr (4, 6, 12)
-// and NC of every nr (8, 16), so only the last block of each loop has an edge.
-constexpr std::int64_t kKc = 256;
-constexpr std::int64_t kNarrowKc = 1024;  ///< depth blocks of the narrow kernel (depthBlock)
-constexpr std::int64_t kMc = 144;
-constexpr std::int64_t kNc = 4096;
+// The cache blocking (KC, MC, NC) comes from the cache sizes and the kernel set at run time:
+// matmul/gemm_blocking.hpp. A product's plan is taken once, by the calling thread, and shared by its team.
+
 /// Products with at most this many columns read A in place (see the top comment).
 constexpr std::int64_t kDirectMaxColumns = 128;
 /// Products this narrow take the narrow micro-kernel (one vector of columns per row).
@@ -62,9 +58,6 @@ constexpr std::int64_t kDotMaxColumns = 12;
 constexpr std::int64_t kDotMinDepth = 32;
 /// A B stored k×n is transposed for that kernel by each thread: up to this many floats (1 MiB).
 constexpr std::int64_t kDotMaxTransposed = 256 * 1024;
-/// A B panel up to L1's size (32 KiB) is taken through by rows of tiles (see gemmOnTeam): the rank-16
-/// layer's 120×16·16×512 (a 32 KiB panel) ran at 67 GFLOP/s by columns of tiles, 75 by rows.
-constexpr std::int64_t kL1PanelFloats = 8192;
 /// Below this much work one thread is faster than waking a second one.
 constexpr double kMinParallelFlops = 2.0e6;
 
@@ -80,8 +73,17 @@ struct Operands {
     float* c;
     std::int64_t ldc;
     bool accumulate;
+    const GemmPlan* plan;            ///< kernels and blocking
     const Epilogue* post = nullptr;  ///< applied with the last depth block
 };
+
+const GemmKernel& kernelFor(const GemmPlan& plan, std::int64_t n) {
+    return n <= kNarrowMaxColumns ? plan.kernels->narrow : plan.kernels->wide;
+}
+
+const GemmBlocking& blockingFor(const GemmPlan& plan, std::int64_t n) {
+    return n <= kNarrowMaxColumns ? plan.narrow : plan.wide;
+}
 
 /// One element of C's epilogue, for the paths that write C outside the micro-kernels.
 inline float applyEpilogue(float v, const Epilogue* post, std::int64_t j) {
@@ -146,31 +148,29 @@ void zeroRows(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n) {
 }
 
 /// Where PackedB keeps the panel of columns jc… (ncPadded of them, whole slivers) and depths pc…:
-/// panels in (jc, pc) order, every earlier column block kNc wide.
+/// panels in (jc, pc) order, every earlier column block NC wide.
 std::int64_t panelOffset(std::int64_t jc, std::int64_t pc, std::int64_t k, std::int64_t ncPadded) {
     return jc * k + pc * ncPadded;
 }
 
-/// The depth of the blocks of k for slivers nr wide, split evenly (784 = 196·4 rather than 256·3 +
-/// 16, whose last block would pay a whole pass over C for 16 steps of k): at most kKc (a 16 KiB
-/// sliver) for the wide kernel, and kNarrowKc for the narrow one, whose A is read in place and
-/// re-read per block (X·L, 500×784·784×8, one thread: 74 GFLOP/s in one block, 71 in two).
-std::int64_t depthBlock(std::int64_t k, int nr) {
-    const std::int64_t most = nr <= kNarrowMaxColumns ? kNarrowKc : kKc;
+/// The depth of the blocks of k, split evenly (784 = 196·4 rather than 256·3 + 16, whose last block
+/// would pay a whole pass over C for 16 steps of k), each at most the blocking's KC (the narrow
+/// kernel's is deeper: its A is read in place and re-read per block; X·L, 500×784·784×8, one thread:
+/// 74 GFLOP/s in one block, 71 in two).
+std::int64_t depthBlock(std::int64_t k, const GemmBlocking& blocking) {
+    const std::int64_t most = blocking.kc;
     const std::int64_t blocks = std::max<std::int64_t>(1, (k + most - 1) / most);
     return (k + blocks - 1) / blocks;
 }
 
-const GemmKernel& kernelFor(std::int64_t n) {
-    return n <= kNarrowMaxColumns ? kernel::narrowKernel() : kernel::wideKernel();
-}
-
 /// This thread's buffer for the A blocks (or A's edge sliver, when A is read in place) of a product
 /// with n columns and depth k over `rows` rows; allocated on first use, then kept.
-float* packedABuffer(std::int64_t n, std::int64_t k, std::int64_t rows) {
-    const int mr = kernelFor(n).mr;
-    const std::int64_t kcMax = depthBlock(k, kernelFor(n).nr);
-    return n <= kDirectMaxColumns ? t_edgeA.get(kcMax * mr) : t_packedA.get(kcMax * std::min(kMc, (rows + mr - 1) / mr * mr));
+float* packedABuffer(const GemmPlan& plan, std::int64_t n, std::int64_t k, std::int64_t rows) {
+    const int mr = kernelFor(plan, n).mr;
+    const GemmBlocking& blocking = blockingFor(plan, n);
+    const std::int64_t kcMax = depthBlock(k, blocking);
+    return n <= kDirectMaxColumns ? t_edgeA.get(kcMax * mr)
+                                  : t_packedA.get(kcMax * std::min(blocking.mc, (rows + mr - 1) / mr * mr));
 }
 
 /// Where a tile at the edge of C finds its rows of A, and which rows of its result belong to C.
@@ -187,7 +187,7 @@ struct EdgeSliver {
 [[gnu::noinline]] void edgeTile(const GemmKernel& micro, std::int64_t kc, const EdgeSliver& a, const float* bSliver,
                                 float* cTile, std::int64_t ldc, std::int64_t height, std::int64_t width,
                                 bool accumulate, const Epilogue* post, std::int64_t biasColumn) {
-    alignas(64) float tile[16 * 16];  // mr, nr ≤ 16
+    alignas(64) float tile[kernel::kMaxTileRows * kernel::kMaxTileColumns];
     const int nr = micro.nr;
     micro.run(kc, a.a, a.rowStride, a.colStride, bSliver, tile, nr, false, nullptr);
     const float* result = tile + a.firstRow * nr;
@@ -203,7 +203,9 @@ struct EdgeSliver {
 /// With `prepacked` (every panel of op(B), as PackedB stores them) nothing is packed: o.b is unused.
 void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t k, float* packedB, const Team& team,
                 const float* prepacked = nullptr) {
-    const GemmKernel& micro = kernelFor(n);
+    const GemmPlan& plan = *o.plan;
+    const GemmKernel& micro = kernelFor(plan, n);
+    const GemmBlocking& blocking = blockingFor(plan, n);
     const int mr = micro.mr, nr = micro.nr;
     const bool directA = n <= kDirectMaxColumns;
     // A(i, p) of op(A) in place: its address and the strides between rows and between columns.
@@ -214,12 +216,12 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
     const std::int64_t rowBegin = std::min(rowUnits * team.index / team.size * mr, m);
     const std::int64_t rowEnd = std::min(rowUnits * (team.index + 1) / team.size * mr, m);
 
-    float* packedA = packedABuffer(n, k, rowEnd - rowBegin);
+    float* packedA = packedABuffer(plan, n, k, rowEnd - rowBegin);
 
-    for (std::int64_t jc = 0; jc < n; jc += kNc) {
-        const std::int64_t nc = std::min(kNc, n - jc);
+    for (std::int64_t jc = 0; jc < n; jc += blocking.nc) {
+        const std::int64_t nc = std::min(blocking.nc, n - jc);
         const std::int64_t slivers = (nc + nr - 1) / nr;
-        const std::int64_t kcBlock = depthBlock(k, nr);
+        const std::int64_t kcBlock = depthBlock(k, blocking);
         for (std::int64_t pc = 0; pc < k; pc += kcBlock) {
             const std::int64_t kc = std::min(kcBlock, k - pc);
             const bool accumulate = o.accumulate || pc > 0;
@@ -232,8 +234,8 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
                     packB(o, pc, kc, jc + sBegin * nr, std::min(nc, sEnd * nr) - sBegin * nr, nr, packedB + sBegin * nr * kc);
                 team.barrier();  // the panel is complete
             }
-            for (std::int64_t ic = rowBegin; ic < rowEnd; ic += kMc) {
-                const std::int64_t mc = std::min(kMc, rowEnd - ic);
+            for (std::int64_t ic = rowBegin; ic < rowEnd; ic += blocking.mc) {
+                const std::int64_t mc = std::min(blocking.mc, rowEnd - ic);
                 const std::int64_t fullRows = mc / mr * mr;
                 // A short last sliver of rows read in place ends at C's last row and starts mr rows
                 // earlier (recomputing a few rows of the tile before) when A has that many rows;
@@ -269,7 +271,9 @@ void gemmOnTeam(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t 
                 // whole panel fits in L1 (a shallow product: the factored layers' T·R with depth
                 // 8–16), tiles go row by row instead, so that C is written in whole rows and each
                 // A sliver is read once.
-                if (kc * slivers * nr <= kL1PanelFloats) {
+                // (The rank-16 layer's 120×16·16×512, a 32 KiB panel on Zen 3: 67 GFLOP/s by columns of
+                // tiles, 75 by rows.)
+                if (kc * slivers * nr <= plan.l1PanelFloats) {
                     for (std::int64_t ir = 0; ir < mc; ir += mr)
                         for (std::int64_t jr = 0; jr < nc; jr += nr) tileAt(ir, jr);
                 } else {
@@ -306,7 +310,7 @@ void dotGemm(const Operands& o, std::int64_t rowBegin, std::int64_t rowEnd, std:
         bt = packed;
         ldbt = k;
     }
-    const kernel::DotKernel& dot = kernel::dotKernel();
+    const kernel::DotKernel& dot = o.plan->kernels->dot;
     float sums[kDotRows * kDotColumns];
     const float* aRows[kDotRows];
     const float* btRows[kDotColumns];
@@ -339,14 +343,15 @@ void forEachMember(int team, Body&& body) {
 }
 
 /// Floats of the shared B panel for a product with n columns and depth k.
-std::int64_t panelSize(std::int64_t n, std::int64_t k) {
-    const int nr = kernelFor(n).nr;
-    return depthBlock(k, nr) * ((std::min(kNc, n) + nr - 1) / nr * nr);
+std::int64_t panelSize(const GemmPlan& plan, std::int64_t n, std::int64_t k) {
+    const int nr = kernelFor(plan, n).nr;
+    const GemmBlocking& blocking = blockingFor(plan, n);
+    return depthBlock(k, blocking) * ((std::min(blocking.nc, n) + nr - 1) / nr * nr);
 }
 
 /// The whole product on the calling thread.
 void serialGemm(const Operands& o, std::int64_t m, std::int64_t n, std::int64_t k) {
-    gemmOnTeam(o, m, n, k, t_packedB.get(panelSize(n, k)), Team{});
+    gemmOnTeam(o, m, n, k, t_packedB.get(panelSize(*o.plan, n, k)), Team{});
 }
 
 /// Throws invalid_argument with what() when !ok; the message is built only then (sgemm is called
@@ -358,10 +363,7 @@ void check(bool ok, Message&& what) {
 
 }  // namespace
 
-const char* sgemmKernelName() {
-    static const std::string name = std::string(kernel::wideKernel().name) + ", " + kernel::narrowKernel().name;
-    return name.c_str();
-}
+std::string sgemmKernelName() { return describeGemmPlan(activeGemmPlan()); }
 
 void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
            std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate,
@@ -377,7 +379,8 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
     check((a || m * k == 0) && (b || k * n == 0) && (c || m * n == 0),
           [] { return std::string("null pointer for a non-empty matrix"); });
 
-    const Operands o{transA, transB, a, lda, b, ldb, c, ldc, accumulate};
+    const GemmPlan plan = activeGemmPlan();  // the caller's: the team's threads use this one
+    const Operands o{transA, transB, a, lda, b, ldb, c, ldc, accumulate, &plan};
     if (m == 0 || n == 0) return;
     if (k == 0) {
         if (!accumulate) zeroRows(c, ldc, m, n);
@@ -385,7 +388,7 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
     }
     int team = threads == 0 ? threadCount() : std::min(threads, threadCount());
     if (2.0 * double(m) * double(n) * double(k) < kMinParallelFlops) team = 1;
-    const GemmKernel& wide = kernel::wideKernel();
+    const GemmKernel& wide = plan.kernels->wide;
     const bool splitRows = m >= n;
     const std::int64_t unit = splitRows ? wide.mr : wide.nr;
     const std::int64_t units = ((splitRows ? m : n) + unit - 1) / unit;
@@ -404,7 +407,7 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
     if (team <= 1) return serialGemm(o, m, n, k);
 
     if (splitRows) {  // one shared B panel, rows of C per thread
-        float* packedB = t_packedB.get(panelSize(n, k));
+        float* packedB = t_packedB.get(panelSize(plan, n, k));
         // A member that throws (allocating its A buffer) leaves the team: the others' barriers do
         // not wait for it, and the exception reaches the caller.
         parallelTeam(team, [&](const Team& member) { gemmOnTeam(o, m, n, k, packedB, member); });
@@ -420,25 +423,27 @@ void sgemm(Trans transA, Trans transB, std::int64_t m, std::int64_t n, std::int6
     });
 }
 
-PackedB::PackedB(Trans transB, std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb) : k_(k), n_(n) {
+PackedB::PackedB(Trans transB, std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb)
+    : k_(k), n_(n), plan_(std::make_shared<const GemmPlan>(activeGemmPlan())) {
     using std::to_string;
     check(k >= 0 && n >= 0, [&] { return "PackedB: negative size k=" + to_string(k) + " n=" + to_string(n); });
     const std::int64_t bWidth = transB == Trans::No ? n : k;
     check(ldb >= bWidth, [&] { return "PackedB: ldb=" + to_string(ldb) + " is less than the width of stored B (" + to_string(bWidth) + ")"; });
     check(b || k * n == 0, [] { return std::string("PackedB: null pointer for a non-empty matrix"); });
-    const Operands o{Trans::No, transB, nullptr, 0, b, ldb, nullptr, 0, false};
+    const Operands o{Trans::No, transB, nullptr, 0, b, ldb, nullptr, 0, false, plan_.get()};
     dot_ = usesDotKernel(o, n, k);
     if (dot_) {  // Bᵀ, n rows of k
         data_.resize(static_cast<std::size_t>(n * k));
         transposeB(o, n, k, data_.data());
         return;
     }
-    const int nr = kernelFor(n).nr;
+    const int nr = kernelFor(*plan_, n).nr;
+    const GemmBlocking& blocking = blockingFor(*plan_, n);
     const std::int64_t slivers = (n + nr - 1) / nr;
     data_.resize(static_cast<std::size_t>(k * slivers * nr));
-    for (std::int64_t jc = 0; jc < n; jc += kNc) {
-        const std::int64_t nc = std::min(kNc, n - jc), ncPadded = (nc + nr - 1) / nr * nr;
-        const std::int64_t kcBlock = depthBlock(k, nr);
+    for (std::int64_t jc = 0; jc < n; jc += blocking.nc) {
+        const std::int64_t nc = std::min(blocking.nc, n - jc), ncPadded = (nc + nr - 1) / nr * nr;
+        const std::int64_t kcBlock = depthBlock(k, blocking);
         for (std::int64_t pc = 0; pc < k; pc += kcBlock)
             packB(o, pc, std::min(kcBlock, k - pc), jc, nc, nr, data_.data() + panelOffset(jc, pc, k, ncPadded));
     }
@@ -461,7 +466,9 @@ void sgemmPacked(std::int64_t m, const float* a, std::int64_t lda, const PackedB
                 for (std::int64_t j = 0; j < n; ++j) c[i * ldc + j] = applyEpilogue(c[i * ldc + j], &post, j);
         return;
     }
-    Operands o{Trans::No, Trans::Yes, a, lda, b.data_.data(), k, c, ldc, accumulate, hasEpilogue ? &post : nullptr};
+    // The plan B was packed with (the kernel set and blocking of its panels), whatever is active now.
+    Operands o{Trans::No, Trans::Yes, a, lda, b.data_.data(), k, c, ldc, accumulate, b.plan_.get(),
+               hasEpilogue ? &post : nullptr};
     if (b.dot_) return dotGemm(o, 0, m, n, k);
     gemmOnTeam(o, m, n, k, nullptr, Team{}, b.data_.data());
 }

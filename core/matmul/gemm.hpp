@@ -3,9 +3,13 @@
 // convolution, the network's layers. Row-major, BLAS-like: transposes and leading dimensions are
 // free (handled while packing), so callers never copy an operand to change its layout.
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace ks::matmul {
+
+struct GemmPlan;  // matmul/gemm_blocking.hpp
 
 enum class Trans : std::uint8_t { No, Yes };
 
@@ -41,6 +45,9 @@ private:
     friend void sgemmPacked(std::int64_t, const float*, std::int64_t, const PackedB&, float*, std::int64_t, bool,
                             const Epilogue&);
     std::int64_t k_ = 0, n_ = 0;
+    /// The kernels and blocking the panels were packed for (sgemmPacked uses them even if KS_ISA or the
+    /// cache sizes changed since).
+    std::shared_ptr<const GemmPlan> plan_;
     bool dot_ = false;         ///< stored as Bᵀ for the dot-product kernel (narrow products)
     std::vector<float> data_;  ///< otherwise the panels of sgemm's packing, in (column block, depth block) order
 };
@@ -51,7 +58,7 @@ private:
 void sgemmPacked(std::int64_t m, const float* a, std::int64_t lda, const PackedB& b, float* c, std::int64_t ldc,
                  bool accumulate = false, const Epilogue& post = {});
 
-/// The micro-kernels sgemm was built with (e.g. "avx2-fma 6x16, avx2-fma 12x8"), for benchmark reports.
-const char* sgemmKernelName();
+/// The kernels and blocking sgemm uses now (e.g. "avx2: wide 6x16 (KC 256, MC 144, NC 4096), …"), for reports.
+std::string sgemmKernelName();
 
 }  // namespace ks::matmul

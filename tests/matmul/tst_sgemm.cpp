@@ -1,7 +1,9 @@
 // sgemm against a double-precision triple loop: the four transpose combinations, sizes on both sides
 // of every blocking edge (the micro-tile mr×nr, KC, MC, NC, the narrow kernel and the in-place-A
 // path), leading dimensions wider than the matrices, accumulate on and off, one to three threads (three:
-// shares of the B panel and of the rows that differ in size, some of them empty).
+// shares of the B panel and of the rows that differ in size, some of them empty); for every kernel set
+// this CPU runs (the avx512 set's 16-lane code at least as "avx512 tiles on avx2"), and with the blocking
+// derived from small and large fake caches as well as the real ones.
 // Padding of A and B holds NaN (reading it would poison C), C's padding a sentinel that must survive,
 // and C starts as NaN when not accumulating (every element must be written).
 #include <QtTest>
@@ -10,14 +12,19 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "base/cpu_caches.hpp"
+#include "base/isa.hpp"
 #include "base/parallel.hpp"
 #include "matmul/fma_peak.hpp"
 #include "matmul/gemm.hpp"
+#include "matmul/gemm_blocking.hpp"
+#include "matmul/gemm_kernel.hpp"
 #include "test_support.hpp"
 
 using namespace ks::matmul;
@@ -35,6 +42,52 @@ public:
 private:
     int saved_;
 };
+
+/// sgemm's kernel set and cache sizes for a scope, by name ("active": the default set; "detected": the
+/// machine's caches; "small"/"large": fake ones).
+class PlanScope {
+public:
+    PlanScope(const QString& kernels, const QString& caches) {
+        if (kernels != QLatin1String("active")) {
+            for (const ks::matmul::kernel::KernelSet* set : ks::matmul::kernel::runnableKernelSets())
+                if (kernels == QLatin1String(set->name)) ks::matmul::kernel::setActiveKernelSet(set);
+            if (kernels != QLatin1String(ks::matmul::kernel::activeKernelSet().name))
+                throw std::logic_error("no kernel set " + kernels.toStdString());
+        }
+        if (caches == QLatin1String("small")) ks::setCacheSizes(ks::CacheSizes{4 << 10, 32 << 10, 256 << 10, {}});
+        else if (caches == QLatin1String("large")) ks::setCacheSizes(ks::CacheSizes{64 << 10, 4 << 20, 1 << 30, {}});
+    }
+    ~PlanScope() {
+        ks::matmul::kernel::setActiveKernelSet(nullptr);
+        ks::setCacheSizes(std::nullopt);
+    }
+    PlanScope(const PlanScope&) = delete;
+    PlanScope& operator=(const PlanScope&) = delete;
+};
+
+/// The (kernel set, caches) pairs a data-driven test runs: the active set on the real caches, every other
+/// set this CPU runs, and the active set with small and large fake caches (KC 32, MC 72, NC 256 and
+/// KC 512, MC 576 for the avx2 tiles).
+struct PlanRow {
+    QString kernels, caches;
+    bool everyThreadCount;  ///< the first row: 1, 2 and 3 threads; the others 1 and 3
+};
+std::vector<PlanRow> planRows() {
+    std::vector<PlanRow> rows = {{QStringLiteral("active"), QStringLiteral("detected"), true}};
+    for (const ks::matmul::kernel::KernelSet* set : ks::matmul::kernel::runnableKernelSets())
+        if (set != &ks::matmul::kernel::activeKernelSet())
+            rows.push_back({QString::fromLatin1(set->name), QStringLiteral("detected"), false});
+    rows.push_back({QStringLiteral("active"), QStringLiteral("small"), false});
+    rows.push_back({QStringLiteral("active"), QStringLiteral("large"), false});
+    return rows;
+}
+
+QByteArray planSuffix(const PlanRow& plan) {
+    QByteArray suffix;
+    if (plan.kernels != QLatin1String("active")) suffix += " [" + plan.kernels.toLatin1() + "]";
+    if (plan.caches != QLatin1String("detected")) suffix += " [" + plan.caches.toLatin1() + " caches]";
+    return suffix;
+}
 
 constexpr float kSentinel = 12345.0f;
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
@@ -63,6 +116,12 @@ std::vector<Case> cases() {
         {145, 8, 1100}, // narrow, two depth blocks of 550
         {50, 128, 8},   // shallow: tiles by rows, the edge of 2 rows from the tile before
         {31, 500, 16},  // shallow, A packed (n > 128), a 32 KiB panel by rows, edges in both directions
+        {12, 32, 5},    // one 12×32 tile (the avx512 set's), and its edges
+        {25, 65, 40},
+        {24, 96, 300},
+        {13, 11, 37},   // the dot-product kernel (9–12 columns, k ≥ 32) with a tail shorter than a vector
+        {7, 12, 100},
+        {9, 9, 33},
     };
 #ifndef KS_SANITIZE
     // Larger ones: several KC and MC blocks, both splits (skipped under the sanitizers: ~20x slower).
@@ -90,18 +149,23 @@ private slots:
         QTest::addColumn<qint64>("k");
         QTest::addColumn<bool>("accumulate");
         QTest::addColumn<int>("threads");
-        for (const Case& s : cases())
-            for (Trans ta : {Trans::No, Trans::Yes})
-                for (Trans tb : {Trans::No, Trans::Yes})
-                    for (bool accumulate : {false, true})
-                        for (int threads : {1, 2, 3}) {
-                            const QByteArray name = QByteArray(transName(ta)) + transName(tb) + " " +
-                                                    QByteArray::number(s.m) + "x" + QByteArray::number(s.n) + "x" +
-                                                    QByteArray::number(s.k) + (accumulate ? " acc" : "") + " t" +
-                                                    QByteArray::number(threads);
-                            QTest::newRow(name.constData()) << int(ta) << int(tb) << qint64(s.m) << qint64(s.n)
-                                                            << qint64(s.k) << accumulate << threads;
-                        }
+        QTest::addColumn<QString>("kernels");
+        QTest::addColumn<QString>("caches");
+        for (const PlanRow& plan : planRows())
+            for (const Case& s : cases())
+                for (Trans ta : {Trans::No, Trans::Yes})
+                    for (Trans tb : {Trans::No, Trans::Yes})
+                        for (bool accumulate : {false, true})
+                            for (int threads : {1, 2, 3}) {
+                                if (threads == 2 && !plan.everyThreadCount) continue;
+                                const QByteArray name = QByteArray(transName(ta)) + transName(tb) + " " +
+                                                        QByteArray::number(s.m) + "x" + QByteArray::number(s.n) + "x" +
+                                                        QByteArray::number(s.k) + (accumulate ? " acc" : "") + " t" +
+                                                        QByteArray::number(threads) + planSuffix(plan);
+                                QTest::newRow(name.constData()) << int(ta) << int(tb) << qint64(s.m) << qint64(s.n)
+                                                                << qint64(s.k) << accumulate << threads << plan.kernels
+                                                                << plan.caches;
+                            }
     }
 
     void matchesDoubleReference() {
@@ -112,6 +176,9 @@ private slots:
         QFETCH(qint64, k);
         QFETCH(bool, accumulate);
         QFETCH(int, threads);
+        QFETCH(QString, kernels);
+        QFETCH(QString, caches);
+        const PlanScope planScope(kernels, caches);
         const Trans ta = Trans(transA), tb = Trans(transB);
         // Stored shapes and leading dimensions wider than the rows (by a few, not by a multiple of 8).
         const std::int64_t aRows = ta == Trans::No ? m : k, aCols = ta == Trans::No ? k : m;
@@ -172,22 +239,26 @@ private slots:
         QTest::addColumn<bool>("accumulate");
         QTest::addColumn<bool>("bias");
         QTest::addColumn<bool>("relu");
+        QTest::addColumn<QString>("kernels");
+        QTest::addColumn<QString>("caches");
         // The dot-product path (9 ≤ n ≤ 12, k ≥ 32), the narrow and wide kernels, several depth blocks
         // (KC = 256) and column blocks (NC = 4096), edges of every tile; both layouts of B.
         const Case shapes[] = {{0, 5, 40}, {5, 0, 40}, {7, 5, 0},     {1, 1, 1},    {13, 3, 31},   {13, 3, 32},
                                {9, 12, 700}, {9, 13, 700}, {25, 8, 20}, {61, 17, 513}, {3, 4100, 7}, {50, 64, 260},
-                               {23, 8, 50},  {50, 128, 8}, {145, 8, 1100}};
-        for (const Case& c : shapes)
-            for (Trans tb : {Trans::No, Trans::Yes})
-                for (bool accumulate : {false, true})
-                    for (int post = 0; post < 4; ++post) {
-                        const bool bias = post & 1, relu = post & 2;
-                        const QByteArray name = QByteArray(transName(tb)) + " " + QByteArray::number(c.m) + "x" +
-                                                QByteArray::number(c.n) + "x" + QByteArray::number(c.k) +
-                                                (accumulate ? " acc" : "") + (bias ? " bias" : "") + (relu ? " relu" : "");
-                        QTest::newRow(name.constData())
-                            << int(tb) << qint64(c.m) << qint64(c.n) << qint64(c.k) << accumulate << bias << relu;
-                    }
+                               {23, 8, 50},  {50, 128, 8}, {145, 8, 1100}, {26, 40, 70}};
+        for (const PlanRow& plan : planRows())
+            for (const Case& c : shapes)
+                for (Trans tb : {Trans::No, Trans::Yes})
+                    for (bool accumulate : {false, true})
+                        for (int post = 0; post < 4; ++post) {
+                            const bool bias = post & 1, relu = post & 2;
+                            const QByteArray name = QByteArray(transName(tb)) + " " + QByteArray::number(c.m) + "x" +
+                                                    QByteArray::number(c.n) + "x" + QByteArray::number(c.k) +
+                                                    (accumulate ? " acc" : "") + (bias ? " bias" : "") +
+                                                    (relu ? " relu" : "") + planSuffix(plan);
+                            QTest::newRow(name.constData()) << int(tb) << qint64(c.m) << qint64(c.n) << qint64(c.k)
+                                                            << accumulate << bias << relu << plan.kernels << plan.caches;
+                        }
     }
 
     void packedMatchesSgemmBitForBit() {
@@ -201,6 +272,8 @@ private slots:
         QFETCH(bool, accumulate);
         QFETCH(bool, bias);
         QFETCH(bool, relu);
+        QFETCH(QString, kernels);
+        QFETCH(QString, caches);
         const Trans tb = Trans(transB);
         const std::int64_t lda = k + 3, ldb = (tb == Trans::No ? n : k) + 2, ldc = n + 1;
         std::mt19937_64 rng(static_cast<std::uint64_t>(m * 131 + n * 17 + k));
@@ -214,17 +287,22 @@ private slots:
         const std::vector<float> b = random((tb == Trans::No ? k : n) * ldb), c0 = random(m * ldc), biasValues = random(n);
         if (m > 2 && k > 0) a[static_cast<std::size_t>(2 * lda)] = kNaN;
         std::vector<float> expected = c0, got = c0;
-        sgemm(Trans::No, tb, m, n, k, a.data(), lda, b.data(), ldb, expected.data(), ldc, accumulate, 1);
+        std::optional<PackedB> packed;
+        {
+            const PlanScope planScope(kernels, caches);
+            sgemm(Trans::No, tb, m, n, k, a.data(), lda, b.data(), ldb, expected.data(), ldc, accumulate, 1);
+            packed.emplace(tb, k, n, b.data(), ldb);
+        }
         for (std::int64_t i = 0; i < m; ++i)
             for (std::int64_t j = 0; j < n; ++j) {
                 float& v = expected[static_cast<std::size_t>(i * ldc + j)];
                 if (bias) v += biasValues[static_cast<std::size_t>(j)];
                 if (relu && v < 0.0f) v = 0.0f;
             }
-        const PackedB packed(tb, k, n, b.data(), ldb);
-        QCOMPARE(packed.k(), k);
-        QCOMPARE(packed.n(), n);
-        sgemmPacked(m, a.data(), lda, packed, got.data(), ldc, accumulate, Epilogue{bias ? biasValues.data() : nullptr, relu});
+        QCOMPARE(packed->k(), k);
+        QCOMPARE(packed->n(), n);
+        // Outside the scope: B keeps the kernels and blocking it was packed with, whatever is active now.
+        sgemmPacked(m, a.data(), lda, *packed, got.data(), ldc, accumulate, Epilogue{bias ? biasValues.data() : nullptr, relu});
         // Equal, NaN where NaN (also: the padding columns of C, j ≥ n, untouched on both sides).
         QVERIFY(std::equal(got.begin(), got.end(), expected.begin(), [](float x, float y) {
             return std::memcmp(&x, &y, sizeof x) == 0 || (std::isnan(x) && std::isnan(y));
@@ -244,13 +322,77 @@ private slots:
         QVERIFY(errorOf([&] { sgemmPacked(2, x.data(), 3, packed, x.data(), 2); }).isEmpty());
     }
 
-    // The FMA ceiling: a finite, positive rate for one and two threads; bad arguments named.
-    // (How fast is for `bench peak` to say, not for a unit test.)
+    // The blocking rules of gemm_blocking.hpp, worked by hand for three machines: Zen 3 (L1d 32 KiB, L2
+    // 512 KiB, L3 32 MiB) with the avx2 tiles must give what was measured best there before the rules
+    // existed (KC 256, narrow KC 1024, MC 144, NC 4096); Zen 5 (48 KiB, 1 MiB, 32 MiB) with the avx512
+    // tiles: KC = 24 KiB / (32·4) = 192, narrow 48 KiB / 32 = 1536, MC = (9/32 MiB) / (192·4) = 384,
+    // NC = min(4 MiB / 768 = 5461 → 4096); tiny caches (4 KiB, 32 KiB, 256 KiB) with the avx2 tiles: KC 32,
+    // narrow 128, MC = 9216 / 128 = 72, NC = 32 KiB / 128 = 256 (narrow: 32 KiB / 512 = 64).
+    void blockingFollowsTheCaches_data() {
+        QTest::addColumn<QString>("set");
+        QTest::addColumn<qint64>("l1d");
+        QTest::addColumn<qint64>("l2");
+        QTest::addColumn<qint64>("l3");
+        QTest::addColumn<QList<qint64>>("expected");  // wide KC, MC, NC, narrow KC, MC, NC, L1 panel floats
+        QTest::newRow("zen3 avx2") << "avx2" << qint64(32 << 10) << qint64(512 << 10) << qint64(32 << 20)
+                                   << QList<qint64>{256, 144, 4096, 1024, 144, 1024, 8192};
+        QTest::newRow("zen5 avx512") << "avx512 tiles on avx2" << qint64(48 << 10) << qint64(1 << 20) << qint64(32 << 20)
+                                     << QList<qint64>{192, 384, 4096, 1536, 384, 680, 12288};
+        QTest::newRow("tiny avx2") << "avx2" << qint64(4 << 10) << qint64(32 << 10) << qint64(256 << 10)
+                                   << QList<qint64>{32, 72, 256, 128, 72, 64, 1024};
+        QTest::newRow("no L3, generic") << "generic" << qint64(32 << 10) << qint64(256 << 10) << qint64(0)
+                                        << QList<qint64>{512, 36, 4096, 1024, 36, 4096, 8192};
+    }
+    void blockingFollowsTheCaches() {
+        QFETCH(QString, set);
+        QFETCH(qint64, l1d);
+        QFETCH(qint64, l2);
+        QFETCH(qint64, l3);
+        QFETCH(QList<qint64>, expected);
+        const ks::matmul::kernel::KernelSet* kernels = nullptr;
+        for (ks::Isa isa : {ks::Isa::Generic, ks::Isa::Avx2, ks::Isa::Avx512})  // by name: sets need not run here
+            if (set == QLatin1String(ks::matmul::kernel::kernelSetFor(isa).name)) kernels = &ks::matmul::kernel::kernelSetFor(isa);
+        for (const ks::matmul::kernel::KernelSet* runnable : ks::matmul::kernel::runnableKernelSets())
+            if (set == QLatin1String(runnable->name)) kernels = runnable;
+        if (!kernels) QSKIP("the set is not built for this CPU");
+        const GemmPlan plan = gemmPlan(*kernels, ks::CacheSizes{l1d, l2, l3, {}});
+        const QList<qint64> got{plan.wide.kc, plan.wide.mc, plan.wide.nc, plan.narrow.kc, plan.narrow.mc, plan.narrow.nc,
+                                plan.l1PanelFloats};
+        QCOMPARE(got, expected);
+    }
+
+    // The sets: generic and the detected one always; the 16-lane code runs wherever AVX2 does; a set the
+    // CPU cannot run is refused by name; KS_ISA's choice is the active set.
+    void kernelSetsForThisCpu() {
+        using namespace ks::matmul::kernel;
+        QStringList names;
+        for (const KernelSet* set : runnableKernelSets()) names << QString::fromLatin1(set->name);
+        QVERIFY2(names.contains(QStringLiteral("generic")), qPrintable(names.join(',')));
+        QVERIFY2(names.contains(QString::fromStdString(ks::isaName(ks::detectedIsa()))), qPrintable(names.join(',')));
+        QCOMPARE(names.contains(QStringLiteral("avx512 tiles on avx2")), ks::isaSupported(ks::Isa::Avx2));
+        QCOMPARE(QString::fromLatin1(activeKernelSet().name), QString::fromStdString(ks::isaName(ks::activeIsa())));
+        ks::setIsa(ks::Isa::Generic);
+        QCOMPARE(QString::fromLatin1(activeKernelSet().name), QStringLiteral("generic"));
+        QVERIFY(QString::fromStdString(sgemmKernelName()).startsWith(QStringLiteral("generic: wide 6x8")));
+        ks::setIsa(std::nullopt);
+        if (!ks::isaSupported(ks::Isa::Avx512))
+            QVERIFY(ks::test::errorOf([] { setActiveKernelSet(&kernelSetFor(ks::Isa::Avx512)); }).contains("cannot run the avx512"));
+    }
+
+    // The FMA ceiling: a finite, positive rate for one and two threads in every set the CPU runs; bad
+    // arguments named. (How fast is for `bench peak` to say, not for a unit test.)
     void fmaPeak() {
         using ks::test::errorOf;
-        for (int threads : {1, 2}) {
-            const double rate = fmaPeakGflops(threads, 0.01);
-            QVERIFY2(std::isfinite(rate) && rate > 0, qPrintable(QString::number(rate)));
+        for (ks::Isa isa : {ks::Isa::Generic, ks::Isa::Avx2, ks::Isa::Avx512}) {
+            if (!ks::isaSupported(isa)) {
+                QVERIFY(errorOf([isa] { fmaPeakGflops(1, 0.01, isa); }).contains("cannot run"));
+                continue;
+            }
+            QVERIFY(QString::fromStdString(fmaPeakKernel(isa)).startsWith(QString::fromStdString(ks::isaName(isa))));
+            for (int threads : {1, 2}) {
+                const double rate = fmaPeakGflops(threads, 0.01, isa);
+                QVERIFY2(std::isfinite(rate) && rate > 0, qPrintable(QString::number(rate)));
+            }
         }
         QVERIFY(errorOf([] { fmaPeakGflops(0, 0.1); }).contains("threads"));
         QVERIFY(errorOf([] { fmaPeakGflops(1, 0.0); }).contains("seconds"));

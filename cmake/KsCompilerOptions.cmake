@@ -5,8 +5,8 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_L
   # GCC 12 reports std::string concatenation at -O3 as overlapping memcpy (GCC bug 105651).
   target_compile_options(ks_options INTERFACE -Wno-restrict)
 endif()
-if(KS_NATIVE)
-  target_compile_options(ks_options INTERFACE -march=native)
+if(KS_ARCH)
+  target_compile_options(ks_options INTERFACE -march=${KS_ARCH} -mtune=native)
 endif()
 if(CMAKE_BUILD_TYPE STREQUAL "Release")
   # Eigen's asserts cost a lot in inner loops; NDEBUG is set by CMake for Release already.

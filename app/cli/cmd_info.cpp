@@ -1,12 +1,15 @@
-// `kernelscope-cli info`: versions of the libraries in use and the machine's vector features.
+// `kernelscope-cli info`: versions of the libraries in use, the machine's vector features and caches, and
+// which kernels were chosen for them (and why).
 #include <cstdlib>
 #include <stdexcept>
 #include <iostream>
 #include <thread>
 
+#include "base/cpu_caches.hpp"
 #include "base/isa.hpp"
 #include "base/version.hpp"
 #include "command.hpp"
+#include "matmul/gemm_blocking.hpp"
 
 KS_CLI_COMMAND(infoCommand) {
     ks::cli::Command c;
@@ -31,7 +34,7 @@ KS_CLI_COMMAND(infoCommand) {
                   << " f16c"
 #endif
                   << "\n";
-        // The run-time-dispatched kernels (today the fast emulation engine's float32 lanes).
+        // The run-time-dispatched kernels: sgemm's and the fast emulation engine's float32 lanes.
         const char* forced = std::getenv("KS_ISA");
         std::cout << "dispatched kernels: " << ks::isaName(ks::activeIsa()) << " (the CPU runs "
                   << ks::isaName(ks::detectedIsa());
@@ -47,6 +50,19 @@ KS_CLI_COMMAND(infoCommand) {
                                  : ks::isaSupported(ks::parseIsa(forced)) ? "" : " is beyond this CPU: ignored");
         }
         std::cout << ")\n";
+        const ks::CacheSizes caches = ks::activeCacheSizes();
+        std::cout << "caches: L1d " << ks::formatBytes(caches.l1d) << ", L2 " << ks::formatBytes(caches.l2) << ", L3 "
+                  << (caches.l3 ? ks::formatBytes(caches.l3) : std::string("none")) << " (" << caches.source;
+        if (const char* env = std::getenv("KS_CACHES"); env && *env && caches.source != "KS_CACHES") {
+            try {
+                (void)ks::parseCacheSizes(env);
+            } catch (const std::invalid_argument& e) {
+                std::cout << "; " << e.what() << ": ignored";
+            }
+        }
+        std::cout << ")\n"
+                  << "sgemm: " << ks::matmul::describeGemmPlan(ks::matmul::activeGemmPlan()) << "\n"
+                  << "  (tiles of the dispatched set; KC, MC, NC derived from the caches above)\n";
         return 0;
     };
     return c;

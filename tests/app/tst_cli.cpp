@@ -113,6 +113,15 @@ private Q_SLOTS:
         QTest::newRow("bench peak") << QStringList{QStringLiteral("bench"), QStringLiteral("peak"), QStringLiteral("--seconds"),
                                                    QStringLiteral("0.02"), QStringLiteral("--rounds"), QStringLiteral("1")}
                                     << 0 << QStringLiteral("best GFLOP/s");
+        QTest::newRow("bench peak, every set") << QStringList{QStringLiteral("bench"), QStringLiteral("peak"), QStringLiteral("--seconds"),
+                                                             QStringLiteral("0.02"), QStringLiteral("--rounds"), QStringLiteral("1"),
+                                                             QStringLiteral("--isa"), QStringLiteral("all")}
+                                               << 0 << QStringLiteral("generic: 12 chains of 4-float multiplies and adds");
+        QTest::newRow("bench peak, unknown set") << QStringList{QStringLiteral("bench"), QStringLiteral("peak"), QStringLiteral("--isa"),
+                                                                QStringLiteral("sse9")}
+                                                 << 2 << QStringLiteral("unknown instruction set 'sse9'");
+        QTest::newRow("info, sgemm plan") << QStringList{QStringLiteral("info")} << 0 << QStringLiteral("sgemm: ");
+        QTest::newRow("info, caches") << QStringList{QStringLiteral("info")} << 0 << QStringLiteral("caches: L1d ");
         QTest::newRow("bench peak, no time") << QStringList{QStringLiteral("bench"), QStringLiteral("peak"), QStringLiteral("--seconds"),
                                                             QStringLiteral("0")}
                                              << 2 << QStringLiteral("--seconds");

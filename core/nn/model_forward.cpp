@@ -25,6 +25,7 @@
 #include <mutex>
 #include <span>
 
+#include "base/cpu_caches.hpp"
 #include "base/parallel.hpp"
 #include "base/scratch_buffer.hpp"
 #include "conv/conv_registry.hpp"
@@ -61,12 +62,13 @@ std::int64_t weightFloats(const Layer& l) {
     return l.kind == LayerKind::LowRankLinear ? std::int64_t(l.down.size() + l.up.size()) : std::int64_t(l.weight.size());
 }
 
-/// Weights up to this size stay in L2 from one tile of rows to the next (the rank-64 factors of fc1
-/// are 64·(784 + 512) = 83k floats, 332 KB; fc1 itself is 401k).
-constexpr std::int64_t kTileableWeightFloats = 96 * 1024;
-/// A tile's widest output is kept under this (L2 is 512 KiB per Zen 3 core): 120 rows of 512. Per-call
-/// costs (packing a partial micro-tile, writing C after a short k loop) made 60-row tiles slower.
-constexpr std::int64_t kTileBytes = 256 * 1024;
+/// Weights up to this size stay in L2 from one tile of rows to the next: three quarters of L2 (on Zen 3,
+/// 512 KiB: 96k floats, which the rank-64 factors of fc1, 64·(784 + 512) = 83k floats, fit; fc1 itself
+/// is 401k). From the cache sizes at run time (base/cpu_caches.hpp), as sgemm's blocking.
+std::int64_t tileableWeightFloats() { return activeCacheSizes().l2 * 3 / 4 / std::int64_t(sizeof(float)); }
+/// A tile's widest output is kept under half of L2 (Zen 3: 256 KiB, 120 rows of 512). Per-call costs
+/// (packing a partial micro-tile, writing C after a short k loop) made 60-row tiles slower there.
+std::int64_t tileBytes() { return activeCacheSizes().l2 / 2; }
 
 /// The end of the run of fully connected layers that starts at `first` (a product): products, a
 /// ReLU right after a product (fused into it), and a final log-softmax.
@@ -95,13 +97,13 @@ void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t l
         lastProduct = k;
         widest = std::max(widest, l.outputShape.size());
         if (l.kind == LayerKind::LowRankLinear) maxRank = std::max(maxRank, l.rank());
-        tileable = tileable && weightFloats(l) <= kTileableWeightFloats;
+        tileable = tileable && weightFloats(l) <= tileableWeightFloats();
         perRow += weightFloats(l);
     }
     const std::int64_t outWidth = layers[lastProduct].outputShape.size();
     // Tiles of whole micro-tiles of rows (sgemm's 6, the dot kernel's 4): a partial one is packed
     // on every call, which cost a quarter of the rank-16 layers' time at 41-row tiles.
-    const std::int64_t tileLimit = tileable ? std::max<std::int64_t>(12, kTileBytes / (4 * widest) / 12 * 12) : rows;
+    const std::int64_t tileLimit = tileable ? std::max<std::int64_t>(12, tileBytes() / (4 * widest) / 12 * 12) : rows;
     // Every weight matrix packed once for all threads and tiles: [k] its Wᵀ, or its factors' (down, up).
     std::vector<std::pair<matmul::PackedB, matmul::PackedB>> packed(last - first);
     for (std::size_t k = first; k < last; ++k) {
@@ -193,20 +195,20 @@ private:
     std::vector<Entry> entries_;
 };
 
-/// The widest activation of a tile of images in the convolutional part of a network is kept under
-/// this (L2 is 512 KiB per Zen 3 core): 10 digits through the CNN's 8×28×28 first layer.
-constexpr std::int64_t kConvTileBytes = 256 * 1024;
+/// The widest activation of a tile of images in the convolutional part of a network is kept under half
+/// of L2 (Zen 3, 512 KiB: 10 digits through the CNN's 8×28×28 first layer).
+std::int64_t convTileBytes() { return activeCacheSizes().l2 / 2; }
 
 const float* runLayers(const std::vector<Layer>& layers, std::size_t last, const float* input, std::int64_t rows,
                        int threads, const std::string& convAlgorithm, std::array<ScratchBuffer, 2>& buffers,
                        const LayerObserver* observe = nullptr, PlanCache* plans = nullptr);
 
 /// Images per tile for the layers [0, end) (see runConvolutionsInTiles): their widest activation
-/// under kConvTileBytes.
+/// under convTileBytes().
 std::int64_t convTileImages(const std::vector<Layer>& layers, std::size_t end) {
     std::int64_t widest = layers.front().inputShape.size();
     for (std::size_t k = 0; k < end; ++k) widest = std::max(widest, layers[k].outputShape.size());
-    return std::max<std::int64_t>(1, kConvTileBytes / (4 * widest));
+    return std::max<std::int64_t>(1, convTileBytes() / (4 * widest));
 }
 
 /// The layers before the first fully connected one ([0, end): convolutions, ReLUs, pools, flatten)

@@ -7,10 +7,12 @@
 
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <string_view>
 
+#include "base/cpu_caches.hpp"
 #include "io/weights.hpp"
 #include "nn/layer_kernels.hpp"
 #include "nn/low_rank.hpp"
@@ -192,6 +194,26 @@ private Q_SLOTS:
         const nn::MatrixF seven = model.forward(x, nn::InferenceOptions{7});
         QVERIFY((one - two).cwiseAbs().maxCoeff() < 1e-6f);
         QVERIFY((one - seven).cwiseAbs().maxCoeff() < 1e-6f);
+    }
+
+    // The forward pass tiles rows (and a CNN's images) by the L2 size it reads at run time: with a small fake
+    // L2 (32 KiB on Zen 3) the MLP goes through tiles of 72 rows and the CNN one image at a time, with a large one in one tile;
+    // the results are the same bits (each row and image computed by the same kernels in the same order).
+    // L1 stays the machine's: it sets sgemm's depth blocks, and with them the order of float32 sums.
+    void cacheSizesChangeTilesNotResults() {
+        const nn::Model mlp = nn::Model::mlp({50, 40, 30, 10}, 7), cnn = nn::Model::digitCnn(3);
+        const nn::MatrixF rows = randomMatrix(203, 50, 2), images = randomMatrix(23, 28 * 28, 3);
+        const nn::MatrixF mlpDetected = mlp.forward(rows, nn::InferenceOptions{2});
+        const nn::MatrixF cnnDetected = cnn.forward(images, nn::InferenceOptions{2});
+        const CacheSizes machine = activeCacheSizes();
+        for (const std::int64_t l2 : {machine.l1d, std::int64_t(64) << 20}) {
+            setCacheSizes(CacheSizes{machine.l1d, l2, machine.l3 == 0 ? 0 : std::max(machine.l3, l2), {}});
+            const nn::MatrixF mlpFake = mlp.forward(rows, nn::InferenceOptions{2});
+            const nn::MatrixF cnnFake = cnn.forward(images, nn::InferenceOptions{2});
+            setCacheSizes(std::nullopt);
+            QVERIFY(std::memcmp(mlpFake.data(), mlpDetected.data(), sizeof(float) * mlpFake.size()) == 0);
+            QVERIFY(std::memcmp(cnnFake.data(), cnnDetected.data(), sizeof(float) * cnnFake.size()) == 0);
+        }
     }
 
     void emulatedArithmetic_data() {

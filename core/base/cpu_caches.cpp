@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -38,6 +39,25 @@ std::int64_t parseSize(const std::string& item) {
     return value * unit;
 }
 
+/// Bytes of cpu0's cache of this level and type ("Data", "Unified") as Linux's sysfs lists it (the kernel's
+/// reading of cpuid, per cache instance), or 0 when it does not.
+std::int64_t sysfsCacheBytes(int level, const std::string& type) {
+    for (int index = 0; index < 8; ++index) {
+        const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+        std::ifstream levelFile(dir + "level"), typeFile(dir + "type"), sizeFile(dir + "size");
+        int foundLevel = 0;
+        std::string foundType, size;
+        if (!(levelFile >> foundLevel) || !(typeFile >> foundType) || !(sizeFile >> size)) continue;
+        if (foundLevel != level || foundType != type) continue;
+        try {
+            return parseSize(size);  // "32K"
+        } catch (const std::invalid_argument&) {
+            return 0;
+        }
+    }
+    return 0;
+}
+
 std::mutex forcedMutex;
 std::shared_ptr<const CacheSizes> forced;  // guarded by forcedMutex
 std::atomic<unsigned> generation{0};
@@ -46,21 +66,26 @@ std::atomic<unsigned> generation{0};
 
 CacheSizes detectedCacheSizes() {
     static const CacheSizes detected = [] {
-        CacheSizes s{32 * kKiB, 512 * kKiB, 8 * kMiB, "sysconf"};
-        bool assumed = false;
-        const auto read = [&](int name, std::int64_t& into) {
-            const long value = sysconf(name);
-            if (value > 0) into = value;
-            else assumed = true;
-        };
+        // sysfs first: it lists one instance of each cache, where glibc's sysconf may report the whole
+        // package's L3 (256 MiB on an 8-CCD EPYC whose cores share 32 MiB); then sysconf; then a common core.
+        CacheSizes s{sysfsCacheBytes(1, "Data"), sysfsCacheBytes(2, "Unified"), sysfsCacheBytes(3, "Unified"), "sysfs"};
+        if (s.l1d == 0 || s.l2 == 0) {
+            s = {32 * kKiB, 512 * kKiB, 8 * kMiB, "sysconf"};
+            bool assumed = false;
+            const auto read = [&](int name, std::int64_t& into) {
+                const long value = sysconf(name);
+                if (value > 0) into = value;
+                else assumed = true;
+            };
 #if defined(_SC_LEVEL1_DCACHE_SIZE)
-        read(_SC_LEVEL1_DCACHE_SIZE, s.l1d);
-        read(_SC_LEVEL2_CACHE_SIZE, s.l2);
-        read(_SC_LEVEL3_CACHE_SIZE, s.l3);
+            read(_SC_LEVEL1_DCACHE_SIZE, s.l1d);
+            read(_SC_LEVEL2_CACHE_SIZE, s.l2);
+            read(_SC_LEVEL3_CACHE_SIZE, s.l3);
 #else
-        assumed = true;
+            assumed = true;
 #endif
-        if (assumed) s.source = "assumed (the OS did not report every level)";
+            if (assumed) s.source = "assumed (the OS did not report every level)";
+        }
         try {
             validate(s);
         } catch (const std::invalid_argument&) {  // an OS reporting nonsense: a common core's sizes

@@ -259,6 +259,36 @@ private Q_SLOTS:
         QCOMPARE(panel.seriesPoints(QStringLiteral("y")).size(), log ? 2 : 3);  // zero has no place on a log axis
     }
 
+    // A small chart of short times (the network page's time axis at 1280×720, 2026-12-08): eight ticks of
+    // 0.0125, 0.015, … did not fit 290 px and Qt Charts cut every label to "...". The interval widens until
+    // the labels fit, and narrows again when the chart grows.
+    void crowdedValueLabelsWiden() {
+        study::Table t({"ms", "y"});
+        for (double ms : {10.01234, 10.02, 10.03, 10.04567}) t.addRow({ms, ms * 2});
+        study::ChartSpec s;
+        s.xColumn = "ms";
+        s.yColumn = "y";
+        ui::ChartPanel panel;
+        panel.resize(200, 235);
+        panel.setData(t, s);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        const auto* x = qobject_cast<const QValueAxis*>(panel.chart()->axes(Qt::Horizontal).front());
+        QVERIFY(x);
+        const double natural = x->property("ksNaturalStep").toDouble();  // the data's step: 0.01
+        const auto labelsCut = [&] {
+            for (QGraphicsItem* item : panel.chart()->scene()->items())
+                if (auto* text = dynamic_cast<QGraphicsTextItem*>(item); text && item->isVisible() && text->toPlainText().endsWith(QLatin1String("...")))
+                    return true;
+            return false;
+        };
+        QTRY_VERIFY(!labelsCut());
+        QVERIFY2(x->tickInterval() > natural, qPrintable(QStringLiteral("interval %1, natural %2, plot %3 wide").arg(x->tickInterval()).arg(natural).arg(panel.chart()->plotArea().width())));
+        panel.resize(1400, 500);
+        QTRY_COMPARE(x->tickInterval(), natural);
+        QVERIFY(!labelsCut());
+    }
+
     // Issue 17: "Export all" wrote pages not yet opened at 100×73 px and a chart at its window's
     // 390×438. An export is the size and resolution asked for, whatever the window, and opaque.
     void exports_data() {

@@ -59,6 +59,16 @@ std::optional<QColor> keyedColor(const study::ChartSpec& spec, const std::string
 }
 
 /// A "nice" tick interval (1, 2, 2.5 or 5 times a power of ten) giving about `ticks` intervals over `span`.
+/// The tick interval a value axis was made with, before fitTicks widened it for its labels.
+constexpr const char* kNaturalStep = "ksNaturalStep";
+
+/// The next wider step of the 1, 2, 5 sequence.
+double widerStep(double step) {
+    const double magnitude = std::pow(10.0, std::floor(std::log10(step) + 1e-9));
+    const double r = step / magnitude;
+    return (r < 1.5 ? 2 : r < 4 ? 5 : 10) * magnitude;
+}
+
 double niceStep(double span, int ticks) {
     const double raw = span / ticks;
     const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
@@ -140,6 +150,7 @@ QAbstractAxis* makeAxis(const AxisRequest& r) {
         axis->setTickType(QValueAxis::TicksDynamic);
         axis->setTickAnchor(0.0);
         axis->setTickInterval(step);
+        axis->setProperty(kNaturalStep, step);  // fitTicks widens it when the labels do not fit
     }
     axis->setLabelFormat(QStringLiteral("%g"));
     axis->setTitleText(r.title);
@@ -188,7 +199,7 @@ ChartPanel::ChartPanel(QWidget* parent)
     applyPaletteTheme();
     view_->installEventFilter(this);
     // Tick density follows the plot's laid-out size (queued: the base is changed outside Qt Charts' layout pass).
-    connect(chart(), &QChart::plotAreaChanged, this, &ChartPanel::fitLogTicks, Qt::QueuedConnection);
+    connect(chart(), &QChart::plotAreaChanged, this, &ChartPanel::fitTicks, Qt::QueuedConnection);
     view_->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(view_, &QWidget::customContextMenuRequested, this, &ChartPanel::contextMenu);
 
@@ -340,9 +351,31 @@ bool ChartPanel::eventFilter(QObject* watched, QEvent* event) {
     return QWidget::eventFilter(watched, event);
 }
 
-void ChartPanel::fitLogTicks() {
+void ChartPanel::fitTicks() {
     const QRectF plot = chart()->plotArea();
     for (QAbstractAxis* a : chart()->axes()) {
+        if (auto* value = qobject_cast<QValueAxis*>(a)) {
+            // Qt Charts cuts every label of a crowded axis to "..." (a time axis of 0.0125, 0.015, … on a
+            // small chart): widen the interval until the labels fit, starting from the one the data chose.
+            const double natural = value->property(kNaturalStep).toDouble();
+            if (!(natural > 0) || value->tickType() != QValueAxis::TicksDynamic) continue;
+            const QFontMetrics metrics(value->labelsFont());
+            const bool vertical = value->orientation() == Qt::Vertical;
+            const double room = vertical ? plot.height() : plot.width();
+            if (room <= 0) continue;
+            double step = natural;
+            for (int widen = 0; widen < 12; ++widen, step = widerStep(step)) {
+                int count = 0;
+                double widest = 0;
+                for (double v = std::ceil(value->min() / step - 1e-9) * step; v <= value->max() + step * 1e-9 && count < 1000;
+                     v += step, ++count)
+                    widest = std::max<double>(widest, metrics.horizontalAdvance(QString::asprintf("%g", std::fabs(v) < step * 1e-9 ? 0.0 : v)));
+                const double perLabel = vertical ? 1.6 * metrics.height() : widest + metrics.horizontalAdvance(QStringLiteral("  "));
+                if (count * perLabel <= room) break;
+            }
+            if (step != value->tickInterval()) value->setTickInterval(step);
+            continue;
+        }
         auto* axis = qobject_cast<QLogValueAxis*>(a);
         if (!axis || axis->min() <= 0 || axis->max() <= axis->min()) continue;
         const double decimalBase = std::log10(axis->base());
@@ -475,7 +508,7 @@ void ChartPanel::rebuild() {
     c->legend()->setVisible(made.size() > 1);
     styleAxes(c);
     placeLegend();
-    fitLogTicks();  // at the plot's present size; again when its new layout changes it
+    fitTicks();  // at the plot's present size; again when its new layout changes it
     updateCurrentMarker();
 }
 
@@ -652,7 +685,7 @@ void ChartPanel::layOutOffscreen(const QSize& logical) {
     // depends on the laid-out plot's width, so it is chosen again once that is known, and laid out again.
     QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents);
     placeLegend();
-    fitLogTicks();
+    fitTicks();
     QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents);
 }
 

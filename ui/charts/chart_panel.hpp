@@ -87,8 +87,9 @@ private:
     /// Light or dark chart theme, following the widget's palette (readable in both).
     void applyPaletteTheme();
     void rebuild();
-    /// Log axes: one tick label per power of ten, or of 10^k when the axis has room for no more.
-    void fitLogTicks();
+    /// Tick labels that fit the plot: log axes one label per power of ten, or of 10^k when the axis has room
+    /// for no more; value axes their data's interval, widened (1, 2, 5, 10, …) until the labels fit.
+    void fitTicks();
     /// Shows the caption when the panel has room for it beside a readable plot.
     void fitCaption();
     void buildBars();

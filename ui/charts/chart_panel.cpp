@@ -358,10 +358,11 @@ void ChartPanel::fitTicks() {
             // Qt Charts cuts every label of a crowded axis to "..." (a time axis of 0.0125, 0.015, … on a
             // small chart): widen the interval until the labels fit, starting from the one the data chose.
             const double natural = value->property(kNaturalStep).toDouble();
-            if (!(natural > 0) || value->tickType() != QValueAxis::TicksDynamic) continue;
+            // Horizontal axes only: vertical labels stack, and their width is the margin's to fit.
+            if (!(natural > 0) || value->tickType() != QValueAxis::TicksDynamic || value->orientation() == Qt::Vertical)
+                continue;
             const QFontMetrics metrics(value->labelsFont());
-            const bool vertical = value->orientation() == Qt::Vertical;
-            const double room = vertical ? plot.height() : plot.width();
+            const double room = plot.width();
             if (room <= 0) continue;
             double step = natural;
             for (int widen = 0; widen < 12; ++widen, step = widerStep(step)) {
@@ -370,7 +371,7 @@ void ChartPanel::fitTicks() {
                 for (double v = std::ceil(value->min() / step - 1e-9) * step; v <= value->max() + step * 1e-9 && count < 1000;
                      v += step, ++count)
                     widest = std::max<double>(widest, metrics.horizontalAdvance(QString::asprintf("%g", std::fabs(v) < step * 1e-9 ? 0.0 : v)));
-                const double perLabel = vertical ? 1.6 * metrics.height() : widest + metrics.horizontalAdvance(QStringLiteral("  "));
+                const double perLabel = widest + metrics.horizontalAdvance(QStringLiteral("  "));  // its width and a gap
                 if (count * perLabel <= room) break;
             }
             if (step != value->tickInterval()) value->setTickInterval(step);

@@ -88,7 +88,7 @@ private:
     void applyPaletteTheme();
     void rebuild();
     /// Tick labels that fit the plot: log axes one label per power of ten, or of 10^k when the axis has room
-    /// for no more; value axes their data's interval, widened (1, 2, 5, 10, …) until the labels fit.
+    /// for no more; horizontal value axes their data's interval, widened (1, 2, 5, 10, …) until the labels fit.
     void fitTicks();
     /// Shows the caption when the panel has room for it beside a readable plot.
     void fitCaption();

@@ -65,10 +65,10 @@ std::int64_t weightFloats(const Layer& l) {
 /// Weights up to this size stay in L2 from one tile of rows to the next: three quarters of L2 (on Zen 3,
 /// 512 KiB: 96k floats, which the rank-64 factors of fc1, 64·(784 + 512) = 83k floats, fit; fc1 itself
 /// is 401k). From the cache sizes at run time (base/cpu_caches.hpp), as sgemm's blocking.
-std::int64_t tileableWeightFloats() { return activeCacheSizes().l2 * 3 / 4 / std::int64_t(sizeof(float)); }
+std::int64_t tileableWeightFloats(std::int64_t l2) { return l2 * 3 / 4 / std::int64_t(sizeof(float)); }
 /// A tile's widest output is kept under half of L2 (Zen 3: 256 KiB, 120 rows of 512). Per-call costs
 /// (packing a partial micro-tile, writing C after a short k loop) made 60-row tiles slower there.
-std::int64_t tileBytes() { return activeCacheSizes().l2 / 2; }
+std::int64_t tileBytes(std::int64_t l2) { return l2 / 2; }
 
 /// The end of the run of fully connected layers that starts at `first` (a product): products, a
 /// ReLU right after a product (fused into it), and a final log-softmax.
@@ -88,6 +88,7 @@ std::size_t chainEnd(const std::vector<Layer>& layers, std::size_t first) {
 /// product's output (after its ReLU and the log-softmax).
 void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t last, const float* x, float* y,
               std::int64_t rows, int threads, const LayerObserver* observe) {
+    const std::int64_t l2 = activeCacheSizes().l2;  // once: it takes a lock
     std::int64_t widest = 0, maxRank = 0, perRow = 0;
     bool tileable = true;
     std::size_t lastProduct = first;
@@ -97,13 +98,13 @@ void runChain(const std::vector<Layer>& layers, std::size_t first, std::size_t l
         lastProduct = k;
         widest = std::max(widest, l.outputShape.size());
         if (l.kind == LayerKind::LowRankLinear) maxRank = std::max(maxRank, l.rank());
-        tileable = tileable && weightFloats(l) <= tileableWeightFloats();
+        tileable = tileable && weightFloats(l) <= tileableWeightFloats(l2);
         perRow += weightFloats(l);
     }
     const std::int64_t outWidth = layers[lastProduct].outputShape.size();
     // Tiles of whole micro-tiles of rows (sgemm's 6, the dot kernel's 4): a partial one is packed
     // on every call, which cost a quarter of the rank-16 layers' time at 41-row tiles.
-    const std::int64_t tileLimit = tileable ? std::max<std::int64_t>(12, tileBytes() / (4 * widest) / 12 * 12) : rows;
+    const std::int64_t tileLimit = tileable ? std::max<std::int64_t>(12, tileBytes(l2) / (4 * widest) / 12 * 12) : rows;
     // Every weight matrix packed once for all threads and tiles: [k] its Wᵀ, or its factors' (down, up).
     std::vector<std::pair<matmul::PackedB, matmul::PackedB>> packed(last - first);
     for (std::size_t k = first; k < last; ++k) {

@@ -1,5 +1,6 @@
 #include "report_document.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <sstream>
@@ -169,7 +170,7 @@ std::string ReportDocument::html(const std::string& dir, Images images) const {
     for (const auto& b : blocks_) {
         switch (b.kind) {
             case Block::Heading: {
-                const std::string tag = "h" + std::to_string(std::min(b.level, 6));
+                const std::string tag{'h', static_cast<char>('0' + std::clamp(b.level, 1, 6))};
                 out << '<' << tag << '>' << inlineHtml(b.text) << "</" << tag << ">\n";
                 break;
             }

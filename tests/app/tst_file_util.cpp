@@ -5,7 +5,7 @@
 #include <QFile>
 #include <QStringDecoder>
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <atomic>
 #include <chrono>

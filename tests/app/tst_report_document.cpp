@@ -2,7 +2,7 @@
 // images embedded byte for byte (base64 checked against Qt's encoder, an independent one), findings with
 // the rows they cite.
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <random>
 

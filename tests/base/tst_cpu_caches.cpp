@@ -2,7 +2,7 @@
 // independent reading of the same hardware; the code reads sysfs, and reads it here only to know which it
 // took), KS_CACHES-style text parsed and refused by name,
 // forced sizes active until released, and each change seen by the blocking's generation counter.
-#include <QtTest>
+#include <QTest>
 
 #include <QFile>
 #include <stdexcept>

@@ -1,6 +1,6 @@
 // The instruction-set choice of the dispatched kernels: names round-trip, a forced set is the active
 // one until released, a set the CPU lacks is refused by name, and the detected set agrees with cpuid.
-#include <QtTest>
+#include <QTest>
 
 #include <stdexcept>
 

@@ -5,7 +5,7 @@
 // waiting (a deadlock would hang here until CTest's timeout); a team's barrier orders its phases (each
 // member checks, after the barrier, what every other member wrote before it: without the barrier the
 // late member's writes are missing), and members that leave do not hold the others up.
-#include <QtTest>
+#include <QTest>
 
 #include <Eigen/Core>
 

@@ -1,7 +1,7 @@
 // The one median and quantile (base/statistics.hpp) against closed forms: order statistics of small
 // lists, linear interpolation between them as numpy.quantile's default defines it (type 7 of Hyndman &
 // Fan), NaNs left out, NaN for nothing.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <limits>

@@ -1,7 +1,7 @@
 // Timings taken alone: ks::measure waits for heavy work in progress (a shared holder of the gate) and holds the
 // gate while it runs, so that no new chunk starts beside it. Checked with threads and flags, never with times:
 // "has not happened yet while the other holds the gate" cannot fail on a slow machine when the gate works.
-#include <QtTest>
+#include <QTest>
 
 #include <atomic>
 #include <thread>

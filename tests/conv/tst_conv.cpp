@@ -2,7 +2,7 @@
 // conv_test_util.hpp (not our direct): the assignment's test
 // matrix, every other kind of shape, the registry, validation messages, the single-channel call
 // and "find".
-#include <QtTest>
+#include <QTest>
 
 #include <algorithm>
 #include <cmath>

@@ -3,7 +3,7 @@
 // on the reference EmulatedArithmetic, bit for bit (a NaN matching
 // any NaN: its sign and payload are unspecified), for specs across the float families, shapes with
 // padding and stride, and data that reaches subnormals, overflow and NaN.
-#include <QtTest>
+#include <QTest>
 
 #include <bit>
 #include <cmath>

@@ -4,7 +4,7 @@
 // output widths around the 8/16/24-column tiles and below one vector, output heights around the
 // 4-row (one output channel) and 2-row (two output channels) tiles, odd output channel counts, rectangular and even kernels, 1×1 kernels, kernels as large as the (padded) input,
 // row and column strides, padding, batches, channels, transform sizes with large prime factors.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <cstring>

@@ -6,7 +6,7 @@
 // cover (ConvProblem: 1-D or 2-D, group 1, no dilation, the same padding before and after an axis) runs
 // through every registered algorithm that supports its shape, in float32 and double, and through the
 // long double reference of conv_test_util.hpp; the others are skipped, naming why.
-#include <QtTest>
+#include <QTest>
 
 #include <algorithm>
 #include <bit>

@@ -2,7 +2,7 @@
 // against direct in float32, the published error ordering under fp16 emulation and its size in units
 // of the format's u, and our radix-2 FFT (the emulated path's) against FFTW. Errors are measured
 // against the long double seven-loop reference of conv_test_util.hpp.
-#include <QtTest>
+#include <QTest>
 #include <fftw3.h>
 
 #include <cmath>

@@ -7,7 +7,7 @@
 // each kept input must also end as expected_outcomes.txt says (loaded, or refused saying what).
 // A sanitizer report during the mutation pass writes the offending input to
 // fuzz-crash-<target>-<iteration>.bin in the working directory (the build's tests/fuzz/).
-#include <QtTest>
+#include <QTest>
 
 #include <algorithm>
 #include <array>

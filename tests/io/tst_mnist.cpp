@@ -1,7 +1,7 @@
 // The embedded digits and the IDX reader: counts, the fixed stratified split, normalisation, and
 // malformed IDX files.
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <zlib.h>
 

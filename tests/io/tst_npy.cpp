@@ -1,6 +1,6 @@
 // .npy round trips and every malformed case: each must be a clear NpyError, never a crash.
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <cstring>
 #include <fstream>

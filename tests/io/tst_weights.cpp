@@ -1,7 +1,7 @@
 // Weight files: fixtures written by the real torch.save / numpy.savez give the logits PyTorch
 // computed; every malformed or hostile file is a clear WeightFileError, never a crash, a huge
 // allocation or code execution.
-#include <QtTest>
+#include <QTest>
 
 #include "test_support.hpp"
 

@@ -4,7 +4,7 @@
 // storage/product/accumulation), on data that reaches each format's subnormals, its overflow, NaN and
 // infinities, on one thread and on several (the same bits), and over column counts that end inside a
 // vector (NaN matching NaN whatever its sign). What the engine does not cover it refuses, naming why.
-#include <QtTest>
+#include <QTest>
 
 #include <bit>
 #include <cmath>

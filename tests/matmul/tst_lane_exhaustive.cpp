@@ -9,7 +9,7 @@
 //         reference Rounder.
 // Every pair in the widest instruction set the CPU has, every 16th first operand in the generic one.
 // Under KS_SANITIZE every 61st first operand only.
-#include <QtTest>
+#include <QTest>
 
 #include <algorithm>
 #include <atomic>

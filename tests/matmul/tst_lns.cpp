@@ -2,7 +2,7 @@
 // against log2 of the true sum, NVIDIA's binned accumulator against exact sums of the quantised
 // products (and its error bound with b-bit constants), the public reference values, the sequential
 // vs binned experiment at 3 fraction bits, and the accumulator's range events.
-#include <QtTest>
+#include <QTest>
 #include <cmath>
 #include <random>
 

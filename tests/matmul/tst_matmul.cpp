@@ -1,7 +1,7 @@
 // The matmul methods against double-precision references: every method on every shape, the
 // assignment's logmatmul accuracy, the low-rank factorisation against Eckart–Young, the randomized
 // SVD against the exact truncation, special operands, emulated arithmetic, and clear shape errors.
-#include <QtTest>
+#include <QTest>
 #include <cmath>
 #include <limits>
 

@@ -1,7 +1,7 @@
 // The convolutional network: forward against an independent double-precision reference, every conv
 // algorithm of the registry giving the same logits, the emulated arithmetic against the native one,
 // the trainer's gradients against finite differences, training, save/load, and malformed files.
-#include <QtTest>
+#include <QTest>
 
 #include "reference_forward.hpp"
 #include "test_support.hpp"

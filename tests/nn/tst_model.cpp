@@ -1,6 +1,6 @@
 // The network: inference against a hand-computed network, low-rank truncation (Eckart–Young and
 // the parameter count), emulated arithmetic against a double reference, building from weight sets.
-#include <QtTest>
+#include <QTest>
 
 #include "reference_forward.hpp"
 #include "test_support.hpp"

@@ -9,7 +9,7 @@
 //  - the sequential ones against nn::Model itself (toModel), bit for bit, float32 and emulated;
 //  - fused runs against node-by-node runs, bit for bit.
 // Hostile files are the fuzz corpus' (tests/fuzz/corpus/onnx, make_hostile_onnx.py).
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <filesystem>

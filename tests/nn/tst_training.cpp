@@ -1,6 +1,6 @@
 // Training: the loss goes down, the same seed gives the same weights, cancel stops, fine-tuning
 // recovers a truncated network, and the shipped default weights reach their recorded accuracy.
-#include <QtTest>
+#include <QTest>
 
 #include "io/embedded_resources.hpp"
 #include "io/mnist.hpp"

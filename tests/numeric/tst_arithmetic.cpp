@@ -3,7 +3,7 @@
 // value, read from the binary128 bit pattern; nothing from core/numeric's rounding), in every format
 // including fp64; constructed cases where rounding the double result again (double rounding) gives the
 // wrong answer. All comparisons are bit for bit (KS_COMPARE_EXACT / sameBits: -0 differs from +0).
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <cstdio>

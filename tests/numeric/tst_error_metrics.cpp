@@ -1,5 +1,5 @@
 // Error metrics against closed forms on small hand-made arrays.
-#include <QtTest>
+#include <QTest>
 
 #include <bit>
 #include <cmath>

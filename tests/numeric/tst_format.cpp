@@ -1,6 +1,6 @@
 // Format names (parse, canonical name round trip, errors), descriptions, properties against closed
 // forms, slider families, compute specifications.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 

@@ -21,7 +21,7 @@
 //                    paths, and both paths drawing the same sequence.
 // Without AVX-512 (e.g. Zen 3) the MXCSR route alone is the float32 reference, and without AVX512-BF16
 // the bit-pattern rule alone is the bf16 one: each says so with qInfo. Without F16C the test skips.
-#include <QtTest>
+#include <QTest>
 
 #include <bit>
 #include <cfenv>

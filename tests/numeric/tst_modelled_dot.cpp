@@ -2,7 +2,7 @@
 // suite (north-numerical-computing/tensor-cores-numerical-behavior: inputs and the results V100 and T4/A100 gave, in
 // binary32 mode), promotion and the summation orders on sums whose value is known by hand (bf16 stalls at 256), the
 // names and presets, and what is refused.
-#include <QtTest>
+#include <QTest>
 
 #include <cfloat>
 #include <cmath>

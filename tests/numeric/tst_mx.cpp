@@ -1,7 +1,7 @@
 // OCP MX block scaling against the spec's definitions written out here: element values decoded from their bit
 // fields (not from mx.cpp's tables), the nearest of them found by searching every code (ties to the even code),
 // the scale from the block's largest magnitude; hand-worked blocks; the element formats' published maxima.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <limits>

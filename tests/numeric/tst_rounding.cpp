@@ -1,7 +1,7 @@
 // Rounding to every format kind, against closed forms: hand-derived boundary cases per mode, the
 // complete code tables of the small float formats (every neighbour pair and its midpoint), fp8
 // constants, stochastic unbiasedness, fixed-point saturation, per-tensor integers, LNS error bounds.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <random>

@@ -15,7 +15,7 @@
 // Under KS_SANITIZE (ASan + UBSan are ~10x slower) only every 61st chunk is checked: still all
 // low-order patterns (ties, subnormals of the output) for ~1100 different sign/exponent/high-
 // mantissa prefixes, keeping the run near a minute.
-#include <QtTest>
+#include <QTest>
 
 #include <algorithm>
 #include <atomic>

@@ -2,7 +2,7 @@
 // by hand from the definitions in scaled_format.hpp, not by the code), MX through quantizeScaled against
 // mxQuantize (itself tested against the element codes' bit fields in tst_mx), strided lines against the
 // transposed matrix, special values, and the compute specifications that carry them.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <limits>

@@ -1,7 +1,7 @@
 // Summation orders against published behaviour and exact sums: 10,000 samples of U(0, 1) summed one by one in
 // bf16 stop at exactly 256 (bf16's spacing there is 2, so 256 + x rounds back for x < 1; ml_dtypes' README);
 // pairwise, blocked, Kahan-compensated and fp32 sums do not stall. Orders are checked on small cases by hand.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <random>

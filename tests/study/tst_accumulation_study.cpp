@@ -1,7 +1,7 @@
 // The accumulation study against closed-form error bounds for sums of positive terms (Higham, "Accuracy and Stability
 // of Numerical Algorithms", 2nd ed.: recursive summation (4.4), pairwise (4.6), compensated (4.8)), the bf16 stall,
 // promotion against the same unit without it, the swamping picture growing with k, and bad parameters.
-#include <QtTest>
+#include <QTest>
 
 #include "test_support.hpp"
 

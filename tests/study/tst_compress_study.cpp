@@ -1,7 +1,7 @@
 // The network-compression study on the embedded pretrained MLP and its 2,000 test digits:
 // accuracy rises with rank, full rank is the dense network, the compression ratio is the closed
 // form r·(in + out) + out per factored layer, and the Pareto front is exactly the non-dominated set.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <random>

@@ -1,7 +1,7 @@
 // The findings generator against hand-made tables whose right sentences are known, including the
 // tables about which nothing should be said (a steady fall has no plateau, a threshold never reached is
 // not claimed, a missing baseline silences the comparison).
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <string>

@@ -1,7 +1,7 @@
 // The layer table (study/layer_table.hpp): the energy ranks against closed forms, the spectrum of weights of known
 // rank, the error columns (zero when native, the emulated run's otherwise), accuracy against nn::accuracy.
 // Doubles are compared with == (exactly): QCOMPARE's is fuzzy.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <random>

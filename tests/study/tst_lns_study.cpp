@@ -1,7 +1,7 @@
 // The log-accumulation study: the binned accumulation with exact constants adds the quantised
 // products exactly, it beats sequential LNS addition at 3 fraction bits, errors fall with the
 // fraction bits and with the accumulator width, and the quantisation floor matches its closed form.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 

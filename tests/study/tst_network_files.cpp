@@ -2,7 +2,7 @@
 // which digits and networks fit, and that every refusal names the file. Expected names and messages are
 // written out here; the digits read back are compared with the embedded digits that were written.
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <fstream>
 

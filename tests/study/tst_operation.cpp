@@ -3,7 +3,7 @@
 // once, parses the CLI's shapes, and each operation's exact result is independent of its algorithms.
 // Also what core tells the GUI and the CLI about the precision study: the families it can sweep and
 // the matrix product that computes a convolution layer.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <stdexcept>

@@ -1,6 +1,6 @@
 // The precision study must show what the numbers really do: error falls with mantissa bits until
 // the fp32 floor, Winograd's error grows with its tile, unsupported points say why.
-#include <QtTest>
+#include <QTest>
 
 #include "test_support.hpp"
 

@@ -1,7 +1,7 @@
 // The rank study must say what Eckart–Young says: the error of the best rank-r approximation is the
 // tail of the singular values, and the factors really reconstruct to that error. Checked against
 // direct double-precision computations on the matrices, and against published figures.
-#include <QtTest>
+#include <QTest>
 
 #include "test_support.hpp"
 

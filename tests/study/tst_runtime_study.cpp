@@ -1,7 +1,7 @@
 // The runtime study: find lists every registry algorithm (unsupported ones with their reason), times
 // are positive, float32 errors are small against the double reference, and runtime vs size has a
 // row per algorithm and size. No timing assertions beyond "a time was measured".
-#include <QtTest>
+#include <QTest>
 
 #include "test_support.hpp"
 

@@ -1,6 +1,6 @@
 // Sharded sweeps: the slices of N shards cover every point once, in order, and each sweep's shard tables, joined
 // in shard order, are its unsharded table bit for bit (the points' random inputs never depend on the slice).
-#include <QtTest>
+#include <QTest>
 
 #include "test_support.hpp"
 

@@ -18,7 +18,7 @@ inline std::string deflateWith(const std::string& data, int windowBits, int flus
     z.next_out = reinterpret_cast<Bytef*>(out.data());
     z.avail_out = static_cast<uInt>(out.size());
     deflate(&z, flush);
-    out.resize(out.size() - z.avail_out);
+    out.resize(z.total_out);  // one call: everything written since deflateInit2
     deflateEnd(&z);
     return out;
 }

@@ -7,7 +7,7 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
-#include <QtTest>
+#include <QTest>
 
 #include "test_support.hpp"
 

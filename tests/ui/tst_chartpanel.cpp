@@ -10,7 +10,7 @@
 #include <QLogValueAxis>
 #include <QTemporaryDir>
 #include <QValueAxis>
-#include <QtTest>
+#include <QTest>
 
 #include "charts/chart_panel.hpp"
 

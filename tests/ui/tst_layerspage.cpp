@@ -12,7 +12,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
-#include <QtTest>
+#include <QTest>
 
 #include "charts/chart_panel.hpp"
 #include "models/layer_table_model.hpp"

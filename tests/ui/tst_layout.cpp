@@ -13,7 +13,7 @@
 #include <QStandardPaths>
 #include <QStyle>
 #include <QStyleOptionComboBox>
-#include <QtTest>
+#include <QTest>
 
 #include <memory>
 

@@ -10,7 +10,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include "about_dialog.hpp"
 #include "main_window.hpp"

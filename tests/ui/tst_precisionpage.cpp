@@ -8,7 +8,7 @@
 #include <QXYSeries>
 #include <QStandardPaths>
 #include <QCheckBox>
-#include <QtTest>
+#include <QTest>
 
 #include "test_support.hpp"
 

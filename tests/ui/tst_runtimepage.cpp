@@ -10,7 +10,7 @@
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QTimer>
-#include <QtTest>
+#include <QTest>
 
 #include "charts/chart_panel.hpp"
 #include "conv/conv_registry.hpp"

@@ -1,6 +1,7 @@
 // Background work: results arrive, the newest request wins, cancellation is prompt, the cache answers.
 #include <QSignalSpy>
-#include <QtTest>
+#include <QTest>
+#include <QTimer>
 
 #include "test_support.hpp"
 

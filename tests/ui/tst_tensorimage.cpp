@@ -1,6 +1,6 @@
 // Error maps: on the fixed logarithmic scale one colour is one error size in every picture (scaled to each picture's
 // own largest |error|, a map at 1 bit and one at 9 bits looked alike), and the colour bar says which scale is drawn.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 

@@ -1,0 +1,1 @@
+// Compiles nothing: the target that builds the tests' shared precompiled header (tests/CMakeLists.txt).

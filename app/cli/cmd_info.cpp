@@ -10,6 +10,7 @@
 #include "base/version.hpp"
 #include "command.hpp"
 #include "matmul/gemm_blocking.hpp"
+#include "matmul/gemm_kernel.hpp"
 
 KS_CLI_COMMAND(infoCommand) {
     ks::cli::Command c;
@@ -63,6 +64,10 @@ KS_CLI_COMMAND(infoCommand) {
         std::cout << ")\n"
                   << "sgemm: " << ks::matmul::describeGemmPlan(ks::matmul::activeGemmPlan()) << "\n"
                   << "  (tiles of the dispatched set; KC, MC, NC derived from the caches above)\n";
+        const ks::matmul::kernel::KernelSet& set = ks::matmul::kernel::activeKernelSet();
+        std::cout << "winograd: alpha^2 products on sgemm's " << set.wide.name << " micro-kernel (" << set.narrow.name
+                  << " up to " << set.narrow.nr << " tiles), blocks of " << set.wide.nr
+                  << " tiles; transforms avx2, 8 tiles a vector\n";
         return 0;
     };
     return c;

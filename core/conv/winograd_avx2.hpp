@@ -2,14 +2,16 @@
 // The float32 Winograd fast path (AVX2 + FMA), internal to conv_winograd.cpp. Tiles are numbered
 // over the whole batch (image, tile row, tile column) and handled eight at a time, one vector lane
 // per tile, so every transform is a fixed run of vector FMAs with the generated coefficients
-// pre-broadcast at plan time (any interpolation points). Per block of kBlock = 16 tiles:
+// pre-broadcast at plan time (any interpolation points). Per block of nr tiles (the GEMM micro-kernel's
+// columns: 16 with AVX2, 32 with AVX-512):
 //  input:  from a zero-padded copy of the input (padding, partial tiles and the 8-float row reads
 //          need no checks), eight tile rows are gathered by an 8×8 transpose, transformed along
 //          the row in registers, then down the columns, and each of the α² results is stored as 8
-//          floats into V[ξ][c][16], the layout the GEMM micro-kernel reads (nothing is packed at
-//          run time).
-//  GEMM:   M[ξ] (K×16) = U[ξ] (K×C) · V[ξ] (C×16): a 6×16 register tile of FMAs over c, with U
-//          packed at plan time as [ξ][K/6][C][6].
+//          floats into V[ξ][c][nr], the layout of a packed B sliver of sgemm's micro-kernel
+//          (nothing is packed at run time).
+//  GEMM:   M[ξ] (K×nr) = U[ξ] (K×C) · V[ξ] (C×nr): sgemm's mr×nr micro-kernel over c
+//          (matmul/gemm_kernel.hpp: the active kernel set's, so zmm tiles where the CPU has AVX-512),
+//          with U packed at plan time as A slivers, [ξ][K/mr][C][mr].
 //  output: Aᵀ M A down the columns then along the rows, bias added, transposed back to one output
 //          row per lane and stored as m floats (no masked stores: they are microcoded on AMD).
 // The ξ strides of V and M are skewed off multiples of 4 KiB (otherwise the α² stores of one
@@ -22,6 +24,8 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -30,6 +34,7 @@
 #include "base/parallel.hpp"
 #include "conv/conv_problem.hpp"
 #include "conv/winograd_transform.hpp"
+#include "matmul/gemm_kernel.hpp"
 
 #ifndef KS_WINOGRAD_STAGE
 #define KS_WINOGRAD_STAGE(i)  // development builds may define it to time the stages
@@ -291,67 +296,15 @@ inline void transformOutputGroup(const float* M, std::int64_t ldXi, const Coeffi
     }
 }
 
-inline constexpr int kBlock = 16;      ///< tiles per GEMM block (two vectors)
-inline constexpr int kRowsPerTile = 6;  ///< output channels per micro-kernel tile
+/// The most tiles a GEMM block holds: the widest micro-kernel's columns (AVX-512's 32).
+inline constexpr int kMaxBlock = matmul::kernel::kMaxTileColumns;
 
-/// out[r][0..8·VECS) = Σ_c u[c][r] · v[c][0..8·VECS) for r < ROWS. u: [C][6] (rows past ROWS
-/// unused), v: [C][kBlock], out row stride kBlock, all 32-byte aligned. Named accumulators: GCC
-/// keeps an array of them in memory, storing every step.
-template <int VECS, int ROWS = kRowsPerTile>
-inline void gemmTile(std::int64_t C, const float* __restrict u, const float* __restrict v, float* __restrict out) {
-    static_assert(kRowsPerTile == 6 && (VECS == 1 || VECS == 2) && ROWS >= 1 && ROWS <= 6);
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-    __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
-    for (std::int64_t c = 0; c < C; ++c, u += kRowsPerTile, v += kBlock) {
-        const __m256 x = _mm256_load_ps(v);
-        const __m256 z = VECS == 2 ? _mm256_load_ps(v + 8) : x;
-        __m256 w = _mm256_broadcast_ss(u + 0);
-        a0 = _mm256_fmadd_ps(w, x, a0);
-        if constexpr (VECS == 2) b0 = _mm256_fmadd_ps(w, z, b0);
-        if constexpr (ROWS > 1) {
-            w = _mm256_broadcast_ss(u + 1);
-            a1 = _mm256_fmadd_ps(w, x, a1);
-            if constexpr (VECS == 2) b1 = _mm256_fmadd_ps(w, z, b1);
-        }
-        if constexpr (ROWS > 2) {
-            w = _mm256_broadcast_ss(u + 2);
-            a2 = _mm256_fmadd_ps(w, x, a2);
-            if constexpr (VECS == 2) b2 = _mm256_fmadd_ps(w, z, b2);
-        }
-        if constexpr (ROWS > 3) {
-            w = _mm256_broadcast_ss(u + 3);
-            a3 = _mm256_fmadd_ps(w, x, a3);
-            if constexpr (VECS == 2) b3 = _mm256_fmadd_ps(w, z, b3);
-        }
-        if constexpr (ROWS > 4) {
-            w = _mm256_broadcast_ss(u + 4);
-            a4 = _mm256_fmadd_ps(w, x, a4);
-            if constexpr (VECS == 2) b4 = _mm256_fmadd_ps(w, z, b4);
-        }
-        if constexpr (ROWS > 5) {
-            w = _mm256_broadcast_ss(u + 5);
-            a5 = _mm256_fmadd_ps(w, x, a5);
-            if constexpr (VECS == 2) b5 = _mm256_fmadd_ps(w, z, b5);
-        }
-    }
-    const __m256 rowsA[6] = {a0, a1, a2, a3, a4, a5}, rowsB[6] = {b0, b1, b2, b3, b4, b5};
-    for (int r = 0; r < ROWS; ++r) {
-        _mm256_store_ps(out + r * kBlock, rowsA[r]);
-        if constexpr (VECS == 2) _mm256_store_ps(out + r * kBlock + 8, rowsB[r]);
-    }
-}
-
-/// gemmTile for the first `rows` (1..6) rows.
-template <int VECS>
-inline void gemmTileRows(int rows, std::int64_t C, const float* u, const float* v, float* out) {
-    switch (rows) {
-    case 1: return gemmTile<VECS, 1>(C, u, v, out);
-    case 2: return gemmTile<VECS, 2>(C, u, v, out);
-    case 3: return gemmTile<VECS, 3>(C, u, v, out);
-    case 4: return gemmTile<VECS, 4>(C, u, v, out);
-    case 5: return gemmTile<VECS, 5>(C, u, v, out);
-    default: return gemmTile<VECS, 6>(C, u, v, out);
-    }
+/// The micro-kernel of the α² products: sgemm's, from the kernel set active when the plan is made (6×16
+/// with AVX2, 12×32 with AVX-512), so a block holds nr tiles. A problem of at most 8 tiles takes the
+/// narrow kernel (nr = 8) instead of padding its one block to 16 or 32 columns.
+inline const matmul::kernel::GemmKernel& winogradKernel(std::int64_t tiles) {
+    const matmul::kernel::KernelSet& set = matmul::kernel::activeKernelSet();
+    return tiles <= set.narrow.nr ? set.narrow : set.wide;
 }
 
 /// A float buffer aligned to 64 bytes.
@@ -374,7 +327,7 @@ private:
 };
 
 /// The float32 Winograd convolution with its filters transformed at construction; owns its workspace.
-/// A unit of work is a block of kBlock tiles (or, when there are few blocks, a block and a part of
+/// A unit of work is a block of nr tiles (or, when there are few blocks, a block and a part of
 /// K): input transform of the block (all C channels) into the thread's own V, the α² GEMMs, the
 /// output transform, so V and M of a block stay in L2 between the three steps.
 class WinogradAvx2 {
@@ -387,19 +340,23 @@ public:
         tilesH_ = (pr_.P() + m_ - 1) / m_;
         tilesW_ = (pr_.Q() + m_ - 1) / m_;
         T_ = pr_.N * tilesH_ * tilesW_;
-        blocks_ = (T_ + kBlock - 1) / kBlock;
-        kGroups_ = (pr_.K + kRowsPerTile - 1) / kRowsPerTile;
+        kernel_ = winogradKernel(T_);
+        if (kernel_.nr % 8 != 0 || kernel_.nr > kMaxBlock)
+            throw std::logic_error("Winograd: a " + std::string(kernel_.name) + " micro-kernel does not hold groups of 8 tiles");
+        block_ = kernel_.nr;
+        rows_ = kernel_.mr;
+        blocks_ = (T_ + block_ - 1) / block_;
+        kGroups_ = (pr_.K + rows_ - 1) / rows_;
         // padded plane: tile rows reach row tilesH·m + 1, and 8 floats are read from each tile's origin
         padRows_ = tilesH_ * m_ + 2;
         padCols_ = std::max<std::int64_t>(tilesW_ * m_ + 2, (tilesW_ - 1) * m_ + 8);
         const std::int64_t a2 = alpha_ * alpha_, K = pr_.K, C = pr_.C;
-        // U packed for the micro-kernel: [ξ][group of 6 output channels][c][6], zero rows past K
-        packedU_.resize(static_cast<std::size_t>(a2 * kGroups_ * C * kRowsPerTile));
+        // U packed as the micro-kernel's A slivers: [ξ][group of mr output channels][c][mr], zero rows past K
+        packedU_.resize(static_cast<std::size_t>(a2 * kGroups_ * C * rows_));
         for (std::int64_t xi = 0; xi < a2; ++xi)
             for (std::int64_t k = 0; k < K; ++k)
                 for (std::int64_t c = 0; c < C; ++c)
-                    packedU_.data()[((xi * kGroups_ + k / kRowsPerTile) * C + c) * kRowsPerTile + k % kRowsPerTile] =
-                        U[(xi * K + k) * C + c];
+                    packedU_.data()[((xi * kGroups_ + k / rows_) * C + c) * rows_ + k % rows_] = U[(xi * K + k) * C + c];
         padded_.resize(static_cast<std::size_t>(pr_.N * C * padRows_ * padCols_));  // zero borders stay zero
         defaultPoints_ = (alpha_ == 4 && DefaultCoefficients<4>::matches(t)) ||
                          (alpha_ == 6 && DefaultCoefficients<6>::matches(t)) ||
@@ -407,16 +364,20 @@ public:
     }
 
     /// Bytes of the packed filters, the padded input and every thread's V and M (for the present
-    /// thread count).
+    /// thread count and kernel set).
     static std::size_t workspaceBytes(const ConvProblem& p, int m) {
         const std::int64_t alpha = m + 2, a2 = alpha * alpha;
         const std::int64_t tilesH = (p.P() + m - 1) / m, tilesW = (p.Q() + m - 1) / m;
-        const std::int64_t kRows = (p.K + kRowsPerTile - 1) / kRowsPerTile * kRowsPerTile;
+        const matmul::kernel::GemmKernel& kernel = winogradKernel(p.N * tilesH * tilesW);
+        const std::int64_t kRows = (p.K + kernel.mr - 1) / kernel.mr * kernel.mr;
         const std::int64_t padded = p.N * p.C * (tilesH * m + 2) * std::max(tilesW * m + 2, (tilesW - 1) * m + 8);
         const std::int64_t threads = std::max(1, threadCount());
-        const std::int64_t floats = a2 * kRows * p.C + padded + threads * a2 * (p.C + kRows) * kBlock;
+        const std::int64_t floats = a2 * kRows * p.C + padded + threads * a2 * (p.C + kRows) * kernel.nr;
         return static_cast<std::size_t>(floats) * sizeof(float);
     }
+
+    /// The micro-kernel of the α² products, e.g. "6x16".
+    const char* kernelName() const { return kernel_.name; }
 
     void execute(const float* x, const float* bias, float* y) {
         const GeneratedCoefficients generated{bt_.data(), at_.data()};
@@ -435,13 +396,13 @@ private:
     }
 
     struct Workspace {
-        AlignedFloats V, M;  ///< one block: V[ξ][c][kBlock], M[ξ][k − k0][kBlock]
+        AlignedFloats V, M;  ///< one block: V[ξ][c][nr], M[ξ][k − k0][nr]
     };
 
     template <int A, class Coefficients>
     void run(const Coefficients& co, const float* x, const float* bias, float* y) {
         constexpr int m = A - 2;
-        const std::int64_t C = pr_.C, K = pr_.K, N = pr_.N, a2 = A * A;
+        const std::int64_t C = pr_.C, K = pr_.K, N = pr_.N, a2 = A * A, kBlock = block_, kRowsPerTile = rows_;
         const std::int64_t H = pr_.H, W = pr_.W, P = pr_.P(), Q = pr_.Q();
         const std::int64_t planeSize = padRows_ * padCols_, tilesPerImage = tilesH_ * tilesW_;
         KS_WINOGRAD_STAGE(-1);
@@ -488,8 +449,8 @@ private:
                 const std::int64_t t0 = block * kBlock;
                 const int tiles = static_cast<int>(std::min<std::int64_t>(kBlock, T_ - t0));
                 // where each tile of the block starts: in image n's first padded plane, and in y
-                std::int64_t inOffset[kBlock] = {}, outOffset[kBlock] = {};
-                bool whole[kBlock] = {};
+                std::int64_t inOffset[kMaxBlock] = {}, outOffset[kMaxBlock] = {};
+                bool whole[kMaxBlock] = {};
                 for (int l = 0; l < tiles; ++l) {
                     const std::int64_t t = t0 + l, n = t / tilesPerImage, R = t % tilesPerImage / tilesW_,
                                        S = t % tilesW_;
@@ -513,14 +474,11 @@ private:
                     const float* v = ws.V.data() + xi * ldV;
                     const float* u = packedU_.data() + (xi * kGroups_ + g0) * C * kRowsPerTile;
                     float* out = ws.M.data() + xi * ldM;
-                    for (std::int64_t g = 0; g < g1 - g0; ++g) {
-                        const int rowsHere =
-                            static_cast<int>(std::min<std::int64_t>(kRowsPerTile, K - (g0 + g) * kRowsPerTile));
-                        if (tiles > 8)
-                            gemmTileRows<2>(rowsHere, C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
-                        else
-                            gemmTileRows<1>(rowsHere, C, u + g * C * kRowsPerTile, v, out + g * kRowsPerTile * kBlock);
-                    }
+                    // whole tiles of mr rows: packed U is zero past K, so the spare rows of M are zeros
+                    // that nothing reads; columns past `tiles` are products of stale V, never read either
+                    for (std::int64_t g = 0; g < g1 - g0; ++g)
+                        kernel_.run(C, u + g * C * kRowsPerTile, 1, kRowsPerTile, v, out + g * kRowsPerTile * kBlock,
+                                    kBlock, false, nullptr);
                 }
                 KS_WINOGRAD_STAGE(3);
                 // whole tiles are written in place, the others (right and bottom edges) through a
@@ -561,6 +519,8 @@ private:
     int m_, alpha_;
     bool defaultPoints_ = false;  ///< the transforms are kDefaultMatrices: zero-skipping kernels
     std::vector<LaneCoefficient> bt_, at_;
+    matmul::kernel::GemmKernel kernel_;  ///< the α² products' micro-kernel; a block is kernel_.nr tiles
+    std::int64_t block_, rows_;          ///< kernel_.nr, kernel_.mr
     std::int64_t tilesH_, tilesW_, T_, blocks_, kGroups_, padRows_, padCols_;
     AlignedFloats packedU_, padded_;
     std::vector<Workspace> workspaces_;

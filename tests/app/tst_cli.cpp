@@ -4,7 +4,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <filesystem>
 #include <fstream>
@@ -122,6 +122,7 @@ private Q_SLOTS:
                                                  << 2 << QStringLiteral("unknown instruction set 'sse9'");
         QTest::newRow("info, sgemm plan") << QStringList{QStringLiteral("info")} << 0 << QStringLiteral("sgemm: ");
         QTest::newRow("info, caches") << QStringList{QStringLiteral("info")} << 0 << QStringLiteral("caches: L1d ");
+        QTest::newRow("info, winograd kernels") << QStringList{QStringLiteral("info")} << 0 << QStringLiteral("winograd: alpha^2 products on sgemm's ");
         QTest::newRow("bench peak, no time") << QStringList{QStringLiteral("bench"), QStringLiteral("peak"), QStringLiteral("--seconds"),
                                                             QStringLiteral("0")}
                                              << 2 << QStringLiteral("--seconds");

@@ -1,10 +1,11 @@
 // The float32 Winograd fast path (winograd_avx2.hpp where AVX2 is available) against the
-// long double seven-loop reference (conv_test_util.hpp), on the edges of its blocking: tile counts around its blocks
-// of 16 tiles and groups of 8, blocks spanning images of a batch, output channels around its
-// register tile of 6 and the split of K over threads, partial tiles, padding wider than the
+// long double seven-loop reference (conv_test_util.hpp), on the edges of its blocking, with every sgemm kernel set
+// this CPU runs (the α² products are sgemm's micro-kernels: blocks of 8, 16 or 32 tiles, tiles of 6 or 12 output
+// channels): tile counts around its blocks and groups of 8, blocks spanning images of a batch, output channels around
+// the register tiles and the split of K over threads, partial tiles, padding wider than the
 // kernel, inputs smaller than a tile, non-default interpolation points, a reused plan, and a
 // thread count changed between two executions of one plan.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 
@@ -15,6 +16,7 @@
 #include "conv/winograd_avx2.hpp"
 #endif
 #include "conv_test_util.hpp"
+#include "kernel_set_scope.hpp"
 #include "test_support.hpp"
 
 using namespace ks::conv;
@@ -55,6 +57,7 @@ private slots:
         QTest::addColumn<int>("m");
         QTest::addColumn<ConvProblem>("problem");
         QTest::addColumn<int>("threads");
+        QTest::addColumn<QString>("kernels");
         const std::vector<std::pair<const char*, ConvProblem>> shapes = {
             // tiles: F(4×4) on H×W pad 1 has ceil(H/4)·ceil(W/4) tiles, F(2×2) ceil(H/2)·ceil(W/2)
             {"1 tile", layer(1, 3, 4, 4, 5, 1)},
@@ -63,12 +66,15 @@ private slots:
             {"tiles 9..15", layer(1, 4, 12, 12, 6, 1)},
             {"tiles = 16 (F4)", layer(1, 8, 16, 16, 8, 1)},
             {"tiles 17 (F4)", layer(1, 3, 4, 68, 5, 1)},
+            {"tiles 32 (F4)", layer(1, 3, 4, 128, 5, 1)},
+            {"tiles 33 (F4): 12x32 blocks' last one tile", layer(1, 3, 4, 132, 5, 1)},
             {"tiles 49 (F4): last block one tile", layer(1, 16, 28, 28, 16, 1)},
             {"batch 3, blocks span images", layer(3, 5, 10, 9, 7, 1)},
             {"batch 5 of 1 tile each", layer(5, 2, 3, 3, 3, 1)},
             {"K = 1", layer(1, 9, 13, 11, 1, 1)},
             {"K = 5 (< 6)", layer(1, 9, 13, 11, 5, 1)},
             {"K = 13 (two groups of 6 + 1)", layer(2, 9, 13, 11, 13, 1)},
+            {"K = 25 (two groups of 12 + 1)", layer(1, 5, 13, 11, 25, 1)},
             {"K = 40, C = 1", layer(1, 1, 21, 19, 40, 1)},
             {"C = 9 (not a multiple of 8)", layer(1, 9, 20, 20, 12, 1)},
             {"partial tiles both edges, pad 0", layer(1, 3, 15, 17, 4, 0)},
@@ -80,17 +86,21 @@ private slots:
             {"wide 6x70", layer(1, 3, 6, 70, 6, 1)},
             {"64 channels 20x20", layer(1, 64, 20, 20, 64, 1)},
         };
-        for (int m : {2, 4, 6})
-            for (const auto& [label, p] : shapes)
-                for (int threads : {1, 2})
-                    QTest::addRow("F%d %s, %d thread%s", m, label, threads, threads > 1 ? "s" : "")
-                        << m << p << threads;
+        for (const QString& kernels : ks::test::runnableKernelSetNames())
+            for (int m : {2, 4, 6})
+                for (const auto& [label, p] : shapes)
+                    for (int threads : {1, 2})
+                        QTest::addRow("%s F%d %s, %d thread%s", qPrintable(kernels), m, label, threads,
+                                      threads > 1 ? "s" : "")
+                            << m << p << threads << kernels;
     }
     void blockingEdges() {
         QFETCH(int, m);
         QFETCH(ConvProblem, problem);
         QFETCH(int, threads);
+        QFETCH(QString, kernels);
         const ThreadCount scope(threads);
+        const ks::test::KernelSetScope kernelSet(kernels);
         const ConvAlgorithm& algo = convAlgorithm("winograd-" + std::to_string(m) + "x" + std::to_string(m));
         const Operands o(problem, 11);
         const auto ref = test::referenceConvolution(problem, o);

@@ -6,7 +6,7 @@
 // derived from small and large fake caches as well as the real ones.
 // Padding of A and B holds NaN (reading it would poison C), C's padding a sentinel that must survive,
 // and C starts as NaN when not accumulating (every element must be written).
-#include <QtTest>
+#include <QTest>
 
 #include <algorithm>
 #include <cmath>
@@ -25,6 +25,7 @@
 #include "matmul/gemm.hpp"
 #include "matmul/gemm_blocking.hpp"
 #include "matmul/gemm_kernel.hpp"
+#include "kernel_set_scope.hpp"
 #include "test_support.hpp"
 
 using namespace ks::matmul;
@@ -47,22 +48,16 @@ private:
 /// machine's caches; "small"/"large": fake ones).
 class PlanScope {
 public:
-    PlanScope(const QString& kernels, const QString& caches) {
-        if (kernels != QLatin1String("active")) {
-            for (const ks::matmul::kernel::KernelSet* set : ks::matmul::kernel::runnableKernelSets())
-                if (kernels == QLatin1String(set->name)) ks::matmul::kernel::setActiveKernelSet(set);
-            if (kernels != QLatin1String(ks::matmul::kernel::activeKernelSet().name))
-                throw std::logic_error("no kernel set " + kernels.toStdString());
-        }
+    PlanScope(const QString& kernels, const QString& caches) : kernels_(kernels) {
         if (caches == QLatin1String("small")) ks::setCacheSizes(ks::CacheSizes{4 << 10, 32 << 10, 256 << 10, {}});
         else if (caches == QLatin1String("large")) ks::setCacheSizes(ks::CacheSizes{64 << 10, 4 << 20, 1 << 30, {}});
     }
-    ~PlanScope() {
-        ks::matmul::kernel::setActiveKernelSet(nullptr);
-        ks::setCacheSizes(std::nullopt);
-    }
+    ~PlanScope() { ks::setCacheSizes(std::nullopt); }
     PlanScope(const PlanScope&) = delete;
     PlanScope& operator=(const PlanScope&) = delete;
+
+private:
+    ks::test::KernelSetScope kernels_;
 };
 
 /// The (kernel set, caches) pairs a data-driven test runs: the active set on the real caches, every other

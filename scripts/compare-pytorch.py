@@ -10,6 +10,12 @@ Optional set-up (Debian 12, about 650 MB; not needed to build or test KernelScop
     apt-get install -y --no-install-recommends python3-torch python3-numpy libopenblas0-openmp
 Run (Debian's interpreter; the script points PyTorch at OpenBLAS itself):
     scripts/compare-pytorch.py --cli build/app/cli/kernelscope-cli [--rounds 3] [--only conv,matmul,mlp,cnn]
+
+The second peer, oneDNN 2.6 (Debian libdnnl-dev), is a separate program: the machines' peer benchmarks
+ship its source (onednn_conv_peer.cpp; build it with `g++ -O2 -std=c++17 onednn_conv_peer.cpp -ldnnl`).
+With `--onednn PATH_TO_THAT_PROGRAM`, every conv round also times oneDNN's direct, Winograd and automatic
+convolutions on the ResNet-style layers (in its blocked layout and in NCHW) and a second table sets
+KernelScope's best, direct and im2col beside oneDNN's fastest, direct and NCHW (GEMM) paths.
 """
 import argparse
 import csv
@@ -51,6 +57,8 @@ MATMUL = [
     ("1000×784·784×128", (1000, 784, 128)),
 ]
 RANKS = [8, 16, 32, 64]
+# The oneDNN peer's names for the ResNet-style layers above.
+ONEDNN_LAYERS = {"layer 64×56²": "cnn_64x56_k3", "layer 128×28²": "cnn_128x28_k3", "layer 256×14²": "cnn_256x14_k3"}
 # The assignment's single-channel case, valid output: every size × kernel (part "single").
 SINGLE_SIZES = [32, 64, 128, 256, 512]
 SINGLE_KERNELS = [3, 5, 7, 9, 11, 15, 23]
@@ -75,7 +83,18 @@ def run_cli(cli, args):
             return list(csv.DictReader(g))
 
 
-def conv_round(cli, results):
+def run_onednn(peer, shape):
+    """One round of the oneDNN peer on one shape: {(algo, layout): (median_ms, implementation)}."""
+    with tempfile.NamedTemporaryFile(suffix=".csv") as f:
+        subprocess.run([peer, "--only", shape, "--rounds", "1", "--quiet-wait", "1", "--csv", f.name], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS="2"))
+        with open(f.name) as g:
+            rows = csv.DictReader(line for line in g if not line.startswith("#"))
+            return {(row["algo"], row["layout"]): (float(row["median_ms"]), row["impl"])
+                    for row in rows if row["median_ms"]}
+
+
+def conv_round(cli, results, onednn=None, onednn_results=None):
     for name, (n, c, h, w, k, r, s, p) in CONV:
         g = torch.Generator().manual_seed(0)
         x, wt, b = torch.randn(n, c, h, w, generator=g), torch.randn(k, c, r, r, generator=g), torch.randn(k, generator=g)
@@ -83,6 +102,16 @@ def conv_round(cli, results):
         rows = run_cli(cli, ["bench", "conv", "--shape", f"{n},{c},{h},{w},{k},{r},{s},{p}", "--min-seconds", "0.3"])
         best = min(rows, key=lambda row: float(row["median_ms"]))
         results.setdefault(name, []).append((t, float(best["median_ms"]), best["algorithm"]))
+        if onednn and name in ONEDNN_LAYERS:
+            peer = run_onednn(onednn, ONEDNN_LAYERS[name])
+            ours = {row["algorithm"]: float(row["median_ms"]) for row in rows}
+            fastest = min(peer.items(), key=lambda item: item[1][0])
+            onednn_results.setdefault(name, []).append({
+                "best": (fastest[1][0], float(best["median_ms"]),
+                         f"{fastest[0][0]}/{fastest[0][1]} ({fastest[1][1]}) vs {best['algorithm']}"),
+                "direct": (peer[("direct", "blocked")][0], ours["direct"], peer[("direct", "blocked")][1]),
+                "im2col": (peer[("direct", "nchw")][0], ours["im2col"], peer[("direct", "nchw")][1]),
+            })
 
 
 def single_round(cli, results):
@@ -159,9 +188,12 @@ def main():
     ap.add_argument("--cli", required=True, help="path to kernelscope-cli")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", default="conv,matmul,mlp,cnn", help="parts: conv, single, matmul, mlp, cnn")
+    ap.add_argument("--onednn", help="path to the built oneDNN conv peer (onednn_conv_peer): conv rounds run it too")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    rounds = {"conv": conv_round, "single": single_round, "matmul": matmul_round, "mlp": mlp_round, "cnn": cnn_round}
+    onednn_results = {}
+    rounds = {"conv": lambda cli, res: conv_round(cli, res, args.onednn, onednn_results), "single": single_round,
+              "matmul": matmul_round, "mlp": mlp_round, "cnn": cnn_round}
     results = {}
     for i in range(args.rounds):
         for part in args.only.split(","):
@@ -174,6 +206,17 @@ def main():
         t = statistics.median(s[0] for s in samples)
         o = statistics.median(s[1] for s in samples)
         print(f"| {name} | {t:.4f} | {o:.4f} | {t / o:.2f}× | {samples[-1][2]} |")
+    if onednn_results:
+        print(f"\noneDNN (blocked layout: inputs and weights reordered once, outside the timing); medians over "
+              f"{args.rounds} rounds\n")
+        print("| layer | comparison | oneDNN ms | KernelScope ms | oneDNN / KernelScope | oneDNN's implementation |")
+        print("|---|---|---|---|---|---|")
+        labels = {"best": "fastest of each", "direct": "direct (oneDNN blocked)", "im2col": "im2col vs oneDNN NCHW"}
+        for name, samples in onednn_results.items():
+            for key, label in labels.items():
+                t = statistics.median(s[key][0] for s in samples)
+                o = statistics.median(s[key][1] for s in samples)
+                print(f"| {name} | {label} | {t:.4f} | {o:.4f} | {t / o:.2f}× | {samples[-1][key][2]} |")
 
 
 if __name__ == "__main__":

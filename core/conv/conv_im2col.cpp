@@ -21,7 +21,15 @@ namespace {
 
 constexpr std::int64_t kColumnBlock = 512;
 
-std::int64_t columnBlock(const ConvProblem& p) { return std::min(kColumnBlock, p.P() * p.Q()); }
+/// Output columns per block: at most kColumnBlock, and as many blocks as make the (image, block) pairs a
+/// multiple of the thread count: a 14×14 layer was one block of 196 columns, one of two threads idle, and a
+/// 56×56 one 6 blocks of 512 and one of 64, split 4 : 3 between two threads.
+std::int64_t columnBlock(const ConvProblem& p) {
+    const std::int64_t PQ = p.P() * p.Q(), threads = std::max(1, threadCount());
+    std::int64_t perImage = detail::ceilDiv(PQ, kColumnBlock);
+    while ((p.N * perImage) % threads != 0 && perImage < PQ) ++perImage;
+    return detail::ceilDiv(PQ, perImage);
+}
 
 /// Output blocks [blockBegin, blockEnd) of the flattened (n, column block) space.
 template <numeric::Arithmetic Arith, class V>
@@ -94,7 +102,7 @@ class Im2colConv final : public ConvAlgorithm {
 public:
     std::string name() const override { return "im2col"; }
     std::string description() const override {
-        return "Patch matrix (C·R·S rows, one column per output pixel, in blocks of 512) times the "
+        return "Patch matrix (C·R·S rows, one column per output pixel, in blocks of up to 512) times the "
                "K×C·R·S weight matrix with our packed AVX2 GEMM: any kernel, stride and padding.";
     }
     /// Numerically direct's sums in another order: not among the precision page's first curves.

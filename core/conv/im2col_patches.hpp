@@ -8,6 +8,13 @@
 
 namespace ks::conv {
 
+namespace detail {
+/// The smallest integer u with u·step ≥ threshold (step > 0, threshold of either sign).
+inline std::int64_t smallestMultipleReaching(std::int64_t threshold, std::int64_t step) {
+    return threshold > 0 ? (threshold + step - 1) / step : -(-threshold / step);
+}
+}  // namespace detail
+
 /// patch[(c·R + r)·S + s][j] = padded input under output pixel col0 + j of image n.
 template <class V>
 void unfoldPatches(const ConvProblem& pr, const V* x, std::int64_t n, std::int64_t col0, std::int64_t cols, V* patch) {
@@ -17,6 +24,9 @@ void unfoldPatches(const ConvProblem& pr, const V* x, std::int64_t n, std::int64
         for (std::int64_t r = 0; r < pr.R; ++r)
             for (std::int64_t s = 0; s < pr.S; ++s) {
                 V* dst = patch + ((c * pr.R + r) * pr.S + s) * cols;
+                // output columns u whose tap u·strideW + s − padW lies in [0, W): uFirstInside ≤ u < uEndInside
+                const std::int64_t uFirstInside = detail::smallestMultipleReaching(pr.padW - s, pr.strideW);
+                const std::int64_t uEndInside = detail::smallestMultipleReaching(pr.W + pr.padW - s, pr.strideW);
                 // walk the block one output row segment at a time (no division per element)
                 std::int64_t j = 0;
                 while (j < cols) {
@@ -26,11 +36,19 @@ void unfoldPatches(const ConvProblem& pr, const V* x, std::int64_t n, std::int64
                     if (ih < 0 || ih >= pr.H) {
                         std::fill(dst + j, dst + j + len, V(0));
                     } else {
-                        const V* src = plane + ih * pr.W;
-                        for (std::int64_t t = 0; t < len; ++t) {
-                            const std::int64_t iw = (ow0 + t) * pr.strideW + s - pr.padW;
-                            dst[j + t] = (iw >= 0 && iw < pr.W) ? src[iw] : V(0);
+                        // the columns whose tap lands inside the row: zeros, a copy, zeros (no test per element;
+                        // at stride 1 the copy is a memmove)
+                        const std::int64_t first = std::clamp(uFirstInside - ow0, std::int64_t{0}, len);
+                        const std::int64_t end = std::clamp(uEndInside - ow0, first, len);
+                        std::fill(dst + j, dst + j + first, V(0));
+                        if (end > first) {
+                            const V* src = plane + ih * pr.W + (ow0 + first) * pr.strideW + s - pr.padW;
+                            if (pr.strideW == 1)
+                                std::copy(src, src + (end - first), dst + j + first);
+                            else
+                                for (std::int64_t t = first; t < end; ++t) dst[j + t] = src[(t - first) * pr.strideW];
                         }
+                        std::fill(dst + j + end, dst + j + len, V(0));
                     }
                     j += len;
                 }

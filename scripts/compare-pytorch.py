@@ -55,6 +55,7 @@ MATMUL = [
     ("1024²", (1024, 1024, 1024)),
     ("2048²", (2048, 2048, 2048)),
     ("1000×784·784×128", (1000, 784, 128)),
+    ("2000×784·784×512", (2000, 784, 512)),  # the digit MLP's fc1 on 2,000 digits
 ]
 RANKS = [8, 16, 32, 64]
 # The oneDNN peer's names for the ResNet-style layers above.

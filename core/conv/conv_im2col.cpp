@@ -103,7 +103,8 @@ public:
     std::string name() const override { return "im2col"; }
     std::string description() const override {
         return "Patch matrix (C·R·S rows, one column per output pixel, in blocks of up to 512) times the "
-               "K×C·R·S weight matrix with our packed AVX2 GEMM: any kernel, stride and padding.";
+               "K×C·R·S weight matrix with our packed sgemm (AVX2 or AVX-512, chosen at run time): any kernel, "
+               "stride and padding.";
     }
     /// Numerically direct's sums in another order: not among the precision page's first curves.
     bool shownByDefault() const override { return false; }

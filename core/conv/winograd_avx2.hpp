@@ -376,9 +376,6 @@ public:
         return static_cast<std::size_t>(floats) * sizeof(float);
     }
 
-    /// The micro-kernel of the α² products, e.g. "6x16".
-    const char* kernelName() const { return kernel_.name; }
-
     void execute(const float* x, const float* bias, float* y) {
         const GeneratedCoefficients generated{bt_.data(), at_.data()};
         switch (alpha_) {

@@ -1,4 +1,4 @@
-// dense: sgemm (our packed AVX2 GEMM, gemm.cpp) for native float32; under emulation, fused multiply-adds in the accumulation format.
+// dense: sgemm (our packed GEMM, gemm.cpp, kernels dispatched per instruction set) for native float32; under emulation, fused multiply-adds in the accumulation format.
 #include "matmul/dense_matmul.hpp"
 
 #include <memory>

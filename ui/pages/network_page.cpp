@@ -37,7 +37,7 @@ const char* kSettingsGroup = "network";
 const char* kFamilyChoice = "family";
 
 QString computeTip(const std::string& name) {
-    if (name == "native") return QObject::tr("Plain float32 on this CPU (our packed AVX2 GEMM): the only choice whose time is real.");
+    if (name == "native") return QObject::tr("Plain float32 on this CPU (our packed sgemm, AVX2 or AVX-512 as the CPU has): the only choice whose time is real.");
     if (name == "bf16") return QObject::tr("Every stage in bfloat16 (8 exponent bits, 7 mantissa bits), emulated bit-exactly.");
     if (name == "fp16") return QObject::tr("Every stage in IEEE half precision (5 exponent bits, 10 mantissa bits), emulated.");
     if (name == "fp16/fp32") return QObject::tr("fp16 weights, activations and products, sums kept in fp32, like tensor cores.");
